@@ -1,0 +1,74 @@
+// HttpServer: an HTTP/1.1 server (keep-alive, pipelining-safe) for every surface straightline
+// exposes — the Lambda Runtime API each function instance polls, the Lambda Invoke API front,
+// the KServe v2 gateway, /metrics. Built on Boost.Beast; this header does not include Boost.
+//
+// Handlers are asynchronous: the server calls handler(request, respond) on one of its threads;
+// the handler calls respond(response) exactly once, then or later and from any thread (a long
+// poll such as the Runtime API's /invocation/next simply keeps `respond` until work arrives).
+// A handler that throws gets a 500 response; the server never crashes on a request. Requests
+// whose body exceeds Options::max_body_bytes get 413 before the handler sees them; malformed
+// HTTP gets 400 and the connection is closed.
+// Thread safety: Start/Stop from one owner thread; handlers run concurrently on `threads`
+// threads. Stop() waits for those threads; responders called after Stop() are ignored.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace sl {
+
+struct HttpHeaders {
+  std::vector<std::pair<std::string, std::string>> items;
+  // Case-insensitive lookup; empty string_view when absent.
+  std::string_view Get(std::string_view name) const;
+  bool Has(std::string_view name) const;
+  void Set(std::string name, std::string value);  // replaces any existing value
+};
+
+struct HttpRequest {
+  std::string method;   // "GET", "POST", ...
+  std::string target;   // path + "?" + query, as received
+  std::string path;     // percent-decoded path, without the query
+  std::string query;    // raw query string, without '?'
+  HttpHeaders headers;
+  std::string body;
+  std::string remote_address;  // "127.0.0.1:54321"
+};
+
+struct HttpResponse {
+  int status = 200;
+  HttpHeaders headers;
+  std::string body;
+
+  static HttpResponse Text(int status, std::string body);         // text/plain; charset=utf-8
+  static HttpResponse Json(int status, std::string json_body);    // application/json
+};
+
+using HttpResponder = std::function<void(HttpResponse)>;
+using HttpHandler = std::function<void(HttpRequest&& request, HttpResponder respond)>;
+
+class HttpServer {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";
+    int port = 0;  // 0: pick a free port; see port()
+    int threads = 2;
+    uint64_t max_body_bytes = 64ull << 20;
+  };
+
+  // Binds, listens and starts serving. Errors name host:port and errno (e.g. address in use).
+  static Result<std::unique_ptr<HttpServer>> Start(const Options& options, HttpHandler handler);
+
+  virtual ~HttpServer() = default;
+  virtual int port() const = 0;
+  virtual void Stop() = 0;  // idempotent; also done by the destructor
+};
+
+}  // namespace sl
