@@ -1,0 +1,50 @@
+// FunctionSpec: one function as the platform runs it — which handler, and the configuration a
+// provider would hold for it (memory, timeout, concurrency, provider profile, environment,
+// provisioned instances, keep-alive policy). Declared in a functions file (functions_file.h) or
+// built in C++ and passed to Platform::RegisterFunction.
+//
+// Two handler kinds, as on Lambda:
+//   kBuiltin    a handler compiled into straightline-worker, looked up by name in the runtime's
+//               HandlerRegistry (src/runtime/handler_registry.h): "echo", "sleep", ...
+//   kBootstrap  any executable named `bootstrap` in code_dir that speaks the Lambda Runtime API
+//               (Lambda's custom runtime, `runtime: provided.al2023`); `handler` is passed
+//               through as _HANDLER and code_dir as LAMBDA_TASK_ROOT.
+// Thread safety: plain value.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "common/status.h"
+
+namespace sl::faas {
+
+struct ProviderProfile;
+
+enum class HandlerKind { kBuiltin, kBootstrap };
+
+struct FunctionSpec {
+  std::string name;                   // Lambda rules: [A-Za-z0-9_-]{1,64}
+  HandlerKind kind = HandlerKind::kBuiltin;
+  std::string handler;                // builtin: registry name; bootstrap: passed as _HANDLER
+  std::string code_dir;               // bootstrap only: directory holding `bootstrap`
+  std::string provider = "aws-lambda";  // provider profile name (profiles/<name>.yaml)
+  int64_t memory_mb = 0;              // 0: the profile's default
+  double timeout_s = 0;               // 0: the profile's default
+  int64_t reserved_concurrency = 0;   // per-function concurrency limit; 0: none (account limit)
+  int64_t provisioned_concurrency = 0;  // instances kept initialised at all times
+  int64_t instance_concurrency = 1;   // requests one instance serves at once (Cloud Run > 1)
+  std::string keep_alive = "fixed";   // keep_alive_policy.h spec: fixed | fixed:90s | hybrid
+  std::map<std::string, std::string> environment;
+  std::string source = "c++";         // where it was declared, for error messages ("f.yaml")
+};
+
+// Fills defaults from the profile (memory, timeout) and checks every field against it.
+// INVALID_ARGUMENT naming source, function and field, e.g.
+//   "functions.yaml: function 'resize': memorySize: 100 MB not allowed by aws-lambda (128..10240)".
+Status ResolveFunctionSpec(const ProviderProfile& profile, FunctionSpec* spec);
+
+std::string_view HandlerKindName(HandlerKind k);  // "builtin" | "bootstrap"
+
+}  // namespace sl::faas
