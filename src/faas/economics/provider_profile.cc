@@ -74,13 +74,17 @@ class Reader {
   }
 
   // A sourced value: {value|values|rows: ..., tag: T, source: id}. Records provenance.
-  Result<YAML::Node> Sourced(const YAML::Node& section, const std::string& sec,
-                             const std::string& key, const char* value_key, bool required) {
+  // nullopt when the field is absent and optional.
+  Result<std::optional<YAML::Node>> Sourced(const YAML::Node& section, const std::string& sec,
+                                            const std::string& key, const char* value_key,
+                                            bool required) {
     std::string field = sec + "." + key;
-    YAML::Node n = section.IsDefined() ? section[key] : YAML::Node();
-    if (!n.IsDefined()) {
+    // (A default-constructed YAML::Node is a defined null, so absence is tested explicitly.)
+    const bool present = section.IsDefined() && section.IsMap() && section[key].IsDefined();
+    YAML::Node n = present ? section[key] : YAML::Node();
+    if (!present) {
       if (required) return Error(section, field, "missing (required)");
-      return YAML::Node();
+      return std::optional<YAML::Node>();
     }
     if (!n.IsMap()) {
       return Error(n, field, fmt::format("must be {{{}: ..., tag: DOC|DOC-3P|MEAS|DER|UNV, "
@@ -100,13 +104,14 @@ class Reader {
       return Error(n, field, fmt::format("source '{}' is not listed under 'sources'", src));
     }
     p_->provenance[field] = {tag, it->second.first, it->second.second};
-    return n[value_key];
+    return std::optional<YAML::Node>(n[value_key]);
   }
 
   Status Num(const YAML::Node& section, const std::string& sec, const std::string& key,
              bool required, double* out, double min_value = 0) {
-    SL_ASSIGN_OR_RETURN(YAML::Node v, Sourced(section, sec, key, "value", required));
-    if (!v.IsDefined()) return Status::Ok();
+    SL_ASSIGN_OR_RETURN(std::optional<YAML::Node> ov, Sourced(section, sec, key, "value", required));
+    if (!ov) return Status::Ok();
+    const YAML::Node& v = *ov;
     double d = 0;
     try {
       d = v.as<double>();
@@ -131,8 +136,9 @@ class Reader {
 
   Status Bool(const YAML::Node& section, const std::string& sec, const std::string& key,
               bool required, bool* out) {
-    SL_ASSIGN_OR_RETURN(YAML::Node v, Sourced(section, sec, key, "value", required));
-    if (!v.IsDefined()) return Status::Ok();
+    SL_ASSIGN_OR_RETURN(std::optional<YAML::Node> ov, Sourced(section, sec, key, "value", required));
+    if (!ov) return Status::Ok();
+    const YAML::Node& v = *ov;
     try {
       *out = v.as<bool>();
     } catch (const YAML::Exception&) {
@@ -207,8 +213,10 @@ Status ParseFunctionSections(Reader& r, const YAML::Node& root, ProviderProfile&
   SL_RETURN_IF_ERROR(r.Int(m, "memory", "max_mb", true, &p.max_memory_mb, 1));
   SL_RETURN_IF_ERROR(r.Int(m, "memory", "default_mb", true, &p.default_memory_mb, 1));
   SL_RETURN_IF_ERROR(r.Int(m, "memory", "step_mb", false, &p.memory_step_mb, 1));
-  SL_ASSIGN_OR_RETURN(YAML::Node allowed, r.Sourced(m, "memory", "allowed_mb", "values", false));
-  if (allowed.IsDefined()) {
+  SL_ASSIGN_OR_RETURN(std::optional<YAML::Node> oallowed,
+                      r.Sourced(m, "memory", "allowed_mb", "values", false));
+  if (oallowed) {
+    const YAML::Node& allowed = *oallowed;
     if (!allowed.IsSequence() || allowed.size() == 0) {
       return r.Error(allowed, "memory.allowed_mb", "values must be a non-empty list of MB");
     }
@@ -237,7 +245,8 @@ Status ParseFunctionSections(Reader& r, const YAML::Node& root, ProviderProfile&
     SL_RETURN_IF_ERROR(r.Num(c, "cpu", "vcpu", true, &p.max_vcpu, 0.001));
   } else if (rule == "table") {
     p.cpu_rule = CpuRule::kTable;
-    SL_ASSIGN_OR_RETURN(YAML::Node rows, r.Sourced(c, "cpu", "table", "rows", true));
+    SL_ASSIGN_OR_RETURN(std::optional<YAML::Node> orows, r.Sourced(c, "cpu", "table", "rows", true));
+    const YAML::Node& rows = *orows;
     if (!rows.IsSequence() || rows.size() == 0) {
       return r.Error(rows, "cpu.table", "rows must be a non-empty list of [memory_mb, vcpu, ghz]");
     }
