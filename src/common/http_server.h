@@ -10,6 +10,12 @@
 // HTTP gets 400 and the connection is closed.
 // Thread safety: Start/Stop from one owner thread; handlers run concurrently on `threads`
 // threads. Stop() waits for those threads; responders called after Stop() are ignored.
+// A handler that blocks (e.g. waits on a future) holds one of the `threads` until it returns;
+// servers with blocking handlers size `threads` for their concurrency. Stop() waits for running
+// handlers to return, so unblock them first.
+// Requests on one connection are answered in order: the next request (pipelined or not) is read
+// only after the previous response was written. "Expect: 100-continue" is honoured.
+// The message types (HttpRequest, HttpResponse, HttpHeaders) are in common/http_message.h.
 #pragma once
 
 #include <cstdint>
@@ -20,36 +26,10 @@
 #include <utility>
 #include <vector>
 
+#include "common/http_message.h"
 #include "common/status.h"
 
 namespace sl {
-
-struct HttpHeaders {
-  std::vector<std::pair<std::string, std::string>> items;
-  // Case-insensitive lookup; empty string_view when absent.
-  std::string_view Get(std::string_view name) const;
-  bool Has(std::string_view name) const;
-  void Set(std::string name, std::string value);  // replaces any existing value
-};
-
-struct HttpRequest {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // path + "?" + query, as received
-  std::string path;     // percent-decoded path, without the query
-  std::string query;    // raw query string, without '?'
-  HttpHeaders headers;
-  std::string body;
-  std::string remote_address;  // "127.0.0.1:54321"
-};
-
-struct HttpResponse {
-  int status = 200;
-  HttpHeaders headers;
-  std::string body;
-
-  static HttpResponse Text(int status, std::string body);         // text/plain; charset=utf-8
-  static HttpResponse Json(int status, std::string json_body);    // application/json
-};
 
 using HttpResponder = std::function<void(HttpResponse)>;
 using HttpHandler = std::function<void(HttpRequest&& request, HttpResponder respond)>;

@@ -1,0 +1,363 @@
+#include "common/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace sl {
+namespace {
+
+// A blocking loopback client speaking raw bytes, so tests control exactly what goes on the wire.
+class RawConn {
+ public:
+  explicit RawConn(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    timeval tv{10, 0};  // bound every read: a broken server fails the test instead of hanging
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  ~RawConn() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool connected() const { return connected_; }
+
+  bool Send(const std::string& bytes) {
+    size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  struct Resp {
+    int status = 0;
+    std::string head;
+    std::string body;
+  };
+
+  // Reads one response framed by Content-Length; status 0 on EOF/timeout before a full response.
+  Resp Read(bool has_body = true) {
+    Resp r;
+    size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return r;
+    }
+    r.head = buf_.substr(0, end + 4);
+    buf_.erase(0, end + 4);
+    r.status = std::stoi(r.head.substr(9, 3));
+    size_t len = 0;
+    size_t cl = Lower(r.head).find("content-length:");
+    if (cl != std::string::npos && has_body) len = std::stoul(r.head.substr(cl + 15));
+    while (buf_.size() < len) {
+      if (!Fill()) return Resp{};
+    }
+    r.body = buf_.substr(0, len);
+    buf_.erase(0, len);
+    return r;
+  }
+
+  // True when the server closed the connection (EOF) after everything already read.
+  bool ClosedByPeer() {
+    char c;
+    return buf_.empty() && ::recv(fd_, &c, 1, 0) == 0;
+  }
+
+ private:
+  static std::string Lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+  bool Fill() {
+    char tmp[65536];
+    ssize_t n = ::recv(fd_, tmp, sizeof(tmp), 0);
+    if (n <= 0) return false;
+    buf_.append(tmp, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buf_;
+};
+
+std::string Get(const std::string& path, const std::string& extra = "") {
+  return "GET " + path + " HTTP/1.1\r\nHost: t\r\n" + extra + "\r\n";
+}
+
+std::string Post(const std::string& path, const std::string& body) {
+  return "POST " + path + " HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Echoes method, decoded path, query and body; "/throw" throws; "/count" counts calls.
+std::unique_ptr<HttpServer> StartEcho(std::atomic<int>* calls = nullptr,
+                                      HttpServer::Options options = {}) {
+  auto server = HttpServer::Start(options, [calls](HttpRequest&& req, HttpResponder respond) {
+    if (calls) calls->fetch_add(1);
+    if (req.path == "/throw") throw std::runtime_error("handler exploded");
+    std::string out = req.method + " " + req.path + " ?" + req.query + " " + req.body;
+    HttpResponse r = HttpResponse::Text(200, out);
+    r.headers.Set("X-Header-Echo", std::string(req.headers.Get("x-test")));
+    respond(std::move(r));
+  });
+  EXPECT_TRUE(server.ok()) << server.status().ToString();
+  return std::move(server).value();
+}
+
+TEST(HttpServerTest, ServesOnFreePortAndKeepsConnectionAlive) {
+  auto server = StartEcho();
+  ASSERT_GT(server->port(), 0);
+  RawConn c(server->port());
+  ASSERT_TRUE(c.connected());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(c.Send(Get("/a%3Ab/c?x=" + std::to_string(i), "X-Test: v" + std::to_string(i) + "\r\n")));
+    auto r = c.Read();
+    ASSERT_EQ(r.status, 200) << i;
+    EXPECT_EQ(r.body, "GET /a:b/c ?x=" + std::to_string(i) + " ");
+    EXPECT_NE(r.head.find("X-Header-Echo: v" + std::to_string(i)), std::string::npos) << r.head;
+  }
+}
+
+TEST(HttpServerTest, AnswersPipelinedRequestsInOrder) {
+  auto server = StartEcho();
+  RawConn c(server->port());
+  std::string batch;
+  for (int i = 0; i < 20; ++i) batch += Post("/p", "body" + std::to_string(i));
+  ASSERT_TRUE(c.Send(batch));
+  for (int i = 0; i < 20; ++i) {
+    auto r = c.Read();
+    ASSERT_EQ(r.status, 200) << i;
+    EXPECT_EQ(r.body, "POST /p ? body" + std::to_string(i));
+  }
+}
+
+TEST(HttpServerTest, RespondLaterFromAnotherThread) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<HttpResponder> parked;
+  auto started = HttpServer::Start({}, [&](HttpRequest&& req, HttpResponder respond) {
+    if (req.path == "/now") return respond(HttpResponse::Text(200, "now"));
+    std::lock_guard<std::mutex> lock(mu);
+    parked.push_back(std::move(respond));
+    cv.notify_all();
+  });
+  ASSERT_TRUE(started.ok());
+  auto server = std::move(started).value();
+  RawConn waiting(server->port());
+  ASSERT_TRUE(waiting.Send(Get("/next")));
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !parked.empty(); }));
+  }
+  // While one request is parked, the server keeps answering others (both io threads free).
+  RawConn other(server->port());
+  ASSERT_TRUE(other.Send(Get("/now")));
+  EXPECT_EQ(other.Read().body, "now");
+
+  std::thread([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    parked[0](HttpResponse::Text(201, "later"));
+    parked[0](HttpResponse::Text(500, "second call is ignored"));
+  }).join();
+  auto r = waiting.Read();
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.body, "later");
+  // The connection stays usable after a deferred response.
+  ASSERT_TRUE(waiting.Send(Get("/now")));
+  EXPECT_EQ(waiting.Read().body, "now");
+}
+
+TEST(HttpServerTest, BodyOverLimitGets413AndClose) {
+  std::atomic<int> calls{0};
+  HttpServer::Options options;
+  options.max_body_bytes = 1000;
+  auto server = StartEcho(&calls, options);
+  RawConn c(server->port());
+  ASSERT_TRUE(c.Send(Post("/big", std::string(1001, 'x'))));
+  auto r = c.Read();
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("1000"), std::string::npos) << r.body;
+  EXPECT_TRUE(c.ClosedByPeer());
+  EXPECT_EQ(calls.load(), 0);
+  // At the limit is fine.
+  RawConn ok(server->port());
+  ASSERT_TRUE(ok.Send(Post("/fits", std::string(1000, 'y'))));
+  EXPECT_EQ(ok.Read().status, 200);
+}
+
+TEST(HttpServerTest, ChunkedBodyOverLimitGets413) {
+  HttpServer::Options options;
+  options.max_body_bytes = 10;
+  auto server = StartEcho(nullptr, options);
+  RawConn c(server->port());
+  ASSERT_TRUE(c.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n"));
+  EXPECT_EQ(c.Read().status, 413);
+}
+
+TEST(HttpServerTest, GarbageGets400AndClose) {
+  std::atomic<int> calls{0};
+  auto server = StartEcho(&calls);
+  RawConn c(server->port());
+  ASSERT_TRUE(c.Send(std::string("\x01\x02\x03 garbage \xff\r\n\r\n", 18)));
+  auto r = c.Read();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("malformed"), std::string::npos) << r.body;
+  EXPECT_TRUE(c.ClosedByPeer());
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST(HttpServerTest, HandlerThrowGets500AndServerKeepsServing) {
+  auto server = StartEcho();
+  RawConn c(server->port());
+  ASSERT_TRUE(c.Send(Get("/throw")));
+  auto r = c.Read();
+  EXPECT_EQ(r.status, 500);
+  EXPECT_NE(r.body.find("handler exploded"), std::string::npos) << r.body;
+  ASSERT_TRUE(c.Send(Get("/fine")));
+  EXPECT_EQ(c.Read().status, 200);
+}
+
+TEST(HttpServerTest, ExpectContinueGetsInterimResponse) {
+  auto server = StartEcho();
+  RawConn c(server->port());
+  ASSERT_TRUE(c.Send("POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  auto interim = c.Read();
+  EXPECT_EQ(interim.status, 100);
+  ASSERT_TRUE(c.Send("hello"));
+  auto r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "POST /e ? hello");
+}
+
+TEST(HttpServerTest, ConnectionCloseIsHonoured) {
+  auto server = StartEcho();
+  RawConn c(server->port());
+  ASSERT_TRUE(c.Send(Get("/x", "Connection: close\r\n")));
+  EXPECT_EQ(c.Read().status, 200);
+  EXPECT_TRUE(c.ClosedByPeer());
+}
+
+TEST(HttpServerTest, ManyConcurrentConnections) {
+  std::atomic<int> calls{0};
+  auto server = StartEcho(&calls);
+  constexpr int kClients = 8, kConnsPerClient = 8, kRequests = 10;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kClients; ++t) {
+    clients.emplace_back([&, t] {
+      std::vector<std::unique_ptr<RawConn>> conns;
+      for (int i = 0; i < kConnsPerClient; ++i) conns.push_back(std::make_unique<RawConn>(server->port()));
+      for (int k = 0; k < kRequests; ++k) {
+        for (int i = 0; i < kConnsPerClient; ++i) {
+          std::string body = std::to_string(t) + "/" + std::to_string(i) + "/" + std::to_string(k);
+          if (!conns[i]->Send(Post("/m", body))) continue;
+          if (conns[i]->Read().body == "POST /m ? " + body) ok.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), kClients * kConnsPerClient * kRequests);
+  EXPECT_EQ(calls.load(), kClients * kConnsPerClient * kRequests);
+}
+
+TEST(HttpServerTest, StopWithPendingRespondersThenLateRespondIsIgnored) {
+  std::mutex mu;
+  std::vector<HttpResponder> parked;
+  std::atomic<int> arrived{0};
+  auto started = HttpServer::Start({}, [&](HttpRequest&&, HttpResponder respond) {
+    std::lock_guard<std::mutex> lock(mu);
+    parked.push_back(std::move(respond));
+    arrived.fetch_add(1);
+  });
+  ASSERT_TRUE(started.ok());
+  auto server = std::move(started).value();
+  std::vector<std::unique_ptr<RawConn>> conns;
+  for (int i = 0; i < 5; ++i) {
+    conns.push_back(std::make_unique<RawConn>(server->port()));
+    ASSERT_TRUE(conns.back()->Send(Get("/wait")));
+  }
+  for (int i = 0; i < 1000 && arrived.load() < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(arrived.load(), 5);
+  server->Stop();
+  server->Stop();  // idempotent
+  for (auto& c : conns) EXPECT_EQ(c->Read().status, 0);  // closed without an answer
+  server.reset();
+  // Responders outlive the server: calling them is a harmless no-op.
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& r : parked) r(HttpResponse::Text(200, "too late"));
+}
+
+TEST(HttpServerTest, StartFailsWithAddressInUseNamingHostPort) {
+  auto first = StartEcho();
+  HttpServer::Options options;
+  options.port = first->port();
+  auto second = HttpServer::Start(options, [](HttpRequest&&, HttpResponder r) {
+    r(HttpResponse::Text(200, ""));
+  });
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("127.0.0.1:" + std::to_string(first->port())),
+            std::string::npos)
+      << second.status().ToString();
+}
+
+TEST(HttpServerTest, HeadAnd204HaveNoBody) {
+  auto started = HttpServer::Start({}, [](HttpRequest&& req, HttpResponder respond) {
+    if (req.path == "/nc") return respond(HttpResponse::Text(204, "dropped"));
+    respond(HttpResponse::Text(200, "abc"));
+  });
+  ASSERT_TRUE(started.ok());
+  auto server = std::move(started).value();
+  RawConn c(server->port());
+  ASSERT_TRUE(c.Send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n" + Get("/nc") + Get("/after")));
+  auto head = c.Read(/*has_body=*/false);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_NE(head.head.find("Content-Length: 3"), std::string::npos) << head.head;
+  auto nc = c.Read();
+  EXPECT_EQ(nc.status, 204);
+  EXPECT_EQ(nc.body, "");
+  auto after = c.Read();  // framing stayed intact: no stray body bytes before this response
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.body, "abc");
+}
+
+TEST(HttpMessageTest, HeadersAreCaseInsensitiveAndSetReplaces) {
+  HttpHeaders h;
+  h.items = {{"Content-Type", "a"}, {"content-type", "b"}};
+  EXPECT_EQ(h.Get("CONTENT-TYPE"), "a");
+  h.Set("Content-type", "c");
+  ASSERT_EQ(h.items.size(), 1u);
+  EXPECT_EQ(h.Get("content-type"), "c");
+  EXPECT_FALSE(h.Has("x"));
+  EXPECT_EQ(h.Get("x"), "");
+}
+
+TEST(HttpMessageTest, QueryParamAndPercentDecode) {
+  EXPECT_EQ(QueryParam("a=1&Qualifier=%24LATEST&b", "Qualifier"), "$LATEST");
+  EXPECT_EQ(QueryParam("a=x+y", "a"), "x y");
+  EXPECT_EQ(QueryParam("a=1", "b"), "");
+  EXPECT_EQ(PercentDecode("/f/arn%3Aaws%3Ax/%zz%4"), "/f/arn:aws:x/%zz%4");
+}
+
+}  // namespace
+}  // namespace sl
