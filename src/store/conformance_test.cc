@@ -331,7 +331,7 @@ TEST_P(ConformanceTest, ConcurrentWritersLastWriterWinsAndReadersNeverSeeTornDat
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ConformanceTest, ::testing::Values("file"),
+INSTANTIATE_TEST_SUITE_P(Backends, ConformanceTest, ::testing::Values("file", "s3"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "store/object_store.h"
 
 #include "store/file_store.h"
+#include "store/s3_store.h"
 
 namespace sl::store {
 
@@ -33,7 +34,7 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const
     }
     return OpenFileStore(std::string(rest), options);
   }
-  if (scheme == "s3") return Unimplemented("{}: the s3 backend is not built yet", uri);  // lands with s3_store
+  if (scheme == "s3") return OpenS3StoreFromUri(uri, options);
   return InvalidArgument("{}: unsupported object store URI scheme '{}'; supported: {}", uri,
                          scheme.empty() ? "(none)" : scheme, fmt::format("{}://", fmt::join(SupportedSchemes(), "://, ")));
 }

@@ -100,9 +100,10 @@ class ObjectStore {
 
   virtual Result<ObjectInfo> Head(std::string_view key) = 0;
 
-  // One page of keys under options.prefix.
+  // One page of keys under options.prefix, in the backend's order (file and AWS S3: bytewise;
+  // some S3-compatible servers differ).
   virtual Result<ListResult> ListPage(const ListOptions& options) = 0;
-  // Every key under `prefix`, following pages (100,000 keys are fine).
+  // Every key under `prefix` in bytewise order, following pages (100,000 keys are fine).
   virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix);
 
   // Removes the key. Deleting a missing key is OK (as on S3, where it cannot be told apart).

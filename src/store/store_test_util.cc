@@ -57,7 +57,7 @@ std::unique_ptr<TestBackend> MakeFileBackend() { return std::make_unique<FileBac
 
 std::unique_ptr<TestBackend> MakeBackend(const std::string& name) {
   if (name == "file") return MakeFileBackend();
-  // "s3" joins with the s3 backend (s3_test_backend.cc)
+  if (name == "s3") return MakeS3Backend();
   ADD_FAILURE() << "unknown test backend " << name;
   return nullptr;
 }

@@ -1,0 +1,78 @@
+#include "store/s3_xml.h"
+
+#include <gtest/gtest.h>
+
+#include "store/store_test_util.h"
+
+namespace sl::store {
+namespace {
+
+TEST(S3XmlTest, ParsesListObjectsV2PageWithEntitiesAndNamespaces) {
+  const char* xml = R"(<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>bkt</Name><Prefix>p/</Prefix><KeyCount>2</KeyCount><MaxKeys>2</MaxKeys>
+  <IsTruncated>true</IsTruncated>
+  <Contents><Key>p/a&amp;b &lt;1&gt;</Key><LastModified>2026-11-22T20:53:01.123Z</LastModified>
+    <ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag><Size>12</Size><StorageClass>STANDARD</StorageClass></Contents>
+  <Contents><Key>p/&#252;&#x2713;</Key><LastModified>2026-11-22T20:53:02Z</LastModified>
+    <ETag>"d41d8cd98f00b204e9800998ecf8427e-3"</ETag><Size>0</Size></Contents>
+  <NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>
+</ListBucketResult>)";
+  auto page = ParseListObjectsV2(xml);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 2u);
+  EXPECT_EQ(page->entries[0].key, "p/a&b <1>");
+  EXPECT_EQ(page->entries[0].size, 12u);
+  EXPECT_EQ(page->entries[0].etag, "9b2cf535f27731c974343645a3985328");
+  EXPECT_EQ(FormatRfc3339(page->entries[0].last_modified), "2026-11-22T20:53:01.123Z");
+  EXPECT_EQ(page->entries[1].key, "p/\xc3\xbc\xe2\x9c\x93");
+  EXPECT_EQ(page->entries[1].etag, "d41d8cd98f00b204e9800998ecf8427e-3");
+  EXPECT_TRUE(page->truncated);
+  EXPECT_EQ(page->next_continuation_token, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
+}
+
+TEST(S3XmlTest, EmptyListingAndMalformedDocuments) {
+  auto empty = ParseListObjectsV2("<ListBucketResult><IsTruncated>false</IsTruncated><KeyCount>0</KeyCount></ListBucketResult>");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->entries.empty());
+  EXPECT_FALSE(empty->truncated);
+  EXPECT_EQ(ParseListObjectsV2("<html>proxy error</html>").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseListObjectsV2("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>").status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(
+      ParseListObjectsV2("<ListBucketResult><Contents><Key>k</Key><Size>x</Size></Contents></ListBucketResult>")
+          .status()
+          .code(),
+      Code::kInvalidArgument);
+}
+
+TEST(S3XmlTest, ParsesErrorsAndMultipartResults) {
+  S3Error e = ParseS3Error(
+      "<?xml version=\"1.0\"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
+      "<RequestId>1</RequestId></Error>");
+  EXPECT_EQ(e.code, "SlowDown");
+  EXPECT_EQ(e.message, "Please reduce your request rate.");
+  EXPECT_EQ(ParseS3Error("").code, "");
+  EXPECT_EQ(XmlFirst("<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>VXBsb2FkIElE</UploadId>"
+                     "</InitiateMultipartUploadResult>",
+                     "UploadId"),
+            "VXBsb2FkIElE");
+  EXPECT_EQ(XmlFirst("<a><Empty/><B>x</B></a>", "Empty"), "");
+  EXPECT_EQ(XmlFirst("<a><B>x</B></a>", "Missing"), "");
+}
+
+TEST(S3XmlTest, EscapeRoundTripsThroughDecode) {
+  std::string s = "a&b<c>\"d'e";
+  EXPECT_EQ(XmlDecode(XmlEscape(s)), s);
+}
+
+TEST(S3XmlTest, ParsesHttpAndIsoDates) {
+  auto t = ParseHttpDate("Sun, 22 Nov 2026 20:53:01 GMT");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(FormatRfc3339(*t), "2026-11-22T20:53:01.000Z");
+  EXPECT_EQ(ParseHttpDate("yesterday").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseIso8601("nope").status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sl::store
