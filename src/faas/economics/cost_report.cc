@@ -180,6 +180,7 @@ Result<CostReport> BuildCostReport(const std::vector<InvocationRecord>& records,
   rep.recorded.title = "as recorded (each invocation priced under its own provider profile)";
   std::vector<Item> items;
   double first = 0, last = 0;
+  int64_t base_ns = 0;
   bool have_time = false;
   for (const InvocationRecord& r : records) {
     rep.recorded_cost_usd += r.cost_usd;
@@ -197,7 +198,9 @@ Result<CostReport> BuildCostReport(const std::vector<InvocationRecord>& records,
     }
     items.push_back(it);
     if (r.start_time.time_since_epoch().count() > 0) {
-      double s = std::chrono::duration<double>(r.start_time.time_since_epoch()).count();
+      // Seconds relative to the first timed record (epoch seconds as doubles lose microseconds).
+      if (!have_time) base_ns = r.start_time.time_since_epoch().count();
+      double s = static_cast<double>(r.start_time.time_since_epoch().count() - base_ns) / 1e9;
       double e = s + (r.queued_ms + it.init_s * 1000 + r.duration_ms) / 1000.0;
       first = have_time ? std::min(first, s) : s;
       last = have_time ? std::max(last, e) : e;
