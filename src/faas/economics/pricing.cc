@@ -64,6 +64,20 @@ Result<BilledInvocation> PriceInvocation(const ProviderProfile& p, double durati
   return b;
 }
 
+Status FillBilling(const ProviderProfile& profile, InvocationRecord* r) {
+  if (r->outcome == Outcome::kThrottled) {
+    r->billed_ms = 0;
+    r->cost_usd = 0;
+    return Status::Ok();
+  }
+  auto b = PriceInvocation(profile, r->duration_ms, r->memory_mb, r->max_memory_used_mb,
+                           r->cold_start ? r->init_ms : 0);
+  if (!b.ok()) return b.status().WithContext("request " + r->request_id);
+  r->billed_ms = b->billed_ms;
+  r->cost_usd = b->cost_usd;
+  return Status::Ok();
+}
+
 Result<double> VmCost(const ProviderProfile& vm, double wall_seconds) {
   if (vm.kind != ProfileKind::kVm) {
     return FailedPrecondition("profile {} is not a VM profile", vm.name);

@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "common/status.h"
+#include "faas/economics/invocation_record.h"
 #include "faas/economics/provider_profile.h"
 
 namespace sl::faas {
@@ -42,6 +43,12 @@ struct BilledInvocation {
 Result<BilledInvocation> PriceInvocation(const ProviderProfile& profile, double duration_ms,
                                          int64_t memory_mb, int64_t observed_memory_mb = 0,
                                          double init_ms = 0);
+
+// Convenience for the platform: prices a finished record under `profile` from its measured
+// fields (duration_ms, memory_mb, max_memory_used_mb, and init_ms when cold_start) and fills
+// billed_ms and cost_usd. Throttled records are billed nothing. Errors as PriceInvocation, with
+// the request id prepended.
+Status FillBilling(const ProviderProfile& profile, InvocationRecord* record);
 
 // Rounds a raw time up to the profile's granularity and minimum (no INIT logic).
 double RoundBilledMs(const ProviderProfile& profile, double raw_ms);

@@ -135,6 +135,30 @@ TEST(PricingTest, InvalidInputs) {
   EXPECT_EQ(VmCost(aws, 10).status().code(), Code::kFailedPrecondition);
 }
 
+TEST(PricingTest, FillBillingPricesARecordFromItsMeasurements) {
+  ProviderProfile aws = Load("aws-lambda");
+  InvocationRecord r;
+  r.request_id = "abc";
+  r.memory_mb = 1024;
+  r.duration_ms = 250.3;
+  r.init_ms = 180.4;
+  r.cold_start = true;  // same as the cold case above: 431 ms, $0.0000073833477
+  ASSERT_TRUE(FillBilling(aws, &r).ok());
+  EXPECT_DOUBLE_EQ(r.billed_ms, 431);
+  EXPECT_NEAR(r.cost_usd, 0.0000073833477, kEps);
+  r.cold_start = false;  // init_ms is ignored for a warm record
+  ASSERT_TRUE(FillBilling(aws, &r).ok());
+  EXPECT_DOUBLE_EQ(r.billed_ms, 251);
+  r.outcome = Outcome::kThrottled;
+  ASSERT_TRUE(FillBilling(aws, &r).ok());
+  EXPECT_EQ(r.cost_usd, 0);
+  r.outcome = Outcome::kSuccess;
+  r.memory_mb = 64;
+  Status s = FillBilling(aws, &r);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("request abc"), std::string::npos);
+}
+
 TEST(PricingTest, VmPerSecondWithSixtySecondMinimum) {
   ProviderProfile c5 = Load("ec2-c5.large");
   // 30 s -> 60 s minimum: 60 x 0.085 / 3600 = $0.00141666...
