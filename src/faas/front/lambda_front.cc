@@ -1,0 +1,374 @@
+#include "faas/front/lambda_front.h"
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/base64.h"
+#include "common/log.h"
+#include "faas/front/lambda_errors.h"
+
+namespace sl::faas {
+namespace {
+
+constexpr std::string_view kFunctionsPrefix = "/2015-03-31/functions";
+constexpr size_t kLogTailBytes = 4096;
+
+std::string_view TypeName(InvocationType t) {
+  switch (t) {
+    case InvocationType::kRequestResponse: return "RequestResponse";
+    case InvocationType::kEvent: return "Event";
+    case InvocationType::kDryRun: return "DryRun";
+  }
+  return "?";
+}
+
+bool ValidName(std::string_view n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+// Counters looked up per request (one family mutex each); the families are registered once.
+struct LambdaFront::Metrics {
+  CounterFamily* requests = nullptr;   // {function, type, code}
+  CounterFamily* errors = nullptr;     // {function, error_type}
+  CounterFamily* throttles = nullptr;  // {function}
+  HistogramFamily* latency = nullptr;  // {type}
+
+  static void Inc(CounterFamily* f, const std::vector<std::string>& labels) {
+    if (f == nullptr) return;
+    if (auto c = f->WithLabels(labels); c.ok()) (*c)->Inc();
+  }
+};
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
+                     hi & 0xffff, lo >> 48, lo & 0xffffffffffffULL);
+}
+
+Result<std::string> ParseFunctionName(std::string_view raw, std::string_view query_qualifier) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    size_t colon = raw.find(':', start);
+    parts.push_back(raw.substr(start, colon - start));
+    if (colon == std::string_view::npos) break;
+    start = colon + 1;
+  }
+  std::string_view name, qualifier;
+  if (parts.size() >= 7 && parts[0] == "arn" && parts[5] == "function") {
+    name = parts[6];  // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+    if (parts.size() == 8) qualifier = parts[7];
+    if (parts.size() > 8) return InvalidArgument("function name '{}': malformed ARN", raw);
+  } else if (parts.size() >= 3 && parts[1] == "function") {
+    name = parts[2];  // ACCOUNT:function:NAME[:QUALIFIER]
+    if (parts.size() == 4) qualifier = parts[3];
+    if (parts.size() > 4) return InvalidArgument("function name '{}': malformed partial ARN", raw);
+  } else if (parts.size() <= 2) {
+    name = parts[0];
+    if (parts.size() == 2) qualifier = parts[1];
+  } else {
+    return InvalidArgument("function name '{}': malformed", raw);
+  }
+  if (!ValidName(name)) {
+    return InvalidArgument("function name '{}': must match [A-Za-z0-9_-]{{1,64}}", raw);
+  }
+  if (!query_qualifier.empty()) {
+    if (!qualifier.empty() && qualifier != query_qualifier) {
+      return InvalidArgument("function '{}': qualifier '{}' in the name and '{}' in the query differ",
+                             name, qualifier, query_qualifier);
+    }
+    qualifier = query_qualifier;
+  }
+  if (!qualifier.empty() && qualifier != "$LATEST") {
+    return NotFound("Function not found: {}:{} (only $LATEST exists on this platform)", name,
+                    qualifier);
+  }
+  return std::string(name);
+}
+
+LambdaFront::LambdaFront(Invoker* invoker, FrontOptions options)
+    : invoker_(invoker), options_(std::move(options)),
+      registry_(options_.metrics ? options_.metrics : MetricsRegistry::Default()),
+      metrics_(std::make_unique<Metrics>()) {
+  // A clash with another shape under the same name leaves that series out; the front still runs.
+  if (auto f = registry_->AddCounter("sl_front_requests_total",
+                                     "Invoke API requests, by invocation type and HTTP status.",
+                                     {"function", "type", "code"});
+      f.ok()) {
+    metrics_->requests = *f;
+  }
+  if (auto f = registry_->AddCounter(
+          "sl_front_errors_total",
+          "Invoke API errors: Lambda error types and function errors (Unhandled/Handled).",
+          {"function", "error_type"});
+      f.ok()) {
+    metrics_->errors = *f;
+  }
+  if (auto f = registry_->AddCounter("sl_front_throttles_total",
+                                     "Invocations answered 429 TooManyRequestsException.",
+                                     {"function"});
+      f.ok()) {
+    metrics_->throttles = *f;
+  }
+  if (auto f = registry_->AddHistogram(
+          "sl_front_request_duration_seconds", "Invoke API request time at the front.", {"type"},
+          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+           5, 10, 30, 60, 300, 900});
+      f.ok()) {
+    metrics_->latency = *f;
+  }
+  EventQueue::Options eq = options_.events;
+  if (eq.metrics == nullptr) eq.metrics = registry_;
+  events_ = std::make_unique<EventQueue>(invoker_, std::move(eq));
+}
+
+Result<std::unique_ptr<LambdaFront>> LambdaFront::Start(Invoker* invoker, FrontOptions options) {
+  if (invoker == nullptr) return InvalidArgument("lambda front: no invoker");
+  std::unique_ptr<LambdaFront> front(new LambdaFront(invoker, options));
+  LambdaFront* self = front.get();
+  auto server = HttpServer::Start(front->options_.http,
+                                  [self](HttpRequest&& req, HttpResponder respond) {
+                                    self->Handle(std::move(req), std::move(respond));
+                                  });
+  if (!server.ok()) return server.status().WithContext("lambda front");
+  front->server_ = std::move(server).value();
+  return front;
+}
+
+LambdaFront::~LambdaFront() { Stop(); }
+
+void LambdaFront::Stop() {
+  if (server_) server_->Stop();
+  if (events_) events_->Stop();
+}
+
+int LambdaFront::port() const { return server_ ? server_->port() : 0; }
+
+std::string LambdaFront::endpoint() const {
+  return fmt::format("http://{}:{}", options_.http.host, port());
+}
+
+void LambdaFront::Handle(HttpRequest&& req, HttpResponder respond) {
+  std::string_view path = req.path;
+  if (path.substr(0, kFunctionsPrefix.size()) == kFunctionsPrefix) {
+    std::string_view rest = path.substr(kFunctionsPrefix.size());
+    if (rest.empty() || rest == "/") {
+      if (req.method == "GET") return respond(ListFunctions());
+    } else if (rest[0] == '/') {
+      rest.remove_prefix(1);
+      size_t slash = rest.find('/');
+      std::string_view name = rest.substr(0, slash);
+      std::string_view tail = slash == std::string_view::npos ? "" : rest.substr(slash);
+      if (tail == "/invocations" && req.method == "POST") return respond(Invoke(req, name));
+      if (tail.empty() && req.method == "GET") return respond(GetFunction(name, false));
+      if (tail == "/configuration" && req.method == "GET") return respond(GetFunction(name, true));
+    }
+  } else if (path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) {
+    return respond(HttpResponse::Text(200, "ok\n"));
+  } else if (path == "/metrics" && req.method == "GET") {
+    return respond(MetricsPage());
+  }
+  respond(LambdaErrorResponse(
+      NotFound("{} {}: not an operation of this Lambda API front", req.method, req.path),
+      NewRequestId(), "UnknownOperationException"));
+}
+
+HttpResponse LambdaFront::Invoke(HttpRequest& req, std::string_view raw_name) {
+  auto started = std::chrono::steady_clock::now();
+  std::string request_id = NewRequestId();
+  std::string type_header(req.headers.Get("X-Amz-Invocation-Type"));
+  InvocationType type;
+  std::string label_function = "(invalid)";
+  auto finish = [&](HttpResponse r, std::string_view error_type) {
+    Metrics::Inc(metrics_->requests, {label_function, std::string(TypeName(type)),
+                                      std::to_string(r.status)});
+    if (!error_type.empty()) Metrics::Inc(metrics_->errors, {label_function, std::string(error_type)});
+    if (r.status == 429) Metrics::Inc(metrics_->throttles, {label_function});
+    if (metrics_->latency) {
+      if (auto h = metrics_->latency->WithLabels({std::string(TypeName(type))}); h.ok()) {
+        (*h)->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                          .count());
+      }
+    }
+    return r;
+  };
+  auto fail = [&](const Status& s, std::string_view type_override = {}) {
+    HttpResponse r = LambdaErrorResponse(s, request_id, type_override);
+    std::string error_type(r.headers.Get("x-amzn-ErrorType"));
+    return finish(std::move(r), error_type);
+  };
+
+  if (type_header.empty() || type_header == "RequestResponse") {
+    type = InvocationType::kRequestResponse;
+  } else if (type_header == "Event") {
+    type = InvocationType::kEvent;
+  } else if (type_header == "DryRun") {
+    type = InvocationType::kDryRun;
+  } else {
+    type = InvocationType::kRequestResponse;
+    return fail(InvalidArgument("X-Amz-Invocation-Type '{}': must be RequestResponse, Event or "
+                                "DryRun",
+                                type_header),
+                "InvalidParameterValueException");
+  }
+  std::string_view log_type = req.headers.Get("X-Amz-Log-Type");
+  if (!log_type.empty() && log_type != "None" && log_type != "Tail") {
+    return fail(InvalidArgument("X-Amz-Log-Type '{}': must be None or Tail", log_type),
+                "InvalidParameterValueException");
+  }
+  Result<std::string> name = ParseFunctionName(raw_name, QueryParam(req.query, "Qualifier"));
+  if (!name.ok()) {
+    bool not_found = name.status().code() == Code::kNotFound;
+    return fail(name.status(), not_found ? "" : "InvalidParameterValueException");
+  }
+  // Only names that exist become label values; a 404 is counted under "(unknown)".
+  label_function = "(unknown)";
+  if (!req.body.empty() && !nlohmann::json::accept(req.body)) {
+    std::string why = "invalid JSON";
+    try {
+      nlohmann::json parsed = nlohmann::json::parse(req.body);
+      why = "invalid JSON";  // unreachable: accept() and parse() agree
+    } catch (const nlohmann::json::parse_error& e) {
+      why = e.what();
+    }
+    return fail(InvalidArgument("Could not parse request body into json: {}", why));
+  }
+
+  InvokeRequest ir;
+  ir.function = *name;
+  ir.tail_log = log_type == "Tail" && type == InvocationType::kRequestResponse;
+  if (type == InvocationType::kEvent || type == InvocationType::kDryRun) {
+    // Validate function and payload first (404/413 before 202, as Lambda does).
+    InvokeRequest check;
+    check.function = *name;
+    check.payload = req.body;
+    check.type = InvocationType::kDryRun;
+    InvokeResult r = invoker_->Invoke(std::move(check)).get();
+    if (!r.status.ok()) return fail(r.status);
+    label_function = *name;
+    if (type == InvocationType::kDryRun) {
+      HttpResponse ok;
+      ok.status = 204;
+      ok.headers.Set("X-Amz-Request-Id", request_id);
+      ok.headers.Set("x-amzn-RequestId", request_id);
+      return finish(std::move(ok), "");
+    }
+    ir.payload = std::move(req.body);
+    Status queued = events_->Enqueue(std::move(ir), request_id);
+    if (!queued.ok()) return fail(queued);
+    HttpResponse accepted;
+    accepted.status = 202;
+    accepted.headers.Set("X-Amz-Request-Id", request_id);
+    accepted.headers.Set("x-amzn-RequestId", request_id);
+    return finish(std::move(accepted), "");
+  }
+
+  ir.payload = std::move(req.body);
+  ir.type = InvocationType::kRequestResponse;
+  InvokeResult r;
+  try {
+    r = invoker_->Invoke(std::move(ir)).get();
+  } catch (const std::exception& e) {  // a broken promise is the platform's fault: 500
+    r.status = Internal("invoke '{}': {}", *name, e.what());
+  }
+  if (!r.request_id.empty()) request_id = r.request_id;
+  if (r.status.code() != Code::kNotFound) label_function = *name;
+  if (!r.status.ok()) return fail(r.status);
+
+  HttpResponse out = HttpResponse::Json(200, std::move(r.payload));
+  out.headers.Set("X-Amz-Executed-Version", "$LATEST");
+  out.headers.Set("X-Amz-Request-Id", request_id);
+  out.headers.Set("x-amzn-RequestId", request_id);
+  if (!r.function_error.empty()) out.headers.Set("X-Amz-Function-Error", r.function_error);
+  if (log_type == "Tail") {
+    std::string_view tail = r.log_tail;
+    if (tail.size() > kLogTailBytes) tail.remove_prefix(tail.size() - kLogTailBytes);
+    out.headers.Set("X-Amz-Log-Result", Base64Encode(tail));
+  }
+  std::string error_type = r.function_error;
+  return finish(std::move(out), error_type);
+}
+
+namespace {
+
+nlohmann::json Configuration(const FunctionSummary& f, const FrontOptions& o) {
+  return {
+      {"FunctionName", f.name},
+      {"FunctionArn",
+       fmt::format("arn:aws:lambda:{}:{}:function:{}", o.region, o.account_id, f.name)},
+      {"Runtime", f.runtime},
+      {"Handler", f.handler},
+      {"Description", f.description},
+      {"MemorySize", f.memory_mb},
+      {"Timeout", static_cast<int64_t>(std::ceil(f.timeout_s))},
+      {"Version", "$LATEST"},
+      {"PackageType", "Zip"},
+      {"State", "Active"},
+      {"Architectures", {"x86_64"}},
+  };
+}
+
+}  // namespace
+
+HttpResponse LambdaFront::ListFunctions() {
+  if (!options_.list_functions) {
+    return LambdaErrorResponse(NotFound("ListFunctions: this front has no function catalogue"),
+                               NewRequestId(), "UnknownOperationException");
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& f : options_.list_functions()) list.push_back(Configuration(f, options_));
+  nlohmann::json body = {{"Functions", std::move(list)}};
+  HttpResponse r = HttpResponse::Json(200, Dump(body));
+  std::string id = NewRequestId();
+  r.headers.Set("x-amzn-RequestId", id);
+  return r;
+}
+
+HttpResponse LambdaFront::GetFunction(std::string_view raw_name, bool configuration_only) {
+  std::string id = NewRequestId();
+  if (!options_.list_functions) {
+    return LambdaErrorResponse(NotFound("GetFunction: this front has no function catalogue"), id,
+                               "UnknownOperationException");
+  }
+  Result<std::string> name = ParseFunctionName(raw_name, {});
+  if (!name.ok()) return LambdaErrorResponse(name.status(), id);
+  for (const auto& f : options_.list_functions()) {
+    if (f.name != *name) continue;
+    nlohmann::json config = Configuration(f, options_);
+    nlohmann::json body = configuration_only ? config : nlohmann::json{{"Configuration", config}};
+    HttpResponse r = HttpResponse::Json(200, Dump(body));
+    r.headers.Set("x-amzn-RequestId", id);
+    return r;
+  }
+  return LambdaErrorResponse(
+      NotFound("Function not found: arn:aws:lambda:{}:{}:function:{}", options_.region,
+               options_.account_id, *name),
+      id);
+}
+
+HttpResponse LambdaFront::MetricsPage() {
+  HttpResponse r;
+  r.status = 200;
+  r.headers.Set("Content-Type", std::string(kPrometheusContentType));
+  r.body = registry_->Render();
+  return r;
+}
+
+}  // namespace sl::faas

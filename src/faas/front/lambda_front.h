@@ -1,0 +1,100 @@
+// LambdaFront: the AWS Lambda Invoke API over HTTP (what `aws lambda invoke --endpoint-url`
+// talks to), serving any Invoker — the local Platform in `straightline platform serve`, a
+// scripted invoker in tests.
+//
+//   POST /2015-03-31/functions/{name}/invocations     Invoke
+//        X-Amz-Invocation-Type: RequestResponse (200 + payload) | Event (202, EventQueue) |
+//                               DryRun (204);  X-Amz-Log-Type: Tail → X-Amz-Log-Result
+//        {name}: "fn", "fn:$LATEST", "123456789012:function:fn", "arn:aws:lambda:…:function:fn"
+//        (only $LATEST exists: any other qualifier is ResourceNotFoundException)
+//   GET  /2015-03-31/functions/                       ListFunctions   (needs list_functions)
+//   GET  /2015-03-31/functions/{name}[/configuration] GetFunction[Configuration]
+//   GET  /metrics                                     Prometheus text (the whole registry)
+//   GET  /healthz                                     "ok"
+// Function errors answer 200 with X-Amz-Function-Error and the error JSON as payload; platform
+// errors answer Lambda's error responses (lambda_errors.h, the one Status → HTTP mapping).
+// A non-empty payload must be JSON (else 400 InvalidRequestContentException, as on Lambda).
+// Every response carries X-Amz-Request-Id and x-amzn-RequestId.
+//
+// Threading: synchronous invocations block one HTTP server thread until the Invoker's future
+// completes, so FrontOptions::http.threads bounds the synchronous invocations in flight (size it
+// above the client connections you expect; /metrics and /healthz need a free thread too).
+// Ownership: the invoker is not owned and must outlive the front.
+// Thread safety: Start/Stop from one owner thread. Stop() stops the event queue (queued events
+// are dropped and reported) and waits for in-flight requests, so stop or unblock the invoker's
+// long operations first if they can hang.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/http_server.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "faas/front/event_queue.h"
+#include "faas/invoker.h"
+
+namespace sl::faas {
+
+// What ListFunctions / GetFunction report about one function.
+struct FunctionSummary {
+  std::string name;
+  std::string runtime;      // e.g. "provided.al2023" (bootstrap) or "straightline-builtin"
+  std::string handler;
+  std::string description;  // e.g. the provider profile
+  int64_t memory_mb = 0;
+  double timeout_s = 0;
+};
+
+struct FrontOptions {
+  FrontOptions() { http.threads = 32; }
+  HttpServer::Options http;
+  std::string region = "us-east-1";          // for ARNs in ListFunctions
+  std::string account_id = "000000000000";
+  EventQueue::Options events;                // events.metrics defaults to `metrics`
+  MetricsRegistry* metrics = nullptr;        // null: MetricsRegistry::Default()
+  // The function catalogue; null: ListFunctions/GetFunction are unknown operations.
+  std::function<std::vector<FunctionSummary>()> list_functions;
+};
+
+// The function an Invoke path names. NOT_FOUND for a qualifier other than $LATEST (only the
+// unpublished version exists here), INVALID_ARGUMENT for an empty or malformed name.
+Result<std::string> ParseFunctionName(std::string_view raw, std::string_view query_qualifier);
+
+class LambdaFront {
+ public:
+  static Result<std::unique_ptr<LambdaFront>> Start(Invoker* invoker, FrontOptions options);
+  ~LambdaFront();
+  LambdaFront(const LambdaFront&) = delete;
+  LambdaFront& operator=(const LambdaFront&) = delete;
+
+  int port() const;
+  std::string endpoint() const;  // "http://127.0.0.1:PORT"
+  EventQueue& events() { return *events_; }
+  void Stop();  // idempotent
+
+ private:
+  struct Metrics;
+  LambdaFront(Invoker* invoker, FrontOptions options);
+  void Handle(HttpRequest&& req, HttpResponder respond);
+  HttpResponse Invoke(HttpRequest& req, std::string_view raw_name);
+  HttpResponse ListFunctions();
+  HttpResponse GetFunction(std::string_view raw_name, bool configuration_only);
+  HttpResponse MetricsPage();
+
+  Invoker* invoker_;
+  FrontOptions options_;
+  MetricsRegistry* registry_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<EventQueue> events_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+// A fresh Lambda-style request id (UUID version 4, lower-case hex).
+std::string NewRequestId();
+
+}  // namespace sl::faas
