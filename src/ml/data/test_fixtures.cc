@@ -4,10 +4,10 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
-#include "common/file_util.h"
 
 namespace sl::ml::data::testing {
 namespace {
@@ -24,8 +24,11 @@ void PutBE32(std::string& s, uint32_t v) {
 void WriteBytes(const std::string& path, const std::string& bytes) {
   std::filesystem::path p(path);
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  Status s = WriteFileAtomic(path, bytes);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  // Plain writes: fixtures need no fsync, and tests write hundreds of small files.
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  ASSERT_TRUE(out.good()) << "cannot write fixture " << path;
 }
 
 std::string Gzip(const std::string& bytes) {

@@ -116,7 +116,8 @@ void TextFeaturizer::FeaturizeInto(std::string_view raw, std::vector<int32_t>& o
   });
   const uint64_t vocab = static_cast<uint64_t>(config_.vocab_size);
   const size_t n = hashes.size();
-  out.reserve(out.size() + n * config_.ngram_max);
+  // No out.reserve(): callers append a whole corpus into one vector, and an exact reserve per
+  // call would defeat geometric growth (quadratic copying).
   for (int g = 1; g <= config_.ngram_max; ++g) {
     for (size_t i = 0; i + g <= n; ++i) {
       // The n-gram length is mixed in so "a" and the bigram "a a" never share a hash by design.
