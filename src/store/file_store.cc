@@ -23,7 +23,6 @@ namespace sl::store {
 namespace {
 
 constexpr const char* kTmpDir = ".sl-tmp";
-constexpr size_t kCopyChunk = 1 << 20;
 constexpr int kCommitAttempts = 16;  // a concurrent Delete may prune the parent dir in between
 constexpr int64_t kStaleTempSeconds = 3600;
 
@@ -69,28 +68,20 @@ class FileStore final : public ObjectStore {
   Status PutFile(std::string_view key, const std::string& path, const PutOptions& options) override {
     SL_RETURN_IF_ERROR(CheckKey(key));
     UniqueFd src(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!src.valid()) return ErrnoError(errno, fmt::format("{}: key '{}': reading {}", uri_, key, path));
-    Sha256Hasher hasher;
-    std::string buf(kCopyChunk, '\0');
-    uint64_t copied = 0;
-    // The checksum must be known before the temp file is published, so it is computed while
-    // copying (one pass over the source).
+    if (!src.valid()) return ErrnoError(errno, fmt::format("{}: key '{}': reading {}", uri_, PrintableKey(key), path));
+    struct stat st{};
+    if (::fstat(src.get(), &st) != 0) return ErrnoError(errno, fmt::format("{}: stat {}", uri_, path));
+    if (!S_ISREG(st.st_mode)) return InvalidArgument("{}: key '{}': {} is not a regular file", uri_, PrintableKey(key), path);
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    // The checksum is taken from the temp file's bytes (what is stored), while copying.
     SL_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(key, "", [&](int fd) -> Status {
-                          while (true) {
-                            ssize_t n = ::read(src.get(), buf.data(), buf.size());
-                            if (n < 0) {
-                              if (errno == EINTR) continue;
-                              return ErrnoError(errno, fmt::format("{}: key '{}': reading {} at byte {}", uri_,
-                                                                   key, path, copied));
-                            }
-                            if (n == 0) break;
-                            std::string_view chunk(buf.data(), static_cast<size_t>(n));
-                            hasher.Update(chunk);
-                            int err = WriteAll(fd, chunk);
-                            if (err != 0) return Errno(err, key, "writing temp file");
-                            copied += static_cast<uint64_t>(n);
+                          std::string sha;
+                          int err = CopyAndHash(src.get(), fd, size, &sha);
+                          if (err == -1) {
+                            return FailedPrecondition("{}: key '{}': {} shrank below {} bytes while being stored", uri_,
+                                                      PrintableKey(key), path, size);
                           }
-                          std::string sha = hasher.FinishHex();
+                          if (err != 0) return Errno(err, key, fmt::format("copying {}", path));
                           if (::fsetxattr(fd, kFileChecksumXattr, sha.data(), sha.size(), 0) != 0) {
                             return Errno(errno, key, "recording checksum");
                           }
@@ -134,25 +125,14 @@ class FileStore final : public ObjectStore {
     SL_RETURN_IF_ERROR(CheckKey(key));
     SL_ASSIGN_OR_RETURN(UniqueFd fd, OpenObject(key));
     SL_ASSIGN_OR_RETURN(std::string recorded, ReadChecksum(fd.get(), key));
+    struct stat st{};
+    if (::fstat(fd.get(), &st) != 0) return Errno(errno, key, "stat");
+    uint64_t size = static_cast<uint64_t>(st.st_size);
     return WriteLocalFileAtomic(path, [&](int out_fd) -> Status {
-      Sha256Hasher hasher;
-      std::string buf(kCopyChunk, '\0');
-      uint64_t copied = 0;
-      while (true) {
-        ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          return ReadError(errno, key, copied);
-        }
-        if (n == 0) break;
-        std::string_view chunk(buf.data(), static_cast<size_t>(n));
-        hasher.Update(chunk);
-        if (int err = WriteAll(out_fd, chunk); err != 0) {
-          return ErrnoError(err, fmt::format("{}: key '{}': writing {}", uri_, PrintableKey(key), path));
-        }
-        copied += static_cast<uint64_t>(n);
-      }
-      std::string actual = hasher.FinishHex();
+      std::string actual;
+      int err = CopyAndHash(fd.get(), out_fd, size, &actual);
+      if (err == -1) return ReadError(err, key, size);
+      if (err != 0) return ErrnoError(err, fmt::format("{}: key '{}': copying to {}", uri_, PrintableKey(key), path));
       if (actual != recorded) return Corrupted(key, recorded, actual);
       return Status::Ok();
     });
@@ -342,7 +322,7 @@ class FileStore final : public ObjectStore {
     static std::atomic<uint64_t> counter{0};
     thread_local std::mt19937_64 rng(std::random_device{}());
     std::string name = fmt::format("{}-{}-{:x}", ::getpid(), counter.fetch_add(1), rng());
-    UniqueFd fd(::openat(tmp_fd_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    UniqueFd fd(::openat(tmp_fd_.get(), name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd.valid()) return Errno(errno, key, fmt::format("creating temp file {}/{}/{}", root_, kTmpDir, name));
     Status s = fill(fd.get());
     if (s.ok() && !sha.empty() && ::fsetxattr(fd.get(), kFileChecksumXattr, sha.data(), sha.size(), 0) != 0) {
@@ -407,7 +387,7 @@ class FileStore final : public ObjectStore {
       base = path.substr(slash + 1);
     }
     std::string tmp = fmt::format("{}/.{}.sl-get-{:x}", dir, base, rng());
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    UniqueFd fd(::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd.valid()) return ErrnoError(errno, fmt::format("{}: creating {}", uri_, tmp));
     Status s = fill(fd.get());
     if (s.ok() && ::close(fd.Release()) != 0) s = ErrnoError(errno, fmt::format("{}: closing {}", uri_, tmp));

@@ -443,5 +443,30 @@ TEST(S3RealServerTest, ListFollowsManySmallPages) {
   for (int i = 0; i < 95; ++i) EXPECT_EQ((*all)[i].key, fmt::format("k/{:03}", i));
 }
 
+// s3rver ignores If-None-Match on PUT. The probe must notice (so PutIfAbsent falls back to the
+// emulated check and capabilities() admits it), and trusting the header blindly would overwrite.
+TEST(S3RealServerTest, ConditionalPutSupportIsProbedNotAssumed) {
+  auto* server = testing::SharedS3rver();
+  StoreOptions o;
+  o.endpoint = server->endpoint();
+  o.access_key_id = testing::S3rverProcess::kAccessKey;
+  o.secret_access_key = testing::S3rverProcess::kSecretKey;
+  std::string uri = fmt::format("s3://{}/cond-{}", server->bucket(), ::getpid());
+  auto automatic = OpenObjectStore(uri, o);
+  ASSERT_TRUE(automatic.ok());
+  EXPECT_FALSE((*automatic)->capabilities().atomic_put_if_absent);
+  ASSERT_TRUE((*automatic)->PutIfAbsent("k", "first").ok());
+  EXPECT_EQ((*automatic)->PutIfAbsent("k", "second").code(), Code::kAlreadyExists);
+  EXPECT_EQ((*automatic)->Get("k").value(), "first");
+  EXPECT_TRUE((*automatic)->List("").value().size() == 1u);  // no probe objects left visible
+
+  o.conditional_put = "header";  // what a client that trusts the server would do
+  auto trusting = OpenObjectStore(uri, o);
+  ASSERT_TRUE(trusting.ok());
+  EXPECT_TRUE((*trusting)->capabilities().atomic_put_if_absent);
+  EXPECT_TRUE((*trusting)->PutIfAbsent("k", "overwritten").ok());  // s3rver let it through
+  EXPECT_EQ((*trusting)->Get("k").value(), "overwritten");
+}
+
 }  // namespace
 }  // namespace sl::store
