@@ -1,0 +1,64 @@
+#include "faas/deadline_timer.h"
+
+namespace sl::faas {
+
+DeadlineTimer::DeadlineTimer() : thread_([this] { Loop(); }) {}
+
+DeadlineTimer::~DeadlineTimer() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+uint64_t DeadlineTimer::Schedule(SteadyTime when, std::function<void()> fn) {
+  std::lock_guard<std::mutex> l(mu_);
+  uint64_t id = next_id_++;
+  bool earliest = by_time_.empty() || when < by_time_.begin()->first;
+  by_time_.emplace(when, id);
+  fns_.emplace(id, std::make_pair(when, std::move(fn)));
+  if (earliest) cv_.notify_all();
+  return id;
+}
+
+bool DeadlineTimer::Cancel(uint64_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = fns_.find(id);
+  if (it == fns_.end()) return false;
+  auto range = by_time_.equal_range(it->second.first);
+  for (auto t = range.first; t != range.second; ++t) {
+    if (t->second == id) {
+      by_time_.erase(t);
+      break;
+    }
+  }
+  fns_.erase(it);
+  return true;
+}
+
+void DeadlineTimer::Loop() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stop_) {
+    if (by_time_.empty()) {
+      cv_.wait(l);
+      continue;
+    }
+    auto first = by_time_.begin();
+    if (std::chrono::steady_clock::now() < first->first) {
+      cv_.wait_until(l, first->first);
+      continue;
+    }
+    uint64_t id = first->second;
+    by_time_.erase(first);
+    auto it = fns_.find(id);
+    std::function<void()> fn = std::move(it->second.second);
+    fns_.erase(it);
+    l.unlock();
+    fn();
+    l.lock();
+  }
+}
+
+}  // namespace sl::faas

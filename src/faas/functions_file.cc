@@ -1,0 +1,148 @@
+#include "faas/functions_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+#include "common/file_util.h"
+
+namespace sl::faas {
+namespace {
+
+struct Ctx {
+  const std::string& file;
+  std::string function;  // "" for the provider block
+  Status Err(const std::string& field, const std::string& what) const {
+    if (function.empty()) return InvalidArgument("{}: provider: {}: {}", file, field, what);
+    return InvalidArgument("{}: function '{}': {}: {}", file, function, field, what);
+  }
+};
+
+Result<int64_t> GetInt(const Ctx& c, const YAML::Node& n, const std::string& field) {
+  try {
+    return n.as<int64_t>();
+  } catch (const YAML::Exception&) {
+    return c.Err(field, fmt::format("'{}' is not an integer", n.IsScalar() ? n.Scalar() : "?"));
+  }
+}
+
+Result<double> GetDouble(const Ctx& c, const YAML::Node& n, const std::string& field) {
+  try {
+    return n.as<double>();
+  } catch (const YAML::Exception&) {
+    return c.Err(field, fmt::format("'{}' is not a number", n.IsScalar() ? n.Scalar() : "?"));
+  }
+}
+
+Result<std::string> GetString(const Ctx& c, const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) return c.Err(field, "must be a string");
+  return n.Scalar();
+}
+
+// Applies one key of a function (or of the provider defaults) to spec.
+Status Apply(const Ctx& c, const std::string& key, const YAML::Node& v, const std::string& base_dir,
+             bool provider_block, FunctionSpec* spec) {
+  if (key == (provider_block ? "name" : "provider")) {
+    SL_ASSIGN_OR_RETURN(spec->provider, GetString(c, v, key));
+  } else if (key == "memorySize") {
+    SL_ASSIGN_OR_RETURN(spec->memory_mb, GetInt(c, v, key));
+  } else if (key == "timeout") {
+    SL_ASSIGN_OR_RETURN(spec->timeout_s, GetDouble(c, v, key));
+  } else if (key == "keepAlive") {
+    SL_ASSIGN_OR_RETURN(spec->keep_alive, GetString(c, v, key));
+  } else if (key == "environment") {
+    if (!v.IsMap()) return c.Err(key, "must be a map of NAME: value");
+    for (const auto& kv : v) {
+      SL_ASSIGN_OR_RETURN(std::string val, GetString(c, kv.second, key + "." + kv.first.Scalar()));
+      spec->environment[kv.first.Scalar()] = val;
+    }
+  } else if (!provider_block && key == "handler") {
+    SL_ASSIGN_OR_RETURN(spec->handler, GetString(c, v, key));
+  } else if (!provider_block && key == "runtime") {
+    SL_ASSIGN_OR_RETURN(std::string rt, GetString(c, v, key));
+    if (rt == "builtin") {
+      spec->kind = HandlerKind::kBuiltin;
+    } else if (rt == "provided" || rt == "provided.al2" || rt == "provided.al2023") {
+      spec->kind = HandlerKind::kBootstrap;
+    } else {
+      return c.Err(key, fmt::format("'{}' unknown (builtin, provided, provided.al2, "
+                                    "provided.al2023)", rt));
+    }
+  } else if (!provider_block && key == "codeUri") {
+    SL_ASSIGN_OR_RETURN(std::string dir, GetString(c, v, key));
+    spec->code_dir = (dir.empty() || dir[0] == '/') ? dir : base_dir + "/" + dir;
+  } else if (!provider_block && key == "reservedConcurrency") {
+    SL_ASSIGN_OR_RETURN(spec->reserved_concurrency, GetInt(c, v, key));
+  } else if (!provider_block && key == "provisionedConcurrency") {
+    SL_ASSIGN_OR_RETURN(spec->provisioned_concurrency, GetInt(c, v, key));
+  } else if (!provider_block && key == "instanceConcurrency") {
+    SL_ASSIGN_OR_RETURN(spec->instance_concurrency, GetInt(c, v, key));
+  } else {
+    return c.Err(key, "unknown field");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<FunctionSpec>> ParseFunctionsYaml(const std::string& text,
+                                                     const std::string& file,
+                                                     const std::string& base_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return InvalidArgument("{}: line {}: {}", file, e.mark.line + 1, e.msg);
+  }
+  if (!root.IsMap()) return InvalidArgument("{}: expected a map with `functions:`", file);
+  FunctionSpec defaults;
+  defaults.source = file;
+  for (const auto& top : root) {
+    std::string key = top.first.Scalar();
+    if (key == "provider") {
+      Ctx c{file, ""};
+      if (top.second.IsScalar()) {
+        defaults.provider = top.second.Scalar();
+      } else if (top.second.IsMap()) {
+        for (const auto& kv : top.second) {
+          SL_RETURN_IF_ERROR(Apply(c, kv.first.Scalar(), kv.second, base_dir, true, &defaults));
+        }
+      } else {
+        return InvalidArgument("{}: provider: must be a profile name or a map", file);
+      }
+    } else if (key != "functions" && key != "service") {
+      return InvalidArgument("{}: {}: unknown top-level field (provider, functions)", file, key);
+    }
+  }
+  const YAML::Node fns = root["functions"];
+  if (!fns || !fns.IsMap() || fns.size() == 0) {
+    return InvalidArgument("{}: functions: missing or empty", file);
+  }
+  std::vector<FunctionSpec> out;
+  std::set<std::string> seen;
+  for (const auto& f : fns) {
+    FunctionSpec spec = defaults;
+    spec.name = f.first.Scalar();
+    Ctx c{file, spec.name};
+    if (!seen.insert(spec.name).second) return c.Err("name", "declared twice");
+    if (!f.second.IsMap()) return c.Err("handler", "function body must be a map");
+    for (const auto& kv : f.second) {
+      SL_RETURN_IF_ERROR(Apply(c, kv.first.Scalar(), kv.second, base_dir, false, &spec));
+    }
+    if (spec.handler.empty() && spec.kind == HandlerKind::kBuiltin) {
+      return c.Err("handler", "missing");
+    }
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+Result<std::vector<FunctionSpec>> LoadFunctionsFile(const std::string& path) {
+  SL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  std::string dir = ".";
+  size_t slash = path.rfind('/');
+  if (slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
+  return ParseFunctionsYaml(text, path, dir);
+}
+
+}  // namespace sl::faas

@@ -1,0 +1,44 @@
+// Functions files: functions declared in YAML, in the spirit of serverless.yml / SAM templates.
+//
+//   provider:                      # defaults for every function (all optional)
+//     name: aws-lambda             # provider profile (profiles/<name>.yaml)
+//     memorySize: 256              # MB
+//     timeout: 10                  # seconds
+//     keepAlive: fixed             # fixed | fixed:90s | hybrid   (keep_alive_policy.h)
+//     environment: {STAGE: dev}
+//   functions:
+//     echo:
+//       handler: echo              # built-in handler of straightline-worker
+//     hello:
+//       runtime: provided.al2023   # custom runtime: an executable `bootstrap` in codeUri
+//       codeUri: ./hello           # relative to this file
+//       handler: function.handler  # passed to the bootstrap as _HANDLER
+//       memorySize: 128
+//       reservedConcurrency: 10    # per-function concurrency limit
+//       provisionedConcurrency: 1  # instances kept initialised
+//       instanceConcurrency: 1     # requests per instance (Cloud Run style when > 1)
+//       provider: gcp-cloud-run-functions
+//       environment: {GREETING: hi}
+// `runtime` is `builtin` (default) or `provided`, `provided.al2`, `provided.al2023`.
+// Unknown keys are errors (a typo must not silently fall back to a default).
+//
+// Failure contract: INVALID_ARGUMENT naming the file, the function and the field, e.g.
+//   "fns.yaml: function 'echo': memorySize: 'big' is not an integer";
+// NOT_FOUND for a missing file. Profiles are only resolved by Platform::RegisterFunction.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "faas/function_spec.h"
+
+namespace sl::faas {
+
+Result<std::vector<FunctionSpec>> LoadFunctionsFile(const std::string& path);
+// `file` names the text in errors; relative codeUri paths resolve against `base_dir`.
+Result<std::vector<FunctionSpec>> ParseFunctionsYaml(const std::string& text,
+                                                     const std::string& file,
+                                                     const std::string& base_dir);
+
+}  // namespace sl::faas

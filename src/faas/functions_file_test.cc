@@ -1,0 +1,122 @@
+#include "faas/functions_file.h"
+
+#include <gtest/gtest.h>
+
+#include "common/file_util.h"
+#include "faas/economics/provider_profile.h"
+
+namespace sl::faas {
+namespace {
+
+TEST(FunctionsFile, ParsesDefaultsAndFunctions) {
+  auto specs = ParseFunctionsYaml(R"(
+provider:
+  name: aws-lambda
+  memorySize: 256
+  timeout: 7
+  environment: {STAGE: dev}
+functions:
+  echo:
+    handler: echo
+  hello:
+    runtime: provided.al2023
+    codeUri: hello
+    handler: function.handler
+    memorySize: 512
+    reservedConcurrency: 3
+    provisionedConcurrency: 1
+    keepAlive: fixed:90s
+    environment: {GREETING: hi}
+)", "fns.yaml", "/base");
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  ASSERT_EQ(specs->size(), 2u);
+  const FunctionSpec& echo = (*specs)[0];
+  EXPECT_EQ(echo.name, "echo");
+  EXPECT_EQ(echo.kind, HandlerKind::kBuiltin);
+  EXPECT_EQ(echo.memory_mb, 256);
+  EXPECT_EQ(echo.timeout_s, 7);
+  EXPECT_EQ(echo.environment.at("STAGE"), "dev");
+  EXPECT_EQ(echo.source, "fns.yaml");
+  const FunctionSpec& hello = (*specs)[1];
+  EXPECT_EQ(hello.kind, HandlerKind::kBootstrap);
+  EXPECT_EQ(hello.code_dir, "/base/hello");
+  EXPECT_EQ(hello.memory_mb, 512);
+  EXPECT_EQ(hello.reserved_concurrency, 3);
+  EXPECT_EQ(hello.provisioned_concurrency, 1);
+  EXPECT_EQ(hello.keep_alive, "fixed:90s");
+  EXPECT_EQ(hello.environment.at("STAGE"), "dev");
+  EXPECT_EQ(hello.environment.at("GREETING"), "hi");
+}
+
+TEST(FunctionsFile, ErrorsNameFileFunctionAndField) {
+  auto bad_int = ParseFunctionsYaml("functions:\n  f:\n    handler: echo\n    memorySize: big\n",
+                                    "fns.yaml", ".");
+  ASSERT_FALSE(bad_int.ok());
+  EXPECT_EQ(bad_int.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad_int.status().message().find("fns.yaml: function 'f': memorySize"), std::string::npos)
+      << bad_int.status().ToString();
+
+  auto typo = ParseFunctionsYaml("functions:\n  f:\n    handler: echo\n    memsize: 128\n",
+                                 "fns.yaml", ".");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("'f': memsize: unknown field"), std::string::npos);
+
+  auto runtime = ParseFunctionsYaml("functions:\n  f:\n    runtime: python3.12\n", "x.yaml", ".");
+  ASSERT_FALSE(runtime.ok());
+  EXPECT_NE(runtime.status().message().find("runtime: 'python3.12' unknown"), std::string::npos);
+
+  auto empty = ParseFunctionsYaml("provider: aws-lambda\n", "e.yaml", ".");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("e.yaml: functions"), std::string::npos);
+
+  auto syntax = ParseFunctionsYaml("functions: [\n", "s.yaml", ".");
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_NE(syntax.status().message().find("s.yaml: line"), std::string::npos);
+}
+
+TEST(FunctionsFile, MissingFileIsNotFound) {
+  auto r = LoadFunctionsFile("/nonexistent/functions.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
+}
+
+TEST(FunctionSpec, ResolveFillsDefaultsAndChecksProfileLimits) {
+  auto profile = LoadProviderProfile("aws-lambda");
+  ASSERT_TRUE(profile.ok()) << profile.status().ToString();
+  FunctionSpec spec;
+  spec.name = "f";
+  spec.handler = "echo";
+  spec.source = "fns.yaml";
+  ASSERT_TRUE(ResolveFunctionSpec(*profile, &spec).ok());
+  EXPECT_EQ(spec.memory_mb, profile->default_memory_mb);
+  EXPECT_EQ(spec.timeout_s, profile->default_timeout_s);
+
+  FunctionSpec small = spec;
+  small.memory_mb = 64;
+  Status s = ResolveFunctionSpec(*profile, &small);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("fns.yaml: function 'f': memorySize"), std::string::npos) << s.ToString();
+
+  FunctionSpec slow = spec;
+  slow.timeout_s = 100000;
+  s = ResolveFunctionSpec(*profile, &slow);
+  EXPECT_NE(s.message().find("timeout"), std::string::npos) << s.ToString();
+
+  FunctionSpec badname = spec;
+  badname.name = "a b";
+  EXPECT_EQ(ResolveFunctionSpec(*profile, &badname).code(), Code::kInvalidArgument);
+
+  FunctionSpec reserved = spec;
+  reserved.environment["AWS_REGION"] = "x";
+  s = ResolveFunctionSpec(*profile, &reserved);
+  EXPECT_NE(s.message().find("'AWS_REGION' is reserved"), std::string::npos);
+
+  FunctionSpec nobootstrap = spec;
+  nobootstrap.kind = HandlerKind::kBootstrap;
+  nobootstrap.code_dir = "/nonexistent";
+  s = ResolveFunctionSpec(*profile, &nobootstrap);
+  EXPECT_NE(s.message().find("codeUri: /nonexistent/bootstrap"), std::string::npos) << s.ToString();
+}
+
+}  // namespace
+}  // namespace sl::faas

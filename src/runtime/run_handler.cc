@@ -1,0 +1,112 @@
+#include "runtime/run_handler.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/runtime_api_client.h"
+
+namespace sl::runtime {
+namespace {
+
+std::string ErrorJson(const std::string& message, const std::string& type) {
+  return nlohmann::json{{"errorMessage", message}, {"errorType", type},
+                        {"stackTrace", nlohmann::json::array()}}
+      .dump();
+}
+
+int ServeLoop(const Handler& handler, const std::string& endpoint) {
+  RuntimeApiClient client(endpoint);
+  for (;;) {
+    auto next = client.Next();
+    if (!next.ok()) {
+      if (next.status().code() == Code::kUnavailable) return 0;  // platform gone: scale-down
+      std::fprintf(stderr, "runtime: %s\n", next.status().ToString().c_str());
+      return 3;
+    }
+    InvocationResponse response;
+    try {
+      response = handler(*next);
+    } catch (const std::exception& e) {
+      response = InvocationResponse::Failure(e.what(), "Runtime.UnhandledException");
+    } catch (...) {
+      response = InvocationResponse::Failure("unknown exception", "Runtime.UnhandledException");
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+    Status posted = response.success
+                        ? client.PostResponse(next->request_id, response.payload,
+                                              response.content_type)
+                        : client.PostError(next->request_id, response.payload,
+                                           response.error_type);
+    if (!posted.ok()) {
+      if (posted.code() == Code::kUnavailable) return 0;
+      // e.g. the platform already timed the request out: log and keep serving.
+      std::fprintf(stderr, "runtime: %s\n", posted.ToString().c_str());
+    }
+  }
+}
+
+}  // namespace
+
+int RunHandler(const HandlerRegistry::Entry& entry, const std::string& endpoint,
+               int concurrency) {
+  if (entry.init) {
+    Status s;
+    try {
+      s = entry.init();
+    } catch (const std::exception& e) {
+      s = Internal("{}", e.what());
+    }
+    if (!s.ok()) {
+      std::fprintf(stderr, "runtime: init of handler '%s' failed: %s\n", entry.name.c_str(),
+                   s.ToString().c_str());
+      std::fflush(stderr);
+      RuntimeApiClient client(endpoint);
+      client.PostInitError(ErrorJson(s.ToString(), "Runtime.InitError"), "Runtime.InitError")
+          .IgnoreError();  // exiting anyway; the platform also sees the exit
+      return 1;
+    }
+  }
+  if (concurrency <= 1) return ServeLoop(entry.handler, endpoint);
+  std::vector<std::thread> threads;
+  std::vector<int> codes(static_cast<size_t>(concurrency), 0);
+  for (int i = 0; i < concurrency; ++i) {
+    threads.emplace_back([&, i] { codes[static_cast<size_t>(i)] = ServeLoop(entry.handler, endpoint); });
+  }
+  for (auto& t : threads) t.join();
+  for (int c : codes) {
+    if (c != 0) return c;
+  }
+  return 0;
+}
+
+int RunFromEnvironment(const HandlerRegistry& registry) {
+  const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API");
+  const char* name = std::getenv("_HANDLER");
+  if (api == nullptr || *api == '\0') {
+    std::fprintf(stderr, "runtime: AWS_LAMBDA_RUNTIME_API is not set\n");
+    return 2;
+  }
+  std::string handler = name ? name : "";
+  const HandlerRegistry::Entry* entry = registry.Find(handler);
+  if (entry == nullptr) {
+    std::string known;
+    for (const auto& n : registry.Names()) known += (known.empty() ? "" : ", ") + n;
+    std::string msg = fmt::format("no built-in handler '{}' (known: {})", handler, known);
+    std::fprintf(stderr, "runtime: %s\n", msg.c_str());
+    std::fflush(stderr);
+    RuntimeApiClient client(api);
+    client.PostInitError(ErrorJson(msg, "Runtime.HandlerNotFound"), "Runtime.HandlerNotFound")
+        .IgnoreError();
+    return 2;
+  }
+  int concurrency = 1;
+  if (const char* c = std::getenv("AWS_LAMBDA_MAX_CONCURRENCY")) concurrency = std::atoi(c);
+  return RunHandler(*entry, api, concurrency < 1 ? 1 : concurrency);
+}
+
+}  // namespace sl::runtime

@@ -1,0 +1,111 @@
+// The runtime client and loop against an in-process fake of the platform's Runtime API.
+#include "runtime/runtime_api_client.h"
+
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/http_server.h"
+#include "runtime/run_handler.h"
+
+namespace sl::runtime {
+namespace {
+
+// Hands out `events` one per /next, records what the runtime posts back.
+struct FakeRuntimeApi {
+  std::mutex mu;
+  std::vector<std::string> events;
+  size_t next = 0;
+  std::vector<std::pair<std::string, std::string>> posts;  // path, body
+  std::vector<std::string> error_types;
+  std::unique_ptr<HttpServer> server;
+
+  void Start() {
+    HttpServer::Options o;
+    auto s = HttpServer::Start(o, [this](HttpRequest&& req, HttpResponder respond) {
+      std::lock_guard<std::mutex> l(mu);
+      if (req.method == "GET" && req.path == "/2018-06-01/runtime/invocation/next") {
+        if (next >= events.size()) return;  // long poll forever: the test stops the server
+        HttpResponse r = HttpResponse::Json(200, events[next]);
+        r.headers.Set("Lambda-Runtime-Aws-Request-Id", "req-" + std::to_string(next));
+        r.headers.Set("Lambda-Runtime-Deadline-Ms", "4102444800000");
+        r.headers.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:x:0:function:f");
+        r.headers.Set("Lambda-Runtime-Trace-Id", "Root=1-0-0");
+        ++next;
+        respond(std::move(r));
+        return;
+      }
+      posts.emplace_back(req.path, req.body);
+      error_types.emplace_back(req.headers.Get("Lambda-Runtime-Function-Error-Type"));
+      respond(HttpResponse::Json(202, R"({"status":"OK"})"));
+    });
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server = std::move(*s);
+  }
+  std::string endpoint() const { return "127.0.0.1:" + std::to_string(server->port()); }
+};
+
+TEST(RuntimeApiClient, NextParsesHeadersAndPostsGoToTheRightPaths) {
+  FakeRuntimeApi api;
+  api.events = {R"({"a":1})"};
+  api.Start();
+  RuntimeApiClient client(api.endpoint());
+  auto req = client.Next();
+  ASSERT_TRUE(req.ok()) << req.status().ToString();
+  EXPECT_EQ(req->payload, R"({"a":1})");
+  EXPECT_EQ(req->request_id, "req-0");
+  EXPECT_EQ(req->deadline_ms, 4102444800000);
+  EXPECT_EQ(req->function_arn, "arn:aws:lambda:x:0:function:f");
+  EXPECT_EQ(req->trace_id, "Root=1-0-0");
+  ASSERT_TRUE(client.PostResponse("req-0", R"({"ok":true})", "application/json").ok());
+  ASSERT_TRUE(client.PostError("req-0", R"({"errorMessage":"x"})", "E").ok());
+  ASSERT_TRUE(client.PostInitError(R"({"errorMessage":"y"})", "Runtime.InitError").ok());
+  std::lock_guard<std::mutex> l(api.mu);
+  ASSERT_EQ(api.posts.size(), 3u);
+  EXPECT_EQ(api.posts[0].first, "/2018-06-01/runtime/invocation/req-0/response");
+  EXPECT_EQ(api.posts[0].second, R"({"ok":true})");
+  EXPECT_EQ(api.posts[1].first, "/2018-06-01/runtime/invocation/req-0/error");
+  EXPECT_EQ(api.error_types[1], "E");
+  EXPECT_EQ(api.posts[2].first, "/2018-06-01/runtime/init/error");
+}
+
+TEST(RuntimeApiClient, UnreachableEndpointIsUnavailable) {
+  RuntimeApiClient client("127.0.0.1:1");
+  EXPECT_EQ(client.Next().status().code(), Code::kUnavailable);
+}
+
+TEST(RunHandler, ServesUntilThePlatformGoesAway) {
+  FakeRuntimeApi api;
+  api.events = {R"({"n":1})", R"({"n":2})", R"({"throw":true})"};
+  api.Start();
+  HandlerRegistry::Entry entry{"t", [](const InvocationRequest& req) {
+    auto j = nlohmann::json::parse(req.payload);
+    if (j.contains("throw")) throw std::runtime_error("kaboom");
+    return InvocationResponse::Success(std::to_string(j["n"].get<int>() * 10));
+  }, {}};
+  int code = -1;
+  std::thread loop([&] { code = RunHandler(entry, api.endpoint()); });
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard<std::mutex> l(api.mu);
+      if (api.posts.size() == 3) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  api.server->Stop();  // the long-polled 4th /next fails: the loop exits cleanly
+  loop.join();
+  EXPECT_EQ(code, 0);
+  ASSERT_EQ(api.posts.size(), 3u);
+  EXPECT_EQ(api.posts[0].second, "10");
+  EXPECT_EQ(api.posts[1].second, "20");
+  EXPECT_EQ(api.posts[2].first, "/2018-06-01/runtime/invocation/req-2/error");
+  auto err = nlohmann::json::parse(api.posts[2].second);
+  EXPECT_EQ(err["errorMessage"], "kaboom");
+  EXPECT_EQ(err["errorType"], "Runtime.UnhandledException");
+}
+
+}  // namespace
+}  // namespace sl::runtime

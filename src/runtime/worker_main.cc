@@ -1,0 +1,37 @@
+// straightline-worker: the function instance executable.
+//   straightline-worker            serve _HANDLER against AWS_LAMBDA_RUNTIME_API (exec'd instance)
+//   straightline-worker --zygote   template process: fork instances on request over fd 3
+//   straightline-worker --list     print the built-in handler names
+// It links libtorch (see CMakeLists.txt) so that cold starts are measured with the static
+// initialisation the ML handlers will bring.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "runtime/builtin_handlers.h"
+#include "runtime/run_handler.h"
+#include "runtime/torch_warmup.h"
+#include "runtime/zygote.h"
+
+int main(int argc, char** argv) {
+  sl::runtime::HandlerRegistry registry;
+  sl::Status s = sl::runtime::RegisterBuiltinHandlers(&registry);
+  if (!s.ok()) {
+    std::fprintf(stderr, "straightline-worker: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "--list") {
+    for (const auto& n : registry.Names()) std::printf("%s\n", n.c_str());
+    return 0;
+  }
+  if (mode == "--zygote") {
+    sl::runtime::WarmUpTorch();  // initialise once in the template, not in every instance
+    return sl::runtime::RunZygote(3, registry);
+  }
+  if (!mode.empty()) {
+    std::fprintf(stderr, "usage: straightline-worker [--zygote | --list]\n");
+    return 2;
+  }
+  return sl::runtime::RunFromEnvironment(registry);
+}
