@@ -99,6 +99,24 @@ TEST(Idx, TruncatedRecordReportsItsByteOffset) {
   EXPECT_NE(r2.status().message().find("truncated header"), std::string::npos);
 }
 
+TEST(Idx, ZeroOrHugeDimensionsAreRejectedBeforeAllocating) {
+  TempDir dir("idx");
+  WriteBytes(dir.Join("empty"), IdxImages(0, 28, 28));
+  auto r = ReadIdx(dir.Join("empty"), 3);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("dimension 0 at byte 4 is 0"), std::string::npos)
+      << r.status().ToString();
+  std::string huge = IdxImages(1, 1, 1);
+  for (int i = 4; i < 16; ++i) huge[i] = static_cast<char>(0xff);  // 3 x (2^32 - 1)
+  WriteBytes(dir.Join("huge"), huge);
+  auto r2 = ReadIdx(dir.Join("huge"), 3);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r2.status().message().find("implausibly large"), std::string::npos)
+      << r2.status().ToString();
+}
+
 TEST(Idx, TrailingBytesAreAnErrorNotIgnored) {
   TempDir dir("idx");
   WriteBytes(dir.Join("lbl"), IdxLabels({1, 2, 3}) + "xx");

@@ -50,7 +50,11 @@ Result<std::string> IdxFile(const std::string& dir, const std::string& stem) {
 
 LoaderFn IdxLoader(std::string name, const std::vector<std::string>& classes) {
   return [name, &classes](const std::string& dir, const DatasetOptions&) -> Result<Loaded> {
-    if (!IsDirectory(dir)) return NotFound("{}: {} data directory does not exist", dir, name);
+    if (!IsDirectory(dir)) {
+      return NotFound("{}: {} data directory does not exist{}", dir, name,
+                      name == "fashion-mnist" ? " (install the Debian package dataset-fashion-mnist, "
+                                                "or give --data DIR)" : "");
+    }
     Loaded out;
     SL_ASSIGN_OR_RETURN(std::string ti, IdxFile(dir, "train-images-idx3-ubyte"));
     SL_ASSIGN_OR_RETURN(std::string tl, IdxFile(dir, "train-labels-idx1-ubyte"));
