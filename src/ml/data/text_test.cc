@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <optional>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -337,11 +339,17 @@ TEST(SpamAssassin, TestSplitIsStratifiedAndIndependentOfTheSeed) {
 TEST(SpamAssassin, DefaultLocationSearchHonoursTheEnvironment) {
   TempDir dir("spam");
   MakeSpam(dir, true);
+  const char* prev = std::getenv("STRAIGHTLINE_SPAMASSASSIN_DIR");
+  const std::optional<std::string> saved = prev ? std::optional<std::string>(prev) : std::nullopt;
   ASSERT_EQ(setenv("STRAIGHTLINE_SPAMASSASSIN_DIR", dir.path().c_str(), 1), 0);
   DatasetOptions o;
   o.name = "spamassassin";
   auto p = ResolveDatasetPath(o);
-  unsetenv("STRAIGHTLINE_SPAMASSASSIN_DIR");
+  if (saved) {
+    setenv("STRAIGHTLINE_SPAMASSASSIN_DIR", saved->c_str(), 1);
+  } else {
+    unsetenv("STRAIGHTLINE_SPAMASSASSIN_DIR");
+  }
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(*p, dir.path());
 }
