@@ -142,6 +142,8 @@ class Platform::Impl {
   Status Init();
   Status Register(FunctionSpec spec);
   std::future<InvokeResult> Invoke(InvokeRequest request);
+  std::vector<std::future<InvokeResult>> Map(const std::string& function,
+                                             const std::vector<std::string>& payloads);
   void RunMaintenance();
   void Shutdown();
   std::vector<FunctionInfo> List() const;
@@ -180,6 +182,10 @@ class Platform::Impl {
     return capacity_used_ <= 1e-9 || capacity_used_ + share <= capacity_ + 1e-9;
   }
 
+  std::shared_ptr<ZygoteClient> Zygote() {
+    std::lock_guard<std::mutex> l(zygote_mu_);
+    return zygote_;
+  }
   void Launch(const std::shared_ptr<Instance>& inst);
   void FailLaunch(const std::shared_ptr<Instance>& inst, const Status& why);
   void OnExit(pid_t pid, int status);
@@ -195,7 +201,14 @@ class Platform::Impl {
   void PumpLoop();
   void MaintenanceLoop();
   std::future<InvokeResult> Reject(const std::string& id, Status s);
-  Status Admit(const std::shared_ptr<Invocation>& inv, const std::string& function, bool dry_run);
+  // defer: when a concurrency limit is reached, wait for a slot instead of throttling (Map).
+  Status Admit(const std::shared_ptr<Invocation>& inv, const std::string& function, bool dry_run,
+               bool defer = false);
+  void AdmitDeferredLocked();
+  bool LimitedLocked(const FunctionState* fn) const {
+    return (fn->spec.reserved_concurrency > 0 && fn->inflight >= fn->spec.reserved_concurrency) ||
+           inflight_total_ >= max_concurrency_;
+  }
   std::shared_ptr<Invocation> NewInvocation(std::string payload, bool event, bool tail_log);
   void RecordThrottle(FunctionState* fn, const std::string& id);
   static void Run(Actions* after) {
@@ -216,6 +229,8 @@ class Platform::Impl {
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<FunctionState>> functions_;  // GUARDED_BY(mu_)
   std::deque<std::shared_ptr<Invocation>> queue_;                    // GUARDED_BY(mu_)
+  // Map() calls waiting for a concurrency slot (FIFO; not yet counted in flight).
+  std::deque<std::shared_ptr<Invocation>> deferred_;                 // GUARDED_BY(mu_)
   std::map<pid_t, std::shared_ptr<Instance>> by_pid_;                // GUARDED_BY(mu_)
   std::map<pid_t, int> early_exits_;  // exits reported before Launch saw the pid  GUARDED_BY(mu_)
   double capacity_used_ = 0;                                         // GUARDED_BY(mu_)
@@ -225,7 +240,9 @@ class Platform::Impl {
   std::vector<std::shared_ptr<Instance>> all_instances_;  // for shutdown   GUARDED_BY(mu_)
 
   std::mutex zygote_mu_;
-  std::unique_ptr<ZygoteClient> zygote_;  // GUARDED_BY(zygote_mu_) for creation; used after
+  // Copied out under zygote_mu_ and used without it: Stop() joins the thread that reports
+  // exits, which may itself be waiting for a platform thread that wants to Kill().
+  std::shared_ptr<ZygoteClient> zygote_;  // GUARDED_BY(zygote_mu_)
   Status zygote_status_;                  // GUARDED_BY(zygote_mu_)
 
   // Log pump: reads every instance's stdout/stderr pipe.
@@ -439,7 +456,7 @@ void Platform::Impl::RecordThrottle(FunctionState* fn, const std::string& id) {
 }
 
 Status Platform::Impl::Admit(const std::shared_ptr<Invocation>& inv, const std::string& function,
-                             bool dry_run) {
+                             bool dry_run, bool defer) {
   const size_t size = inv->payload.size();
   if (!inv->payload.empty() && !nlohmann::json::accept(inv->payload)) {
     return InvalidArgument("function '{}': Could not parse request body into json: payload of {} "
@@ -462,6 +479,11 @@ Status Platform::Impl::Admit(const std::shared_ptr<Invocation>& inv, const std::
                         inv->event ? "asynchronous" : "synchronous");
     }
     if (dry_run) return Status::Ok();
+    inv->fn = fn;
+    if (defer && (LimitedLocked(fn) || !deferred_.empty())) {
+      deferred_.push_back(inv);  // admitted by AdmitDeferredLocked when a slot frees up
+      return Status::Ok();
+    }
     if (fn->spec.reserved_concurrency > 0 && fn->inflight >= fn->spec.reserved_concurrency) {
       RecordThrottle(fn, inv->id);
       return ResourceExhausted("function '{}': Rate Exceeded: reserved concurrency of {} in use",
@@ -495,6 +517,24 @@ std::shared_ptr<Invocation> Platform::Impl::NewInvocation(std::string payload, b
   inv->event = event;
   inv->payload = std::move(payload);
   return inv;
+}
+
+std::vector<std::future<InvokeResult>> Platform::Impl::Map(
+    const std::string& function, const std::vector<std::string>& payloads) {
+  std::vector<std::future<InvokeResult>> futures;
+  futures.reserve(payloads.size());
+  for (const auto& p : payloads) {
+    auto inv = NewInvocation(p, false, false);
+    futures.push_back(inv->promise.get_future());
+    Status s = Admit(inv, function, false, /*defer=*/true);
+    if (!s.ok()) {
+      InvokeResult r;
+      r.status = std::move(s);
+      r.request_id = inv->id;
+      inv->promise.set_value(std::move(r));
+    }
+  }
+  return futures;
 }
 
 std::future<InvokeResult> Platform::Impl::Invoke(InvokeRequest request) {
@@ -562,6 +602,21 @@ void Platform::Impl::ScheduleLocked(Actions* after) {
     fn->queued--;
     inv->left_queue = std::chrono::steady_clock::now();
     SpawnLocked(fn, inv, after);
+  }
+}
+
+void Platform::Impl::AdmitDeferredLocked() {
+  while (!deferred_.empty() && !stopping_) {
+    std::shared_ptr<Invocation> inv = deferred_.front();
+    FunctionState* fn = inv->fn;
+    if (LimitedLocked(fn)) return;  // strict FIFO: the head waits, so do the rest
+    deferred_.pop_front();
+    fn->inflight++;
+    inflight_total_++;
+    fn->policy->RecordArrival(fn->spec.name, options_.clock->Now());
+    fn->queued++;
+    queue_.push_back(inv);
+    UpdateGaugesLocked(fn);
   }
 }
 
@@ -659,8 +714,7 @@ void Platform::Impl::MarkDeadLocked(const std::shared_ptr<Instance>& inst,
   pid_t pid = inst->pid;
   if (pid > 0) {
     after->push_back([this, pid] {
-      std::lock_guard<std::mutex> l(zygote_mu_);
-      if (zygote_) zygote_->Kill(pid).IgnoreError();  // exits are reported either way
+      if (auto z = Zygote()) z->Kill(pid).IgnoreError();  // exits are reported either way
     });
   }
 }
@@ -676,11 +730,11 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     abandon = stopping_ || inst->state == InstanceState::kDead;
   }
   if (abandon) return FailLaunch(inst, Unavailable("platform is shutting down"));
-  ZygoteClient* zygote = nullptr;
+  std::shared_ptr<ZygoteClient> zygote;
   {
     std::lock_guard<std::mutex> l(zygote_mu_);
     if (!zygote_status_.ok()) return FailLaunch(inst, zygote_status_);
-    zygote = zygote_.get();
+    zygote = zygote_;
   }
   if (zygote == nullptr) return FailLaunch(inst, Unavailable("template process not started"));
   auto server = RuntimeApiServer::Start(std::make_shared<Delegate>(this, inst),
@@ -770,8 +824,7 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
       MarkDeadLocked(inst, "shutdown", &after);  // kill it now that we know its pid
       inst->state = InstanceState::kDead;
       after.push_back([this, pid = *pid] {
-        std::lock_guard<std::mutex> zl(zygote_mu_);
-        if (zygote_) zygote_->Kill(pid).IgnoreError();
+        if (auto z = Zygote()) z->Kill(pid).IgnoreError();
       });
     } else {
       std::weak_ptr<Instance> weak = inst;
@@ -943,6 +996,7 @@ void Platform::Impl::CompleteLocked(const std::shared_ptr<Instance>& inst,
   inflight_total_--;
   fn->policy->RecordCompletion(fn->spec.name, options_.clock->Now());
   UpdateGaugesLocked(fn);
+  AdmitDeferredLocked();
   after->push_back([this, inst, inv, c = std::move(c)] { Finalize(inst, inv, c); });
 }
 
@@ -1199,6 +1253,9 @@ void Platform::Impl::Cleanup(const std::shared_ptr<Instance>& inst) {
     inst->log_fd = -1;
   }
   inst->cgroup.reset();  // kills stragglers, removes the directories
+  std::lock_guard<std::mutex> ml(mu_);
+  auto& all = all_instances_;
+  all.erase(std::remove(all.begin(), all.end(), inst), all.end());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1304,6 +1361,13 @@ void Platform::Impl::Shutdown() {
     stopping_ = true;
     queued.assign(queue_.begin(), queue_.end());
     queue_.clear();
+    for (auto& inv : deferred_) {
+      InvokeResult r;
+      r.status = Unavailable("platform shut down before request {} ran", inv->id);
+      r.request_id = inv->id;
+      inv->promise.set_value(std::move(r));
+    }
+    deferred_.clear();
   }
   for (auto& inv : queued) {
     Actions after;
@@ -1325,10 +1389,7 @@ void Platform::Impl::Shutdown() {
     maint_thread_.join();
   }
   if (lifecycle_) lifecycle_->Stop();  // pending launches see stopping_ and kill what they start
-  {
-    std::lock_guard<std::mutex> l(zygote_mu_);
-    if (zygote_) zygote_->Stop();  // the template kills every instance; exits arrive meanwhile
-  }
+  if (auto z = Zygote()) z->Stop();  // the template kills every instance; exits arrive meanwhile
   std::vector<std::shared_ptr<Instance>> all;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -1430,6 +1491,10 @@ Result<FunctionInfo> Platform::GetFunction(const std::string& name) const {
 }
 std::future<InvokeResult> Platform::Invoke(InvokeRequest request) {
   return impl_->Invoke(std::move(request));
+}
+std::vector<std::future<InvokeResult>> Platform::Map(const std::string& function,
+                                                     const std::vector<std::string>& payloads) {
+  return impl_->Map(function, payloads);
 }
 void Platform::RunMaintenance() { impl_->RunMaintenance(); }
 void Platform::Shutdown() { impl_->Shutdown(); }

@@ -121,7 +121,11 @@ class Platform final : public Invoker {
   Result<FunctionInfo> GetFunction(const std::string& name) const;
 
   std::future<InvokeResult> Invoke(InvokeRequest request) override;
-  using Invoker::Map;
+  // Like Invoke per payload, except that a call over a concurrency limit waits for a free slot
+  // (FIFO, counted in queued_ms) instead of being throttled — the executor.map contract: a map
+  // larger than the function's concurrency still completes. Other errors are per future.
+  std::vector<std::future<InvokeResult>> Map(const std::string& function,
+                                             const std::vector<std::string>& payloads) override;
 
   // Unloads instances whose keep-alive expired at options.clock->Now(), starts pre-warm and
   // provisioned instances. Called by the background thread; tests call it after advancing a

@@ -309,6 +309,16 @@ TEST_F(PlatformTest, MapKeepsPayloadOrderAndRunsConcurrently) {
     ASSERT_TRUE(r.status.ok()) << r.status.ToString();
     EXPECT_EQ(r.payload, payloads[i]);
   }
+  // A map larger than the function's concurrency waits for slots instead of being throttled.
+  auto limited = platform_->Map("reserved1", {R"({"ms":50})", R"({"ms":50})", R"({"ms":50})"});
+  double waited = 0;
+  for (auto& f : limited) {
+    InvokeResult r = f.get();
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    EXPECT_TRUE(r.function_error.empty());
+    waited = std::max(waited, r.queued_ms);
+  }
+  EXPECT_GT(waited, 90);  // the third waited for two 50 ms runs
   // Six 400 ms sleeps at 128 MB (0.07 vCPU each) all fit on this machine at once.
   std::vector<std::string> naps(6, R"({"ms":400})");
   auto t0 = std::chrono::steady_clock::now();
