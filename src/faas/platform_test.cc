@@ -444,3 +444,67 @@ TEST(PlatformCapacity, QueuesForLocalCapacityAndThrottlesAtTheAccountLimit) {
 
 }  // namespace
 }  // namespace sl::faas
+
+namespace sl::faas {
+namespace {
+
+TEST_F(PlatformTest, ProvisionedInstancesAreWarmBeforeTheFirstCall) {
+  FunctionSpec spec = Builtin("provisioned", "echo");
+  spec.provisioned_concurrency = 2;
+  ASSERT_TRUE(platform_->RegisterFunction(spec).ok());
+  ASSERT_TRUE(WaitFor([&] { return platform_->GetFunction("provisioned")->idle_instances == 2; }));
+  InvokeResult r = Call(platform_, "provisioned", R"({"p":1})");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_FALSE(r.cold_start);
+  EXPECT_EQ(r.payload, R"({"p":1})");
+  platform_->RunMaintenance();  // provisioned instances never expire
+  EXPECT_EQ(platform_->GetFunction("provisioned")->instances, 2);
+}
+
+TEST_F(PlatformTest, EventInvocationsAreAcceptedAndRetriedTwice) {
+  FunctionSpec spec = Builtin("async-fail", "fail");
+  ASSERT_TRUE(platform_->RegisterFunction(spec).ok());
+  InvokeRequest req{"async-fail", R"({"message":"always"})", InvocationType::kEvent};
+  InvokeResult accepted = platform_->Invoke(req).get();
+  ASSERT_TRUE(accepted.status.ok());
+  EXPECT_TRUE(accepted.payload.empty());
+  // Three attempts in all (the first + two retries), each a ledger line.
+  auto attempts = [&] {
+    auto ledger = ReadLedger(platform_->LedgerPath());
+    int n = 0;
+    if (ledger.ok()) {
+      for (const auto& rec : *ledger) n += rec.function == "async-fail";
+    }
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return attempts() >= 3; }));
+  std::this_thread::sleep_for(milliseconds(200));  // and no fourth
+  EXPECT_EQ(attempts(), 3);
+}
+
+TEST(PlatformWithoutCgroups, MemoryLimitFallsBackToRssPolling) {
+  TempDir dir("faas-nocg");
+  PlatformOptions o;
+  o.state_dir = dir.path();
+  o.use_cgroups = false;
+  o.maintenance_interval = milliseconds(20);
+  auto p = Platform::Create(o);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FALSE((*p)->isolation().memory_cgroup);
+  EXPECT_EQ((*p)->isolation().memory_method, "rss-poll");
+  EXPECT_EQ((*p)->isolation().cpu_method, "none");
+  ASSERT_TRUE((*p)->RegisterFunction(Builtin("alloc", "alloc", 128, 20)).ok());
+  InvokeResult r = Call(p->get(), "alloc", R"({"mb":400,"hold_ms":5000})");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(Json(r.payload)["errorType"], "Runtime.OutOfMemory") << r.payload;
+  EXPECT_LT(r.duration_ms, 4000);  // killed by the poll, not finished
+  // Without a CPU quota the ledger says so.
+  auto ledger = ReadLedger((*p)->LedgerPath());
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_FALSE(ledger->empty());
+  EXPECT_FALSE(ledger->back().cpu_enforced);
+  EXPECT_EQ(ledger->back().outcome, Outcome::kOutOfMemory);
+}
+
+}  // namespace
+}  // namespace sl::faas
