@@ -7,12 +7,20 @@ namespace sl::cli {
 #define SL_DECLARE_COMMAND(fn) int fn(const Args& args);
 SL_DECLARE_COMMAND(RunVersion)
 SL_DECLARE_COMMAND(RunStore)
+SL_DECLARE_COMMAND(RunTrain)
+SL_DECLARE_COMMAND(RunEval)
+SL_DECLARE_COMMAND(RunPredict)
+SL_DECLARE_COMMAND(RunModel)
 #undef SL_DECLARE_COMMAND
 
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command> commands = {
       {"version", "print the version and the build's libraries", RunVersion},
       {"store", "inspect an object store: ls|put|get|cat|rm|stat s3://... or file://...", RunStore},
+      {"train", "train a model on a dataset, report accuracy, write a model artifact", RunTrain},
+      {"eval", "evaluate a model artifact: accuracy, per class, confusion, --kfold K", RunEval},
+      {"predict", "predict the class of an image, IDX record or text file", RunPredict},
+      {"model", "model import (TorchScript) | show DIR | list", RunModel},
   };
   return commands;
 }

@@ -1,0 +1,101 @@
+// `straightline train`: train a model on a dataset in this process, report validation and test
+// accuracy, write a model artifact. Progress goes to stderr; the report to stdout (--json).
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "common/flags.h"
+#include "ml/model_spec.h"
+#include "ml/progress.h"
+#include "ml/train_job.h"
+
+namespace sl::cli {
+
+int RunTrain(const Args& args) {
+  FlagSet flags("straightline train",
+                "Train a model on a dataset in one process, report validation and test accuracy "
+                "and write a model artifact (manifest.json + weights).");
+  std::string dataset = "fashion-mnist", data_dir, model, out, optimizer = "adam";
+  std::vector<std::string> hparams;
+  int64_t epochs = 3, batch_size = 64, seed = 1, threads = 0, limit = 0, max_steps = 0;
+  int64_t vocab_size = 1 << 18, ngram_max = 2;
+  double lr = 1e-3, momentum = 0.9, weight_decay = 0, validation_fraction = 0.1;
+  bool json = false, quiet = false;
+  flags.String("dataset", &dataset, "fashion-mnist | mnist | cifar10 | spamassassin | imdb");
+  flags.String("data-dir", &data_dir, "dataset directory (default: the dataset's default location)");
+  flags.String("model", &model, "logreg | mlp | cnn | textclf (default: cnn for images, textclf for text)");
+  flags.List("hparam", &hparams, "model hyperparameter key=value (repeatable; see 'straightline model list')");
+  flags.Int("epochs", &epochs, "passes over the train split");
+  flags.Int("max-steps", &max_steps, "stop after this many optimizer steps (0: run all epochs)");
+  flags.Int("batch-size", &batch_size, "mini-batch size");
+  flags.String("optimizer", &optimizer, "adam | sgd");
+  flags.Double("lr", &lr, "learning rate");
+  flags.Double("momentum", &momentum, "SGD momentum");
+  flags.Double("weight-decay", &weight_decay, "L2 weight decay");
+  flags.Int("seed", &seed, "seed for the split, initialisation, shuffling and dropout");
+  flags.Int("threads", &threads, "libtorch intra-op threads (0: libtorch's default)");
+  flags.Int("limit", &limit, "use at most this many train samples (0: all)");
+  flags.Double("validation-fraction", &validation_fraction, "share of the train pool held out for validation");
+  flags.Int("vocab-size", &vocab_size, "text datasets: hashed vocabulary size");
+  flags.Int("ngram-max", &ngram_max, "text datasets: 1 = unigrams, 2 = + bigrams, 3 = + trigrams");
+  flags.String("out", &out, "artifact directory (default: models/<dataset>-<model>)");
+  flags.Bool("json", &json, "print the report as JSON on stdout");
+  flags.Bool("quiet", &quiet, "no progress display");
+  Status s = flags.Parse(args);
+  if (!s.ok()) {
+    fmt::print(stderr, "{}\n", s.message());
+    return 2;
+  }
+  if (flags.help_requested()) {
+    fmt::print("{}", flags.Help());
+    return 0;
+  }
+
+  ml::TrainOptions o;
+  o.data.name = dataset;
+  o.data.path = data_dir;
+  o.data.seed = static_cast<uint64_t>(seed);
+  o.data.train_limit = limit;
+  o.data.validation_fraction = validation_fraction;
+  o.data.featurizer.vocab_size = vocab_size;
+  o.data.featurizer.ngram_max = static_cast<int>(ngram_max);
+  o.model = model;
+  o.train.optimizer = optimizer;
+  o.train.lr = lr;
+  o.train.momentum = momentum;
+  o.train.weight_decay = weight_decay;
+  o.train.batch_size = batch_size;
+  o.train.epochs = epochs;
+  o.train.max_steps = max_steps;
+  o.train.seed = static_cast<uint64_t>(seed);
+  o.train.threads = static_cast<int>(threads);
+  if (!hparams.empty()) {
+    if (model.empty()) {
+      fmt::print(stderr, "--hparam needs --model\n");
+      return 2;
+    }
+    Result<nlohmann::json> h = ml::ParseHparams(model, hparams);
+    if (!h.ok()) {
+      fmt::print(stderr, "--hparam: {}\n", h.status().message());
+      return 2;
+    }
+    o.hparams = *h;
+  }
+  o.out_dir = out.empty() ? fmt::format("models/{}-{}", dataset, model.empty() ? "default" : model) : out;
+
+  ml::ConsoleProgress progress(stderr);
+  Result<ml::TrainReport> r = ml::TrainModel(o, quiet ? nullptr : &progress);
+  if (!r.ok()) {
+    fmt::print(stderr, "straightline train: {}\n", r.status().ToString());
+    return r.status().code() == Code::kInvalidArgument ? 2 : 1;
+  }
+  if (json) {
+    fmt::print("{}\n", r->ToJson().dump(2));
+  } else {
+    fmt::print("{}", r->ToText());
+  }
+  return 0;
+}
+
+}  // namespace sl::cli

@@ -1,0 +1,75 @@
+#include "ml/image_io.h"
+
+#include <png.h>
+
+#include <gtest/gtest.h>
+
+#include "common/file_util.h"
+
+namespace sl::ml {
+namespace {
+
+TEST(ImageIo, ReadsBinaryAndAsciiPgm) {
+  TempDir tmp("ml-image");
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("a.pgm"), std::string("P5\n# comment\n3 2\n255\n") +
+                                                     std::string("\x00\x80\xff\x10\x20\x30", 6))
+                  .ok());
+  auto a = ReadImage(tmp.Join("a.pgm"));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->channels, 1);
+  EXPECT_EQ(a->height, 2);
+  EXPECT_EQ(a->width, 3);
+  EXPECT_FLOAT_EQ(a->pixels[1], 128 / 255.0f);
+  EXPECT_FLOAT_EQ(a->pixels[2], 1.0f);
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("b.pgm"), "P2 2 1 15 0 15\n").ok());
+  auto b = ReadImage(tmp.Join("b.pgm"));
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->pixels, (std::vector<float>{0, 1}));
+}
+
+TEST(ImageIo, ReadsPngAsChwFloats) {
+  TempDir tmp("ml-image");
+  // 2x1 RGB: red, blue
+  const uint8_t rgb[] = {255, 0, 0, 0, 0, 255};
+  png_image img{};
+  img.version = PNG_IMAGE_VERSION;
+  img.width = 2;
+  img.height = 1;
+  img.format = PNG_FORMAT_RGB;
+  ASSERT_TRUE(png_image_write_to_file(&img, tmp.Join("x.png").c_str(), 0, rgb, 0, nullptr));
+  auto x = ReadImage(tmp.Join("x.png"));
+  ASSERT_TRUE(x.ok()) << x.status().ToString();
+  EXPECT_EQ(x->channels, 3);
+  EXPECT_EQ(x->pixels, (std::vector<float>{1, 0, 0, 0, 0, 1}));  // R plane, G plane, B plane
+  auto gray = ConvertChannels(*x, 1);
+  ASSERT_TRUE(gray.ok());
+  EXPECT_NEAR(gray->pixels[0], 0.299, 1e-6);
+  EXPECT_NEAR(gray->pixels[1], 0.114, 1e-6);
+}
+
+TEST(ImageIo, NetpbmRoundTrip) {
+  TempDir tmp("ml-image");
+  Image img{1, 2, 2, {0, 1, 0.5f, 0.25f}};
+  ASSERT_TRUE(WriteNetpbm(tmp.Join("r.pgm"), img).ok());
+  auto back = ReadImage(tmp.Join("r.pgm"));
+  ASSERT_TRUE(back.ok());
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(back->pixels[i], img.pixels[i], 1.0 / 255);
+}
+
+TEST(ImageIo, BadFilesNameThePathAndProblem) {
+  TempDir tmp("ml-image");
+  EXPECT_EQ(ReadImage(tmp.Join("none.png")).status().code(), Code::kNotFound);
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("t.txt"), "hello").ok());
+  auto unknown = ReadImage(tmp.Join("t.txt"));
+  EXPECT_EQ(unknown.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("t.txt"), std::string::npos);
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("short.pgm"), "P5 4 4 255\nabc").ok());
+  auto truncated = ReadImage(tmp.Join("short.pgm"));
+  EXPECT_EQ(truncated.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos);
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("bad.png"), std::string("\x89PNG\r\n\x1a\nxxxx", 12)).ok());
+  EXPECT_EQ(ReadImage(tmp.Join("bad.png")).status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sl::ml

@@ -1,0 +1,75 @@
+// Model: a trainable classifier built from a ModelSpec, as a torch-free handle. This is the
+// unit the serverless trainer moves around: create it from a spec, load weights from bytes,
+// train it (ml/trainer.h), serialize the weights back to bytes, average several of them.
+//
+//   SL_ASSIGN_OR_RETURN(Model m, Model::Create(spec, /*seed=*/1));
+//   SL_RETURN_IF_ERROR(m.LoadWeights(bytes, "s3://bkt/round-3/global.weights"));
+//   SL_ASSIGN_OR_RETURN(TrainStats st, Train(m, shard, config));
+//   SL_ASSIGN_OR_RETURN(std::string update, m.SerializeWeights());
+//
+// Weights bytes are a torch archive (zip) holding every parameter and buffer by name; they load
+// only into a model with the same spec (a mismatch is INVALID_ARGUMENT, unreadable bytes are
+// DATA_LOSS; both name `source`).
+// Ownership: a Model owns its parameters; moving is cheap, Clone() deep-copies.
+// Thread safety: const methods may run concurrently with each other; Create/Train/LoadWeights/
+// SetFlatParameters need exclusive access. Create and Train seed libtorch's process-global
+// generator, so do not create or train two models concurrently in one process.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "ml/dataset.h"
+#include "ml/model_spec.h"
+
+namespace sl::ml {
+
+class Model {
+ public:
+  // Builds the architecture of `spec` (which must name a registered model) with weights
+  // initialised from `seed` (same spec + seed → identical weights).
+  static Result<Model> Create(const ModelSpec& spec, uint64_t seed);
+
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+  Model Clone() const;
+  const ModelSpec& spec() const;
+  int64_t NumParameters() const;  // number of trainable scalars
+
+  Result<std::string> SerializeWeights() const;
+  Status LoadWeights(std::string_view bytes, std::string_view source);
+
+  // All trainable parameters concatenated in registration order (NumParameters() floats);
+  // for averaging and comparing without torch.
+  std::vector<float> FlatParameters() const;
+  Status SetFlatParameters(std::span<const float> values);
+
+  // Class probabilities (softmax), row-major [data.size(), num_classes], in eval mode.
+  // The data must match spec().input (INVALID_ARGUMENT otherwise).
+  Result<std::vector<float>> PredictProba(const Dataset& data, int64_t batch_size = 256) const;
+
+  struct Impl;  // internal/model_impl.h
+  Impl& impl() const { return *impl_; }
+
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Weighted average of the parameters and floating-point buffers of models with equal specs:
+// sum_i w_i * m_i / sum_i w_i (weights >= 0, not all zero; e.g. shard sizes for FedAvg).
+// INVALID_ARGUMENT on empty input, mismatched specs or bad weights.
+Result<Model> AverageModels(std::span<const Model* const> models, std::span<const double> weights);
+
+// Checks that `data` can be fed to a model with input `input` and `num_classes` classes; errors
+// name the dataset and the mismatch.
+Status CheckCompatible(const InputSpec& input, int64_t num_classes, const Dataset& data);
+
+}  // namespace sl::ml

@@ -1,0 +1,169 @@
+#include "ml/model.h"
+
+#include <gtest/gtest.h>
+
+#include "ml/model_spec.h"
+#include "ml/test_util.h"
+
+namespace sl::ml {
+namespace {
+
+InputSpec Dense(std::vector<int64_t> shape) {
+  InputSpec s;
+  s.kind = SampleKind::kDense;
+  s.shape = std::move(shape);
+  return s;
+}
+
+InputSpec Tokens(int64_t vocab) {
+  InputSpec s;
+  s.kind = SampleKind::kTokens;
+  s.vocab_size = vocab;
+  return s;
+}
+
+TEST(ModelRegistry, ListsTheBuiltInModels) {
+  std::vector<std::string> names;
+  for (const auto& m : ListModels()) names.push_back(m.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"logreg", "mlp", "cnn", "textclf"}));
+}
+
+TEST(ModelRegistry, FillsDefaultsAndOverrides) {
+  auto spec = MakeModelSpec("mlp", {{"hidden", 32}}, Dense({1, 4, 4}), 3);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->hparams["hidden"], 32);
+  EXPECT_EQ(spec->hparams["layers"], 2);
+  EXPECT_DOUBLE_EQ(spec->hparams["dropout"].get<double>(), 0.0);
+}
+
+TEST(ModelRegistry, RejectsUnknownModelHparamAndWrongType) {
+  auto a = MakeModelSpec("resnet", nullptr, Dense({1, 4, 4}), 3);
+  EXPECT_EQ(a.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(a.status().message().find("resnet"), std::string::npos);
+  auto b = MakeModelSpec("mlp", {{"width", 3}}, Dense({1, 4, 4}), 3);
+  EXPECT_EQ(b.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(b.status().message().find("width"), std::string::npos);
+  auto c = MakeModelSpec("mlp", {{"hidden", "big"}}, Dense({1, 4, 4}), 3);
+  EXPECT_EQ(c.status().code(), Code::kInvalidArgument);
+  auto d = MakeModelSpec("cnn", nullptr, Tokens(100), 2);
+  EXPECT_EQ(d.status().code(), Code::kInvalidArgument);
+  auto e = MakeModelSpec("textclf", nullptr, Dense({4}), 2);
+  EXPECT_EQ(e.status().code(), Code::kInvalidArgument);
+}
+
+TEST(ModelRegistry, ParsesTypedHparamsFromFlags) {
+  auto h = ParseHparams("cnn", {"conv1=8", "dropout=0.25"});
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ((*h)["conv1"], 8);
+  EXPECT_DOUBLE_EQ((*h)["dropout"].get<double>(), 0.25);
+  EXPECT_EQ(ParseHparams("cnn", {"conv1=eight"}).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseHparams("cnn", {"nope=1"}).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseHparams("cnn", {"conv1"}).status().code(), Code::kInvalidArgument);
+}
+
+TEST(ModelRegistry, CnnRejectsNonImageInputAtCreation) {
+  auto spec = MakeModelSpec("cnn", nullptr, Dense({16}), 2);
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(Model::Create(*spec, 1).status().code(), Code::kInvalidArgument);
+}
+
+TEST(Model, EveryRegisteredModelBuildsForItsInput) {
+  for (const auto& info : ListModels()) {
+    InputSpec in = info.accepts[0] == SampleKind::kDense ? Dense({3, 8, 8}) : Tokens(50);
+    auto spec = MakeModelSpec(info.name, nullptr, in, 4);
+    ASSERT_TRUE(spec.ok()) << info.name << ": " << spec.status().ToString();
+    auto model = Model::Create(*spec, 7);
+    ASSERT_TRUE(model.ok()) << info.name << ": " << model.status().ToString();
+    EXPECT_GT(model->NumParameters(), 0) << info.name;
+  }
+}
+
+TEST(Model, SameSeedSameWeightsOtherSeedOtherWeights) {
+  auto spec = MakeModelSpec("cnn", nullptr, Dense({1, 8, 8}), 3).value();
+  auto a = Model::Create(spec, 5).value();
+  auto b = Model::Create(spec, 5).value();
+  auto c = Model::Create(spec, 6).value();
+  EXPECT_EQ(a.FlatParameters(), b.FlatParameters());
+  EXPECT_NE(a.FlatParameters(), c.FlatParameters());
+}
+
+TEST(Model, WeightsRoundTripThroughBytes) {
+  auto spec = MakeModelSpec("mlp", {{"hidden", 16}}, Dense({6}), 3).value();
+  auto a = Model::Create(spec, 1).value();
+  auto b = Model::Create(spec, 2).value();
+  auto bytes = a.SerializeWeights();
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(b.LoadWeights(*bytes, "a.weights").ok());
+  EXPECT_EQ(a.FlatParameters(), b.FlatParameters());
+  EXPECT_EQ(b.SerializeWeights().value(), *bytes);  // serialisation is deterministic
+}
+
+TEST(Model, LoadWeightsRefusesGarbageAndOtherArchitectures) {
+  auto spec = MakeModelSpec("mlp", {{"hidden", 16}}, Dense({6}), 3).value();
+  auto other = MakeModelSpec("mlp", {{"hidden", 8}}, Dense({6}), 3).value();
+  auto a = Model::Create(spec, 1).value();
+  auto before = a.FlatParameters();
+  Status garbage = a.LoadWeights("definitely not a zip archive", "shard-3.weights");
+  EXPECT_EQ(garbage.code(), Code::kDataLoss);
+  EXPECT_NE(garbage.message().find("shard-3.weights"), std::string::npos);
+  auto bytes = Model::Create(other, 1).value().SerializeWeights().value();
+  Status mismatch = a.LoadWeights(bytes, "other.weights");
+  EXPECT_EQ(mismatch.code(), Code::kInvalidArgument);
+  EXPECT_NE(mismatch.message().find("other.weights"), std::string::npos);
+  EXPECT_EQ(a.FlatParameters(), before);
+}
+
+TEST(Model, AverageIsTheWeightedMeanOfParameters) {
+  auto spec = MakeModelSpec("logreg", nullptr, Dense({3}), 2).value();
+  auto a = Model::Create(spec, 1).value();
+  auto b = Model::Create(spec, 2).value();
+  std::vector<const Model*> models = {&a, &b};
+  std::vector<double> w = {3, 1};
+  auto avg = AverageModels(models, w);
+  ASSERT_TRUE(avg.ok()) << avg.status().ToString();
+  auto pa = a.FlatParameters(), pb = b.FlatParameters(), pm = avg->FlatParameters();
+  for (size_t i = 0; i < pm.size(); ++i) EXPECT_NEAR(pm[i], 0.75 * pa[i] + 0.25 * pb[i], 1e-6);
+  std::vector<double> only_first = {1, 0};
+  EXPECT_EQ(AverageModels(models, only_first).value().FlatParameters(), pa);
+  std::vector<double> zero = {0, 0};
+  EXPECT_EQ(AverageModels(models, zero).status().code(), Code::kInvalidArgument);
+  auto c = Model::Create(MakeModelSpec("logreg", nullptr, Dense({4}), 2).value(), 1).value();
+  std::vector<const Model*> mixed = {&a, &c};
+  std::vector<double> ones = {1, 1};
+  EXPECT_EQ(AverageModels(mixed, ones).status().code(), Code::kInvalidArgument);
+}
+
+TEST(Model, FlatParametersRoundTripAndSizeIsChecked) {
+  auto spec = MakeModelSpec("textclf", {{"embed", 4}}, Tokens(20), 2).value();
+  auto a = Model::Create(spec, 1).value();
+  std::vector<float> p(a.NumParameters(), 0.5f);
+  ASSERT_TRUE(a.SetFlatParameters(p).ok());
+  EXPECT_EQ(a.FlatParameters(), p);
+  p.pop_back();
+  EXPECT_EQ(a.SetFlatParameters(p).code(), Code::kInvalidArgument);
+}
+
+TEST(Model, CloneIsDeep) {
+  auto spec = MakeModelSpec("logreg", nullptr, Dense({3}), 2).value();
+  auto a = Model::Create(spec, 1).value();
+  Model b = a.Clone();
+  EXPECT_EQ(a.FlatParameters(), b.FlatParameters());
+  std::vector<float> zeros(a.NumParameters(), 0.0f);
+  ASSERT_TRUE(b.SetFlatParameters(zeros).ok());
+  EXPECT_NE(a.FlatParameters(), b.FlatParameters());
+}
+
+TEST(Model, PredictProbaRowsSumToOneAndShapeIsChecked) {
+  auto data = testing::MakeBlobs(10, 3, {1, 4, 4}, 1);
+  auto spec = MakeModelSpec("cnn", nullptr, InputSpec::Of(data), 3).value();
+  auto m = Model::Create(spec, 1).value();
+  auto p = m.PredictProba(data, 4);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_EQ(p->size(), 30u);
+  for (int i = 0; i < 10; ++i) EXPECT_NEAR((*p)[3 * i] + (*p)[3 * i + 1] + (*p)[3 * i + 2], 1.0, 1e-5);
+  auto wrong = testing::MakeBlobs(10, 3, {1, 5, 5}, 1);
+  EXPECT_EQ(m.PredictProba(wrong).status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sl::ml

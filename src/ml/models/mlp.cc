@@ -1,0 +1,48 @@
+// mlp: flattened dense input → `layers` hidden ReLU layers of width `hidden` (dropout between)
+// → logits.
+#include "ml/models/models.h"
+
+namespace sl::ml::models {
+namespace {
+
+class Mlp : public Net {
+ public:
+  Mlp(int64_t in, int64_t hidden, int64_t layers, double dropout, int64_t classes) {
+    int64_t width = in;
+    for (int64_t i = 0; i < layers; ++i) {
+      seq_->push_back(torch::nn::Linear(width, hidden));
+      seq_->push_back(torch::nn::ReLU());
+      if (dropout > 0) seq_->push_back(torch::nn::Dropout(dropout));
+      width = hidden;
+    }
+    seq_->push_back(torch::nn::Linear(width, classes));
+    register_module("seq", seq_);
+  }
+  torch::Tensor Forward(const Batch& b) override { return seq_->forward(b.x.flatten(1)); }
+
+ private:
+  torch::nn::Sequential seq_;
+};
+
+}  // namespace
+
+ModelInfo MlpInfo() {
+  return {"mlp",
+          "multi-layer perceptron on flattened dense input",
+          {SampleKind::kDense},
+          {{"hidden", 256, "width of each hidden layer"},
+           {"layers", 2, "number of hidden layers"},
+           {"dropout", 0.0, "dropout probability after each hidden layer"}}};
+}
+
+Result<std::shared_ptr<Net>> MakeMlp(const ModelSpec& spec) {
+  int64_t hidden = HparamInt(spec, "hidden"), layers = HparamInt(spec, "layers");
+  double dropout = HparamDouble(spec, "dropout");
+  if (hidden < 1) return InvalidArgument("mlp: hidden={} must be >= 1", hidden);
+  if (layers < 0 || layers > 16) return InvalidArgument("mlp: layers={} must be in [0, 16]", layers);
+  if (dropout < 0 || dropout >= 1) return InvalidArgument("mlp: dropout={} must be in [0, 1)", dropout);
+  return std::shared_ptr<Net>(
+      std::make_shared<Mlp>(spec.input.Numel(), hidden, layers, dropout, spec.num_classes));
+}
+
+}  // namespace sl::ml::models
