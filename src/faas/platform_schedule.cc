@@ -42,10 +42,26 @@ void Platform::Impl::ScheduleLocked(Actions* after) {
       DispatchLocked(best, inv, after);
       continue;
     }
-    if (!FitsLocked(fn->share)) return;
+    // A pre-warmed or provisioned instance still initialising takes this request when ready
+    // (it is already charged to local capacity).
+    std::shared_ptr<Instance> starting;
+    for (const auto& i : fn->instances) {
+      if (i->state == InstanceState::kStarting && !i->bound && i->slots_used == 0) {
+        starting = i;
+        break;
+      }
+    }
+    if (!starting && !FitsLocked(fn->share)) return;
     queue_.pop_front();
     fn->queued--;
     inv->left_queue = std::chrono::steady_clock::now();
+    if (starting) {
+      starting->bound = inv;
+      starting->slots_used = 1;
+      inv->instance = starting;
+      inv->cold = true;
+      continue;
+    }
     SpawnLocked(fn, inv, after);
   }
 }

@@ -508,3 +508,46 @@ TEST(PlatformWithoutCgroups, MemoryLimitFallsBackToRssPolling) {
 
 }  // namespace
 }  // namespace sl::faas
+
+namespace sl::faas {
+namespace {
+
+// Hybrid histogram policy (Shahrad et al.): with a regular 5-minute inter-arrival pattern the
+// platform unloads the instance right after each call and pre-warms one just before the next.
+TEST(PlatformKeepAlive, HybridPolicyUnloadsAndPreWarmsBeforeTheNextArrival) {
+  TempDir dir("faas-hybrid");
+  FakeClock clock;
+  PlatformOptions o;
+  o.state_dir = dir.path();
+  o.clock = &clock;
+  o.background_maintenance = false;
+  auto p = Platform::Create(o);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  FunctionSpec spec = Builtin("periodic", "echo");
+  spec.keep_alive = "hybrid";
+  ASSERT_TRUE((*p)->RegisterFunction(spec).ok());
+  auto settled = [&] {  // no instance still initialising
+    auto info = (*p)->GetFunction("periodic");
+    return info->instances == info->idle_instances;
+  };
+  for (int i = 0; i < 12; ++i) {  // build the idle-time histogram: 12 idle times of 5 min
+    ASSERT_TRUE(Call(p->get(), "periodic", "{}").status.ok());
+    clock.Advance(std::chrono::minutes(5));
+    (*p)->RunMaintenance();
+    ASSERT_TRUE(WaitFor(settled));
+  }
+  ASSERT_TRUE(Call(p->get(), "periodic", "{}").status.ok());
+  (*p)->RunMaintenance();  // idle starts: the policy says pre-warm, so unload now
+  EXPECT_EQ((*p)->GetFunction("periodic")->instances, 0);
+  clock.Advance(std::chrono::minutes(4) + std::chrono::seconds(40));  // past 5 min * (1 - 10%)
+  (*p)->RunMaintenance();  // pre-warm
+  EXPECT_EQ((*p)->GetFunction("periodic")->instances, 1);
+  ASSERT_TRUE(WaitFor(settled));
+  clock.Advance(std::chrono::seconds(20));
+  InvokeResult r = Call(p->get(), "periodic", "{}");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_FALSE(r.cold_start) << "the pre-warmed instance should have served the arrival";
+}
+
+}  // namespace
+}  // namespace sl::faas
