@@ -154,7 +154,8 @@ TEST(Train, ConfigRoundTripsThroughJson) {
 TEST(Train, LocalStepsOnShardsThenAveragingLearns) {
   auto data = testing::MakeBlobs(800, 4, {16}, 21);
   std::vector<int64_t> s0, s1, te;
-  for (int64_t i = 0; i < 800; ++i) (i >= 600 ? te : (i % 2 ? s1 : s0)).push_back(i);
+  // Labels cycle i % 4, so contiguous halves hold every class (an IID split).
+  for (int64_t i = 0; i < 800; ++i) (i >= 600 ? te : (i < 300 ? s0 : s1)).push_back(i);
   Dataset shard0 = data.Subset(s0), shard1 = data.Subset(s1), test = data.Subset(te);
   Model global = Fresh("mlp", shard0, {{"hidden", 32}});
   TrainConfig c;
@@ -176,7 +177,7 @@ TEST(Train, LocalStepsOnShardsThenAveragingLearns) {
     std::vector<double> sizes = {300, 300};
     global = AverageModels(ptrs, sizes).value();
   }
-  EXPECT_GE(Accuracy(global, test), 0.85) << "before: " << before;
+  EXPECT_GE(Accuracy(global, test), 0.9) << "before: " << before;
 }
 
 }  // namespace
