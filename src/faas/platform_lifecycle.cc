@@ -23,6 +23,13 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     zygote = zygote_;
   }
   if (zygote == nullptr) return FailLaunch(inst, Unavailable("template process not started"));
+  {
+    // The cold start (init_ms) is this instance's spawn + init. Waiting for the template process
+    // to boot, once per platform, is local warm-up: it counts as queued_ms, never billed.
+    std::lock_guard<std::mutex> l(mu_);
+    inst->created = std::chrono::steady_clock::now();
+    if (inst->bound) inst->bound->left_queue = inst->created;
+  }
   auto server = RuntimeApiServer::Start(std::make_shared<Delegate>(this, inst),
                                         static_cast<uint64_t>(std::max<int64_t>(
                                             fn->profile.max_sync_response_bytes, 6 << 20)) + 4096);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "common/file_util.h"
@@ -47,6 +48,22 @@ Result<std::unique_ptr<ZygoteClient>> ZygoteClient::Start(const std::string& wor
     ::close(sv[0]);
     return ErrnoError(rc, "spawn zygote " + worker_path);
   }
+  // Wait for its "ready": the template's own initialisation (libtorch) must not be counted as
+  // the first instance's cold start.
+  auto boot_start = std::chrono::steady_clock::now();
+  int passed = -1;
+  auto ready = runtime::RecvPacket(sv[0], &passed);
+  if (passed >= 0) ::close(passed);
+  if (!ready.ok() || ready->find("\"ready\"") == std::string::npos) {
+    int status = 0;
+    ::close(sv[0]);
+    ::waitpid(pid, &status, 0);
+    return Internal("zygote {} ({}) exited during its initialisation (wait status {})", pid,
+                    worker_path, status);
+  }
+  SL_LOG_DEBUG("faas", "zygote {} ready after {:.1f} ms", pid,
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                         boot_start).count());
   std::unique_ptr<ZygoteClient> z(new ZygoteClient());
   z->zygote_pid_ = pid;
   z->sock_ = sv[0];
@@ -78,7 +95,10 @@ void ZygoteClient::Stop() {
     if (r == zygote_pid_ || r < 0) return;
     ::usleep(2000);
   }
-  SL_LOG_WARN("faas", "zygote {} did not exit after its socket closed; killing it", zygote_pid_);
+  // Still in its own initialisation (it reads the socket only after), or wedged: its instances
+  // die with it (PR_SET_PDEATHSIG), so killing it is safe.
+  SL_LOG_DEBUG("faas", "zygote {} did not exit within 1 s of its socket closing; killing it",
+               zygote_pid_);
   ::kill(zygote_pid_, SIGKILL);
   ::waitpid(zygote_pid_, &status, 0);
 }

@@ -3,6 +3,7 @@
 // its exit reports into on_exit callbacks. Every instance process is a child of the zygote, so
 // the zygote reaps them and a kill request can never hit a recycled pid.
 //
+// Start returns once the zygote has finished its own initialisation (its "ready" message).
 // Ownership: owns the zygote process and the socket; Stop() (or the destructor) closes the
 // socket, which makes the zygote kill every instance and exit, and waits for it.
 // Thread safety: Spawn/Kill from any thread. on_exit runs on the client's reader thread: it must

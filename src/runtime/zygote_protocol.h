@@ -4,7 +4,8 @@
 //
 //   platform → zygote  {"op":"spawn","id":N, ...SpawnRequest}  + fd
 //                      {"op":"kill","pid":P}   SIGKILL P's process group if P is still our child
-//   zygote → platform  {"op":"spawned","id":N,"pid":P} | {"op":"spawned","id":N,"error":"..."}
+//   zygote → platform  {"op":"ready"}   once, when its initialisation is done
+//                      {"op":"spawned","id":N,"pid":P} | {"op":"spawned","id":N,"error":"..."}
 //                      {"op":"exit","pid":P,"status":S}   (wait status, after reaping P)
 // EOF on the socket means the other side is gone: the zygote then kills its children and exits.
 // Thread safety: SendPacket/RecvPacket are plain syscalls; callers serialise per direction.

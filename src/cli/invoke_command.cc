@@ -1,0 +1,112 @@
+// straightline invoke NAME --payload JSON: runs one invocation on an embedded local platform
+// (no server), prints the response on stdout and Lambda's summary on stderr.
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "common/file_util.h"
+#include "common/flags.h"
+#include "faas/economics/provider_profile.h"
+#include "faas/functions_file.h"
+#include "faas/platform.h"
+
+namespace sl::cli {
+
+int RunInvoke(const Args& args) {
+  FlagSet flags("straightline invoke",
+                "Invoke a function once on an embedded local platform (no server needed).\n"
+                "Functions come from --functions (default ./functions.yaml if present); without "
+                "a file, NAME may be a built-in handler (echo, sleep, fail, ...).");
+  std::string name, payload = "{}", functions, provider, state_dir = faas::PlatformOptions{}.state_dir;
+  std::string log_type = "None", spawn = "fork";
+  flags.Positional("name", &name, "function name");
+  flags.String("payload", &payload, "JSON payload");
+  flags.String("functions", &functions, "functions YAML file");
+  flags.String("provider", &provider, "override the function's provider profile (e.g. gcp-functions)");
+  flags.String("state-dir", &state_dir, "platform state: logs/<function>.log, ledger.jsonl");
+  flags.String("log-type", &log_type, "Tail: also print the invocation's log lines");
+  flags.String("spawn", &spawn, "fork (from the template process) or exec");
+  Status s = flags.Parse(args);
+  if (flags.help_requested()) {
+    fmt::print("{}", flags.Help());
+    return 0;
+  }
+  if (!s.ok()) {
+    fmt::print(stderr, "{}\n", s.message());
+    return 2;
+  }
+  if (spawn != "fork" && spawn != "exec") {
+    fmt::print(stderr, "--spawn: '{}' is not fork or exec\n", spawn);
+    return 2;
+  }
+  std::vector<faas::FunctionSpec> specs;
+  if (functions.empty() && PathExists("functions.yaml")) functions = "functions.yaml";
+  if (!functions.empty()) {
+    auto loaded = faas::LoadFunctionsFile(functions);
+    if (!loaded.ok()) {
+      fmt::print(stderr, "{}\n", loaded.status().ToString());
+      return 2;
+    }
+    for (auto& spec : *loaded) {
+      if (spec.name == name) specs.push_back(std::move(spec));
+    }
+    if (specs.empty()) {
+      fmt::print(stderr, "{}: no function '{}'\n", functions, name);
+      return 2;
+    }
+  } else {
+    faas::FunctionSpec spec;  // a built-in handler under its own name
+    spec.name = name;
+    spec.handler = name;
+    spec.source = "command line";
+    specs.push_back(spec);
+  }
+  if (!provider.empty()) specs[0].provider = provider;
+  // Only the one function is registered: its provisioned instances are not started needlessly.
+  specs[0].provisioned_concurrency = 0;
+
+  // Validate before starting a platform (and its template process) for nothing.
+  {
+    auto profile = faas::LoadProviderProfile(specs[0].provider);
+    faas::FunctionSpec copy = specs[0];
+    Status v = profile.ok() ? faas::ResolveFunctionSpec(*profile, &copy) : profile.status();
+    if (!v.ok()) {
+      fmt::print(stderr, "{}\n", v.ToString());
+      return 2;
+    }
+  }
+  faas::PlatformOptions opt;
+  opt.state_dir = state_dir;
+  opt.spawn_mode = spawn == "exec" ? faas::SpawnMode::kExec : faas::SpawnMode::kFork;
+  opt.background_maintenance = false;
+  auto platform = faas::Platform::Create(opt);
+  if (!platform.ok()) {
+    fmt::print(stderr, "{}\n", platform.status().ToString());
+    return 1;
+  }
+  s = (*platform)->RegisterFunction(specs[0]);
+  if (!s.ok()) {
+    fmt::print(stderr, "{}\n", s.ToString());
+    return 2;
+  }
+  faas::InvokeRequest req;
+  req.function = name;
+  req.payload = payload;
+  req.tail_log = log_type == "Tail";
+  faas::InvokeResult r = (*platform)->Invoke(std::move(req)).get();
+  if (!r.status.ok()) {
+    fmt::print(stderr, "{}\n", r.status.ToString());
+    return 1;
+  }
+  fmt::print("{}\n", r.payload);
+  if (req.tail_log) fmt::print(stderr, "{}", r.log_tail);
+  fmt::print(stderr,
+             "StatusCode: 200  FunctionError: {}  RequestId: {}\n"
+             "{}  Init: {:.2f} ms  Duration: {:.2f} ms  Billed: {:.0f} ms  Max Memory Used: {} MB  "
+             "Queued: {:.2f} ms  Cost: ${:.10f} ({})\n",
+             r.function_error.empty() ? "-" : r.function_error, r.request_id,
+             r.cold_start ? "Cold start" : "Warm", r.init_ms, r.duration_ms, r.billed_ms,
+             r.max_memory_mb, r.queued_ms, r.cost_usd, specs[0].provider);
+  return r.function_error.empty() ? 0 : 1;
+}
+
+}  // namespace sl::cli
