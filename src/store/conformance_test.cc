@@ -290,7 +290,7 @@ TEST_P(ConformanceTest, ConcurrentWritersLastWriterWinsAndReadersNeverSeeTornDat
   std::atomic<bool> stop{false};
   std::atomic<int> good_reads{0}, detected_torn{0};
   std::thread reader([&] {
-    while (!stop.load()) {
+    do {  // at least one read, even if the writers finish first
       auto got = store_->Get("shared");
       if (got.ok()) {
         bool whole = std::find(versions.begin(), versions.end(), *got) != versions.end();
@@ -301,7 +301,7 @@ TEST_P(ConformanceTest, ConcurrentWritersLastWriterWinsAndReadersNeverSeeTornDat
       } else {
         ADD_FAILURE() << got.status();
       }
-    }
+    } while (!stop.load());
   });
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
@@ -315,9 +315,15 @@ TEST_P(ConformanceTest, ConcurrentWritersLastWriterWinsAndReadersNeverSeeTornDat
   for (auto& t : writers) t.join();
   stop = true;
   reader.join();
-  EXPECT_GT(good_reads.load(), 0);
+  EXPECT_GT(good_reads.load() + detected_torn.load(), 0);
   if (backend_->server_publishes_atomically()) {
+    EXPECT_GT(good_reads.load(), 0);
     EXPECT_EQ(detected_torn.load(), 0);
+  } else {
+    // s3rver rewrites objects in place: readers racing a writer may see torn bytes, which the
+    // checksum must turn into DATA_LOSS (counted) rather than data (checked above).
+    std::printf("%s: %d whole reads, %d torn reads caught as DATA_LOSS\n", store_->uri().c_str(),
+                good_reads.load(), detected_torn.load());
   }
   // After the writers are done, a whole object from one of them is there.
   auto final_obj = store_->Get("shared");
