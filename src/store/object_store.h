@@ -6,7 +6,10 @@
 //
 // Guarantees every backend gives (checked by the shared conformance suite):
 //   * Atomic visibility: a reader sees a whole object or none, never a torn one, even when the
-//     writer is killed midway. Concurrent writers of one key: the last writer wins.
+//     writer is killed midway. Concurrent writers of one key: the last writer wins. (s3: as far
+//     as the server publishes atomically, which AWS S3 does; a server that rewrites objects in
+//     place, such as s3rver, can expose a torn object, which the checksum below then reports as
+//     DATA_LOSS instead of returning it.)
 //   * Integrity: Put records the SHA-256 of the bytes; Get/GetToFile verify it and report a
 //     mismatch as DATA_LOSS naming the key, never returning the bad bytes.
 //   * Key safety: keys are checked by ValidateKey (key.h) before any I/O: INVALID_ARGUMENT.
@@ -16,7 +19,8 @@
 //       UNAVAILABLE        transient (network, 5xx, SlowDown); already retried with backoff
 //       PERMISSION_DENIED  credentials / filesystem permissions / a symlink escaping the root
 //       DATA_LOSS          stored bytes do not match their recorded checksum
-//       INVALID_ARGUMENT   bad key, range or URI: the caller's fault
+//       INVALID_ARGUMENT   bad key or URI: the caller's fault
+//       OUT_OF_RANGE       GetRange offset past the end of the object
 //       FAILED_PRECONDITION the key cannot exist here (file backend: "a" is an object and
 //                           "a/b" is wanted, which S3 allows but a filesystem does not)
 // What differs between backends is stated in Capabilities (see PutIfAbsent).
