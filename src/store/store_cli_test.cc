@@ -1,0 +1,109 @@
+// `straightline store ...` (src/cli/store_command.cc), driven through its entry point RunStore
+// with stdout captured: exit codes, human and JSON output, both backends.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "common/file_util.h"
+#include "common/sha256.h"
+#include "store/s3_test_server.h"
+#include "store/store_test_util.h"
+
+namespace sl::cli {
+int RunStore(const Args& args);
+}
+
+namespace sl::store {
+namespace {
+
+struct CliResult {
+  int code;
+  std::string out;
+};
+
+CliResult RunCli(const cli::Args& args) {
+  ::testing::internal::CaptureStdout();
+  int code = cli::RunStore(args);
+  return {code, ::testing::internal::GetCapturedStdout()};
+}
+
+TEST(StoreCliTest, FileStoreRoundTripWithHumanAndJsonOutput) {
+  TempDir tmp;
+  std::string root = tmp.Join("st");
+  std::string data = testing::RandomBytes(3 << 20, 31);
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("w.bin"), data).ok());
+  std::string uri = "file://" + root + "/models/v1/w.bin";
+
+  // The first put into a new store needs --root; afterwards the root is found from the URI.
+  EXPECT_EQ(RunCli({"put", tmp.Join("w.bin"), uri}).code, 1);
+  auto put = RunCli({"put", tmp.Join("w.bin"), uri, "--root", root});
+  ASSERT_EQ(put.code, 0) << put.out;
+  EXPECT_NE(put.out.find("3.0 MiB"), std::string::npos) << put.out;
+  EXPECT_EQ(RunCli({"put", "--if-absent", tmp.Join("w.bin"), uri}).code, 1);
+
+  auto ls = RunCli({"ls", "file://" + root});
+  ASSERT_EQ(ls.code, 0);
+  EXPECT_NE(ls.out.find("3.0 MiB"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("models/v1/w.bin"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("1 object, 3.0 MiB"), std::string::npos) << ls.out;
+
+  auto ls_json = RunCli({"ls", "--json", "file://" + root + "/models/"});
+  ASSERT_EQ(ls_json.code, 0);
+  auto arr = nlohmann::json::parse(ls_json.out);
+  ASSERT_EQ(arr.size(), 1u);
+  EXPECT_EQ(arr[0]["key"], "models/v1/w.bin");
+  EXPECT_EQ(arr[0]["size"], data.size());
+
+  auto stat = RunCli({"stat", "--json", uri});
+  ASSERT_EQ(stat.code, 0);
+  auto obj = nlohmann::json::parse(stat.out);
+  EXPECT_EQ(obj["sha256"], Sha256Hex(data));
+  EXPECT_EQ(obj["uri"], uri);
+
+  auto cat = RunCli({"cat", uri});
+  ASSERT_EQ(cat.code, 0);
+  EXPECT_TRUE(cat.out == data);
+  ASSERT_EQ(RunCli({"get", uri, tmp.Join("back.bin")}).code, 0);
+  EXPECT_TRUE(ReadFileToString(tmp.Join("back.bin")).value() == data);
+
+  ASSERT_EQ(RunCli({"rm", uri}).code, 0);
+  EXPECT_EQ(RunCli({"stat", uri}).code, 1);
+  EXPECT_EQ(RunCli({"cat", uri}).code, 1);
+}
+
+TEST(StoreCliTest, UsageErrorsExitTwoAndBadUrisOne) {
+  EXPECT_EQ(RunCli({}).code, 2);
+  EXPECT_EQ(RunCli({"frobnicate"}).code, 2);
+  EXPECT_EQ(RunCli({"ls"}).code, 2);                           // missing URI
+  EXPECT_EQ(RunCli({"ls", "--no-such-flag", "s3://b"}).code, 2);
+  EXPECT_EQ(RunCli({"ls", "gs://bucket/x"}).code, 1);          // unsupported scheme
+  EXPECT_EQ(RunCli({"--help"}).code, 0);
+  EXPECT_EQ(RunCli({"ls", "--help"}).code, 0);
+}
+
+TEST(StoreCliTest, S3EndpointAndCredentialsFromFlags) {
+  auto* server = testing::SharedS3rver();
+  TempDir tmp;
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("f"), "hello s3").ok());
+  std::string uri = fmt::format("s3://{}/cli-{}/greeting.txt", server->bucket(), ::getpid());
+  cli::Args creds = {"--endpoint", server->endpoint(), "--access-key-id", testing::S3rverProcess::kAccessKey,
+                     "--secret-access-key", testing::S3rverProcess::kSecretKey};
+  auto with = [&](cli::Args a) {
+    a.insert(a.end(), creds.begin(), creds.end());
+    return a;
+  };
+  ASSERT_EQ(RunCli(with({"put", tmp.Join("f"), uri})).code, 0);
+  auto cat = RunCli(with({"cat", uri}));
+  ASSERT_EQ(cat.code, 0);
+  EXPECT_EQ(cat.out, "hello s3");
+  auto ls = RunCli(with({"ls", "--json", fmt::format("s3://{}/cli-{}/", server->bucket(), ::getpid())}));
+  ASSERT_EQ(ls.code, 0);
+  auto arr = nlohmann::json::parse(ls.out);
+  ASSERT_EQ(arr.size(), 1u);
+  EXPECT_EQ(arr[0]["size"], 8);
+  ASSERT_EQ(RunCli(with({"rm", uri})).code, 0);
+  EXPECT_EQ(RunCli(with({"stat", uri})).code, 1);
+}
+
+}  // namespace
+}  // namespace sl::store
