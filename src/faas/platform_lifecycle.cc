@@ -30,9 +30,11 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     inst->created = std::chrono::steady_clock::now();
     if (inst->bound) inst->bound->left_queue = inst->created;
   }
-  auto server = RuntimeApiServer::Start(std::make_shared<Delegate>(this, inst),
-                                        static_cast<uint64_t>(std::max<int64_t>(
-                                            fn->profile.max_sync_response_bytes, 6 << 20)) + 4096);
+  // Accept bodies well past the profile's response limit so that an oversized response reaches
+  // OnResult and fails as Function.ResponseSizeTooLarge (as on Lambda) instead of hanging.
+  auto server = RuntimeApiServer::Start(
+      std::make_shared<Delegate>(this, inst),
+      static_cast<uint64_t>(std::max<int64_t>(4 * fn->profile.max_sync_response_bytes, 64 << 20)));
   if (!server.ok()) return FailLaunch(inst, server.status());
   inst->server = std::move(*server);
   auto cg = cgroups_->CreateInstance(inst->id, fn->spec.memory_mb << 20,
