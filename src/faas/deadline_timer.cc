@@ -16,10 +16,11 @@ DeadlineTimer::~DeadlineTimer() {
 uint64_t DeadlineTimer::Schedule(SteadyTime when, std::function<void()> fn) {
   std::lock_guard<std::mutex> l(mu_);
   uint64_t id = next_id_++;
-  bool earliest = by_time_.empty() || when < by_time_.begin()->first;
   by_time_.emplace(when, id);
   fns_.emplace(id, std::make_pair(when, std::move(fn)));
-  if (earliest) cv_.notify_all();
+  // Wake the thread only if it would sleep past this deadline: on the warm path every
+  // invocation schedules (and cancels) a timeout, and a wake-up per call is a context switch.
+  if (when < wake_at_) cv_.notify_all();
   return id;
 }
 
@@ -41,15 +42,19 @@ bool DeadlineTimer::Cancel(uint64_t id) {
 void DeadlineTimer::Loop() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
+    const auto now = std::chrono::steady_clock::now();
     if (by_time_.empty()) {
-      cv_.wait(l);
+      wake_at_ = now + std::chrono::seconds(1);
+      cv_.wait_until(l, wake_at_);
       continue;
     }
     auto first = by_time_.begin();
-    if (std::chrono::steady_clock::now() < first->first) {
-      cv_.wait_until(l, first->first);
+    if (now < first->first) {
+      wake_at_ = std::min(first->first, now + std::chrono::seconds(1));
+      cv_.wait_until(l, wake_at_);
       continue;
     }
+    wake_at_ = now;
     uint64_t id = first->second;
     by_time_.erase(first);
     auto it = fns_.find(id);

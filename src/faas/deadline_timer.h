@@ -33,6 +33,7 @@ class DeadlineTimer {
   std::map<uint64_t, std::pair<SteadyTime, std::function<void()>>> fns_;  // GUARDED_BY(mu_)
   uint64_t next_id_ = 1;                                                 // GUARDED_BY(mu_)
   bool stop_ = false;                                                    // GUARDED_BY(mu_)
+  SteadyTime wake_at_{};  // when the thread will wake up by itself          GUARDED_BY(mu_)
   std::thread thread_;
 };
 
