@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/metrics.h"
 #include "faas/economics/ledger.h"
 
 namespace sl::faas {
@@ -547,6 +548,34 @@ TEST(PlatformKeepAlive, HybridPolicyUnloadsAndPreWarmsBeforeTheNextArrival) {
   InvokeResult r = Call(p->get(), "periodic", "{}");
   ASSERT_TRUE(r.status.ok());
   EXPECT_FALSE(r.cold_start) << "the pre-warmed instance should have served the arrival";
+}
+
+}  // namespace
+}  // namespace sl::faas
+
+namespace sl::faas {
+namespace {
+
+TEST_F(PlatformTest, MetricsCountInvocationsColdStartsErrorsAndThrottles) {
+  FunctionSpec spec = Builtin("metered", "fail");
+  spec.reserved_concurrency = 1;
+  ASSERT_TRUE(platform_->RegisterFunction(spec).ok());
+  auto running = platform_->Invoke({"metered", R"({"message":"m"})"});
+  InvokeResult throttled = Call(platform_, "metered", "{}");
+  EXPECT_EQ(throttled.status.code(), Code::kResourceExhausted);
+  ASSERT_TRUE(running.get().status.ok());
+  ASSERT_TRUE(Call(platform_, "metered", R"({"message":"m"})").status.ok());
+  std::string text = MetricsRegistry::Default()->Render();
+  EXPECT_NE(text.find(R"(sl_faas_invocations_total{function="metered",outcome="handled_error"} 2)"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find(R"(sl_faas_invocations_total{function="metered",outcome="throttled"} 1)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(sl_faas_errors_total{function="metered",error_type="HandlerError"} 2)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(sl_faas_throttles_total{function="metered"} 1)"), std::string::npos);
+  EXPECT_NE(text.find(R"(sl_faas_cold_starts_total{function="metered"} 1)"), std::string::npos);
+  EXPECT_NE(text.find(R"(sl_faas_warm_instances{function="metered"} 1)"), std::string::npos);
+  EXPECT_NE(text.find(R"(sl_faas_duration_seconds_count{function="metered"} 2)"), std::string::npos);
 }
 
 }  // namespace
