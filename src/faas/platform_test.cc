@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include "common/file_util.h"
 #include "common/metrics.h"
 #include "faas/economics/ledger.h"
+#include "faas/economics/provider_profile.h"
 
 namespace sl::faas {
 namespace {
@@ -576,6 +578,46 @@ TEST_F(PlatformTest, MetricsCountInvocationsColdStartsErrorsAndThrottles) {
   EXPECT_NE(text.find(R"(sl_faas_cold_starts_total{function="metered"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(sl_faas_warm_instances{function="metered"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(sl_faas_duration_seconds_count{function="metered"} 2)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sl::faas
+
+namespace sl::faas {
+namespace {
+
+// Cloud Run functions can serve up to 1,000 requests per instance when configured; the shipped
+// profile records the default (1), so this test derives a profile allowing 4.
+TEST_F(PlatformTest, InstanceConcurrencyServesSeveralRequestsOnOneInstance) {
+  auto text = ReadFileToString(ProviderProfilesDir() + "/gcp-cloud-run-functions.yaml");
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  const std::string from = "max_concurrency_per_instance: {value: 1,";
+  size_t at = text->find(from);
+  ASSERT_NE(at, std::string::npos);
+  text->replace(at, from.size(), "max_concurrency_per_instance: {value: 4,");
+  TempDir profiles("profiles");
+  std::string path = profiles.Join("gcp-cloud-run-functions.yaml");
+  ASSERT_TRUE(WriteFileAtomic(path, *text).ok());
+  FunctionSpec spec = Builtin("shared", "sleep", 1024, 30);
+  spec.provider = path;
+  spec.instance_concurrency = 4;
+  Status registered = platform_->RegisterFunction(spec);
+  ASSERT_TRUE(registered.ok()) << registered.ToString();
+  ASSERT_TRUE(Call(platform_, "shared", R"({"ms":1})").status.ok());  // one warm instance
+  auto t0 = std::chrono::steady_clock::now();
+  auto futures = platform_->Map("shared", std::vector<std::string>(4, R"({"ms":500})"));
+  std::set<int> pids;
+  for (auto& f : futures) {
+    InvokeResult r = f.get();
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    ASSERT_TRUE(r.function_error.empty()) << r.payload;
+    EXPECT_FALSE(r.cold_start);
+    pids.insert(Json(r.payload)["pid"].get<int>());
+  }
+  double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(pids.size(), 1u) << "all four ran in the same instance";
+  EXPECT_LT(wall_ms, 1500) << "the four requests did not overlap";
+  EXPECT_EQ(platform_->GetFunction("shared")->instances, 1);
 }
 
 }  // namespace
