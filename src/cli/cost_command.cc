@@ -1,0 +1,116 @@
+// `straightline cost`: what a ledger's invocations cost per function / provider, under their own
+// provider profiles and, with --reprice, under others; with the always-on VM comparison.
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "common/flags.h"
+#include "faas/economics/cost_report.h"
+#include "faas/economics/ledger.h"
+
+namespace sl::cli {
+namespace {
+
+std::vector<std::string> SplitCommas(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const std::string& item : items) {
+    size_t start = 0;
+    while (start <= item.size()) {
+      size_t comma = item.find(',', start);
+      if (comma == std::string::npos) comma = item.size();
+      if (comma > start) out.push_back(item.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunCost(const Args& args) {
+  FlagSet flags("straightline cost",
+                "Cost of the invocations in a ledger: T_total, T_parallel, GB-s and USD per "
+                "function or provider, under each record's provider profile and optionally "
+                "repriced under others, with an always-on VM comparison. Durations, init times "
+                "and memory are measured; prices, rounding and platform overheads come from "
+                "profiles/ (see docs/providers.md).");
+  std::string ledger, by = "function";
+  std::vector<std::string> reprice, vms;
+  bool free_tier = false, json = false, scale_cpu = false;
+  flags.String("ledger", &ledger, "the ledger file (JSON Lines), e.g. <state_dir>/ledger.jsonl");
+  flags.String("by", &by, "group by 'function' or 'provider'");
+  flags.List("reprice", &reprice,
+             "also price the same measured work under these profiles (comma-separated or "
+             "repeated; 'all' = every function profile)");
+  flags.Bool("free-tier", &free_tier, "subtract one month's free tier per provider");
+  flags.Bool("scale-cpu", &scale_cpu,
+             "when repricing, scale durations by the single-thread vCPU ratio (CPU-bound guess)");
+  flags.List("vm", &vms, "VM profiles to compare with (default ec2-c5.large,ec2-m5.large,"
+                         "gce-e2-standard-2; 'none' to skip)");
+  flags.Bool("json", &json, "print the report as JSON");
+  Status s = flags.Parse(args);
+  if (!s.ok()) {
+    fmt::print(stderr, "{}\n", s.message());
+    return 2;
+  }
+  if (flags.help_requested()) {
+    fmt::print("{}", flags.Help());
+    return 0;
+  }
+  if (ledger.empty()) {
+    fmt::print(stderr, "--ledger: required (the ledger file to read)\n");
+    return 2;
+  }
+  faas::CostOptions options;
+  if (by == "function") {
+    options.group_by = faas::CostOptions::GroupBy::kFunction;
+  } else if (by == "provider") {
+    options.group_by = faas::CostOptions::GroupBy::kProvider;
+  } else {
+    fmt::print(stderr, "--by: '{}' is not 'function' or 'provider'\n", by);
+    return 2;
+  }
+  options.free_tier = free_tier;
+  options.scale_cpu = scale_cpu;
+  for (const std::string& name : SplitCommas(reprice)) {
+    if (name != "all") {
+      options.reprice.push_back(name);
+      continue;
+    }
+    auto names = faas::ListProviderProfiles();
+    if (!names.ok()) {
+      fmt::print(stderr, "--reprice all: {}\n", names.status().ToString());
+      return 1;
+    }
+    for (const std::string& n : *names) {
+      auto p = faas::LoadProviderProfile(n);
+      if (p.ok() && p->kind == faas::ProfileKind::kFunction) options.reprice.push_back(n);
+    }
+  }
+  if (flags.IsSet("vm")) {
+    options.vms.clear();
+    for (const std::string& v : SplitCommas(vms)) {
+      if (v != "none") options.vms.push_back(v);
+    }
+  }
+
+  auto records = faas::ReadLedger(ledger);
+  if (!records.ok()) {
+    fmt::print(stderr, "straightline cost: {}\n", records.status().ToString());
+    return 1;
+  }
+  auto report = faas::BuildCostReport(*records, options, ledger);
+  if (!report.ok()) {
+    fmt::print(stderr, "straightline cost: {}: {}\n", ledger, report.status().ToString());
+    return report.status().code() == Code::kNotFound ||
+                   report.status().code() == Code::kInvalidArgument
+               ? 2 : 1;
+  }
+  if (json) {
+    fmt::print("{}\n", faas::CostReportToJson(*report).dump(2));
+  } else {
+    fmt::print("{}", faas::FormatCostReport(*report));
+  }
+  return 0;
+}
+
+}  // namespace sl::cli
