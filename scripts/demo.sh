@@ -3,13 +3,13 @@
 # k-fold cross-validation, one prediction), and print where the model artifact is.
 #
 #   scripts/demo.sh BUILD_DIR
-#   env: DEMO_OUT (default models/fmnist-cnn), DEMO_EPOCHS (3), DEMO_THREADS (2),
+#   env: DEMO_OUT (default models/fmnist-cnn), DEMO_EPOCHS (5), DEMO_THREADS (2),
 #        DEMO_KFOLD (3 folds on DEMO_KFOLD_LIMIT=6000 train samples, 1 epoch each; 0 = skip)
 set -euo pipefail
 BUILD=${1:?usage: scripts/demo.sh BUILD_DIR}
 SL="$BUILD/straightline"
 OUT=${DEMO_OUT:-models/fmnist-cnn}
-EPOCHS=${DEMO_EPOCHS:-3}
+EPOCHS=${DEMO_EPOCHS:-5}
 THREADS=${DEMO_THREADS:-2}
 KFOLD=${DEMO_KFOLD:-3}
 KFOLD_LIMIT=${DEMO_KFOLD_LIMIT:-6000}

@@ -111,11 +111,17 @@ std::string EvalReport::ToText() const {
                        class_samples[c]);
   }
   out += "\nconfusion matrix (rows: true class, columns: predicted class):\n";
-  out += fmt::format("  {:>{}}", "", w);
+  std::vector<std::string> row_labels;
+  size_t lw = 0;
+  for (size_t t = 0; t < class_names.size(); ++t) {
+    row_labels.push_back(fmt::format("{} {}", t, class_names[t]));
+    lw = std::max(lw, row_labels.back().size());
+  }
+  out += fmt::format("  {:<{}}", "", lw);
   for (size_t c = 0; c < class_names.size(); ++c) out += fmt::format(" {:>6}", c);
   out += "\n";
   for (size_t t = 0; t < confusion.size(); ++t) {
-    out += fmt::format("  {:>{}}", fmt::format("{} {}", t, class_names[t]), w);
+    out += fmt::format("  {:<{}}", row_labels[t], lw);
     for (int64_t v : confusion[t]) out += fmt::format(" {:>6}", v);
     out += "\n";
   }
