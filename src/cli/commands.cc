@@ -6,6 +6,7 @@ namespace sl::cli {
 // (Add yours here and declare it in the block below.)
 #define SL_DECLARE_COMMAND(fn) int fn(const Args& args);
 SL_DECLARE_COMMAND(RunVersion)
+SL_DECLARE_COMMAND(RunPlatform)
 SL_DECLARE_COMMAND(RunCost)
 SL_DECLARE_COMMAND(RunStore)
 SL_DECLARE_COMMAND(RunTrain)
@@ -20,6 +21,7 @@ SL_DECLARE_COMMAND(RunLogs)
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command> commands = {
       {"version", "print the version and the build's libraries", RunVersion},
+      {"platform", "serve: the local function platform behind the Lambda Invoke API", RunPlatform},
       {"cost", "cost of a ledger's invocations per function/provider, repriced, vs VMs", RunCost},
       {"store", "inspect an object store: ls|put|get|cat|rm|stat s3://... or file://...", RunStore},
       {"train", "train a model on a dataset, report accuracy, write a model artifact", RunTrain},
