@@ -7,7 +7,7 @@
 // poll such as the Runtime API's /invocation/next simply keeps `respond` until work arrives).
 // A handler that throws gets a 500 response; the server never crashes on a request. Requests
 // whose body exceeds Options::max_body_bytes get 413 before the handler sees them; malformed
-// HTTP gets 400 and the connection is closed.
+// HTTP gets 400 (431 for a request head over 64 KiB) and the connection is closed.
 // Thread safety: Start/Stop from one owner thread; handlers run concurrently on `threads`
 // threads. Stop() waits for those threads; responders called after Stop() are ignored.
 // A handler that blocks (e.g. waits on a future) holds one of the `threads` until it returns;
