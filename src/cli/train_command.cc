@@ -82,7 +82,14 @@ int RunTrain(const Args& args) {
     }
     o.hparams = *h;
   }
-  o.out_dir = out.empty() ? fmt::format("models/{}-{}", dataset, model.empty() ? "default" : model) : out;
+  if (out.empty()) {
+    std::string name = model;
+    for (const auto& d : ml::data::KnownDatasets()) {
+      if (name.empty() && d.name == dataset) name = d.kind == ml::SampleKind::kTokens ? "textclf" : "cnn";
+    }
+    out = fmt::format("models/{}-{}", dataset, name.empty() ? "model" : name);
+  }
+  o.out_dir = out;
 
   ml::ConsoleProgress progress(stderr);
   Result<ml::TrainReport> r = ml::TrainModel(o, quiet ? nullptr : &progress);

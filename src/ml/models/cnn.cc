@@ -22,9 +22,9 @@ class Cnn : public Net {
   torch::Tensor Forward(const Batch& b) override {
     torch::Tensor h = torch::max_pool2d(torch::relu(conv1_->forward(b.x)), 2);
     h = torch::max_pool2d(torch::relu(conv2_->forward(h)), 2);
-    h = torch::relu(fc1_->forward(h.flatten(1)));
+    h = torch::relu(Dense(fc1_, h.flatten(1)));
     if (dropout_ > 0) h = torch::dropout(h, dropout_, is_training());
-    return fc2_->forward(h);
+    return Dense(fc2_, h);
   }
 
  private:

@@ -7,7 +7,7 @@ namespace {
 class LogReg : public Net {
  public:
   LogReg(int64_t in, int64_t classes) : fc_(register_module("fc", torch::nn::Linear(in, classes))) {}
-  torch::Tensor Forward(const Batch& b) override { return fc_->forward(b.x.flatten(1)); }
+  torch::Tensor Forward(const Batch& b) override { return Dense(fc_, b.x.flatten(1)); }
 
  private:
   torch::nn::Linear fc_;

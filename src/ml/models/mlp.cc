@@ -7,21 +7,27 @@ namespace {
 
 class Mlp : public Net {
  public:
-  Mlp(int64_t in, int64_t hidden, int64_t layers, double dropout, int64_t classes) {
+  Mlp(int64_t in, int64_t hidden, int64_t layers, double dropout, int64_t classes)
+      : dropout_(dropout) {
     int64_t width = in;
-    for (int64_t i = 0; i < layers; ++i) {
-      seq_->push_back(torch::nn::Linear(width, hidden));
-      seq_->push_back(torch::nn::ReLU());
-      if (dropout > 0) seq_->push_back(torch::nn::Dropout(dropout));
-      width = hidden;
+    for (int64_t i = 0; i <= layers; ++i) {
+      const int64_t out = i < layers ? hidden : classes;
+      fcs_.push_back(register_module("fc" + std::to_string(i), torch::nn::Linear(width, out)));
+      width = out;
     }
-    seq_->push_back(torch::nn::Linear(width, classes));
-    register_module("seq", seq_);
   }
-  torch::Tensor Forward(const Batch& b) override { return seq_->forward(b.x.flatten(1)); }
+  torch::Tensor Forward(const Batch& b) override {
+    torch::Tensor h = b.x.flatten(1);
+    for (size_t i = 0; i + 1 < fcs_.size(); ++i) {
+      h = torch::relu(Dense(fcs_[i], h));
+      if (dropout_ > 0) h = torch::dropout(h, dropout_, is_training());
+    }
+    return Dense(fcs_.back(), h);
+  }
 
  private:
-  torch::nn::Sequential seq_;
+  std::vector<torch::nn::Linear> fcs_;  // hidden layers, then the output layer
+  double dropout_;
 };
 
 }  // namespace

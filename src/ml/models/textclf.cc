@@ -10,22 +10,19 @@ class TextClf : public Net {
   TextClf(int64_t vocab, int64_t embed, int64_t hidden, int64_t classes)
       : bag_(register_module("bag", torch::nn::EmbeddingBag(torch::nn::EmbeddingBagOptions(vocab, embed)
                                                                 .mode(torch::kMean)))) {
-    if (hidden > 0) {
-      head_->push_back(torch::nn::Linear(embed, hidden));
-      head_->push_back(torch::nn::ReLU());
-      head_->push_back(torch::nn::Linear(hidden, classes));
-    } else {
-      head_->push_back(torch::nn::Linear(embed, classes));
-    }
-    register_module("head", head_);
+    if (hidden > 0) hidden_ = register_module("hidden", torch::nn::Linear(embed, hidden));
+    out_ = register_module("out", torch::nn::Linear(hidden > 0 ? hidden : embed, classes));
   }
   torch::Tensor Forward(const Batch& b) override {
-    return head_->forward(bag_->forward(b.ids, b.offsets));
+    torch::Tensor h = bag_->forward(b.ids, b.offsets);
+    if (hidden_) h = torch::relu(Dense(hidden_, h));
+    return Dense(out_, h);
   }
 
  private:
   torch::nn::EmbeddingBag bag_;
-  torch::nn::Sequential head_;
+  torch::nn::Linear hidden_{nullptr};
+  torch::nn::Linear out_{nullptr};
 };
 
 }  // namespace
