@@ -3,7 +3,10 @@
 -> ReLU -> maxpool2 -> conv3x3(32) -> ReLU -> maxpool2 -> fc(128) -> ReLU -> fc(10)), Adam
 lr 1e-3, the same batch size, thread count, warm-up and timed steps, on Fashion-MNIST normalised
 the same way (per-channel mean/std of the train samples), batches gathered from one contiguous
-tensor with a shuffled index, as an idiomatic tuned PyTorch loop would do.
+tensor with a shuffled index, as an idiomatic tuned PyTorch loop would do. The fully connected
+layers are plain nn.Linear, as any PyTorch user writes them; straightline computes the same
+products as 1x1 oneDNN convolutions because Debian's libtorch multiplies matrices with the
+reference BLAS (see docs/benchmarks.md).
 
 Run with Debian's interpreter: /usr/bin/python3 bench/train_throughput_pytorch.py --threads 1
 """
