@@ -1,4 +1,4 @@
-#include "runtime/torch_warmup.h"
+#include "worker/torch_warmup.h"
 
 namespace sl::runtime {
 

@@ -10,7 +10,7 @@
 
 #include "runtime/builtin_handlers.h"
 #include "runtime/run_handler.h"
-#include "runtime/torch_warmup.h"
+#include "worker/torch_warmup.h"
 #include "runtime/zygote.h"
 
 int main(int argc, char** argv) {

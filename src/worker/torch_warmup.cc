@@ -1,4 +1,4 @@
-#include "runtime/torch_warmup.h"
+#include "worker/torch_warmup.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
