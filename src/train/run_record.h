@@ -1,0 +1,81 @@
+// RunRecord: what a serverless training job measured, round by round and invocation by invocation.
+// The coordinator (coordinator.h) fills it as the job runs and checkpoints it with the job; the
+// run report (run_report.h) and the provider comparison read it. Plain data, no behaviour beyond
+// JSON round-tripping, so the coordinator and the reporting code can evolve separately.
+//
+// Where each figure comes from:
+//   measured here   handler phase timings (download/compute/upload), durations, init (cold start of
+//                   our process), queued time, wall times, aggregation/evaluation time
+//   from profile    billed_ms rounding, prices, provider cold-start overhead (applied in reports)
+// Thread safety: plain value.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace sl::train {
+
+// One invocation of the train-shard function (one attempt of one shard in one round).
+struct ShardAttempt {
+  int64_t round = 0;
+  int64_t shard = 0;
+  int64_t attempt = 0;           // 0 = first try, 1.. = retries
+  bool speculative = false;      // backup invocation for a straggler
+  std::string request_id;
+  // "ok" | "accepted-late" (valid, but another attempt won) | "function-error" | "timeout" |
+  // "out-of-memory" | "crash" | "throttled" | "invalid-update" | "platform-error"
+  std::string outcome;
+  std::string error;             // message when not ok
+  bool cold_start = false;
+  double init_ms = 0;            // measured: spawn + runtime init of our process
+  double duration_ms = 0;        // measured handler duration (what the provider bills)
+  double billed_ms = 0;
+  double queued_ms = 0;          // waited for local capacity on this machine (never billed)
+  int64_t memory_mb = 0;         // configured memory size
+  int64_t max_memory_mb = 0;
+  double cost_usd = 0;
+  // Phases inside the handler, measured by the handler itself.
+  double download_model_ms = 0;
+  double download_shard_ms = 0;
+  double compute_ms = 0;
+  double upload_ms = 0;
+  int64_t samples = 0;           // samples processed (sum over local steps)
+  int64_t steps = 0;
+  double loss = 0;               // mean local training loss
+};
+
+struct RoundRecord {
+  int64_t round = 0;             // 0-based; produces global model version round+1
+  double wall_ms = 0;            // measured: round start (model N written) to model N+1 written
+  double write_model_ms = 0;     // coordinator: upload of global model N
+  double map_ms = 0;             // coordinator: first invoke to last valid output
+  double straggler_wait_ms = 0;  // from the median shard's completion to the last one's
+  double aggregate_ms = 0;       // download updates + weighted average
+  double evaluate_ms = 0;
+  double checkpoint_ms = 0;
+  double train_loss = 0;         // sample-weighted mean of the accepted updates' losses
+  double validation_accuracy = -1;  // < 0: not evaluated
+  int64_t retries = 0;
+  int64_t speculative = 0;
+  std::vector<ShardAttempt> attempts;  // every attempt, including failed and late ones
+};
+
+struct RunRecord {
+  std::string job_id;
+  std::string provider;          // provider profile the functions ran under
+  int64_t memory_mb = 0;
+  int64_t workers = 0;           // shards per round
+  std::vector<ShardAttempt> preprocessing;  // the preprocessing stage's invocations
+  double preprocessing_wall_ms = 0;
+  std::vector<RoundRecord> rounds;
+  double test_accuracy = -1;
+
+  nlohmann::json ToJson() const;
+  static Result<RunRecord> FromJson(const nlohmann::json& j, std::string_view where);
+};
+
+}  // namespace sl::train
