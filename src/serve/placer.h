@@ -1,0 +1,43 @@
+// Placer: chooses the tier for one request from its size, the recent request rate and the tiers'
+// states. Policies (placement_policies.h): "straightline" (Algorithm 1 of the StraightLine paper),
+// "adaptive" (predicted completion time per tier, with an optional latency SLO and cost budget),
+// and the fixed ones "local" | "container" | "function".
+//
+// The gateway calls Observe() once per arriving request (this feeds the request-frequency window
+// f_t), then Place(); after the tier answers it calls Completed() so live policies can learn.
+// Every Decision carries a short reason for the X-Straightline-Tier header and the metrics.
+// Thread safety: all methods may be called from any number of threads at once.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "common/status.h"
+#include "serve/tier.h"
+
+namespace sl::serve {
+
+struct PlacementInput {
+  std::string model;
+  int64_t wire_bytes = 0;                // r_d
+  int64_t batch = 1;
+  std::span<const TierState> tiers;      // one per deployed tier
+};
+
+struct Decision {
+  Status status;                         // RESOURCE_EXHAUSTED: every tier is full → 429/503
+  TierKind tier = TierKind::kLocal;
+  std::string reason;                    // e.g. "f_t=812/s>F=500 and r_d=3.1KB<D=64KB"
+};
+
+class Placer {
+ public:
+  virtual ~Placer() = default;
+  virtual std::string_view name() const = 0;
+  virtual void Observe(std::chrono::steady_clock::time_point now) = 0;
+  virtual Decision Place(const PlacementInput& input) = 0;
+  virtual void Completed(TierKind tier, const InferenceResponse& response) = 0;
+};
+
+}  // namespace sl::serve
