@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace sl {
+class FlagSet;
+}
+
 namespace sl::cli {
 
 using Args = std::vector<std::string>;
@@ -15,6 +19,11 @@ struct Command {
   const char* summary;
   int (*run)(const Args& args);
 };
+
+// Parses `args` into `flags` (common/flags.h). Returns -1 when the command should go on, else the
+// exit code to return at once: 0 after printing --help, 2 after printing the parse error (which
+// names the flag or argument) to stderr.
+int ParseFlagsOrExit(FlagSet& flags, const Args& args);
 
 // Every registered subcommand, in the order `straightline --help` lists them.
 const std::vector<Command>& AllCommands();

@@ -47,15 +47,7 @@ int RunCost(const Args& args) {
   flags.List("vm", &vms, "VM profiles to compare with (default ec2-c5.large,ec2-m5.large,"
                          "gce-e2-standard-2; 'none' to skip)");
   flags.Bool("json", &json, "print the report as JSON");
-  Status s = flags.Parse(args);
-  if (!s.ok()) {
-    fmt::print(stderr, "{}\n", s.message());
-    return 2;
-  }
-  if (flags.help_requested()) {
-    fmt::print("{}", flags.Help());
-    return 0;
-  }
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (ledger.empty()) {
     fmt::print(stderr, "--ledger: required (the ledger file to read)\n");
     return 2;

@@ -30,15 +30,7 @@ int RunEval(const Args& args) {
   flags.Int("threads", &threads, "libtorch intra-op threads for k-fold training (0: as trained)");
   flags.Bool("json", &json, "print the report as JSON on stdout");
   flags.Bool("quiet", &quiet, "no progress display");
-  Status s = flags.Parse(args);
-  if (!s.ok()) {
-    fmt::print(stderr, "{}\n", s.message());
-    return 2;
-  }
-  if (flags.help_requested()) {
-    fmt::print("{}", flags.Help());
-    return 0;
-  }
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (o.model_dir.empty()) {
     fmt::print(stderr, "--model: required (a model artifact directory)\n");
     return 2;

@@ -15,15 +15,7 @@ int RunFunctions(const Args& args) {
   std::string action, functions = "functions.yaml";
   flags.Positional("action", &action, "list");
   flags.String("functions", &functions, "functions YAML file");
-  Status s = flags.Parse(args);
-  if (flags.help_requested()) {
-    fmt::print("{}", flags.Help());
-    return 0;
-  }
-  if (!s.ok()) {
-    fmt::print(stderr, "{}\n", s.message());
-    return 2;
-  }
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (action != "list") {
     fmt::print(stderr, "unknown action '{}' (list)\n", action);
     return 2;

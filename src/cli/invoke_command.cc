@@ -25,15 +25,7 @@ int RunInvoke(const Args& args) {
   flags.String("state-dir", &state_dir, "platform state: logs/<function>.log, ledger.jsonl");
   flags.String("log-type", &log_type, "Tail: also print the invocation's log lines");
   flags.String("spawn", &spawn, "fork (from the template process) or exec");
-  Status s = flags.Parse(args);
-  if (flags.help_requested()) {
-    fmt::print("{}", flags.Help());
-    return 0;
-  }
-  if (!s.ok()) {
-    fmt::print(stderr, "{}\n", s.message());
-    return 2;
-  }
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (spawn != "fork" && spawn != "exec") {
     fmt::print(stderr, "--spawn: '{}' is not fork or exec\n", spawn);
     return 2;
@@ -83,7 +75,7 @@ int RunInvoke(const Args& args) {
     fmt::print(stderr, "{}\n", platform.status().ToString());
     return 1;
   }
-  s = (*platform)->RegisterFunction(specs[0]);
+  Status s = (*platform)->RegisterFunction(specs[0]);
   if (!s.ok()) {
     fmt::print(stderr, "{}\n", s.ToString());
     return 2;

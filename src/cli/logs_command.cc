@@ -16,15 +16,7 @@ int RunLogs(const Args& args) {
   flags.Positional("name", &name, "function name");
   flags.String("state-dir", &state_dir, "platform state directory (as given to invoke/serve)");
   flags.Int("tail", &tail, "only the last N bytes (cut at a line start); 0 = all");
-  Status s = flags.Parse(args);
-  if (flags.help_requested()) {
-    fmt::print("{}", flags.Help());
-    return 0;
-  }
-  if (!s.ok()) {
-    fmt::print(stderr, "{}\n", s.message());
-    return 2;
-  }
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   std::string path = state_dir + "/logs/" + name + ".log";
   auto text = faas::TailFile(path, tail > 0 ? static_cast<size_t>(tail) : SIZE_MAX / 2);
   if (!text.ok()) {

@@ -90,15 +90,7 @@ int Serve(const Args& args) {
   flags.Int("threads", &threads,
             "HTTP threads; bounds synchronous invocations in flight through the front");
   flags.Int("event-workers", &event_workers, "threads running asynchronous (Event) invocations");
-  Status s = flags.Parse(args);
-  if (!s.ok()) {
-    fmt::print(stderr, "{}\n", s.message());
-    return 2;
-  }
-  if (flags.help_requested()) {
-    fmt::print("{}", flags.Help());
-    return 0;
-  }
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (spawn != "fork" && spawn != "exec") {
     fmt::print(stderr, "--spawn: '{}' is not fork or exec\n", spawn);
     return 2;

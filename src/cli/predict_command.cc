@@ -70,15 +70,7 @@ int RunPredict(const Args& args) {
   flags.Int("index", &index, "record index for IDX inputs");
   flags.Int("top", &top, "print this many most likely classes (0: all)");
   flags.Bool("json", &json, "print JSON on stdout");
-  Status s = flags.Parse(args);
-  if (!s.ok()) {
-    fmt::print(stderr, "{}\n", s.message());
-    return 2;
-  }
-  if (flags.help_requested()) {
-    fmt::print("{}", flags.Help());
-    return 0;
-  }
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (model_dir.empty() || input.empty()) {
     fmt::print(stderr, "--model and --input are required\n");
     return 2;

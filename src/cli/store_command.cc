@@ -97,19 +97,6 @@ int Fail(const Status& s) {
 }
 
 // Parses flags; returns -1 to continue, else the exit code.
-int ParseOrExit(FlagSet& flags, const Args& args) {
-  Status s = flags.Parse(args);
-  if (!s.ok()) {
-    fmt::print(stderr, "{}\n", s.message());
-    return 2;
-  }
-  if (flags.help_requested()) {
-    fmt::print("{}", flags.Help());
-    return 0;
-  }
-  return -1;
-}
-
 nlohmann::json InfoJson(const std::string& store_uri, const store::ObjectInfo& o) {
   nlohmann::json j = {{"uri", JoinUri(store_uri, o.key)}, {"key", o.key}, {"size", o.size},
                       {"etag", o.etag}, {"modified", FormatRfc3339(o.modified)}};
@@ -123,7 +110,7 @@ int RunLs(const Args& args) {
   std::string uri;
   c.Register(flags, true);
   flags.Positional("URI", &uri, "s3://bucket/prefix or file:///root/prefix");
-  if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
   auto st = OpenFor(*t, c);
@@ -151,7 +138,7 @@ int RunStat(const Args& args) {
   std::string uri;
   c.Register(flags, true);
   flags.Positional("URI", &uri, "s3://bucket/key or file:///root/key");
-  if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
   auto st = OpenFor(*t, c);
@@ -178,7 +165,7 @@ int RunPut(const Args& args) {
   flags.Bool("if-absent", &if_absent, "fail with ALREADY_EXISTS instead of replacing an existing object");
   flags.Positional("FILE", &local, "local file to upload");
   flags.Positional("URI", &uri, "destination s3://bucket/key or file:///root/key");
-  if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
   auto st = OpenFor(*t, c);
@@ -200,7 +187,7 @@ int RunGet(const Args& args) {
   c.Register(flags, false);
   flags.Positional("URI", &uri, "s3://bucket/key or file:///root/key");
   flags.Positional("FILE", &local, "local destination file");
-  if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
   auto st = OpenFor(*t, c);
@@ -220,7 +207,7 @@ int RunCat(const Args& args) {
   std::string uri;
   c.Register(flags, false);
   flags.Positional("URI", &uri, "s3://bucket/key or file:///root/key");
-  if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
   auto st = OpenFor(*t, c);
@@ -239,7 +226,7 @@ int RunRm(const Args& args) {
   std::string uri;
   c.Register(flags, false);
   flags.Positional("URI", &uri, "s3://bucket/key or file:///root/key");
-  if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
   auto st = OpenFor(*t, c);

@@ -42,15 +42,7 @@ int RunTrain(const Args& args) {
   flags.String("out", &out, "artifact directory (default: models/<dataset>-<model>)");
   flags.Bool("json", &json, "print the report as JSON on stdout");
   flags.Bool("quiet", &quiet, "no progress display");
-  Status s = flags.Parse(args);
-  if (!s.ok()) {
-    fmt::print(stderr, "{}\n", s.message());
-    return 2;
-  }
-  if (flags.help_requested()) {
-    fmt::print("{}", flags.Help());
-    return 0;
-  }
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
 
   ml::TrainOptions o;
   o.data.name = dataset;

@@ -7,15 +7,7 @@ namespace sl::cli {
 
 int RunVersion(const Args& args) {
   FlagSet flags("straightline version", "Print the version of straightline.");
-  Status s = flags.Parse(args);
-  if (!s.ok()) {
-    fmt::print(stderr, "{}\n", s.message());
-    return 2;
-  }
-  if (flags.help_requested()) {
-    fmt::print("{}", flags.Help());
-    return 0;
-  }
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   fmt::print("straightline 0.1.0\n");
   return 0;
 }
