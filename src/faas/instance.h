@@ -38,6 +38,7 @@ struct Invocation {
   std::string payload;
   bool tail_log = false;
   bool event = false;           // asynchronous: nobody waits; retried twice on function error
+  std::string stage;            // ledger tag (InvokeRequest::stage)
   int attempt = 0;              // event retries so far
   std::promise<InvokeResult> promise;  // synchronous calls
 

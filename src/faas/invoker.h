@@ -37,6 +37,9 @@ struct InvokeRequest {
   std::string payload;
   InvocationType type = InvocationType::kRequestResponse;
   bool tail_log = false;  // fill InvokeResult::log_tail (last 4 KB of this invocation's log)
+  // Optional tag recorded in the ledger (InvocationRecord::stage), e.g. "preprocess" or "round-3",
+  // so that cost reports can give T_parallel per stage.
+  std::string stage = "";
 };
 
 struct InvokeResult {

@@ -224,7 +224,7 @@ Status Platform::Impl::Admit(const std::shared_ptr<Invocation>& inv, const std::
 }
 
 std::shared_ptr<Invocation> Platform::Impl::NewInvocation(std::string payload, bool event,
-                                                          bool tail_log) {
+                                                          bool tail_log, std::string stage) {
   auto inv = std::make_shared<Invocation>();
   inv->id = RandomRequestId();
   inv->accepted = std::chrono::steady_clock::now();
@@ -232,6 +232,7 @@ std::shared_ptr<Invocation> Platform::Impl::NewInvocation(std::string payload, b
   inv->tail_log = tail_log;
   inv->event = event;
   inv->payload = std::move(payload);
+  inv->stage = std::move(stage);
   return inv;
 }
 
@@ -255,7 +256,8 @@ std::vector<std::future<InvokeResult>> Platform::Impl::Map(
 
 std::future<InvokeResult> Platform::Impl::Invoke(InvokeRequest request) {
   const bool event = request.type == InvocationType::kEvent;
-  auto inv = NewInvocation(std::move(request.payload), event, request.tail_log);
+  auto inv = NewInvocation(std::move(request.payload), event, request.tail_log,
+                           std::move(request.stage));
   std::future<InvokeResult> fut;
   if (!event) fut = inv->promise.get_future();
   Status s = Admit(inv, request.function, request.type == InvocationType::kDryRun);

@@ -109,6 +109,7 @@ void Platform::Impl::Finalize(const std::shared_ptr<Instance>& inst,
   rec.start_time = inv->accepted_wall;
   rec.queued_ms = r.queued_ms;
   rec.cpu_enforced = fn->cpu_enforced;
+  rec.stage = inv->stage;
   Record(rec);
 
   if (auto cnt = invocations_family_->WithLabels({fn->spec.name, std::string(OutcomeName(c.outcome))});
@@ -125,7 +126,7 @@ void Platform::Impl::Finalize(const std::shared_ptr<Instance>& inst,
     if (!r.function_error.empty() && inv->attempt < 2) {
       // Lambda retries a failed asynchronous invocation twice (it waits ~1 and ~2 minutes
       // between attempts; we retry at once — the attempt count is what is observable here).
-      auto again = NewInvocation(inv->payload, true, false);
+      auto again = NewInvocation(inv->payload, true, false, inv->stage);
       again->attempt = inv->attempt + 1;
       SL_LOG_INFO("faas", "event {} of '{}' failed ({}); retry {} of 2 as {}", inv->id,
                   fn->spec.name, c.error_type, again->attempt, again->id);

@@ -218,7 +218,8 @@ class Platform::Impl {
     return (fn->spec.reserved_concurrency > 0 && fn->inflight >= fn->spec.reserved_concurrency) ||
            inflight_total_ >= max_concurrency_;
   }
-  std::shared_ptr<Invocation> NewInvocation(std::string payload, bool event, bool tail_log);
+  std::shared_ptr<Invocation> NewInvocation(std::string payload, bool event, bool tail_log,
+                                            std::string stage = "");
   void RecordThrottle(FunctionState* fn, const std::string& id);
   static void Run(Actions* after) {
     for (auto& a : *after) a();

@@ -161,6 +161,21 @@ TEST_F(PlatformTest, ColdStartThenWarmReuseOfTheSameInstance) {
   EXPECT_EQ(inst_a, inst_b);
 }
 
+TEST_F(PlatformTest, StageTagReachesTheLedger) {
+  InvokeResult r = platform_->Invoke({.function = "echo", .payload = "{}", .stage = "round-7"}).get();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  auto ledger = ReadLedger(platform_->LedgerPath());
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  int found = 0;
+  for (const auto& rec : *ledger) {
+    if (rec.request_id == r.request_id) {
+      EXPECT_EQ(rec.stage, "round-7");
+      ++found;
+    }
+  }
+  EXPECT_EQ(found, 1);
+}
+
 TEST_F(PlatformTest, StandardEnvironmentAndRuntimeHeaders) {
   InvokeResult r = Call(platform_, "env", "{}");
   ASSERT_TRUE(r.status.ok());
