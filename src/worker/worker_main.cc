@@ -10,12 +10,18 @@
 
 #include "runtime/builtin_handlers.h"
 #include "runtime/run_handler.h"
+#if SL_WORKER_ML_HANDLERS
+#include "train/train_handlers.h"
+#endif
 #include "worker/torch_warmup.h"
 #include "runtime/zygote.h"
 
 int main(int argc, char** argv) {
   sl::runtime::HandlerRegistry registry;
   sl::Status s = sl::runtime::RegisterBuiltinHandlers(&registry);
+#if SL_WORKER_ML_HANDLERS
+  if (s.ok()) s = sl::train::RegisterTrainHandlers(&registry);
+#endif
   if (!s.ok()) {
     std::fprintf(stderr, "straightline-worker: %s\n", s.ToString().c_str());
     return 2;

@@ -1,0 +1,146 @@
+#include "train/job_spec.h"
+
+#include <fmt/format.h>
+
+namespace sl::train {
+
+Result<FaultInjection> FaultInjection::Parse(std::string_view text) {
+  FaultInjection f;
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t c = text.find(':', start);
+    parts.emplace_back(text.substr(start, c == std::string_view::npos ? c : c - start));
+    if (c == std::string_view::npos) break;
+    start = c + 1;
+  }
+  static const char* kKinds[] = {"crash", "hang", "fail", "oom", "corrupt"};
+  bool known = false;
+  for (const char* k : kKinds) known |= parts[0] == k;
+  if (!known || parts.size() < 2 || parts.size() > 4) {
+    return InvalidArgument("fault '{}': expected KIND:SHARD[:ATTEMPT[:ROUND]] with KIND one of "
+                           "crash, hang, fail, oom, corrupt", text);
+  }
+  f.kind = parts[0];
+  try {
+    f.shard = std::stoll(parts[1]);
+    if (parts.size() > 2) f.attempt = std::stoll(parts[2]);
+    if (parts.size() > 3) f.round = std::stoll(parts[3]);
+  } catch (const std::exception&) {
+    return InvalidArgument("fault '{}': SHARD, ATTEMPT and ROUND must be integers", text);
+  }
+  return f;
+}
+
+Status JobSpec::Validate() const {
+  if (workers < 1 || workers > 1000) return InvalidArgument("workers: {} not in 1..1000", workers);
+  if (epochs < 1) return InvalidArgument("epochs: {} (must be >= 1)", epochs);
+  if (rounds_per_epoch < 1) return InvalidArgument("rounds-per-epoch: {} (must be >= 1)", rounds_per_epoch);
+  if (memory_mb < 128) return InvalidArgument("memory: {} MB (must be >= 128)", memory_mb);
+  if (timeout_s <= 0) return InvalidArgument("timeout: {} s (must be > 0)", timeout_s);
+  if (max_retries < 0) return InvalidArgument("max-retries: {} (must be >= 0)", max_retries);
+  if (speculative_after != 0 && speculative_after < 1) {
+    return InvalidArgument("speculative-after: {} (0 = off, else >= 1)", speculative_after);
+  }
+  return local.Validate();
+}
+
+nlohmann::json DatasetOptionsToJson(const ml::data::DatasetOptions& o) {
+  return {{"name", o.name},
+          {"path", o.path},
+          {"seed", o.seed},
+          {"validation_fraction", o.validation_fraction},
+          {"test_fraction", o.test_fraction},
+          {"train_limit", o.train_limit},
+          {"normalize", o.normalize},
+          {"featurizer", o.featurizer.ToJson()}};
+}
+
+Result<ml::data::DatasetOptions> DatasetOptionsFromJson(const nlohmann::json& j, std::string_view where) {
+  ml::data::DatasetOptions o;
+  try {
+    o.name = j.at("name").get<std::string>();
+    o.path = j.at("path").get<std::string>();
+    o.seed = j.at("seed").get<uint64_t>();
+    o.validation_fraction = j.at("validation_fraction").get<double>();
+    o.test_fraction = j.at("test_fraction").get<double>();
+    o.train_limit = j.at("train_limit").get<int64_t>();
+    o.normalize = j.at("normalize").get<bool>();
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument("{}: data: {}", where, e.what());
+  }
+  auto f = ml::data::TextFeaturizerConfig::FromJson(j.value("featurizer", nlohmann::json::object()));
+  if (!f.ok()) return InvalidArgument("{}: data.featurizer: {}", where, f.status().message());
+  o.featurizer = *f;
+  return o;
+}
+
+nlohmann::json JobSpec::ToJson() const {
+  nlohmann::json faults_json = nlohmann::json::array();
+  for (const auto& f : faults) {
+    faults_json.push_back({{"kind", f.kind}, {"shard", f.shard}, {"attempt", f.attempt}, {"round", f.round}});
+  }
+  return {{"format", "straightline-serverless-job/1"},
+          {"job_id", job_id},
+          {"data", DatasetOptionsToJson(data)},
+          {"model_name", model_name},
+          {"hparams", hparams},
+          {"model", model_resolved ? model.ToJson() : nlohmann::json(nullptr)},
+          {"local", local.ToJson()},
+          {"workers", workers},
+          {"epochs", epochs},
+          {"rounds_per_epoch", rounds_per_epoch},
+          {"provider", provider},
+          {"memory_mb", memory_mb},
+          {"timeout_s", timeout_s},
+          {"max_retries", max_retries},
+          {"speculative_after", speculative_after},
+          {"evaluate_every_round", evaluate_every_round},
+          {"out_dir", out_dir},
+          {"faults", faults_json}};
+}
+
+Result<JobSpec> JobSpec::FromJson(const nlohmann::json& j, std::string_view where) {
+  JobSpec s;
+  try {
+    if (j.at("format").get<std::string>() != "straightline-serverless-job/1") {
+      return InvalidArgument("{}: format '{}' is not straightline-serverless-job/1", where,
+                             j.at("format").get<std::string>());
+    }
+    s.job_id = j.at("job_id").get<std::string>();
+    SL_ASSIGN_OR_RETURN(s.data, DatasetOptionsFromJson(j.at("data"), where));
+    s.model_name = j.at("model_name").get<std::string>();
+    s.hparams = j.at("hparams");
+    if (!j.at("model").is_null()) {
+      SL_ASSIGN_OR_RETURN(s.model, ml::ModelSpec::FromJson(j.at("model"), where));
+      s.model_resolved = true;
+    }
+    SL_ASSIGN_OR_RETURN(s.local, ml::TrainConfig::FromJson(j.at("local"), where));
+    s.workers = j.at("workers").get<int64_t>();
+    s.epochs = j.at("epochs").get<int64_t>();
+    s.rounds_per_epoch = j.at("rounds_per_epoch").get<int64_t>();
+    s.provider = j.at("provider").get<std::string>();
+    s.memory_mb = j.at("memory_mb").get<int64_t>();
+    s.timeout_s = j.at("timeout_s").get<double>();
+    s.max_retries = j.at("max_retries").get<int64_t>();
+    s.speculative_after = j.at("speculative_after").get<double>();
+    s.evaluate_every_round = j.at("evaluate_every_round").get<bool>();
+    s.out_dir = j.at("out_dir").get<std::string>();
+    for (const auto& f : j.at("faults")) {
+      s.faults.push_back({f.at("round").get<int64_t>(), f.at("shard").get<int64_t>(),
+                          f.at("attempt").get<int64_t>(), f.at("kind").get<std::string>()});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument("{}: {}", where, e.what());
+  }
+  SL_RETURN_IF_ERROR(s.Validate());
+  return s;
+}
+
+std::string JobKeys::Shard(int64_t shard) { return fmt::format("shards/shard-{:04d}.bin", shard); }
+std::string JobKeys::Model(int64_t version) { return fmt::format("models/v{:04d}.weights", version); }
+std::string JobKeys::Update(int64_t round, int64_t shard) {
+  return fmt::format("updates/r{:04d}/shard-{:04d}.update", round, shard);
+}
+
+}  // namespace sl::train

@@ -1,0 +1,82 @@
+// JobSpec: one serverless training job as the coordinator and its functions share it — stored as
+// job.json at the root of the job's store, so every function reads the same truth and a resumed
+// coordinator continues the same job. Also the job's store layout (JobKeys).
+//
+//   <store>/job.json                        this spec
+//   <store>/shards/shard-0003.bin           preprocessed training shard 3 (shard_codec.h)
+//   <store>/models/v0005.weights            global model version 5 (weights archive)
+//   <store>/updates/r0004/shard-0003.update shard 3's update in round 4 (update_codec.h),
+//                                           written put-if-absent: the first valid attempt wins
+//   <store>/checkpoint.json                 next round, run record (coordinator.h)
+//   <store>/report.json                     the run report of the finished job
+//
+// Rounds and epochs: an epoch processes every shard once; it is cut into rounds_per_epoch rounds,
+// and in round r each function trains on chunk (r mod rounds_per_epoch) of its shard, reshuffled
+// every epoch. Global model version v is the result of round v-1 (version 0 = initial weights).
+// Thread safety: plain values.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "ml/data/registry.h"
+#include "ml/model_spec.h"
+#include "ml/trainer.h"
+
+namespace sl::train {
+
+// A deliberate failure for tests and demonstrations of the failure paths: the function of
+// (round, shard, attempt) misbehaves. round -1 = every round. Kinds: "crash" (abort the
+// process), "hang" (sleep past the timeout), "fail" (return a handled error), "oom" (allocate
+// past the memory size), "corrupt" (overwrite its update with junk and report success).
+struct FaultInjection {
+  int64_t round = -1;
+  int64_t shard = 0;
+  int64_t attempt = 0;
+  std::string kind;
+  static Result<FaultInjection> Parse(std::string_view text);  // "kind:shard[:attempt[:round]]"
+};
+
+struct JobSpec {
+  std::string job_id;
+  ml::data::DatasetOptions data;
+  std::string model_name;                 // "" = the dataset's default
+  nlohmann::json hparams = nlohmann::json::object();
+  ml::ModelSpec model;                    // resolved by the coordinator (needs the data's shape)
+  bool model_resolved = false;
+  ml::TrainConfig local;                  // each invocation's local training (epochs = 1 chunk)
+  int64_t workers = 4;                    // shards, i.e. functions per round
+  int64_t epochs = 3;
+  int64_t rounds_per_epoch = 4;
+  std::string provider = "aws-lambda";
+  int64_t memory_mb = 2048;
+  double timeout_s = 120;
+  int64_t max_retries = 3;                // per shard per round (and per preprocessing shard)
+  double speculative_after = 2.0;         // backup when a shard runs > this × the median; 0 = off
+  bool evaluate_every_round = true;
+  std::string out_dir;                    // artifact directory ("" = none)
+  std::vector<FaultInjection> faults;
+
+  int64_t total_rounds() const { return epochs * rounds_per_epoch; }
+  Status Validate() const;  // INVALID_ARGUMENT naming the field
+  nlohmann::json ToJson() const;
+  static Result<JobSpec> FromJson(const nlohmann::json& j, std::string_view where);
+};
+
+struct JobKeys {
+  static constexpr const char* kJob = "job.json";
+  static constexpr const char* kCheckpoint = "checkpoint.json";
+  static constexpr const char* kReport = "report.json";
+  static std::string Shard(int64_t shard);
+  static std::string Model(int64_t version);
+  static std::string Update(int64_t round, int64_t shard);
+};
+
+// DatasetOptions as JSON (job.json); errors name `where` and the field.
+nlohmann::json DatasetOptionsToJson(const ml::data::DatasetOptions& o);
+Result<ml::data::DatasetOptions> DatasetOptionsFromJson(const nlohmann::json& j, std::string_view where);
+
+}  // namespace sl::train

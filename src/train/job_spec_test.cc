@@ -1,0 +1,69 @@
+#include "train/job_spec.h"
+
+#include <gtest/gtest.h>
+
+namespace sl::train {
+namespace {
+
+TEST(JobSpec, JsonRoundTripKeepsEveryField) {
+  JobSpec s;
+  s.job_id = "job-1";
+  s.data.name = "fashion-mnist";
+  s.data.train_limit = 500;
+  s.data.seed = 7;
+  s.model_name = "mlp";
+  s.hparams = {{"hidden", 32}};
+  s.local.lr = 0.01;
+  s.local.batch_size = 32;
+  s.workers = 3;
+  s.epochs = 2;
+  s.rounds_per_epoch = 5;
+  s.provider = "gcp-functions";
+  s.memory_mb = 1024;
+  s.timeout_s = 30;
+  s.max_retries = 1;
+  s.speculative_after = 0;
+  s.out_dir = "models/x";
+  s.faults.push_back({-1, 1, 0, "crash"});
+  auto back = JobSpec::FromJson(s.ToJson(), "job.json");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->ToJson(), s.ToJson());
+  EXPECT_EQ(back->total_rounds(), 10);
+  EXPECT_FALSE(back->model_resolved);
+}
+
+TEST(JobSpec, ValidateNamesTheField) {
+  JobSpec s;
+  s.workers = 0;
+  EXPECT_NE(s.Validate().message().find("workers"), std::string::npos);
+  s = JobSpec();
+  s.speculative_after = 0.5;
+  EXPECT_NE(s.Validate().message().find("speculative-after"), std::string::npos);
+  auto bad = JobSpec::FromJson({{"format", "other"}}, "x/job.json");
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+}
+
+TEST(FaultInjection, ParsesAndRejects) {
+  auto f = FaultInjection::Parse("hang:2:1:5");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->kind, "hang");
+  EXPECT_EQ(f->shard, 2);
+  EXPECT_EQ(f->attempt, 1);
+  EXPECT_EQ(f->round, 5);
+  auto g = FaultInjection::Parse("crash:0");
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->round, -1);
+  EXPECT_EQ(g->attempt, 0);
+  EXPECT_EQ(FaultInjection::Parse("explode:1").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(FaultInjection::Parse("crash:x").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(FaultInjection::Parse("crash").status().code(), Code::kInvalidArgument);
+}
+
+TEST(JobKeys, Layout) {
+  EXPECT_EQ(JobKeys::Shard(3), "shards/shard-0003.bin");
+  EXPECT_EQ(JobKeys::Model(12), "models/v0012.weights");
+  EXPECT_EQ(JobKeys::Update(4, 3), "updates/r0004/shard-0003.update");
+}
+
+}  // namespace
+}  // namespace sl::train

@@ -1,0 +1,124 @@
+#include "train/run_record.h"
+
+namespace sl::train {
+namespace {
+
+nlohmann::json AttemptJson(const ShardAttempt& a) {
+  return {{"round", a.round},
+          {"shard", a.shard},
+          {"attempt", a.attempt},
+          {"speculative", a.speculative},
+          {"request_id", a.request_id},
+          {"outcome", a.outcome},
+          {"error", a.error},
+          {"cold_start", a.cold_start},
+          {"init_ms", a.init_ms},
+          {"duration_ms", a.duration_ms},
+          {"billed_ms", a.billed_ms},
+          {"queued_ms", a.queued_ms},
+          {"memory_mb", a.memory_mb},
+          {"max_memory_mb", a.max_memory_mb},
+          {"cost_usd", a.cost_usd},
+          {"download_model_ms", a.download_model_ms},
+          {"download_shard_ms", a.download_shard_ms},
+          {"compute_ms", a.compute_ms},
+          {"upload_ms", a.upload_ms},
+          {"samples", a.samples},
+          {"steps", a.steps},
+          {"loss", a.loss}};
+}
+
+ShardAttempt AttemptFromJson(const nlohmann::json& j) {
+  ShardAttempt a;
+  a.round = j.at("round").get<int64_t>();
+  a.shard = j.at("shard").get<int64_t>();
+  a.attempt = j.at("attempt").get<int64_t>();
+  a.speculative = j.at("speculative").get<bool>();
+  a.request_id = j.at("request_id").get<std::string>();
+  a.outcome = j.at("outcome").get<std::string>();
+  a.error = j.at("error").get<std::string>();
+  a.cold_start = j.at("cold_start").get<bool>();
+  a.init_ms = j.at("init_ms").get<double>();
+  a.duration_ms = j.at("duration_ms").get<double>();
+  a.billed_ms = j.at("billed_ms").get<double>();
+  a.queued_ms = j.at("queued_ms").get<double>();
+  a.memory_mb = j.at("memory_mb").get<int64_t>();
+  a.max_memory_mb = j.at("max_memory_mb").get<int64_t>();
+  a.cost_usd = j.at("cost_usd").get<double>();
+  a.download_model_ms = j.at("download_model_ms").get<double>();
+  a.download_shard_ms = j.at("download_shard_ms").get<double>();
+  a.compute_ms = j.at("compute_ms").get<double>();
+  a.upload_ms = j.at("upload_ms").get<double>();
+  a.samples = j.at("samples").get<int64_t>();
+  a.steps = j.at("steps").get<int64_t>();
+  a.loss = j.at("loss").get<double>();
+  return a;
+}
+
+}  // namespace
+
+nlohmann::json RunRecord::ToJson() const {
+  nlohmann::json pre = nlohmann::json::array();
+  for (const auto& a : preprocessing) pre.push_back(AttemptJson(a));
+  nlohmann::json rounds_json = nlohmann::json::array();
+  for (const auto& r : rounds) {
+    nlohmann::json attempts_json = nlohmann::json::array();
+    for (const auto& a : r.attempts) attempts_json.push_back(AttemptJson(a));
+    rounds_json.push_back({{"round", r.round},
+                           {"wall_ms", r.wall_ms},
+                           {"write_model_ms", r.write_model_ms},
+                           {"map_ms", r.map_ms},
+                           {"straggler_wait_ms", r.straggler_wait_ms},
+                           {"aggregate_ms", r.aggregate_ms},
+                           {"evaluate_ms", r.evaluate_ms},
+                           {"checkpoint_ms", r.checkpoint_ms},
+                           {"train_loss", r.train_loss},
+                           {"validation_accuracy", r.validation_accuracy},
+                           {"retries", r.retries},
+                           {"speculative", r.speculative},
+                           {"attempts", attempts_json}});
+  }
+  return {{"job_id", job_id},
+          {"provider", provider},
+          {"memory_mb", memory_mb},
+          {"workers", workers},
+          {"preprocessing", pre},
+          {"preprocessing_wall_ms", preprocessing_wall_ms},
+          {"rounds", rounds_json},
+          {"test_accuracy", test_accuracy}};
+}
+
+Result<RunRecord> RunRecord::FromJson(const nlohmann::json& j, std::string_view where) {
+  RunRecord r;
+  try {
+    r.job_id = j.at("job_id").get<std::string>();
+    r.provider = j.at("provider").get<std::string>();
+    r.memory_mb = j.at("memory_mb").get<int64_t>();
+    r.workers = j.at("workers").get<int64_t>();
+    for (const auto& a : j.at("preprocessing")) r.preprocessing.push_back(AttemptFromJson(a));
+    r.preprocessing_wall_ms = j.at("preprocessing_wall_ms").get<double>();
+    for (const auto& rj : j.at("rounds")) {
+      RoundRecord rr;
+      rr.round = rj.at("round").get<int64_t>();
+      rr.wall_ms = rj.at("wall_ms").get<double>();
+      rr.write_model_ms = rj.at("write_model_ms").get<double>();
+      rr.map_ms = rj.at("map_ms").get<double>();
+      rr.straggler_wait_ms = rj.at("straggler_wait_ms").get<double>();
+      rr.aggregate_ms = rj.at("aggregate_ms").get<double>();
+      rr.evaluate_ms = rj.at("evaluate_ms").get<double>();
+      rr.checkpoint_ms = rj.at("checkpoint_ms").get<double>();
+      rr.train_loss = rj.at("train_loss").get<double>();
+      rr.validation_accuracy = rj.at("validation_accuracy").get<double>();
+      rr.retries = rj.at("retries").get<int64_t>();
+      rr.speculative = rj.at("speculative").get<int64_t>();
+      for (const auto& a : rj.at("attempts")) rr.attempts.push_back(AttemptFromJson(a));
+      r.rounds.push_back(std::move(rr));
+    }
+    r.test_accuracy = j.at("test_accuracy").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument("{}: run record: {}", where, e.what());
+  }
+  return r;
+}
+
+}  // namespace sl::train
