@@ -1,0 +1,654 @@
+#include "train/coordinator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <deque>
+#include <future>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "faas/lambda_format.h"
+#include "ml/artifact.h"
+#include "ml/model.h"
+#include "store/object_store.h"
+#include "train/train_handlers.h"
+#include "train/update_codec.h"
+
+namespace sl::train {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+double MsBetween(Steady::time_point a, Steady::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// Lambda error type → the run record's outcome names.
+std::string OutcomeOf(const faas::InvokeResult& r, std::string* error) {
+  if (!r.status.ok()) {
+    *error = r.status.ToString();
+    return r.status.code() == Code::kResourceExhausted ? "throttled" : "platform-error";
+  }
+  if (r.function_error.empty()) return "ok";
+  auto j = nlohmann::json::parse(r.payload, nullptr, false);
+  std::string type = j.is_object() ? j.value("errorType", "") : "";
+  *error = j.is_object() ? j.value("errorMessage", r.payload) : r.payload;
+  if (type == "Sandbox.Timedout") return "timeout";
+  if (type == "Runtime.OutOfMemory") return "out-of-memory";
+  if (type == "Runtime.ExitError") return "crash";
+  return "function-error";
+}
+
+ShardAttempt AttemptFrom(const faas::InvokeResult& r, int64_t round, int64_t shard, int64_t attempt,
+                         bool speculative, int64_t memory_mb) {
+  ShardAttempt a;
+  a.round = round;
+  a.shard = shard;
+  a.attempt = attempt;
+  a.speculative = speculative;
+  a.request_id = r.request_id;
+  a.outcome = OutcomeOf(r, &a.error);
+  a.cold_start = r.cold_start;
+  a.init_ms = r.init_ms;
+  a.duration_ms = r.duration_ms;
+  a.billed_ms = r.billed_ms;
+  a.queued_ms = r.queued_ms;
+  a.memory_mb = memory_mb;
+  a.max_memory_mb = r.max_memory_mb;
+  a.cost_usd = r.cost_usd;
+  if (a.outcome == "ok") {
+    auto j = nlohmann::json::parse(r.payload, nullptr, false);
+    if (!j.is_object()) {
+      a.outcome = "function-error";
+      a.error = "response is not a JSON object: " + r.payload.substr(0, 200);
+      return a;
+    }
+    a.download_model_ms = j.value("download_model_ms", 0.0);
+    a.download_shard_ms = j.value("download_shard_ms", j.value("load_ms", 0.0));
+    a.compute_ms = j.value("compute_ms", 0.0);
+    a.upload_ms = j.value("upload_ms", 0.0);
+    a.samples = j.value("samples", int64_t{0});
+    a.steps = j.value("steps", int64_t{0});
+    a.loss = j.value("loss", 0.0);
+    if (j.value("late", false)) a.outcome = "accepted-late";
+  }
+  return a;
+}
+
+struct Inflight {
+  int64_t shard = 0;
+  int64_t attempt = 0;
+  bool speculative = false;
+  Steady::time_point started;
+  std::future<faas::InvokeResult> future;
+  int64_t record_round = -1;  // where the attempt is recorded: -1 preprocessing, else round index
+};
+
+class Coordinator {
+ public:
+  Coordinator(JobSpec spec, const CoordinatorOptions& options) : spec_(std::move(spec)), opt_(options) {}
+
+  Result<TrainingResult> Run();
+
+ private:
+  void Emit(TrainProgressEvent::Kind kind, std::string text, const RoundRecord* round = nullptr) {
+    if (opt_.on_progress) opt_.on_progress({kind, std::move(text), round});
+  }
+  Status OpenOrCreateJob();
+  Status RegisterFunctions();
+  // Runs one function per shard until each shard has an accepted output. For rounds
+  // (round >= 0) acceptance means a valid update in the store, returned in `updates`.
+  Status RunStage(int64_t round, std::vector<ShardAttempt>* attempts, RoundRecord* rr,
+                  std::vector<ShardUpdate>* updates);
+  Result<std::optional<ShardUpdate>> ValidUpdate(int64_t round, int64_t shard);
+  Status RunRound(int64_t round);
+  Status WriteCheckpoint(int64_t next_round);
+  void DrainOrphans(bool wait);
+  void RecordAttempt(int64_t record_round, ShardAttempt a);
+  double CostSoFar() const;
+  std::string PayloadFor(int64_t round, int64_t shard, int64_t attempt) const;
+
+  JobSpec spec_;
+  CoordinatorOptions opt_;
+  std::unique_ptr<store::ObjectStore> store_;
+  std::string preprocess_fn_, shard_fn_;
+  ml::data::DatasetSplits splits_;
+  RunRecord record_;
+  int64_t next_round_ = 0;
+  bool preprocessed_ = false;
+  std::vector<Inflight> orphans_;  // losing attempts still running after their stage ended
+  std::mt19937_64 jitter_{std::random_device{}()};
+  std::optional<ml::EvalReport> last_validation_;
+};
+
+Status Coordinator::OpenOrCreateJob() {
+  SL_ASSIGN_OR_RETURN(store_, store::OpenObjectStore(opt_.store_uri));
+  const std::string where = opt_.store_uri + "/" + JobKeys::kJob;
+  if (opt_.resume) {
+    auto text = store_->Get(JobKeys::kJob);
+    if (!text.ok()) {
+      if (text.status().code() == Code::kNotFound) {
+        return NotFound("{}: no serverless training job to resume (job.json is missing)", opt_.store_uri);
+      }
+      return text.status();
+    }
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded()) return DataLoss("{}: not JSON", where);
+    std::string out_override = spec_.out_dir;
+    SL_ASSIGN_OR_RETURN(spec_, JobSpec::FromJson(j, where));
+    if (!out_override.empty()) spec_.out_dir = out_override;
+    auto cp = store_->Get(JobKeys::kCheckpoint);
+    if (cp.ok()) {
+      auto c = nlohmann::json::parse(*cp, nullptr, false);
+      const std::string cwhere = opt_.store_uri + "/" + JobKeys::kCheckpoint;
+      if (c.is_discarded() || !c.is_object()) return DataLoss("{}: not a JSON object", cwhere);
+      try {
+        next_round_ = c.at("next_round").get<int64_t>();
+        preprocessed_ = c.at("preprocessed").get<bool>();
+      } catch (const nlohmann::json::exception& e) {
+        return DataLoss("{}: {}", cwhere, e.what());
+      }
+      SL_ASSIGN_OR_RETURN(record_, RunRecord::FromJson(c.at("record"), cwhere));
+    } else if (cp.status().code() != Code::kNotFound) {
+      return cp.status();
+    }
+  }
+  SL_RETURN_IF_ERROR(spec_.Validate());
+  Emit(TrainProgressEvent::Kind::kStage, fmt::format("loading {} for validation and test", spec_.data.name));
+  SL_ASSIGN_OR_RETURN(splits_, ml::data::LoadDataset(spec_.data));
+  if (splits_.train.size() < spec_.workers * spec_.rounds_per_epoch) {
+    return InvalidArgument("workers × rounds-per-epoch = {} exceeds the {} training samples",
+                           spec_.workers * spec_.rounds_per_epoch, splits_.train.size());
+  }
+  if (!opt_.resume) {
+    if (spec_.job_id.empty()) spec_.job_id = faas::RandomRequestId().substr(0, 8);
+    std::string name = spec_.model_name;
+    if (name.empty()) name = splits_.train.kind == ml::SampleKind::kTokens ? "textclf" : "cnn";
+    SL_ASSIGN_OR_RETURN(spec_.model, ml::MakeModelSpec(name, spec_.hparams, ml::InputSpec::Of(splits_.train),
+                                                       splits_.train.num_classes()));
+    spec_.model_resolved = true;
+    Status s = store_->Put(JobKeys::kJob, spec_.ToJson().dump(2), store::PutOptions{.if_absent = true});
+    if (s.code() == Code::kAlreadyExists) {
+      return AlreadyExists("{} already holds a serverless training job; continue it with --resume {} "
+                           "or use a fresh store", opt_.store_uri, opt_.store_uri);
+    }
+    SL_RETURN_IF_ERROR(s);
+    record_.job_id = spec_.job_id;
+    record_.provider = spec_.provider;
+    record_.memory_mb = spec_.memory_mb;
+    record_.workers = spec_.workers;
+  }
+  return Status::Ok();
+}
+
+Status Coordinator::RegisterFunctions() {
+  std::map<std::string, std::string> env = opt_.function_environment;
+  if (env.empty()) {
+    // AWS_* is reserved for the runtime on Lambda; the functions read STRAIGHTLINE_STORE_*.
+    const std::pair<const char*, const char*> kMap[] = {
+        {"AWS_ENDPOINT_URL", "STRAIGHTLINE_STORE_ENDPOINT"},
+        {"AWS_REGION", "STRAIGHTLINE_STORE_REGION"},
+        {"AWS_ACCESS_KEY_ID", "STRAIGHTLINE_STORE_ACCESS_KEY_ID"},
+        {"AWS_SECRET_ACCESS_KEY", "STRAIGHTLINE_STORE_SECRET_ACCESS_KEY"},
+        {"AWS_SESSION_TOKEN", "STRAIGHTLINE_STORE_SESSION_TOKEN"}};
+    for (const auto& [from, to] : kMap) {
+      if (const char* v = std::getenv(from); v != nullptr && *v != '\0') env[to] = v;
+    }
+  }
+  preprocess_fn_ = "sl-preprocess-" + spec_.job_id;
+  shard_fn_ = "sl-train-" + spec_.job_id;
+  for (auto [name, handler] : {std::pair{preprocess_fn_, kPreprocessHandler}, std::pair{shard_fn_, kShardHandler}}) {
+    faas::FunctionSpec f;
+    f.name = name;
+    f.handler = handler;
+    f.provider = spec_.provider;
+    f.memory_mb = spec_.memory_mb;
+    f.timeout_s = spec_.timeout_s;
+    f.environment = env;
+    f.source = "serverless trainer";
+    Status s = opt_.platform->RegisterFunction(f);
+    if (!s.ok() && s.code() != Code::kAlreadyExists) return s;
+  }
+  return Status::Ok();
+}
+
+std::string Coordinator::PayloadFor(int64_t round, int64_t shard, int64_t attempt) const {
+  nlohmann::json p = {{"store", opt_.store_uri}, {"shard", shard}};
+  if (round >= 0) {
+    p["round"] = round;
+    p["attempt"] = attempt;
+  }
+  return p.dump();
+}
+
+void Coordinator::RecordAttempt(int64_t record_round, ShardAttempt a) {
+  if (record_round < 0) {
+    record_.preprocessing.push_back(std::move(a));
+    return;
+  }
+  for (auto& r : record_.rounds) {
+    if (r.round == record_round) {
+      r.attempts.push_back(std::move(a));
+      return;
+    }
+  }
+}
+
+void Coordinator::DrainOrphans(bool wait) {
+  for (auto it = orphans_.begin(); it != orphans_.end();) {
+    if (wait || it->future.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      faas::InvokeResult r = it->future.get();
+      ShardAttempt a = AttemptFrom(r, std::max<int64_t>(it->record_round, 0), it->shard, it->attempt,
+                                   it->speculative, spec_.memory_mb);
+      if (a.outcome == "ok") a.outcome = "accepted-late";
+      RecordAttempt(it->record_round, std::move(a));
+      it = orphans_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+double Coordinator::CostSoFar() const {
+  double c = 0;
+  for (const auto& a : record_.preprocessing) c += a.cost_usd;
+  for (const auto& r : record_.rounds) {
+    for (const auto& a : r.attempts) c += a.cost_usd;
+  }
+  return c;
+}
+
+Result<std::optional<ShardUpdate>> Coordinator::ValidUpdate(int64_t round, int64_t shard) {
+  const std::string key = JobKeys::Update(round, shard);
+  auto bytes = store_->Get(key);
+  if (!bytes.ok()) {
+    if (bytes.status().code() == Code::kNotFound) return std::optional<ShardUpdate>();
+    if (bytes.status().code() != Code::kDataLoss) return bytes.status();
+  }
+  Result<ShardUpdate> u = bytes.ok() ? DecodeUpdate(*bytes, round, shard, opt_.store_uri + "/" + key)
+                                     : Result<ShardUpdate>(bytes.status());
+  if (u.ok()) {
+    // The weights must also load into the job's model (a well-framed but foreign archive fails).
+    auto m = ml::Model::Create(spec_.model, spec_.local.seed);
+    if (!m.ok()) return m.status();
+    Status s = m->LoadWeights(u->weights, opt_.store_uri + "/" + key);
+    if (s.ok()) return std::optional<ShardUpdate>(std::move(*u));
+    u = s;
+  }
+  // Invalid: remove it so that the recomputation's put-if-absent can land.
+  Emit(TrainProgressEvent::Kind::kInfo, fmt::format("round {} shard {}: invalid update rejected: {}", round,
+                                                    shard, u.status().message()));
+  SL_RETURN_IF_ERROR(store_->Delete(key));
+  return u.status();
+}
+
+Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts, RoundRecord* rr,
+                             std::vector<ShardUpdate>* updates) {
+  const bool is_round = round >= 0;
+  const int64_t n = spec_.workers;
+  const std::string& fn = is_round ? shard_fn_ : preprocess_fn_;
+  const std::string stage = is_round ? fmt::format("round-{}", round) : "preprocess";
+  struct Pending {
+    int64_t shard;
+    Steady::time_point not_before;
+  };
+  std::vector<bool> done(n, false);
+  std::vector<int64_t> attempts_used(n, 0), failures(n, 0);
+  std::vector<bool> has_backup(n, false);
+  std::vector<double> done_at_ms;
+  std::deque<Pending> pending;
+  std::vector<Inflight> inflight;
+  std::string last_error;
+  int64_t done_count = 0, retries = 0, speculative = 0, cold = 0;
+  const Steady::time_point t0 = Steady::now();
+
+  // Reuse what a previous coordinator already got accepted (resume).
+  for (int64_t s = 0; s < n; ++s) {
+    if (is_round) {
+      auto u = ValidUpdate(round, s);
+      if (u.ok() && u->has_value()) {
+        (*updates)[s] = std::move(**u);
+        done[s] = true;
+        ++done_count;
+        continue;
+      }
+    } else if (store_->Head(JobKeys::Shard(s)).ok()) {
+      done[s] = true;
+      ++done_count;
+      continue;
+    }
+    pending.push_back({s, t0});
+  }
+
+  auto launch = [&](int64_t shard, bool spec_backup) {
+    const int64_t attempt = attempts_used[shard]++;
+    faas::InvokeRequest req{.function = fn, .payload = PayloadFor(round, shard, attempt), .stage = stage};
+    inflight.push_back({shard, attempt, spec_backup, Steady::now(), opt_.platform->Invoke(std::move(req)),
+                        is_round ? round : -1});
+  };
+
+  Steady::time_point last_live = t0;
+  while (done_count < n) {
+    const Steady::time_point now = Steady::now();
+    for (auto it = pending.begin(); it != pending.end();) {
+      if (it->not_before <= now) {
+        launch(it->shard, false);
+        it = pending.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    // Speculative backups for stragglers, once half of the shards are done.
+    if (is_round && spec_.speculative_after > 0 && done_count * 2 >= n && !done_at_ms.empty()) {
+      std::vector<double> sorted = done_at_ms;
+      std::sort(sorted.begin(), sorted.end());
+      const double median = sorted[sorted.size() / 2];
+      std::vector<int64_t> to_back;
+      for (const auto& f : inflight) {
+        const double elapsed = MsBetween(f.started, now);
+        if (!done[f.shard] && !has_backup[f.shard] && !f.speculative &&
+            elapsed > std::max(500.0, spec_.speculative_after * median)) {
+          to_back.push_back(f.shard);
+        }
+      }
+      for (int64_t s : to_back) {
+        has_backup[s] = true;
+        ++speculative;
+        Emit(TrainProgressEvent::Kind::kInfo, fmt::format("{} shard {}: straggler, speculative backup", stage, s));
+        launch(s, true);
+      }
+    }
+
+    bool progressed = false;
+    for (size_t i = 0; i < inflight.size();) {
+      Inflight& f = inflight[i];
+      if (f.future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        ++i;
+        continue;
+      }
+      progressed = true;
+      faas::InvokeResult r = f.future.get();
+      ShardAttempt a = AttemptFrom(r, std::max<int64_t>(round, 0), f.shard, f.attempt, f.speculative, spec_.memory_mb);
+      cold += a.cold_start;
+      bool accepted = false;
+      if (a.outcome == "ok" || a.outcome == "accepted-late") {
+        if (done[f.shard]) {
+          a.outcome = "accepted-late";
+        } else if (is_round) {
+          auto u = ValidUpdate(round, f.shard);
+          if (!u.ok()) {
+            if (u.status().code() != Code::kDataLoss && u.status().code() != Code::kInvalidArgument) {
+              return u.status();
+            }
+            a.outcome = "invalid-update";
+            a.error = u.status().message();
+          } else if (!u->has_value()) {
+            a.outcome = "invalid-update";
+            a.error = "the function reported success but no update is in the store";
+          } else {
+            (*updates)[f.shard] = std::move(**u);
+            accepted = true;
+          }
+        } else {
+          accepted = store_->Head(JobKeys::Shard(f.shard)).ok();
+          if (!accepted) {
+            a.outcome = "invalid-update";
+            a.error = "the function reported success but its shard is not in the store";
+          }
+        }
+      }
+      if (accepted) {
+        if (a.outcome == "accepted-late") a.outcome = "ok";  // its put lost to nobody we counted
+        done[f.shard] = true;
+        ++done_count;
+        done_at_ms.push_back(MsBetween(t0, Steady::now()));
+      } else if (!done[f.shard]) {
+        last_error = fmt::format("{} (attempt {}): {}: {}", fn, f.attempt, a.outcome, a.error);
+        ++failures[f.shard];
+        bool another_running = false;
+        for (const auto& g : inflight) another_running |= (&g != &f && g.shard == f.shard);
+        if (!another_running) {
+          if (failures[f.shard] > spec_.max_retries) {
+            Status exhausted = Aborted("{} shard {}: retries exhausted after {} attempts; last error: {}",
+                                       is_round ? fmt::format("round {}", round) : std::string("preprocessing"),
+                                       f.shard, attempts_used[f.shard], last_error);
+            attempts->push_back(std::move(a));
+            inflight.erase(inflight.begin() + static_cast<long>(i));
+            for (auto& g : inflight) orphans_.push_back(std::move(g));
+            return exhausted;
+          }
+          ++retries;
+          const double backoff_ms = std::min(5000.0, 200.0 * std::pow(2.0, failures[f.shard] - 1)) *
+                                    std::uniform_real_distribution<double>(0.5, 1.5)(jitter_);
+          Emit(TrainProgressEvent::Kind::kInfo,
+               fmt::format("{} shard {}: attempt {} {} ({}); retry in {:.0f} ms", stage, f.shard, f.attempt,
+                           a.outcome, a.error.substr(0, 160), backoff_ms));
+          pending.push_back({f.shard, Steady::now() + std::chrono::microseconds(static_cast<int64_t>(backoff_ms * 1000))});
+        }
+      }
+      attempts->push_back(std::move(a));
+      inflight.erase(inflight.begin() + static_cast<long>(i));
+    }
+    if (opt_.on_progress && MsBetween(last_live, Steady::now()) > 250) {
+      last_live = Steady::now();
+      Emit(TrainProgressEvent::Kind::kLive,
+           fmt::format("{}: {}/{} done, {} running, {} retried, {} cold starts, ${:.6f} so far", stage, done_count,
+                       n, inflight.size(), retries, cold, CostSoFar()));
+    }
+    if (!progressed && done_count < n) {
+      if (!inflight.empty()) {
+        inflight.front().future.wait_for(std::chrono::milliseconds(5));
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+  }
+  for (auto& f : inflight) orphans_.push_back(std::move(f));
+  if (rr != nullptr) {
+    rr->map_ms = MsBetween(t0, Steady::now());
+    rr->retries = retries;
+    rr->speculative = speculative;
+    if (!done_at_ms.empty()) {
+      std::vector<double> sorted = done_at_ms;
+      std::sort(sorted.begin(), sorted.end());
+      rr->straggler_wait_ms = sorted.back() - sorted[sorted.size() / 2];
+    }
+  }
+  return Status::Ok();
+}
+
+Status Coordinator::WriteCheckpoint(int64_t next_round) {
+  nlohmann::json c = {{"format", "straightline-checkpoint/1"},
+                      {"next_round", next_round},
+                      {"preprocessed", preprocessed_},
+                      {"record", record_.ToJson()}};
+  return store_->Put(JobKeys::kCheckpoint, c.dump());
+}
+
+Status Coordinator::RunRound(int64_t round) {
+  const Steady::time_point t0 = Steady::now();
+  record_.rounds.push_back(RoundRecord{});
+  record_.rounds.back().round = round;
+  RoundRecord rr;
+  rr.round = round;
+  std::vector<ShardUpdate> updates(spec_.workers);
+  std::vector<ShardAttempt> attempts;
+  Status s = RunStage(round, &attempts, &rr, &updates);
+  // Attempts recorded by orphans (late results) went to record_.rounds.back() already.
+  for (auto& a : record_.rounds.back().attempts) attempts.push_back(std::move(a));
+  rr.attempts = std::move(attempts);
+  record_.rounds.back() = rr;
+  SL_RETURN_IF_ERROR(s);
+
+  // FedAvg: average the accepted updates weighted by their sample counts.
+  const Steady::time_point ta = Steady::now();
+  std::vector<ml::Model> models;
+  std::vector<double> weights;
+  models.reserve(updates.size());
+  double loss_sum = 0, sample_sum = 0;
+  for (const auto& u : updates) {
+    SL_ASSIGN_OR_RETURN(ml::Model m, ml::Model::Create(spec_.model, spec_.local.seed));
+    SL_RETURN_IF_ERROR(m.LoadWeights(u.weights, JobKeys::Update(round, u.shard)));
+    models.push_back(std::move(m));
+    weights.push_back(static_cast<double>(u.samples));
+    loss_sum += u.loss * static_cast<double>(u.samples);
+    sample_sum += static_cast<double>(u.samples);
+  }
+  std::vector<const ml::Model*> ptrs;
+  for (const auto& m : models) ptrs.push_back(&m);
+  SL_ASSIGN_OR_RETURN(ml::Model avg, ml::AverageModels(ptrs, weights));
+  rr.aggregate_ms = MsBetween(ta, Steady::now());
+  rr.train_loss = sample_sum > 0 ? loss_sum / sample_sum : 0;
+
+  const bool last = round + 1 == spec_.total_rounds();
+  if ((spec_.evaluate_every_round || last) && splits_.validation.size() > 0) {
+    const Steady::time_point te = Steady::now();
+    SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(avg, splits_.validation));
+    rr.validation_accuracy = last_validation_->accuracy;
+    rr.evaluate_ms = MsBetween(te, Steady::now());
+  }
+  const Steady::time_point tw = Steady::now();
+  SL_ASSIGN_OR_RETURN(std::string bytes, avg.SerializeWeights());
+  SL_RETURN_IF_ERROR(store_->Put(JobKeys::Model(round + 1), bytes));
+  rr.write_model_ms = MsBetween(tw, Steady::now());
+  rr.wall_ms = MsBetween(t0, Steady::now());
+  record_.rounds.back() = rr;
+  const Steady::time_point tc = Steady::now();
+  SL_RETURN_IF_ERROR(WriteCheckpoint(round + 1));
+  record_.rounds.back().checkpoint_ms = MsBetween(tc, Steady::now());
+
+  int64_t cold = 0;
+  for (const auto& a : rr.attempts) cold += a.cold_start;
+  std::string acc = rr.validation_accuracy >= 0 ? fmt::format("{:.4f}", rr.validation_accuracy) : "-";
+  Emit(TrainProgressEvent::Kind::kRoundDone,
+       fmt::format("round {:>3}/{} (epoch {}): {} invocations, {} retried, {} speculative, {} cold; "
+                   "loss {:.4f}, validation accuracy {}, {:.2f} s; billed ${:.6f} so far",
+                   round + 1, spec_.total_rounds(), round / spec_.rounds_per_epoch + 1, rr.attempts.size(),
+                   rr.retries, rr.speculative, cold, rr.train_loss, acc, rr.wall_ms / 1000, CostSoFar()),
+       &record_.rounds.back());
+  return Status::Ok();
+}
+
+Result<TrainingResult> Coordinator::Run() {
+  const Steady::time_point t0 = Steady::now();
+  if (opt_.platform == nullptr) return InvalidArgument("coordinator: no function platform given");
+  SL_RETURN_IF_ERROR(OpenOrCreateJob());
+  SL_RETURN_IF_ERROR(RegisterFunctions());
+  TrainingResult result;
+  if (opt_.resume) {
+    result.resumed_from_round = next_round_;
+    Emit(TrainProgressEvent::Kind::kStage,
+         fmt::format("resuming job {} at round {}/{}", spec_.job_id, next_round_ + 1, spec_.total_rounds()));
+  }
+
+  Status status = Status::Ok();
+  if (!preprocessed_) {
+    Emit(TrainProgressEvent::Kind::kStage,
+         fmt::format("preprocessing: {} functions write {} shards of {} train samples to {}", spec_.workers,
+                     spec_.workers, splits_.train.size(), opt_.store_uri));
+    const Steady::time_point tp = Steady::now();
+    std::vector<ShardAttempt> attempts;
+    status = RunStage(-1, &attempts, nullptr, nullptr);
+    for (auto& a : attempts) record_.preprocessing.push_back(std::move(a));
+    record_.preprocessing_wall_ms += MsBetween(tp, Steady::now());
+    if (status.ok()) {
+      // Global model version 0: the initial weights.
+      SL_ASSIGN_OR_RETURN(ml::Model init, ml::Model::Create(spec_.model, spec_.local.seed));
+      SL_ASSIGN_OR_RETURN(std::string bytes, init.SerializeWeights());
+      Status put = store_->Put(JobKeys::Model(0), bytes, store::PutOptions{.if_absent = true});
+      if (!put.ok() && put.code() != Code::kAlreadyExists) status = put;
+    }
+    if (status.ok()) {
+      preprocessed_ = true;
+      status = WriteCheckpoint(0);
+    }
+  }
+  if (status.ok()) {
+    Emit(TrainProgressEvent::Kind::kStage,
+         fmt::format("training {} ({} parameters) for {} epochs = {} rounds of {} functions ({} MB, {})",
+                     spec_.model.name, ml::Model::Create(spec_.model, 1)->NumParameters(), spec_.epochs,
+                     spec_.total_rounds(), spec_.workers, spec_.memory_mb, spec_.provider));
+  }
+  for (int64_t r = next_round_; status.ok() && r < spec_.total_rounds(); ++r) {
+    DrainOrphans(false);
+    status = RunRound(r);
+  }
+  DrainOrphans(true);
+  if (!status.ok()) {
+    // Keep what was measured (the last checkpoint stays the resume point).
+    (void)store_->Put("failed-run.json", record_.ToJson().dump());
+    return status;
+  }
+
+  // The final model: test accuracy, artifact, report.
+  SL_ASSIGN_OR_RETURN(std::string final_bytes, store_->Get(JobKeys::Model(spec_.total_rounds())));
+  SL_ASSIGN_OR_RETURN(ml::Model final_model, ml::Model::Create(spec_.model, spec_.local.seed));
+  SL_RETURN_IF_ERROR(final_model.LoadWeights(final_bytes, JobKeys::Model(spec_.total_rounds())));
+  if (!last_validation_ && splits_.validation.size() > 0) {
+    SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(final_model, splits_.validation));
+  }
+  result.validation = last_validation_;
+  if (splits_.test.size() > 0) {
+    SL_ASSIGN_OR_RETURN(result.test, ml::Evaluate(final_model, splits_.test));
+    record_.test_accuracy = result.test->accuracy;
+  }
+  SL_RETURN_IF_ERROR(WriteCheckpoint(spec_.total_rounds()));
+  SL_RETURN_IF_ERROR(store_->Put(JobKeys::kReport, record_.ToJson().dump(2)));
+  if (!spec_.out_dir.empty()) {
+    ml::Manifest m;
+    m.model = spec_.model;
+    m.class_names = splits_.train.class_names;
+    m.dataset = {{"name", spec_.data.name},
+                 {"source", splits_.source},
+                 {"split",
+                  {{"seed", spec_.data.seed},
+                   {"validation_fraction", spec_.data.validation_fraction},
+                   {"test_fraction", spec_.data.test_fraction},
+                   {"train_limit", spec_.data.train_limit}}},
+                 {"train_samples", splits_.train.size()},
+                 {"validation_samples", splits_.validation.size()},
+                 {"test_samples", splits_.test.size()}};
+    m.preprocessing = splits_.PreprocessingJson();
+    m.training = {{"config", spec_.local.ToJson()},
+                  {"serverless",
+                   {{"store", opt_.store_uri},
+                    {"job_id", spec_.job_id},
+                    {"workers", spec_.workers},
+                    {"epochs", spec_.epochs},
+                    {"rounds", spec_.total_rounds()},
+                    {"provider", spec_.provider},
+                    {"memory_mb", spec_.memory_mb}}}};
+    m.metrics = nlohmann::json::object();
+    if (result.validation) {
+      m.metrics["validation"] = {{"accuracy", result.validation->accuracy},
+                                 {"loss", result.validation->loss},
+                                 {"samples", result.validation->samples}};
+    }
+    if (result.test) {
+      m.metrics["test"] = {{"accuracy", result.test->accuracy}, {"loss", result.test->loss},
+                           {"samples", result.test->samples}};
+    }
+    SL_RETURN_IF_ERROR(ml::WriteArtifact(spec_.out_dir, std::move(m), final_bytes));
+    result.artifact_dir = spec_.out_dir;
+  }
+  result.spec = spec_;
+  result.record = record_;
+  result.wall_seconds = MsBetween(t0, Steady::now()) / 1000;
+  return result;
+}
+
+}  // namespace
+
+Result<TrainingResult> RunServerlessTraining(JobSpec spec, const CoordinatorOptions& options) {
+  Coordinator c(std::move(spec), options);
+  return c.Run();
+}
+
+}  // namespace sl::train

@@ -1,0 +1,71 @@
+// The serverless training coordinator: runs one data-parallel training job on the function
+// platform, exchanging all state through the object store (job_spec.h has the layout).
+//
+//   1. job.json is written (put-if-absent: a store holds one job; --resume continues it).
+//   2. Preprocessing stage: one train-preprocess function per shard writes shards/shard-i.
+//   3. Each round r: global model v_r is in the store; one train-shard function per shard runs
+//      through Invoker::Invoke (tagged "round-r" in the ledger); failed attempts (error, timeout,
+//      OOM kill, crash, throttle, invalid update) are re-invoked with exponential backoff and
+//      jitter up to max_retries per shard; a straggler gets a speculative backup once it runs
+//      longer than speculative_after × the round's median (first valid update wins, the store's
+//      put-if-absent decides). Every update is decoded and checked before use; a corrupted or
+//      malformed one is deleted and recomputed, never averaged. When every shard has a valid
+//      update, they are averaged weighted by samples (FedAvg), evaluated, written as v_{r+1},
+//      and checkpoint.json records the next round and the run record.
+//   4. After the last round: test accuracy, the model artifact (ml/artifact.h, same format as
+//      single-process training) and report.json.
+//
+// Resume: with resume = true the coordinator reads job.json and checkpoint.json and continues
+// with the checkpoint's next round; updates already in the store for that round are reused if
+// valid (a coordinator killed after writing v_{r+1} but before the checkpoint recomputes the
+// same average). So no round is lost or applied twice.
+//
+// Failure contract: INVALID_ARGUMENT for a bad spec (naming the field); ALREADY_EXISTS when the
+// store already holds a job and resume is false; NOT_FOUND when resuming a store without a job;
+// ABORTED when a shard's retries are exhausted (naming round, shard, attempts and the last
+// error; the last checkpoint stays); store and dataset errors as they come.
+// Thread safety: one job per coordinator call; the platform may be shared.
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+
+#include "common/status.h"
+#include "faas/platform.h"
+#include "ml/evaluate.h"
+#include "train/job_spec.h"
+#include "train/run_record.h"
+
+namespace sl::train {
+
+// What the coordinator tells its user while it runs.
+struct TrainProgressEvent {
+  enum class Kind { kStage, kLive, kRoundDone, kInfo } kind = Kind::kInfo;
+  std::string text;               // a ready-to-print line (kLive: a status line to overwrite)
+  const RoundRecord* round = nullptr;  // kRoundDone
+};
+
+struct CoordinatorOptions {
+  std::string store_uri;
+  bool resume = false;
+  faas::Platform* platform = nullptr;  // not owned; the train functions are registered on it
+  // Environment for the functions. When empty, the coordinator passes its own S3 endpoint and
+  // credentials (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+  // AWS_SESSION_TOKEN) as STRAIGHTLINE_STORE_* (AWS_* is reserved for the runtime, as on Lambda).
+  std::map<std::string, std::string> function_environment;
+  std::function<void(const TrainProgressEvent&)> on_progress;  // may be empty
+};
+
+struct TrainingResult {
+  JobSpec spec;
+  RunRecord record;
+  std::optional<ml::EvalReport> validation;
+  std::optional<ml::EvalReport> test;
+  std::string artifact_dir;   // "" when spec.out_dir is empty
+  double wall_seconds = 0;    // this coordinator run
+  int64_t resumed_from_round = -1;  // >= 0 when resumed
+};
+
+Result<TrainingResult> RunServerlessTraining(JobSpec spec, const CoordinatorOptions& options);
+
+}  // namespace sl::train

@@ -1,0 +1,264 @@
+// The serverless trainer end to end on the real function platform: real worker processes (forked
+// from the template), the real file store (and s3rver), real training. Small jobs: logreg on a
+// few hundred Fashion-MNIST samples, so each test takes seconds.
+#include "train/coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include "common/file_util.h"
+#include "faas/economics/ledger.h"
+#include "ml/artifact.h"
+#include "ml/predictor.h"
+#include "store/object_store.h"
+#include "store/s3_test_server.h"
+
+namespace sl::train {
+namespace {
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("train-test");
+    faas::PlatformOptions o;
+    o.state_dir = dir_->Join("platform");
+    auto p = faas::Platform::Create(o);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    platform_ = p->release();
+  }
+  static void TearDownTestSuite() {
+    delete platform_;
+    delete dir_;
+  }
+
+  JobSpec SmallJob(const std::string& out = "") {
+    JobSpec s;
+    s.data.name = "fashion-mnist";
+    s.data.train_limit = 300;
+    s.data.seed = 1;
+    s.model_name = "logreg";
+    s.local.lr = 0.01;
+    s.local.batch_size = 32;
+    s.local.threads = 1;
+    s.workers = 3;
+    s.epochs = 2;
+    s.rounds_per_epoch = 2;
+    s.memory_mb = 1024;
+    s.timeout_s = 30;
+    s.max_retries = 2;
+    s.speculative_after = 0;
+    s.out_dir = out;
+    return s;
+  }
+
+  CoordinatorOptions Options(const std::string& store_uri) {
+    CoordinatorOptions o;
+    o.store_uri = store_uri;
+    o.platform = platform_;
+    o.function_environment = {{"STRAIGHTLINE_TEST", "1"}};
+    return o;
+  }
+
+  std::string NewStore() { return "file://" + dir_->Join("store-" + std::to_string(++stores_)); }
+
+  static int64_t Count(const RoundRecord& r, const std::string& outcome) {
+    int64_t n = 0;
+    for (const auto& a : r.attempts) n += a.outcome == outcome;
+    return n;
+  }
+
+  static faas::Platform* platform_;
+  static TempDir* dir_;
+  static inline int stores_ = 0;
+};
+faas::Platform* CoordinatorTest::platform_ = nullptr;
+TempDir* CoordinatorTest::dir_ = nullptr;
+
+TEST_F(CoordinatorTest, TrainsThroughFunctionsAndWritesAVerifiedArtifact) {
+  const std::string uri = NewStore();
+  const std::string out = dir_->Join("model-e2e");
+  std::vector<std::string> round_lines;
+  CoordinatorOptions o = Options(uri);
+  o.on_progress = [&](const TrainProgressEvent& e) {
+    if (e.kind == TrainProgressEvent::Kind::kRoundDone) round_lines.push_back(e.text);
+  };
+  auto r = RunServerlessTraining(SmallJob(out), o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->record.rounds.size(), 4u);
+  EXPECT_EQ(round_lines.size(), 4u);
+  EXPECT_EQ(r->record.preprocessing.size(), 3u);
+  for (const auto& round : r->record.rounds) {
+    EXPECT_EQ(Count(round, "ok"), 3) << "round " << round.round;
+    EXPECT_GT(round.validation_accuracy, 0.3);
+    int64_t samples = 0;
+    for (const auto& a : round.attempts) {
+      samples += a.samples;
+      EXPECT_GT(a.duration_ms, 0);
+      EXPECT_GT(a.cost_usd, 0);
+      EXPECT_GT(a.compute_ms, 0);
+    }
+    // Each round trains on one of two chunks of every shard: about half the train split.
+    EXPECT_NEAR(static_cast<double>(samples), 150, 3);
+  }
+  ASSERT_TRUE(r->test.has_value());
+  EXPECT_GT(r->test->accuracy, 0.5);
+  EXPECT_DOUBLE_EQ(r->record.test_accuracy, r->test->accuracy);
+
+  // The artifact loads (checksum verified) and predicts like any single-process artifact.
+  auto artifact = ml::ReadArtifact(out);
+  ASSERT_TRUE(artifact.ok()) << artifact.status().ToString();
+  EXPECT_EQ(artifact->manifest.model.name, "logreg");
+  EXPECT_EQ(artifact->manifest.training["serverless"]["workers"], 3);
+  auto predictor = ml::Predictor::Load(out);
+  ASSERT_TRUE(predictor.ok()) << predictor.status().ToString();
+
+  // The store holds every model version, the shards and the report.
+  auto st = store::OpenObjectStore(uri);
+  ASSERT_TRUE(st.ok());
+  for (int v = 0; v <= 4; ++v) EXPECT_TRUE((*st)->Head(JobKeys::Model(v)).ok()) << v;
+  EXPECT_TRUE((*st)->Head(JobKeys::Shard(2)).ok());
+  EXPECT_TRUE((*st)->Head(JobKeys::kReport).ok());
+
+  // Every invocation is in the ledger, tagged with its stage.
+  auto ledger = faas::ReadLedger(platform_->LedgerPath());
+  ASSERT_TRUE(ledger.ok());
+  int64_t round3 = 0, pre = 0;
+  for (const auto& rec : *ledger) {
+    if (rec.function.find(r->spec.job_id) == std::string::npos) continue;
+    round3 += rec.stage == "round-3";
+    pre += rec.stage == "preprocess";
+  }
+  EXPECT_EQ(round3, 3);
+  EXPECT_EQ(pre, 3);
+
+  // A second job on the same store is refused.
+  auto again = RunServerlessTraining(SmallJob(), Options(uri));
+  EXPECT_EQ(again.status().code(), Code::kAlreadyExists);
+}
+
+TEST_F(CoordinatorTest, CrashedAndFailedFunctionsAreRetried) {
+  JobSpec s = SmallJob();
+  s.epochs = 1;
+  s.faults = {{1, 1, 0, "crash"}, {0, 2, 0, "fail"}};
+  auto r = RunServerlessTraining(s, Options(NewStore()));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->record.rounds.size(), 2u);
+  EXPECT_EQ(Count(r->record.rounds[0], "function-error"), 1);
+  EXPECT_EQ(r->record.rounds[0].retries, 1);
+  EXPECT_EQ(Count(r->record.rounds[1], "crash"), 1);
+  EXPECT_EQ(r->record.rounds[1].retries, 1);
+  EXPECT_EQ(Count(r->record.rounds[1], "ok"), 3);
+}
+
+TEST_F(CoordinatorTest, ATimedOutFunctionIsRetried) {
+  JobSpec s = SmallJob();
+  s.epochs = 1;
+  s.rounds_per_epoch = 1;
+  s.timeout_s = 4;
+  s.faults = {{0, 0, 0, "hang"}};
+  auto r = RunServerlessTraining(s, Options(NewStore()));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->record.rounds.size(), 1u);
+  EXPECT_EQ(Count(r->record.rounds[0], "timeout"), 1);
+  EXPECT_EQ(Count(r->record.rounds[0], "ok"), 3);
+}
+
+TEST_F(CoordinatorTest, ACorruptedUpdateIsDetectedAndRecomputedNeverAveraged) {
+  JobSpec s = SmallJob();
+  s.epochs = 1;
+  s.rounds_per_epoch = 1;
+  s.faults = {{0, 1, 0, "corrupt"}};
+  auto r = RunServerlessTraining(s, Options(NewStore()));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const RoundRecord& round = r->record.rounds.at(0);
+  EXPECT_EQ(Count(round, "invalid-update"), 1);
+  EXPECT_EQ(Count(round, "ok"), 3);
+  for (const auto& a : round.attempts) {
+    if (a.outcome == "invalid-update") {
+      EXPECT_EQ(a.shard, 1);
+      EXPECT_NE(a.error.find("SHA-256"), std::string::npos) << a.error;
+    }
+  }
+}
+
+TEST_F(CoordinatorTest, ExhaustedRetriesStopTheJobAndKeepTheCheckpoint) {
+  const std::string uri = NewStore();
+  JobSpec s = SmallJob();
+  s.max_retries = 1;
+  s.faults = {{1, 0, 0, "fail"}, {1, 0, 1, "fail"}};
+  auto r = RunServerlessTraining(s, Options(uri));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kAborted);
+  EXPECT_NE(r.status().message().find("round 1 shard 0: retries exhausted after 2 attempts"), std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("injected failure"), std::string::npos);
+  auto st = store::OpenObjectStore(uri);
+  ASSERT_TRUE(st.ok());
+  auto cp = (*st)->Get(JobKeys::kCheckpoint);
+  ASSERT_TRUE(cp.ok());
+  EXPECT_EQ(nlohmann::json::parse(*cp)["next_round"], 1);
+  EXPECT_TRUE((*st)->Head(JobKeys::Model(1)).ok());
+  EXPECT_EQ((*st)->Head(JobKeys::Model(2)).status().code(), Code::kNotFound);
+}
+
+TEST_F(CoordinatorTest, ResumeAfterDeathBetweenModelAndCheckpointAppliesNoRoundTwice) {
+  const std::string uri = NewStore();
+  auto st = store::OpenObjectStore(uri);
+  ASSERT_TRUE(st.ok());
+  std::string checkpoint_after_round_2;
+  CoordinatorOptions o = Options(uri);
+  o.on_progress = [&](const TrainProgressEvent& e) {
+    if (e.kind == TrainProgressEvent::Kind::kRoundDone && e.round->round == 1) {
+      checkpoint_after_round_2 = *(*st)->Get(JobKeys::kCheckpoint);
+    }
+  };
+  auto first = RunServerlessTraining(SmallJob(), o);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const std::string v3 = *(*st)->Get(JobKeys::Model(3));
+  const std::string v4 = *(*st)->Get(JobKeys::Model(4));
+  // The coordinator "died" after writing model v3 (round 2's average) but before its checkpoint,
+  // and before round 3 began.
+  ASSERT_FALSE(checkpoint_after_round_2.empty());
+  ASSERT_TRUE((*st)->Put(JobKeys::kCheckpoint, checkpoint_after_round_2).ok());
+  ASSERT_TRUE((*st)->Delete(JobKeys::Model(4)).ok());
+  for (int s = 0; s < 3; ++s) ASSERT_TRUE((*st)->Delete(JobKeys::Update(3, s)).ok());
+
+  CoordinatorOptions ro = Options(uri);
+  ro.resume = true;
+  auto resumed = RunServerlessTraining(JobSpec{}, ro);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->resumed_from_round, 2);
+  ASSERT_EQ(resumed->record.rounds.size(), 4u);
+  // Round 2 reused its accepted updates (no new invocations), round 3 ran again.
+  EXPECT_EQ(resumed->record.rounds[2].attempts.size(), 0u);
+  EXPECT_EQ(Count(resumed->record.rounds[3], "ok"), 3);
+  // Same average from the same updates: v3 is bit-identical, and so is the retrained v4.
+  EXPECT_EQ(*(*st)->Get(JobKeys::Model(3)), v3);
+  EXPECT_EQ(*(*st)->Get(JobKeys::Model(4)), v4);
+}
+
+TEST_F(CoordinatorTest, ResumingAStoreWithoutAJobIsNotFound) {
+  CoordinatorOptions o = Options(NewStore());
+  o.resume = true;
+  EXPECT_EQ(RunServerlessTraining(JobSpec{}, o).status().code(), Code::kNotFound);
+}
+
+TEST_F(CoordinatorTest, RunsAgainstAnS3CompatibleStore) {
+  store::testing::S3rverProcess* s3 = store::testing::SharedS3rver();
+  setenv("AWS_ENDPOINT_URL", s3->endpoint().c_str(), 1);
+  setenv("AWS_ACCESS_KEY_ID", store::testing::S3rverProcess::kAccessKey, 1);
+  setenv("AWS_SECRET_ACCESS_KEY", store::testing::S3rverProcess::kSecretKey, 1);
+  setenv("AWS_REGION", "us-east-1", 1);
+  JobSpec s = SmallJob();
+  s.epochs = 1;
+  CoordinatorOptions o = Options("s3://" + s3->bucket() + "/job1");
+  o.function_environment.clear();  // take the AWS_* variables from this process
+  auto r = RunServerlessTraining(s, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->record.rounds.size(), 2u);
+  auto st = store::OpenObjectStore("s3://" + s3->bucket() + "/job1");
+  ASSERT_TRUE(st.ok());
+  EXPECT_TRUE((*st)->Head(JobKeys::Model(2)).ok());
+}
+
+}  // namespace
+}  // namespace sl::train
