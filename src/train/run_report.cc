@@ -1,0 +1,164 @@
+#include "train/run_report.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace sl::train {
+namespace {
+
+bool Accepted(const ShardAttempt& a) { return a.outcome == "ok"; }
+
+StageSummary SumAttempts(std::string stage, const std::vector<ShardAttempt>& attempts) {
+  StageSummary s;
+  s.stage = std::move(stage);
+  for (const auto& a : attempts) {
+    ++s.invocations;
+    s.cold_starts += a.cold_start;
+    s.failed += !Accepted(a) && a.outcome != "accepted-late";
+    s.speculative += a.speculative;
+    s.t_total_s += a.duration_ms / 1000;
+    s.t_parallel_s = std::max(s.t_parallel_s, (a.init_ms + a.duration_ms) / 1000);
+    s.download_s += (a.download_model_ms + a.download_shard_ms) / 1000;
+    s.compute_s += a.compute_ms / 1000;
+    s.upload_s += a.upload_ms / 1000;
+    s.init_s += a.init_ms / 1000;
+    s.queued_s += a.queued_ms / 1000;
+    s.gb_s += a.billed_ms / 1000 * static_cast<double>(a.memory_mb) / 1024;
+    s.cost_usd += a.cost_usd;
+  }
+  return s;
+}
+
+void Add(StageSummary* into, const StageSummary& s, bool parallel_sum) {
+  into->invocations += s.invocations;
+  into->cold_starts += s.cold_starts;
+  into->failed += s.failed;
+  into->speculative += s.speculative;
+  into->t_total_s += s.t_total_s;
+  into->t_parallel_s = parallel_sum ? into->t_parallel_s + s.t_parallel_s : std::max(into->t_parallel_s, s.t_parallel_s);
+  into->wall_s += s.wall_s;
+  into->download_s += s.download_s;
+  into->compute_s += s.compute_s;
+  into->upload_s += s.upload_s;
+  into->init_s += s.init_s;
+  into->queued_s += s.queued_s;
+  into->straggler_wait_s += s.straggler_wait_s;
+  into->aggregate_s += s.aggregate_s;
+  into->evaluate_s += s.evaluate_s;
+  into->gb_s += s.gb_s;
+  into->cost_usd += s.cost_usd;
+}
+
+nlohmann::json StageJson(const StageSummary& s) {
+  return {{"stage", s.stage},
+          {"invocations", s.invocations},
+          {"cold_starts", s.cold_starts},
+          {"failed", s.failed},
+          {"speculative", s.speculative},
+          {"t_total_s", s.t_total_s},
+          {"t_parallel_s", s.t_parallel_s},
+          {"wall_s", s.wall_s},
+          {"download_s", s.download_s},
+          {"compute_s", s.compute_s},
+          {"upload_s", s.upload_s},
+          {"init_s", s.init_s},
+          {"queued_s", s.queued_s},
+          {"straggler_wait_s", s.straggler_wait_s},
+          {"aggregate_s", s.aggregate_s},
+          {"evaluate_s", s.evaluate_s},
+          {"gb_s", s.gb_s},
+          {"cost_usd", s.cost_usd},
+          {"loss", s.loss},
+          {"validation_accuracy", s.validation_accuracy}};
+}
+
+std::string Row(const StageSummary& s) {
+  std::string acc = s.validation_accuracy >= 0 ? fmt::format("{:.4f}", s.validation_accuracy) : "-";
+  return fmt::format("{:<11} {:>4} {:>4} {:>4} {:>9.2f} {:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f} "
+                     "{:>8.2f} {:>8.1f} {:>11.6f} {:>7}\n",
+                     s.stage, s.invocations, s.cold_starts, s.failed, s.t_total_s, s.t_parallel_s, s.download_s,
+                     s.compute_s, s.upload_s, s.straggler_wait_s, s.aggregate_s + s.evaluate_s, s.queued_s, s.wall_s,
+                     s.gb_s, s.cost_usd, acc);
+}
+
+}  // namespace
+
+RunSummary Summarize(const RunRecord& record, double local_cpus) {
+  RunSummary out;
+  out.preprocessing = SumAttempts("preprocess", record.preprocessing);
+  out.preprocessing.wall_s = record.preprocessing_wall_ms / 1000;
+  out.training.stage = "training";
+  for (const auto& r : record.rounds) {
+    StageSummary s = SumAttempts(fmt::format("round-{}", r.round), r.attempts);
+    s.wall_s = r.wall_ms / 1000;
+    s.straggler_wait_s = r.straggler_wait_ms / 1000;
+    s.aggregate_s = r.aggregate_ms / 1000;
+    s.evaluate_s = r.evaluate_ms / 1000;
+    s.loss = r.train_loss;
+    s.validation_accuracy = r.validation_accuracy;
+    Add(&out.training, s, /*parallel_sum=*/true);
+    out.training.loss = s.loss;
+    out.training.validation_accuracy = s.validation_accuracy;
+    out.rounds.push_back(std::move(s));
+  }
+  out.total = out.preprocessing;
+  out.total.stage = "total";
+  Add(&out.total, out.training, /*parallel_sum=*/true);
+  out.total.loss = out.training.loss;
+  out.total.validation_accuracy = out.training.validation_accuracy;
+  out.test_accuracy = record.test_accuracy;
+  if (out.training.wall_s > 0 && local_cpus > 0) {
+    out.overhead_share = std::clamp(1.0 - (out.training.compute_s / local_cpus) / out.training.wall_s, 0.0, 1.0);
+  }
+  return out;
+}
+
+std::string RunReportText(const RunRecord& record, const RunSummary& s) {
+  std::string out = fmt::format(
+      "run report: job {}, {} workers, {} MB under {}\n"
+      "measured here: durations, init (our processes' cold starts), phase timings, wall times; "
+      "from the profile: billing rounding and prices\n\n",
+      record.job_id, record.workers, record.memory_mb, record.provider);
+  out += fmt::format("{:<11} {:>4} {:>4} {:>4} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11} {:>7}\n",
+                     "stage", "inv", "cold", "fail", "T_total s", "T_par s", "downl s", "comp s", "upl s", "wait s",
+                     "aggr s", "queued s", "wall s", "GB-s", "cost $", "val acc");
+  out += Row(s.preprocessing);
+  const size_t n = s.rounds.size();
+  for (size_t i = 0; i < n; ++i) {
+    // Long jobs: the first and last three rounds; all rounds are in the JSON.
+    if (n > 8 && i == 3) out += fmt::format("{:<11} ... {} more rounds\n", "", n - 6);
+    if (n > 8 && i >= 3 && i + 3 < n) continue;
+    out += Row(s.rounds[i]);
+  }
+  out += Row(s.training);
+  out += Row(s.total);
+  out += fmt::format("\nT_total = {:.2f} s, T_parallel = {:.2f} s (eq. 5: Σ over stages of max T_i), "
+                     "{} invocations ({} cold), {:.1f} GB-s, billed ${:.6f}\n",
+                     s.total.t_total_s, s.total.t_parallel_s, s.total.invocations, s.total.cold_starts, s.total.gb_s,
+                     s.total.cost_usd);
+  out += fmt::format("training overhead share (wall time not computing gradients on this machine): {:.1f} %\n",
+                     100 * s.overhead_share);
+  if (s.test_accuracy >= 0) out += fmt::format("test accuracy {:.4f}\n", s.test_accuracy);
+  return out;
+}
+
+nlohmann::json RunReportJson(const RunRecord& record, const RunSummary& s) {
+  nlohmann::json rounds = nlohmann::json::array();
+  for (const auto& r : s.rounds) rounds.push_back(StageJson(r));
+  return {{"job_id", record.job_id},
+          {"provider", record.provider},
+          {"memory_mb", record.memory_mb},
+          {"workers", record.workers},
+          {"preprocessing", StageJson(s.preprocessing)},
+          {"rounds", rounds},
+          {"training", StageJson(s.training)},
+          {"total", StageJson(s.total)},
+          {"overhead_share", s.overhead_share},
+          {"test_accuracy", s.test_accuracy},
+          {"measured", {"durations", "init of our processes", "phase timings", "wall times", "queueing"}},
+          {"from_profile", {"billing rounding", "prices"}},
+          {"record", record.ToJson()}};
+}
+
+}  // namespace sl::train

@@ -1,0 +1,59 @@
+// The run report of a serverless training job: the RunRecord (run_record.h) summed per stage
+// (preprocessing, every round, all rounds) into the figures of the framework paper — T_total =
+// Σ T_i (the billed handler durations), T_parallel = max_i (init_i + T_i) per stage, summed over
+// the stages that run one after another (eq. 5) — plus cold starts, retries, where the time went
+// (download, compute, upload, waiting for stragglers, aggregation, evaluation), GB-seconds and the
+// billed cost. Readable table and JSON.
+//
+// Measured here: every duration, init (our process's cold start), phase timing, wall time.
+// From the provider profile: billed rounding and prices (already in each attempt's cost).
+// Thread safety: pure functions.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "train/run_record.h"
+
+namespace sl::train {
+
+struct StageSummary {
+  std::string stage;           // "preprocess", "round-3", "training"
+  int64_t invocations = 0;
+  int64_t cold_starts = 0;
+  int64_t failed = 0;          // attempts that did not produce an accepted output
+  int64_t speculative = 0;
+  double t_total_s = 0;        // Σ duration
+  double t_parallel_s = 0;     // max (init + duration); for "training": Σ over rounds
+  double wall_s = 0;           // measured on this machine
+  double download_s = 0;       // Σ model + shard download inside the functions
+  double compute_s = 0;        // Σ local training
+  double upload_s = 0;         // Σ update upload
+  double init_s = 0;           // Σ cold-start init of our processes
+  double queued_s = 0;         // Σ waiting for local capacity (this machine only; never billed)
+  double straggler_wait_s = 0;
+  double aggregate_s = 0;
+  double evaluate_s = 0;
+  double gb_s = 0;
+  double cost_usd = 0;
+  double loss = 0;
+  double validation_accuracy = -1;
+};
+
+struct RunSummary {
+  StageSummary preprocessing;
+  std::vector<StageSummary> rounds;
+  StageSummary training;       // all rounds together
+  StageSummary total;          // preprocessing + training
+  double test_accuracy = -1;
+  // Of the wall time of the training rounds, the share not spent computing gradients on this
+  // machine's `local_cpus` cores: 1 − (Σ compute / local_cpus) / Σ round wall.
+  double overhead_share = 0;
+};
+
+RunSummary Summarize(const RunRecord& record, double local_cpus);
+std::string RunReportText(const RunRecord& record, const RunSummary& summary);
+nlohmann::json RunReportJson(const RunRecord& record, const RunSummary& summary);
+
+}  // namespace sl::train

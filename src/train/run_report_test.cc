@@ -1,0 +1,72 @@
+#include "train/run_report.h"
+
+#include <gtest/gtest.h>
+
+namespace sl::train {
+namespace {
+
+ShardAttempt A(int64_t shard, std::string outcome, double init_ms, double duration_ms, double compute_ms,
+               double cost) {
+  ShardAttempt a;
+  a.shard = shard;
+  a.outcome = std::move(outcome);
+  a.cold_start = init_ms > 0;
+  a.init_ms = init_ms;
+  a.duration_ms = duration_ms;
+  a.billed_ms = duration_ms;
+  a.memory_mb = 2048;
+  a.compute_ms = compute_ms;
+  a.cost_usd = cost;
+  return a;
+}
+
+TEST(RunReport, SumsStagesAsTheFrameworkPaperDoes) {
+  RunRecord rec;
+  rec.job_id = "j";
+  rec.workers = 2;
+  rec.memory_mb = 2048;
+  rec.provider = "aws-lambda";
+  rec.preprocessing = {A(0, "ok", 10, 1000, 0, 1e-5), A(1, "ok", 20, 1500, 0, 2e-5)};
+  rec.preprocessing_wall_ms = 1600;
+  RoundRecord r0;
+  r0.round = 0;
+  r0.wall_ms = 2000;
+  r0.attempts = {A(0, "ok", 0, 800, 700, 1e-5), A(1, "crash", 0, 300, 0, 1e-6), A(1, "ok", 5, 900, 800, 1e-5)};
+  RoundRecord r1;
+  r1.round = 1;
+  r1.wall_ms = 1000;
+  r1.validation_accuracy = 0.8;
+  r1.attempts = {A(0, "ok", 0, 500, 450, 1e-5), A(1, "ok", 0, 600, 550, 1e-5)};
+  rec.rounds = {r0, r1};
+  rec.test_accuracy = 0.79;
+
+  RunSummary s = Summarize(rec, 2);
+  EXPECT_EQ(s.preprocessing.invocations, 2);
+  EXPECT_EQ(s.preprocessing.cold_starts, 2);
+  EXPECT_DOUBLE_EQ(s.preprocessing.t_total_s, 2.5);
+  EXPECT_DOUBLE_EQ(s.preprocessing.t_parallel_s, 1.52);  // max(init + duration)
+  ASSERT_EQ(s.rounds.size(), 2u);
+  EXPECT_EQ(s.rounds[0].failed, 1);
+  EXPECT_DOUBLE_EQ(s.rounds[0].t_total_s, 2.0);
+  EXPECT_DOUBLE_EQ(s.rounds[0].t_parallel_s, 0.905);
+  EXPECT_DOUBLE_EQ(s.training.t_parallel_s, 0.905 + 0.6);  // stages run one after another
+  EXPECT_DOUBLE_EQ(s.total.t_parallel_s, 1.52 + 0.905 + 0.6);
+  EXPECT_DOUBLE_EQ(s.total.t_total_s, 2.5 + 2.0 + 1.1);
+  EXPECT_EQ(s.total.invocations, 7);
+  // GB-s = Σ billed s × 2 GB.
+  EXPECT_DOUBLE_EQ(s.total.gb_s, (2.5 + 2.0 + 1.1) * 2);
+  EXPECT_NEAR(s.total.cost_usd, 3e-5 + 2.1e-5 + 2e-5, 1e-12);
+  // Compute 2.5 s on 2 cores in 3 s of round wall time: 1 - 1.25/3.
+  EXPECT_NEAR(s.overhead_share, 1 - 1.25 / 3.0, 1e-12);
+  EXPECT_DOUBLE_EQ(s.training.validation_accuracy, 0.8);
+
+  std::string text = RunReportText(rec, s);
+  EXPECT_NE(text.find("round-1"), std::string::npos);
+  EXPECT_NE(text.find("T_parallel = 3.02 s"), std::string::npos) << text;
+  nlohmann::json j = RunReportJson(rec, s);
+  EXPECT_EQ(j["total"]["invocations"], 7);
+  EXPECT_EQ(j["rounds"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace sl::train
