@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/serverless_train.h"
 #include "common/flags.h"
 #include "ml/model_spec.h"
 #include "ml/progress.h"
@@ -14,8 +15,11 @@ namespace sl::cli {
 
 int RunTrain(const Args& args) {
   FlagSet flags("straightline train",
-                "Train a model on a dataset in one process, report validation and test accuracy "
-                "and write a model artifact (manifest.json + weights).");
+                "Train a model on a dataset, report validation and test accuracy and write a model "
+                "artifact (manifest.json + weights). In one process by default; with --workers N as "
+                "serverless data-parallel training: N functions per round on the function platform, "
+                "state in the object store (--store), averaged each round; --resume STORE continues "
+                "a job whose coordinator died.");
   std::string dataset = "fashion-mnist", data_dir, model, out, optimizer = "adam";
   std::vector<std::string> hparams;
   int64_t epochs = 3, batch_size = 64, seed = 1, threads = 0, limit = 0, max_steps = 0;
@@ -42,6 +46,8 @@ int RunTrain(const Args& args) {
   flags.String("out", &out, "artifact directory (default: models/<dataset>-<model>)");
   flags.Bool("json", &json, "print the report as JSON on stdout");
   flags.Bool("quiet", &quiet, "no progress display");
+  ServerlessTrainFlags sls;
+  sls.Register(flags);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
 
   ml::TrainOptions o;
@@ -82,6 +88,8 @@ int RunTrain(const Args& args) {
     out = fmt::format("models/{}-{}", dataset, name.empty() ? "model" : name);
   }
   o.out_dir = out;
+
+  if (sls.Requested()) return RunServerlessTrain(o, sls, flags, json, quiet);
 
   ml::ConsoleProgress progress(stderr);
   Result<ml::TrainReport> r = ml::TrainModel(o, quiet ? nullptr : &progress);

@@ -1,0 +1,302 @@
+// The serverless path of `straightline train`: an embedded function platform, the coordinator
+// (train/coordinator.h), live progress, the run report, and the provider comparison.
+#include "cli/serverless_train.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "faas/economics/pricing.h"
+#include "faas/economics/provider_profile.h"
+#include "faas/platform.h"
+#include "train/coordinator.h"
+#include "train/planner.h"
+#include "train/run_report.h"
+
+namespace sl::cli {
+namespace {
+
+std::string DefaultRunDir(const ml::TrainOptions& o) {
+  std::time_t t = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&t));
+  std::string model = o.model.empty() ? "model" : o.model;
+  return (std::filesystem::current_path() / "runs" / fmt::format("{}-{}-{}", o.data.name, model, stamp)).string();
+}
+
+// The platform's state goes next to a file store's data, or under ./.straightline otherwise.
+std::string StateDirFor(const std::string& store_uri, const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (store_uri.rfind("file://", 0) == 0) return store_uri.substr(7) + "-platform";
+  return ".straightline/train-platform";
+}
+
+struct LiveProgress {
+  bool quiet = false;
+  bool tty = isatty(2) != 0;
+  bool live_shown = false;
+  void operator()(const train::TrainProgressEvent& e) {
+    if (quiet) return;
+    if (e.kind == train::TrainProgressEvent::Kind::kLive) {
+      if (!tty) return;
+      fmt::print(stderr, "\r\033[K{}", e.text);
+      live_shown = true;
+      return;
+    }
+    if (live_shown) fmt::print(stderr, "\r\033[K");
+    live_shown = false;
+    fmt::print(stderr, "{}\n", e.text);
+  }
+};
+
+Result<train::TrainingResult> RunOne(const train::JobSpec& spec, const std::string& store_uri, bool resume,
+                                     const ServerlessTrainFlags& f, LiveProgress* progress, std::string* ledger) {
+  faas::PlatformOptions po;
+  po.state_dir = StateDirFor(store_uri, f.state_dir);
+  po.local_cpus = f.local_cpus;
+  SL_ASSIGN_OR_RETURN(auto platform, faas::Platform::Create(po));
+  *ledger = platform->LedgerPath();
+  const auto& iso = platform->isolation();
+  if (!progress->quiet) {
+    fmt::print(stderr, "function platform: state in {}; memory limit {}, cpu limit {}{}\n", po.state_dir,
+               iso.memory_method, iso.cpu_method, iso.detail.empty() ? "" : " (" + iso.detail + ")");
+  }
+  train::CoordinatorOptions co;
+  co.store_uri = store_uri;
+  co.resume = resume;
+  co.platform = platform.get();
+  co.on_progress = [progress](const train::TrainProgressEvent& e) { (*progress)(e); };
+  return train::RunServerlessTraining(spec, co);
+}
+
+int Fail(const Status& s) {
+  fmt::print(stderr, "straightline train: {}\n", s.ToString());
+  return s.code() == Code::kInvalidArgument ? 2 : 1;
+}
+
+// The paper's Tables 1 and 2: time and cost per provider per task, plus always-on VMs.
+int CompareProviders(const train::JobSpec& base, const std::string& base_store, const ServerlessTrainFlags& f,
+                     LiveProgress* progress, bool json) {
+  struct Row {
+    std::string provider;
+    int64_t memory_mb = 0;
+    double vcpu = 0;
+    train::RunSummary summary;
+    double test_accuracy = -1;
+  };
+  std::vector<Row> rows;
+  for (const auto& name : f.compare_providers) {
+    auto profile = faas::LoadProviderProfile(name);
+    if (!profile.ok()) return Fail(profile.status());
+    train::JobSpec spec = base;
+    spec.job_id.clear();
+    spec.provider = profile->name;
+    spec.memory_mb = faas::NearestAllowedMemory(*profile, base.memory_mb);
+    if (profile->max_timeout_s > 0) spec.timeout_s = std::min(spec.timeout_s, profile->max_timeout_s);
+    spec.out_dir.clear();
+    if (!progress->quiet) {
+      fmt::print(stderr, "\n=== {} ({}): {} MB = {:.2f} vCPU ===\n", profile->name, profile->display_name,
+                 spec.memory_mb, faas::VcpuForMemory(*profile, spec.memory_mb));
+    }
+    std::string ledger;
+    auto r = RunOne(spec, base_store + "/" + profile->name, false, f, progress, &ledger);
+    if (!r.ok()) return Fail(r.status());
+    rows.push_back({profile->name, spec.memory_mb, faas::VcpuForMemory(*profile, spec.memory_mb),
+                    train::Summarize(r->record, f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN)),
+                    r->record.test_accuracy});
+  }
+  // Always-on VMs doing the same work: for the measured wall time of the job, and for its CPU
+  // work alone (Σ T_i spread over the VM's vCPUs; a CPU-bound estimate).
+  struct VmRow {
+    std::string name;
+    double hourly = 0, wall_cost = 0, work_cost = 0, wall_s = 0, work_s = 0;
+  };
+  std::vector<VmRow> vms;
+  if (!rows.empty()) {
+    for (const char* vm : {"ec2-c5.large", "ec2-m5.large", "gce-e2-standard-2"}) {
+      auto p = faas::LoadProviderProfile(vm);
+      if (!p.ok()) continue;
+      VmRow v;
+      v.name = vm;
+      v.hourly = p->vm_hourly_usd;
+      v.wall_s = rows[0].summary.total.wall_s;
+      v.work_s = rows[0].summary.total.t_total_s / std::max(1.0, p->vm_vcpus);
+      v.wall_cost = faas::VmCost(*p, v.wall_s).value_or(0);
+      v.work_cost = faas::VmCost(*p, v.work_s).value_or(0);
+      vms.push_back(v);
+    }
+  }
+  if (json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& r : rows) {
+      j.push_back({{"provider", r.provider},
+                   {"memory_mb", r.memory_mb},
+                   {"vcpu", r.vcpu},
+                   {"preprocess", {{"t_total_min", r.summary.preprocessing.t_total_s / 60},
+                                   {"t_parallel_min", r.summary.preprocessing.t_parallel_s / 60},
+                                   {"cost_usd", r.summary.preprocessing.cost_usd}}},
+                   {"training", {{"t_total_min", r.summary.training.t_total_s / 60},
+                                 {"t_parallel_min", r.summary.training.t_parallel_s / 60},
+                                 {"cost_usd", r.summary.training.cost_usd}}},
+                   {"invocations", r.summary.total.invocations},
+                   {"cold_starts", r.summary.total.cold_starts},
+                   {"cost_usd", r.summary.total.cost_usd},
+                   {"test_accuracy", r.test_accuracy}});
+    }
+    nlohmann::json vm_json = nlohmann::json::array();
+    for (const auto& v : vms) {
+      vm_json.push_back({{"vm", v.name}, {"hourly_usd", v.hourly}, {"wall_s", v.wall_s}, {"cost_for_wall_usd", v.wall_cost},
+                         {"work_s", v.work_s}, {"cost_for_work_usd", v.work_cost}});
+    }
+    fmt::print("{}\n", nlohmann::json{{"providers", j}, {"vms", vm_json}}.dump(2));
+    return 0;
+  }
+  fmt::print("\nTime and cost per provider and task (as the framework paper's Tables 1 and 2), this run:\n");
+  fmt::print("{:<16} {:>6} {:>5} | {:>10} {:>10} {:>11} | {:>10} {:>10} {:>11} | {:>11} {:>5} {:>8}\n", "provider", "MB",
+             "vCPU", "prep Ttot", "prep Tpar", "prep $", "train Ttot", "train Tpar", "train $", "total $", "cold",
+             "test acc");
+  for (const auto& r : rows) {
+    const auto& p = r.summary.preprocessing;
+    const auto& t = r.summary.training;
+    fmt::print("{:<16} {:>6} {:>5.2f} | {:>8.2f}mn {:>8.2f}mn {:>11.6f} | {:>8.2f}mn {:>8.2f}mn {:>11.6f} | {:>11.6f} {:>5} "
+               "{:>8.4f}\n",
+               r.provider, r.memory_mb, r.vcpu, p.t_total_s / 60, p.t_parallel_s / 60, p.cost_usd, t.t_total_s / 60,
+               t.t_parallel_s / 60, t.cost_usd, r.summary.total.cost_usd, r.summary.total.cold_starts, r.test_accuracy);
+  }
+  fmt::print("\nThe same training on one always-on VM (traditional cloud baseline):\n");
+  fmt::print("{:<20} {:>9} {:>10} {:>12} {:>10} {:>12}\n", "vm", "$/hour", "wall s", "$ for wall", "work s", "$ for work");
+  for (const auto& v : vms) {
+    fmt::print("{:<20} {:>9.4f} {:>10.1f} {:>12.6f} {:>10.1f} {:>12.6f}\n", v.name, v.hourly, v.wall_s, v.wall_cost,
+               v.work_s, v.work_cost);
+  }
+  fmt::print(
+      "\nMeasured in this run: every function's duration under its provider's CPU-per-memory rule (cgroup CPU "
+      "quota here), the init time of our processes, phase timings, wall times. From the provider profiles "
+      "(emulated): prices, billing rounding and minimums, memory sizes. VM 'wall' = this job's wall time on "
+      "this machine; VM 'work' = Σ T_i over the VM's vCPUs (CPU-bound estimate), each with the VM's 60 s "
+      "minimum.\n");
+  return 0;
+}
+
+}  // namespace
+
+void ServerlessTrainFlags::Register(FlagSet& flags) {
+  flags.Int("workers", &workers, "serverless training: functions (shards) per round; 0 = train in this process");
+  flags.String("provider", &provider, "serverless: provider profile the functions run under (profiles/*.yaml)");
+  flags.String("memory", &memory, "serverless: function memory in MB, or 'auto' (cheapest size for --deadline)");
+  flags.Double("deadline", &deadline_s, "serverless, --memory auto: the job should finish within this many seconds");
+  flags.Double("timeout", &timeout_s, "serverless: function timeout in seconds");
+  flags.Int("rounds-per-epoch", &rounds_per_epoch, "serverless: averaging rounds per epoch (each trains on 1/R of every shard)");
+  flags.Int("max-retries", &max_retries, "serverless: re-invocations per shard per round before the job stops");
+  flags.Double("speculative-after", &speculative_after,
+               "serverless: back up a shard running longer than this × the round's median (0 = off)");
+  flags.String("store", &store, "serverless: object store for shards, models, updates (default file://$PWD/runs/...)");
+  flags.String("resume", &resume, "serverless: continue the job in this store from its last completed round");
+  flags.List("compare-providers", &compare_providers,
+             "serverless: run the same job under each of these profiles and compare time and cost");
+  flags.List("inject-fault", &faults,
+             "serverless, for tests and demonstrations: KIND:SHARD[:ATTEMPT[:ROUND]], KIND = crash|hang|fail|oom|corrupt");
+  flags.String("state-dir", &state_dir, "serverless: platform logs and ledger (default: next to a file store)");
+  flags.Double("local-cpus", &local_cpus, "serverless: vCPUs of functions running at once here (0: all cores)");
+}
+
+int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f, const FlagSet& flags, bool json,
+                       bool quiet) {
+  LiveProgress progress;
+  progress.quiet = quiet;
+  std::string ledger;
+  if (!f.resume.empty()) {
+    train::JobSpec override_spec;
+    if (flags.IsSet("out")) override_spec.out_dir = o.out_dir;
+    auto r = RunOne(override_spec, f.resume, true, f, &progress, &ledger);
+    if (!r.ok()) return Fail(r.status());
+    train::RunSummary s = train::Summarize(r->record, f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN));
+    if (json) {
+      nlohmann::json j = train::RunReportJson(r->record, s);
+      j["artifact"] = r->artifact_dir;
+      j["store"] = f.resume;
+      j["ledger"] = ledger;
+      fmt::print("{}\n", j.dump(2));
+    } else {
+      fmt::print("{}", train::RunReportText(r->record, s));
+      if (!r->artifact_dir.empty()) fmt::print("artifact: {}\n", r->artifact_dir);
+      fmt::print("store: {}\nledger: {}\n", f.resume, ledger);
+    }
+    return 0;
+  }
+
+  train::JobSpec spec;
+  spec.data = o.data;
+  spec.model_name = o.model;
+  spec.hparams = o.hparams;
+  spec.local = o.train;
+  spec.local.epochs = 1;
+  spec.local.max_steps = 0;
+  if (spec.local.threads == 0) spec.local.threads = 1;  // functions run side by side on this machine
+  spec.workers = f.workers;
+  spec.epochs = o.train.epochs;
+  spec.rounds_per_epoch = f.rounds_per_epoch;
+  spec.provider = f.provider;
+  spec.timeout_s = f.timeout_s;
+  spec.max_retries = f.max_retries;
+  spec.speculative_after = f.speculative_after;
+  spec.out_dir = flags.IsSet("out") ? o.out_dir : o.out_dir + "-sls";
+  for (const auto& text : f.faults) {
+    auto fault = train::FaultInjection::Parse(text);
+    if (!fault.ok()) return Fail(fault.status());
+    spec.faults.push_back(*fault);
+  }
+  std::string store = f.store.empty() ? "file://" + DefaultRunDir(o) : f.store;
+
+  if (f.memory == "auto") {
+    train::PlanInput in;
+    in.spec = spec;
+    in.deadline_s = f.deadline_s;
+    auto plan = train::PlanMemory(in);
+    if (!plan.ok()) return Fail(plan.status());
+    if (!quiet) {
+      for (const auto& line : plan->reasoning) fmt::print(stderr, "planner: {}\n", line);
+    }
+    spec.memory_mb = plan->memory_mb;
+    spec.rounds_per_epoch = plan->rounds_per_epoch;
+  } else {
+    try {
+      spec.memory_mb = std::stoll(f.memory);
+    } catch (const std::exception&) {
+      return Fail(InvalidArgument("--memory: '{}' is not a number of MB or 'auto'", f.memory));
+    }
+  }
+  if (Status s = spec.Validate(); !s.ok()) return Fail(s);
+
+  if (!f.compare_providers.empty()) return CompareProviders(spec, store, f, &progress, json);
+
+  if (!quiet) fmt::print(stderr, "store: {}\n", store);
+  auto r = RunOne(spec, store, false, f, &progress, &ledger);
+  if (!r.ok()) {
+    Status s = r.status();
+    if (!quiet && s.code() != Code::kInvalidArgument && s.code() != Code::kAlreadyExists) {
+      fmt::print(stderr, "the last checkpoint is kept; continue with: straightline train --resume {}\n", store);
+    }
+    return Fail(s);
+  }
+  train::RunSummary s = train::Summarize(r->record, f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN));
+  if (json) {
+    nlohmann::json j = train::RunReportJson(r->record, s);
+    j["artifact"] = r->artifact_dir;
+    j["store"] = store;
+    j["ledger"] = ledger;
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    fmt::print("{}", train::RunReportText(r->record, s));
+    if (!r->artifact_dir.empty()) fmt::print("artifact: {}\n", r->artifact_dir);
+    fmt::print("store: {}\nledger: {}  (straightline cost --ledger {})\n", store, ledger, ledger);
+  }
+  return 0;
+}
+
+}  // namespace sl::cli

@@ -1,0 +1,57 @@
+// The planner: dynamic resource allocation for a serverless training job (in the spirit of AWS
+// Lambda Power Tuning), from a measurement rather than a guess.
+//
+//  1. Measures the model's training time per sample on this machine (a few steps on one thread
+//     of the coordinator's process, i.e. at 1 vCPU).
+//  2. Work per invocation: a shard's chunk per round (train samples / workers / rounds_per_epoch);
+//     rounds_per_epoch is raised until the predicted duration at the chosen memory stays within
+//     a safety factor (50 %) of the function timeout (and the provider's maximum timeout).
+//  3. Memory: for every size the provider allows, predicted duration = fixed overhead + samples ×
+//     time per sample / min(vCPU(memory), threads) — CPU follows memory under the provider's
+//     rule — and cost = invocations × PriceInvocation(profile, duration, memory). It picks the
+//     cheapest size whose predicted job time (rounds × slowest invocation, functions in parallel
+//     as on the provider) meets the deadline (0 = none); ties go to the faster size. If no size
+//     meets the deadline it picks the fastest and says so.
+// Every step is explained in `reasoning` (printed by the CLI).
+// Failure contract: the dataset/profile errors as they come; INVALID_ARGUMENT for a bad spec.
+// Thread safety: runs training in this process (see ml/trainer.h).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "faas/economics/provider_profile.h"
+#include "train/job_spec.h"
+
+namespace sl::train {
+
+struct PlanInput {
+  JobSpec spec;
+  double deadline_s = 0;          // whole job; 0 = none
+  double seconds_per_sample = 0;  // > 0: skip the measurement (tests)
+  int64_t train_samples = 0;      // with seconds_per_sample: the train split's size
+  double overhead_s = 0.3;        // per invocation: model/shard transfer, (de)serialisation
+};
+
+struct PlanCandidate {
+  int64_t memory_mb = 0;
+  double vcpu = 0;
+  double duration_s = 0;          // predicted per invocation
+  double job_seconds = 0;         // predicted: rounds × duration
+  double cost_usd = 0;            // predicted: all invocations
+};
+
+struct Plan {
+  int64_t memory_mb = 0;
+  int64_t rounds_per_epoch = 0;
+  int64_t samples_per_invocation = 0;
+  double seconds_per_sample = 0;
+  std::vector<PlanCandidate> candidates;
+  std::vector<std::string> reasoning;
+};
+
+Result<Plan> PlanMemory(const PlanInput& input);
+// The same with an explicit profile (tests).
+Result<Plan> PlanMemoryWithProfile(const PlanInput& input, const faas::ProviderProfile& profile);
+
+}  // namespace sl::train
