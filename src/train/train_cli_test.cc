@@ -1,0 +1,101 @@
+// `straightline train --workers` as a user runs it, and the coordinator killed with SIGKILL in the
+// middle of a job, then `--resume`: the job completes with every round applied exactly once.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "ml/artifact.h"
+
+namespace sl::train {
+namespace {
+
+std::string Binary() {
+  const char* dir = std::getenv("STRAIGHTLINE_BINARY_DIR");
+  return std::string(dir == nullptr ? "." : dir) + "/straightline";
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& out_file) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::freopen(out_file.c_str(), "w", stdout);
+    (void)f;
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int Wait(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(TrainCli, CoordinatorKilledMidJobResumesWithEveryRoundOnce) {
+  TempDir dir("train-cli");
+  const std::string root = dir.Join("store");
+  const std::string uri = "file://" + root;
+  const std::string out = dir.Join("model");
+  pid_t pid = Spawn({Binary(), "train", "--dataset", "fashion-mnist", "--model", "cnn", "--limit", "2000",
+                     "--workers", "2", "--epochs", "2", "--rounds-per-epoch", "4", "--store", uri, "--out", out,
+                     "--quiet", "--json"},
+                    dir.Join("first.json"));
+  ASSERT_GT(pid, 0);
+  // Kill -9 once two rounds are checkpointed, while the job is still running.
+  bool killed_running = false;
+  for (int i = 0; i < 2400; ++i) {
+    auto cp = ReadFileToString(root + "/checkpoint.json");
+    if (cp.ok()) {
+      auto j = nlohmann::json::parse(*cp, nullptr, false);
+      if (j.is_object() && j.value("next_round", 0) >= 2) {
+        killed_running = waitpid(pid, nullptr, WNOHANG) == 0;
+        kill(pid, SIGKILL);
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_TRUE(killed_running) << "the job finished (or died) before it could be killed";
+  EXPECT_EQ(Wait(pid), 128 + SIGKILL);
+  EXPECT_FALSE(ReadFileToString(out + "/manifest.json").ok());
+
+  pid_t again = Spawn({Binary(), "train", "--resume", uri, "--quiet", "--json"}, dir.Join("resumed.json"));
+  ASSERT_EQ(Wait(again), 0);
+  auto text = ReadFileToString(dir.Join("resumed.json"));
+  ASSERT_TRUE(text.ok());
+  auto report = nlohmann::json::parse(*text, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << *text;
+  // Eight rounds, each exactly once, in order; the ones before the kill come from the checkpoint.
+  const auto& rounds = report["record"]["rounds"];
+  ASSERT_EQ(rounds.size(), 8u);
+  for (int r = 0; r < 8; ++r) EXPECT_EQ(rounds[r]["round"], r);
+  EXPECT_EQ(report["artifact"], out);
+  auto artifact = ml::ReadArtifact(out);
+  ASSERT_TRUE(artifact.ok()) << artifact.status().ToString();
+  EXPECT_GT(report["test_accuracy"].get<double>(), 0.5);
+}
+
+TEST(TrainCli, BadServerlessFlagsAreClearErrors) {
+  TempDir dir("train-cli-bad");
+  pid_t p = Spawn({Binary(), "train", "--workers", "2", "--memory", "lots", "--store", "file://" + dir.Join("s")},
+                  dir.Join("o"));
+  EXPECT_EQ(Wait(p), 2);
+  p = Spawn({Binary(), "train", "--workers", "2", "--inject-fault", "explode:1"}, dir.Join("o"));
+  EXPECT_EQ(Wait(p), 2);
+  p = Spawn({Binary(), "train", "--resume", "file://" + dir.Join("nothing-here")}, dir.Join("o"));
+  EXPECT_EQ(Wait(p), 1);
+}
+
+}  // namespace
+}  // namespace sl::train
