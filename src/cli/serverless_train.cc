@@ -200,7 +200,7 @@ void ServerlessTrainFlags::Register(FlagSet& flags) {
   flags.List("compare-providers", &compare_providers,
              "serverless: run the same job under each of these profiles and compare time and cost");
   flags.List("inject-fault", &faults,
-             "serverless, for tests and demonstrations: KIND:SHARD[:ATTEMPT[:ROUND]], KIND = crash|hang|fail|oom|corrupt");
+             "serverless, for tests and demonstrations: KIND:SHARD[:ATTEMPT[:ROUND]], KIND = crash|hang|fail|oom|corrupt|slow");
   flags.String("state-dir", &state_dir, "serverless: platform logs and ledger (default: next to a file store)");
   flags.Double("local-cpus", &local_cpus, "serverless: vCPUs of functions running at once here (0: all cores)");
 }

@@ -346,7 +346,14 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
       }
     }
     // Speculative backups for stragglers, once half of the shards are done.
-    if (is_round && spec_.speculative_after > 0 && done_count * 2 >= n && !done_at_ms.empty()) {
+    // Only when the platform has free capacity: on a small machine invocations wait in the
+    // platform's queue, and a backup would only queue behind them (and look like a straggler too).
+    auto queued_now = [&]() {
+      auto info = opt_.platform->GetFunction(fn);
+      return info.ok() ? info->queued : 0;
+    };
+    if (is_round && spec_.speculative_after > 0 && done_count * 2 >= n && !done_at_ms.empty() &&
+        queued_now() == 0) {
       std::vector<double> sorted = done_at_ms;
       std::sort(sorted.begin(), sorted.end());
       const double median = sorted[sorted.size() / 2];

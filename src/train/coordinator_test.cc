@@ -180,6 +180,27 @@ TEST_F(CoordinatorTest, ACorruptedUpdateIsDetectedAndRecomputedNeverAveraged) {
   }
 }
 
+TEST_F(CoordinatorTest, AStragglerGetsASpeculativeBackupAndTheFirstValidUpdateWins) {
+  JobSpec s = SmallJob();
+  s.epochs = 1;
+  s.rounds_per_epoch = 1;
+  s.speculative_after = 2;
+  s.faults = {{0, 0, 0, "slow"}};
+  auto r = RunServerlessTraining(s, Options(NewStore()));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const RoundRecord& round = r->record.rounds.at(0);
+  EXPECT_EQ(round.speculative, 1);
+  int64_t backup_ok = 0, original_late = 0;
+  for (const auto& a : round.attempts) {
+    if (a.shard != 0) continue;
+    backup_ok += a.speculative && a.outcome == "ok";
+    original_late += !a.speculative && a.outcome == "accepted-late";
+  }
+  EXPECT_EQ(backup_ok, 1);
+  // The slow original finished after the job's round and found the update written: recorded late.
+  EXPECT_EQ(original_late, 1);
+}
+
 TEST_F(CoordinatorTest, ExhaustedRetriesStopTheJobAndKeepTheCheckpoint) {
   const std::string uri = NewStore();
   JobSpec s = SmallJob();

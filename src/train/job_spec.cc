@@ -14,12 +14,12 @@ Result<FaultInjection> FaultInjection::Parse(std::string_view text) {
     if (c == std::string_view::npos) break;
     start = c + 1;
   }
-  static const char* kKinds[] = {"crash", "hang", "fail", "oom", "corrupt"};
+  static const char* kKinds[] = {"crash", "hang", "fail", "oom", "corrupt", "slow"};
   bool known = false;
   for (const char* k : kKinds) known |= parts[0] == k;
   if (!known || parts.size() < 2 || parts.size() > 4) {
     return InvalidArgument("fault '{}': expected KIND:SHARD[:ATTEMPT[:ROUND]] with KIND one of "
-                           "crash, hang, fail, oom, corrupt", text);
+                           "crash, hang, fail, oom, corrupt, slow", text);
   }
   f.kind = parts[0];
   try {

@@ -31,7 +31,8 @@ namespace sl::train {
 // A deliberate failure for tests and demonstrations of the failure paths: the function of
 // (round, shard, attempt) misbehaves. round -1 = every round. Kinds: "crash" (abort the
 // process), "hang" (sleep past the timeout), "fail" (return a handled error), "oom" (allocate
-// past the memory size), "corrupt" (overwrite its update with junk and report success).
+// past the memory size), "corrupt" (overwrite its update with junk and report success), "slow"
+// (a straggler: sleep 3 s, then work normally).
 struct FaultInjection {
   int64_t round = -1;
   int64_t shard = 0;

@@ -148,6 +148,10 @@ std::optional<InvocationResponse> ActOnFault(const FaultInjection& f, const Invo
     std::this_thread::sleep_for(std::chrono::seconds(5));
     for (char* b : blocks) std::free(b);
   }
+  if (f.kind == "slow") {
+    std::fprintf(stderr, "train-shard: injected straggler (3 s)\n");
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+  }
   if (f.kind == "fail") return InvocationResponse::Failure("injected failure", "InjectedFault");
   return std::nullopt;
 }
