@@ -8,23 +8,6 @@
 #include "faas/economics/ledger.h"
 
 namespace sl::cli {
-namespace {
-
-std::vector<std::string> SplitCommas(const std::vector<std::string>& items) {
-  std::vector<std::string> out;
-  for (const std::string& item : items) {
-    size_t start = 0;
-    while (start <= item.size()) {
-      size_t comma = item.find(',', start);
-      if (comma == std::string::npos) comma = item.size();
-      if (comma > start) out.push_back(item.substr(start, comma - start));
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 int RunCost(const Args& args) {
   FlagSet flags("straightline cost",
@@ -63,7 +46,7 @@ int RunCost(const Args& args) {
   }
   options.free_tier = free_tier;
   options.scale_cpu = scale_cpu;
-  for (const std::string& name : SplitCommas(reprice)) {
+  for (const std::string& name : SplitCommaList(reprice)) {
     if (name != "all") {
       options.reprice.push_back(name);
       continue;
@@ -80,7 +63,7 @@ int RunCost(const Args& args) {
   }
   if (flags.IsSet("vm")) {
     options.vms.clear();
-    for (const std::string& v : SplitCommas(vms)) {
+    for (const std::string& v : SplitCommaList(vms)) {
       if (v != "none") options.vms.push_back(v);
     }
   }

@@ -90,7 +90,7 @@ int CompareProviders(const train::JobSpec& base, const std::string& base_store, 
     double test_accuracy = -1;
   };
   std::vector<Row> rows;
-  for (const auto& name : f.compare_providers) {
+  for (const auto& name : SplitCommaList(f.compare_providers)) {
     auto profile = faas::LoadProviderProfile(name);
     if (!profile.ok()) return Fail(profile.status());
     train::JobSpec spec = base;

@@ -68,4 +68,8 @@ class FlagSet {
   bool help_requested_ = false;
 };
 
+// Values of a List flag that may be given comma-separated ("a,b") or repeated, flattened in
+// order; empty items are dropped.
+std::vector<std::string> SplitCommaList(const std::vector<std::string>& items);
+
 }  // namespace sl

@@ -63,3 +63,14 @@ TEST(FlagsTest, MissingPositionalAndHelp) {
 
 }  // namespace
 }  // namespace sl
+
+namespace sl {
+namespace {
+
+TEST(FlagsTest, SplitCommaListFlattensCommaSeparatedAndRepeatedValues) {
+  EXPECT_EQ(SplitCommaList({"a,b", "c", ",d,,"}), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_TRUE(SplitCommaList({}).empty());
+}
+
+}  // namespace
+}  // namespace sl
