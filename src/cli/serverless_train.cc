@@ -163,7 +163,7 @@ int CompareProviders(const train::JobSpec& base, const std::string& base_store, 
   for (const auto& r : rows) {
     const auto& p = r.summary.preprocessing;
     const auto& t = r.summary.training;
-    fmt::print("{:<16} {:>6} {:>5.2f} | {:>8.2f}mn {:>8.2f}mn {:>11.6f} | {:>8.2f}mn {:>8.2f}mn {:>11.6f} | {:>11.6f} {:>5} "
+    fmt::print("{:<16} {:>6} {:>5.2f} | {:>7.2f}min {:>7.2f}min {:>11.6f} | {:>7.2f}min {:>7.2f}min {:>11.6f} | {:>11.6f} {:>5} "
                "{:>8.4f}\n",
                r.provider, r.memory_mb, r.vcpu, p.t_total_s / 60, p.t_parallel_s / 60, p.cost_usd, t.t_total_s / 60,
                t.t_parallel_s / 60, t.cost_usd, r.summary.total.cost_usd, r.summary.total.cold_starts, r.test_accuracy);
