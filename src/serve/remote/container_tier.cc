@@ -1,0 +1,625 @@
+#include "serve/remote/container_tier.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "common/http_client.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "serve/remote/oci_bundle.h"
+#include "serve/remote/replica_process.h"
+
+namespace sl::serve {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr const char* kBinaryInContainer = "/opt/straightline/straightline";
+constexpr const char* kModelInContainer = "/model";
+
+enum class RState { kStarting, kReady, kStopping, kDead };
+std::string_view RStateName(RState s) {
+  switch (s) {
+    case RState::kStarting: return "starting";
+    case RState::kReady: return "ready";
+    case RState::kStopping: return "stopping";
+    case RState::kDead: return "dead";
+  }
+  return "?";
+}
+
+double MsSince(SteadyClock::time_point t) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count();
+}
+
+struct Pending {
+  InferenceRequest request;
+  InferenceCallback done;
+  SteadyClock::time_point enqueued;
+  bool waited_for_start = false;
+};
+
+struct Replica {
+  std::string id;
+  int port = 0;
+  RState state = RState::kStarting;
+  std::unique_ptr<ReplicaProcess> proc;
+  std::deque<Pending> queue;
+  int64_t inflight = 0;
+  SteadyClock::time_point spawned;
+  SteadyClock::time_point last_busy;
+  double start_ms = 0;
+  std::condition_variable cv;
+  std::thread starter;
+  std::vector<std::thread> workers;
+};
+
+Result<int> PickFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoError(errno, "container tier: socket for a free port");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    int err = errno;
+    close(fd);
+    return ErrnoError(err, "container tier: bind 127.0.0.1:0 for a free port");
+  }
+  close(fd);
+  return static_cast<int>(ntohs(addr.sin_port));
+}
+
+std::string Substitute(std::string s, const std::string& key, const std::string& value) {
+  for (size_t pos = s.find(key); pos != std::string::npos; pos = s.find(key, pos + value.size())) {
+    s.replace(pos, key.size(), value);
+  }
+  return s;
+}
+
+Status StatusFromHttp(int http, const std::string& body, const std::string& where) {
+  std::string msg = body;
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_string()) {
+    msg = j["error"].get<std::string>();
+  }
+  msg = fmt::format("{}: HTTP {}: {}", where, http, msg);
+  switch (http) {
+    case 400: case 413: case 415: return Status(Code::kInvalidArgument, msg);
+    case 404: return Status(Code::kNotFound, msg);
+    case 429: return Status(Code::kResourceExhausted, msg);
+    case 503: return Status(Code::kUnavailable, msg);
+    case 504: return Status(Code::kDeadlineExceeded, msg);
+    default: return Status(Code::kInternal, msg);
+  }
+}
+
+void Ewma(double* acc, double v) { *acc = *acc == 0 ? v : 0.8 * *acc + 0.2 * v; }
+
+}  // namespace
+
+class ContainerTier::Impl {
+ public:
+  ContainerTierOptions o;
+  ReplicaMode mode = ReplicaMode::kProcess;
+  std::string runc_path;
+
+  mutable std::mutex mu;
+  mutable std::condition_variable changed;  // replica became ready / died; supervisor wake-up
+  std::vector<std::shared_ptr<Replica>> live;  // starting or ready, GUARDED_BY(mu)
+  std::vector<std::shared_ptr<Replica>> graveyard;  // to join and kill outside mu
+  bool shutdown = false;
+  int64_t next_id = 0;
+  int64_t started = 0;
+  int64_t replaced = 0;
+  double start_ewma = 0;
+  double service_ewma = 0;
+  SteadyClock::time_point next_start_allowed{};
+  std::thread supervisor;
+
+  Histogram* start_hist = nullptr;
+  Gauge* running_gauge = nullptr;
+  Counter* replaced_counter = nullptr;
+
+  Status Init();
+  std::shared_ptr<Replica> StartReplicaLocked();
+  void RunStarter(std::shared_ptr<Replica> rep);
+  void RunWorker(std::shared_ptr<Replica> rep);
+  std::vector<Pending> RetireLocked(const std::shared_ptr<Replica>& rep, RState to);
+  void Reap(std::vector<std::shared_ptr<Replica>> reps);
+  void Fail(std::vector<Pending> pendings, const Status& s);
+  void Supervise();
+  void UpdateGaugeLocked() {
+    if (running_gauge) {
+      running_gauge->Set(static_cast<double>(std::count_if(
+          live.begin(), live.end(), [](const auto& r) { return r->state == RState::kReady; })));
+    }
+  }
+};
+
+Status ContainerTier::Impl::Init() {
+  if (o.max_replicas < 1 || o.min_replicas < 0 || o.min_replicas > o.max_replicas) {
+    return InvalidArgument("container tier: replicas min={} max={} (need 0 <= min <= max, max >= 1)",
+                           o.min_replicas, o.max_replicas);
+  }
+  if (o.replica_concurrency < 1 || o.queue_per_replica < 1) {
+    return InvalidArgument("container tier: replica_concurrency and queue_per_replica must be >= 1");
+  }
+  if (o.mode != "auto" && o.mode != "runc" && o.mode != "process") {
+    return InvalidArgument("container tier: mode '{}' (want auto|runc|process)", o.mode);
+  }
+  if (o.binary.empty()) {
+    std::error_code ec;
+    o.binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  }
+  if (o.command.empty()) {
+    o.command = {"{binary}", "serve", "--tiers", "local", "--port", "{port}", "--model", "{model}"};
+  }
+  SL_RETURN_IF_ERROR(MakeDirs(o.state_dir));
+  std::error_code ec;
+  o.state_dir = std::filesystem::absolute(o.state_dir, ec).string();
+  if (!o.model_dir.empty()) o.model_dir = std::filesystem::absolute(o.model_dir, ec).string();
+
+  if (o.mode == "process") {
+    mode = ReplicaMode::kProcess;
+    SL_LOG_INFO("serve", "container tier: mode=process requested: replicas run as plain child "
+                         "processes, not containers");
+  } else {
+    RuncProbe probe = ProbeRunc(o.runc);
+    if (probe.usable) {
+      mode = ReplicaMode::kRunc;
+      runc_path = probe.runc_path;
+      SL_LOG_INFO("serve", "container tier: replicas are OCI containers run by {}", runc_path);
+    } else if (o.mode == "runc") {
+      return FailedPrecondition("container tier: mode=runc but runc cannot run here: {}",
+                                probe.reason);
+    } else {
+      mode = ReplicaMode::kProcess;
+      SL_LOG_WARN("serve",
+                  "container tier: runc cannot run here ({}); replicas run the same server as "
+                  "plain CHILD PROCESSES instead of containers",
+                  probe.reason);
+    }
+  }
+
+  MetricsRegistry* reg = o.metrics ? o.metrics : MetricsRegistry::Default();
+  std::string m(ReplicaModeName(mode));
+  if (auto f = reg->AddHistogram("sl_serve_container_start_seconds",
+                                 "Container tier replica start time (spawn to ready)", {"mode"},
+                                 ExponentialBuckets(0.05, 2, 10));
+      f.ok()) {
+    if (auto c = (*f)->WithLabels({m}); c.ok()) start_hist = *c;
+  }
+  if (auto f = reg->AddGauge("sl_serve_containers_running", "Container tier replicas ready",
+                             {"mode"});
+      f.ok()) {
+    if (auto c = (*f)->WithLabels({m}); c.ok()) running_gauge = *c;
+  }
+  if (auto f = reg->AddCounter("sl_serve_container_replacements_total",
+                               "Container tier replicas replaced after their process exited",
+                               {"mode"});
+      f.ok()) {
+    if (auto c = (*f)->WithLabels({m}); c.ok()) replaced_counter = *c;
+  }
+
+  std::lock_guard<std::mutex> lock(mu);
+  for (int64_t i = 0; i < o.min_replicas; ++i) StartReplicaLocked();
+  supervisor = std::thread([this] { Supervise(); });
+  return Status::Ok();
+}
+
+std::shared_ptr<Replica> ContainerTier::Impl::StartReplicaLocked() {
+  auto rep = std::make_shared<Replica>();
+  rep->id = fmt::format("sl-serve-{}-{}", getpid(), next_id++);
+  rep->spawned = SteadyClock::now();
+  rep->last_busy = rep->spawned;
+  ++started;
+  live.push_back(rep);
+  rep->starter = std::thread([this, rep] { RunStarter(rep); });
+  for (int64_t i = 0; i < o.replica_concurrency; ++i) {
+    rep->workers.emplace_back([this, rep] { RunWorker(rep); });
+  }
+  return rep;
+}
+
+void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
+  auto fail_start = [&](const Status& s) {
+    SL_LOG_ERROR("serve", "container tier: replica {} failed to start: {}", rep->id, s.ToString());
+    std::vector<Pending> failed;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      next_start_allowed = SteadyClock::now() + o.restart_backoff;
+      if (rep->state == RState::kStarting) failed = RetireLocked(rep, RState::kDead);
+    }
+    Fail(std::move(failed), Unavailable("container tier: replica {} failed to start: {}", rep->id,
+                                        s.message()));
+  };
+  Result<int> port = PickFreePort();
+  if (!port.ok()) return fail_start(port.status());
+  std::string bundle = o.state_dir + "/" + rep->id;
+  const bool runc = mode == ReplicaMode::kRunc;
+  std::vector<std::string> argv;
+  for (const auto& a : o.command) {
+    std::string v = Substitute(a, "{binary}", runc ? kBinaryInContainer : o.binary);
+    v = Substitute(v, "{model}", runc ? kModelInContainer : o.model_dir);
+    argv.push_back(Substitute(v, "{port}", std::to_string(*port)));
+  }
+  std::vector<std::string> env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                  "HOME=/tmp", "PORT=" + std::to_string(*port)};
+  if (const char* lvl = std::getenv("STRAIGHTLINE_LOG")) env.push_back(std::string("STRAIGHTLINE_LOG=") + lvl);
+  for (const auto& e : o.env) env.push_back(e);
+  if (Status s = MakeDirs(bundle); !s.ok()) return fail_start(s);
+  if (runc) {
+    BundleSpec spec;
+    spec.dir = bundle;
+    spec.args = argv;
+    spec.env = env;
+    spec.ro_binds = HostRuntimeBinds();
+    spec.ro_binds.emplace_back(o.binary, kBinaryInContainer);
+    if (!o.model_dir.empty()) spec.ro_binds.emplace_back(o.model_dir, kModelInContainer);
+    for (const auto& p : o.extra_ro_paths) spec.ro_binds.emplace_back(p, p);
+    spec.cpus = o.cpus_per_replica;
+    spec.memory_mb = o.memory_mb_per_replica;
+    spec.hostname = rep->id;
+    if (Status s = WriteOciBundle(spec); !s.ok()) return fail_start(s);
+  }
+  std::string log_path = bundle + "/replica.log";
+  auto proc = ReplicaProcess::Start(mode, rep->id, runc_path, bundle, argv, env, log_path);
+  if (!proc.ok()) return fail_start(proc.status());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    rep->port = *port;
+    rep->proc = std::move(*proc);
+    if (rep->state != RState::kStarting) return;  // retired meanwhile; Reap kills it
+  }
+  HttpClient client(HttpClient::Options{.connect_timeout_ms = 200, .timeout_ms = 1000});
+  const std::string url = fmt::format("http://127.0.0.1:{}/v2/health/ready", *port);
+  const auto deadline = SteadyClock::now() + o.ready_timeout;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (rep->state != RState::kStarting) return;  // died (supervisor) or retired
+    }
+    auto r = client.Get(url);
+    if (r.ok() && r->status == 200) break;
+    if (SteadyClock::now() > deadline) {
+      return fail_start(DeadlineExceeded("{} not ready after {} ms (log: {})", url,
+                                         o.ready_timeout.count(), log_path));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  if (rep->state != RState::kStarting) return;
+  rep->state = RState::kReady;
+  rep->start_ms = MsSince(rep->spawned);
+  rep->last_busy = SteadyClock::now();
+  Ewma(&start_ewma, rep->start_ms);
+  if (start_hist) start_hist->Observe(rep->start_ms / 1000.0);
+  UpdateGaugeLocked();
+  SL_LOG_INFO("serve", "container tier: replica {} ({}) ready on 127.0.0.1:{} in {:.1f} ms", rep->id,
+              ReplicaModeName(mode), rep->port, rep->start_ms);
+  rep->cv.notify_all();
+  changed.notify_all();
+}
+
+void ContainerTier::Impl::RunWorker(std::shared_ptr<Replica> rep) {
+  HttpClient client(HttpClient::Options{.connect_timeout_ms = 2000, .timeout_ms = 60000});
+  while (true) {
+    Pending p;
+    int port = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      rep->cv.wait(lock, [&] {
+        return rep->state == RState::kStopping || rep->state == RState::kDead ||
+               (rep->state == RState::kReady && !rep->queue.empty());
+      });
+      if (rep->state != RState::kReady) return;
+      p = std::move(rep->queue.front());
+      rep->queue.pop_front();
+      ++rep->inflight;
+      port = rep->port;
+    }
+    InferenceResponse resp;
+    resp.queue_ms = MsSince(p.enqueued);
+    resp.cold_start = p.waited_for_start;
+    const auto start = SteadyClock::now();
+    const bool has_deadline = p.request.deadline != SteadyClock::time_point{};
+    int64_t timeout_ms = 60000;
+    if (has_deadline) {
+      timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(p.request.deadline - start).count();
+    }
+    if (timeout_ms <= 0) {
+      resp.status = DeadlineExceeded("container tier: request deadline passed after {:.1f} ms in replica {}'s queue",
+                                     resp.queue_ms, rep->id);
+    } else {
+      const std::string url =
+          fmt::format("http://127.0.0.1:{}/v2/models/{}/infer", port, p.request.model);
+      HttpHeaders headers;
+      headers.Set("Content-Type",
+                  p.request.content_type.empty() ? "application/json" : p.request.content_type);
+      auto r = client.Send("POST", url, p.request.body, headers, timeout_ms);
+      const std::string where = "container replica " + rep->id;
+      if (!r.ok()) {
+        Status s = r.status();
+        resp.status = s.code() == Code::kDeadlineExceeded ? s.WithContext(where)
+                                                          : Unavailable("{}: {}", where, s.message());
+      } else if (r->status != 200) {
+        resp.status = StatusFromHttp(r->status, r->body, where);
+      } else {
+        resp.body = std::move(r->body);
+        std::string_view ct = r->headers.Get("Content-Type");
+        if (!ct.empty()) resp.content_type = std::string(ct);
+      }
+    }
+    resp.service_ms = MsSince(start);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      --rep->inflight;
+      rep->last_busy = SteadyClock::now();
+      if (resp.status.ok()) Ewma(&service_ewma, resp.service_ms);
+    }
+    p.done(std::move(resp));
+  }
+}
+
+// Takes rep out of `live`; its queue moves to other replicas with room, the rest is returned
+// (to fail outside mu). The replica's threads and process are released by Reap.
+std::vector<Pending> ContainerTier::Impl::RetireLocked(const std::shared_ptr<Replica>& rep,
+                                                       RState to) {
+  rep->state = to;
+  live.erase(std::remove(live.begin(), live.end(), rep), live.end());
+  graveyard.push_back(rep);
+  std::vector<Pending> rest;
+  while (!rep->queue.empty()) {
+    Pending p = std::move(rep->queue.front());
+    rep->queue.pop_front();
+    std::shared_ptr<Replica> best;
+    for (const auto& r : live) {
+      if (static_cast<int64_t>(r->queue.size()) >= o.queue_per_replica) continue;
+      if (!best || r->queue.size() < best->queue.size()) best = r;
+    }
+    if (best && !shutdown) {
+      best->queue.push_back(std::move(p));
+      best->cv.notify_one();
+    } else {
+      rest.push_back(std::move(p));
+    }
+  }
+  rep->cv.notify_all();
+  UpdateGaugeLocked();
+  changed.notify_all();
+  return rest;
+}
+
+void ContainerTier::Impl::Reap(std::vector<std::shared_ptr<Replica>> reps) {
+  for (auto& rep : reps) {
+    if (rep->starter.joinable()) rep->starter.join();
+    if (rep->proc) rep->proc->Kill();  // before joining workers: their HTTP calls then end
+    for (auto& t : rep->workers) {
+      if (t.joinable()) t.join();
+    }
+    std::error_code ec;
+    std::filesystem::remove(o.state_dir + "/" + rep->id + "/config.json", ec);
+  }
+}
+
+void ContainerTier::Impl::Fail(std::vector<Pending> pendings, const Status& s) {
+  for (auto& p : pendings) {
+    InferenceResponse resp;
+    resp.status = s;
+    resp.queue_ms = MsSince(p.enqueued);
+    p.done(std::move(resp));
+  }
+}
+
+void ContainerTier::Impl::Supervise() {
+  std::unique_lock<std::mutex> lock(mu);
+  while (!shutdown) {
+    changed.wait_for(lock, o.supervise_interval);
+    if (shutdown) break;
+    std::vector<Pending> crashed;
+    const auto now = SteadyClock::now();
+    // 1. Replicas whose process exited: clean up, replace below.
+    for (auto rep : std::vector<std::shared_ptr<Replica>>(live)) {
+      if (rep->proc && rep->proc->Exited()) {
+        SL_LOG_WARN("serve", "container tier: replica {} ({}, port {}) exited while {}; replacing it",
+                    rep->id, ReplicaModeName(mode), rep->port, RStateName(rep->state));
+        ++replaced;
+        if (replaced_counter) replaced_counter->Inc();
+        // A replica that dies before it is ready would die again at once: back off.
+        if (rep->state == RState::kStarting) next_start_allowed = now + o.restart_backoff;
+        auto rest = RetireLocked(rep, RState::kDead);
+        for (auto& p : rest) crashed.push_back(std::move(p));
+      }
+    }
+    // 2. Scale up: below min, or queues deeper than the threshold and none starting.
+    const int64_t n = static_cast<int64_t>(live.size());
+    if (now >= next_start_allowed) {
+      if (n < o.min_replicas) {
+        for (int64_t i = n; i < o.min_replicas; ++i) StartReplicaLocked();
+      } else if (n > 0 && n < o.max_replicas) {
+        int64_t queued = 0;
+        bool starting = false;
+        for (const auto& r : live) {
+          queued += static_cast<int64_t>(r->queue.size());
+          starting = starting || r->state == RState::kStarting;
+        }
+        if (!starting && static_cast<double>(queued) / static_cast<double>(n) > o.scale_up_queue_depth) {
+          SL_LOG_INFO("serve", "container tier: scale up to {} replicas (queued {} over {})", n + 1,
+                      queued, n);
+          StartReplicaLocked();
+        }
+      }
+    }
+    // 3. Scale down one idle replica above min.
+    if (static_cast<int64_t>(live.size()) > o.min_replicas) {
+      for (const auto& r : live) {
+        if (r->state == RState::kReady && r->queue.empty() && r->inflight == 0 &&
+            now - r->last_busy >= o.idle_before_scale_down) {
+          SL_LOG_INFO("serve", "container tier: scale down: replica {} idle for {} ms", r->id,
+                      o.idle_before_scale_down.count());
+          auto rest = RetireLocked(r, RState::kStopping);  // empty queue: nothing returned
+          for (auto& p : rest) crashed.push_back(std::move(p));
+          break;
+        }
+      }
+    }
+    std::vector<std::shared_ptr<Replica>> dead;
+    dead.swap(graveyard);
+    lock.unlock();
+    Fail(std::move(crashed), Unavailable("container tier: the replica holding the request exited "
+                                         "and no other replica had room"));
+    Reap(std::move(dead));
+    lock.lock();
+  }
+}
+
+ContainerTier::ContainerTier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ContainerTier::~ContainerTier() { Shutdown(); }
+
+Result<std::unique_ptr<ContainerTier>> ContainerTier::Create(ContainerTierOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->o = std::move(options);
+  std::unique_ptr<ContainerTier> tier(new ContainerTier(std::move(impl)));
+  SL_RETURN_IF_ERROR(tier->impl_->Init());
+  return tier;
+}
+
+Result<std::unique_ptr<Tier>> MakeContainerTier(const ContainerTierOptions& options) {
+  SL_ASSIGN_OR_RETURN(auto tier, ContainerTier::Create(options));
+  return std::unique_ptr<Tier>(std::move(tier));
+}
+
+std::vector<std::string> ContainerTier::Models() const { return impl_->o.models; }
+
+void ContainerTier::Submit(InferenceRequest request, InferenceCallback done) {
+  Impl& m = *impl_;
+  const auto now = SteadyClock::now();
+  std::unique_lock<std::mutex> lock(m.mu);
+  auto refuse = [&](Status s) {
+    lock.unlock();
+    InferenceResponse resp;
+    resp.status = std::move(s);
+    done(std::move(resp));
+  };
+  if (m.shutdown) return refuse(Unavailable("container tier: shutting down"));
+  if (request.deadline != SteadyClock::time_point{} && now >= request.deadline) {
+    return refuse(DeadlineExceeded("container tier: request deadline passed before queueing"));
+  }
+  if (!m.o.models.empty() &&
+      std::find(m.o.models.begin(), m.o.models.end(), request.model) == m.o.models.end()) {
+    return refuse(NotFound("container tier: unknown model '{}'", request.model));
+  }
+  std::shared_ptr<Replica> best;
+  auto load = [](const Replica& r) { return static_cast<int64_t>(r.queue.size()) + r.inflight; };
+  for (RState want : {RState::kReady, RState::kStarting}) {
+    for (const auto& r : m.live) {
+      if (r->state != want || static_cast<int64_t>(r->queue.size()) >= m.o.queue_per_replica) continue;
+      if (!best || load(*r) < load(*best)) best = r;
+    }
+    if (best) break;
+  }
+  if ((!best || best->state != RState::kReady) &&
+      static_cast<int64_t>(m.live.size()) < m.o.max_replicas &&
+      (m.live.empty() || now >= m.next_start_allowed)) {
+    bool any_starting = std::any_of(m.live.begin(), m.live.end(),
+                                    [](const auto& r) { return r->state == RState::kStarting; });
+    if (!best || !any_starting) best = m.StartReplicaLocked();
+  }
+  if (!best) {
+    return refuse(ResourceExhausted(
+        "container tier: every replica's queue is full ({} replicas x {} queued, max {} replicas)",
+        m.live.size(), m.o.queue_per_replica, m.o.max_replicas));
+  }
+  Pending p{std::move(request), std::move(done), now, best->state == RState::kStarting};
+  best->queue.push_back(std::move(p));
+  best->cv.notify_one();
+}
+
+TierState ContainerTier::State() const {
+  const Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mu);
+  TierState s;
+  s.kind = TierKind::kContainer;
+  s.available = !m.shutdown;
+  for (const auto& r : m.live) {
+    s.inflight += r->inflight;
+    s.queued += static_cast<int64_t>(r->queue.size());
+    if (r->state == RState::kReady) ++s.replicas;
+  }
+  s.capacity = m.o.max_replicas * (m.o.queue_per_replica + m.o.replica_concurrency);
+  s.max_replicas = m.o.max_replicas;
+  s.service_ms_ewma = m.service_ewma;
+  s.start_ms_ewma = m.start_ewma;
+  return s;
+}
+
+void ContainerTier::Shutdown() {
+  Impl& m = *impl_;
+  std::vector<Pending> failed;
+  std::vector<std::shared_ptr<Replica>> dead;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (m.shutdown && m.live.empty() && m.graveyard.empty() && !m.supervisor.joinable()) return;
+    m.shutdown = true;
+    for (auto rep : std::vector<std::shared_ptr<Replica>>(m.live)) {
+      auto rest = m.RetireLocked(rep, RState::kStopping);
+      for (auto& p : rest) failed.push_back(std::move(p));
+    }
+    m.changed.notify_all();
+  }
+  if (m.supervisor.joinable()) m.supervisor.join();
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    dead.swap(m.graveyard);
+  }
+  m.Fail(std::move(failed), Unavailable("container tier: shutting down"));
+  m.Reap(std::move(dead));
+}
+
+std::string_view ContainerTier::mode() const { return ReplicaModeName(impl_->mode); }
+
+std::vector<ReplicaInfo> ContainerTier::Replicas() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::vector<ReplicaInfo> out;
+  for (const auto& r : impl_->live) {
+    out.push_back({r->id, r->proc ? static_cast<int>(r->proc->pid()) : 0, r->port,
+                   std::string(RStateName(r->state)), r->start_ms,
+                   static_cast<int64_t>(r->queue.size()), r->inflight});
+  }
+  return out;
+}
+
+int64_t ContainerTier::replicas_started() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->started;
+}
+
+int64_t ContainerTier::replicas_replaced() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->replaced;
+}
+
+bool ContainerTier::WaitForReady(int64_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  return impl_->changed.wait_for(lock, timeout, [&] {
+    return std::count_if(impl_->live.begin(), impl_->live.end(),
+                         [](const auto& r) { return r->state == RState::kReady; }) >= n;
+  });
+}
+
+}  // namespace sl::serve

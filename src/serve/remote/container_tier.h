@@ -1,0 +1,105 @@
+// ContainerTier (serve::Tier kind kContainer): long-lived model-server replicas, each a real OCI
+// container started with runc from a bundle straightline writes (oci_bundle.h: read-only bind
+// mounts of the host runtime, the straightline binary at /opt/straightline/straightline and the
+// model at /model; the host network namespace; cpu/memory limits). Each replica runs
+//   straightline serve --tiers local --port PORT --model /model
+// on its own 127.0.0.1 port and is reached over HTTP with the same KServe v2 protocol: the
+// request's original body and content type are forwarded to /v2/models/{model}/infer.
+//
+// Scaling: min..max replicas; a replica starts when the mean queue per live replica exceeds
+// scale_up_queue_depth (or when every queue is full and there is room for one more, or when none
+// is live); a replica idle for idle_before_scale_down is stopped (never below min). Each replica
+// has a bounded queue (queue_per_replica) and runs replica_concurrency requests at once. Start
+// time (spawn → /v2/health/ready answers 200) is measured per replica: logs, TierState::
+// start_ms_ewma, and the metric sl_serve_container_start_seconds. A replica whose process exits
+// is cleaned up (runc kill/delete) and replaced; its queued requests go to other replicas when
+// they have room, else fail UNAVAILABLE.
+//
+// Where runc cannot run (probed once at creation: root, runc, cgroups), mode "auto" runs the same
+// server as a plain child process and logs a warning saying so; mode "runc" then fails creation.
+//
+// Thread safety: Submit/State/Replicas from any thread. Shutdown kills every replica and deletes
+// every container (idempotent; the destructor calls it). Failure contract of Submit: see tier.h;
+// the replica's HTTP status maps back to the codes there (400 → INVALID_ARGUMENT, 404 → NOT_FOUND,
+// 429 → RESOURCE_EXHAUSTED, 503 → UNAVAILABLE, 504 → DEADLINE_EXCEEDED, other → INTERNAL).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "serve/tier.h"
+
+namespace sl {
+class MetricsRegistry;
+}
+
+namespace sl::serve {
+
+struct ContainerTierOptions {
+  std::vector<std::string> models;      // model names served (Models()); requests name one
+  std::string model_dir;                // host directory mounted read-only at /model
+  std::string binary;                   // host straightline executable; "" = /proc/self/exe
+  // Replica command; {binary}, {port} and {model} are replaced (with the in-container paths in
+  // runc mode). Empty: {binary} serve --tiers local --port {port} --model {model}
+  std::vector<std::string> command;
+  std::vector<std::string> env;         // extra "KEY=value" for the replica
+  std::vector<std::string> extra_ro_paths;  // more host paths, bound read-only at the same path
+  std::string mode = "auto";            // auto | runc | process
+  std::string runc = "runc";            // path or name in PATH
+  std::string state_dir = ".straightline/containers";  // bundles and replica logs
+  int64_t min_replicas = 1;
+  int64_t max_replicas = 2;
+  int64_t replica_concurrency = 2;      // requests in flight per replica
+  int64_t queue_per_replica = 16;       // bounded queue per replica
+  double scale_up_queue_depth = 2;      // mean queued per live replica that starts one more
+  std::chrono::milliseconds idle_before_scale_down{30000};
+  std::chrono::milliseconds ready_timeout{30000};
+  std::chrono::milliseconds supervise_interval{50};
+  std::chrono::milliseconds restart_backoff{1000};  // after a replica failed to start
+  double cpus_per_replica = 1;          // cgroup cfs quota (runc mode); 0: unlimited
+  int64_t memory_mb_per_replica = 1024; // cgroup memory limit (runc mode); 0: unlimited
+  MetricsRegistry* metrics = nullptr;   // null: MetricsRegistry::Default()
+};
+
+struct ReplicaInfo {
+  std::string id;           // container id (runc) / replica name (process)
+  int pid = 0;              // runc run process, or the child server
+  int port = 0;
+  std::string state;        // starting | ready | stopping | dead
+  double start_ms = 0;      // measured spawn → ready (0 while starting)
+  int64_t queued = 0;
+  int64_t inflight = 0;
+};
+
+class ContainerTier final : public Tier {
+ public:
+  static Result<std::unique_ptr<ContainerTier>> Create(ContainerTierOptions options);
+  ~ContainerTier() override;
+
+  TierKind kind() const override { return TierKind::kContainer; }
+  std::vector<std::string> Models() const override;
+  void Submit(InferenceRequest request, InferenceCallback done) override;
+  TierState State() const override;
+  void Shutdown() override;
+
+  std::string_view mode() const;       // "runc" | "process" (after the probe)
+  std::vector<ReplicaInfo> Replicas() const;
+  int64_t replicas_started() const;    // including replacements
+  int64_t replicas_replaced() const;   // after a crash
+  // Blocks until `n` replicas are ready or `timeout` passes; true when they are.
+  bool WaitForReady(int64_t n, std::chrono::milliseconds timeout) const;
+
+  class Impl;
+
+ private:
+  explicit ContainerTier(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+Result<std::unique_ptr<Tier>> MakeContainerTier(const ContainerTierOptions& options);
+
+}  // namespace sl::serve

@@ -1,0 +1,298 @@
+// ContainerTier with real replicas: runc containers on this machine (root, cgroup v1), and the
+// child-process fallback. The replica server here is a small Python KServe-v2-shaped HTTP server
+// (python3 from the host, visible in the container through the read-only /usr bind mount), so the
+// tier's supervision, forwarding, scaling and cleanup are tested independently of the model.
+#include "serve/remote/container_tier.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "common/metrics.h"
+#include "serve/remote/oci_bundle.h"
+#include "serve/remote/replica_process.h"
+
+namespace sl::serve {
+namespace {
+
+constexpr const char* kServer = R"PY(
+import json, os, sys, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+port = int(sys.argv[1])
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def reply(self, code, obj):
+        b = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def do_GET(self):
+        if self.path == "/v2/health/ready": self.reply(200, {"ready": True})
+        else: self.reply(404, {"error": "no route " + self.path})
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        parts = self.path.split("/")
+        if len(parts) != 5 or parts[4] != "infer":
+            return self.reply(404, {"error": "no route " + self.path})
+        if parts[3] != "m":
+            return self.reply(404, {"error": "unknown model '" + parts[3] + "'"})
+        if body == b"bad":
+            return self.reply(400, {"error": "input__0: wrong shape"})
+        if body.startswith(b"sleep"):
+            time.sleep(float(body[5:]))
+        self.reply(200, {"model_name": parts[3], "pid": os.getpid(), "bytes": n,
+                         "content_type": self.headers.get("Content-Type"),
+                         "in_container": os.path.exists("/opt/straightline") or os.getpid() < 10})
+ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+)PY";
+
+class ContainerTierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sl_ctier_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    ASSERT_TRUE(WriteFileAtomic(dir_ + "/server.py", kServer).ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  ContainerTierOptions Options(const std::string& mode) {
+    ContainerTierOptions o;
+    o.models = {"m"};
+    o.command = {"/usr/bin/python3", dir_ + "/server.py", "{port}"};
+    o.extra_ro_paths = {dir_};
+    o.mode = mode;
+    o.state_dir = dir_ + "/state";
+    o.min_replicas = 1;
+    o.max_replicas = 2;
+    o.replica_concurrency = 2;
+    o.queue_per_replica = 8;
+    o.scale_up_queue_depth = 1;
+    o.idle_before_scale_down = std::chrono::milliseconds(60000);
+    o.ready_timeout = std::chrono::milliseconds(20000);
+    o.cpus_per_replica = 1;
+    o.memory_mb_per_replica = 256;
+    o.metrics = &metrics_;
+    return o;
+  }
+
+  static InferenceResponse Run(Tier& tier, const std::string& model, const std::string& body,
+                               const std::string& content_type = "application/json") {
+    InferenceRequest r;
+    r.model = model;
+    r.body = body;
+    r.content_type = content_type;
+    r.wire_bytes = static_cast<int64_t>(body.size());
+    r.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::promise<InferenceResponse> p;
+    auto f = p.get_future();
+    tier.Submit(std::move(r), [&p](InferenceResponse resp) { p.set_value(std::move(resp)); });
+    return f.get();
+  }
+
+  static std::string RuncList() {
+    std::string out;
+    FILE* f = popen("runc list -q 2>/dev/null", "r");
+    if (!f) return "?";
+    char buf[256];
+    while (fgets(buf, sizeof(buf), f)) out += buf;
+    pclose(f);
+    return out;
+  }
+  // Our containers (named sl-serve-<pid>-N) still listed by runc.
+  static int OurContainers() {
+    std::string list = RuncList();
+    std::string prefix = "sl-serve-" + std::to_string(getpid()) + "-";
+    int n = 0;
+    for (size_t pos = list.find(prefix); pos != std::string::npos; pos = list.find(prefix, pos + 1)) ++n;
+    return n;
+  }
+
+  std::string dir_;
+  MetricsRegistry metrics_;
+};
+
+TEST(OciBundleTest, ConfigHasReadOnlyBindsHostNetworkAndLimits) {
+  BundleSpec spec;
+  spec.dir = "/tmp/x";
+  spec.args = {"/opt/straightline/straightline", "serve"};
+  spec.env = {"PORT=1234"};
+  spec.ro_binds = {{"/usr", "/usr"}, {"/nonexistent-path-xyz", "/y"}};
+  spec.cpus = 1.5;
+  spec.memory_mb = 300;
+  auto j = nlohmann::json::parse(OciConfigJson(spec));
+  EXPECT_EQ(j["root"]["readonly"], true);
+  EXPECT_EQ(j["process"]["args"][1], "serve");
+  EXPECT_EQ(j["linux"]["resources"]["cpu"]["quota"], 150000);
+  EXPECT_EQ(j["linux"]["resources"]["cpu"]["period"], 100000);
+  EXPECT_EQ(j["linux"]["resources"]["memory"]["limit"], 300LL * 1024 * 1024);
+  for (const auto& ns : j["linux"]["namespaces"]) EXPECT_NE(ns["type"], "network");
+  int usr = 0;
+  for (const auto& m : j["mounts"]) {
+    EXPECT_NE(m["destination"], "/y");  // missing host paths are skipped
+    if (m["destination"] == "/usr") {
+      ++usr;
+      EXPECT_EQ(m["type"], "bind");
+      EXPECT_NE(std::find(m["options"].begin(), m["options"].end(), "ro"), m["options"].end());
+    }
+  }
+  EXPECT_EQ(usr, 1);
+}
+
+TEST(RuncProbeTest, MissingRuncIsReported) {
+  RuncProbe p = ProbeRunc("no-such-runc-binary");
+  EXPECT_FALSE(p.usable);
+  EXPECT_NE(p.reason.find("not found"), std::string::npos) << p.reason;
+}
+
+TEST_F(ContainerTierTest, RuncContainersServeScaleReplaceAndCleanUp) {
+  RuncProbe probe = ProbeRunc("runc");
+  ASSERT_TRUE(probe.usable) << "this machine runs runc (root, cgroup v1): " << probe.reason;
+  auto tier_or = ContainerTier::Create(Options("runc"));
+  ASSERT_TRUE(tier_or.ok()) << tier_or.status().ToString();
+  auto& tier = **tier_or;
+  EXPECT_EQ(tier.mode(), "runc");
+  ASSERT_TRUE(tier.WaitForReady(1, std::chrono::seconds(20)));
+  EXPECT_EQ(OurContainers(), 1) << RuncList();
+  TierState st = tier.State();
+  EXPECT_TRUE(st.available);
+  EXPECT_EQ(st.replicas, 1);
+  EXPECT_GT(st.start_ms_ewma, 0);
+  EXPECT_EQ(st.capacity, 2 * (8 + 2));
+
+  // Inference is forwarded with the original body and content type; the server runs inside the
+  // container's own pid namespace (its pid is small).
+  InferenceResponse r = Run(tier, "m", std::string(1000, 'x'), "application/octet-stream");
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["bytes"], 1000);
+  EXPECT_EQ(j["content_type"], "application/octet-stream");
+  EXPECT_LT(j["pid"].get<int>(), 10) << "not in a pid namespace";
+  EXPECT_GT(r.service_ms, 0);
+
+  // Errors map to the tier contract codes with the replica's message.
+  r = Run(tier, "m", "bad");
+  EXPECT_EQ(r.status.code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status.message().find("wrong shape"), std::string::npos) << r.status.ToString();
+  r = Run(tier, "other", "{}");
+  EXPECT_EQ(r.status.code(), Code::kNotFound);
+
+  // Queue depth > 1 per replica: a second replica starts.
+  std::vector<std::future<InferenceResponse>> slow;
+  for (int i = 0; i < 6; ++i) {
+    slow.push_back(std::async(std::launch::async, [&] { return Run(tier, "m", "sleep0.4"); }));
+  }
+  ASSERT_TRUE(tier.WaitForReady(2, std::chrono::seconds(20)));
+  for (auto& f : slow) EXPECT_TRUE(f.get().status.ok());
+  EXPECT_EQ(tier.State().replicas, 2);
+  EXPECT_EQ(OurContainers(), 2) << RuncList();
+
+  // Kill one replica's runc process group: it is cleaned up and replaced (min 1, so at least one
+  // stays; the supervisor starts a replacement only below min, so kill both to force it).
+  auto reps = tier.Replicas();
+  ASSERT_EQ(reps.size(), 2u);
+  for (const auto& rep : reps) kill(-rep.pid, SIGKILL);
+  for (int i = 0; i < 400 && tier.replicas_replaced() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(tier.replicas_replaced(), 2);
+  ASSERT_TRUE(tier.WaitForReady(1, std::chrono::seconds(20)));
+  r = Run(tier, "m", "{}");
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+  for (const auto& rep : tier.Replicas()) {
+    EXPECT_NE(rep.id, reps[0].id);
+    EXPECT_NE(rep.id, reps[1].id);
+  }
+  EXPECT_GE(tier.replicas_started(), 3);
+
+  tier.Shutdown();
+  EXPECT_EQ(OurContainers(), 0) << RuncList();
+  r = Run(tier, "m", "{}");
+  EXPECT_EQ(r.status.code(), Code::kUnavailable);
+  EXPECT_NE(metrics_.Render().find("sl_serve_container_start_seconds_count{mode=\"runc\"}"),
+            std::string::npos);
+}
+
+TEST_F(ContainerTierTest, ChildProcessFallbackServesAndScalesToZeroIdle) {
+  ContainerTierOptions o = Options("process");
+  o.min_replicas = 0;
+  o.max_replicas = 1;
+  o.queue_per_replica = 2;
+  o.replica_concurrency = 1;
+  o.idle_before_scale_down = std::chrono::milliseconds(300);
+  auto tier_or = ContainerTier::Create(o);
+  ASSERT_TRUE(tier_or.ok()) << tier_or.status().ToString();
+  auto& tier = **tier_or;
+  EXPECT_EQ(tier.mode(), "process");
+  EXPECT_TRUE(tier.Replicas().empty());
+
+  // Scale from zero: the first request waits for the start and says so.
+  InferenceResponse r = Run(tier, "m", "{\"inputs\":[]}");
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_TRUE(r.cold_start);
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_GT(j["pid"].get<int>(), 10);  // a plain child process, host pid namespace
+  EXPECT_EQ(j["in_container"], false);
+  EXPECT_EQ(OurContainers(), 0);
+  r = Run(tier, "m", "{}");
+  EXPECT_FALSE(r.cold_start);
+
+  // Bounded queue: one running + two queued, the fourth is refused.
+  std::vector<std::future<InferenceResponse>> fs;
+  for (int i = 0; i < 3; ++i) {
+    fs.push_back(std::async(std::launch::async, [&] { return Run(tier, "m", "sleep0.5"); }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  r = Run(tier, "m", "{}");
+  EXPECT_EQ(r.status.code(), Code::kResourceExhausted) << r.status.ToString();
+  for (auto& f : fs) EXPECT_TRUE(f.get().status.ok());
+
+  // Idle → scaled down to zero (min 0).
+  for (int i = 0; i < 300 && !tier.Replicas().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(tier.Replicas().empty());
+  tier.Shutdown();
+}
+
+TEST_F(ContainerTierTest, ReplicaThatNeverGetsReadyFailsItsRequests) {
+  ContainerTierOptions o = Options("process");
+  o.command = {"/bin/sleep", "30"};
+  o.min_replicas = 0;
+  o.ready_timeout = std::chrono::milliseconds(300);
+  auto tier_or = ContainerTier::Create(o);
+  ASSERT_TRUE(tier_or.ok());
+  InferenceResponse r = Run(**tier_or, "m", "{}");
+  EXPECT_EQ(r.status.code(), Code::kUnavailable);
+  EXPECT_NE(r.status.message().find("not ready after 300 ms"), std::string::npos)
+      << r.status.ToString();
+}
+
+TEST_F(ContainerTierTest, BadOptionsAreRejected) {
+  ContainerTierOptions o = Options("docker");
+  EXPECT_EQ(ContainerTier::Create(o).status().code(), Code::kInvalidArgument);
+  o = Options("runc");
+  o.runc = "no-such-runc-binary";
+  auto t = ContainerTier::Create(o);
+  EXPECT_EQ(t.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(t.status().message().find("not found"), std::string::npos);
+  o = Options("auto");
+  o.runc = "no-such-runc-binary";
+  o.min_replicas = 0;
+  auto fallback = ContainerTier::Create(o);
+  ASSERT_TRUE(fallback.ok());
+  EXPECT_EQ((*fallback)->mode(), "process");
+}
+
+}  // namespace
+}  // namespace sl::serve

@@ -1,0 +1,38 @@
+// OCI bundle: the config.json + rootfs directory that `runc run --bundle DIR ID` starts. The
+// container sees the host's runtime (/usr, /lib, /etc, ...) and the given extra paths through
+// read-only bind mounts over an empty read-only rootfs, a private /tmp (tmpfs), its own pid, ipc,
+// uts and mount namespaces, and the HOST network namespace (so a server inside it listening on
+// 127.0.0.1:PORT is reachable from the host, like a Cloud Run container on $PORT). CPU and memory
+// limits go into linux.resources (cgroup cfs quota, memory limit).
+// Thread safety: plain functions. Failure contract: WriteOciBundle returns the file-system error
+// naming the path; OciConfigJson never fails.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace sl::serve {
+
+struct BundleSpec {
+  std::string dir;                        // bundle directory; rootfs is <dir>/rootfs
+  std::vector<std::string> args;          // process.args (absolute path first)
+  std::vector<std::string> env;           // "KEY=value"
+  // Read-only bind mounts: host path → container path. Host paths that do not exist are skipped.
+  std::vector<std::pair<std::string, std::string>> ro_binds;
+  double cpus = 0;                        // cfs quota in CPUs; 0: unlimited
+  int64_t memory_mb = 0;                  // memory limit; 0: unlimited
+  std::string hostname = "straightline";
+};
+
+// The host directories a dynamically linked host binary needs inside the container.
+std::vector<std::pair<std::string, std::string>> HostRuntimeBinds();
+
+std::string OciConfigJson(const BundleSpec& spec);
+// Creates <dir>/rootfs and writes <dir>/config.json atomically.
+Status WriteOciBundle(const BundleSpec& spec);
+
+}  // namespace sl::serve
