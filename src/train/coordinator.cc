@@ -302,7 +302,10 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
   std::vector<bool> done(n, false);
   std::vector<int64_t> attempts_used(n, 0), failures(n, 0);
   std::vector<bool> has_backup(n, false);
-  std::vector<double> done_at_ms;
+  std::vector<double> done_at_ms;    // since the stage began, per accepted shard
+  std::vector<double> durations_ms;  // init + duration of the accepted attempts
+  bool queue_was_empty = false;
+  Steady::time_point queue_empty_since;
   std::deque<Pending> pending;
   std::vector<Inflight> inflight;
   std::string last_error;
@@ -345,23 +348,29 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
         ++it;
       }
     }
-    // Speculative backups for stragglers, once half of the shards are done.
-    // Only when the platform has free capacity: on a small machine invocations wait in the
-    // platform's queue, and a backup would only queue behind them (and look like a straggler too).
-    auto queued_now = [&]() {
-      auto info = opt_.platform->GetFunction(fn);
-      return info.ok() ? info->queued : 0;
-    };
-    if (is_round && spec_.speculative_after > 0 && done_count * 2 >= n && !done_at_ms.empty() &&
-        queued_now() == 0) {
-      std::vector<double> sorted = done_at_ms;
+    // Speculative backups for stragglers, once half of the shards are done: a shard whose
+    // invocation has run longer than speculative_after × the median duration of the accepted
+    // ones. Only when the platform has free capacity: on a small machine invocations wait in the
+    // platform's queue, and that wait is not straggling. Run time is counted from when the queue
+    // was last seen empty (a lower bound for an invocation that waited in it).
+    auto info = opt_.platform->GetFunction(fn);
+    const bool queue_empty = info.ok() && info->queued == 0;
+    if (!queue_empty) {
+      queue_was_empty = false;
+    } else if (!queue_was_empty) {
+      queue_was_empty = true;
+      queue_empty_since = now;
+    }
+    if (is_round && spec_.speculative_after > 0 && done_count * 2 >= n && !durations_ms.empty() &&
+        queue_was_empty) {
+      std::vector<double> sorted = durations_ms;
       std::sort(sorted.begin(), sorted.end());
       const double median = sorted[sorted.size() / 2];
       std::vector<int64_t> to_back;
       for (const auto& f : inflight) {
-        const double elapsed = MsBetween(f.started, now);
+        const double running = MsBetween(std::max(f.started, queue_empty_since), now);
         if (!done[f.shard] && !has_backup[f.shard] && !f.speculative &&
-            elapsed > std::max(500.0, spec_.speculative_after * median)) {
+            running > std::max(500.0, spec_.speculative_after * median)) {
           to_back.push_back(f.shard);
         }
       }
@@ -416,6 +425,7 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
         done[f.shard] = true;
         ++done_count;
         done_at_ms.push_back(MsBetween(t0, Steady::now()));
+        durations_ms.push_back(a.init_ms + a.duration_ms);
       } else if (!done[f.shard]) {
         last_error = fmt::format("{} (attempt {}): {}: {}", fn, f.attempt, a.outcome, a.error);
         ++failures[f.shard];
