@@ -16,6 +16,7 @@
 #include "faas/platform.h"
 #include "train/coordinator.h"
 #include "train/planner.h"
+#include "train/report/provider_comparison.h"
 #include "train/run_report.h"
 
 namespace sl::cli {
@@ -79,107 +80,33 @@ int Fail(const Status& s) {
   return s.code() == Code::kInvalidArgument ? 2 : 1;
 }
 
-// The paper's Tables 1 and 2: time and cost per provider per task, plus always-on VMs.
+// The paper's Tables 1 and 2: time and cost per provider per task, plus always-on VMs
+// (train/report/provider_comparison.h); each provider's job runs in its own store.
 int CompareProviders(const train::JobSpec& base, const std::string& base_store, const ServerlessTrainFlags& f,
                      LiveProgress* progress, bool json) {
-  struct Row {
-    std::string provider;
-    int64_t memory_mb = 0;
-    double vcpu = 0;
-    train::RunSummary summary;
-    double test_accuracy = -1;
-  };
-  std::vector<Row> rows;
-  for (const auto& name : SplitCommaList(f.compare_providers)) {
-    auto profile = faas::LoadProviderProfile(name);
-    if (!profile.ok()) return Fail(profile.status());
+  auto run = [&](const faas::ProviderProfile& profile) -> Result<train::RunRecord> {
     train::JobSpec spec = base;
     spec.job_id.clear();
-    spec.provider = profile->name;
-    spec.memory_mb = faas::NearestAllowedMemory(*profile, base.memory_mb);
-    if (profile->max_timeout_s > 0) spec.timeout_s = std::min(spec.timeout_s, profile->max_timeout_s);
+    spec.provider = profile.name;
+    spec.memory_mb = faas::NearestAllowedMemory(profile, base.memory_mb);
+    if (profile.max_timeout_s > 0) spec.timeout_s = std::min(spec.timeout_s, profile.max_timeout_s);
     spec.out_dir.clear();
     if (!progress->quiet) {
-      fmt::print(stderr, "\n=== {} ({}): {} MB = {:.2f} vCPU ===\n", profile->name, profile->display_name,
-                 spec.memory_mb, faas::VcpuForMemory(*profile, spec.memory_mb));
+      fmt::print(stderr, "\n=== {} ({}): {} MB = {:.2f} vCPU ===\n", profile.name, profile.display_name,
+                 spec.memory_mb, faas::VcpuForMemory(profile, spec.memory_mb));
     }
     std::string ledger;
-    auto r = RunOne(spec, base_store + "/" + profile->name, false, f, progress, &ledger);
-    if (!r.ok()) return Fail(r.status());
-    rows.push_back({profile->name, spec.memory_mb, faas::VcpuForMemory(*profile, spec.memory_mb),
-                    train::Summarize(r->record, f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN)),
-                    r->record.test_accuracy});
-  }
-  // Always-on VMs doing the same work: for the measured wall time of the job, and for its CPU
-  // work alone (Σ T_i spread over the VM's vCPUs; a CPU-bound estimate).
-  struct VmRow {
-    std::string name;
-    double hourly = 0, wall_cost = 0, work_cost = 0, wall_s = 0, work_s = 0;
+    SL_ASSIGN_OR_RETURN(train::TrainingResult r, RunOne(spec, base_store + "/" + profile.name, false, f, progress, &ledger));
+    return std::move(r.record);
   };
-  std::vector<VmRow> vms;
-  if (!rows.empty()) {
-    for (const char* vm : {"ec2-c5.large", "ec2-m5.large", "gce-e2-standard-2"}) {
-      auto p = faas::LoadProviderProfile(vm);
-      if (!p.ok()) continue;
-      VmRow v;
-      v.name = vm;
-      v.hourly = p->vm_hourly_usd;
-      v.wall_s = rows[0].summary.total.wall_s;
-      v.work_s = rows[0].summary.total.t_total_s / std::max(1.0, p->vm_vcpus);
-      v.wall_cost = faas::VmCost(*p, v.wall_s).value_or(0);
-      v.work_cost = faas::VmCost(*p, v.work_s).value_or(0);
-      vms.push_back(v);
-    }
-  }
+  auto c = train::CompareProviders(SplitCommaList(f.compare_providers), run,
+                                   f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN));
+  if (!c.ok()) return Fail(c.status());
   if (json) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const auto& r : rows) {
-      j.push_back({{"provider", r.provider},
-                   {"memory_mb", r.memory_mb},
-                   {"vcpu", r.vcpu},
-                   {"preprocess", {{"t_total_min", r.summary.preprocessing.t_total_s / 60},
-                                   {"t_parallel_min", r.summary.preprocessing.t_parallel_s / 60},
-                                   {"cost_usd", r.summary.preprocessing.cost_usd}}},
-                   {"training", {{"t_total_min", r.summary.training.t_total_s / 60},
-                                 {"t_parallel_min", r.summary.training.t_parallel_s / 60},
-                                 {"cost_usd", r.summary.training.cost_usd}}},
-                   {"invocations", r.summary.total.invocations},
-                   {"cold_starts", r.summary.total.cold_starts},
-                   {"cost_usd", r.summary.total.cost_usd},
-                   {"test_accuracy", r.test_accuracy}});
-    }
-    nlohmann::json vm_json = nlohmann::json::array();
-    for (const auto& v : vms) {
-      vm_json.push_back({{"vm", v.name}, {"hourly_usd", v.hourly}, {"wall_s", v.wall_s}, {"cost_for_wall_usd", v.wall_cost},
-                         {"work_s", v.work_s}, {"cost_for_work_usd", v.work_cost}});
-    }
-    fmt::print("{}\n", nlohmann::json{{"providers", j}, {"vms", vm_json}}.dump(2));
-    return 0;
+    fmt::print("{}\n", train::ProviderComparisonJson(*c).dump(2));
+  } else {
+    fmt::print("\n{}", train::ProviderComparisonText(*c));
   }
-  fmt::print("\nTime and cost per provider and task (as the framework paper's Tables 1 and 2), this run:\n");
-  fmt::print("{:<16} {:>6} {:>5} | {:>10} {:>10} {:>11} | {:>10} {:>10} {:>11} | {:>11} {:>5} {:>8}\n", "provider", "MB",
-             "vCPU", "prep Ttot", "prep Tpar", "prep $", "train Ttot", "train Tpar", "train $", "total $", "cold",
-             "test acc");
-  for (const auto& r : rows) {
-    const auto& p = r.summary.preprocessing;
-    const auto& t = r.summary.training;
-    fmt::print("{:<16} {:>6} {:>5.2f} | {:>7.2f}min {:>7.2f}min {:>11.6f} | {:>7.2f}min {:>7.2f}min {:>11.6f} | {:>11.6f} {:>5} "
-               "{:>8.4f}\n",
-               r.provider, r.memory_mb, r.vcpu, p.t_total_s / 60, p.t_parallel_s / 60, p.cost_usd, t.t_total_s / 60,
-               t.t_parallel_s / 60, t.cost_usd, r.summary.total.cost_usd, r.summary.total.cold_starts, r.test_accuracy);
-  }
-  fmt::print("\nThe same training on one always-on VM (traditional cloud baseline):\n");
-  fmt::print("{:<20} {:>9} {:>10} {:>12} {:>10} {:>12}\n", "vm", "$/hour", "wall s", "$ for wall", "work s", "$ for work");
-  for (const auto& v : vms) {
-    fmt::print("{:<20} {:>9.4f} {:>10.1f} {:>12.6f} {:>10.1f} {:>12.6f}\n", v.name, v.hourly, v.wall_s, v.wall_cost,
-               v.work_s, v.work_cost);
-  }
-  fmt::print(
-      "\nMeasured in this run: every function's duration under its provider's CPU-per-memory rule (cgroup CPU "
-      "quota here), the init time of our processes, phase timings, wall times. From the provider profiles "
-      "(emulated): prices, billing rounding and minimums, memory sizes. VM 'wall' = this job's wall time on "
-      "this machine; VM 'work' = Σ T_i over the VM's vCPUs (CPU-bound estimate), each with the VM's 60 s "
-      "minimum.\n");
   return 0;
 }
 
