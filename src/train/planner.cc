@@ -66,6 +66,12 @@ Result<Plan> PlanMemoryWithProfile(const PlanInput& input, const faas::ProviderP
   const double timeout = profile.max_timeout_s > 0 ? std::min(spec.timeout_s, profile.max_timeout_s) : spec.timeout_s;
   const std::vector<int64_t> sizes = MemorySizes(profile);
   const int64_t rounds_base = spec.rounds_per_epoch;
+  const int64_t limit = input.concurrency_limit > 0 ? input.concurrency_limit : profile.default_concurrency;
+  const int64_t waves = limit > 0 ? (spec.workers + limit - 1) / limit : 1;
+  if (waves > 1) {
+    plan.reasoning.push_back(fmt::format("{} invocations per round exceed the concurrency limit of {}: {} waves per round",
+                                         spec.workers, limit, waves));
+  }
 
   auto evaluate = [&](int64_t rpe) {
     std::vector<PlanCandidate> out;
@@ -75,7 +81,7 @@ Result<Plan> PlanMemoryWithProfile(const PlanInput& input, const faas::ProviderP
       c.memory_mb = m;
       c.vcpu = faas::VcpuForMemory(profile, m);
       c.duration_s = input.overhead_s + per_inv * plan.seconds_per_sample / std::min(std::max(c.vcpu, 0.05), threads);
-      c.job_seconds = static_cast<double>(spec.epochs * rpe) * c.duration_s;
+      c.job_seconds = static_cast<double>(spec.epochs * rpe * waves) * c.duration_s;
       auto billed = faas::PriceInvocation(profile, c.duration_s * 1000, m);
       if (!billed.ok()) continue;
       c.cost_usd = billed->cost_usd * static_cast<double>(spec.workers * spec.epochs * rpe);
@@ -92,17 +98,23 @@ Result<Plan> PlanMemoryWithProfile(const PlanInput& input, const faas::ProviderP
     if (cands.empty()) return InvalidArgument("planner: {} offers no memory size to price", profile.name);
     double fastest = cands.front().duration_s;
     for (const auto& c : cands) fastest = std::min(fastest, c.duration_s);
-    if (fastest <= 0.5 * timeout || rpe > 10000) break;
+    if (fastest <= kTimeoutSafety * timeout || spec.workers * rpe >= n || rpe > 10000) break;
   }
   if (rpe != rounds_base) {
-    plan.reasoning.push_back(fmt::format("rounds per epoch raised from {} to {} so an invocation stays within 50 % of "
-                                         "the {:.0f} s timeout",
-                                         rounds_base, rpe, timeout));
+    plan.reasoning.push_back(fmt::format("rounds per epoch raised from {} to {} so an invocation stays within {:.0f} % "
+                                         "of the {:.0f} s timeout",
+                                         rounds_base, rpe, 100 * kTimeoutSafety, timeout));
   }
   // Sizes whose invocations fit the timeout's safety margin, cheapest first (ties: faster).
   std::vector<PlanCandidate> fits;
   for (const auto& c : cands) {
-    if (c.duration_s <= 0.5 * timeout) fits.push_back(c);
+    if (c.duration_s <= kTimeoutSafety * timeout) fits.push_back(c);
+  }
+  if (fits.empty()) {
+    return FailedPrecondition("planner: {} cannot fit {} samples per invocation within {:.0f} % of the {:.0f} s timeout "
+                              "even at {} rounds per epoch",
+                              profile.name, static_cast<int64_t>(std::ceil(static_cast<double>(n) / static_cast<double>(spec.workers * rpe))),
+                              100 * kTimeoutSafety, timeout, rpe);
   }
   std::sort(fits.begin(), fits.end(), [](const PlanCandidate& a, const PlanCandidate& b) {
     if (std::abs(a.cost_usd - b.cost_usd) > 1e-12 * std::max(a.cost_usd, b.cost_usd)) return a.cost_usd < b.cost_usd;
@@ -123,18 +135,45 @@ Result<Plan> PlanMemoryWithProfile(const PlanInput& input, const faas::ProviderP
   plan.memory_mb = pick->memory_mb;
   plan.rounds_per_epoch = rpe;
   plan.samples_per_invocation = static_cast<int64_t>(std::ceil(static_cast<double>(n) / static_cast<double>(spec.workers * rpe)));
+  plan.steps_per_invocation =
+      (plan.samples_per_invocation + std::max<int64_t>(spec.local.batch_size, 1) - 1) / std::max<int64_t>(spec.local.batch_size, 1);
+  plan.invocations_per_round = spec.workers;
+  plan.waves_per_round = waves;
   plan.candidates = cands;
   const auto& cheapest = fits.front();
   plan.reasoning.push_back(fmt::format(
-      "{}: {} sizes priced; {} samples per invocation; cheapest {} MB ({:.2f} vCPU, {:.2f} s/invocation, ${:.6f} "
+      "{}: {} sizes priced; {} invocations per round, {} samples = {} local steps each; cheapest {} MB ({:.2f} vCPU, {:.2f} s/invocation, ${:.6f} "
       "for the job)",
-      profile.name, cands.size(), plan.samples_per_invocation, cheapest.memory_mb, cheapest.vcpu, cheapest.duration_s,
+      profile.name, cands.size(), plan.invocations_per_round, plan.samples_per_invocation, plan.steps_per_invocation,
+      cheapest.memory_mb, cheapest.vcpu, cheapest.duration_s,
       cheapest.cost_usd));
   plan.reasoning.push_back(fmt::format(
       "chose {} MB = {:.2f} vCPU: predicted {:.2f} s per invocation, {:.1f} s for {} rounds, ${:.6f}{}", pick->memory_mb,
       pick->vcpu, pick->duration_s, pick->job_seconds, spec.epochs * rpe, pick->cost_usd,
       input.deadline_s > 0 ? fmt::format(" (deadline {:.0f} s)", input.deadline_s) : " (no deadline: cheapest, then fastest)"));
   return plan;
+}
+
+Result<Calibration> CalibrateFromRound(const RoundRecord& round, const faas::ProviderProfile& profile, int threads) {
+  double compute_ms = 0, duration_ms = 0, cpu_weighted = 0;
+  int64_t samples = 0, accepted = 0;
+  for (const auto& a : round.attempts) {
+    if (a.outcome != "ok" || a.samples <= 0) continue;
+    const double cpu = std::min(std::max(faas::VcpuForMemory(profile, a.memory_mb), 0.05), static_cast<double>(std::max(threads, 1)));
+    compute_ms += a.compute_ms;
+    cpu_weighted += a.compute_ms * cpu;
+    duration_ms += a.duration_ms - a.compute_ms;
+    samples += a.samples;
+    ++accepted;
+  }
+  if (accepted == 0 || compute_ms <= 0) {
+    return FailedPrecondition("planner: round {} has no accepted attempt with measured samples to calibrate from",
+                              round.round);
+  }
+  Calibration c;
+  c.seconds_per_sample = cpu_weighted / 1000 / static_cast<double>(samples);
+  c.overhead_s = std::max(0.0, duration_ms / 1000 / static_cast<double>(accepted));
+  return c;
 }
 
 }  // namespace sl::train

@@ -3,9 +3,13 @@
 //
 //  1. Measures the model's training time per sample on this machine (a few steps on one thread
 //     of the coordinator's process, i.e. at 1 vCPU).
+//     Or, between rounds / from an earlier run, from a round's measured attempts
+//     (CalibrateFromRound: Σ compute / Σ samples, scaled back to 1 vCPU by the CPU the size bought).
 //  2. Work per invocation: a shard's chunk per round (train samples / workers / rounds_per_epoch);
 //     rounds_per_epoch is raised until the predicted duration at the chosen memory stays within
-//     a safety factor (50 %) of the function timeout (and the provider's maximum timeout).
+//     a safety factor (kTimeoutSafety = 50 %) of the function timeout (and the provider's maximum
+//     timeout). Invocations per round = workers; when they exceed the concurrency limit (the
+//     profile's default_concurrency unless given) they run in ceil(workers / limit) waves.
 //  3. Memory: for every size the provider allows, predicted duration = fixed overhead + samples ×
 //     time per sample / min(vCPU(memory), threads) — CPU follows memory under the provider's
 //     rule — and cost = invocations × PriceInvocation(profile, duration, memory). It picks the
@@ -22,6 +26,7 @@
 #include "common/status.h"
 #include "faas/economics/provider_profile.h"
 #include "train/job_spec.h"
+#include "train/run_record.h"
 
 namespace sl::train {
 
@@ -31,13 +36,17 @@ struct PlanInput {
   double seconds_per_sample = 0;  // > 0: skip the measurement (tests)
   int64_t train_samples = 0;      // with seconds_per_sample: the train split's size
   double overhead_s = 0.3;        // per invocation: model/shard transfer, (de)serialisation
+  int64_t concurrency_limit = 0;  // 0: the profile's default_concurrency (0 there: unlimited)
 };
+
+// An invocation's predicted duration may use at most this share of the function timeout.
+inline constexpr double kTimeoutSafety = 0.5;
 
 struct PlanCandidate {
   int64_t memory_mb = 0;
   double vcpu = 0;
   double duration_s = 0;          // predicted per invocation
-  double job_seconds = 0;         // predicted: rounds × duration
+  double job_seconds = 0;         // predicted: rounds × waves × duration
   double cost_usd = 0;            // predicted: all invocations
 };
 
@@ -45,6 +54,9 @@ struct Plan {
   int64_t memory_mb = 0;
   int64_t rounds_per_epoch = 0;
   int64_t samples_per_invocation = 0;
+  int64_t steps_per_invocation = 0;   // local optimizer steps: ceil(samples / batch size)
+  int64_t invocations_per_round = 0;  // = workers
+  int64_t waves_per_round = 1;        // ceil(invocations per round / concurrency limit)
   double seconds_per_sample = 0;
   std::vector<PlanCandidate> candidates;
   std::vector<std::string> reasoning;
@@ -53,5 +65,15 @@ struct Plan {
 Result<Plan> PlanMemory(const PlanInput& input);
 // The same with an explicit profile (tests).
 Result<Plan> PlanMemoryWithProfile(const PlanInput& input, const faas::ProviderProfile& profile);
+
+// Time per sample at 1 vCPU and the per-invocation overhead, from one finished round's accepted
+// attempts ("ok") run under `profile` with `threads` training threads: seconds_per_sample =
+// Σ compute / Σ samples × min(vCPU(memory), threads); overhead = mean(duration − compute).
+// FAILED_PRECONDITION (naming the round) when the round has no accepted attempt with samples.
+struct Calibration {
+  double seconds_per_sample = 0;
+  double overhead_s = 0;
+};
+Result<Calibration> CalibrateFromRound(const RoundRecord& round, const faas::ProviderProfile& profile, int threads);
 
 }  // namespace sl::train

@@ -30,12 +30,24 @@ TEST(Planner, LambdaCheapestSizeForOneThreadIsAtMostOneVcpu) {
   EXPECT_EQ(plan->samples_per_invocation, 6000);
   EXPECT_EQ(plan->rounds_per_epoch, 1);
   EXPECT_FALSE(plan->reasoning.empty());
-  // The predicted duration at the chosen size follows the CPU rule: 0.3 s + 6000 × 200 µs / vCPU.
+  // The predicted duration follows the CPU rule: 0.3 s + 6000 × 200 µs / min(vCPU, 1 thread).
+  // Lambda's sizes here step by 64 MB from 128: 1,024 MB = 0.579 vCPU, 2,048 MB = 1.158 vCPU.
+  int seen = 0;
   for (const auto& c : plan->candidates) {
-    if (c.memory_mb == 1769) {
-      EXPECT_NEAR(c.duration_s, 0.3 + 1.2 / c.vcpu, 1e-9);
+    if (c.memory_mb == 1024) {
+      EXPECT_NEAR(c.duration_s, 0.3 + 1.2 / (1024.0 / 1769.0), 1e-9);
+      ++seen;
+    }
+    if (c.memory_mb == 2048) {
+      EXPECT_NEAR(c.duration_s, 1.5, 1e-9);  // capped by the one thread
+      EXPECT_NEAR(c.job_seconds, 3.0, 1e-9);  // 2 epochs × 1 round × 1 wave
+      ++seen;
     }
   }
+  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(plan->invocations_per_round, 8);
+  EXPECT_EQ(plan->steps_per_invocation, 94);  // ceil(6000 / 64)
+  EXPECT_EQ(plan->waves_per_round, 1);        // 8 ≤ Lambda's 1,000 concurrent executions
 }
 
 TEST(Planner, ADeadlineBuysAFasterSize) {
@@ -87,6 +99,138 @@ TEST(Planner, RaisesRoundsPerEpochToStayInsideTheTimeout) {
   bool said = false;
   for (const auto& line : plan->reasoning) said |= line.find("rounds per epoch raised") != std::string::npos;
   EXPECT_TRUE(said);
+}
+
+TEST(Planner, GcfTableSizesAndADeadline) {
+  auto profile = faas::LoadProviderProfile("gcp-functions");
+  ASSERT_TRUE(profile.ok());
+  PlanInput in;
+  in.spec = Spec("gcp-functions");
+  in.seconds_per_sample = 200e-6;
+  in.train_samples = 48000;
+  // Predicted 0.3 + 1.2 / min(vCPU, 1): 1,024 MB (0.583 vCPU) 2.358 s, 2,048 MB (1 vCPU) 1.5 s,
+  // 4,096 and 8,192 MB (2 vCPU, one thread) also 1.5 s but dearer. A 3.0 s deadline for 2 rounds
+  // leaves exactly 2,048 MB.
+  in.deadline_s = 3.0;
+  auto plan = PlanMemoryWithProfile(in, *profile);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->memory_mb, 2048);
+  ASSERT_EQ(plan->candidates.size(), 7u);  // the table's sizes only
+  for (const auto& c : plan->candidates) {
+    if (c.memory_mb == 1024) {
+      EXPECT_NEAR(c.duration_s, 0.3 + 1.2 / 0.583, 1e-9);
+    }
+    if (c.memory_mb >= 2048) {
+      EXPECT_NEAR(c.duration_s, 1.5, 1e-9);
+    }
+  }
+}
+
+TEST(Planner, ConcurrencyLimitRunsARoundInWaves) {
+  auto profile = faas::LoadProviderProfile("aws-lambda");
+  ASSERT_TRUE(profile.ok());
+  PlanInput in;
+  in.spec = Spec("aws-lambda");
+  in.seconds_per_sample = 200e-6;
+  in.train_samples = 48000;
+  in.concurrency_limit = 3;  // 8 invocations → 3 waves
+  auto plan = PlanMemoryWithProfile(in, *profile);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->waves_per_round, 3);
+  bool found = false;
+  for (const auto& c : plan->candidates) {
+    if (c.memory_mb == 2048) {
+      EXPECT_NEAR(c.job_seconds, 2 * 3 * 1.5, 1e-9);
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+  bool said = false;
+  for (const auto& line : plan->reasoning) said |= line.find("3 waves per round") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
+TEST(Planner, MissedDeadlineTakesTheFastestAndSaysSo) {
+  auto profile = faas::LoadProviderProfile("aws-lambda");
+  ASSERT_TRUE(profile.ok());
+  PlanInput in;
+  in.spec = Spec("aws-lambda");
+  in.seconds_per_sample = 200e-6;
+  in.train_samples = 48000;
+  in.deadline_s = 0.1;  // below even the 0.3 s overhead
+  auto plan = PlanMemoryWithProfile(in, *profile);
+  ASSERT_TRUE(plan.ok());
+  double fastest = 1e9;
+  for (const auto& c : plan->candidates) fastest = std::min(fastest, c.job_seconds);
+  for (const auto& c : plan->candidates) {
+    if (c.memory_mb == plan->memory_mb) {
+      EXPECT_DOUBLE_EQ(c.job_seconds, fastest);
+    }
+  }
+  bool said = false;
+  for (const auto& line : plan->reasoning) said |= line.find("no memory size meets") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
+TEST(Planner, TimeoutBelowTheOverheadIsRefused) {
+  auto profile = faas::LoadProviderProfile("aws-lambda");
+  ASSERT_TRUE(profile.ok());
+  PlanInput in;
+  in.spec = Spec("aws-lambda");
+  in.spec.timeout_s = 0.5;  // 50 % of it (0.25 s) is below the 0.3 s per-invocation overhead
+  in.seconds_per_sample = 200e-6;
+  in.train_samples = 4800;
+  auto plan = PlanMemoryWithProfile(in, *profile);
+  EXPECT_EQ(plan.status().code(), Code::kFailedPrecondition) << plan.status().ToString();
+  EXPECT_NE(plan.status().message().find("aws-lambda"), std::string::npos);
+}
+
+TEST(Planner, RejectsZeroSamples) {
+  auto profile = faas::LoadProviderProfile("aws-lambda");
+  ASSERT_TRUE(profile.ok());
+  PlanInput in;
+  in.spec = Spec("aws-lambda");
+  in.seconds_per_sample = 200e-6;
+  in.train_samples = 0;
+  EXPECT_EQ(PlanMemoryWithProfile(in, *profile).status().code(), Code::kInvalidArgument);
+}
+
+ShardAttempt Ok(int64_t memory_mb, double duration_ms, double compute_ms, int64_t samples) {
+  ShardAttempt a;
+  a.outcome = "ok";
+  a.memory_mb = memory_mb;
+  a.duration_ms = duration_ms;
+  a.compute_ms = compute_ms;
+  a.samples = samples;
+  return a;
+}
+
+TEST(Planner, CalibratesFromAMeasuredRound) {
+  auto profile = faas::LoadProviderProfile("aws-lambda");
+  ASSERT_TRUE(profile.ok());
+  RoundRecord round;
+  round.round = 4;
+  // 3,538 MB = 2 vCPU on Lambda. Two accepted shards: 1.2 s + 1.0 s of compute for 6,000 + 5,000
+  // samples; durations 1.5 s and 1.4 s. A crashed attempt does not count.
+  ShardAttempt crashed = Ok(3538, 9000, 9000, 100);
+  crashed.outcome = "crash";
+  round.attempts = {Ok(3538, 1500, 1200, 6000), Ok(3538, 1400, 1000, 5000), crashed};
+  // One thread: the 2 vCPU do not help, 2.2 s / 11,000 samples = 200 µs per sample at 1 vCPU.
+  auto one = CalibrateFromRound(round, *profile, 1);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_NEAR(one->seconds_per_sample, 200e-6, 1e-12);
+  EXPECT_NEAR(one->overhead_s, (0.3 + 0.4) / 2, 1e-12);
+  // Two threads used both vCPUs: the same work would take twice as long on 1 vCPU.
+  auto two = CalibrateFromRound(round, *profile, 2);
+  ASSERT_TRUE(two.ok());
+  EXPECT_NEAR(two->seconds_per_sample, 400e-6, 1e-12);
+
+  RoundRecord failed;
+  failed.round = 7;
+  failed.attempts = {crashed};
+  auto none = CalibrateFromRound(failed, *profile, 1);
+  EXPECT_EQ(none.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(none.status().message().find("round 7"), std::string::npos);
 }
 
 }  // namespace
