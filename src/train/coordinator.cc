@@ -126,6 +126,8 @@ class Coordinator {
   std::vector<Inflight> orphans_;  // losing attempts still running after their stage ended
   std::mt19937_64 jitter_{std::random_device{}()};
   std::optional<ml::EvalReport> last_validation_;
+  static constexpr int64_t kProgressValidationSamples = 2000;
+  ml::Dataset progress_validation_;
 };
 
 Status Coordinator::OpenOrCreateJob() {
@@ -526,8 +528,16 @@ Status Coordinator::RunRound(int64_t round) {
 
   const bool last = round + 1 == spec_.total_rounds();
   if ((spec_.evaluate_every_round || last) && splits_.validation.size() > 0) {
+    // Progress rounds are scored on the first kProgressValidationSamples validation samples (the
+    // split is stratified and shuffled); the last round on the whole validation split.
     const Steady::time_point te = Steady::now();
-    SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(avg, splits_.validation));
+    const bool subset = !last && splits_.validation.size() > kProgressValidationSamples;
+    if (subset && progress_validation_.size() == 0) {
+      std::vector<int64_t> idx(kProgressValidationSamples);
+      for (int64_t i = 0; i < kProgressValidationSamples; ++i) idx[i] = i;
+      progress_validation_ = splits_.validation.Subset(idx);
+    }
+    SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(avg, subset ? progress_validation_ : splits_.validation));
     rr.validation_accuracy = last_validation_->accuracy;
     rr.evaluate_ms = MsBetween(te, Steady::now());
   }

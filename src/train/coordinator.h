@@ -10,7 +10,8 @@
 //      longer than speculative_after × the round's median (first valid update wins, the store's
 //      put-if-absent decides). Every update is decoded and checked before use; a corrupted or
 //      malformed one is deleted and recomputed, never averaged. When every shard has a valid
-//      update, they are averaged weighted by samples (FedAvg), evaluated, written as v_{r+1},
+//      update, they are averaged weighted by samples (FedAvg), evaluated (on 2,000 validation
+//      samples for progress, the whole split after the last round), written as v_{r+1},
 //      and checkpoint.json records the next round and the run record.
 //   4. After the last round: test accuracy, the model artifact (ml/artifact.h, same format as
 //      single-process training) and report.json.
