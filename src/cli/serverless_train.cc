@@ -75,6 +75,13 @@ Result<train::TrainingResult> RunOne(const train::JobSpec& spec, const std::stri
   return train::RunServerlessTraining(spec, co);
 }
 
+// The run report's sums, with the provider's emulated cold-start overhead when its profile loads.
+train::RunSummary SummaryOf(const train::RunRecord& record, const ServerlessTrainFlags& f) {
+  auto profile = faas::LoadProviderProfile(record.provider);
+  return train::Summarize(record, f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN),
+                          profile.ok() ? &*profile : nullptr);
+}
+
 int Fail(const Status& s) {
   fmt::print(stderr, "straightline train: {}\n", s.ToString());
   return s.code() == Code::kInvalidArgument ? 2 : 1;
@@ -142,7 +149,7 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
     if (flags.IsSet("out")) override_spec.out_dir = o.out_dir;
     auto r = RunOne(override_spec, f.resume, true, f, &progress, &ledger);
     if (!r.ok()) return Fail(r.status());
-    train::RunSummary s = train::Summarize(r->record, f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN));
+    train::RunSummary s = SummaryOf(r->record, f);
     if (json) {
       nlohmann::json j = train::RunReportJson(r->record, s);
       j["artifact"] = r->artifact_dir;
@@ -211,7 +218,7 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
     }
     return Fail(s);
   }
-  train::RunSummary s = train::Summarize(r->record, f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN));
+  train::RunSummary s = SummaryOf(r->record, f);
   if (json) {
     nlohmann::json j = train::RunReportJson(r->record, s);
     j["artifact"] = r->artifact_dir;

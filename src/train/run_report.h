@@ -6,7 +6,9 @@
 // billed cost. Readable table and JSON.
 //
 // Measured here: every duration, init (our process's cold start), phase timing, wall time.
-// From the provider profile: billed rounding and prices (already in each attempt's cost).
+// From the provider profile: billed rounding and prices (already in each attempt's cost), and —
+// when Summarize is given the profile — the provider's platform cold-start overhead (emulated:
+// cold starts × cold_start.mean_ms), reported on its own, never added to measured times.
 // Thread safety: pure functions.
 #pragma once
 #include <string>
@@ -14,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "faas/economics/provider_profile.h"
 #include "train/run_record.h"
 
 namespace sl::train {
@@ -35,6 +38,9 @@ struct StageSummary {
   double straggler_wait_s = 0;
   double aggregate_s = 0;
   double evaluate_s = 0;
+  double write_model_s = 0;    // coordinator: global model upload before the round
+  double checkpoint_s = 0;     // coordinator: job checkpoint after the round
+  double provider_cold_start_s = 0;  // emulated from the profile (0 without one)
   double gb_s = 0;
   double cost_usd = 0;
   double loss = 0;
@@ -52,7 +58,8 @@ struct RunSummary {
   double overhead_share = 0;
 };
 
-RunSummary Summarize(const RunRecord& record, double local_cpus);
+// `profile` (optional): the provider the record ran under, for the emulated cold-start overhead.
+RunSummary Summarize(const RunRecord& record, double local_cpus, const faas::ProviderProfile* profile = nullptr);
 std::string RunReportText(const RunRecord& record, const RunSummary& summary);
 nlohmann::json RunReportJson(const RunRecord& record, const RunSummary& summary);
 

@@ -31,11 +31,16 @@ TEST(RunReport, SumsStagesAsTheFrameworkPaperDoes) {
   RoundRecord r0;
   r0.round = 0;
   r0.wall_ms = 2000;
+  r0.write_model_ms = 40;
+  r0.checkpoint_ms = 60;
+  r0.aggregate_ms = 70;
   r0.attempts = {A(0, "ok", 0, 800, 700, 1e-5), A(1, "crash", 0, 300, 0, 1e-6), A(1, "ok", 5, 900, 800, 1e-5)};
   RoundRecord r1;
   r1.round = 1;
   r1.wall_ms = 1000;
   r1.validation_accuracy = 0.8;
+  r1.write_model_ms = 20;
+  r1.checkpoint_ms = 30;
   r1.attempts = {A(0, "ok", 0, 500, 450, 1e-5), A(1, "ok", 0, 600, 550, 1e-5)};
   rec.rounds = {r0, r1};
   rec.test_accuracy = 0.79;
@@ -59,6 +64,22 @@ TEST(RunReport, SumsStagesAsTheFrameworkPaperDoes) {
   // Compute 2.5 s on 2 cores in 3 s of round wall time: 1 - 1.25/3.
   EXPECT_NEAR(s.overhead_share, 1 - 1.25 / 3.0, 1e-12);
   EXPECT_DOUBLE_EQ(s.training.validation_accuracy, 0.8);
+  EXPECT_DOUBLE_EQ(s.training.write_model_s, 0.06);
+  EXPECT_DOUBLE_EQ(s.training.checkpoint_s, 0.09);
+  EXPECT_DOUBLE_EQ(s.rounds[0].aggregate_s, 0.07);
+  EXPECT_DOUBLE_EQ(s.total.provider_cold_start_s, 0);  // no profile: nothing emulated
+
+  // With the provider's profile: 3 cold starts (2 preprocessing, 1 retry) × Lambda's 265 ms.
+  auto profile = faas::LoadProviderProfile("aws-lambda");
+  ASSERT_TRUE(profile.ok());
+  RunSummary e = Summarize(rec, 2, &*profile);
+  EXPECT_EQ(e.total.cold_starts, 3);
+  EXPECT_NEAR(e.preprocessing.provider_cold_start_s, 0.53, 1e-12);
+  EXPECT_NEAR(e.rounds[0].provider_cold_start_s, 0.265, 1e-12);
+  EXPECT_NEAR(e.total.provider_cold_start_s, 0.795, 1e-12);
+  EXPECT_DOUBLE_EQ(e.total.t_parallel_s, s.total.t_parallel_s);  // measured figures unchanged
+  EXPECT_NE(RunReportText(rec, e).find("emulated provider cold-start overhead (3 cold starts"), std::string::npos);
+  EXPECT_DOUBLE_EQ(RunReportJson(rec, e)["total"]["provider_cold_start_s"].get<double>(), 0.795);
 
   std::string text = RunReportText(rec, s);
   EXPECT_NE(text.find("round-1"), std::string::npos);

@@ -46,8 +46,8 @@ Result<ProviderComparison> CompareProviders(const std::vector<std::string>& prov
     r.display_name = p.display_name;
     r.memory_mb = record->memory_mb;
     r.vcpu = faas::VcpuForMemory(p, record->memory_mb);
-    r.summary = Summarize(*record, local_cpus);
-    r.provider_cold_start_s = static_cast<double>(r.summary.total.cold_starts) * p.cold_start_mean_ms / 1000;
+    r.summary = Summarize(*record, local_cpus, &p);
+    r.provider_cold_start_s = r.summary.total.provider_cold_start_s;
     r.test_accuracy = record->test_accuracy;
     out.runs.push_back(std::move(r));
   }
