@@ -48,30 +48,38 @@ Result<TrainReport> TrainModel(const TrainOptions& options, ProgressSink* progre
     Manifest m;
     m.model = report.spec;
     m.class_names = splits.train.class_names;
-    m.dataset = {{"name", options.data.name},
-                 {"source", splits.source},
-                 {"split",
-                  {{"seed", options.data.seed},
-                   {"validation_fraction", options.data.validation_fraction},
-                   {"test_fraction", options.data.test_fraction},
-                   {"train_limit", options.data.train_limit}}},
-                 {"train_samples", splits.train.size()},
-                 {"validation_samples", splits.validation.size()},
-                 {"test_samples", splits.test.size()}};
+    m.dataset = DatasetManifestJson(options.data, splits);
     m.preprocessing = splits.PreprocessingJson();
     m.training = {{"config", options.train.ToJson()}, {"stats", report.stats.ToJson()}};
-    m.metrics = nlohmann::json::object();
-    if (report.validation) m.metrics["validation"] = {{"accuracy", report.validation->accuracy},
-                                                      {"loss", report.validation->loss},
-                                                      {"samples", report.validation->samples}};
-    if (report.test) m.metrics["test"] = {{"accuracy", report.test->accuracy},
-                                          {"loss", report.test->loss},
-                                          {"samples", report.test->samples}};
+    m.metrics = MetricsManifestJson(report.validation, report.test);
     SL_ASSIGN_OR_RETURN(std::string weights, model.SerializeWeights());
     SL_RETURN_IF_ERROR(WriteArtifact(options.out_dir, std::move(m), weights));
     report.artifact_dir = options.out_dir;
   }
   return report;
+}
+
+nlohmann::json DatasetManifestJson(const data::DatasetOptions& options, const data::DatasetSplits& splits) {
+  return {{"name", options.name},
+          {"source", splits.source},
+          {"split",
+           {{"seed", options.seed},
+            {"validation_fraction", options.validation_fraction},
+            {"test_fraction", options.test_fraction},
+            {"train_limit", options.train_limit}}},
+          {"train_samples", splits.train.size()},
+          {"validation_samples", splits.validation.size()},
+          {"test_samples", splits.test.size()}};
+}
+
+nlohmann::json MetricsManifestJson(const std::optional<EvalReport>& validation,
+                                   const std::optional<EvalReport>& test) {
+  nlohmann::json m = nlohmann::json::object();
+  if (validation) {
+    m["validation"] = {{"accuracy", validation->accuracy}, {"loss", validation->loss}, {"samples", validation->samples}};
+  }
+  if (test) m["test"] = {{"accuracy", test->accuracy}, {"loss", test->loss}, {"samples", test->samples}};
+  return m;
 }
 
 nlohmann::json TrainReport::ToJson() const {

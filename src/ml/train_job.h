@@ -46,4 +46,11 @@ struct TrainReport {
 
 Result<TrainReport> TrainModel(const TrainOptions& options, ProgressSink* progress = nullptr);
 
+// The manifest's "dataset" object (name, source, split parameters, split sizes) for data loaded
+// with `options`; shared by every trainer that writes artifacts.
+nlohmann::json DatasetManifestJson(const data::DatasetOptions& options, const data::DatasetSplits& splits);
+// The manifest's "metrics" object: {"validation": {...}, "test": {...}} for the reports present.
+nlohmann::json MetricsManifestJson(const std::optional<EvalReport>& validation,
+                                   const std::optional<EvalReport>& test);
+
 }  // namespace sl::ml

@@ -17,6 +17,7 @@
 #include "faas/lambda_format.h"
 #include "ml/artifact.h"
 #include "ml/model.h"
+#include "ml/train_job.h"
 #include "store/object_store.h"
 #include "train/train_handlers.h"
 #include "train/update_codec.h"
@@ -632,16 +633,7 @@ Result<TrainingResult> Coordinator::Run() {
     ml::Manifest m;
     m.model = spec_.model;
     m.class_names = splits_.train.class_names;
-    m.dataset = {{"name", spec_.data.name},
-                 {"source", splits_.source},
-                 {"split",
-                  {{"seed", spec_.data.seed},
-                   {"validation_fraction", spec_.data.validation_fraction},
-                   {"test_fraction", spec_.data.test_fraction},
-                   {"train_limit", spec_.data.train_limit}}},
-                 {"train_samples", splits_.train.size()},
-                 {"validation_samples", splits_.validation.size()},
-                 {"test_samples", splits_.test.size()}};
+    m.dataset = ml::DatasetManifestJson(spec_.data, splits_);
     m.preprocessing = splits_.PreprocessingJson();
     m.training = {{"config", spec_.local.ToJson()},
                   {"serverless",
@@ -652,16 +644,7 @@ Result<TrainingResult> Coordinator::Run() {
                     {"rounds", spec_.total_rounds()},
                     {"provider", spec_.provider},
                     {"memory_mb", spec_.memory_mb}}}};
-    m.metrics = nlohmann::json::object();
-    if (result.validation) {
-      m.metrics["validation"] = {{"accuracy", result.validation->accuracy},
-                                 {"loss", result.validation->loss},
-                                 {"samples", result.validation->samples}};
-    }
-    if (result.test) {
-      m.metrics["test"] = {{"accuracy", result.test->accuracy}, {"loss", result.test->loss},
-                           {"samples", result.test->samples}};
-    }
+    m.metrics = ml::MetricsManifestJson(result.validation, result.test);
     SL_RETURN_IF_ERROR(ml::WriteArtifact(spec_.out_dir, std::move(m), final_bytes));
     result.artifact_dir = spec_.out_dir;
   }
