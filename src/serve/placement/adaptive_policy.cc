@@ -1,0 +1,127 @@
+#include "serve/placement/adaptive_policy.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "serve/placement/placement_policies.h"
+
+namespace sl::serve {
+namespace {
+
+// Priors before anything is measured (ms): in-process inference of a small CNN, one loopback
+// HTTP hop more for a container, the runtime-API path for a warm function.
+constexpr double kPriorServiceMs[3] = {2.0, 4.0, 8.0};
+constexpr double kPriorStartMs[3] = {0.0, 1000.0, 700.0};
+// Per-byte crossing cost (ms/byte): none in-process; ~1 GB/s loopback HTTP; a function's body
+// crosses twice more (front → runtime API → instance), ~0.3 GB/s.
+constexpr double kTransferMsPerByte[3] = {0.0, 1e-6, 3e-6};
+
+size_t Index(TierKind k) { return static_cast<size_t>(k); }
+
+}  // namespace
+
+AdaptivePlacer::AdaptivePlacer(Options options, Clock* clock)
+    : options_(options), clock_(clock != nullptr ? clock : Clock::Real()), rate_(options.window) {}
+
+AdaptivePlacer::Prediction AdaptivePlacer::Predict(const TierState& s, int64_t wire_bytes) const {
+  Learned l;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    l = learned_[Index(s.kind)];
+  }
+  Prediction p;
+  p.tier = s.kind;
+  const size_t i = Index(s.kind);
+  p.service_ms = s.service_ms_ewma > 0 ? s.service_ms_ewma
+                 : l.service_ms > 0    ? l.service_ms
+                                       : kPriorServiceMs[i];
+  const double parallel = static_cast<double>(std::max<int64_t>(1, s.replicas));
+  const double ahead = static_cast<double>(s.inflight + s.queued + 1) - parallel;
+  p.wait_ms = std::max(0.0, ahead) * p.service_ms / parallel;
+  const double start = s.start_ms_ewma > 0 ? s.start_ms_ewma
+                       : l.start_ms > 0    ? l.start_ms
+                                           : kPriorStartMs[i];
+  const bool can_scale = s.replicas < s.max_replicas;
+  bool needs_start = false;
+  if (s.kind == TierKind::kFunction) needs_start = s.inflight >= s.replicas && can_scale;
+  if (s.kind == TierKind::kContainer) needs_start = s.replicas == 0;
+  if (needs_start) {
+    p.start_ms = start;
+    p.wait_ms = 0;  // a new instance takes it instead of queueing behind the busy ones
+  }
+  p.transfer_ms = static_cast<double>(wire_bytes) * kTransferMsPerByte[i];
+  p.failure_ms = l.failure_rate * options_.refusal_penalty_ms;
+  p.cost_usd = s.cost_per_request_usd > 0 ? s.cost_per_request_usd : l.cost_usd;
+  p.eligible = s.HasCapacity() &&
+               (options_.cost_budget_usd <= 0 || p.cost_usd <= options_.cost_budget_usd);
+  return p;
+}
+
+Decision AdaptivePlacer::Place(const PlacementInput& input) {
+  std::vector<Prediction> preds;
+  preds.reserve(input.tiers.size());
+  for (const TierState& s : input.tiers) {
+    if (!s.available) continue;
+    preds.push_back(Predict(s, input.wire_bytes));
+  }
+  const Prediction* fastest = nullptr;
+  const Prediction* cheapest_in_slo = nullptr;
+  for (const Prediction& p : preds) {
+    if (!p.eligible) continue;
+    if (fastest == nullptr || p.total_ms() < fastest->total_ms()) fastest = &p;
+    if (options_.latency_slo_ms > 0 && p.total_ms() <= options_.latency_slo_ms) {
+      if (cheapest_in_slo == nullptr || p.cost_usd < cheapest_in_slo->cost_usd ||
+          (p.cost_usd == cheapest_in_slo->cost_usd && p.total_ms() < cheapest_in_slo->total_ms())) {
+        cheapest_in_slo = &p;
+      }
+    }
+  }
+  std::string table;
+  for (const Prediction& p : preds) {
+    if (!table.empty()) table += " ";
+    table += fmt::format("{}={}", TierLabel(p.tier),
+                         p.eligible ? fmt::format("{:.1f}ms", p.total_ms()) : std::string("full"));
+    if (p.eligible && p.start_ms > 0) table += "(start)";
+  }
+  Decision d;
+  const Prediction* chosen = cheapest_in_slo != nullptr ? cheapest_in_slo : fastest;
+  if (chosen == nullptr) {
+    d.status = ResourceExhausted("placement 'adaptive': no deployed tier has capacity{} ({})",
+                                 options_.cost_budget_usd > 0 ? " within the cost budget" : "",
+                                 table.empty() ? "no tier" : table);
+    d.tier = TierKind::kLocal;
+    d.reason = "all full; " + table;
+    return d;
+  }
+  d.tier = chosen->tier;
+  if (cheapest_in_slo != nullptr) {
+    d.reason = fmt::format("cheapest within SLO={:.0f}ms; {}", options_.latency_slo_ms, table);
+  } else if (options_.latency_slo_ms > 0) {
+    d.reason = fmt::format("none within SLO={:.0f}ms, fastest; {}", options_.latency_slo_ms, table);
+  } else {
+    d.reason = "fastest predicted; " + table;
+  }
+  return d;
+}
+
+void AdaptivePlacer::Completed(TierKind tier, const InferenceResponse& response) {
+  const double a = options_.ewma_alpha;
+  auto ewma = [a](double& v, double x) { v = v == 0 ? x : (1 - a) * v + a * x; };
+  std::lock_guard<std::mutex> lock(mu_);
+  Learned& l = learned_[Index(tier)];
+  const bool refused = response.status.code() == Code::kResourceExhausted ||
+                       response.status.code() == Code::kUnavailable ||
+                       response.status.code() == Code::kDeadlineExceeded;
+  l.failure_rate = (1 - a) * l.failure_rate + a * (refused ? 1.0 : 0.0);
+  if (!response.status.ok()) return;
+  if (response.cold_start) {
+    ewma(l.start_ms, response.service_ms);
+  } else if (response.service_ms > 0) {
+    ewma(l.service_ms, response.service_ms);
+  }
+  if (response.cost_usd > 0) ewma(l.cost_usd, response.cost_usd);
+}
+
+}  // namespace sl::serve

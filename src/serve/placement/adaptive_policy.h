@@ -1,0 +1,70 @@
+// AdaptivePlacer ("adaptive", ours — the StraightLine paper's future work): per request, predict
+// the completion time on every deployed tier from live measurements and choose the best.
+//
+//   predicted(tier) = wait + start + transfer + service + failure penalty
+//     service  = service-time EWMA (the tier's own TierState::service_ms_ewma, else what this
+//                placer learned from Completed(), else a prior per kind)
+//     wait     = max(0, inflight + queued + 1 - parallelism) × service / parallelism,
+//                parallelism = max(1, replicas)
+//     start    = P(start) × start-time EWMA; P = 1 for a function with no idle warm instance (or a
+//                container tier with no replica) that can still scale, else 0
+//     transfer = r_d × per-byte cost of crossing to the tier (0 in-process; loopback HTTP for a
+//                container, HTTP + runtime API hops for a function)
+//     failure  = recent refusal rate of the tier (EWMA of non-OK completions) × refusal penalty
+//   Tiers without capacity are never chosen. cost(tier) = the tier's recent mean billed cost per
+//   request (functions; local and container are already paid for).
+// Choice: tiers over the cost budget are dropped; with an SLO, the cheapest tier whose prediction
+// meets it (ties: faster); without one, or when none meets it, the fastest. RESOURCE_EXHAUSTED
+// when no deployed tier has capacity (within budget).
+// Thread safety: safe from any thread; learned EWMAs are behind one mutex (a few adds per call).
+#pragma once
+#include <array>
+#include <mutex>
+#include <string>
+
+#include "common/clock.h"
+#include "serve/placement/request_rate.h"
+#include "serve/placer.h"
+
+namespace sl::serve {
+
+class AdaptivePlacer final : public Placer {
+ public:
+  struct Options {
+    double latency_slo_ms = 0;   // 0: none
+    double cost_budget_usd = 0;  // per request; 0: none
+    double ewma_alpha = 0.2;
+    double refusal_penalty_ms = 1000;  // what a refusal costs the client (retry after ~1 s)
+    std::chrono::nanoseconds window = std::chrono::seconds(1);
+  };
+  struct Prediction {
+    TierKind tier;
+    bool eligible = false;  // deployed, has capacity, within budget
+    double wait_ms = 0, start_ms = 0, transfer_ms = 0, service_ms = 0, failure_ms = 0;
+    double cost_usd = 0;
+    double total_ms() const { return wait_ms + start_ms + transfer_ms + service_ms + failure_ms; }
+  };
+
+  AdaptivePlacer(Options options, Clock* clock);
+  std::string_view name() const override { return "adaptive"; }
+  void Observe(std::chrono::steady_clock::time_point now) override { rate_.Record(now); }
+  Decision Place(const PlacementInput& input) override;
+  void Completed(TierKind tier, const InferenceResponse& response) override;
+
+  Prediction Predict(const TierState& state, int64_t wire_bytes) const;
+
+ private:
+  struct Learned {
+    double service_ms = 0;     // 0: nothing learned yet
+    double start_ms = 0;
+    double failure_rate = 0;
+    double cost_usd = 0;
+  };
+  Options options_;
+  Clock* clock_;
+  RequestRate rate_;
+  mutable std::mutex mu_;
+  std::array<Learned, 3> learned_;  // GUARDED_BY(mu_), indexed by TierKind
+};
+
+}  // namespace sl::serve

@@ -1,0 +1,164 @@
+#include "serve/placement/adaptive_policy.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace sl::serve {
+namespace {
+
+TierState Local(int64_t inflight, int64_t queued, double service_ms = 2) {
+  TierState s;
+  s.kind = TierKind::kLocal;
+  s.available = true;
+  s.replicas = 2;
+  s.max_replicas = 2;
+  s.capacity = 64;
+  s.inflight = inflight;
+  s.queued = queued;
+  s.service_ms_ewma = service_ms;
+  return s;
+}
+TierState Container(int64_t replicas, int64_t inflight, int64_t queued) {
+  TierState s;
+  s.kind = TierKind::kContainer;
+  s.available = true;
+  s.replicas = replicas;
+  s.max_replicas = 4;
+  s.capacity = 64;
+  s.inflight = inflight;
+  s.queued = queued;
+  s.service_ms_ewma = 4;
+  s.start_ms_ewma = 1500;
+  return s;
+}
+TierState Function(int64_t warm, int64_t inflight, double cost = 2e-6) {
+  TierState s;
+  s.kind = TierKind::kFunction;
+  s.available = true;
+  s.replicas = warm;
+  s.max_replicas = 16;
+  s.capacity = 64;
+  s.inflight = inflight;
+  s.service_ms_ewma = 10;
+  s.start_ms_ewma = 700;
+  s.cost_per_request_usd = cost;
+  return s;
+}
+
+Decision Place(AdaptivePlacer& p, const std::vector<TierState>& tiers, int64_t bytes = 1000) {
+  PlacementInput in;
+  in.wire_bytes = bytes;
+  in.tiers = tiers;
+  return p.Place(in);
+}
+
+TEST(AdaptivePolicyTest, IdleLocalIsFastest) {
+  FakeClock clock;
+  AdaptivePlacer p({}, &clock);
+  Decision d = Place(p, {Local(0, 0), Container(1, 0, 0), Function(1, 0)});
+  ASSERT_TRUE(d.status.ok());
+  EXPECT_EQ(d.tier, TierKind::kLocal);
+  EXPECT_NE(d.reason.find("local=2.0ms"), std::string::npos) << d.reason;
+}
+
+TEST(AdaptivePolicyTest, AvoidsASaturatedTier) {
+  FakeClock clock;
+  AdaptivePlacer p({}, &clock);
+  // 2 threads, 2 running + 40 queued at 2 ms: 41 × 2 / 2 = 41 ms wait; the container is idle.
+  AdaptivePlacer::Prediction local = p.Predict(Local(2, 40), 1000);
+  EXPECT_DOUBLE_EQ(local.wait_ms, 41.0);
+  Decision d = Place(p, {Local(2, 40), Container(2, 0, 0), Function(1, 0)});
+  EXPECT_EQ(d.tier, TierKind::kContainer);
+}
+
+TEST(AdaptivePolicyTest, AvoidsColdStartsWhenWarmCapacityExists) {
+  FakeClock clock;
+  AdaptivePlacer p({}, &clock);
+  // Local queued 20 × 2 / 2 = ~21 ms; container busy too; function: every warm instance busy →
+  // a cold start (700 ms) is predicted, so it stays on the queued local tier.
+  std::vector<TierState> tiers = {Local(2, 20), Container(1, 1, 30), Function(2, 2)};
+  AdaptivePlacer::Prediction f = p.Predict(tiers[2], 1000);
+  EXPECT_DOUBLE_EQ(f.start_ms, 700.0);
+  EXPECT_EQ(Place(p, tiers).tier, TierKind::kLocal);
+  // With an idle warm instance, the function wins over the queues.
+  tiers[2] = Function(3, 2);
+  EXPECT_DOUBLE_EQ(p.Predict(tiers[2], 1000).start_ms, 0.0);
+  EXPECT_EQ(Place(p, tiers).tier, TierKind::kFunction);
+}
+
+TEST(AdaptivePolicyTest, NeverChoosesATierWithoutCapacity) {
+  FakeClock clock;
+  AdaptivePlacer p({}, &clock);
+  TierState local = Local(0, 0);
+  local.capacity = 0;
+  Decision d = Place(p, {local, Function(0, 0)});
+  EXPECT_EQ(d.tier, TierKind::kFunction);
+  TierState fn = Function(0, 0);
+  fn.capacity = 0;
+  EXPECT_EQ(Place(p, {local, fn}).status.code(), Code::kResourceExhausted);
+}
+
+TEST(AdaptivePolicyTest, RespectsTheCostBudget) {
+  FakeClock clock;
+  AdaptivePlacer::Options o;
+  o.cost_budget_usd = 1e-6;
+  AdaptivePlacer p(o, &clock);
+  // The function is the fastest (idle warm) but costs 2e-6 > budget: the queued local tier wins.
+  std::vector<TierState> tiers = {Local(2, 30), Function(4, 0, 2e-6)};
+  EXPECT_EQ(Place(p, tiers).tier, TierKind::kLocal);
+  AdaptivePlacer q({}, &clock);
+  EXPECT_EQ(Place(q, tiers).tier, TierKind::kFunction);
+  // Only the function deployed: over budget → refused.
+  EXPECT_EQ(Place(p, {Function(4, 0, 2e-6)}).status.code(), Code::kResourceExhausted);
+}
+
+TEST(AdaptivePolicyTest, SloPrefersTheCheapestTierThatMeetsIt) {
+  FakeClock clock;
+  AdaptivePlacer::Options o;
+  o.latency_slo_ms = 50;
+  AdaptivePlacer p(o, &clock);
+  // Function 10 ms (costs), local ~21 ms (free): both within 50 ms → local (cheaper).
+  std::vector<TierState> tiers = {Local(2, 20), Function(4, 0)};
+  Decision d = Place(p, tiers);
+  EXPECT_EQ(d.tier, TierKind::kLocal);
+  EXPECT_NE(d.reason.find("cheapest within SLO=50ms"), std::string::npos) << d.reason;
+  // Local at ~101 ms misses the SLO → the function.
+  tiers[0] = Local(2, 100);
+  EXPECT_EQ(Place(p, tiers).tier, TierKind::kFunction);
+  // Neither meets a 5 ms SLO → the fastest.
+  o.latency_slo_ms = 5;
+  AdaptivePlacer tight(o, &clock);
+  Decision t = Place(tight, tiers);
+  EXPECT_EQ(t.tier, TierKind::kFunction);
+  EXPECT_NE(t.reason.find("none within SLO"), std::string::npos) << t.reason;
+}
+
+TEST(AdaptivePolicyTest, LearnsServiceTimeAndRefusalsFromCompletions) {
+  FakeClock clock;
+  AdaptivePlacer p({}, &clock);
+  TierState c = Container(1, 0, 0);
+  c.service_ms_ewma = 0;  // the tier does not report: the placer's own measurements are used
+  InferenceResponse r;
+  r.service_ms = 30;
+  p.Completed(TierKind::kContainer, r);
+  EXPECT_DOUBLE_EQ(p.Predict(c, 0).service_ms, 30.0);
+  r.service_ms = 10;
+  p.Completed(TierKind::kContainer, r);
+  EXPECT_DOUBLE_EQ(p.Predict(c, 0).service_ms, 26.0);  // 0.8 × 30 + 0.2 × 10
+  InferenceResponse refused;
+  refused.status = ResourceExhausted("full");
+  p.Completed(TierKind::kContainer, refused);
+  EXPECT_DOUBLE_EQ(p.Predict(c, 0).failure_ms, 200.0);  // 0.2 × 1000 ms
+}
+
+TEST(AdaptivePolicyTest, TransferGrowsWithSize) {
+  FakeClock clock;
+  AdaptivePlacer p({}, &clock);
+  EXPECT_DOUBLE_EQ(p.Predict(Local(0, 0), 10'000'000).transfer_ms, 0.0);
+  EXPECT_DOUBLE_EQ(p.Predict(Container(1, 0, 0), 10'000'000).transfer_ms, 10.0);
+  EXPECT_DOUBLE_EQ(p.Predict(Function(1, 0), 10'000'000).transfer_ms, 30.0);
+}
+
+}  // namespace
+}  // namespace sl::serve

@@ -1,0 +1,75 @@
+#include "serve/placement/straightline_policy.h"
+
+#include <fmt/format.h>
+
+#include "serve/placement/placement_policies.h"
+
+namespace sl::serve {
+
+StraightLinePlacer::StraightLinePlacer(double frequency_threshold, int64_t size_threshold,
+                                       std::chrono::nanoseconds window, Clock* clock)
+    : frequency_threshold_(frequency_threshold), size_threshold_(size_threshold),
+      clock_(clock != nullptr ? clock : Clock::Real()), rate_(window) {}
+
+double StraightLinePlacer::FrequencyNow() const { return rate_.PerSecond(clock_->Now()); }
+
+Decision StraightLinePlacer::Place(const PlacementInput& input) {
+  return Decide(FrequencyNow(), input);
+}
+
+Decision StraightLinePlacer::Decide(double f_t, const PlacementInput& input) const {
+  const double F = frequency_threshold_;
+  const int64_t D = size_threshold_;
+  const int64_t r_d = input.wire_bytes;
+  const std::string f_txt = fmt::format("f_t={:.0f}/s", f_t);
+  const std::string r_txt = "r_d=" + FormatBytes(r_d);
+  const std::string F_txt = fmt::format("F={:.0f}", F);
+  const std::string D_txt = "D=" + FormatBytes(D);
+  auto deployed = [&](TierKind k) {
+    const TierState* s = FindTier(input.tiers, k);
+    return s != nullptr && s->available;
+  };
+  auto has_capacity = [&](TierKind k) {
+    const TierState* s = FindTier(input.tiers, k);
+    return s != nullptr && s->HasCapacity();
+  };
+
+  Decision d;
+  std::string why;
+  // Lines 1-4 of Algorithm 1.
+  if (f_t > F && r_d < D) {
+    d.tier = TierKind::kFunction;
+    d.reason = fmt::format("{}>{} and {}<{}", f_txt, F_txt, r_txt, D_txt);
+    if (deployed(d.tier)) return d;
+    why = "; function not deployed";
+  } else if (r_d > D) {
+    d.tier = TierKind::kContainer;
+    d.reason = fmt::format("{}>{}", r_txt, D_txt);
+    if (deployed(d.tier)) return d;
+    why = "; container not deployed";
+  }
+  // Lines 5-11: the capacity branch (S_F, then S_D, then function).
+  const std::string prefix = why.empty()
+      ? fmt::format("{}<={} or {}>={}; ", f_txt, F_txt, r_txt, D_txt)
+      : d.reason + why + "; ";
+  if (has_capacity(TierKind::kLocal)) {
+    d.tier = TierKind::kLocal;
+    d.reason = prefix + "local has capacity";
+    return d;
+  }
+  if (has_capacity(TierKind::kContainer)) {
+    d.tier = TierKind::kContainer;
+    d.reason = prefix + "local full, container has capacity";
+    return d;
+  }
+  d.tier = TierKind::kFunction;
+  d.reason = prefix + "local and container full";
+  if (!has_capacity(TierKind::kFunction)) {
+    d.status = ResourceExhausted("placement 'straightline': every tier is full ({}, {})", f_txt,
+                                 r_txt);
+    d.reason += ", function full";
+  }
+  return d;
+}
+
+}  // namespace sl::serve
