@@ -1,0 +1,256 @@
+#include "serve/load/load_runner.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "common/http_client.h"
+
+namespace sl::serve::load {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct PendingSession {
+  int32_t phase = 0;
+  SteadyClock::time_point arrival;
+};
+
+std::string TierFromHeader(std::string_view h) {
+  size_t end = h.find(';');
+  std::string_view t = h.substr(0, end);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  return std::string(t);
+}
+
+double Ms(SteadyClock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+}  // namespace
+
+Result<ModelInputInfo> ParseModelMetadata(const std::string& json) {
+  nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("inputs") || !j["inputs"].is_array() ||
+      j["inputs"].empty()) {
+    return InvalidArgument("model metadata: no 'inputs' array in '{}'", json.substr(0, 200));
+  }
+  const nlohmann::json& in = j["inputs"][0];
+  ModelInputInfo info;
+  if (in.contains("name") && in["name"].is_string()) info.name = in["name"].get<std::string>();
+  if (in.contains("datatype") && in["datatype"].is_string()) info.datatype = in["datatype"].get<std::string>();
+  if (!in.contains("shape") || !in["shape"].is_array()) {
+    return InvalidArgument("model metadata: inputs[0].shape missing");
+  }
+  for (const auto& d : in["shape"]) {
+    if (!d.is_number_integer()) return InvalidArgument("model metadata: inputs[0].shape has a non-integer");
+    info.shape.push_back(d.get<int64_t>());
+  }
+  if (!info.shape.empty() && info.shape.front() < 0) info.shape.erase(info.shape.begin());
+  info.numel = 1;
+  for (int64_t d : info.shape) {
+    if (d <= 0) return InvalidArgument("model metadata: inputs[0].shape has dimension {}", d);
+    info.numel *= d;
+  }
+  return info;
+}
+
+Result<Payload> BuildPayload(const PayloadKind& kind, const ModelInputInfo& input, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  Payload p;
+  if (kind.kind == "pixels" || kind.kind == "raw") {
+    if (input.datatype == "BYTES") return InvalidArgument("payload '{}': text models take json only", kind.kind);
+    p.content_type = "application/octet-stream";
+    if (kind.kind == "pixels") {
+      p.body.resize(static_cast<size_t>(input.numel));
+      for (char& c : p.body) c = static_cast<char>(rng() & 0xff);
+    } else {
+      p.body.resize(static_cast<size_t>(input.numel) * 4);
+      for (int64_t i = 0; i < input.numel; ++i) {
+        float v = unit(rng);
+        std::memcpy(p.body.data() + i * 4, &v, 4);  // little-endian host
+      }
+    }
+    return p;
+  }
+  const int64_t n = kind.kind == "batch" ? kind.batch : 1;
+  nlohmann::json tensor;
+  tensor["name"] = input.name;
+  std::vector<int64_t> shape = {n};
+  if (input.datatype == "BYTES") {
+    tensor["datatype"] = "BYTES";
+    std::vector<std::string> texts;
+    for (int64_t i = 0; i < n; ++i) texts.push_back(fmt::format("free money offer number {} click now", rng() % 1000));
+    tensor["shape"] = shape;
+    tensor["data"] = texts;
+  } else {
+    shape.insert(shape.end(), input.shape.begin(), input.shape.end());
+    tensor["datatype"] = "FP32";
+    tensor["shape"] = shape;
+    std::string data;
+    data.reserve(static_cast<size_t>(n * input.numel * 6));
+    for (int64_t i = 0; i < n * input.numel; ++i) {
+      if (i) data += ',';
+      data += fmt::format("{:.3f}", unit(rng));
+    }
+    // Splice the numbers in as text (nlohmann would print floats with 9 digits).
+    tensor["data"] = "@DATA@";
+    std::string body = nlohmann::json{{"inputs", nlohmann::json::array({tensor})}}.dump();
+    size_t at = body.find("\"@DATA@\"");
+    body.replace(at, 8, "[" + data + "]");
+    p.content_type = "application/json";
+    p.body = std::move(body);
+    return p;
+  }
+  p.content_type = "application/json";
+  p.body = nlohmann::json{{"inputs", nlohmann::json::array({tensor})}}.dump();
+  return p;
+}
+
+Result<LoadResult> RunLoad(const LoadSpec& spec) {
+  SL_RETURN_IF_ERROR(ValidateSpec(spec));
+  std::string base = spec.target;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string infer_url = base + "/v2/models/" + spec.model + "/infer";
+
+  ModelInputInfo input;
+  {
+    HttpClient client;
+    auto meta = client.Get(base + "/v2/models/" + spec.model);
+    if (!meta.ok()) return meta.status().WithContext("load: model metadata");
+    if (meta->status == 404) return NotFound("load: model '{}' not found at {}", spec.model, base);
+    if (meta->status != 200) {
+      return Unavailable("load: GET /v2/models/{} answered {}: {}", spec.model, meta->status,
+                         meta->body.substr(0, 200));
+    }
+    SL_ASSIGN_OR_RETURN(input, ParseModelMetadata(meta->body));
+  }
+  LoadResult result;
+  std::vector<Payload> payloads;
+  std::vector<double> weights;
+  for (size_t i = 0; i < spec.payloads.size(); ++i) {
+    SL_ASSIGN_OR_RETURN(Payload p, BuildPayload(spec.payloads[i], input, spec.seed + i));
+    result.payload_bytes.push_back(static_cast<int64_t>(p.body.size()));
+    payloads.push_back(std::move(p));
+    weights.push_back(spec.payloads[i].weight);
+  }
+
+  const int64_t backlog = spec.backlog > 0 ? spec.backlog : 16 * spec.concurrency;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<PendingSession> queue;  // GUARDED_BY(mu)
+  bool done = false;                 // GUARDED_BY(mu)
+  std::vector<std::vector<RequestRecord>> req_parts(static_cast<size_t>(spec.concurrency));
+  std::vector<std::vector<SessionRecord>> ses_parts(static_cast<size_t>(spec.concurrency));
+
+  auto worker = [&](size_t w) {
+    HttpClient::Options o;
+    o.timeout_ms = spec.timeout_ms;
+    o.connect_timeout_ms = std::min<int64_t>(spec.timeout_ms, 5000);
+    HttpClient client(o);
+    std::mt19937_64 rng(spec.seed * 7919 + w);
+    std::discrete_distribution<int> pick(weights.begin(), weights.end());
+    while (true) {
+      PendingSession s;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return done || !queue.empty(); });
+        if (queue.empty()) return;
+        s = queue.front();
+        queue.pop_front();
+      }
+      bool ok = true;
+      for (int64_t r = 0; r < spec.session_requests; ++r) {
+        RequestRecord rec;
+        rec.phase = s.phase;
+        rec.payload = pick(rng);
+        const Payload& p = payloads[static_cast<size_t>(rec.payload)];
+        HttpHeaders h;
+        h.Set("Content-Type", p.content_type);
+        auto t0 = SteadyClock::now();
+        auto resp = client.Post(infer_url, p.body, h);
+        rec.response_ms = static_cast<float>(Ms(SteadyClock::now() - t0));
+        if (resp.ok()) {
+          rec.status = resp->status;
+          rec.tier = TierFromHeader(resp->headers.Get("X-Straightline-Tier"));
+        }
+        bool good = rec.status >= 200 && rec.status < 300;
+        req_parts[w].push_back(std::move(rec));
+        if (!good) {
+          ok = false;
+          break;  // a failed request ends the session (as Artillery's scenario does)
+        }
+      }
+      ses_parts[w].push_back({s.phase, ok, static_cast<float>(Ms(SteadyClock::now() - s.arrival))});
+    }
+  };
+
+  std::vector<std::thread> workers;
+  for (int64_t w = 0; w < spec.concurrency; ++w) workers.emplace_back(worker, static_cast<size_t>(w));
+
+  const auto start = SteadyClock::now();
+  std::vector<SessionRecord> dropped;
+  int64_t released_requests = 0;
+  double offset = 0;
+  bool bounded_out = false;
+  for (size_t pi = 0; pi < spec.phases.size() && !bounded_out; ++pi) {
+    const Phase& ph = spec.phases[pi];
+    for (int64_t k = 1;; ++k) {
+      double t = ph.ArrivalTime(k);
+      if (t < 0) break;
+      if (spec.max_total > 0 && released_requests + spec.session_requests > spec.max_total) {
+        bounded_out = true;
+        break;
+      }
+      auto when = start + std::chrono::duration_cast<SteadyClock::duration>(
+                              std::chrono::duration<double>(offset + t));
+      std::this_thread::sleep_until(when);
+      released_requests += spec.session_requests;
+      bool full = false;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (static_cast<int64_t>(queue.size()) >= backlog) {
+          full = true;
+        } else {
+          queue.push_back({static_cast<int32_t>(pi), when});
+        }
+      }
+      if (full) {
+        dropped.push_back({static_cast<int32_t>(pi), false, 0});
+      } else {
+        cv.notify_one();
+      }
+    }
+    offset += ph.duration_s;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  for (auto& t : workers) t.join();
+  result.wall_s = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  for (auto& part : req_parts) {
+    for (auto& r : part) result.requests.push_back(std::move(r));
+  }
+  for (auto& part : ses_parts) result.sessions.insert(result.sessions.end(), part.begin(), part.end());
+  result.dropped_sessions = static_cast<int64_t>(dropped.size());
+  for (const SessionRecord& d : dropped) {
+    result.sessions.push_back(d);
+    RequestRecord r;
+    r.phase = d.phase;
+    r.status = 0;
+    r.tier = "client-backlog";
+    result.requests.push_back(r);
+  }
+  return result;
+}
+
+}  // namespace sl::serve::load

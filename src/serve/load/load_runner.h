@@ -1,0 +1,65 @@
+// LoadRunner: open-loop load against a KServe v2 endpoint on this machine (`straightline load`).
+//
+// One scheduler thread releases sessions at the phases' arrival times (linear ramps, not Poisson)
+// whether or not earlier ones have finished (open loop); `concurrency` worker threads, each with
+// one keep-alive connection (common/http_client.h), run each session's requests in sequence. A
+// session that finds `backlog` sessions already waiting is counted failed ("client backlog
+// full"): the client never queues without bound. Request bodies are built once per payload kind
+// from the model's input shape (GET /v2/models/{m}). Every request records its phase, the tier
+// from the X-Straightline-Tier header, the HTTP status, and its response time (send → response);
+// the session length runs from its arrival to its last response.
+// Failure contract: Run returns PERMISSION_DENIED for a non-loopback target, INVALID_ARGUMENT for
+// a bad spec, UNAVAILABLE/NOT_FOUND when the model's metadata cannot be fetched; failed requests
+// are data in the report, not errors.
+// Thread safety: one Run at a time per LoadRunner.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "serve/load/load_spec.h"
+
+namespace sl::serve::load {
+
+struct RequestRecord {
+  int32_t phase = 0;
+  int32_t payload = 0;       // index into spec.payloads
+  int32_t status = 0;        // HTTP status; 0: no response (transport error or client backlog)
+  float response_ms = 0;
+  std::string tier;          // "local" | "container" | "function" | "" (no header)
+};
+struct SessionRecord {
+  int32_t phase = 0;
+  bool ok = false;           // every request 2xx
+  float length_ms = 0;
+};
+
+struct ModelInputInfo {
+  std::string name = "input__0";
+  std::string datatype = "FP32";
+  std::vector<int64_t> shape;  // per sample
+  int64_t numel = 1;
+};
+
+struct LoadResult {
+  std::vector<RequestRecord> requests;
+  std::vector<SessionRecord> sessions;
+  std::vector<int64_t> payload_bytes;  // body size per payload kind
+  double wall_s = 0;
+  int64_t dropped_sessions = 0;        // client backlog full
+};
+
+// Parses GET /v2/models/{m} (KServe v2 model metadata): the first input's name, datatype, shape
+// (a leading -1 batch dimension is dropped).
+Result<ModelInputInfo> ParseModelMetadata(const std::string& json);
+// The request body (and content type) of one payload kind for `input`, deterministic in `seed`.
+struct Payload {
+  std::string content_type;
+  std::string body;
+};
+Result<Payload> BuildPayload(const PayloadKind& kind, const ModelInputInfo& input, uint64_t seed);
+
+Result<LoadResult> RunLoad(const LoadSpec& spec);
+
+}  // namespace sl::serve::load

@@ -1,0 +1,158 @@
+#include "serve/load/load_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/http_server.h"
+#include "serve/load/load_report.h"
+
+namespace sl::serve::load {
+namespace {
+
+// A small KServe v2 look-alike on 127.0.0.1: metadata for model "m" (input [-1,1,4,4]); infer
+// answers 200 with a tier header alternating local/function, and 429 on every 5th request.
+class FakeV2 {
+ public:
+  explicit FakeV2(int delay_ms = 0) : delay_ms_(delay_ms) {
+    HttpServer::Options o;
+    o.threads = 4;
+    auto s = HttpServer::Start(o, [this](HttpRequest&& req, HttpResponder respond) {
+      if (req.method == "GET" && req.path == "/v2/models/m") {
+        respond(HttpResponse::Json(200, R"({"name":"m","platform":"straightline","inputs":[{"name":"input__0","datatype":"FP32","shape":[-1,1,4,4]}]})"));
+        return;
+      }
+      if (req.method == "POST" && req.path == "/v2/models/m/infer") {
+        if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
+        int64_t n = ++infers_;
+        bytes_ += static_cast<int64_t>(req.body.size());
+        if (n % 5 == 0) {
+          HttpResponse r = HttpResponse::Json(429, R"({"error":"full"})");
+          respond(r);
+          return;
+        }
+        HttpResponse r = HttpResponse::Json(200, R"({"outputs":[]})");
+        r.headers.Set("X-Straightline-Tier", n % 2 ? "local; reason=x" : "function; reason=y");
+        respond(r);
+        return;
+      }
+      respond(HttpResponse::Json(404, R"({"error":"no"})"));
+    });
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(*s);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+  std::atomic<int64_t> infers_{0};
+  std::atomic<int64_t> bytes_{0};
+
+ private:
+  int delay_ms_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST(LoadRunnerTest, ParsesModelMetadataAndBuildsBodies) {
+  auto info = ParseModelMetadata(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[-1,1,28,28]}]})");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->numel, 784);
+  EXPECT_EQ(info->name, "x");
+  auto raw = BuildPayload({"raw", 1, 1}, *info, 1);
+  EXPECT_EQ(raw->body.size(), 784u * 4);
+  EXPECT_EQ(raw->content_type, "application/octet-stream");
+  auto pixels = BuildPayload({"pixels", 1, 1}, *info, 1);
+  EXPECT_EQ(pixels->body.size(), 784u);
+  auto batch = BuildPayload({"batch", 1, 8}, *info, 1);
+  nlohmann::json j = nlohmann::json::parse(batch->body);
+  EXPECT_EQ(j["inputs"][0]["shape"], nlohmann::json({8, 1, 28, 28}));
+  EXPECT_EQ(j["inputs"][0]["data"].size(), 8u * 784);
+  EXPECT_EQ(ParseModelMetadata("{}").status().code(), Code::kInvalidArgument);
+}
+
+TEST(LoadRunnerTest, RunsSessionsAndReportsPerPhaseAndTier) {
+  FakeV2 server;
+  LoadSpec spec;
+  spec.target = server.url();
+  spec.model = "m";
+  spec.phases = {{"p0", 1.0, 40, -1}, {"p1", 0.5, 20, 60}};  // 40 + 20 sessions
+  spec.session_requests = 2;
+  spec.concurrency = 8;
+  spec.payloads = {{"json", 1, 1}, {"raw", 1, 1}};
+  auto r = RunLoad(spec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->sessions.size(), 60u);
+  EXPECT_EQ(r->dropped_sessions, 0);
+  // Every 5th request is a 429 and ends its session early, so requests = what the server saw.
+  EXPECT_EQ(static_cast<int64_t>(r->requests.size()), server.infers_.load());
+  auto rows = Summarize(spec, *r);
+  const GroupStats* all = nullptr;
+  int64_t tier_total = 0;
+  for (const GroupStats& g : rows) {
+    if (g.phase == "all" && g.tier == "all") all = &g;
+    if (g.phase == "all" && g.tier != "all") tier_total += g.requests;
+  }
+  ASSERT_NE(all, nullptr);
+  EXPECT_EQ(all->requests, server.infers_.load());
+  EXPECT_EQ(all->failures, server.infers_.load() / 5);
+  EXPECT_EQ(tier_total, all->requests);
+  EXPECT_EQ(all->sessions, 60);
+  EXPECT_GT(all->p50_ms, 0);
+  EXPECT_GE(all->p99_ms, all->p50_ms);
+  std::string csv = ReportCsv(rows);
+  EXPECT_NE(csv.find("\np0,local,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\np1,function,"), std::string::npos) << csv;
+  auto json = nlohmann::json::parse(ReportJson(spec, *r, rows));
+  EXPECT_EQ(json["groups"].size(), rows.size());
+}
+
+TEST(LoadRunnerTest, BoundedTotalStopsArrivals) {
+  FakeV2 server;
+  LoadSpec spec;
+  spec.target = server.url();
+  spec.model = "m";
+  spec.phases = {{"p", 1.0, 100, -1}};
+  spec.session_requests = 3;
+  spec.max_total = 30;  // 10 sessions
+  spec.concurrency = 4;
+  auto r = RunLoad(spec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->sessions.size(), 10u);
+  EXPECT_LE(server.infers_.load(), 30);
+}
+
+TEST(LoadRunnerTest, FullClientBacklogCountsAsFailureNotUnboundedQueue) {
+  FakeV2 server(/*delay_ms=*/200);
+  LoadSpec spec;
+  spec.target = server.url();
+  spec.model = "m";
+  spec.phases = {{"p", 0.5, 40, -1}};  // 20 sessions in 0.5 s against one 200 ms connection
+  spec.concurrency = 1;
+  spec.backlog = 2;
+  auto r = RunLoad(spec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->sessions.size(), 20u);
+  EXPECT_GE(r->dropped_sessions, 15);
+  auto rows = Summarize(spec, *r);
+  EXPECT_GE(rows[0].failures, 15);
+}
+
+TEST(LoadRunnerTest, RefusesNonLoopbackTargetBeforeSendingAnything) {
+  LoadSpec spec;
+  spec.target = "http://192.0.2.10:8080";
+  spec.model = "m";
+  spec.phases = {{"p", 1.0, 1, -1}};
+  EXPECT_EQ(RunLoad(spec).status().code(), Code::kPermissionDenied);
+}
+
+TEST(LoadRunnerTest, UnknownModelIsNotFound) {
+  FakeV2 server;
+  LoadSpec spec;
+  spec.target = server.url();
+  spec.model = "nope";
+  spec.phases = {{"p", 1.0, 1, -1}};
+  EXPECT_EQ(RunLoad(spec).status().code(), Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace sl::serve::load
