@@ -12,6 +12,7 @@
 #include "runtime/run_handler.h"
 #if SL_WORKER_ML_HANDLERS
 #include "train/train_handlers.h"
+#include "serve/handler/predict_handler.h"
 #endif
 #include "worker/torch_warmup.h"
 #include "runtime/zygote.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   sl::Status s = sl::runtime::RegisterBuiltinHandlers(&registry);
 #if SL_WORKER_ML_HANDLERS
   if (s.ok()) s = sl::train::RegisterTrainHandlers(&registry);
+  if (s.ok()) s = sl::serve::RegisterServeHandlers(&registry);
 #endif
   if (!s.ok()) {
     std::fprintf(stderr, "straightline-worker: %s\n", s.ToString().c_str());

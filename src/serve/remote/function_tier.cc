@@ -1,0 +1,189 @@
+#include "serve/remote/function_tier.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "common/log.h"
+#include "faas/platform.h"
+#include "serve/handler/predict_handler.h"
+
+namespace sl::serve {
+namespace {
+using SteadyClock = std::chrono::steady_clock;
+void Ewma(double* acc, double v) { *acc = *acc == 0 ? v : 0.8 * *acc + 0.2 * v; }
+}  // namespace
+
+class FunctionTier::Impl {
+ public:
+  FunctionTierOptions o;
+  std::unique_ptr<faas::Platform> owned;
+  faas::Platform* platform = nullptr;
+  mutable std::mutex mu;
+  std::condition_variable idle;
+  bool shutdown = false;
+  int64_t inflight = 0;
+  double service_ewma = 0, start_ewma = 0, cost_ewma = 0;
+
+  InferenceResponse ToResponse(const faas::InvokeResult& r) {
+    InferenceResponse resp;
+    resp.cold_start = r.cold_start;
+    resp.queue_ms = r.queued_ms;
+    resp.service_ms = r.init_ms + r.duration_ms;
+    resp.cost_usd = r.cost_usd;
+    const std::string where = "function tier: " + o.function_name;
+    if (!r.status.ok()) {
+      Code c = r.status.code() == Code::kOutOfRange ? Code::kInvalidArgument : r.status.code();
+      resp.status = Status(c, where + ": " + r.status.message());
+    } else if (!r.function_error.empty()) {
+      resp.status = ErrorToStatus(r.payload, where);
+    } else {
+      resp.body = r.payload;
+    }
+    return resp;
+  }
+};
+
+Result<std::unique_ptr<FunctionTier>> FunctionTier::Create(FunctionTierOptions options) {
+  auto impl = std::make_shared<Impl>();
+  if (options.model.empty()) return InvalidArgument("function tier: no model name");
+  if (options.function_name.empty()) {
+    std::string n = "predict-" + options.model;
+    for (char& ch : n) {
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_') ch = '-';
+    }
+    options.function_name = n.substr(0, 64);
+  }
+  std::error_code ec;
+  options.model_dir = std::filesystem::absolute(options.model_dir, ec).string();
+  impl->o = options;
+  if (options.platform) {
+    impl->platform = options.platform;
+  } else {
+    faas::PlatformOptions po;
+    po.state_dir = options.state_dir;
+    SL_ASSIGN_OR_RETURN(impl->owned, faas::Platform::Create(po));
+    impl->platform = impl->owned.get();
+  }
+  faas::FunctionSpec spec;
+  spec.name = options.function_name;
+  spec.kind = faas::HandlerKind::kBuiltin;
+  spec.handler = kPredictHandler;
+  spec.provider = options.provider;
+  spec.memory_mb = options.memory_mb;
+  spec.timeout_s = options.timeout_s;
+  spec.reserved_concurrency = options.concurrency_limit;
+  spec.provisioned_concurrency = options.provisioned;
+  spec.instance_concurrency = options.instance_concurrency;
+  spec.keep_alive = options.keep_alive;
+  spec.environment[kModelDirEnv] = options.model_dir;
+  spec.environment[kModelNameEnv] = options.model;
+  spec.source = "function tier";
+  SL_RETURN_IF_ERROR(impl->platform->RegisterFunction(spec));
+  SL_LOG_INFO("serve", "function tier: function {} (predict, {} MB, {}, keep-alive {}, limit {}) "
+                       "serves model {}",
+              spec.name, options.memory_mb, options.provider, options.keep_alive,
+              options.concurrency_limit, options.model);
+  return std::unique_ptr<FunctionTier>(new FunctionTier(std::move(impl)));
+}
+
+FunctionTier::FunctionTier(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FunctionTier::~FunctionTier() { Shutdown(); }
+
+Result<std::unique_ptr<Tier>> MakeFunctionTier(const FunctionTierOptions& options) {
+  SL_ASSIGN_OR_RETURN(auto tier, FunctionTier::Create(options));
+  return std::unique_ptr<Tier>(std::move(tier));
+}
+
+std::vector<std::string> FunctionTier::Models() const { return {impl_->o.model}; }
+const std::string& FunctionTier::function_name() const { return impl_->o.function_name; }
+faas::Platform* FunctionTier::platform() const { return impl_->platform; }
+
+void FunctionTier::Submit(InferenceRequest request, InferenceCallback done) {
+  auto impl = impl_;
+  auto refuse = [&](Status s) {
+    InferenceResponse resp;
+    resp.status = std::move(s);
+    done(std::move(resp));
+  };
+  if (request.model != impl->o.model) {
+    return refuse(NotFound("function tier: unknown model '{}' (serves '{}')", request.model,
+                           impl->o.model));
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    if (impl->shutdown) return refuse(Unavailable("function tier: shutting down"));
+    if (impl->inflight >= impl->o.concurrency_limit) {
+      return refuse(ResourceExhausted("function tier: {} at its concurrency limit ({})",
+                                      impl->o.function_name, impl->o.concurrency_limit));
+    }
+    ++impl->inflight;
+  }
+  faas::InvokeRequest inv;
+  inv.function = impl->o.function_name;
+  inv.payload = EncodePredictPayload(request.content_type, request.body);
+  inv.stage = "predict";
+  auto future = impl->platform->Invoke(std::move(inv));
+  const auto deadline = request.deadline;
+  // One waiter per in-flight invocation (bounded by the concurrency limit).
+  std::thread([impl, future = std::move(future), done = std::move(done), deadline]() mutable {
+    bool answered = false;
+    if (deadline != SteadyClock::time_point{} &&
+        future.wait_until(deadline) == std::future_status::timeout) {
+      InferenceResponse resp;
+      resp.status = DeadlineExceeded("function tier: {}: request deadline passed while the "
+                                     "invocation ran",
+                                     impl->o.function_name);
+      done(std::move(resp));
+      answered = true;
+    }
+    faas::InvokeResult r = future.get();
+    InferenceResponse resp = impl->ToResponse(r);
+    {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      if (resp.status.ok() || !r.function_error.empty()) {
+        Ewma(&impl->service_ewma, r.duration_ms);
+        if (r.cold_start) Ewma(&impl->start_ewma, r.init_ms);
+        Ewma(&impl->cost_ewma, r.cost_usd);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      if (--impl->inflight == 0) impl->idle.notify_all();
+    }
+    // After the slot is free: a caller that submits again from its callback finds it free.
+    if (!answered) done(std::move(resp));
+  }).detach();
+}
+
+TierState FunctionTier::State() const {
+  TierState s;
+  s.kind = TierKind::kFunction;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    s.available = !impl_->shutdown;
+    s.inflight = impl_->inflight;
+    s.capacity = impl_->o.concurrency_limit;
+    s.max_replicas = impl_->o.concurrency_limit;
+    s.service_ms_ewma = impl_->service_ewma;
+    s.start_ms_ewma = impl_->start_ewma;
+    s.cost_per_request_usd = impl_->cost_ewma;
+  }
+  if (auto info = impl_->platform->GetFunction(impl_->o.function_name); info.ok()) {
+    s.replicas = info->instances;  // live (warm or starting) instances
+    s.queued = info->queued;
+  }
+  return s;
+}
+
+void FunctionTier::Shutdown() {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->shutdown = true;
+  impl_->idle.wait(lock, [&] { return impl_->inflight == 0; });
+  lock.unlock();
+  if (impl_->owned) impl_->owned->Shutdown();
+}
+
+}  // namespace sl::serve

@@ -1,0 +1,70 @@
+// FunctionTier (serve::Tier kind kFunction): serverless inference — the worker-side `predict`
+// handler (serve/handler/predict_handler.h) registered as one function per model on the local
+// function platform (faas::Platform), under a provider profile (billing, memory → CPU), with
+// keep-alive (scale to zero), an optional concurrency limit and provisioned instances. Submit
+// invokes it with faas::Invoker::Invoke; the request body travels as the invocation payload (JSON
+// as-is, binary bodies base64-wrapped with their content type).
+//
+// Reported per response: cold_start, service_ms (init + duration), queue_ms (waited for local
+// capacity), cost_usd (priced under the profile). TierState: warm instances (replicas), inflight,
+// the concurrency limit as capacity, EWMAs of service time, cold-start time and cost per request.
+// Failure contract (tier.h): a throttle (concurrency limit) → RESOURCE_EXHAUSTED; payload over
+// the profile's limit → INVALID_ARGUMENT; the handler's own errors keep their code (bad input →
+// INVALID_ARGUMENT); a timeout, crash or out-of-memory → INTERNAL naming the function; the
+// request deadline passing first → DEADLINE_EXCEEDED (the invocation still runs to its end).
+// Thread safety: Submit/State from any thread; Shutdown waits for in-flight invocations.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "serve/tier.h"
+
+namespace sl::faas {
+class Platform;
+}
+
+namespace sl::serve {
+
+struct FunctionTierOptions {
+  std::string model;                   // model name (requests name it)
+  std::string model_dir;               // passed to the instances as STRAIGHTLINE_MODEL_DIR
+  std::string function_name;           // "" = "predict-<model>" (invalid characters → '-')
+  // The platform to register on (not owned). Null: the tier creates its own in state_dir.
+  faas::Platform* platform = nullptr;
+  std::string state_dir = ".straightline/serve-platform";
+  std::string provider = "aws-lambda";
+  int64_t memory_mb = 1024;
+  double timeout_s = 30;
+  std::string keep_alive = "fixed";    // faas keep_alive_policy spec
+  int64_t concurrency_limit = 32;      // reserved concurrency; also the tier's capacity
+  int64_t provisioned = 0;             // instances kept warm
+  int64_t instance_concurrency = 1;
+};
+
+class FunctionTier final : public Tier {
+ public:
+  static Result<std::unique_ptr<FunctionTier>> Create(FunctionTierOptions options);
+  ~FunctionTier() override;
+
+  TierKind kind() const override { return TierKind::kFunction; }
+  std::vector<std::string> Models() const override;
+  void Submit(InferenceRequest request, InferenceCallback done) override;
+  TierState State() const override;
+  void Shutdown() override;
+
+  const std::string& function_name() const;
+  faas::Platform* platform() const;
+
+  class Impl;
+
+ private:
+  explicit FunctionTier(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+Result<std::unique_ptr<Tier>> MakeFunctionTier(const FunctionTierOptions& options);
+
+}  // namespace sl::serve
