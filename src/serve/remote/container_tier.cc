@@ -434,8 +434,10 @@ void ContainerTier::Impl::Supervise() {
     std::vector<Pending> crashed;
     const auto now = SteadyClock::now();
     // 1. Replicas whose process exited: clean up, replace below.
+    int64_t replace = 0;  // ready replicas that crashed: started again even above min
     for (auto rep : std::vector<std::shared_ptr<Replica>>(live)) {
       if (rep->proc && rep->proc->Exited()) {
+        if (rep->state == RState::kReady) ++replace;
         SL_LOG_WARN("serve", "container tier: replica {} ({}, port {}) exited while {}; replacing it",
                     rep->id, ReplicaModeName(mode), rep->port, RStateName(rep->state));
         ++replaced;
@@ -445,6 +447,9 @@ void ContainerTier::Impl::Supervise() {
         auto rest = RetireLocked(rep, RState::kDead);
         for (auto& p : rest) crashed.push_back(std::move(p));
       }
+    }
+    for (; replace > 0 && static_cast<int64_t>(live.size()) < o.max_replicas; --replace) {
+      StartReplicaLocked();
     }
     // 2. Scale up: below min, or queues deeper than the threshold and none starting.
     const int64_t n = static_cast<int64_t>(live.size());
