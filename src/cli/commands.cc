@@ -16,6 +16,7 @@ SL_DECLARE_COMMAND(RunModel)
 SL_DECLARE_COMMAND(RunInvoke)
 SL_DECLARE_COMMAND(RunFunctions)
 SL_DECLARE_COMMAND(RunLogs)
+SL_DECLARE_COMMAND(RunLoad)
 #undef SL_DECLARE_COMMAND
 
 const std::vector<Command>& AllCommands() {
@@ -31,6 +32,7 @@ const std::vector<Command>& AllCommands() {
       {"invoke", "invoke a function once on an embedded local platform", RunInvoke},
       {"functions", "list: the functions of a functions file, resolved per provider", RunFunctions},
       {"logs", "print a function's log stream (START/END/REPORT lines)", RunLogs},
+      {"load", "open-loop load on a KServe v2 server (loopback): phases, sessions, payload mix", RunLoad},
   };
   return commands;
 }

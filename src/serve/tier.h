@@ -39,6 +39,8 @@ struct InferenceRequest {
   std::vector<float> dense;
   std::vector<std::string> texts;       // text models: one string per sample (BYTES tensor)
   std::string input_name = "input__0";  // the v2 input tensor name, for the response
+  // The v2 "outputs" the client asked for (names); empty: all of them.
+  std::vector<std::string> outputs;
   // The request as it arrived: content type and body, so remote tiers (container, function)
   // can forward it without re-encoding. wire_bytes = body size = r_d of the placement rule.
   std::string content_type;

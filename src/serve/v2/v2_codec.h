@@ -1,0 +1,91 @@
+// The KServe v2 inference protocol codec (REST, as Triton and KServe speak it), shared by the
+// gateway, the container replica and the worker-side predict handler. Torch-free: depends only
+// on sl_common and nlohmann-json (and libpng for image bodies).
+//
+// Requests:
+//   application/json (or no content type): {"id"?, "parameters"?, "inputs": [{"name", "shape",
+//     "datatype", "data", "parameters"?}], "outputs"?: [{"name"}]}. Exactly one input tensor.
+//     Dense models: datatype FP32 | FP64 | INT8 | INT16 | INT32 | INT64 | UINT8 | UINT16 |
+//     UINT32 | UINT64; shape [n, <model shape>] or [n, numel]; data flat or nested (row-major).
+//     UINT8 data are pixel bytes and are scaled by 1/255 (the raw [0, 1] scale of ml/predictor.h);
+//     every other datatype is taken as the raw-scale value itself.
+//     Text models: datatype BYTES, shape [n] or [n, 1], data: n strings.
+//   application/octet-stream: one sample — a PNG image (by its signature), numel bytes of UINT8
+//     pixels, or 4*numel bytes of little-endian FP32 values.
+//   image/png: one PNG image. PNGs must have the model's height and width; gray/RGB is converted
+//     to the model's channels.
+// Responses: {"model_name", "model_version", "id", "outputs": [probabilities FP32 [n, classes],
+//   label INT64 [n], class_name BYTES [n]]} (only the requested outputs when "outputs" was given).
+// Errors: INVALID_ARGUMENT naming the field ("inputs[0].shape"), the index and expected vs got;
+//   never throws, never crashes on any byte sequence (fuzzed, see v2_fuzz.cc).
+// Thread safety: stateless functions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "serve/tier.h"
+
+namespace sl::serve::v2 {
+
+// The model's single input, as the codec needs it (built from ml::InputSpec by v2_predict.h).
+struct ModelInput {
+  std::string name = "input__0";
+  bool text = false;             // BYTES input (text model with a featurizer)
+  std::vector<int64_t> shape;    // dense: per-sample shape, e.g. {1, 28, 28}
+  int64_t Numel() const;
+  std::string DatatypeName() const { return text ? "BYTES" : "FP32"; }
+};
+
+inline constexpr int64_t kMaxBatch = 4096;  // samples per request
+
+enum class BodyKind { kJson, kBinary, kPng, kUnsupported };
+// From a Content-Type header value (parameters and case ignored). "" → kJson.
+BodyKind ClassifyContentType(std::string_view content_type);
+
+// Decodes a request body for `model`. Fills model, id, batch, dense|texts, input_name, outputs,
+// content_type, body (moved in) and wire_bytes; arrival/deadline are the caller's.
+Result<InferenceRequest> DecodeRequest(std::string_view model, std::string_view content_type,
+                                       std::string body, const ModelInput& input);
+
+// Decodes a PNG image into CHW floats in [0, 1] with `channels` channels (1 or 3).
+struct DecodedImage {
+  int64_t channels = 0, height = 0, width = 0;
+  std::vector<float> pixels;
+};
+Result<DecodedImage> DecodePng(std::string_view bytes, int64_t channels);
+
+// One sample's result.
+struct OutputRow {
+  int64_t label = 0;
+  std::string class_name;
+  std::span<const float> probabilities;
+};
+
+inline constexpr const char* kOutputProbabilities = "probabilities";
+inline constexpr const char* kOutputLabel = "label";
+inline constexpr const char* kOutputClassName = "class_name";
+
+// The v2 response JSON. `outputs` as in InferenceRequest::outputs (empty: all).
+std::string EncodeResponse(std::string_view model, std::string_view version, std::string_view id,
+                           std::span<const OutputRow> rows,
+                           const std::vector<std::string>& outputs);
+
+// {"error": "<message>"}
+std::string ErrorBody(std::string_view message);
+
+// Parses a v2 response (for clients, tests, the remote tiers' checks): the class_name and
+// label outputs and the probabilities. Errors name the missing/ill-typed field.
+struct ParsedResponse {
+  std::string model_name, model_version, id;
+  std::vector<int64_t> labels;
+  std::vector<std::string> class_names;
+  std::vector<std::vector<float>> probabilities;
+};
+Result<ParsedResponse> ParseResponse(std::string_view body);
+
+}  // namespace sl::serve::v2

@@ -1,0 +1,234 @@
+#include "serve/v2/v2_codec.h"
+
+#include <png.h>
+
+#include <cstring>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace sl::serve::v2 {
+namespace {
+
+using nlohmann::json;
+
+ModelInput Image2x3() {
+  ModelInput in;
+  in.shape = {1, 2, 3};
+  return in;
+}
+
+ModelInput Text() {
+  ModelInput in;
+  in.text = true;
+  in.shape = {1};
+  return in;
+}
+
+Result<InferenceRequest> Json(const json& body, const ModelInput& in = Image2x3()) {
+  return DecodeRequest("m", "application/json", body.dump(), in);
+}
+
+json Req(json shape, std::string dt, json data) {
+  return {{"inputs", {{{"name", "x"}, {"shape", shape}, {"datatype", dt}, {"data", data}}}}};
+}
+
+// Expects INVALID_ARGUMENT whose message contains every piece.
+void ExpectError(const Result<InferenceRequest>& r, std::vector<std::string> pieces) {
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << r.status().ToString();
+  for (const auto& p : pieces) {
+    EXPECT_NE(r.status().message().find(p), std::string::npos)
+        << "'" << p << "' not in: " << r.status().message();
+  }
+}
+
+std::string MakePng(int w, int h, int channels, unsigned char value) {
+  png_image image;
+  std::memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  image.width = w;
+  image.height = h;
+  image.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  std::vector<unsigned char> px(static_cast<size_t>(w * h * channels), value);
+  px[0] = 255;
+  png_alloc_size_t size = 0;
+  EXPECT_TRUE(png_image_write_to_memory(&image, nullptr, &size, 0, px.data(), 0, nullptr));
+  std::string out(size, '\0');
+  EXPECT_TRUE(png_image_write_to_memory(&image, out.data(), &size, 0, px.data(), 0, nullptr));
+  out.resize(size);
+  return out;
+}
+
+TEST(V2Decode, FlatAndNestedFp32) {
+  auto r = Json(Req({2, 1, 2, 3}, "FP32", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->batch, 2);
+  EXPECT_EQ(r->dense.size(), 12u);
+  EXPECT_EQ(r->dense[11], 11.0f);
+  EXPECT_EQ(r->input_name, "x");
+  json nested = {{{{0.5, 1, 2}, {3, 4, 5}}}};
+  auto n = Json(Req({1, 1, 2, 3}, "FP64", nested));
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(n->dense[0], 0.5f);
+  EXPECT_EQ(n->dense[5], 5.0f);
+  // [n, numel] is accepted too.
+  EXPECT_TRUE(Json(Req({1, 6}, "INT32", {1, 2, 3, 4, 5, 6})).ok());
+}
+
+TEST(V2Decode, Uint8IsScaledToUnitRange) {
+  auto r = Json(Req({1, 6}, "UINT8", {0, 255, 51, 0, 0, 0}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FLOAT_EQ(r->dense[1], 1.0f);
+  EXPECT_FLOAT_EQ(r->dense[2], 0.2f);
+}
+
+TEST(V2Decode, IdParametersAndOutputs) {
+  json body = Req({1, 6}, "FP32", {1, 2, 3, 4, 5, 6});
+  body["id"] = "req-7";
+  body["parameters"] = {{"k", 1}};
+  body["outputs"] = {{{"name", "label"}}};
+  auto r = Json(body);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->id, "req-7");
+  EXPECT_EQ(r->outputs, std::vector<std::string>{"label"});
+  EXPECT_EQ(r->wire_bytes, static_cast<int64_t>(body.dump().size()));
+}
+
+TEST(V2Decode, ErrorsNameTheField) {
+  ExpectError(DecodeRequest("m", "application/json", "{\"inputs\": [", Image2x3()),
+              {"not valid JSON"});
+  ExpectError(Json(json::array()), {"expected a JSON object", "array"});
+  ExpectError(Json(json::object()), {"inputs: missing"});
+  ExpectError(Json({{"inputs", 3}}), {"inputs: expected an array"});
+  ExpectError(Json({{"inputs", json::array()}}), {"exactly 1 input", "got 0"});
+  ExpectError(Json({{"inputs", {1}}}), {"inputs[0]: expected an object"});
+  json no_name = Req({1, 6}, "FP32", {1, 2, 3, 4, 5, 6});
+  no_name["inputs"][0].erase("name");
+  ExpectError(Json(no_name), {"inputs[0].name"});
+  ExpectError(Json(Req({1, 6}, "FP16", {1, 2, 3, 4, 5, 6})), {"inputs[0].datatype", "FP16"});
+  ExpectError(Json(Req({1, 6}, "BYTES", {"a"})), {"inputs[0].datatype", "BYTES"});
+  ExpectError(Json(Req({1, 7}, "FP32", {1, 2, 3, 4, 5, 6, 7})),
+              {"inputs[0].shape", "[n,1,2,3]", "[1,7]"});
+  ExpectError(Json(Req({1, 2, 3}, "FP32", {1, 2, 3, 4, 5, 6})), {"inputs[0].shape", "[1,2,3]"});
+  ExpectError(Json(Req({0, 6}, "FP32", json::array())), {"inputs[0].shape[0]", "batch size 0"});
+  ExpectError(Json(Req({1, -6}, "FP32", {1})), {"inputs[0].shape[1]"});
+  ExpectError(Json(Req("x", "FP32", {1})), {"inputs[0].shape: expected an array"});
+  ExpectError(Json(Req({2, 6}, "FP32", {1, 2, 3, 4, 5, 6})),
+              {"inputs[0].data", "needs 12 values, got 6"});
+  ExpectError(Json(Req({1, 6}, "FP32", {1, 2, 3, 4, 5, 6, 7})),
+              {"inputs[0].data", "more than 6 values"});
+  ExpectError(Json(Req({1, 6}, "FP32", {1, 2, "3", 4, 5, 6})),
+              {"inputs[0].data[2]", "expected a number", "string"});
+  ExpectError(Json(Req({1, 6}, "UINT8", {1, 2, 256, 4, 5, 6})), {"inputs[0].data[2]", "UINT8"});
+  ExpectError(Json(Req({1, 6}, "INT32", {1, 2.5, 3, 4, 5, 6})), {"inputs[0].data[1]", "INT32"});
+  ExpectError(Json(Req({1, 6}, "FP32", {{1, 2, 3}, {4, 5, "x"}})), {"inputs[0].data[1][2]"});
+  ExpectError(Json(Req({1, 6}, "FP32", 7)), {"inputs[0].data: expected an array"});
+  json no_data = Req({1, 6}, "FP32", {1});
+  no_data["inputs"][0].erase("data");
+  ExpectError(Json(no_data), {"inputs[0].data: missing"});
+  json bad_id = Req({1, 6}, "FP32", {1, 2, 3, 4, 5, 6});
+  bad_id["id"] = 5;
+  ExpectError(Json(bad_id), {"id: expected a string"});
+  json bad_out = Req({1, 6}, "FP32", {1, 2, 3, 4, 5, 6});
+  bad_out["outputs"] = {{{"name", "logits"}}};
+  ExpectError(Json(bad_out), {"outputs[0].name", "logits"});
+  json bad_params = Req({1, 6}, "FP32", {1, 2, 3, 4, 5, 6});
+  bad_params["parameters"] = "x";
+  ExpectError(Json(bad_params), {"parameters: expected an object"});
+  std::string deep = "[";
+  for (int i = 0; i < 40; ++i) deep += "[";
+  deep += "1";
+  for (int i = 0; i < 41; ++i) deep += "]";
+  std::string body = R"({"inputs":[{"name":"x","shape":[1,6],"datatype":"FP32","data":)" + deep +
+                     "}]}";
+  ExpectError(DecodeRequest("m", "application/json", body, Image2x3()), {"nested deeper"});
+}
+
+TEST(V2Decode, TextModels) {
+  auto r = Json(Req({2}, "BYTES", {"hello", "world"}), Text());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->texts, (std::vector<std::string>{"hello", "world"}));
+  ExpectError(Json(Req({2}, "FP32", {1, 2}), Text()), {"expected BYTES"});
+  ExpectError(Json(Req({2, 2}, "BYTES", {"a", "b", "c", "d"}), Text()), {"[n] or [n,1]"});
+  ExpectError(Json(Req({2}, "BYTES", {"a", 1}), Text()), {"inputs[0].data[1]", "string"});
+  ExpectError(Json(Req({3}, "BYTES", {"a", "b"}), Text()), {"needs 3 strings, got 2"});
+}
+
+TEST(V2Decode, BinaryBodies) {
+  std::string u8 = {0, 0, 0, 0, 0, static_cast<char>(255)};
+  auto r = DecodeRequest("m", "application/octet-stream", u8, Image2x3());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->batch, 1);
+  EXPECT_FLOAT_EQ(r->dense[5], 1.0f);
+  EXPECT_EQ(r->wire_bytes, 6);
+  std::vector<float> f = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f};
+  std::string fb(reinterpret_cast<const char*>(f.data()), 24);
+  auto r2 = DecodeRequest("m", "application/octet-stream", fb, Image2x3());
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_EQ(r2->dense, f);
+  ExpectError(DecodeRequest("m", "application/octet-stream", "abc", Image2x3()),
+              {"3 bytes", "6 UINT8", "24 bytes of FP32"});
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  std::string nb = fb;
+  std::memcpy(nb.data() + 8, &nan, 4);
+  ExpectError(DecodeRequest("m", "application/octet-stream", nb, Image2x3()),
+              {"FP32 value 2 is not finite"});
+}
+
+TEST(V2Decode, PngBodies) {
+  std::string png = MakePng(3, 2, 1, 51);
+  for (const char* ct : {"image/png", "application/octet-stream"}) {
+    auto r = DecodeRequest("m", ct, png, Image2x3());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_FLOAT_EQ(r->dense[0], 1.0f);
+    EXPECT_FLOAT_EQ(r->dense[1], 0.2f);
+  }
+  // RGB → gray conversion by libpng.
+  EXPECT_TRUE(DecodeRequest("m", "image/png", MakePng(3, 2, 3, 0), Image2x3()).ok());
+  ExpectError(DecodeRequest("m", "image/png", MakePng(4, 2, 1, 0), Image2x3()),
+              {"2x4", "expects 2x3"});
+  ExpectError(DecodeRequest("m", "image/png", "not a png", Image2x3()), {"not a PNG"});
+  std::string truncated = png.substr(0, png.size() / 2);
+  ExpectError(DecodeRequest("m", "image/png", truncated, Image2x3()), {"PNG"});
+  ModelInput flat;
+  flat.shape = {6};
+  ExpectError(DecodeRequest("m", "image/png", png, flat), {"does not take images"});
+}
+
+TEST(V2Decode, ContentTypes) {
+  EXPECT_EQ(ClassifyContentType(""), BodyKind::kJson);
+  EXPECT_EQ(ClassifyContentType("Application/JSON; charset=utf-8"), BodyKind::kJson);
+  EXPECT_EQ(ClassifyContentType("application/octet-stream"), BodyKind::kBinary);
+  EXPECT_EQ(ClassifyContentType("image/png"), BodyKind::kPng);
+  EXPECT_EQ(ClassifyContentType("text/plain"), BodyKind::kUnsupported);
+  ExpectError(DecodeRequest("m", "text/plain", "x", Image2x3()), {"Content-Type 'text/plain'"});
+}
+
+TEST(V2Encode, ResponseRoundTrips) {
+  std::vector<float> p0 = {0.25f, 0.75f}, p1 = {0.9f, 0.1f};
+  std::vector<OutputRow> rows = {{1, "b\"q", p0}, {0, "a", p1}};
+  std::string body = EncodeResponse("m", "1", "id-1", rows, {});
+  json j = json::parse(body);
+  EXPECT_EQ(j["model_name"], "m");
+  EXPECT_EQ(j["model_version"], "1");
+  EXPECT_EQ(j["id"], "id-1");
+  ASSERT_EQ(j["outputs"].size(), 3u);
+  EXPECT_EQ(j["outputs"][0]["shape"], json({2, 2}));
+  EXPECT_EQ(j["outputs"][0]["datatype"], "FP32");
+  EXPECT_EQ(j["outputs"][1]["data"], json({1, 0}));
+  EXPECT_EQ(j["outputs"][2]["data"], json({"b\"q", "a"}));
+  auto parsed = ParseResponse(body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->labels, (std::vector<int64_t>{1, 0}));
+  EXPECT_EQ(parsed->probabilities[1], p1);
+  json only = json::parse(EncodeResponse("m", "1", "", rows, {"label"}));
+  EXPECT_FALSE(only.contains("id"));
+  ASSERT_EQ(only["outputs"].size(), 1u);
+  EXPECT_EQ(only["outputs"][0]["name"], "label");
+  EXPECT_EQ(json::parse(ErrorBody("bad \"x\""))["error"], "bad \"x\"");
+  EXPECT_FALSE(ParseResponse(ErrorBody("boom")).ok());
+}
+
+}  // namespace
+}  // namespace sl::serve::v2
