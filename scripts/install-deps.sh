@@ -14,7 +14,7 @@ DEBIAN_PACKAGES=(
   # data
   dataset-fashion-mnist
   # peers and real clients used by tests and benchmarks
-  python3-torch awscli runc curl
+  python3-torch awscli runc curl python3-flask gunicorn
 )
 # node and npm: the image may ship its own (with npm bundled); only install Debian's if absent.
 if ! command -v npm >/dev/null 2>&1; then DEBIAN_PACKAGES+=(nodejs npm); fi
