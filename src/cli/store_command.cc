@@ -100,6 +100,7 @@ int Fail(const Status& s) {
 nlohmann::json InfoJson(const std::string& store_uri, const store::ObjectInfo& o) {
   nlohmann::json j = {{"uri", JoinUri(store_uri, o.key)}, {"key", o.key}, {"size", o.size},
                       {"etag", o.etag}, {"modified", FormatRfc3339(o.modified)}};
+  if (!o.checksum.empty()) j["checksum"] = o.checksum;
   if (!o.sha256.empty()) j["sha256"] = o.sha256;
   return j;
 }
@@ -149,9 +150,9 @@ int RunStat(const Args& args) {
     fmt::print("{}\n", InfoJson(t->store_uri, *info).dump(2));
     return 0;
   }
-  fmt::print("uri:      {}\nsize:     {} ({} bytes)\nsha256:   {}\netag:     {}\nmodified: {}\n",
+  fmt::print("uri:      {}\nsize:     {} ({} bytes)\nchecksum: {}\netag:     {}\nmodified: {}\n",
              JoinUri(t->store_uri, info->key), HumanBytes(info->size), info->size,
-             info->sha256.empty() ? "(not recorded: written by another tool)" : info->sha256, info->etag,
+             info->checksum.empty() ? "(not recorded: written by another tool)" : info->checksum, info->etag,
              FormatRfc3339(info->modified));
   return 0;
 }
@@ -241,7 +242,7 @@ void PrintStoreUsage(std::FILE* out) {
   fmt::print(out,
              "usage: straightline store ls|put|get|cat|rm|stat [flags] URI\n\n"
              "  ls URI            list objects under a prefix (sizes, times; --json)\n"
-             "  stat URI          one object's size, sha256, etag, time (--json)\n"
+             "  stat URI          one object's size, checksum, etag, time (--json)\n"
              "  put FILE URI      upload a local file (--if-absent: never replace)\n"
              "  get URI FILE      download to a local file, verified\n"
              "  cat URI           write an object to stdout, verified\n"

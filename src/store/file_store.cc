@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "common/file_util.h"
-#include "common/sha256.h"
+#include "store/checksum.h"
 #include "store/fd.h"
 #include "store/io.h"
 #include "store/key.h"
@@ -44,20 +44,21 @@ std::pair<std::string_view, std::string_view> SplitParent(std::string_view key) 
 
 class FileStore final : public ObjectStore {
  public:
-  FileStore(std::string root, UniqueFd root_fd, UniqueFd tmp_fd, StoreOptions options)
+  FileStore(std::string root, UniqueFd root_fd, UniqueFd tmp_fd, StoreOptions options, ChecksumAlgorithm algorithm)
       : root_(std::move(root)),
         uri_("file://" + root_),
         root_fd_(std::move(root_fd)),
         tmp_fd_(std::move(tmp_fd)),
-        options_(std::move(options)) {}
+        options_(std::move(options)),
+        algorithm_(algorithm) {}
 
   const std::string& uri() const override { return uri_; }
   Capabilities capabilities() const override { return Capabilities{.atomic_put_if_absent = true}; }
 
   Status Put(std::string_view key, std::string_view data, const PutOptions& options) override {
     SL_RETURN_IF_ERROR(CheckKey(key));
-    std::string sha = Sha256Hex(data);
-    SL_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(key, sha, [&](int fd) -> Status {
+    std::string checksum = ComputeChecksum(algorithm_, data);
+    SL_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(key, checksum, [&](int fd) -> Status {
                           int err = WriteAll(fd, data);
                           if (err != 0) return Errno(err, key, "writing temp file");
                           return Status::Ok();
@@ -75,14 +76,14 @@ class FileStore final : public ObjectStore {
     uint64_t size = static_cast<uint64_t>(st.st_size);
     // The checksum is taken from the temp file's bytes (what is stored), while copying.
     SL_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(key, "", [&](int fd) -> Status {
-                          std::string sha;
-                          int err = CopyAndHash(src.get(), fd, size, &sha);
+                          std::string checksum;
+                          int err = CopyAndChecksum(src.get(), fd, size, algorithm_, &checksum);
                           if (err == -1) {
                             return FailedPrecondition("{}: key '{}': {} shrank below {} bytes while being stored", uri_,
                                                       PrintableKey(key), path, size);
                           }
                           if (err != 0) return Errno(err, key, fmt::format("copying {}", path));
-                          if (::fsetxattr(fd, kFileChecksumXattr, sha.data(), sha.size(), 0) != 0) {
+                          if (::fsetxattr(fd, kFileChecksumXattr, checksum.data(), checksum.size(), 0) != 0) {
                             return Errno(errno, key, "recording checksum");
                           }
                           return Status::Ok();
@@ -93,14 +94,14 @@ class FileStore final : public ObjectStore {
   Result<std::string> Get(std::string_view key) override {
     SL_RETURN_IF_ERROR(CheckKey(key));
     SL_ASSIGN_OR_RETURN(UniqueFd fd, OpenObject(key));
-    SL_ASSIGN_OR_RETURN(std::string recorded, ReadChecksum(fd.get(), key));
+    SL_ASSIGN_OR_RETURN(Recorded recorded, ReadChecksum(fd.get(), key));
     struct stat st{};
     if (::fstat(fd.get(), &st) != 0) return Errno(errno, key, "stat");
     std::string out;
     int err = PReadExact(fd.get(), 0, static_cast<uint64_t>(st.st_size), &out);
     if (err != 0) return ReadError(err, key, static_cast<uint64_t>(st.st_size));
-    std::string actual = Sha256Hex(out);
-    if (actual != recorded) return Corrupted(key, recorded, actual);
+    std::string actual = ComputeChecksum(recorded.algorithm, out);
+    if (actual != recorded.text) return Corrupted(key, recorded.text, actual);
     return out;
   }
 
@@ -124,16 +125,16 @@ class FileStore final : public ObjectStore {
   Status GetToFile(std::string_view key, const std::string& path) override {
     SL_RETURN_IF_ERROR(CheckKey(key));
     SL_ASSIGN_OR_RETURN(UniqueFd fd, OpenObject(key));
-    SL_ASSIGN_OR_RETURN(std::string recorded, ReadChecksum(fd.get(), key));
+    SL_ASSIGN_OR_RETURN(Recorded recorded, ReadChecksum(fd.get(), key));
     struct stat st{};
     if (::fstat(fd.get(), &st) != 0) return Errno(errno, key, "stat");
     uint64_t size = static_cast<uint64_t>(st.st_size);
     return WriteLocalFileAtomic(path, [&](int out_fd) -> Status {
       std::string actual;
-      int err = CopyAndHash(fd.get(), out_fd, size, &actual);
+      int err = CopyAndChecksum(fd.get(), out_fd, size, recorded.algorithm, &actual);
       if (err == -1) return ReadError(err, key, size);
       if (err != 0) return ErrnoError(err, fmt::format("{}: key '{}': copying to {}", uri_, PrintableKey(key), path));
-      if (actual != recorded) return Corrupted(key, recorded, actual);
+      if (actual != recorded.text) return Corrupted(key, recorded.text, actual);
       return Status::Ok();
     });
   }
@@ -141,13 +142,14 @@ class FileStore final : public ObjectStore {
   Result<ObjectInfo> Head(std::string_view key) override {
     SL_RETURN_IF_ERROR(CheckKey(key));
     SL_ASSIGN_OR_RETURN(UniqueFd fd, OpenObject(key));
-    SL_ASSIGN_OR_RETURN(std::string recorded, ReadChecksum(fd.get(), key));
+    SL_ASSIGN_OR_RETURN(Recorded recorded, ReadChecksum(fd.get(), key));
     struct stat st{};
     if (::fstat(fd.get(), &st) != 0) return Errno(errno, key, "stat");
     ObjectInfo info;
     info.key = std::string(key);
     info.size = static_cast<uint64_t>(st.st_size);
-    info.sha256 = std::move(recorded);
+    if (recorded.algorithm == ChecksumAlgorithm::kSha256) info.sha256 = recorded.text.substr(recorded.text.find(':') + 1);
+    info.checksum = std::move(recorded.text);
     info.etag = EtagOf(st);
     info.modified = MtimeOf(st);
     return info;
@@ -231,25 +233,47 @@ class FileStore final : public ObjectStore {
   }
 
   Status Corrupted(std::string_view key, std::string_view recorded, std::string_view actual) const {
-    return DataLoss("{}: key '{}': corrupted object: content sha256 {} does not match recorded {}", uri_,
+    return DataLoss("{}: key '{}': corrupted object: content {} does not match recorded {}", uri_,
                     PrintableKey(key), actual, recorded);
   }
 
-  Result<std::string> ReadChecksum(int fd, std::string_view key) const {
+  struct Recorded {
+    std::string text;  // "<algorithm>:<hex>"
+    ChecksumAlgorithm algorithm;
+  };
+
+  // The object's recorded checksum: user.sl.checksum, else (objects from older versions) the
+  // bare hex SHA-256 in user.sl.sha256. Missing or malformed is DATA_LOSS.
+  Result<Recorded> ReadChecksum(int fd, std::string_view key) const {
     char buf[128];
-    ssize_t n = ::fgetxattr(fd, kFileChecksumXattr, buf, sizeof buf);
+    const char* attr = kFileChecksumXattr;
+    bool legacy = false;
+    ssize_t n = ::fgetxattr(fd, attr, buf, sizeof buf);
+    if (n < 0 && errno == ENODATA) {
+      legacy = true;
+      attr = kFileLegacySha256Xattr;
+      n = ::fgetxattr(fd, attr, buf, sizeof buf);
+    }
     if (n < 0) {
       if (errno == ENODATA) {
         return DataLoss("{}: key '{}': no recorded checksum ({} missing): not written by straightline, or damaged",
                         uri_, PrintableKey(key), kFileChecksumXattr);
       }
+      if (errno == ERANGE) {
+        return DataLoss("{}: key '{}': recorded checksum ({}) is malformed (longer than {} bytes)", uri_,
+                        PrintableKey(key), attr, sizeof buf);
+      }
       return Errno(errno, key, "reading checksum");
     }
-    std::string sha(buf, static_cast<size_t>(n));
-    if (sha.size() != 64) {
-      return DataLoss("{}: key '{}': recorded checksum is malformed ('{}')", uri_, PrintableKey(key), sha);
+    std::string text(buf, static_cast<size_t>(n));
+    if (legacy) text = "sha256:" + text;
+    auto parsed = ParseChecksum(text);
+    if (!parsed.ok()) {
+      return DataLoss("{}: key '{}': recorded checksum ({}) is malformed: {}", uri_, PrintableKey(key), attr,
+                      parsed.status().message());
     }
-    return sha;
+    ChecksumAlgorithm algorithm = parsed->algorithm;
+    return Recorded{std::move(text), algorithm};
   }
 
   // Opens directory `dir` (a '/'-joined path relative to the root, "" for the root) one segment
@@ -315,9 +339,9 @@ class FileStore final : public ObjectStore {
     return fd;
   }
 
-  // Creates a temp file in root/.sl-tmp, lets `fill` write it, records `sha` (unless empty:
+  // Creates a temp file in root/.sl-tmp, lets `fill` write it, records `checksum` (unless empty:
   // then `fill` records it) and returns the temp file's name. The temp file is removed on error.
-  Result<std::string> WriteTemp(std::string_view key, const std::string& sha,
+  Result<std::string> WriteTemp(std::string_view key, const std::string& checksum,
                                 const std::function<Status(int fd)>& fill) {
     static std::atomic<uint64_t> counter{0};
     thread_local std::mt19937_64 rng(std::random_device{}());
@@ -325,7 +349,8 @@ class FileStore final : public ObjectStore {
     UniqueFd fd(::openat(tmp_fd_.get(), name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd.valid()) return Errno(errno, key, fmt::format("creating temp file {}/{}/{}", root_, kTmpDir, name));
     Status s = fill(fd.get());
-    if (s.ok() && !sha.empty() && ::fsetxattr(fd.get(), kFileChecksumXattr, sha.data(), sha.size(), 0) != 0) {
+    if (s.ok() && !checksum.empty() &&
+        ::fsetxattr(fd.get(), kFileChecksumXattr, checksum.data(), checksum.size(), 0) != 0) {
       s = Errno(errno, key, "recording checksum");
     }
     if (s.ok() && options_.fsync && ::fsync(fd.get()) != 0) s = Errno(errno, key, "fsync");
@@ -484,6 +509,7 @@ class FileStore final : public ObjectStore {
   const UniqueFd root_fd_;
   const UniqueFd tmp_fd_;
   const StoreOptions options_;
+  const ChecksumAlgorithm algorithm_;  // for new objects
 };
 
 // Removes temp files left by killed writers, once they are old enough that no live writer can
@@ -511,6 +537,8 @@ Result<std::unique_ptr<ObjectStore>> OpenFileStore(const std::string& root_in, c
   if (root_in.empty() || root_in[0] != '/') {
     return InvalidArgument("file://{}: the store root must be an absolute path", root_in);
   }
+  auto algorithm = ParseChecksumAlgorithm(options.file_checksum);
+  if (!algorithm.ok()) return algorithm.status().WithContext("file://" + root_in + ": file_checksum");
   std::string root = root_in;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   std::string uri = "file://" + root;
@@ -534,7 +562,7 @@ Result<std::unique_ptr<ObjectStore>> OpenFileStore(const std::string& root_in, c
                               uri, std::strerror(xerr));
   }
   SweepStaleTemps(tmp_fd.get());
-  return std::unique_ptr<ObjectStore>(new FileStore(root, std::move(root_fd), std::move(tmp_fd), options));
+  return std::unique_ptr<ObjectStore>(new FileStore(root, std::move(root_fd), std::move(tmp_fd), options, *algorithm));
 }
 
 }  // namespace sl::store

@@ -1,9 +1,12 @@
 // FileStore: the embedded default backend, "file:///abs/root".
 //
 // Layout: the object "a/b/c" is the plain file root/a/b/c, so users can inspect a store with
-// ls/cat. Its SHA-256 is the extended attribute user.sl.sha256 of that same inode, set before
+// ls/cat. Its checksum is the extended attribute user.sl.checksum of that same inode, set before
 // the file becomes visible, so data and checksum always change together (no sidecar to get out
-// of step). A Put writes a temp file in root/.sl-tmp/, then rename()s it into place (last
+// of step). The value is self-describing (checksum.h): "crc32c:<8 hex>" by default, or
+// "sha256:<64 hex>" with StoreOptions::file_checksum = "sha256". Objects written before
+// user.sl.checksum existed carry a bare hex SHA-256 in user.sl.sha256; they are read and
+// verified as "sha256:<hex>". A Put writes a temp file in root/.sl-tmp/, then rename()s it into place (last
 // writer wins) or link()s it (PutIfAbsent: link fails with EEXIST, so the first writer wins
 // atomically). A killed writer leaves at most a stray temp file in root/.sl-tmp/, which
 // Open() sweeps when it is older than an hour.
@@ -26,7 +29,9 @@ namespace sl::store {
 // Opens (creating if needed) the store rooted at the absolute directory `root`.
 Result<std::unique_ptr<ObjectStore>> OpenFileStore(const std::string& root, const StoreOptions& options = {});
 
-// Name of the xattr holding an object's hex SHA-256.
-inline constexpr const char* kFileChecksumXattr = "user.sl.sha256";
+// Name of the xattr holding an object's checksum, "<algorithm>:<hex>".
+inline constexpr const char* kFileChecksumXattr = "user.sl.checksum";
+// Where older versions kept a bare hex SHA-256 (read when kFileChecksumXattr is absent).
+inline constexpr const char* kFileLegacySha256Xattr = "user.sl.sha256";
 
 }  // namespace sl::store

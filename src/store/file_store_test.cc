@@ -2,6 +2,7 @@
 // writer process, many processes writing one key, 100,000 keys, the on-disk layout.
 #include "store/file_store.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 
 #include "common/file_util.h"
 #include "common/sha256.h"
+#include "store/checksum.h"
 #include "store/store_test_util.h"
 
 namespace sl::store {
@@ -53,8 +55,10 @@ TEST(FileStoreTest, ObjectsArePlainFilesWithChecksumXattr) {
   EXPECT_EQ(ReadFileToString(tmp.Join("x/y.txt")).value(), "hello");
   char buf[100];
   ssize_t n = ::getxattr(tmp.Join("x/y.txt").c_str(), kFileChecksumXattr, buf, sizeof buf);
-  ASSERT_EQ(n, 64);
-  EXPECT_EQ(std::string(buf, 64), Sha256Hex("hello"));
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), fmt::format("crc32c:{:08x}", Crc32c(0, "hello")));
+  // Only the new attribute is written.
+  EXPECT_LT(::getxattr(tmp.Join("x/y.txt").c_str(), kFileLegacySha256Xattr, buf, sizeof buf), 0);
   // Nothing is left in the temp directory after successful puts.
   EXPECT_TRUE(std::filesystem::is_empty(tmp.Join(".sl-tmp")));
 }
@@ -66,6 +70,121 @@ TEST(FileStoreTest, FileWithoutRecordedChecksumIsDataLoss) {
   auto got = store->Get("dropped-in");
   EXPECT_EQ(got.status().code(), Code::kDataLoss) << got.status();
   EXPECT_NE(got.status().message().find("dropped-in"), std::string::npos);
+}
+
+// A 64 MiB object (above the copy pipeline's 8 MiB chunk, so PutFile/GetToFile checksum on the
+// second thread) with one byte flipped deep inside is detected by the crc32c check, by every read
+// path, naming the key; the bad bytes never reach the caller's file.
+TEST(FileStoreTest, FlippedByteInA64MiBObjectIsDataLoss) {
+  TempDir tmp;
+  auto store = Open(tmp.Join("root"));
+  std::string data = RandomBytes(64 << 20, 21);
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("src"), data).ok());
+  ASSERT_TRUE(store->PutFile("big/weights", tmp.Join("src")).ok());
+  auto info = store->Head("big/weights");
+  ASSERT_TRUE(info.ok()) << info.status();
+  std::string want = fmt::format("crc32c:{:08x}", Crc32c(0, data));
+  EXPECT_EQ(info->checksum, want);
+  ASSERT_TRUE(store->GetToFile("big/weights", tmp.Join("ok")).ok());
+  EXPECT_TRUE(ReadFileToString(tmp.Join("ok")).value() == data);
+
+  int fd = ::open(tmp.Join("root/big/weights").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  const off_t where = (40 << 20) + 12345;
+  char c = static_cast<char>(data[static_cast<size_t>(where)] ^ 0x10);
+  ASSERT_EQ(::pwrite(fd, &c, 1, where), 1);
+  ::close(fd);
+
+  auto got = store->Get("big/weights");
+  ASSERT_EQ(got.status().code(), Code::kDataLoss) << got.status();
+  EXPECT_NE(got.status().message().find("big/weights"), std::string::npos) << got.status();
+  EXPECT_NE(got.status().message().find("recorded " + want), std::string::npos) << got.status();
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("out"), "previous").ok());
+  Status g = store->GetToFile("big/weights", tmp.Join("out"));
+  EXPECT_EQ(g.code(), Code::kDataLoss) << g;
+  EXPECT_NE(g.message().find("big/weights"), std::string::npos) << g;
+  EXPECT_EQ(ReadFileToString(tmp.Join("out")).value(), "previous");
+  // Head reports what was recorded (it does not read the bytes).
+  EXPECT_EQ(store->Head("big/weights")->checksum, want);
+}
+
+// Objects written before user.sl.checksum existed: bare hex SHA-256 in user.sl.sha256.
+TEST(FileStoreTest, OldFormatSha256ObjectsAreReadAndVerified) {
+  TempDir tmp;
+  auto store = Open(tmp.Join("root"));
+  std::string small = "written by an older straightline";
+  std::string big = RandomBytes((9 << 20) + 5, 22);  // through the pipelined GetToFile
+  for (auto& [key, data] : std::vector<std::pair<std::string, std::string>>{{"old/small", small}, {"old/big", big}}) {
+    std::string path = tmp.Join("root/" + key);
+    ASSERT_TRUE(MakeDirs(tmp.Join("root/old")).ok());
+    ASSERT_TRUE(WriteFileAtomic(path, data).ok());
+    std::string hex = Sha256Hex(data);
+    ASSERT_EQ(::setxattr(path.c_str(), kFileLegacySha256Xattr, hex.data(), hex.size(), 0), 0);
+    auto info = store->Head(key);
+    ASSERT_TRUE(info.ok()) << info.status();
+    EXPECT_EQ(info->checksum, "sha256:" + hex);
+    EXPECT_EQ(info->sha256, hex);
+    auto got = store->Get(key);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(*got == data);
+    ASSERT_TRUE(store->GetToFile(key, tmp.Join("dst")).ok());
+    EXPECT_TRUE(ReadFileToString(tmp.Join("dst")).value() == data);
+  }
+  // A damaged old object is still caught, against its SHA-256.
+  int fd = ::open(tmp.Join("root/old/big").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  char c = static_cast<char>(big[9 << 20] ^ 0x01);
+  ASSERT_EQ(::pwrite(fd, &c, 1, 9 << 20), 1);
+  ::close(fd);
+  auto got = store->Get("old/big");
+  ASSERT_EQ(got.status().code(), Code::kDataLoss) << got.status();
+  EXPECT_NE(got.status().message().find("old/big"), std::string::npos) << got.status();
+  EXPECT_NE(got.status().message().find("sha256:" + Sha256Hex(big)), std::string::npos) << got.status();
+  EXPECT_EQ(store->GetToFile("old/big", tmp.Join("dst2")).code(), Code::kDataLoss);
+  // Rewriting an old object records the new format.
+  ASSERT_TRUE(store->Put("old/small", small).ok());
+  EXPECT_EQ(store->Head("old/small")->checksum, ComputeChecksum(ChecksumAlgorithm::kCrc32c, small));
+}
+
+TEST(FileStoreTest, Sha256CanBeChosenAndEitherStoreReadsBoth) {
+  TempDir tmp;
+  StoreOptions o;
+  o.file_checksum = "sha256";
+  auto sha_store = Open(tmp.path(), o);
+  auto crc_store = Open(tmp.path());
+  std::string data = RandomBytes(10 << 20, 23);
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("src"), data).ok());
+  ASSERT_TRUE(sha_store->PutFile("s/file", tmp.Join("src")).ok());
+  ASSERT_TRUE(sha_store->Put("s/mem", "small").ok());
+  ASSERT_TRUE(crc_store->Put("c/mem", "small").ok());
+  EXPECT_EQ(crc_store->Head("s/file")->checksum, "sha256:" + Sha256Hex(data));
+  EXPECT_EQ(crc_store->Head("s/file")->sha256, Sha256Hex(data));
+  EXPECT_EQ(crc_store->Head("s/mem")->checksum, "sha256:" + Sha256Hex("small"));
+  EXPECT_EQ(sha_store->Head("c/mem")->checksum, ComputeChecksum(ChecksumAlgorithm::kCrc32c, "small"));
+  EXPECT_TRUE(crc_store->Get("s/file").value() == data);
+  EXPECT_EQ(sha_store->Get("c/mem").value(), "small");
+  ASSERT_TRUE(crc_store->GetToFile("s/file", tmp.Join("dst")).ok());
+  EXPECT_TRUE(ReadFileToString(tmp.Join("dst")).value() == data);
+
+  o.file_checksum = "md5";
+  auto bad = OpenObjectStore("file://" + tmp.path(), o);
+  ASSERT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("'md5'"), std::string::npos) << bad.status();
+  EXPECT_NE(bad.status().message().find("crc32c, sha256"), std::string::npos) << bad.status();
+}
+
+TEST(FileStoreTest, MalformedRecordedChecksumIsDataLossNamingTheKey) {
+  TempDir tmp;
+  auto store = Open(tmp.path());
+  for (std::string bad : std::vector<std::string>{"crc32c:nothex!", "md5:d41d8cd98f00b204e9800998ecf8427e", "e3069283",
+                                                  std::string(200, 'a')}) {
+    ASSERT_TRUE(store->Put("m/obj", "data").ok());
+    ASSERT_EQ(::setxattr(tmp.Join("m/obj").c_str(), kFileChecksumXattr, bad.data(), bad.size(), 0), 0);
+    auto got = store->Get("m/obj");
+    EXPECT_EQ(got.status().code(), Code::kDataLoss) << bad << ": " << got.status();
+    EXPECT_NE(got.status().message().find("m/obj"), std::string::npos) << got.status();
+    EXPECT_EQ(store->Head("m/obj").status().code(), Code::kDataLoss) << bad;
+  }
 }
 
 TEST(FileStoreTest, SymlinksCannotLeadOutsideTheRoot) {

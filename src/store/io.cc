@@ -9,7 +9,6 @@
 #include <mutex>
 #include <thread>
 
-#include "common/sha256.h"
 
 namespace sl::store {
 
@@ -78,7 +77,7 @@ int CopyChunk(int in_fd, int out_fd, uint64_t off, uint64_t n, bool* use_kernel,
   return 0;
 }
 
-int HashRange(int fd, uint64_t off, uint64_t n, Sha256Hasher* hasher, std::string* buf) {
+int HashRange(int fd, uint64_t off, uint64_t n, Checksummer* hasher, std::string* buf) {
   void* map = ::mmap(nullptr, n, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(off));
   if (map != MAP_FAILED) {
     hasher->Update(std::string_view(static_cast<const char*>(map), n));
@@ -95,8 +94,8 @@ int HashRange(int fd, uint64_t off, uint64_t n, Sha256Hasher* hasher, std::strin
 
 }  // namespace
 
-int CopyAndHash(int in_fd, int out_fd, uint64_t length, std::string* sha256_hex) {
-  Sha256Hasher hasher;
+int CopyAndChecksum(int in_fd, int out_fd, uint64_t length, ChecksumAlgorithm algorithm, std::string* checksum) {
+  Checksummer hasher(algorithm);
   std::mutex mu;
   std::condition_variable cv;
   uint64_t copied = 0;  // GUARDED_BY(mu): bytes of out_fd ready to hash
@@ -142,19 +141,7 @@ int CopyAndHash(int in_fd, int out_fd, uint64_t length, std::string* sha256_hex)
   }
   if (err != 0) return err;
   if (hash_err != 0) return hash_err;
-  *sha256_hex = hasher.FinishHex();
-  return 0;
-}
-
-int Sha256OfFd(int fd, uint64_t size, std::string* hex) {
-  Sha256Hasher hasher;
-  std::string buf;
-  for (uint64_t off = 0; off < size; off += 1 << 20) {
-    int err = PReadExact(fd, off, std::min<uint64_t>(1 << 20, size - off), &buf);
-    if (err != 0) return err;
-    hasher.Update(buf);
-  }
-  *hex = hasher.FinishHex();
+  *checksum = hasher.Finish();
   return 0;
 }
 

@@ -10,7 +10,8 @@
 //     as the server publishes atomically, which AWS S3 does; a server that rewrites objects in
 //     place, such as s3rver, can expose a torn object, which the checksum below then reports as
 //     DATA_LOSS instead of returning it.)
-//   * Integrity: Put records the SHA-256 of the bytes; Get/GetToFile verify it and report a
+//   * Integrity: Put records a checksum of the bytes (checksum.h: file backend CRC-32C by
+//     default, s3 SHA-256); Get/GetToFile verify whatever the object recorded and report a
 //     mismatch as DATA_LOSS naming the key, never returning the bad bytes.
 //   * Key safety: keys are checked by ValidateKey (key.h) before any I/O: INVALID_ARGUMENT.
 //   * Errors carry retry meaning and name the store URI and the key:
@@ -46,8 +47,11 @@ namespace sl::store {
 struct ObjectInfo {
   std::string key;       // relative to the store's URI
   uint64_t size = 0;
-  std::string sha256;    // hex; recorded at Put. Empty in listings and for objects written by
-                         // other tools (then `etag` is the only checksum; see s3_store.h)
+  std::string checksum;  // as recorded at Put, self-describing: "crc32c:<8 hex>" or
+                         // "sha256:<64 hex>" (checksum.h). Empty in listings and for objects
+                         // written by other tools (then `etag` is the only checksum; s3_store.h)
+  std::string sha256;    // hex, when the recorded checksum is a SHA-256 (s3 objects, file
+                         // objects written with file_checksum "sha256" or by older versions)
   std::string etag;      // S3 ETag without quotes; file backend: "<size>-<mtime ns>"
   WallTime modified{};   // last modification, as the backend reports it
 };
@@ -125,6 +129,9 @@ class ObjectStore {
 struct StoreOptions {
   // file backend
   bool fsync = false;  // fsync data and directory on Put: survive power loss, not only crashes
+  // Checksum recorded for new objects: "crc32c" (fast; detects corruption) or "sha256"
+  // (cryptographic; ~20x the CPU). Reads verify either, whatever this says.
+  std::string file_checksum = "crc32c";
 
   // s3 backend
   std::string endpoint;   // "http://127.0.0.1:9000"; empty: $AWS_ENDPOINT_URL or AWS's regional endpoint

@@ -310,6 +310,7 @@ class S3Store final : public ObjectStore {
     info.size = std::strtoull(reply.Header("content-length").c_str(), nullptr, 10);
     info.etag = StripQuotes(reply.Header("etag"));
     info.sha256 = reply.Header("x-amz-meta-sha256");
+    if (!info.sha256.empty()) info.checksum = "sha256:" + info.sha256;
     if (auto t = ParseHttpDate(reply.Header("last-modified")); t.ok()) info.modified = *t;
     return info;
   }

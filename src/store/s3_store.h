@@ -6,7 +6,8 @@
 // payload with it when the body is hashed anyway); Get/GetToFile verify it. Objects written by
 // other tools carry no sha256: a single-part object is verified by its ETag (the MD5 of its
 // bytes); a multipart one ("<md5>-<parts>" ETag) cannot be verified without its part layout and
-// is returned unverified (Head reports sha256 "").
+// is returned unverified (Head reports sha256 and checksum ""; otherwise checksum is
+// "sha256:<hex>", checksum.h).
 // Large objects: Put/PutFile above options.multipart_threshold use multipart upload with
 // options.part_size parts, options.upload_concurrency in flight; PutFile streams parts from the
 // file, GetToFile streams the body to disk. A failed multipart upload is aborted.

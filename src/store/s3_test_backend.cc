@@ -41,6 +41,7 @@ class S3Backend final : public TestBackend {
     ASSERT_EQ(::pwrite(fd, &c, 1, 0), 1);
     ::close(fd);
   }
+  ChecksumAlgorithm checksum_algorithm() const override { return ChecksumAlgorithm::kSha256; }
   bool server_publishes_atomically() const override { return false; }
 
  private:

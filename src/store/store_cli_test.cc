@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
+#include "store/checksum.h"
 #include "store/s3_test_server.h"
 #include "store/store_test_util.h"
 
@@ -57,7 +58,8 @@ TEST(StoreCliTest, FileStoreRoundTripWithHumanAndJsonOutput) {
   auto stat = RunCli({"stat", "--json", uri});
   ASSERT_EQ(stat.code, 0);
   auto obj = nlohmann::json::parse(stat.out);
-  EXPECT_EQ(obj["sha256"], Sha256Hex(data));
+  EXPECT_EQ(obj["checksum"], ComputeChecksum(ChecksumAlgorithm::kCrc32c, data));
+  EXPECT_FALSE(obj.contains("sha256"));  // the file backend records crc32c by default
   EXPECT_EQ(obj["uri"], uri);
 
   auto cat = RunCli({"cat", uri});

@@ -45,6 +45,7 @@ class FileBackend final : public TestBackend {
     ASSERT_EQ(::pwrite(fd, &c, 1, 0), 1);
     ::close(fd);
   }
+  ChecksumAlgorithm checksum_algorithm() const override { return ChecksumAlgorithm::kCrc32c; }
   bool server_publishes_atomically() const override { return true; }
 
  private:

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/file_util.h"
+#include "store/checksum.h"
 #include "store/object_store.h"
 
 namespace sl {
@@ -24,6 +25,8 @@ class TestBackend {
   virtual std::unique_ptr<ObjectStore> NewStore(const StoreOptions& options = {}) = 0;
   // Flips a byte of the stored object `key` of `store` without touching its checksum.
   virtual void Corrupt(ObjectStore& store, const std::string& key) = 0;
+  // The checksum a store from NewStore() records for new objects (file: crc32c; s3: sha256).
+  virtual ChecksumAlgorithm checksum_algorithm() const = 0;
   // True if the server itself publishes whole objects atomically (a reader never observes a
   // half-written object). s3rver writes objects in place, so with it only our checksum stands
   // between a reader and a torn object; real S3 is atomic.
