@@ -15,6 +15,8 @@ DEBIAN_PACKAGES=(
   dataset-fashion-mnist
   # peers and real clients used by tests and benchmarks
   python3-torch awscli runc curl python3-flask gunicorn
+  # fuzzing (scripts/fuzz-v2.sh: clang++ -fsanitize=fuzzer)
+  clang
 )
 # node and npm: the image may ship its own (with npm bundled); only install Debian's if absent.
 if ! command -v npm >/dev/null 2>&1; then DEBIAN_PACKAGES+=(nodejs npm); fi

@@ -45,6 +45,12 @@ std::string_view Trim(std::string_view s) {
 
 std::string TypeName(const json& j) { return j.type_name(); }
 
+// A JSON string literal for any bytes: invalid UTF-8 becomes U+FFFD instead of throwing
+// (nlohmann's default dump throws type_error 316 on it).
+std::string JsonString(std::string_view s) {
+  return json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string ShapeText(const std::vector<int64_t>& shape) {
   return fmt::format("[{}]", fmt::join(shape, ","));
 }
@@ -111,7 +117,10 @@ Status FlattenNumbers(const json& data, Dt dt, std::string_view dt_name, const s
     }
     double d = v.get<double>();
     if (integer) {
-      if (!v.is_number_integer() || d < lo || d > hi) {
+      // Values above INT64_MAX arrive as unsigned and round to 2^63 == hi as doubles.
+      const bool above_int64 = v.is_number_unsigned() &&
+                               v.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()};
+      if (!v.is_number_integer() || d < lo || d > hi || (dt == Dt::kInt64 && above_int64)) {
         return InvalidArgument("{}[{}]: {} is not a {} value", where, i, v.dump(), dt_name);
       }
     } else if (!std::isfinite(d)) {
@@ -302,11 +311,12 @@ Status DecodeImage(const ModelInput& input, InferenceRequest* req) {
     return InvalidArgument("PNG body: model '{}' does not take images (input shape {})",
                            req->model, ShapeText(input.shape));
   }
-  SL_ASSIGN_OR_RETURN(DecodedImage img, DecodePng(req->body, input.shape[0]));
-  if (img.height != input.shape[1] || img.width != input.shape[2]) {
-    return InvalidArgument("PNG body: image is {}x{} (HxW), model '{}' expects {}x{}", img.height,
-                           img.width, req->model, input.shape[1], input.shape[2]);
+  auto img_or = DecodePng(req->body, input.shape[0], input.shape[1], input.shape[2]);
+  if (!img_or.ok()) {
+    const Status& st = img_or.status();
+    return Status(st.code(), fmt::format("{} (model '{}')", st.message(), req->model));
   }
+  DecodedImage img = std::move(img_or.value());
   req->dense = std::move(img.pixels);
   req->batch = 1;
   return Status::Ok();
@@ -385,7 +395,8 @@ Result<InferenceRequest> DecodeRequest(std::string_view model, std::string_view 
   return req;
 }
 
-Result<DecodedImage> DecodePng(std::string_view bytes, int64_t channels) {
+Result<DecodedImage> DecodePng(std::string_view bytes, int64_t channels, int64_t want_height,
+                               int64_t want_width) {
   if (channels != 1 && channels != 3) {
     return InvalidArgument("PNG: the model takes {} channels (1 or 3 supported)", channels);
   }
@@ -401,6 +412,14 @@ Result<DecodedImage> DecodePng(std::string_view bytes, int64_t channels) {
     png_image_free(&image);
     return InvalidArgument("PNG: {}x{} image is outside 1..4096 pixels a side", image.width,
                            image.height);
+  }
+  // Before the pixel buffer is allocated: a 100-byte PNG may claim 4096x4096 (48 MB of RGB).
+  if ((want_height > 0 && image.height != want_height) ||
+      (want_width > 0 && image.width != want_width)) {
+    const auto h = image.height, w = image.width;
+    png_image_free(&image);
+    return InvalidArgument("PNG: image is {}x{} (HxW), the model expects {}x{}", h, w,
+                           want_height, want_width);
   }
   image.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
   std::vector<unsigned char> buf(PNG_IMAGE_SIZE(image));
@@ -439,12 +458,12 @@ std::string EncodeResponse(std::string_view model, std::string_view version, std
   std::string out;
   out.reserve(160 + n * (classes * 14 + 40));
   out += "{\"model_name\":";
-  out += json(std::string(model)).dump();
+  out += JsonString(model);
   out += ",\"model_version\":";
-  out += json(std::string(version)).dump();
+  out += JsonString(version);
   if (!id.empty()) {
     out += ",\"id\":";
-    out += json(std::string(id)).dump(-1, ' ', false, json::error_handler_t::replace);
+    out += JsonString(id);
   }
   out += ",\"outputs\":[";
   bool first = true;
@@ -485,7 +504,7 @@ std::string EncodeResponse(std::string_view model, std::string_view version, std
                    kOutputClassName, n);
     for (size_t i = 0; i < n; ++i) {
       if (i) out += ',';
-      out += json(rows[i].class_name).dump(-1, ' ', false, json::error_handler_t::replace);
+      out += JsonString(rows[i].class_name);
     }
     out += "]}";
   }
@@ -497,6 +516,23 @@ std::string ErrorBody(std::string_view message) {
   return json{{"error", std::string(message)}}.dump(-1, ' ', false,
                                                    json::error_handler_t::replace);
 }
+
+namespace {
+
+// A JSON integer >= 0.
+bool Dimension(const json& v, uint64_t* out) {
+  if (v.is_number_unsigned()) {
+    *out = v.get<uint64_t>();
+    return true;
+  }
+  if (v.is_number_integer() && v.get<int64_t>() >= 0) {
+    *out = static_cast<uint64_t>(v.get<int64_t>());
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 Result<ParsedResponse> ParseResponse(std::string_view body) {
   json doc = json::parse(body, nullptr, false);
@@ -518,19 +554,49 @@ Result<ParsedResponse> ParseResponse(std::string_view body) {
     }
     const std::string name = o["name"].is_string() ? o["name"].get<std::string>() : "";
     try {
+      const json& data = o["data"];
       if (name == kOutputLabel) {
-        r.labels = o["data"].get<std::vector<int64_t>>();
-      } else if (name == kOutputClassName) {
-        r.class_names = o["data"].get<std::vector<std::string>>();
-      } else if (name == kOutputProbabilities) {
-        auto flat = o["data"].get<std::vector<float>>();
-        auto shape = o.value("shape", std::vector<int64_t>{});
-        if (shape.size() != 2 || shape[0] * shape[1] != static_cast<int64_t>(flat.size())) {
-          return InvalidArgument("v2 response: probabilities: shape does not match data");
+        r.labels.clear();
+        for (size_t i = 0; i < data.size(); ++i) {
+          // get<int64_t> of a float is a C++ cast: undefined behaviour outside int64's range.
+          if (!data[i].is_number_integer()) {
+            return InvalidArgument("v2 response: label[{}]: expected an integer, got {}", i,
+                                   data[i].dump());
+          }
+          r.labels.push_back(data[i].get<int64_t>());
         }
-        for (int64_t i = 0; i < shape[0]; ++i) {
-          r.probabilities.emplace_back(flat.begin() + i * shape[1],
-                                       flat.begin() + (i + 1) * shape[1]);
+      } else if (name == kOutputClassName) {
+        r.class_names = data.get<std::vector<std::string>>();
+      } else if (name == kOutputProbabilities) {
+        std::vector<float> flat;
+        flat.reserve(data.size());
+        for (size_t i = 0; i < data.size(); ++i) {
+          double d = data[i].is_number() ? data[i].get<double>() : HUGE_VAL;
+          if (!(std::fabs(d) <= std::numeric_limits<float>::max())) {
+            return InvalidArgument("v2 response: probabilities[{}]: {} is not a FP32 value", i,
+                                   data[i].dump());
+          }
+          flat.push_back(static_cast<float>(d));
+        }
+        auto shape = o.find("shape");
+        // [rows, classes] with rows * classes == data size, checked without multiplying (the
+        // numbers are the sender's) and without rows of zero classes (unbounded rows).
+        uint64_t rows = 0, cols = 0;
+        const bool dims = shape != o.end() && shape->is_array() && shape->size() == 2 &&
+                          Dimension((*shape)[0], &rows) && Dimension((*shape)[1], &cols);
+        const uint64_t size = flat.size();
+        const bool match = dims && (cols == 0 ? rows == 0 && size == 0
+                                              : size % cols == 0 && rows == size / cols);
+        if (!match) {
+          return InvalidArgument(
+              "v2 response: probabilities: shape {} does not match {} values (expected [rows, "
+              "classes] with rows * classes values)",
+              shape == o.end() ? std::string("(missing)") : shape->dump(), size);
+        }
+        r.probabilities.clear();
+        for (uint64_t i = 0; i < rows; ++i) {
+          r.probabilities.emplace_back(flat.begin() + static_cast<int64_t>(i * cols),
+                                       flat.begin() + static_cast<int64_t>((i + 1) * cols));
         }
       }
     } catch (const json::exception& e) {

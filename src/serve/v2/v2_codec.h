@@ -52,12 +52,15 @@ BodyKind ClassifyContentType(std::string_view content_type);
 Result<InferenceRequest> DecodeRequest(std::string_view model, std::string_view content_type,
                                        std::string body, const ModelInput& input);
 
-// Decodes a PNG image into CHW floats in [0, 1] with `channels` channels (1 or 3).
+// Decodes a PNG image into CHW floats in [0, 1] with `channels` channels (1 or 3). Images are
+// 1..4096 pixels a side; want_height/want_width > 0 also require that size, checked from the
+// header before any pixel is decoded or allocated.
 struct DecodedImage {
   int64_t channels = 0, height = 0, width = 0;
   std::vector<float> pixels;
 };
-Result<DecodedImage> DecodePng(std::string_view bytes, int64_t channels);
+Result<DecodedImage> DecodePng(std::string_view bytes, int64_t channels, int64_t want_height = 0,
+                               int64_t want_width = 0);
 
 // One sample's result.
 struct OutputRow {

@@ -2,7 +2,10 @@
 
 #include <png.h>
 
+#include <cstdint>
 #include <cstring>
+#include <limits>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -228,6 +231,107 @@ TEST(V2Encode, ResponseRoundTrips) {
   EXPECT_EQ(only["outputs"][0]["name"], "label");
   EXPECT_EQ(json::parse(ErrorBody("bad \"x\""))["error"], "bad \"x\"");
   EXPECT_FALSE(ParseResponse(ErrorBody("boom")).ok());
+}
+
+// Regressions found by the fuzzer (v2_fuzz.cc, scripts/fuzz-v2.sh).
+
+// EncodeResponse threw nlohmann type_error 316 (std::terminate in a server thread) when the model
+// name or version was not valid UTF-8; now such bytes become U+FFFD.
+TEST(V2Fuzz, EncodeResponseWithInvalidUtf8ModelNameDoesNotThrow) {
+  std::vector<float> p = {1.0f};
+  std::vector<OutputRow> rows = {{0, "\xff", p}};
+  std::string body;
+  EXPECT_NO_THROW(body = EncodeResponse("m\xcf", "v\xff", "id\xc3", rows, {}));
+  auto parsed = ParseResponse(body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->model_name, "m\xef\xbf\xbd");
+  EXPECT_EQ(parsed->model_version, "v\xef\xbf\xbd");
+  EXPECT_EQ(parsed->id, "id\xef\xbf\xbd");
+  EXPECT_EQ(parsed->class_names, std::vector<std::string>{"\xef\xbf\xbd"});
+}
+
+// Found while writing the fuzz target, reproduced with it: a label that is a float out of
+// int64's range was converted with a C++ cast (undefined behaviour; UBSan: "1e+300 is outside
+// the range of representable values of type 'long'").
+TEST(V2Fuzz, ParseResponseRejectsNonIntegerLabels) {
+  for (const char* label : {"1e300", "2.5", "-1e19"}) {
+    auto r = ParseResponse(std::string(R"({"outputs":[{"name":"label","data":[)") + label +
+                           "]}]}");
+    ASSERT_FALSE(r.ok()) << label;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("label[0]: expected an integer"), std::string::npos)
+        << r.status().message();
+  }
+  auto ok = ParseResponse(R"({"outputs":[{"name":"label","data":[-3, 9223372036854775807]}]})");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->labels, (std::vector<int64_t>{-3, INT64_MAX}));
+}
+
+// The probabilities shape was checked as shape[0] * shape[1] == size: signed overflow (UB) for
+// [2^62, 4] with no data, then a loop of 2^62 rows; [2^40, 0] with no data allocated 2^40 empty
+// rows (out of memory). Now rows * classes must equal the data size without multiplying, and a
+// shape of zero classes only describes zero rows.
+TEST(V2Fuzz, ParseResponseProbabilitiesShapeCannotOverflowOrExplode) {
+  auto parse = [](const std::string& shape, const std::string& data) {
+    return ParseResponse(R"({"outputs":[{"name":"probabilities","shape":)" + shape +
+                         R"(,"data":)" + data + "}]}");
+  };
+  for (const auto& [shape, data] : std::vector<std::pair<std::string, std::string>>{
+           {"[4611686018427387904,4]", "[]"},
+           {"[1099511627776,0]", "[]"},
+           {"[-1,-2]", "[0.5,0.5]"},
+           {"[2,-1]", "[]"},
+           {"[3,1]", "[0.1,0.2]"},
+           {"[1,2,1]", "[0.1,0.2]"},
+           {"\"x\"", "[0.1]"}}) {
+    auto r = parse(shape, data);
+    ASSERT_FALSE(r.ok()) << shape;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("probabilities: shape"), std::string::npos)
+        << r.status().message();
+  }
+  auto bad_value = parse("[1,1]", "[1e300]");
+  ASSERT_FALSE(bad_value.ok());
+  EXPECT_NE(bad_value.status().message().find("probabilities[0]"), std::string::npos);
+  auto empty = parse("[0,0]", "[]");
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(empty->probabilities.empty());
+  auto two = parse("[2,3]", "[0.1,0.2,0.7,1,0,0]");
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  ASSERT_EQ(two->probabilities.size(), 2u);
+  EXPECT_EQ(two->probabilities[1], (std::vector<float>{1, 0, 0}));
+}
+
+// INT64 data above INT64_MAX arrive as unsigned JSON numbers, and 2^63 (and the values that round
+// to it as doubles) compared equal to the upper bound: accepted as INT64 values.
+TEST(V2Fuzz, Int64RejectsValuesAboveInt64Max) {
+  ExpectError(Json(Req({1, 6}, "INT64", {9223372036854775808ULL, 0, 0, 0, 0, 0})),
+              {"inputs[0].data[0]", "9223372036854775808", "INT64"});
+  ExpectError(Json(Req({1, 6}, "INT64", {9223372036854775809ULL, 0, 0, 0, 0, 0})),
+              {"inputs[0].data[0]", "INT64"});
+  EXPECT_TRUE(Json(Req({1, 6}, "INT64", {INT64_MAX, INT64_MIN, 0, 0, 0, 0})).ok());
+  EXPECT_TRUE(Json(Req({1, 6}, "UINT64", {UINT64_MAX, 0, 0, 0, 0, 0})).ok());
+}
+
+// A PNG's size is checked against the model from its header, before the pixel buffer is
+// allocated and the image decoded: a small body claiming a large image is rejected for its size
+// (it used to allocate height * width * channels bytes first, then fail to decode).
+TEST(V2Fuzz, PngSizeIsCheckedBeforeDecoding) {
+  std::string wide = MakePng(4000, 1, 3, 0);
+  std::string truncated = wide.substr(0, wide.size() - 20);  // IDAT cut short
+  ExpectError(DecodeRequest("m", "image/png", truncated, Image2x3()),
+              {"1x4000 (HxW)", "the model expects 2x3", "model 'm'"});
+  auto direct = DecodePng(truncated, 3, 2, 3);
+  ASSERT_FALSE(direct.ok());
+  EXPECT_NE(direct.status().message().find("expects 2x3"), std::string::npos);
+  // Without an expected size the same body gets as far as decoding.
+  auto any = DecodePng(truncated, 3);
+  ASSERT_FALSE(any.ok());
+  EXPECT_NE(any.status().message().find("cannot decode"), std::string::npos)
+      << any.status().message();
+  auto good = DecodePng(MakePng(3, 2, 1, 51), 1, 2, 3);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->pixels.size(), 6u);
 }
 
 }  // namespace
