@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Object store benchmark: put/get throughput and per-op latency for 1 KiB, 1 MiB and 64 MiB
 # objects on both backends, with their peers measured in the same run on the same bytes:
-#   file backend  vs  plain `cp` (source file -> a directory tree, and back)
+#   file backend  vs  plain `cp` (source file -> a directory tree, and back); the file backend
+#                     runs twice per pass: recording crc32c (its default) and sha256
 #   s3 backend    vs  the AWS CLI (/usr/bin/aws s3 cp) on the same s3rver
 #
 #   bench/store_bench.sh [BUILD_DIR]          (default BUILD_DIR: build)
@@ -55,9 +56,12 @@ echo
 # The file backend and cp run in alternation, twice: on these VMs the cost of a big copy depends
 # on whether the kernel hands out recycled or never-touched pages, so the first pass mostly
 # measures the VM; both passes are printed.
+# Each pass runs the file backend with its default checksum (crc32c), then recording SHA-256
+# (file_checksum=sha256, the only checksum before 2026-11-23), then cp.
 for pass in 1 2; do
-  echo "## pass $pass: straightline file backend (1 thread), then cp (one process per object)"
+  echo "## pass $pass: straightline file backend (1 thread; crc32c, then sha256), then cp (one process per object)"
   "$BIN" --uri "file://$WORK/store" --sizes "$SIZES" --ops "$OPS" --workdir "$WORK" --label file
+  "$BIN" --uri "file://$WORK/store-sha" --sizes "$SIZES" --ops "$OPS" --workdir "$WORK" --label file-sha --file-checksum sha256
   python3 "$ROOT/bench/store_peers.py" cp "$WORK" "$SIZES" "$OPS"
   echo
 done

@@ -62,9 +62,13 @@ def main():
             os.makedirs(tree, exist_ok=True)
             wall, lat = timed([["cp", src, os.path.join(tree, f"{i:05}")] for i in range(n)])
             row("cp", "put", size, n, wall, lat)
-            wall, lat = timed([["cp", os.path.join(tree, f"{i:05}"), os.path.join(work, f"cp-dst-{i % 64}")] for i in range(n)])
+            # Every get writes a new file (see store_throughput.cc): removed after the size.
+            dsts = [os.path.join(work, f"cp-dst-{size}-{i % 64}") for i in range(n)]
+            wall, lat = timed([["cp", os.path.join(tree, f"{i:05}"), dsts[i]] for i in range(n)])
             row("cp", "get", size, n, wall, lat)
             shutil.rmtree(tree)
+            for d in set(dsts):
+                os.remove(d)
             continue
         ep = ["--endpoint-url", os.environ["AWS_ENDPOINT_URL"]]
         up = os.path.join(work, f"aws-up-{size}")

@@ -2,6 +2,7 @@
 //
 //   store_throughput --uri file:///tmp/x|s3://bucket/prefix [--sizes 1024,1048576,67108864]
 //                    [--ops 200,50,4] [--threads 1] [--workdir DIR] [--label NAME]
+//                    [--file-checksum crc32c|sha256]
 //
 // For each size it writes one local source file, then PutFile()s it `ops` times under distinct
 // keys (put phase) and GetToFile()s each back into a local file (get phase), `threads` at a time.
@@ -54,7 +55,7 @@ double Percentile(std::vector<double> v, double p) {
 
 int main(int argc, char** argv) {
   sl::FlagSet flags("store_throughput", "Measure put/get throughput and latency of an object store.");
-  std::string uri, sizes_s = "1024,1048576,67108864", ops_s = "200,50,4", workdir, label;
+  std::string uri, sizes_s = "1024,1048576,67108864", ops_s = "200,50,4", workdir, label, file_checksum = "crc32c";
   int64_t threads = 1;
   flags.String("uri", &uri, "store URI: file:///abs/dir or s3://bucket/prefix");
   flags.String("sizes", &sizes_s, "object sizes in bytes, comma-separated");
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   flags.Int("threads", &threads, "operations in flight at once");
   flags.String("workdir", &workdir, "local scratch directory (default: a temp dir)");
   flags.String("label", &label, "name printed in the backend column (default: the URI scheme)");
+  flags.String("file-checksum", &file_checksum, "file backend: checksum recorded for new objects (crc32c, sha256)");
   sl::Status ps = flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!ps.ok() || uri.empty()) {
     fmt::print(stderr, "{}\n{}", ps.ok() ? "--uri is required" : ps.message(), flags.Help());
@@ -80,7 +82,9 @@ int main(int argc, char** argv) {
   sl::TempDir tmp("sl-store-bench");
   if (workdir.empty()) workdir = tmp.path();
 
-  auto opened = sl::store::OpenObjectStore(uri);
+  sl::store::StoreOptions options;
+  options.file_checksum = file_checksum;
+  auto opened = sl::store::OpenObjectStore(uri, options);
   if (!opened.ok()) {
     fmt::print(stderr, "{}\n", opened.status().ToString());
     return 1;
@@ -139,8 +143,12 @@ int main(int argc, char** argv) {
                  *std::max_element(r.latencies.begin(), r.latencies.end()) * 1e3);
       std::fflush(stdout);
     }
-    // Clean up this size's objects so a long run does not fill the disk.
+    // Clean up this size's objects so a long run does not fill the disk, and the local copies so
+    // that every get writes a new file, as the cp peer does (ext4 flushes a file that replaces
+    // another by rename or O_TRUNC at once, which would make the comparison depend on what was
+    // left from an earlier size or pass).
     for (int i = 0; i < n; ++i) store.Delete(fmt::format("{}/{}/{:05}", run, size, i)).IgnoreError();
+    for (int i = 0; i < std::min(n, 64); ++i) std::remove(fmt::format("{}/dst-{}-{}", workdir, size, i).c_str());
   }
   return 0;
 }

@@ -169,7 +169,11 @@ __attribute__((target("sse4.2"))) uint32_t Crc32cRawHardware(uint32_t crc, const
   return static_cast<uint32_t>(c0);
 }
 
-bool DetectHardware() { return __builtin_cpu_supports("sse4.2"); }
+// Runs during static initialisation, possibly before libgcc's own CPU probe: init explicitly.
+bool DetectHardware() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("sse4.2");
+}
 
 #else
 
