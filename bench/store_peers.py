@@ -32,7 +32,7 @@ def pct(v, p):
 
 
 def row(peer, op, size, n, wall, lat):
-    print(f"{peer:<10} {op:<4} {name(size):>8} {n:>5} {1:>4} {size * n / wall / 1e6:>10.1f} "
+    print(f"{peer:<10} {op:<4} {name(size):>8} {n:>5} {1:>4} {size * n / wall / 1e6:>10.3f} "
           f"{pct(lat, .5) * 1e3:>10.3f} {pct(lat, .95) * 1e3:>10.3f} {max(lat) * 1e3:>10.3f}", flush=True)
 
 

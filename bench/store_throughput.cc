@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
       r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (failed) return 1;
       double mbps = static_cast<double>(size) * n / r.wall_seconds / 1e6;
-      fmt::print("{:<10} {:<4} {:>8} {:>5} {:>4} {:>10.1f} {:>10.3f} {:>10.3f} {:>10.3f}\n", label, op, SizeName(size), n,
+      fmt::print("{:<10} {:<4} {:>8} {:>5} {:>4} {:>10.3f} {:>10.3f} {:>10.3f} {:>10.3f}\n", label, op, SizeName(size), n,
                  threads, mbps, Percentile(r.latencies, 0.5) * 1e3, Percentile(r.latencies, 0.95) * 1e3,
                  *std::max_element(r.latencies.begin(), r.latencies.end()) * 1e3);
       std::fflush(stdout);
