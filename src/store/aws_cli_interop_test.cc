@@ -102,15 +102,17 @@ TEST_F(AwsCliInteropTest, StraightlineReadsObjectsWrittenByAwsCli) {
   ASSERT_TRUE(store_->GetToFile("theirs/big.bin", tmp_.Join("big.out")).ok());
   EXPECT_TRUE(ReadFileToString(tmp_.Join("big.out")).value() == big);
 
-  // No sha256 metadata from the CLI: Head says so with an empty sha256. (s3rver gives even
+  // No sha256 metadata from the CLI: Head says so with an empty sha256 and checksum. (s3rver gives even
   // multipart objects a whole-object MD5 ETag, where AWS would give "md5-N".)
   auto small_info = store_->Head("theirs/small.bin");
   ASSERT_TRUE(small_info.ok());
   EXPECT_EQ(small_info->sha256, "");
+  EXPECT_EQ(small_info->checksum, "");
   EXPECT_EQ(small_info->size, small.size());
   auto big_info = store_->Head("theirs/big.bin");
   ASSERT_TRUE(big_info.ok());
   EXPECT_EQ(big_info->sha256, "");
+  EXPECT_EQ(big_info->checksum, "");
   EXPECT_EQ(big_info->size, big.size());
 
   auto listed = store_->List("theirs/");

@@ -5,7 +5,6 @@
 
 #include "cli/commands.h"
 #include "common/file_util.h"
-#include "common/sha256.h"
 #include "store/checksum.h"
 #include "store/s3_test_server.h"
 #include "store/store_test_util.h"
@@ -60,6 +59,10 @@ TEST(StoreCliTest, FileStoreRoundTripWithHumanAndJsonOutput) {
   auto obj = nlohmann::json::parse(stat.out);
   EXPECT_EQ(obj["checksum"], ComputeChecksum(ChecksumAlgorithm::kCrc32c, data));
   EXPECT_FALSE(obj.contains("sha256"));  // the file backend records crc32c by default
+  auto stat_human = RunCli({"stat", uri});
+  ASSERT_EQ(stat_human.code, 0);
+  EXPECT_NE(stat_human.out.find("checksum: " + ComputeChecksum(ChecksumAlgorithm::kCrc32c, data)), std::string::npos)
+      << stat_human.out;
   EXPECT_EQ(obj["uri"], uri);
 
   auto cat = RunCli({"cat", uri});
