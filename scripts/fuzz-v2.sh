@@ -7,6 +7,8 @@
 #   scripts/fuzz-v2.sh [seconds]        BUILD=<dir> (default build): output in <dir>/fuzz/
 #   FUZZ_ARGS="-jobs=2" scripts/fuzz-v2.sh 600   extra libFuzzer flags
 #   scripts/fuzz-v2.sh --repro <file>   runs the fuzzer on one input (reproduce a crash)
+#   scripts/fuzz-v2.sh --coverage [dir] line/branch coverage of v2_codec.cc by a corpus (default:
+#                                       the last run's, <dir>/fuzz/corpus), with llvm-cov
 #
 # The main build is g++; this script compiles only what the target needs (v2_fuzz.cc,
 # v2_codec.cc, common/status.cc) and recompiles an object only when a file it depends on (the
@@ -21,16 +23,42 @@ OUT="$BUILD/fuzz"
 CXX="${FUZZ_CXX:-clang++}"
 
 REPRO=""
+COVERAGE=""
 SECONDS_TO_RUN=20
 if [[ "${1:-}" == "--repro" ]]; then
   REPRO="${2:?usage: fuzz-v2.sh --repro <file>}"
+elif [[ "${1:-}" == "--coverage" ]]; then
+  COVERAGE="${2:-$OUT/corpus}"
 elif [[ -n "${1:-}" ]]; then
-  [[ "$1" =~ ^[0-9]+$ ]] || { echo "usage: fuzz-v2.sh [seconds] | --repro <file>" >&2; exit 2; }
+  [[ "$1" =~ ^[0-9]+$ ]] || {
+    echo "usage: fuzz-v2.sh [seconds] | --repro <file> | --coverage [corpus]" >&2; exit 2; }
   SECONDS_TO_RUN="$1"
 fi
 
 if ! command -v "$CXX" >/dev/null 2>&1; then
   echo "SKIP: $CXX not found (install Debian package clang: scripts/install-deps.sh)"
+  exit 0
+fi
+
+if [[ -n "$COVERAGE" ]]; then
+  # A separate, uninstrumented-by-sanitizers build with clang's source-based coverage.
+  COV="$OUT/cov"
+  mkdir -p "$COV"
+  SOURCES_ABS=()
+  for src in src/serve/v2/v2_fuzz.cc src/serve/v2/v2_codec.cc src/common/status.cc; do
+    SOURCES_ABS+=("$ROOT/$src")
+  done
+  "$CXX" -std=c++20 -O1 -I"$ROOT/src" -fprofile-instr-generate -fcoverage-mapping \
+    -fsanitize=fuzzer "${SOURCES_ABS[@]}" -lfmt -lpng -o "$COV/v2_fuzz_cov"
+  rm -f "$COV"/*.profraw
+  LLVM_PROFILE_FILE="$COV/run.profraw" "$COV/v2_fuzz_cov" -runs=0 "$COVERAGE" 2>"$COV/run.log" ||
+    { tail -20 "$COV/run.log"; exit 1; }
+  grep -E '^#[0-9]+[[:space:]]+INITED' "$COV/run.log" || true
+  llvm-profdata merge -sparse "$COV/run.profraw" -o "$COV/v2.profdata"
+  llvm-cov report "$COV/v2_fuzz_cov" -instr-profile="$COV/v2.profdata" \
+    "$ROOT/src/serve/v2/v2_codec.cc"
+  echo "fuzz-v2: uncovered lines: llvm-cov show $COV/v2_fuzz_cov -instr-profile=$COV/v2.profdata" \
+    "$ROOT/src/serve/v2/v2_codec.cc"
   exit 0
 fi
 
