@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Issue 6, experiment 2: straightline's local tier vs the paper's baseline, Flask + PyTorch
+# (Debian python3-flask, python3-torch, gunicorn), serving the SAME TorchScript file on the same
+# machine in one run. For each server: a closed-loop saturation test (CONC connections, TOTAL
+# single-image JSON requests released at once into the client backlog) and an open-loop test at a
+# fixed RATE for DUR seconds, both with `straightline load`; then a table and the ratios.
+# The CNN's compute limit is timed on the same TorchScript file (batch 128, 1 torch thread per
+# process; 1 process = per core, 2 processes = 2 cores).
+# The load generator runs on the same 2 cores as the servers (nothing is pinned).
+#   bench/serve_vs_flask.sh [BUILD_DIR]   env: OUT=/tmp/slf CONC=16 TOTAL=4000 RATE=600 DUR=10
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${1:-build}; SL=$B/straightline; OUT=${OUT:-/tmp/slf}
+CONC=${CONC:-16}; TOTAL=${TOTAL:-4000}; RATE=${RATE:-600}; DUR=${DUR:-10}
+PY=/usr/bin/python3
+mkdir -p "$OUT"
+[[ -f $OUT/fmnist-cnn.pt && -d $OUT/models/fmnist-cnn ]] || \
+  $PY bench/serve_flask/make_model.py --out-dir "$OUT" --epochs 1 --straightline "$SL"
+
+echo "== compute limit (same TorchScript file, batch 128, 1 torch thread per process)"
+cat > "$OUT/limit.py" <<'PYEOF'
+import sys, time, torch
+torch.set_num_threads(1)
+m = torch.jit.load(sys.argv[1]); m.eval(); x = torch.rand(128, 1, 28, 28)
+with torch.inference_mode():
+    for _ in range(5): m(x)
+    n = 0; t = time.perf_counter()
+    while time.perf_counter() - t < 5: m(x); n += 128
+print(n / (time.perf_counter() - t))
+PYEOF
+one=$($PY "$OUT/limit.py" "$OUT/fmnist-cnn.pt")
+$PY "$OUT/limit.py" "$OUT/fmnist-cnn.pt" > "$OUT/l_a" & $PY "$OUT/limit.py" "$OUT/fmnist-cnn.pt" > "$OUT/l_b"; wait
+two=$($PY -c "print($(cat "$OUT/l_a") + $(cat "$OUT/l_b"))")
+printf 'per core %.0f images/s, 2 cores %.0f images/s\n' "$one" "$two"
+
+PORT=8611; PID=
+stop() { if [[ -n $PID ]]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; fi; }
+trap stop EXIT
+wait_ready() { for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && return 0; sleep 0.2; done; echo "server on $PORT not ready"; exit 1; }
+run() {  # name, command...
+  local name=$1; shift
+  PORT=$((PORT + 1)); "$@" --port "$PORT" > "$OUT/$name.log" 2>&1 & PID=$!
+  wait_ready
+  "$SL" load --target "http://127.0.0.1:$PORT" --model fmnist-cnn --phases 1:100000 --max-total 200 \
+    --concurrency "$CONC" --backlog 100000 > /dev/null   # warm-up
+  "$SL" load --target "http://127.0.0.1:$PORT" --model fmnist-cnn --phases 1:100000 --max-total "$TOTAL" \
+    --concurrency "$CONC" --backlog 100000 --json-out "$OUT/$name.closed.json" > /dev/null
+  "$SL" load --target "http://127.0.0.1:$PORT" --model fmnist-cnn --phases "$DUR:$RATE" \
+    --concurrency 64 --json-out "$OUT/$name.open.json" > /dev/null
+  stop
+}
+FL=(nice -n 0 $PY bench/serve_flask/flask_server.py --module "$OUT/fmnist-cnn.pt" --meta "$OUT/fmnist-cnn.json")
+run flask-single "${FL[@]}" --mode single
+run gunicorn-sync-2 "${FL[@]}" --mode gunicorn --workers 2 --threads 1
+run gunicorn-gthread-2x4 "${FL[@]}" --mode gunicorn --workers 2 --threads 4
+run straightline-local "$SL" serve --model "$OUT/models/fmnist-cnn" --tiers local --policy local \
+  --local-threads 2 --max-batch 32 --max-queue-delay-us 500 --state-dir "$OUT/state"
+
+$PY - "$OUT" "$two" "$CONC" "$TOTAL" "$RATE" "$DUR" <<'PYEOF'
+import json, sys
+out, two, conc, total, rate, dur = sys.argv[1], float(sys.argv[2]), *sys.argv[3:]
+def row(name, kind):
+    g = [g for g in json.load(open(f"{out}/{name}.{kind}.json"))["groups"] if g["phase"] == "all" and g["tier"] == "all"][0]
+    return g
+names = ["flask-single", "gunicorn-sync-2", "gunicorn-gthread-2x4", "straightline-local"]
+print(f"\nclosed loop: {total} json requests, {conc} connections | open loop: {rate} req/s for {dur} s")
+print(f"{'server':24} {'closed req/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'fail%':>6} | {'open req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'fail%':>6}")
+r = {}
+for n in names:
+    c, o = row(n, "closed"), row(n, "open"); r[n] = (c, o)
+    print(f"{n:24} {c['throughput_per_s']:12.0f} {c['p50_ms']:8.2f} {c['p99_ms']:8.2f} {100*c['failure_rate']:6.2f} | "
+          f"{o['throughput_per_s']:10.0f} {o['p50_ms']:8.2f} {o['p99_ms']:8.2f} {100*o['failure_rate']:6.2f}")
+sl = r["straightline-local"]
+for n in names[:-1]:
+    c, o = r[n]
+    print(f"straightline / {n}: throughput {sl[0]['throughput_per_s']/c['throughput_per_s']:.2f}x, "
+          f"closed p99 {sl[0]['p99_ms']:.2f} vs {c['p99_ms']:.2f} ms, open p99 {sl[1]['p99_ms']:.2f} vs {o['p99_ms']:.2f} ms")
+print(f"straightline closed-loop throughput / 2-core compute limit: {sl[0]['throughput_per_s']:.0f} / {two:.0f} = {100*sl[0]['throughput_per_s']/two:.1f} %")
+PYEOF
