@@ -17,6 +17,8 @@ SL_DECLARE_COMMAND(RunInvoke)
 SL_DECLARE_COMMAND(RunFunctions)
 SL_DECLARE_COMMAND(RunLogs)
 SL_DECLARE_COMMAND(RunLoad)
+SL_DECLARE_COMMAND(RunServe)
+SL_DECLARE_COMMAND(RunCalibrate)
 #undef SL_DECLARE_COMMAND
 
 const std::vector<Command>& AllCommands() {
@@ -32,6 +34,8 @@ const std::vector<Command>& AllCommands() {
       {"invoke", "invoke a function once on an embedded local platform", RunInvoke},
       {"functions", "list: the functions of a functions file, resolved per provider", RunFunctions},
       {"logs", "print a function's log stream (START/END/REPORT lines)", RunLogs},
+      {"serve", "serve models over KServe v2 from local, container and function tiers with placement", RunServe},
+      {"calibrate", "measure the tiers and write the placement thresholds F and D for serve", RunCalibrate},
       {"load", "open-loop load on a KServe v2 server (loopback): phases, sessions, payload mix", RunLoad},
   };
   return commands;

@@ -6,11 +6,6 @@
 // Prints "endpoint: http://HOST:PORT" on stdout once serving (tests start it with --port 0 and
 // read that line), then runs until SIGINT or SIGTERM, and shuts down cleanly: the platform first
 // (queued and in-flight invocations end with UNAVAILABLE, instances are killed), then the front.
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -18,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/shutdown_signal.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "faas/front/lambda_front.h"
@@ -25,40 +21,6 @@
 
 namespace sl::cli {
 namespace {
-
-// Self-pipe: the handler only write()s; the main thread blocks in read(). A handler (not a
-// blocked signal mask) keeps the instances this process forks and execs free of our mask.
-int g_signal_pipe[2] = {-1, -1};
-
-void OnSignal(int sig) {
-  int saved = errno;
-  unsigned char b = static_cast<unsigned char>(sig);
-  ssize_t n = write(g_signal_pipe[1], &b, 1);
-  (void)n;
-  errno = saved;
-}
-
-Status InstallSignalHandlers() {
-  if (pipe2(g_signal_pipe, O_CLOEXEC) != 0) return ErrnoError(errno, "signal pipe");
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  if (sigaction(SIGINT, &sa, nullptr) != 0 || sigaction(SIGTERM, &sa, nullptr) != 0) {
-    return ErrnoError(errno, "sigaction(SIGINT/SIGTERM)");
-  }
-  return Status::Ok();
-}
-
-int WaitForSignal() {
-  unsigned char b = 0;
-  while (true) {
-    ssize_t n = read(g_signal_pipe[0], &b, 1);
-    if (n == 1) return b;
-    if (n < 0 && errno == EINTR) continue;
-    return 0;
-  }
-}
 
 std::string RuntimeName(const faas::FunctionSpec& spec) {
   return spec.kind == faas::HandlerKind::kBootstrap ? "provided.al2023" : "straightline-builtin";
@@ -99,7 +61,7 @@ int Serve(const Args& args) {
     fmt::print(stderr, "--port: {} is not a TCP port\n", port);
     return 2;
   }
-  if (Status sig = InstallSignalHandlers(); !sig.ok()) {
+  if (Status sig = InstallShutdownSignalHandlers(); !sig.ok()) {
     fmt::print(stderr, "platform serve: {}\n", sig.ToString());
     return 1;
   }
@@ -166,7 +128,7 @@ int Serve(const Args& args) {
   fmt::print("endpoint: {}\n", (*front)->endpoint());
   std::fflush(stdout);
 
-  int sig = WaitForSignal();
+  int sig = WaitForShutdownSignal();
   SL_LOG_INFO("platform", "{}: shutting down", sig > 0 ? strsignal(sig) : "signal pipe closed");
   platform->Shutdown();
   (*front)->Stop();

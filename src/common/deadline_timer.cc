@@ -1,6 +1,6 @@
-#include "faas/deadline_timer.h"
+#include "common/deadline_timer.h"
 
-namespace sl::faas {
+namespace sl {
 
 DeadlineTimer::DeadlineTimer() : thread_([this] { Loop(); }) {}
 
@@ -66,4 +66,4 @@ void DeadlineTimer::Loop() {
   }
 }
 
-}  // namespace sl::faas
+}  // namespace sl

@@ -1,5 +1,6 @@
 // DeadlineTimer: runs callbacks at steady-clock deadlines on one background thread — the
-// platform's invocation timeouts. Real time on purpose: a timeout bounds a real process.
+// platform's invocation timeouts and the gateway's request timeouts. Real time on purpose: a
+// timeout bounds a real process or a waiting client.
 // Thread safety: Schedule/Cancel from any thread; callbacks run on the timer thread, one at a
 // time, without the timer's lock held (a callback may Schedule or Cancel).
 // Ownership: the destructor stops the thread; callbacks not yet run are dropped.
@@ -13,7 +14,7 @@
 #include <mutex>
 #include <thread>
 
-namespace sl::faas {
+namespace sl {
 
 class DeadlineTimer {
  public:
@@ -37,4 +38,4 @@ class DeadlineTimer {
   std::thread thread_;
 };
 
-}  // namespace sl::faas
+}  // namespace sl

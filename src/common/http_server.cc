@@ -53,6 +53,11 @@ struct Core : std::enable_shared_from_this<Core> {
   net::io_context ioc;
   HttpHandler handler;
   uint64_t max_body_bytes = 0;
+  std::function<HttpResponse(int, std::string)> error_response;
+  HttpResponse Error(int status, std::string message) const {
+    return error_response ? error_response(status, std::move(message))
+                          : HttpResponse::Text(status, std::move(message) + "\n");
+  }
   std::atomic<bool> stopped{false};
   std::mutex mu;
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions;  // GUARDED_BY(mu)
@@ -175,10 +180,10 @@ class Session : public std::enable_shared_from_this<Session> {
       core_->handler(std::move(req), std::move(respond));
     } catch (const std::exception& e) {
       SL_LOG_WARN("http", "handler for {} {} threw: {}", method_copy, target, e.what());
-      Respond(seq, HttpResponse::Text(500, fmt::format("internal error: {}\n", e.what())));
+      Respond(seq, core_->Error(500, fmt::format("internal error: {}", e.what())));
     } catch (...) {
       SL_LOG_WARN("http", "handler for {} {} threw a non-std exception", method_copy, target);
-      Respond(seq, HttpResponse::Text(500, "internal error\n"));
+      Respond(seq, core_->Error(500, "internal error"));
     }
   }
 
@@ -217,7 +222,7 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = 11;
     // Not through Respond(): no handler owns this exchange.
     awaiting_.store(0, std::memory_order_release);
-    Write(HttpResponse::Text(status, std::move(message) + "\n"));
+    Write(core_->Error(status, std::move(message)));
   }
 
   // Half-close, then discard the rest of what the peer sends until it closes (bounded).
@@ -361,6 +366,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options,
   auto core = std::make_shared<Core>(threads);
   core->handler = std::move(handler);
   core->max_body_bytes = options.max_body_bytes;
+  core->error_response = options.error_response;
   auto server = std::make_unique<BeastHttpServer>(core, threads);
   SL_RETURN_IF_ERROR(server->Listen(options.host, options.port));
   server->Run();

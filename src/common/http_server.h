@@ -41,6 +41,9 @@ class HttpServer {
     int port = 0;  // 0: pick a free port; see port()
     int threads = 2;
     uint64_t max_body_bytes = 64ull << 20;
+    // Builds the responses the server itself sends (400/413/431 for bad HTTP, 500 when a handler
+    // throws) from the status and a message; empty: plain text. A JSON API sets its error shape.
+    std::function<HttpResponse(int status, std::string message)> error_response;
   };
 
   // Binds, listens and starts serving. Errors name host:port and errno (e.g. address in use).

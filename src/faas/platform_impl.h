@@ -34,7 +34,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "faas/cgroup.h"
-#include "faas/deadline_timer.h"
+#include "common/deadline_timer.h"
 #include "faas/economics/keep_alive_policy.h"
 #include "faas/economics/ledger.h"
 #include "faas/economics/pricing.h"

@@ -165,4 +165,8 @@ Result<std::vector<Prediction>> Predictor::PredictDataset(const Dataset& data) c
   return PredictTokens(data.tokens, offsets);
 }
 
+void SetInferenceThreads(int threads) {
+  if (threads > 0) at::set_num_threads(threads);
+}
+
 }  // namespace sl::ml

@@ -61,4 +61,8 @@ class Predictor {
   std::unique_ptr<Impl> impl_;
 };
 
+// Sets libtorch's intra-op threads for this process (torch::set_num_threads). Servers that run
+// predictions on several threads of their own set 1, so the two pools do not oversubscribe.
+void SetInferenceThreads(int threads);
+
 }  // namespace sl::ml

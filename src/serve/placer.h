@@ -29,6 +29,10 @@ struct Decision {
   Status status;                         // RESOURCE_EXHAUSTED: every tier is full → 429/503
   TierKind tier = TierKind::kLocal;
   std::string reason;                    // e.g. "f_t=812/s>F=500 and r_d=3.1KB<D=64KB"
+  // A short fixed label of the rule that chose (bounded set, for metrics labels):
+  // straightline: frequent_small | large | local_capacity | container_capacity | overflow;
+  // adaptive: fastest | slo_cheapest | slo_fastest | all_full; fixed: fixed.
+  std::string rule;
 };
 
 class Placer {

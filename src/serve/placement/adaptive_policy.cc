@@ -93,15 +93,19 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
                                  table.empty() ? "no tier" : table);
     d.tier = TierKind::kLocal;
     d.reason = "all full; " + table;
+    d.rule = "all_full";
     return d;
   }
   d.tier = chosen->tier;
   if (cheapest_in_slo != nullptr) {
     d.reason = fmt::format("cheapest within SLO={:.0f}ms; {}", options_.latency_slo_ms, table);
+    d.rule = "slo_cheapest";
   } else if (options_.latency_slo_ms > 0) {
     d.reason = fmt::format("none within SLO={:.0f}ms, fastest; {}", options_.latency_slo_ms, table);
+    d.rule = "slo_fastest";
   } else {
     d.reason = "fastest predicted; " + table;
+    d.rule = "fastest";
   }
   return d;
 }

@@ -14,6 +14,7 @@ Decision FixedPlacer::Place(const PlacementInput& input) {
     d.status = Unavailable("placement policy '{}': the {} tier is not {}", TierLabel(tier_),
                            TierLabel(tier_), s == nullptr ? "deployed" : "serving");
     d.reason = "fixed; tier unavailable";
+    d.rule = "fixed";
     return d;
   }
   if (!s->HasCapacity()) {
@@ -21,9 +22,11 @@ Decision FixedPlacer::Place(const PlacementInput& input) {
                                  ">= capacity {})", TierLabel(tier_), TierLabel(tier_), s->inflight,
                                  s->queued, s->capacity);
     d.reason = "fixed; tier full";
+    d.rule = "fixed";
     return d;
   }
   d.reason = "fixed";
+  d.rule = "fixed";
   return d;
 }
 

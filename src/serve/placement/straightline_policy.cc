@@ -40,11 +40,13 @@ Decision StraightLinePlacer::Decide(double f_t, const PlacementInput& input) con
   if (f_t > F && r_d < D) {
     d.tier = TierKind::kFunction;
     d.reason = fmt::format("{}>{} and {}<{}", f_txt, F_txt, r_txt, D_txt);
+    d.rule = "frequent_small";
     if (deployed(d.tier)) return d;
     why = "; function not deployed";
   } else if (r_d > D) {
     d.tier = TierKind::kContainer;
     d.reason = fmt::format("{}>{}", r_txt, D_txt);
+    d.rule = "large";
     if (deployed(d.tier)) return d;
     why = "; container not deployed";
   }
@@ -55,15 +57,18 @@ Decision StraightLinePlacer::Decide(double f_t, const PlacementInput& input) con
   if (has_capacity(TierKind::kLocal)) {
     d.tier = TierKind::kLocal;
     d.reason = prefix + "local has capacity";
+    d.rule = "local_capacity";
     return d;
   }
   if (has_capacity(TierKind::kContainer)) {
     d.tier = TierKind::kContainer;
     d.reason = prefix + "local full, container has capacity";
+    d.rule = "container_capacity";
     return d;
   }
   d.tier = TierKind::kFunction;
   d.reason = prefix + "local and container full";
+  d.rule = "overflow";
   if (!has_capacity(TierKind::kFunction)) {
     d.status = ResourceExhausted("placement 'straightline': every tier is full ({}, {})", f_txt,
                                  r_txt);

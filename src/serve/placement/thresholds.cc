@@ -62,16 +62,16 @@ Result<int64_t> DeriveSizeThreshold(std::vector<SizeLatency> sizes) {
   return sizes.back().bytes * 2;
 }
 
-Result<double> DeriveFrequencyThreshold(std::vector<RateResult> rates, double unloaded_p50_ms) {
+Result<double> DeriveFrequencyThreshold(std::vector<RateResult> rates, double unloaded_p99_ms) {
   if (rates.empty()) return InvalidArgument("DeriveFrequencyThreshold: no measured rates");
   double best = -1;
   for (const RateResult& r : rates) {
-    if (r.success_ratio >= 0.99 && r.p99_ms <= 2 * unloaded_p50_ms) best = std::max(best, r.offered_per_s);
+    if (r.success_ratio >= 0.99 && r.p99_ms <= 2 * unloaded_p99_ms) best = std::max(best, r.offered_per_s);
   }
   if (best <= 0) {
     return InvalidArgument("DeriveFrequencyThreshold: the local tier served none of the {} measured "
                            "rates with >= 99% success and p99 <= 2 x {:.2f} ms", rates.size(),
-                           unloaded_p50_ms);
+                           unloaded_p99_ms);
   }
   return 0.8 * best;
 }

@@ -167,7 +167,9 @@ Status ContainerTier::Impl::Init() {
     o.binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   }
   if (o.command.empty()) {
-    o.command = {"{binary}", "serve", "--tiers", "local", "--port", "{port}", "--model", "{model}"};
+    // The replica serves the model under the gateway's name for it (the mount point is /model).
+    const std::string model_arg = o.models.size() == 1 ? o.models[0] + "={model}" : "{model}";
+    o.command = {"{binary}", "serve", "--tiers", "local", "--port", "{port}", "--model", model_arg};
   }
   SL_RETURN_IF_ERROR(MakeDirs(o.state_dir));
   std::error_code ec;

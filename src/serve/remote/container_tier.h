@@ -2,7 +2,7 @@
 // container started with runc from a bundle straightline writes (oci_bundle.h: read-only bind
 // mounts of the host runtime, the straightline binary at /opt/straightline/straightline and the
 // model at /model; the host network namespace; cpu/memory limits). Each replica runs
-//   straightline serve --tiers local --port PORT --model /model
+//   straightline serve --tiers local --port PORT --model NAME=/model
 // on its own 127.0.0.1 port and is reached over HTTP with the same KServe v2 protocol: the
 // request's original body and content type are forwarded to /v2/models/{model}/infer.
 //
@@ -44,7 +44,8 @@ struct ContainerTierOptions {
   std::string model_dir;                // host directory mounted read-only at /model
   std::string binary;                   // host straightline executable; "" = /proc/self/exe
   // Replica command; {binary}, {port} and {model} are replaced (with the in-container paths in
-  // runc mode). Empty: {binary} serve --tiers local --port {port} --model {model}
+  // runc mode). Empty: {binary} serve --tiers local --port {port} --model NAME={model} (NAME:
+  // the only entry of `models`; with several, --model {model}).
   std::vector<std::string> command;
   std::vector<std::string> env;         // extra "KEY=value" for the replica
   std::vector<std::string> extra_ro_paths;  // more host paths, bound read-only at the same path

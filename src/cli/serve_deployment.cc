@@ -1,0 +1,242 @@
+#include "cli/serve_deployment.h"
+
+#include <filesystem>
+#include <map>
+
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "faas/platform.h"
+#include "serve/local_tier.h"
+#include "serve/model_router_tier.h"
+#include "serve/placement/thresholds.h"
+#include "serve/remote/container_tier.h"
+#include "serve/remote/function_tier.h"
+
+namespace sl::cli {
+namespace {
+
+Result<std::unique_ptr<serve::Tier>> MakeFunctionTiers(const ServeFlags& v, Deployment& d) {
+  faas::PlatformOptions po;
+  po.state_dir = v.state_dir + "/platform";
+  SL_ASSIGN_OR_RETURN(d.platform, faas::Platform::Create(po));
+  std::map<std::string, std::unique_ptr<serve::Tier>> parts;
+  for (const auto& [name, model] : d.models->models()) {
+    serve::FunctionTierOptions fo;
+    fo.model = name;
+    fo.model_dir = model->dir;
+    fo.platform = d.platform.get();
+    fo.provider = v.provider;
+    fo.memory_mb = v.function_memory_mb;
+    fo.keep_alive = v.keep_alive;
+    fo.concurrency_limit = v.function_concurrency;
+    fo.provisioned = v.provisioned;
+    SL_ASSIGN_OR_RETURN(parts[name], serve::MakeFunctionTier(fo));
+  }
+  if (parts.size() == 1) return std::move(parts.begin()->second);
+  SL_ASSIGN_OR_RETURN(auto router, serve::ModelRouterTier::Create(serve::TierKind::kFunction,
+                                                                  std::move(parts)));
+  return std::unique_ptr<serve::Tier>(std::move(router));
+}
+
+Result<std::unique_ptr<serve::Tier>> MakeContainerTier(const ServeFlags& v, const Deployment& d) {
+  serve::ContainerTierOptions co;
+  co.models = d.models->Names();
+  if (co.models.size() == 1) {
+    co.model_dir = d.models->Find(co.models[0])->dir;
+  } else if (!v.repository.empty() && v.models.empty()) {
+    co.model_dir = std::filesystem::absolute(v.repository).string();
+    co.command = {"{binary}", "serve", "--tiers", "local", "--port", "{port}",
+                  "--model-repository", "{model}"};
+  } else {
+    return InvalidArgument("container tier: several models are served from one repository "
+                           "folder; use --model-repository DIR instead of several --model");
+  }
+  if (co.command.empty()) {
+    co.command = {"{binary}", "serve", "--tiers", "local", "--port", "{port}", "--model",
+                  co.models[0] + "={model}"};
+  }
+  for (const std::string& a : {std::string("--local-threads"),
+                               std::to_string(v.container_concurrency), std::string("--max-batch"),
+                               std::to_string(v.max_batch), std::string("--timeout-ms"),
+                               std::to_string(v.timeout_ms)}) {
+    co.command.push_back(a);
+  }
+  co.mode = v.container_mode;
+  co.state_dir = v.state_dir + "/containers";
+  co.min_replicas = v.min_containers;
+  co.max_replicas = v.max_containers;
+  co.replica_concurrency = v.container_concurrency;
+  co.queue_per_replica = v.container_queue;
+  co.cpus_per_replica = v.container_cpus;
+  co.memory_mb_per_replica = v.container_memory_mb;
+  co.idle_before_scale_down = std::chrono::seconds(v.container_idle_s);
+  return serve::MakeContainerTier(co);
+}
+
+}  // namespace
+
+void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
+  f.List("model", &v.models, "model directory to serve, DIR or NAME=DIR (name: the folder name); "
+                             "repeat or comma-separate for several");
+  f.String("model-repository", &v.repository, "a folder of model folders: serve every one");
+  f.String("host", &v.host, "address to listen on");
+  f.String("tiers", &v.tiers, "tiers to deploy: comma-separated of local, container, function");
+  if (for_serve) {
+    f.Int("port", &v.port, "port to listen on (0: a free one, printed as 'endpoint: ...')");
+    f.String("port-file", &v.port_file, "write the port chosen here once serving (atomically)");
+    f.String("policy", &v.policy, "placement: straightline (Algorithm 1) | adaptive | local | "
+                                  "container | function");
+    f.String("thresholds", &v.thresholds, "thresholds file from `straightline calibrate` "
+                                          "(default: <state-dir>/thresholds.json when it exists)");
+    f.Double("frequency-threshold", &v.frequency_threshold,
+             "F, requests/s above which small requests go to functions (default 500 or "
+             "calibrated)");
+    f.Int("size-threshold", &v.size_threshold,
+          "D, request bytes above which requests go to containers (default 65536 or calibrated)");
+    f.Int("window-ms", &v.window_ms, "sliding window of the request frequency f_t (default 1000)");
+    f.Double("slo-ms", &v.slo_ms, "adaptive: latency SLO; cheapest tier predicted within it");
+    f.Double("cost-budget", &v.cost_budget, "adaptive: max billed cost per request, USD");
+  }
+  f.Int("timeout-ms", &v.timeout_ms, "per-request timeout → 504");
+  f.Int("max-body-mb", &v.max_body_mb, "request body limit → 413");
+  f.Int("http-threads", &v.http_threads, "HTTP server threads");
+  f.Int("local-threads", &v.local_threads, "local tier workers (0: one per core)");
+  f.Int("max-batch", &v.max_batch, "local tier: samples per forward pass (1: no batching)");
+  f.Int("max-queue-delay-us", &v.max_queue_delay_us,
+        "local tier: how long a batch may wait to fill while every worker is busy");
+  f.Int("local-queue", &v.local_queue, "local tier: requests that may wait");
+  f.String("container-mode", &v.container_mode, "auto (runc, else child process) | runc | process");
+  f.Int("min-containers", &v.min_containers, "container replicas kept running");
+  f.Int("max-containers", &v.max_containers, "container replicas at most");
+  f.Int("container-concurrency", &v.container_concurrency, "requests in flight per replica");
+  f.Int("container-queue", &v.container_queue, "requests waiting per replica");
+  f.Double("container-cpus", &v.container_cpus, "CPU limit per replica (runc)");
+  f.Int("container-memory-mb", &v.container_memory_mb, "memory limit per replica (runc)");
+  f.Int("container-idle-s", &v.container_idle_s, "idle seconds before a replica above min stops");
+  f.String("provider", &v.provider, "function tier provider profile (profiles/*.yaml)");
+  f.Int("function-memory-mb", &v.function_memory_mb, "function memory size");
+  f.Int("function-concurrency", &v.function_concurrency, "function concurrency limit per model");
+  f.Int("provisioned", &v.provisioned, "function instances kept warm per model");
+  f.String("keep-alive", &v.keep_alive, "function keep-alive policy (fixed | hybrid ...)");
+  f.String("state-dir", &v.state_dir, "container bundles, function platform state, thresholds");
+}
+
+Status CheckServeFlags(const ServeFlags& v) {
+  if (v.models.empty() && v.repository.empty()) {
+    return InvalidArgument("give --model DIR or --model-repository DIR");
+  }
+  if (v.port < 0 || v.port > 65535) return InvalidArgument("--port: {} is not a TCP port", v.port);
+  if (v.timeout_ms <= 0) return InvalidArgument("--timeout-ms must be positive, got {}", v.timeout_ms);
+  if (v.max_body_mb <= 0) return InvalidArgument("--max-body-mb must be positive, got {}", v.max_body_mb);
+  if (v.http_threads <= 0) {
+    return InvalidArgument("--http-threads must be positive, got {}", v.http_threads);
+  }
+  return Status::Ok();
+}
+
+Deployment::Deployment() = default;
+Deployment::~Deployment() = default;
+
+serve::Tier* Deployment::TierOf(serve::TierKind kind) const {
+  for (const auto& t : tiers) {
+    if (t->kind() == kind) return t.get();
+  }
+  return nullptr;
+}
+
+std::vector<serve::Tier*> Deployment::TierPointers() const {
+  std::vector<serve::Tier*> out;
+  for (const auto& t : tiers) out.push_back(t.get());
+  return out;
+}
+
+void Deployment::Stop() {
+  if (server) server->Stop();
+  for (auto& t : tiers) t->Shutdown();
+  if (platform) platform->Shutdown();
+}
+
+Status DeployTiers(const ServeFlags& v, Deployment& d) {
+  std::vector<std::string> dirs = SplitCommaList(v.models);
+  SL_ASSIGN_OR_RETURN(d.models, serve::ModelRepository::Load(dirs, v.repository));
+  std::vector<std::string> kinds = SplitCommaList({v.tiers});
+  if (kinds.empty()) return InvalidArgument("--tiers: give at least one of local, container, function");
+  MetricsRegistry* metrics = MetricsRegistry::Default();
+  for (const std::string& k : kinds) {
+    if (k == "local") {
+      serve::LocalTierOptions lo;
+      lo.workers = v.local_threads;
+      lo.max_batch = v.max_batch;
+      lo.max_queue_delay = std::chrono::microseconds(v.max_queue_delay_us);
+      lo.queue_limit = v.local_queue;
+      lo.metrics = metrics;
+      SL_ASSIGN_OR_RETURN(auto tier, serve::LocalTier::Create(d.models.get(), lo));
+      d.tiers.push_back(std::move(tier));
+    } else if (k == "container") {
+      SL_ASSIGN_OR_RETURN(auto tier, MakeContainerTier(v, d));
+      d.tiers.push_back(std::move(tier));
+    } else if (k == "function") {
+      SL_ASSIGN_OR_RETURN(auto tier, MakeFunctionTiers(v, d));
+      d.tiers.push_back(std::move(tier));
+    } else {
+      return InvalidArgument("--tiers: unknown tier '{}' (want local, container, function)", k);
+    }
+    if (d.tiers.size() >= 2) {
+      for (size_t j = 0; j + 1 < d.tiers.size(); ++j) {
+        if (d.tiers[j]->kind() == d.tiers.back()->kind()) {
+          return InvalidArgument("--tiers: '{}' given twice", k);
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<serve::PlacerOptions> PlacerOptionsFrom(const ServeFlags& v, const FlagSet& flags) {
+  serve::PlacerOptions po;
+  po.policy = v.policy;
+  std::string path = v.thresholds;
+  if (path.empty() && std::filesystem::exists(v.state_dir + "/thresholds.json")) {
+    path = v.state_dir + "/thresholds.json";
+  }
+  if (!path.empty()) {
+    SL_ASSIGN_OR_RETURN(serve::PlacementThresholds t, serve::LoadThresholds(path));
+    po.frequency_threshold = t.frequency_threshold;
+    po.size_threshold = t.size_threshold;
+    po.window = std::chrono::milliseconds(t.window_ms);
+    SL_LOG_INFO("serve", "thresholds from {}: F={:.0f}/s D={} bytes", path, t.frequency_threshold,
+                t.size_threshold);
+  }
+  if (flags.IsSet("frequency-threshold")) po.frequency_threshold = v.frequency_threshold;
+  if (flags.IsSet("size-threshold")) po.size_threshold = v.size_threshold;
+  if (flags.IsSet("window-ms")) po.window = std::chrono::milliseconds(v.window_ms);
+  po.latency_slo_ms = v.slo_ms;
+  po.cost_budget_usd = v.cost_budget;
+  return po;
+}
+
+Result<std::unique_ptr<HttpServer>> StartHttpServer(const ServeFlags& v, serve::Gateway* gateway,
+                                                    int port) {
+  HttpServer::Options so;
+  so.host = v.host;
+  so.port = port;
+  so.threads = static_cast<int>(v.http_threads);
+  so.max_body_bytes = static_cast<uint64_t>(v.max_body_mb) << 20;
+  so.error_response = serve::JsonErrorResponse;
+  return HttpServer::Start(so, gateway->Handler());
+}
+
+Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d) {
+  SL_ASSIGN_OR_RETURN(serve::PlacerOptions po, PlacerOptionsFrom(v, flags));
+  SL_ASSIGN_OR_RETURN(d.placer, serve::MakePlacer(po));
+  serve::GatewayOptions go;
+  go.request_timeout = std::chrono::milliseconds(v.timeout_ms);
+  go.metrics = MetricsRegistry::Default();
+  SL_ASSIGN_OR_RETURN(d.gateway, serve::Gateway::Create(d.models.get(), d.TierPointers(),
+                                                        d.placer.get(), go));
+  SL_ASSIGN_OR_RETURN(d.server, StartHttpServer(v, d.gateway.get(), static_cast<int>(v.port)));
+  return Status::Ok();
+}
+
+}  // namespace sl::cli

@@ -1,0 +1,95 @@
+// The deployment behind `straightline serve` and `straightline calibrate`: the models, the three
+// kinds of tier (local pool, runc containers, serverless functions), the placer, the KServe v2
+// gateway and its HTTP server, built from one set of flags.
+//
+//   ServeFlags v; DefineServeFlags(flags, v); ...parse...
+//   Deployment d;
+//   SL_RETURN_IF_ERROR(DeployTiers(v, d));              // models + tiers
+//   SL_RETURN_IF_ERROR(StartGateway(v, flags, d));      // placer + gateway + HTTP server
+//   ...; d.Stop();
+//
+// Ownership: Deployment owns everything it holds; Stop() stops the server first, then the tiers
+// (containers deleted, function instances killed), then the platform. Idempotent; the
+// destructor does not call it (callers stop explicitly so they can report counts afterwards).
+// Failure contract: errors name the flag or the model (INVALID_ARGUMENT for a bad --tiers, the
+// artifact's error for a bad model, the OS error for a busy port).
+// Thread safety: build and stop from one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/http_server.h"
+#include "common/status.h"
+#include "serve/gateway.h"
+#include "serve/model_repository.h"
+#include "serve/placement/placement_policies.h"
+#include "serve/placer.h"
+#include "serve/tier.h"
+
+namespace sl {
+class FlagSet;
+namespace faas {
+class Platform;
+}
+}  // namespace sl
+
+namespace sl::cli {
+
+struct ServeFlags {
+  std::vector<std::string> models;
+  std::string repository, host = "127.0.0.1", port_file, tiers = "local,container,function";
+  int64_t port = 8080, http_threads = 8, timeout_ms = 50000, max_body_mb = 64;
+  std::string policy = "straightline", thresholds;
+  double frequency_threshold = 0, slo_ms = 0, cost_budget = 0;
+  int64_t size_threshold = 0, window_ms = 0;
+  int64_t local_threads = 0, max_batch = 32, max_queue_delay_us = 500, local_queue = 256;
+  std::string container_mode = "auto", state_dir = ".straightline/serve";
+  int64_t min_containers = 1, max_containers = 2, container_concurrency = 2, container_queue = 16;
+  double container_cpus = 1;
+  int64_t container_memory_mb = 1024, container_idle_s = 30;
+  std::string provider = "aws-lambda", keep_alive = "fixed";
+  int64_t function_memory_mb = 1024, function_concurrency = 32, provisioned = 0;
+};
+
+// Every flag of `serve`. `for_serve` = false leaves out the port and placement flags (calibrate
+// measures the tiers behind gateways of its own on free ports; it does not place).
+void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve = true);
+
+// Checks the numeric flags (port range, positive limits); INVALID_ARGUMENT naming the flag.
+Status CheckServeFlags(const ServeFlags& v);
+
+struct Deployment {
+  std::unique_ptr<serve::ModelRepository> models;
+  std::unique_ptr<faas::Platform> platform;
+  std::vector<std::unique_ptr<serve::Tier>> tiers;
+  std::unique_ptr<serve::Placer> placer;
+  std::unique_ptr<serve::Gateway> gateway;
+  std::unique_ptr<HttpServer> server;
+
+  Deployment();
+  ~Deployment();
+  Deployment(const Deployment&) = delete;
+  Deployment& operator=(const Deployment&) = delete;
+
+  serve::Tier* TierOf(serve::TierKind kind) const;  // null when not deployed
+  std::vector<serve::Tier*> TierPointers() const;
+  void Stop();
+};
+
+// Loads the models and deploys the tiers named by --tiers (in that order).
+Status DeployTiers(const ServeFlags& v, Deployment& d);
+
+// The placer options from the thresholds file (--thresholds, else <state-dir>/thresholds.json when
+// it exists) and the placement flags that were set.
+Result<serve::PlacerOptions> PlacerOptionsFrom(const ServeFlags& v, const FlagSet& flags);
+
+// Builds the placer, the gateway over d.tiers and starts the HTTP server (host/port of `v`).
+Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d);
+
+// An HTTP server for `gateway` with the serve flags' threads, body limit and JSON error shape.
+Result<std::unique_ptr<HttpServer>> StartHttpServer(const ServeFlags& v, serve::Gateway* gateway,
+                                                    int port);
+
+}  // namespace sl::cli

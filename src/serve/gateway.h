@@ -1,0 +1,84 @@
+// Gateway: the KServe v2 REST inference protocol over the deployed tiers (issue 6). It is the
+// HttpHandler of the server `straightline serve` runs:
+//
+//   GET  /v2/health/live            200 {"live": true}
+//   GET  /v2/health/ready           200 {"ready": true} when a tier is available, else 503
+//   GET  /v2                        server metadata {"name", "version", "extensions"}
+//   GET  /v2/models/{m}[/versions/{v}]        model metadata (inputs, outputs, shapes, datatypes)
+//   GET  /v2/models/{m}[/versions/{v}]/ready  200 {"name", "ready": true}
+//   POST /v2/models/{m}[/versions/{v}]/infer  JSON tensors, or a binary body (octet-stream raw
+//                                   pixels / FP32, image/png) — see serve/v2/v2_codec.h
+//   GET  /metrics                   Prometheus text: requests by tier and outcome, latency
+//                                   histograms, placements by tier and rule, queue depths,
+//                                   batch sizes, cold starts, containers, billed cost
+//
+// Per inference request: decode once (bad input → 4xx {"error": "..."} naming the field, 404
+// unknown model, 415 unsupported content type; 413 over the body limit comes from HttpServer),
+// Observe + Place on the Placer with every tier's TierState, Submit to the chosen tier. When the
+// chosen tier refuses for a full queue the request is placed once more among the other tiers
+// (not for the fixed policies). No tier can take it → 429 (all full) / 503 (none available) with
+// Retry-After. The request deadline (default 50 s, as the paper's load tests) → 504, even if the
+// tier never answers. Every answer carries X-Straightline-Tier: "<tier>; reason=<why>" (or
+// "none; reason=..." when refused), X-Straightline-Queue-Ms and X-Straightline-Service-Ms.
+//
+// Ownership: borrows the repository, the tiers and the placer; they must outlive the gateway,
+// and the HttpServer must be stopped before the gateway is destroyed.
+// Thread safety: Handle may be called from any number of server threads at once.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/http_message.h"
+#include "common/http_server.h"
+#include "common/status.h"
+#include "serve/model_repository.h"
+#include "serve/placer.h"
+#include "serve/tier.h"
+
+namespace sl {
+class MetricsRegistry;
+}
+
+namespace sl::serve {
+
+struct GatewayOptions {
+  std::chrono::milliseconds request_timeout{50000};
+  int retry_after_s = 1;                      // Retry-After on 429 / 503
+  std::string server_version = "0.1.0";
+  MetricsRegistry* metrics = nullptr;         // null: MetricsRegistry::Default()
+};
+
+class Gateway {
+ public:
+  static Result<std::unique_ptr<Gateway>> Create(const ModelRepository* models,
+                                                 std::vector<Tier*> tiers, Placer* placer,
+                                                 GatewayOptions options);
+  ~Gateway();
+
+  void Handle(HttpRequest&& request, HttpResponder respond);
+  HttpHandler Handler();  // [this](req, respond) { Handle(...); }
+
+  // Requests answered so far, by outcome (tests): ok, client errors, refused, timed out, failed.
+  struct Counts {
+    int64_t ok = 0, client_error = 0, refused = 0, timed_out = 0, failed = 0;
+  };
+  Counts counts() const;
+
+  class Impl;
+
+ private:
+  explicit Gateway(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The HTTP status for a tier/codec status (see tier.h's failure contract).
+int HttpStatusFor(const Status& status);
+
+// {"error": message} with `status`: every error the gateway sends; also set as the HttpServer's
+// error_response so that 413 / 400 from the server itself have the same shape.
+HttpResponse JsonErrorResponse(int status, std::string message);
+
+}  // namespace sl::serve

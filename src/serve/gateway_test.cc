@@ -1,0 +1,328 @@
+// The gateway over real HTTP (HttpServer + the libcurl HttpClient) with the real local tier and
+// a tiny real model; a second in-test tier stands in where a test needs a tier that refuses.
+#include "serve/gateway.h"
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "common/http_client.h"
+#include "common/metrics.h"
+#include "serve/local_tier.h"
+#include "serve/placement/placement_policies.h"
+#include "serve/serve_test_util.h"
+#include "serve/v2/v2_codec.h"
+
+namespace sl::serve {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A tier that refuses every request as full (the race where a tier fills between placement and
+// submission) and counts what it saw.
+class FullTier final : public Tier {
+ public:
+  explicit FullTier(TierKind kind) : kind_(kind) {}
+  TierKind kind() const override { return kind_; }
+  std::vector<std::string> Models() const override { return {"tiny"}; }
+  void Submit(InferenceRequest, InferenceCallback done) override {
+    submitted_.fetch_add(1);
+    InferenceResponse r;
+    r.status = ResourceExhausted("{} tier: queue full", TierName(kind_));
+    done(std::move(r));
+  }
+  TierState State() const override {
+    TierState s;
+    s.kind = kind_;
+    s.available = true;
+    s.capacity = 100;
+    s.replicas = 1;
+    s.max_replicas = 1;
+    s.service_ms_ewma = 0.001;  // looks fastest to the adaptive placer
+    return s;
+  }
+  void Shutdown() override {}
+  int64_t submitted() const { return submitted_.load(); }
+
+ private:
+  TierKind kind_;
+  std::atomic<int64_t> submitted_{0};
+};
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tmp_ = std::make_unique<TempDir>("serve-gateway");
+    raw_ = testing::WriteTinyModel(tmp_->Join("tiny"));
+    repo_ = ModelRepository::Load({tmp_->Join("tiny")}, "").value();
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+    if (local_) local_->Shutdown();
+  }
+
+  void Start(const std::string& policy, LocalTierOptions lo = {}, std::vector<Tier*> extra = {},
+             milliseconds timeout = milliseconds(50000), uint64_t max_body = 1 << 20) {
+    lo.metrics = &metrics_;
+    local_ = LocalTier::Create(repo_.get(), lo).value();
+    PlacerOptions po;
+    po.policy = policy;
+    placer_ = MakePlacer(po).value();
+    std::vector<Tier*> tiers = {local_.get()};
+    for (Tier* t : extra) tiers.push_back(t);
+    GatewayOptions go;
+    go.metrics = &metrics_;
+    go.request_timeout = timeout;
+    gateway_ = Gateway::Create(repo_.get(), tiers, placer_.get(), go).value();
+    HttpServer::Options so;
+    so.threads = 4;
+    so.max_body_bytes = max_body;
+    so.error_response = JsonErrorResponse;
+    server_ = HttpServer::Start(so, gateway_->Handler()).value();
+    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+  }
+
+  HttpResponse Post(const std::string& path, const std::string& body,
+                    const std::string& content_type = "application/json") {
+    HttpHeaders h;
+    h.Set("Content-Type", content_type);
+    auto r = client_.Post(base_ + path, body, h);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : HttpResponse{};
+  }
+  HttpResponse Get(const std::string& path) {
+    auto r = client_.Get(base_ + path);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : HttpResponse{};
+  }
+  static std::string ErrorOf(const HttpResponse& r) {
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    return j.is_object() && j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>()
+                                                                         : "<not a v2 error: " + r.body + ">";
+  }
+
+  std::unique_ptr<TempDir> tmp_;
+  ml::Dataset raw_;
+  std::unique_ptr<ModelRepository> repo_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<LocalTier> local_;
+  std::unique_ptr<Placer> placer_;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<HttpServer> server_;
+  std::string base_;
+  HttpClient client_;
+};
+
+TEST_F(GatewayTest, HealthServerAndModelMetadataEndpoints) {
+  Start("straightline");
+  EXPECT_EQ(Get("/v2/health/live").status, 200);
+  HttpResponse ready = Get("/v2/health/ready");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(ready.body)["ready"], true);
+  auto server = nlohmann::json::parse(Get("/v2").body);
+  EXPECT_EQ(server["name"], "straightline");
+  EXPECT_TRUE(server["extensions"].is_array());
+  HttpResponse meta = Get("/v2/models/tiny");
+  ASSERT_EQ(meta.status, 200);
+  auto m = nlohmann::json::parse(meta.body);
+  EXPECT_EQ(m["name"], "tiny");
+  EXPECT_EQ(m["versions"], nlohmann::json({"1"}));
+  EXPECT_EQ(m["inputs"][0]["name"], "input__0");
+  EXPECT_EQ(m["inputs"][0]["shape"], nlohmann::json({-1, 1, 4, 4}));
+  EXPECT_EQ(m["outputs"][1]["name"], "label");
+  EXPECT_EQ(Get("/v2/models/tiny/versions/1").status, 200);
+  EXPECT_EQ(Get("/v2/models/tiny/versions/7").status, 404);
+  HttpResponse mready = Get("/v2/models/tiny/ready");
+  EXPECT_EQ(mready.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(mready.body)["ready"], true);
+  EXPECT_EQ(Get("/v2/models/nope/ready").status, 404);
+  EXPECT_EQ(Get("/v2/nothing/here").status, 404);
+}
+
+TEST_F(GatewayTest, InferJsonAndBinaryBodiesSayWhereTheyRan) {
+  Start("straightline");
+  HttpResponse r = Post("/v2/models/tiny/infer", testing::JsonBody(raw_, 0, 2, "req-7"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto parsed = v2::ParseResponse(r.body).value();
+  EXPECT_EQ(parsed.id, "req-7");
+  EXPECT_EQ(parsed.model_name, "tiny");
+  ASSERT_EQ(parsed.labels.size(), 2u);
+  auto expected = repo_->Find("tiny")->predictor->PredictDense(
+      std::span<const float>(raw_.features.data(), 32), 2).value();
+  EXPECT_EQ(parsed.labels[0], expected[0].label);
+  EXPECT_EQ(parsed.labels[1], expected[1].label);
+  std::string tier(r.headers.Get("X-Straightline-Tier"));
+  EXPECT_EQ(tier.rfind("local; reason=", 0), 0u) << tier;
+  EXPECT_NE(tier.find("local has capacity"), std::string::npos) << tier;
+  EXPECT_FALSE(r.headers.Get("X-Straightline-Service-Ms").empty());
+
+  // One sample as raw little-endian FP32 bytes, same answer as the JSON form.
+  std::string bytes(reinterpret_cast<const char*>(raw_.features.data()), 16 * sizeof(float));
+  HttpResponse b = Post("/v2/models/tiny/versions/1/infer", bytes, "application/octet-stream");
+  ASSERT_EQ(b.status, 200) << b.body;
+  EXPECT_EQ(v2::ParseResponse(b.body).value().labels[0], expected[0].label);
+}
+
+TEST_F(GatewayTest, BadInputGetsANamed4xxAndTheServerKeepsServing) {
+  Start("straightline", {}, {}, milliseconds(50000), /*max_body=*/4096);
+  HttpResponse bad_json = Post("/v2/models/tiny/infer", "{\"inputs\": [");
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_FALSE(ErrorOf(bad_json).empty());
+
+  nlohmann::json wrong_shape = {{"inputs", {{{"name", "input__0"}, {"shape", {1, 5}},
+                                             {"datatype", "FP32"}, {"data", {1, 2, 3, 4, 5}}}}}};
+  HttpResponse shape = Post("/v2/models/tiny/infer", wrong_shape.dump());
+  EXPECT_EQ(shape.status, 400);
+  EXPECT_NE(ErrorOf(shape).find("inputs[0]"), std::string::npos) << ErrorOf(shape);
+
+  nlohmann::json wrong_type = {{"inputs", {{{"name", "input__0"}, {"shape", {1, 16}},
+                                            {"datatype", "FP32"},
+                                            {"data", std::vector<std::string>(16, "x")}}}}};
+  EXPECT_EQ(Post("/v2/models/tiny/infer", wrong_type.dump()).status, 400);
+
+  HttpResponse unknown = Post("/v2/models/nope/infer", testing::JsonBody(raw_, 0, 1));
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(ErrorOf(unknown).find("unknown model 'nope'"), std::string::npos);
+
+  HttpResponse ctype = Post("/v2/models/tiny/infer", "a,b", "text/csv");
+  EXPECT_EQ(ctype.status, 415);
+  EXPECT_NE(ErrorOf(ctype).find("text/csv"), std::string::npos);
+
+  HttpResponse too_big = Post("/v2/models/tiny/infer", std::string(8192, ' '));
+  EXPECT_EQ(too_big.status, 413);
+  EXPECT_NE(ErrorOf(too_big).find("exceeds 4096 bytes"), std::string::npos) << too_big.body;
+
+  HttpResponse method = Get("/v2/models/tiny/infer");
+  EXPECT_EQ(method.status, 405);
+  EXPECT_EQ(method.headers.Get("Allow"), "POST");
+
+  EXPECT_EQ(Post("/v2/models/tiny/infer", testing::JsonBody(raw_, 0, 1)).status, 200);
+  Gateway::Counts c = gateway_->counts();
+  EXPECT_EQ(c.ok, 1);
+  EXPECT_GE(c.client_error, 5);
+}
+
+// Holds the local tier's only worker until released.
+struct Hold {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  int started = 0;
+  void Wait() {
+    std::unique_lock<std::mutex> l(mu);
+    ++started;
+    cv.notify_all();
+    cv.wait(l, [&] { return open; });
+  }
+  void WaitStarted() {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return started > 0; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> l(mu);
+    open = true;
+    cv.notify_all();
+  }
+};
+
+TEST_F(GatewayTest, EveryTierFullGives429WithRetryAfterAndTimeoutGives504) {
+  Hold hold;
+  LocalTierOptions lo;
+  lo.workers = 1;
+  lo.max_batch = 1;
+  lo.queue_limit = 1;
+  lo.on_batch_start = [&](int64_t) { hold.Wait(); };
+  Start("local", lo, {}, milliseconds(300));
+  const std::string body = testing::JsonBody(raw_, 0, 1);
+  auto running = std::async(std::launch::async, [&] {
+    HttpClient c;
+    HttpHeaders h;
+    h.Set("Content-Type", "application/json");
+    return c.Post(base_ + "/v2/models/tiny/infer", body, h);
+  });
+  hold.WaitStarted();
+  auto queued = std::async(std::launch::async, [&] {
+    HttpClient c;
+    HttpHeaders h;
+    h.Set("Content-Type", "application/json");
+    return c.Post(base_ + "/v2/models/tiny/infer", body, h);
+  });
+  while (local_->State().queued < 1) std::this_thread::yield();
+  // Capacity = queue 1 + 1 worker x batch 1 = 2, both used: the fixed policy refuses.
+  HttpResponse refused = Post("/v2/models/tiny/infer", body);
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.headers.Get("Retry-After"), "1");
+  EXPECT_EQ(std::string(refused.headers.Get("X-Straightline-Tier")).rfind("none; reason=fixed", 0), 0u)
+      << refused.headers.Get("X-Straightline-Tier");
+  // The held request and the queued one pass the 300 ms deadline: 504 from the gateway's timer.
+  auto r1 = running.get();
+  auto r2 = queued.get();
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  EXPECT_EQ(r1->status, 504);
+  EXPECT_EQ(r2->status, 504);
+  EXPECT_NE(ErrorOf(*r1).find("timeout"), std::string::npos) << r1->body;
+  hold.Release();
+  while (local_->State().inflight + local_->State().queued > 0) std::this_thread::yield();
+  // The server still serves.
+  HttpResponse after = Post("/v2/models/tiny/infer", body);
+  EXPECT_EQ(after.status, 200);
+  Gateway::Counts c = gateway_->counts();
+  EXPECT_EQ(c.refused, 1);
+  EXPECT_EQ(c.timed_out, 2);
+}
+
+TEST_F(GatewayTest, ARefusingTierIsRetriedOnceElsewhereUnderAdaptivePlacement) {
+  FullTier container(TierKind::kContainer);
+  Start("adaptive", {}, {&container});
+  HttpResponse r = Post("/v2/models/tiny/infer", testing::JsonBody(raw_, 0, 1));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(container.submitted(), 1);  // chosen first (fastest on paper), refused
+  EXPECT_EQ(std::string(r.headers.Get("X-Straightline-Tier")).rfind("local;", 0), 0u);
+}
+
+TEST_F(GatewayTest, FixedPolicyToATierThatRefusesIsNotRetried) {
+  FullTier function(TierKind::kFunction);
+  Start("function", {}, {&function});
+  HttpResponse r = Post("/v2/models/tiny/infer", testing::JsonBody(raw_, 0, 1));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(function.submitted(), 1);
+}
+
+TEST_F(GatewayTest, MetricsCountRequestsPlacementsAndBatches) {
+  Start("straightline");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Post("/v2/models/tiny/infer", testing::JsonBody(raw_, i, 1)).status, 200);
+  }
+  EXPECT_EQ(Post("/v2/models/tiny/infer", "{").status, 400);
+  HttpResponse m = Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find(R"(sl_serve_requests_total{model="tiny",tier="local",outcome="ok"} 3)"),
+            std::string::npos) << m.body;
+  EXPECT_NE(m.body.find(R"(sl_serve_requests_total{model="tiny",tier="none",outcome="client_error"} 1)"),
+            std::string::npos);
+  EXPECT_NE(m.body.find(R"(sl_serve_placements_total{policy="straightline",tier="local",rule="local_capacity"} 3)"),
+            std::string::npos);
+  EXPECT_NE(m.body.find(R"(sl_serve_request_duration_seconds_count{tier="local"} 3)"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("sl_serve_local_batch_size_count 3"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(sl_serve_tier_replicas{tier="local"})"), std::string::npos);
+}
+
+TEST(GatewayCreateTest, RefusesMissingPartsAndDuplicateTiers) {
+  TempDir tmp("serve-gateway");
+  testing::WriteTinyModel(tmp.Join("tiny"));
+  auto repo = ModelRepository::Load({tmp.Join("tiny")}, "").value();
+  auto placer = MakePlacer({}).value();
+  FullTier a(TierKind::kContainer), b(TierKind::kContainer);
+  EXPECT_EQ(Gateway::Create(repo.get(), {}, placer.get(), {}).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Gateway::Create(repo.get(), {&a, &b}, placer.get(), {}).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(Gateway::Create(repo.get(), {&a}, nullptr, {}).status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sl::serve

@@ -1,0 +1,71 @@
+// LocalTier (serve::Tier kind kLocal): in-process inference on a bounded pool of worker threads
+// with dynamic batching, as Triton's dynamic batcher does — the StraightLine paper's "local web
+// server" without its single thread.
+//
+// Each model has one FIFO queue. A free worker takes the oldest request and keeps collecting
+// requests of the same model until the batch holds max_batch samples or the oldest request has
+// waited max_queue_delay; then it runs them as ONE forward pass (dense models; text models run
+// sample by sample) and answers each request with its own v2 response. Requests whose deadline
+// passed while queued are answered DEADLINE_EXCEEDED without running.
+//
+// Bounded: at most queue_limit requests wait (over all models); Submit beyond that answers
+// RESOURCE_EXHAUSTED at once on the caller's thread. TierState: replicas = workers, capacity =
+// queue_limit + workers × max_batch, service_ms_ewma = measured forward time per request
+// (batch time / requests in the batch).
+// Metrics (when a registry is given): sl_serve_local_batch_size (histogram of requests per
+// batch), sl_serve_local_queue_depth (gauge).
+// Thread safety: Submit/State from any thread. Shutdown fails queued requests with UNAVAILABLE,
+// lets running batches finish and joins the workers (idempotent; the destructor calls it).
+// Ownership: borrows the ModelRepository, which must outlive the tier.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "common/status.h"
+#include "serve/model_repository.h"
+#include "serve/tier.h"
+
+namespace sl {
+class MetricsRegistry;
+}
+
+namespace sl::serve {
+
+struct LocalTierOptions {
+  int64_t workers = 0;                         // 0: hardware threads
+  int64_t max_batch = 32;                      // samples per forward pass; 1 disables batching
+  std::chrono::microseconds max_queue_delay{500};
+  int64_t queue_limit = 256;                   // requests waiting, over all models
+  MetricsRegistry* metrics = nullptr;          // null: no metrics
+  // Observer called on the worker thread before each forward pass with the batch's sample count
+  // (instrumentation; tests use it to hold a worker busy deterministically). May be empty.
+  std::function<void(int64_t samples)> on_batch_start;
+};
+
+class LocalTier final : public Tier {
+ public:
+  static Result<std::unique_ptr<LocalTier>> Create(const ModelRepository* models,
+                                                   LocalTierOptions options);
+  ~LocalTier() override;
+
+  TierKind kind() const override { return TierKind::kLocal; }
+  std::vector<std::string> Models() const override;
+  void Submit(InferenceRequest request, InferenceCallback done) override;
+  TierState State() const override;
+  void Shutdown() override;
+
+  // Batches run so far and the samples in them (tests and the bench read the mean batch size).
+  int64_t batches_run() const;
+  int64_t samples_run() const;
+
+  class Impl;
+
+ private:
+  explicit LocalTier(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sl::serve

@@ -1,0 +1,176 @@
+#!/bin/bash
+# `straightline serve` as a real process with all three tiers (local pool, runc containers or
+# their child-process fallback, functions on the local platform), driven by curl over loopback:
+# the KServe v2 endpoints, JSON / octet-stream / PNG bodies, every fixed policy and both
+# placement policies (the X-Straightline-Tier header says where each request ran), bad input
+# (400/404/405/413/415 with a JSON error), /metrics, `straightline calibrate`, `straightline load`,
+# then a clean SIGTERM shutdown that leaves no container behind.
+# Usage: serve_cli_test.sh STRAIGHTLINE_EXE SOURCE_DIR
+set -u
+EXE=$1
+SRC=$2
+DIR=$(mktemp -d /tmp/sl-serve-cli.XXXXXX)
+PID=
+SERVE_PIDS=
+cleanup() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$DIR"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- server stderr:"; tail -30 "$DIR/err" 2>/dev/null; exit 1; }
+
+# A small real model: logreg on 3,000 Fashion-MNIST images, one epoch (a few seconds).
+"$EXE" train --dataset fashion-mnist --model logreg --epochs 1 --limit 3000 --quiet \
+  --out "$DIR/fmnist" > /dev/null || fail "train the test model"
+
+start() {  # extra serve flags...
+  : > "$DIR/out"
+  "$EXE" serve --model "$DIR/fmnist" --port 0 --state-dir "$DIR/state" --container-mode auto \
+    --min-containers 1 --max-containers 1 --timeout-ms 20000 --max-body-mb 1 "$@" \
+    >"$DIR/out" 2>"$DIR/err" &
+  PID=$!
+  SERVE_PIDS="$SERVE_PIDS $PID"
+  for _ in $(seq 1 300); do grep -q '^endpoint: ' "$DIR/out" && break; sleep 0.1; done
+  EP=$(sed -n 's/^endpoint: //p' "$DIR/out")
+  [ -n "$EP" ] || fail "serve $*: no endpoint line within 30 s"
+  case "$EP" in http://127.0.0.1:*) ;; *) fail "endpoint $EP is not loopback";; esac
+}
+stop() {
+  kill -TERM "$PID"; wait "$PID"; local rc=$?; PID=
+  [ "$rc" = 0 ] || fail "serve exited $rc after SIGTERM"
+}
+# curl → "$DIR/body", "$DIR/headers"; prints the status code.
+req() { curl -s -o "$DIR/body" -D "$DIR/headers" -w '%{http_code}' "$@"; }
+header() { sed -n "s/^$1: //Ip" "$DIR/headers" | tr -d '\r'; }
+
+# A JSON request with one real test image (784 floats in [0, 255] raw scale).
+/usr/bin/python3 - "$DIR" <<'PY' || fail "make request bodies"
+import gzip, json, sys
+d = sys.argv[1]
+raw = gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz").read()
+img = list(raw[16:16 + 784])
+json.dump({"id": "t1", "inputs": [{"name": "input__0", "shape": [1, 1, 28, 28], "datatype": "FP32",
+           "data": [float(v) for v in img]}]}, open(f"{d}/one.json", "w"))
+open(f"{d}/one.u8", "wb").write(bytes(img))
+json.dump({"inputs": [{"name": "input__0", "shape": [1, 1, 28, 28], "datatype": "FP32", "data": [1, 2]}]},
+          open(f"{d}/badshape.json", "w"))
+open(f"{d}/big.json", "w").write('{"inputs": [' + " " * (2 << 20) + "]}")
+PY
+
+infer() {  # tier-expected, then curl args
+  local want=$1; shift
+  code=$(req -X POST "$EP/v2/models/fmnist/infer" "$@")
+  [ "$code" = 200 ] || fail "infer ($want): HTTP $code: $(cat "$DIR/body")"
+  tier=$(header X-Straightline-Tier)
+  case "$tier" in "$want;"*) ;; *) fail "expected tier $want, got '$tier'";; esac
+  grep -q '"outputs"' "$DIR/body" || fail "infer ($want): no outputs: $(cat "$DIR/body")"
+}
+JSON=(-H 'Content-Type: application/json' --data-binary "@$DIR/one.json")
+PIX=(-H 'Content-Type: application/octet-stream' --data-binary "@$DIR/one.u8")
+PNG=(-H 'Content-Type: image/png' --data-binary "@$SRC/src/serve/v2/fuzz_corpus/png_gray_28x28.png")
+
+# --- straightline policy over all three tiers: the protocol and bad input.
+start --tiers local,container,function --policy straightline
+[ "$(req "$EP/v2/health/live")" = 200 ] || fail "live"
+grep -q '"live":true' "$DIR/body" || fail "live body: $(cat "$DIR/body")"
+[ "$(req "$EP/v2/health/ready")" = 200 ] || fail "ready"
+[ "$(req "$EP/v2")" = 200 ] || fail "server metadata"
+grep -q '"name":"straightline"' "$DIR/body" || fail "server metadata body: $(cat "$DIR/body")"
+[ "$(req "$EP/v2/models/fmnist")" = 200 ] || fail "model metadata"
+grep -q '"shape":\[-1,1,28,28\]' "$DIR/body" || fail "model metadata shape: $(cat "$DIR/body")"
+[ "$(req "$EP/v2/models/fmnist/ready")" = 200 ] || fail "model ready"
+[ "$(req "$EP/v2/models/fmnist/versions/1/ready")" = 200 ] || fail "model version ready"
+
+infer local "${JSON[@]}"
+grep -q '"id":"t1"' "$DIR/body" || fail "response id: $(cat "$DIR/body")"
+infer local "${PIX[@]}"
+infer local "${PNG[@]}"
+
+code=$(req -X POST "$EP/v2/models/fmnist/infer" -H 'Content-Type: application/json' --data '{"inputs": [')
+[ "$code" = 400 ] && grep -q '"error"' "$DIR/body" || fail "malformed JSON: $code $(cat "$DIR/body")"
+code=$(req -X POST "$EP/v2/models/fmnist/infer" -H 'Content-Type: application/json' --data-binary "@$DIR/badshape.json")
+[ "$code" = 400 ] && grep -qi 'shape' "$DIR/body" || fail "bad shape: $code $(cat "$DIR/body")"
+code=$(req -X POST "$EP/v2/models/nope/infer" "${JSON[@]}")
+[ "$code" = 404 ] && grep -q "unknown model 'nope'" "$DIR/body" || fail "unknown model: $code $(cat "$DIR/body")"
+code=$(req -X POST "$EP/v2/models/fmnist/infer" -H 'Content-Type: text/csv' --data '1,2')
+[ "$code" = 415 ] && grep -q '"error"' "$DIR/body" || fail "content type: $code $(cat "$DIR/body")"
+code=$(req -X POST "$EP/v2/models/fmnist/infer" -H 'Content-Type: application/json' --data-binary "@$DIR/big.json")
+[ "$code" = 413 ] && grep -q '"error"' "$DIR/body" || fail "body over --max-body-mb: $code $(cat "$DIR/body")"
+code=$(req -X DELETE "$EP/v2/models/fmnist")
+[ "$code" = 405 ] || fail "DELETE model: $code"
+[ "$(req "$EP/v2/health/live")" = 200 ] || fail "server stopped serving after bad input"
+
+# /metrics: requests by tier and outcome, placements by rule.
+[ "$(req "$EP/metrics")" = 200 ] || fail "metrics"
+grep -q '^sl_serve_requests_total{model="fmnist",tier="local",outcome="ok"} 3' "$DIR/body" \
+  || fail "metrics requests: $(grep sl_serve_requests_total "$DIR/body")"
+grep -q '^sl_serve_placements_total{policy="straightline",tier="local",rule="local_capacity"}' "$DIR/body" \
+  || fail "metrics placements: $(grep sl_serve_placements "$DIR/body")"
+
+# Algorithm 1: a request larger than D goes to a container; frequent small ones to functions.
+stop
+start --tiers local,container,function --policy straightline --size-threshold 2000
+infer container "${JSON[@]}"     # 4.7 KB > D = 2000 B
+infer local "${PIX[@]}"          # 784 B < D, f_t low → local
+stop
+start --tiers local,container,function --policy straightline --frequency-threshold 0.5
+code=$(req -X POST "$EP/v2/models/fmnist/infer" "${PIX[@]}")   # f_t counts this one already
+[ "$code" = 200 ] || fail "first request: $code $(cat "$DIR/body")"
+tier1=$(header X-Straightline-Tier)
+infer function "${PIX[@]}"       # f_t >= 2/s > F = 0.5/s and 784 B < D → function
+grep -q 'reason=f_t=' <<<"$(header X-Straightline-Tier)" || fail "reason: $(header X-Straightline-Tier)"
+stop
+case "$tier1" in local*|function*) ;; *) fail "first request tier $tier1";; esac
+
+# Every fixed policy runs where it says, through the same gateway.
+for t in local container function; do
+  start --tiers local,container,function --policy "$t"
+  infer "$t" "${JSON[@]}"
+  infer "$t" "${PIX[@]}"
+  stop
+done
+
+# Adaptive over all three tiers answers, with its predictions in the reason.
+start --tiers local,container,function --policy adaptive
+infer local "${JSON[@]}"
+grep -q 'reason=fastest predicted' <<<"$(header X-Straightline-Tier)" || fail "adaptive reason: $(header X-Straightline-Tier)"
+# A short load through the load generator: every request answered.
+"$EXE" load --target "$EP" --model fmnist --phases 2:20 --mix json:2,pixels:1 --json-out "$DIR/load.json" \
+  > "$DIR/load.txt" || fail "load: $(cat "$DIR/load.txt")"
+/usr/bin/python3 - "$DIR/load.json" <<'PY' || fail "load report: $(cat "$DIR/load.txt")"
+import json, sys
+g = [g for g in json.load(open(sys.argv[1]))["groups"] if g["phase"] == "all" and g["tier"] == "all"][0]
+assert g["requests"] >= 30 and g["failures"] == 0, g
+PY
+stop
+
+# No container left behind: the tier names its containers sl-serve-<serve pid>-N.
+if command -v runc >/dev/null; then
+  for p in $SERVE_PIDS; do
+    left=$(runc list -q 2>/dev/null | grep "^sl-serve-$p-" || true)
+    [ -z "$left" ] || fail "containers left after shutdown: $left"
+  done
+fi
+
+# calibrate writes thresholds that serve then reads.
+"$EXE" calibrate --model "$DIR/fmnist" --state-dir "$DIR/cal" --tiers local --batches 1,16 \
+  --rates 50,100 --phase-s 1 --probe-rate 20 --json > "$DIR/cal.json" 2> "$DIR/cal.err" \
+  || fail "calibrate: $(tail -5 "$DIR/cal.err")"
+/usr/bin/python3 - "$DIR/cal.json" "$DIR/cal/thresholds.json" <<'PY' || fail "calibrate output: $(cat "$DIR/cal.json")"
+import json, sys
+out, f = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert f["format"] == "straightline-thresholds/1", f
+assert f["frequency_threshold_per_s"] in (40.0, 80.0), f   # 0.8 x 50 or 100
+assert f["size_threshold_bytes"] > 0 and len(f["measurements"]["sizes"]) == 2, f
+assert out["frequency_threshold_per_s"] == f["frequency_threshold_per_s"]
+PY
+: > "$DIR/out"
+"$EXE" serve --model "$DIR/fmnist" --port 0 --state-dir "$DIR/cal" --tiers local >"$DIR/out" 2>"$DIR/err" &
+PID=$!
+for _ in $(seq 1 300); do grep -q '^endpoint: ' "$DIR/out" && break; sleep 0.1; done
+grep -q "thresholds from $DIR/cal/thresholds.json" "$DIR/err" || fail "serve did not read the calibrated thresholds"
+stop
+
+# Usage errors exit 2 and name the flag.
+"$EXE" serve --port 0 > /dev/null 2> "$DIR/e"; [ $? = 2 ] && grep -q -- '--model' "$DIR/e" || fail "no --model: $(cat "$DIR/e")"
+"$EXE" serve --model "$DIR/fmnist" --port 0 --tiers local,gpu > /dev/null 2> "$DIR/e"
+[ $? = 2 ] && grep -q "unknown tier 'gpu'" "$DIR/e" || fail "bad tier: $(cat "$DIR/e")"
+"$EXE" serve --model "$DIR/nope" --port 0 > /dev/null 2> "$DIR/e"; [ $? != 0 ] && grep -q "nope" "$DIR/e" || fail "missing model: $(cat "$DIR/e")"
+echo "PASS"
