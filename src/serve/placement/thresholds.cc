@@ -62,16 +62,21 @@ Result<int64_t> DeriveSizeThreshold(std::vector<SizeLatency> sizes) {
   return sizes.back().bytes * 2;
 }
 
+bool WithinLocalCapacity(const RateResult& r, double unloaded_p99_ms) {
+  const double tail_limit = std::max(2 * unloaded_p99_ms, unloaded_p99_ms + 10);
+  return r.success_ratio >= 0.99 && r.p99_ms <= tail_limit;
+}
+
 Result<double> DeriveFrequencyThreshold(std::vector<RateResult> rates, double unloaded_p99_ms) {
   if (rates.empty()) return InvalidArgument("DeriveFrequencyThreshold: no measured rates");
   double best = -1;
   for (const RateResult& r : rates) {
-    if (r.success_ratio >= 0.99 && r.p99_ms <= 2 * unloaded_p99_ms) best = std::max(best, r.offered_per_s);
+    if (WithinLocalCapacity(r, unloaded_p99_ms)) best = std::max(best, r.offered_per_s);
   }
   if (best <= 0) {
     return InvalidArgument("DeriveFrequencyThreshold: the local tier served none of the {} measured "
-                           "rates with >= 99% success and p99 <= 2 x {:.2f} ms", rates.size(),
-                           unloaded_p99_ms);
+                           "rates with >= 99% success and p99 <= max(2 x, +10 ms) its unloaded p99 of "
+                           "{:.2f} ms", rates.size(), unloaded_p99_ms);
   }
   return 0.8 * best;
 }

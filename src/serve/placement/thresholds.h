@@ -11,10 +11,12 @@
 //       than the local tier's (moving the data to a replica pays off); if it never is, twice the
 //       largest measured size (every measured size stays local).
 //   F = 0.8 × the local tier's saturation rate: the highest offered rate it served with ≥ 99 %
-//       success and p99 ≤ 2 × its unloaded p99 (above F, the local server saturates and small
-//       requests go to functions, as in the paper). The unloaded p99, not p50: on a shared
-//       2-core machine the tail at a trickle already holds scheduler noise, and a rule on the
-//       p50 would call the local tier saturated at its first measured rate.
+//       success and p99 ≤ max(2 × its unloaded p99, its unloaded p99 + 10 ms) (above F, the
+//       local server saturates and small requests go to functions, as in the paper). Why not a
+//       pure ratio to the unloaded p50: on a shared 2-core machine a sub-millisecond tail
+//       doubles from scheduler noise alone, which called the local tier "saturated" at 400
+//       requests/s while it served 2,500/s; queueing, the real sign of saturation, adds tens of
+//       milliseconds and more.
 // Failure contract: LoadThresholds → NOT_FOUND (no file), INVALID_ARGUMENT naming the file and the
 // key (bad JSON, missing or negative F/D); SaveThresholds writes atomically.
 // Thread safety: plain functions on values.
@@ -54,6 +56,8 @@ struct RateResult {
 
 // D from the size sweep (see above). INVALID_ARGUMENT when `sizes` is empty.
 Result<int64_t> DeriveSizeThreshold(std::vector<SizeLatency> sizes);
+// Whether one measured rate is within the local tier's capacity (the rule above).
+bool WithinLocalCapacity(const RateResult& rate, double unloaded_p99_ms);
 // F from the local tier's rate sweep (see above), given its unloaded p99.
 // INVALID_ARGUMENT when `rates` is empty or no rate was served within the criteria.
 Result<double> DeriveFrequencyThreshold(std::vector<RateResult> rates, double unloaded_p99_ms);

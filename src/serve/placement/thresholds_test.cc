@@ -61,9 +61,17 @@ TEST(ThresholdsTest, SizeThresholdIsWhereTheContainerBeatsLocal) {
 TEST(ThresholdsTest, FrequencyThresholdIsEightyPercentOfLocalSaturation) {
   std::vector<RateResult> rates = {{100, 1.0, 2.0, 3.0}, {400, 0.995, 2.1, 3.9}, {800, 0.999, 3.0, 9.0},
                                    {1600, 0.7, 40, 900}};
+  // Unloaded p99 2 ms: the tail limit is max(4, 12) = 12 ms; 800/s (p99 9 ms) is the highest.
   auto f = DeriveFrequencyThreshold(rates, 2.0);
   ASSERT_TRUE(f.ok());
-  EXPECT_DOUBLE_EQ(*f, 320.0);  // 400 is the highest within p99 <= 4 ms and >= 99 %
+  EXPECT_DOUBLE_EQ(*f, 640.0);
+  // Unloaded p99 20 ms: the limit is 2 x 20 = 40 ms; 1600/s fails on success (70 %) anyway.
+  EXPECT_DOUBLE_EQ(DeriveFrequencyThreshold(rates, 20.0).value(), 640.0);
+  // A tail within 10 ms of a small unloaded p99 is not saturation; 13 ms over 2 ms is.
+  EXPECT_TRUE(WithinLocalCapacity({400, 1.0, 1.0, 11.9}, 2.0));
+  EXPECT_FALSE(WithinLocalCapacity({400, 1.0, 1.0, 12.1}, 2.0));
+  EXPECT_TRUE(WithinLocalCapacity({400, 1.0, 50, 79}, 40.0));
+  EXPECT_FALSE(WithinLocalCapacity({400, 0.98, 1.0, 1.0}, 2.0));
   EXPECT_EQ(DeriveFrequencyThreshold({{100, 0.5, 1, 1}}, 2.0).status().code(), Code::kInvalidArgument);
 }
 

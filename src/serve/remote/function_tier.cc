@@ -112,15 +112,21 @@ void FunctionTier::Submit(InferenceRequest request, InferenceCallback done) {
     return refuse(NotFound("function tier: unknown model '{}' (serves '{}')", request.model,
                            impl->o.model));
   }
+  // Decide under the lock, answer outside it: `done` may place the request again at once, and
+  // placement reads State(), which takes this lock.
+  Status refused;
   {
     std::lock_guard<std::mutex> lock(impl->mu);
-    if (impl->shutdown) return refuse(Unavailable("function tier: shutting down"));
-    if (impl->inflight >= impl->o.concurrency_limit) {
-      return refuse(ResourceExhausted("function tier: {} at its concurrency limit ({})",
-                                      impl->o.function_name, impl->o.concurrency_limit));
+    if (impl->shutdown) {
+      refused = Unavailable("function tier: shutting down");
+    } else if (impl->inflight >= impl->o.concurrency_limit) {
+      refused = ResourceExhausted("function tier: {} at its concurrency limit ({})",
+                                  impl->o.function_name, impl->o.concurrency_limit);
+    } else {
+      ++impl->inflight;
     }
-    ++impl->inflight;
   }
+  if (!refused.ok()) return refuse(std::move(refused));
   faas::InvokeRequest inv;
   inv.function = impl->o.function_name;
   inv.payload = EncodePredictPayload(request.content_type, request.body);

@@ -158,7 +158,14 @@ TEST_F(FunctionTierTest, BadInputUnknownModelAndThrottles) {
     req.model = "blobs";
     req.body = JsonBody(0, 1);
     req.content_type = "application/json";
-    tier.Submit(std::move(req), [&ps, i](InferenceResponse resp) { ps[i].set_value(std::move(resp)); });
+    // The refusal's callback reads State() as the gateway's re-placement does (a callback run
+    // under the tier's lock deadlocked here).
+    tier.Submit(std::move(req), [&ps, &tier, i](InferenceResponse resp) {
+      if (i == 2) {
+        EXPECT_EQ(tier.State().inflight, 2);
+      }
+      ps[i].set_value(std::move(resp));
+    });
   }
   EXPECT_EQ(fs[2].get().status.code(), Code::kResourceExhausted);
   for (int i = 0; i < 2; ++i) {
