@@ -318,8 +318,17 @@ class Gateway::Impl {
     }
     const TierKind kind = d.tier;
     std::string reason = std::move(d.reason);
-    tier->Submit(std::move(request), [this, call, kind, reason, retry_copy](InferenceResponse r) {
-      placer_->Completed(kind, r);
+    Completion done;
+    done.tier = kind;
+    done.samples = std::max<int64_t>(1, request.batch);
+    done.predicted_ms = d.predicted_ms;
+    const auto placed = SteadyClock::now();
+    tier->Submit(std::move(request), [this, call, done, placed, reason, retry_copy](
+                                         InferenceResponse r) mutable {
+      const TierKind kind = done.tier;
+      done.observed_ms =
+          std::chrono::duration<double, std::milli>(SteadyClock::now() - placed).count();
+      placer_->Completed(done, r);
       if (r.cold_start) cold_[static_cast<size_t>(kind)]->Inc();
       if (r.cost_usd > 0) cost_[static_cast<size_t>(kind)]->Inc(r.cost_usd);
       if (r.status.code() == Code::kResourceExhausted && retry_copy != nullptr &&

@@ -33,6 +33,17 @@ struct Decision {
   // straightline: frequent_small | large | local_capacity | container_capacity | overflow;
   // adaptive: fastest | slo_cheapest | slo_fastest | all_full; fixed: fixed.
   std::string rule;
+  // The chosen tier's predicted completion time (policies that predict; 0 otherwise). The gateway
+  // hands it back in Completion so the policy can compare it with what happened.
+  double predicted_ms = 0;
+};
+
+// What the gateway tells the placer when a tier has answered a request it placed.
+struct Completion {
+  TierKind tier = TierKind::kLocal;
+  int64_t samples = 1;        // samples in the request
+  double predicted_ms = 0;    // Decision::predicted_ms of this request (0: not predicted)
+  double observed_ms = 0;     // placement → the tier's answer, measured by the gateway
 };
 
 class Placer {
@@ -41,7 +52,7 @@ class Placer {
   virtual std::string_view name() const = 0;
   virtual void Observe(std::chrono::steady_clock::time_point now) = 0;
   virtual Decision Place(const PlacementInput& input) = 0;
-  virtual void Completed(TierKind tier, const InferenceResponse& response) = 0;
+  virtual void Completed(const Completion& completion, const InferenceResponse& response) = 0;
 };
 
 }  // namespace sl::serve

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "serve/placement/placement_policies.h"
@@ -25,11 +26,29 @@ size_t Index(TierKind k) { return static_cast<size_t>(k); }
 AdaptivePlacer::AdaptivePlacer(Options options, Clock* clock)
     : options_(options), clock_(clock != nullptr ? clock : Clock::Real()), rate_(options.window) {}
 
-AdaptivePlacer::Prediction AdaptivePlacer::Predict(const TierState& s, int64_t wire_bytes) const {
+double AdaptivePlacer::CorrectionLocked(size_t tier, size_t size_class) const {
+  const Correction& c = correction_[tier][size_class];
+  if (!c.seen) return 1;
+  const double age_s = std::chrono::duration<double>(clock_->Now() - c.updated).count();
+  const double half_life_s =
+      std::chrono::duration<double>(options_.correction_half_life).count();
+  const double keep = half_life_s > 0 ? std::exp2(-std::max(0.0, age_s) / half_life_s) : 1.0;
+  return 1 + (c.factor - 1) * keep;
+}
+
+double AdaptivePlacer::CorrectionFor(TierKind tier, int64_t samples) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return CorrectionLocked(Index(tier), SizeClass(samples));
+}
+
+AdaptivePlacer::Prediction AdaptivePlacer::Predict(const TierState& s, int64_t wire_bytes,
+                                                   int64_t samples) const {
   Learned l;
+  double correction = 1;
   {
     std::lock_guard<std::mutex> lock(mu_);
     l = learned_[Index(s.kind)];
+    correction = CorrectionLocked(Index(s.kind), SizeClass(samples));
   }
   Prediction p;
   p.tier = s.kind;
@@ -53,6 +72,7 @@ AdaptivePlacer::Prediction AdaptivePlacer::Predict(const TierState& s, int64_t w
   }
   p.transfer_ms = static_cast<double>(wire_bytes) * kTransferMsPerByte[i];
   p.failure_ms = l.failure_rate * options_.refusal_penalty_ms;
+  p.correction = correction;
   p.cost_usd = s.cost_per_request_usd > 0 ? s.cost_per_request_usd : l.cost_usd;
   p.eligible = s.HasCapacity() &&
                (options_.cost_budget_usd <= 0 || p.cost_usd <= options_.cost_budget_usd);
@@ -64,7 +84,7 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
   preds.reserve(input.tiers.size());
   for (const TierState& s : input.tiers) {
     if (!s.available) continue;
-    preds.push_back(Predict(s, input.wire_bytes));
+    preds.push_back(Predict(s, input.wire_bytes, input.batch));
   }
   const Prediction* fastest = nullptr;
   const Prediction* cheapest_in_slo = nullptr;
@@ -97,6 +117,7 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
     return d;
   }
   d.tier = chosen->tier;
+  d.predicted_ms = chosen->total_ms();
   if (cheapest_in_slo != nullptr) {
     d.reason = fmt::format("cheapest within SLO={:.0f}ms; {}", options_.latency_slo_ms, table);
     d.rule = "slo_cheapest";
@@ -110,15 +131,26 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
   return d;
 }
 
-void AdaptivePlacer::Completed(TierKind tier, const InferenceResponse& response) {
+void AdaptivePlacer::Completed(const Completion& c, const InferenceResponse& response) {
   const double a = options_.ewma_alpha;
   auto ewma = [a](double& v, double x) { v = v == 0 ? x : (1 - a) * v + a * x; };
   std::lock_guard<std::mutex> lock(mu_);
-  Learned& l = learned_[Index(tier)];
+  Learned& l = learned_[Index(c.tier)];
   const bool refused = response.status.code() == Code::kResourceExhausted ||
                        response.status.code() == Code::kUnavailable ||
                        response.status.code() == Code::kDeadlineExceeded;
   l.failure_rate = (1 - a) * l.failure_rate + a * (refused ? 1.0 : 0.0);
+  // What the request really took against what was predicted; a timeout counts with its time.
+  const bool timed = response.status.ok() || response.status.code() == Code::kDeadlineExceeded;
+  if (timed && c.predicted_ms > 0 && c.observed_ms > 0) {
+    Correction& k = correction_[Index(c.tier)][SizeClass(c.samples)];
+    const double ratio = std::clamp(c.observed_ms / c.predicted_ms, 0.05, 200.0);
+    // Start from the faded value, so old news does not weigh as much as it once did.
+    const double current = CorrectionLocked(Index(c.tier), SizeClass(c.samples));
+    k.factor = k.seen ? (1 - a) * current + a * ratio : ratio;
+    k.seen = true;
+    k.updated = clock_->Now();
+  }
   if (!response.status.ok()) return;
   if (response.cold_start) {
     ewma(l.start_ms, response.service_ms);

@@ -11,6 +11,15 @@
 //     transfer = r_d × per-byte cost of crossing to the tier (0 in-process; loopback HTTP for a
 //                container, HTTP + runtime API hops for a function)
 //     failure  = recent refusal rate of the tier (EWMA of non-OK completions) × refusal penalty
+//   predicted = (wait + start + transfer + service + failure) × correction(tier, size class)
+//     correction = EWMA of observed / predicted over this tier's recent completions of requests of
+//                  the same size class (1 sample, 2–16, more), as the gateway measured them;
+//                  it fades back to 1 with a half-life of `correction_half_life` without news.
+//     Why: the model above sees each tier's own queue, not the CPU the tiers share. On one
+//     machine a container replica or a function instance competes with the local pool for the
+//     same cores, so under load its requests take many times what its idle service time says;
+//     the first run of the ramp experiment without this sent 30 % of the requests to tiers
+//     that then answered them with a 1.2 s p99 (docs/benchmarks.md).
 //   Tiers without capacity are never chosen. cost(tier) = the tier's recent mean billed cost per
 //   request (functions; local and container are already paid for).
 // Choice: tiers over the cost budget are dropped; with an SLO, the cheapest tier whose prediction
@@ -36,22 +45,28 @@ class AdaptivePlacer final : public Placer {
     double ewma_alpha = 0.2;
     double refusal_penalty_ms = 1000;  // what a refusal costs the client (retry after ~1 s)
     std::chrono::nanoseconds window = std::chrono::seconds(1);
+    std::chrono::nanoseconds correction_half_life = std::chrono::seconds(5);
   };
   struct Prediction {
     TierKind tier;
     bool eligible = false;  // deployed, has capacity, within budget
     double wait_ms = 0, start_ms = 0, transfer_ms = 0, service_ms = 0, failure_ms = 0;
+    double correction = 1;  // observed / predicted lately (see above)
     double cost_usd = 0;
-    double total_ms() const { return wait_ms + start_ms + transfer_ms + service_ms + failure_ms; }
+    double total_ms() const {
+      return (wait_ms + start_ms + transfer_ms + service_ms + failure_ms) * correction;
+    }
   };
 
   AdaptivePlacer(Options options, Clock* clock);
   std::string_view name() const override { return "adaptive"; }
   void Observe(std::chrono::steady_clock::time_point now) override { rate_.Record(now); }
   Decision Place(const PlacementInput& input) override;
-  void Completed(TierKind tier, const InferenceResponse& response) override;
+  void Completed(const Completion& completion, const InferenceResponse& response) override;
 
-  Prediction Predict(const TierState& state, int64_t wire_bytes) const;
+  Prediction Predict(const TierState& state, int64_t wire_bytes, int64_t samples = 1) const;
+  // The current correction factor of a tier for requests of `samples` samples (1: none yet).
+  double CorrectionFor(TierKind tier, int64_t samples) const;
 
  private:
   struct Learned {
@@ -65,6 +80,15 @@ class AdaptivePlacer final : public Placer {
   RequestRate rate_;
   mutable std::mutex mu_;
   std::array<Learned, 3> learned_;  // GUARDED_BY(mu_), indexed by TierKind
+  struct Correction {
+    double factor = 1;
+    TimePoint updated{};
+    bool seen = false;
+  };
+  static constexpr size_t kSizeClasses = 3;
+  static size_t SizeClass(int64_t samples) { return samples <= 1 ? 0 : samples <= 16 ? 1 : 2; }
+  double CorrectionLocked(size_t tier, size_t size_class) const;  // REQUIRES(mu_)
+  std::array<std::array<Correction, kSizeClasses>, 3> correction_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace sl::serve

@@ -141,15 +141,53 @@ TEST(AdaptivePolicyTest, LearnsServiceTimeAndRefusalsFromCompletions) {
   c.service_ms_ewma = 0;  // the tier does not report: the placer's own measurements are used
   InferenceResponse r;
   r.service_ms = 30;
-  p.Completed(TierKind::kContainer, r);
+  p.Completed({TierKind::kContainer}, r);
   EXPECT_DOUBLE_EQ(p.Predict(c, 0).service_ms, 30.0);
   r.service_ms = 10;
-  p.Completed(TierKind::kContainer, r);
+  p.Completed({TierKind::kContainer}, r);
   EXPECT_DOUBLE_EQ(p.Predict(c, 0).service_ms, 26.0);  // 0.8 × 30 + 0.2 × 10
   InferenceResponse refused;
   refused.status = ResourceExhausted("full");
-  p.Completed(TierKind::kContainer, refused);
+  p.Completed({TierKind::kContainer}, refused);
   EXPECT_DOUBLE_EQ(p.Predict(c, 0).failure_ms, 200.0);  // 0.2 × 1000 ms
+}
+
+TEST(AdaptivePolicyTest, ObservedSlownessCorrectsPredictionsPerSizeClassAndFades) {
+  FakeClock clock;
+  AdaptivePlacer p({}, &clock);  // alpha 0.2, half-life 5 s
+  // Idle: the container (4 ms) would beat a local tier with a short queue (2 × 2 ms / 2 + 2).
+  const std::vector<TierState> tiers = {Local(2, 2), Container(1, 0, 0)};
+  Decision first = Place(p, tiers);
+  ASSERT_EQ(first.tier, TierKind::kContainer) << first.reason;
+  ASSERT_GT(first.predicted_ms, 0);
+  // The container then takes 10x what was predicted (it shares the cores): the next
+  // single-sample request stays local; a batch request (another size class) is not affected.
+  p.Completed({TierKind::kContainer, 1, first.predicted_ms, 10 * first.predicted_ms},
+              InferenceResponse{});
+  EXPECT_DOUBLE_EQ(p.CorrectionFor(TierKind::kContainer, 1), 10.0);
+  EXPECT_DOUBLE_EQ(p.CorrectionFor(TierKind::kContainer, 64), 1.0);
+  Decision again = Place(p, tiers);
+  EXPECT_EQ(again.tier, TierKind::kLocal) << again.reason;
+  PlacementInput batch;
+  batch.wire_bytes = 1000;
+  batch.batch = 64;
+  batch.tiers = tiers;
+  EXPECT_EQ(p.Place(batch).tier, TierKind::kContainer);
+  // A second observation is averaged in (0.8 × 10 + 0.2 × 1 = 8.2).
+  p.Completed({TierKind::kContainer, 1, 4, 4}, InferenceResponse{});
+  EXPECT_NEAR(p.CorrectionFor(TierKind::kContainer, 1), 8.2, 1e-9);
+  // Without news the correction halves its distance to 1 every 5 s.
+  clock.Advance(std::chrono::seconds(5));
+  EXPECT_NEAR(p.CorrectionFor(TierKind::kContainer, 1), 1 + 7.2 / 2, 1e-9);
+  clock.Advance(std::chrono::seconds(60));
+  EXPECT_NEAR(p.CorrectionFor(TierKind::kContainer, 1), 1.0, 1e-3);
+  EXPECT_EQ(Place(p, tiers).tier, TierKind::kContainer);
+  // Refusals and completions without a prediction do not move it.
+  InferenceResponse refused;
+  refused.status = ResourceExhausted("full");
+  p.Completed({TierKind::kContainer, 1, 4, 400}, refused);
+  p.Completed({TierKind::kContainer, 1, 0, 400}, InferenceResponse{});
+  EXPECT_NEAR(p.CorrectionFor(TierKind::kContainer, 1), 1.0, 1e-3);
 }
 
 TEST(AdaptivePolicyTest, TransferGrowsWithSize) {

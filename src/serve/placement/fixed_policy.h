@@ -14,7 +14,7 @@ class FixedPlacer final : public Placer {
   std::string_view name() const override { return TierLabel(tier_); }
   void Observe(std::chrono::steady_clock::time_point) override {}
   Decision Place(const PlacementInput& input) override;
-  void Completed(TierKind, const InferenceResponse&) override {}
+  void Completed(const Completion&, const InferenceResponse&) override {}
 
  private:
   TierKind tier_;

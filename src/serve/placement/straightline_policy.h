@@ -31,7 +31,7 @@ class StraightLinePlacer final : public Placer {
   std::string_view name() const override { return "straightline"; }
   void Observe(std::chrono::steady_clock::time_point now) override { rate_.Record(now); }
   Decision Place(const PlacementInput& input) override;
-  void Completed(TierKind, const InferenceResponse&) override {}
+  void Completed(const Completion&, const InferenceResponse&) override {}
 
   // The pure rule, for tests and for callers that have their own f_t.
   Decision Decide(double f_t, const PlacementInput& input) const;
