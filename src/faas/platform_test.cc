@@ -404,6 +404,76 @@ TEST_F(PlatformTest, ShellBootstrapFromAwsTutorialRunsUnmodified) {
   EXPECT_FALSE(warm.cold_start);
 }
 
+// A custom runtime that answers each event {"bytes":N} with a JSON string of exactly N bytes:
+// no built-in handler returns more than it was sent, and the request and response limits are
+// the same size, so only a handler that makes its response can cross the response limit.
+const char* const kSizedResponseBootstrap = R"SH(#!/bin/sh
+set -eu
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+while true
+do
+  HEADERS="$(mktemp)"
+  EVENT=$(curl -sS -D "$HEADERS" "$API/next")
+  REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  N=$(printf '%s' "$EVENT" | tr -cd 0-9)
+  BODY="$(mktemp)"
+  { printf '"'; head -c $((N - 2)) /dev/zero | tr '\0' x; printf '"'; } > "$BODY"
+  curl -sS -o /dev/null --data-binary @"$BODY" "$API/$REQUEST_ID/response"
+  rm -f "$HEADERS" "$BODY"
+done
+)SH";
+
+TEST_F(PlatformTest, ResponseOverTheProfileLimitFailsWithResponseSizeTooLarge) {
+  if (::access("/usr/bin/curl", X_OK) != 0) GTEST_SKIP() << "curl not installed";
+  auto profile = LoadProviderProfile("aws-lambda");
+  ASSERT_TRUE(profile.ok()) << profile.status().ToString();
+  const int64_t limit = profile->max_sync_response_bytes;  // 6 MB
+  ASSERT_GT(limit, 2);
+  TempDir code("sized");
+  ASSERT_TRUE(WriteFileAtomic(code.Join("bootstrap"), kSizedResponseBootstrap).ok());
+  ASSERT_EQ(::chmod(code.Join("bootstrap").c_str(), 0755), 0);
+  FunctionSpec spec;
+  spec.name = "sized";
+  spec.kind = HandlerKind::kBootstrap;
+  spec.code_dir = code.path();
+  spec.handler = "sized.handler";
+  spec.memory_mb = 1024;
+  spec.timeout_s = 20;
+  ASSERT_TRUE(platform_->RegisterFunction(spec).ok());
+
+  // Exactly at the limit: delivered whole.
+  InvokeResult at = Call(platform_, "sized", fmt::format(R"({{"bytes":{}}})", limit));
+  ASSERT_TRUE(at.status.ok()) << at.status.ToString();
+  EXPECT_TRUE(at.function_error.empty()) << at.payload.substr(0, 300);
+  EXPECT_EQ(static_cast<int64_t>(at.payload.size()), limit);
+
+  // One byte over: Lambda's Unhandled function error instead of the payload.
+  InvokeResult over = Call(platform_, "sized", fmt::format(R"({{"bytes":{}}})", limit + 1));
+  ASSERT_TRUE(over.status.ok()) << over.status.ToString();
+  EXPECT_EQ(over.function_error, "Unhandled");
+  ASSERT_LT(over.payload.size(), 1024u) << "the oversized response was passed through";
+  auto j = Json(over.payload);
+  EXPECT_EQ(j["errorType"], "Function.ResponseSizeTooLarge") << over.payload;
+  EXPECT_EQ(j["errorMessage"],
+            fmt::format("Response payload size ({} bytes) exceeded maximum allowed payload size "
+                        "({} bytes).", limit + 1, limit))
+      << over.payload;
+  auto ledger = ReadLedger(platform_->LedgerPath());
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  int found = 0;
+  for (const auto& rec : *ledger) {
+    if (rec.request_id == at.request_id) {
+      EXPECT_EQ(rec.outcome, Outcome::kSuccess);
+    }
+    if (rec.request_id != over.request_id) continue;
+    ++found;
+    EXPECT_EQ(rec.outcome, Outcome::kUnhandled);
+    EXPECT_EQ(rec.error_type, "Function.ResponseSizeTooLarge");
+    EXPECT_GT(rec.cost_usd, 0);  // the handler ran: billed like any failed invocation
+  }
+  EXPECT_EQ(found, 1);
+}
+
 TEST(PlatformKeepAlive, IdleInstanceExpiresOnTheInjectedClock) {
   TempDir dir("faas-keepalive");
   FakeClock clock;
