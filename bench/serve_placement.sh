@@ -12,14 +12,14 @@
 #   env: OUT=/tmp/sl-place  RAMP=120:2:150 (DURATION_S:FROM:TO sessions/s)  SESSION=3 (requests)
 #        MIX=json:8,pixels:1,batch:1:32  BURST=10:10,5:200 (repeated BURSTS=4 times)
 #        CONFIGS="local container function straightline adaptive" (also adaptive-sloN: --slo-ms N)
-#        EXPERIMENTS="ramp burst"
+#        EXPERIMENTS="ramp burst" (also overload: OVERLOAD=30:700, ~10x what the mix can be served at)
 #        CONC=256 (client connections: enough that the client is not the bottleneck)  SLO_MS= (adaptive --slo-ms; empty: none)
 # The load generator runs on the same 2 cores as the server and its tiers (nothing is pinned).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}; SL=$B/straightline; OUT=${OUT:-/tmp/sl-place}
 RAMP=${RAMP:-120:2:150}; SESSION=${SESSION:-3}; MIX=${MIX:-json:8,pixels:1,batch:1:32}
-BURST=${BURST:-10:10,5:200}; BURSTS=${BURSTS:-4}; CONC=${CONC:-256}
+BURST=${BURST:-10:10,5:200}; BURSTS=${BURSTS:-4}; CONC=${CONC:-256}; OVERLOAD=${OVERLOAD:-30:700}
 CONFIGS=${CONFIGS:-local container function straightline adaptive}
 EXPERIMENTS=${EXPERIMENTS:-ramp burst}; SLO_MS=${SLO_MS:-}
 PY=/usr/bin/python3
@@ -65,6 +65,7 @@ phases_for() {
   case $1 in
     ramp) IFS=: read -r d a b <<< "$RAMP"; echo "$d:$a:$b" ;;
     burst) local p=; for _ in $(seq "$BURSTS"); do p+="${p:+,}$BURST"; done; echo "$p" ;;
+    overload) echo "$OVERLOAD" ;;
   esac
 }
 
@@ -77,6 +78,7 @@ for exp in $EXPERIMENTS; do
     # Warm-up: one request per payload kind, so that the first measured requests do not pay for
     # loading (not starting: container and function starts stay in the measurement).
     "$SL" load --target "$URL" --model fmnist-cnn --phases 1:5 --mix "$MIX" > /dev/null
+    grep VmRSS "/proc/$PID/status" | awk '{print $2}' > "$OUT/$name.rss0_kb"
     "$SL" load --target "$URL" --model fmnist-cnn --phases "$PH" --session-requests "$SESSION" \
       --mix "$MIX" --concurrency "$CONC" --json-out "$OUT/$name.json" --csv-out "$OUT/$name.csv" \
       | tail -n 3
@@ -97,7 +99,7 @@ def metric_sum(text, name, label=None):
     return s
 for exp in exps:
     print(f"\n### {exp}")
-    print("| config | requests | failure rate | p50 ms | p95 ms | p99 ms | session mean ms | sessions failed | by tier (requests) | billed USD | cold starts | peak RSS MB |")
+    print("| config | requests | failure rate | p50 ms | p95 ms | p99 ms | session mean ms | sessions failed | by tier (requests) | billed USD | cold starts | RSS after warm-up / peak MB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for cfg in cfgs:
         name = f"{exp}-{cfg}"
@@ -111,7 +113,8 @@ for exp in exps:
         cost = metric_sum(m, "sl_serve_billed_cost_usd_total")
         cold = metric_sum(m, "sl_serve_cold_starts_total")
         hwm = int(open(f"{out}/{name}.hwm_kb").read().strip() or 0) / 1024
+        rss0 = int(open(f"{out}/{name}.rss0_kb").read().strip() or 0) / 1024
         by = ", ".join(f"{k} {v}" for k, v in sorted(tiers.items()))
         print(f"| {cfg} | {g['requests']} | {100*g['failure_rate']:.2f} % | {g['p50_ms']:.1f} | {g['p95_ms']:.1f} | {g['p99_ms']:.1f} | "
-              f"{g['session_mean_ms']:.1f} | {g['failed_sessions']}/{g['sessions']} | {by} | {cost:.6f} | {cold:.0f} | {hwm:.0f} |")
+              f"{g['session_mean_ms']:.1f} | {g['failed_sessions']}/{g['sessions']} | {by} | {cost:.6f} | {cold:.0f} | {rss0:.0f} / {hwm:.0f} |")
 PYEOF

@@ -2,12 +2,16 @@
 # `make demo`: serverless data-parallel training of a cnn on Fashion-MNIST on the embedded
 # defaults (the local function platform under the AWS Lambda profile, the file:// object store),
 # then verification (held-out test accuracy, a short k-fold cross-validation, one prediction) and
-# the cost of the run as billed by each provider.
+# the cost of the run as billed by each provider; then the model is deployed three ways (local
+# pool, runc containers, functions) behind the KServe v2 gateway with placement thresholds
+# calibrated here, and a short ramp of load is sent to it.
 #
 #   scripts/demo.sh BUILD_DIR
 #   env: DEMO_OUT (default models/fmnist-cnn-sls), DEMO_WORKERS (8), DEMO_EPOCHS (5),
 #        DEMO_ROUNDS_PER_EPOCH (8), DEMO_LR (0.003), DEMO_MIN_ACCURACY (0.88),
-#        DEMO_KFOLD (3 folds on DEMO_KFOLD_LIMIT=6000 train samples, 1 epoch each; 0 = skip)
+#        DEMO_KFOLD (3 folds on DEMO_KFOLD_LIMIT=6000 train samples, 1 epoch each; 0 = skip),
+#        DEMO_LOAD_PHASES (load on the served model, DURATION_S:FROM:TO sessions/s; default 15:10:150),
+#        DEMO_F, DEMO_D (the thresholds the demo serves with; default 100 requests/s, 65536 bytes)
 set -euo pipefail
 BUILD=${1:?usage: scripts/demo.sh BUILD_DIR}
 SL="$BUILD/straightline"
@@ -24,7 +28,12 @@ RUN="runs/demo-$(date -u +%Y%m%d-%H%M%S)"
 STORE="file://$PWD/$RUN"
 [ -x "$SL" ] || { echo "demo: $SL not found; build first (make build)" >&2; exit 1; }
 REPORT=$(mktemp)
-trap 'rm -f "$REPORT"' EXIT
+SERVE_PID=
+cleanup() {
+  rm -f "$REPORT"
+  if [ -n "$SERVE_PID" ]; then kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; fi
+}
+trap cleanup EXIT
 
 echo "== 1. serverless training: cnn on Fashion-MNIST, $WORKERS functions per round, $EPOCHS epochs x $RPE rounds"
 echo "   (functions under the aws-lambda profile on the local platform; state in $STORE)"
@@ -59,6 +68,42 @@ echo
 echo "== 5. what the run cost, as recorded and repriced under the other providers"
 "$SL" cost --ledger "$LEDGER" --by provider --reprice gcp-functions,azure-functions,ibm,oracle | head -n 40
 
+SERVE_STATE="$PWD/$RUN-serve"
+NAME=$(basename "$OUT")
+echo
+echo "== 6. calibrate the placement thresholds F (requests/s) and D (bytes) on this machine"
+"$SL" calibrate --model "$OUT" --state-dir "$SERVE_STATE" --tiers local,container \
+  --batches 1,16,64 --rates 100,200,400,800,1600 --phase-s 1
+
+echo
+echo "== 7. serve $NAME: KServe v2 on local, container and function tiers, StraightLine placement"
+echo "   (the calibrated F and D above keep this short load on the local tier; the demo serves with"
+echo "    F=${DEMO_F:-100}/s and D=${DEMO_D:-65536} bytes so that every tier gets requests: frequent small ones go to"
+echo "    functions, 64-image requests to containers)"
+"$SL" serve --model "$OUT" --port 0 --state-dir "$SERVE_STATE" --tiers local,container,function \
+  --policy straightline --frequency-threshold "${DEMO_F:-100}" --size-threshold "${DEMO_D:-65536}" \
+  > "$SERVE_STATE/serve.out" 2> "$SERVE_STATE/serve.log" &
+SERVE_PID=$!
+EP=
+for _ in $(seq 1 300); do
+  EP=$(sed -n 's/^endpoint: //p' "$SERVE_STATE/serve.out")
+  [ -n "$EP" ] && break
+  kill -0 "$SERVE_PID" 2>/dev/null || { tail -20 "$SERVE_STATE/serve.log"; echo "demo: serve failed" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$EP" ] || { echo "demo: serve did not start within 30 s" >&2; exit 1; }
+echo "serving at $EP (log: $SERVE_STATE/serve.log)"
+curl -s "$EP/v2/models/$NAME"; echo
+echo
+echo "== 8. load: sessions of 2 requests ramping ${DEMO_LOAD_PHASES:-15:10:150}/s, mixed sizes (1-image JSON, raw pixels, 64-image JSON)"
+"$SL" load --target "$EP" --model "$NAME" --phases "${DEMO_LOAD_PHASES:-15:10:150}" --session-requests 2 \
+  --mix json:8,pixels:1,batch:1:64
+echo
+echo "placements (policy, tier, rule) and billed cost of the function tier:"
+curl -s "$EP/metrics" | grep -E '^sl_serve_(placements_total|billed_cost_usd_total|cold_starts_total)' || true
+kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true; SERVE_PID=
+
 echo
 echo "demo: model artifact at $(cd "$OUT" && pwd)"
 echo "demo: store (shards, model versions, updates, report.json) at $STORE"
+echo "demo: serving state (thresholds.json, container bundles, function ledger) at $SERVE_STATE"

@@ -187,8 +187,9 @@ Status Calibrate(const ServeFlags& v, const CalibrateFlags& c, Deployment& d) {
 
   // 2. rate sweep on the local tier.
   const TierFront* local = front_of(serve::TierKind::kLocal);
+  // At least 3 s: the p99 of a trickle is nearly its maximum, and the rule below scales with it.
   SL_ASSIGN_OR_RETURN(Probe unloaded, RunProbe(local->url, model, KindForBatch(1), c.probe_rate,
-                                               c.phase_s, v.timeout_ms));
+                                               std::max(3.0, c.phase_s), v.timeout_ms));
   fmt::print(stderr, "calibrate: local unloaded at {:.0f}/s: p50 {:.2f} ms p99 {:.2f} ms\n",
              c.probe_rate, unloaded.p50_ms, unloaded.p99_ms);
   std::vector<serve::RateResult> rate_results;
