@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
@@ -197,8 +198,9 @@ int RunGet(const Args& args) {
   Status s = (*st)->GetToFile(t->key, local);
   if (!s.ok()) return Fail(s);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  auto size = ReadFileToString(local);
-  fmt::print("{} -> {} ({} in {})\n", uri, local, HumanBytes(size.ok() ? size->size() : 0), HumanSeconds(secs));
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(local, ec);  // not read back: it may be GBs
+  fmt::print("{} -> {} ({} in {})\n", uri, local, HumanBytes(ec ? 0 : size), HumanSeconds(secs));
   return 0;
 }
 
