@@ -13,6 +13,8 @@
 #        MIX=json:8,pixels:1,batch:1:32  BURST=10:10,5:200 (repeated BURSTS=4 times)
 #        CONFIGS="local container function straightline adaptive" (also adaptive-sloN: --slo-ms N)
 #        EXPERIMENTS="ramp burst" (also overload: OVERLOAD=30:700, ~10x what the mix can be served at)
+#        SERVE_FLAGS= (more `serve` flags for every config, e.g. warm capacity:
+#        "--min-containers 2 --provisioned 4")
 #        CONC=256 (client connections: enough that the client is not the bottleneck)  SLO_MS= (adaptive --slo-ms; empty: none)
 # The load generator runs on the same 2 cores as the server and its tiers (nothing is pinned).
 set -euo pipefail
@@ -51,7 +53,8 @@ start() {  # config name → PID, URL
     adaptive-slo*) args=(--tiers local,container,function --policy adaptive --slo-ms "${cfg#adaptive-slo}") ;;
     *) echo "unknown config $cfg"; exit 2 ;;
   esac
-  "$SL" serve "${COMMON[@]}" "${args[@]}" > "$log.out" 2> "$log" & PID=$!
+  # shellcheck disable=SC2086  # SERVE_FLAGS is a list of flags
+  "$SL" serve "${COMMON[@]}" "${args[@]}" ${SERVE_FLAGS:-} > "$log.out" 2> "$log" & PID=$!
   for _ in $(seq 300); do
     URL=$(sed -n 's/^endpoint: //p' "$log.out" 2>/dev/null || true)
     [[ -n $URL ]] && curl -sf "$URL/v2/health/ready" > /dev/null && return 0
