@@ -1,5 +1,6 @@
 #include "cli/serve_deployment.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -162,6 +163,12 @@ Status DeployTiers(const ServeFlags& v, Deployment& d) {
   SL_ASSIGN_OR_RETURN(d.models, serve::ModelRepository::Load(dirs, v.repository));
   std::vector<std::string> kinds = SplitCommaList({v.tiers});
   if (kinds.empty()) return InvalidArgument("--tiers: give at least one of local, container, function");
+  for (size_t i = 0; i < kinds.size(); ++i) {  // before anything starts
+    if (std::find(kinds.begin(), kinds.begin() + static_cast<long>(i), kinds[i]) !=
+        kinds.begin() + static_cast<long>(i)) {
+      return InvalidArgument("--tiers: '{}' given twice", kinds[i]);
+    }
+  }
   MetricsRegistry* metrics = MetricsRegistry::Default();
   for (const std::string& k : kinds) {
     if (k == "local") {
@@ -181,13 +188,6 @@ Status DeployTiers(const ServeFlags& v, Deployment& d) {
       d.tiers.push_back(std::move(tier));
     } else {
       return InvalidArgument("--tiers: unknown tier '{}' (want local, container, function)", k);
-    }
-    if (d.tiers.size() >= 2) {
-      for (size_t j = 0; j + 1 < d.tiers.size(); ++j) {
-        if (d.tiers[j]->kind() == d.tiers.back()->kind()) {
-          return InvalidArgument("--tiers: '{}' given twice", k);
-        }
-      }
     }
   }
   return Status::Ok();

@@ -63,14 +63,10 @@ std::string_view OutcomeOf(int http_status) {
   return "error";
 }
 
-HttpResponse JsonError(int status, std::string_view message) {
-  return HttpResponse::Json(status, v2::ErrorBody(message));
-}
-
 }  // namespace
 
 HttpResponse JsonErrorResponse(int status, std::string message) {
-  return JsonError(status, message);
+  return HttpResponse::Json(status, v2::ErrorBody(message));
 }
 
 int HttpStatusFor(const Status& status) {
@@ -165,15 +161,15 @@ class Gateway::Impl {
       return respond(HttpResponse::Json(200, j.dump()));
     }
     ModelPath mp = ParseModelPath(path);
-    if (!mp.ok) return respond(JsonError(404, fmt::format("no such endpoint: {} {}", req.method, path)));
+    if (!mp.ok) return respond(JsonErrorResponse(404, fmt::format("no such endpoint: {} {}", req.method, path)));
     const ServedModel* model = models_->Find(mp.model);
     if (model == nullptr) {
       CountClientError(mp.model);
-      return respond(JsonError(404, fmt::format("unknown model '{}' (serving: {})", mp.model,
+      return respond(JsonErrorResponse(404, fmt::format("unknown model '{}' (serving: {})", mp.model,
                                                 fmt::join(models_->Names(), ", "))));
     }
     if (!mp.version.empty() && mp.version != model->version) {
-      return respond(JsonError(404, fmt::format("model '{}' has no version '{}' (versions: {})",
+      return respond(JsonErrorResponse(404, fmt::format("model '{}' has no version '{}' (versions: {})",
                                                 mp.model, mp.version, model->version)));
     }
     if (mp.action.empty()) {
@@ -212,7 +208,7 @@ class Gateway::Impl {
   };
 
   HttpResponse MethodNotAllowed(const HttpRequest& req, std::string_view allowed) {
-    HttpResponse r = JsonError(405, fmt::format("method {} not allowed on {} (allowed: {})",
+    HttpResponse r = JsonErrorResponse(405, fmt::format("method {} not allowed on {} (allowed: {})",
                                                 req.method, req.path, allowed));
     r.headers.Set("Allow", std::string(allowed));
     return r;
@@ -252,14 +248,14 @@ class Gateway::Impl {
     std::string content_type(req.headers.Get("Content-Type"));
     if (v2::ClassifyContentType(content_type) == v2::BodyKind::kUnsupported) {
       CountClientError(model.name);
-      return respond(JsonError(415, fmt::format(
+      return respond(JsonErrorResponse(415, fmt::format(
           "unsupported Content-Type '{}' for /v2/models/{}/infer (use application/json, "
           "application/octet-stream or image/png)", content_type, model.name)));
     }
     auto decoded = v2::DecodeRequest(model.name, content_type, std::move(req.body), model.input);
     if (!decoded.ok()) {
       CountClientError(model.name);
-      return respond(JsonError(HttpStatusFor(decoded.status()), decoded.status().message()));
+      return respond(JsonErrorResponse(HttpStatusFor(decoded.status()), decoded.status().message()));
     }
     InferenceRequest request = std::move(*decoded);
     request.arrival = arrival;
@@ -352,7 +348,7 @@ class Gateway::Impl {
       resp.headers.Set("Content-Type", r.content_type);
       resp.body = std::move(r.body);
     } else {
-      resp = JsonError(HttpStatusFor(r.status), r.status.message());
+      resp = JsonErrorResponse(HttpStatusFor(r.status), r.status.message());
       if (resp.status == 429 || resp.status == 503) {
         resp.headers.Set("Retry-After", std::to_string(options_.retry_after_s));
       }

@@ -222,11 +222,11 @@ class LocalTier::Impl {
           bodies.emplace_back(v2::EncodePredictions(p->request, model.version, mine));
           at += n;
         }
-      } else {
-        // A batch-level failure must not fail the neighbours of one bad request: run each alone.
-        for (Pending* p : live) bodies.push_back(v2::RunPredictions(*model.predictor, p->request, model.version));
       }
-    } else {
+      // else: a batch-level failure must not fail the neighbours of one bad request, so each
+      // runs alone below.
+    }
+    if (bodies.empty()) {
       for (Pending* p : live) bodies.push_back(v2::RunPredictions(*model.predictor, p->request, model.version));
     }
     const auto end = SteadyClock::now();
@@ -237,7 +237,7 @@ class LocalTier::Impl {
     {
       std::lock_guard<std::mutex> l(mu_);
       const double per_request = run_ms / static_cast<double>(live.size());
-      service_ms_ewma_ = service_ms_ewma_ == 0 ? per_request : 0.8 * service_ms_ewma_ + 0.2 * per_request;
+      UpdateEwma(&service_ms_ewma_, per_request);
     }
     for (size_t i = 0; i < live.size(); ++i) {
       InferenceResponse r;

@@ -172,5 +172,7 @@ stop
 "$EXE" serve --port 0 > /dev/null 2> "$DIR/e"; [ $? = 2 ] && grep -q -- '--model' "$DIR/e" || fail "no --model: $(cat "$DIR/e")"
 "$EXE" serve --model "$DIR/fmnist" --port 0 --tiers local,gpu > /dev/null 2> "$DIR/e"
 [ $? = 2 ] && grep -q "unknown tier 'gpu'" "$DIR/e" || fail "bad tier: $(cat "$DIR/e")"
+"$EXE" serve --model "$DIR/fmnist" --port 0 --tiers local,function,local > /dev/null 2> "$DIR/e"
+[ $? = 2 ] && grep -q "'local' given twice" "$DIR/e" || fail "tier twice: $(cat "$DIR/e")"
 "$EXE" serve --model "$DIR/nope" --port 0 > /dev/null 2> "$DIR/e"; [ $? != 0 ] && grep -q "nope" "$DIR/e" || fail "missing model: $(cat "$DIR/e")"
 echo "PASS"

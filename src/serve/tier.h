@@ -79,6 +79,12 @@ struct TierState {
   bool HasCapacity() const { return available && inflight + queued < capacity; }
 };
 
+// The moving average behind TierState's *_ewma fields and the placers' own measurements: 0 means
+// "nothing measured yet", so the first sample is taken as it is.
+inline void UpdateEwma(double* average, double sample, double alpha = 0.2) {
+  *average = *average == 0 ? sample : (1 - alpha) * *average + alpha * sample;
+}
+
 class Tier {
  public:
   virtual ~Tier() = default;

@@ -133,7 +133,6 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
 
 void AdaptivePlacer::Completed(const Completion& c, const InferenceResponse& response) {
   const double a = options_.ewma_alpha;
-  auto ewma = [a](double& v, double x) { v = v == 0 ? x : (1 - a) * v + a * x; };
   std::lock_guard<std::mutex> lock(mu_);
   Learned& l = learned_[Index(c.tier)];
   const bool refused = response.status.code() == Code::kResourceExhausted ||
@@ -153,11 +152,11 @@ void AdaptivePlacer::Completed(const Completion& c, const InferenceResponse& res
   }
   if (!response.status.ok()) return;
   if (response.cold_start) {
-    ewma(l.start_ms, response.service_ms);
+    UpdateEwma(&l.start_ms, response.service_ms, a);
   } else if (response.service_ms > 0) {
-    ewma(l.service_ms, response.service_ms);
+    UpdateEwma(&l.service_ms, response.service_ms, a);
   }
-  if (response.cost_usd > 0) ewma(l.cost_usd, response.cost_usd);
+  if (response.cost_usd > 0) UpdateEwma(&l.cost_usd, response.cost_usd, a);
 }
 
 }  // namespace sl::serve

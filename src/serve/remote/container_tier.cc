@@ -108,7 +108,6 @@ Status StatusFromHttp(int http, const std::string& body, const std::string& wher
   }
 }
 
-void Ewma(double* acc, double v) { *acc = *acc == 0 ? v : 0.8 * *acc + 0.2 * v; }
 
 }  // namespace
 
@@ -309,7 +308,7 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
   rep->state = RState::kReady;
   rep->start_ms = MsSince(rep->spawned);
   rep->last_busy = SteadyClock::now();
-  Ewma(&start_ewma, rep->start_ms);
+  UpdateEwma(&start_ewma, rep->start_ms);
   if (start_hist) start_hist->Observe(rep->start_ms / 1000.0);
   UpdateGaugeLocked();
   SL_LOG_INFO("serve", "container tier: replica {} ({}) ready on 127.0.0.1:{} in {:.1f} ms", rep->id,
@@ -372,7 +371,7 @@ void ContainerTier::Impl::RunWorker(std::shared_ptr<Replica> rep) {
       std::lock_guard<std::mutex> lock(mu);
       --rep->inflight;
       rep->last_busy = SteadyClock::now();
-      if (resp.status.ok()) Ewma(&service_ewma, resp.service_ms);
+      if (resp.status.ok()) UpdateEwma(&service_ewma, resp.service_ms);
     }
     p.done(std::move(resp));
   }

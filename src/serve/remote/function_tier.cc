@@ -13,7 +13,6 @@
 namespace sl::serve {
 namespace {
 using SteadyClock = std::chrono::steady_clock;
-void Ewma(double* acc, double v) { *acc = *acc == 0 ? v : 0.8 * *acc + 0.2 * v; }
 }  // namespace
 
 class FunctionTier::Impl {
@@ -150,9 +149,9 @@ void FunctionTier::Submit(InferenceRequest request, InferenceCallback done) {
     {
       std::lock_guard<std::mutex> lock(impl->mu);
       if (resp.status.ok() || !r.function_error.empty()) {
-        Ewma(&impl->service_ewma, r.duration_ms);
-        if (r.cold_start) Ewma(&impl->start_ewma, r.init_ms);
-        Ewma(&impl->cost_ewma, r.cost_usd);
+        UpdateEwma(&impl->service_ewma, r.duration_ms);
+        if (r.cold_start) UpdateEwma(&impl->start_ewma, r.init_ms);
+        UpdateEwma(&impl->cost_ewma, r.cost_usd);
       }
     }
     {
