@@ -52,21 +52,21 @@ Result<Probe> RunProbe(const std::string& url, const std::string& model,
   spec.concurrency = std::clamp<int64_t>(static_cast<int64_t>(rate / 20), 4, 64);
   spec.timeout_ms = timeout_ms;
   SL_ASSIGN_OR_RETURN(serve::load::LoadResult r, serve::load::RunLoad(spec));
+  // The load report's figures, as `straightline load` prints them (its "all, all" row; sessions
+  // dropped by the client's backlog are already failed requests there).
+  const std::vector<serve::load::GroupStats> rows = serve::load::Summarize(spec, r);
+  const auto all_it = std::find_if(rows.begin(), rows.end(), [](const serve::load::GroupStats& g) {
+    return g.phase == "all" && g.tier == "all";
+  });
+  if (all_it == rows.end()) return Internal("calibrate: the load report has no overall row");
+  const serve::load::GroupStats& all = *all_it;
   Probe p;
   p.bytes = r.payload_bytes.empty() ? 0 : r.payload_bytes[0];
-  std::vector<float> ok_ms;
-  for (const auto& q : r.requests) {
-    if (q.status >= 200 && q.status < 300) ok_ms.push_back(q.response_ms);
-  }
-  p.requests = static_cast<int64_t>(r.requests.size() + r.dropped_sessions);
-  p.success = p.requests == 0 ? 0 : static_cast<double>(ok_ms.size()) / static_cast<double>(p.requests);
-  if (!ok_ms.empty()) {
-    double sum = 0;
-    for (float v : ok_ms) sum += v;
-    p.mean_ms = sum / static_cast<double>(ok_ms.size());
-    p.p50_ms = serve::load::Percentile(ok_ms, 50);
-    p.p99_ms = serve::load::Percentile(ok_ms, 99);
-  }
+  p.requests = all.requests;
+  p.success = all.requests == 0 ? 0 : 1 - all.failure_rate;
+  p.mean_ms = all.mean_ms;
+  p.p50_ms = all.p50_ms;
+  p.p99_ms = all.p99_ms;
   return p;
 }
 
