@@ -18,8 +18,8 @@
 //     Why: the model above sees each tier's own queue, not the CPU the tiers share. On one
 //     machine a container replica or a function instance competes with the local pool for the
 //     same cores, so under load its requests take many times what its idle service time says;
-//     the first run of the ramp experiment without this sent 30 % of the requests to tiers
-//     that then answered them with a 1.2 s p99 (docs/benchmarks.md).
+//     a ramp run without this sent 41 % of the requests to tiers that then answered them with
+//     a p99 of 1.2–1.3 s (docs/benchmarks.md, end of "Serving: placement ...").
 //   Tiers without capacity are never chosen. cost(tier) = the tier's recent mean billed cost per
 //   request (functions; local and container are already paid for).
 // Choice: tiers over the cost budget are dropped; with an SLO, the cheapest tier whose prediction
