@@ -126,6 +126,13 @@ void ServerlessTrainFlags::Register(FlagSet& flags) {
   flags.Double("deadline", &deadline_s, "serverless, --memory auto: the job should finish within this many seconds");
   flags.Double("timeout", &timeout_s, "serverless: function timeout in seconds");
   flags.Int("rounds-per-epoch", &rounds_per_epoch, "serverless: averaging rounds per epoch (each trains on 1/R of every shard)");
+  flags.Double("server-lr", &server_lr,
+               "serverless: the coordinator's step along each round's averaged change (1: plain FedAvg)");
+  flags.Double("server-momentum", &server_momentum,
+               "serverless: momentum of the coordinator's step across rounds (FedAvgM; 0: off)");
+  flags.Int("evaluate-every", &evaluate_every,
+            "serverless: score the validation split every N rounds (0: at the end of every epoch; "
+            "each scoring pauses the job)");
   flags.Int("max-retries", &max_retries, "serverless: re-invocations per shard per round before the job stops");
   flags.Double("speculative-after", &speculative_after,
                "serverless: back up a shard running longer than this × the round's median (0 = off)");
@@ -175,6 +182,9 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
   spec.workers = f.workers;
   spec.epochs = o.train.epochs;
   spec.rounds_per_epoch = f.rounds_per_epoch;
+  spec.evaluate_every = f.evaluate_every;
+  spec.server.lr = f.server_lr;
+  spec.server.momentum = f.server_momentum;
   spec.provider = f.provider;
   spec.timeout_s = f.timeout_s;
   spec.max_retries = f.max_retries;

@@ -16,6 +16,9 @@ struct ServerlessTrainFlags {
   std::string memory = "1769";      // MB (Lambda: 1 vCPU, what one training thread uses), or "auto"
   double timeout_s = 120;
   int64_t rounds_per_epoch = 4;
+  int64_t evaluate_every = 0;       // rounds; 0 = at the end of every epoch
+  double server_lr = 1.0;           // FedAvg's server step (train/server_optimizer.h)
+  double server_momentum = 0.0;
   int64_t max_retries = 3;
   double speculative_after = 2.0;
   std::string store;                // default: file://$PWD/runs/<dataset>-<model>-<time>

@@ -53,7 +53,7 @@ class Model {
 
   // Class probabilities (softmax), row-major [data.size(), num_classes], in eval mode.
   // The data must match spec().input (INVALID_ARGUMENT otherwise).
-  Result<std::vector<float>> PredictProba(const Dataset& data, int64_t batch_size = 256) const;
+  Result<std::vector<float>> PredictProba(const Dataset& data, int64_t batch_size = 64) const;  // see kEvaluateBatch
 
   struct Impl;  // internal/model_impl.h
   Impl& impl() const { return *impl_; }

@@ -19,6 +19,7 @@
 #include "ml/model.h"
 #include "ml/train_job.h"
 #include "store/object_store.h"
+#include "train/server_optimizer.h"
 #include "train/train_handlers.h"
 #include "train/update_codec.h"
 
@@ -111,6 +112,9 @@ class Coordinator {
   Result<std::optional<ShardUpdate>> ValidUpdate(int64_t round, int64_t shard);
   Status RunRound(int64_t round);
   Status WriteCheckpoint(int64_t next_round);
+  // Turns the round's average into the next global model with the job's server optimizer, and
+  // stores the velocity of the new version before the model itself.
+  Status ApplyServerOptimizer(int64_t round, ml::Model* average);
   void DrainOrphans(bool wait);
   void RecordAttempt(int64_t record_round, ShardAttempt a);
   double CostSoFar() const;
@@ -127,6 +131,11 @@ class Coordinator {
   std::vector<Inflight> orphans_;  // losing attempts still running after their stage ended
   std::mt19937_64 jitter_{std::random_device{}()};
   std::optional<ml::EvalReport> last_validation_;
+  int64_t last_validation_round_ = -1;  // the round whose model last_validation_ scored
+  // Server optimizer state: global model version `server_version_` as flat parameters and its
+  // velocity; loaded from the store on the first round this coordinator runs.
+  int64_t server_version_ = -1;
+  std::vector<float> server_global_, server_velocity_;
   static constexpr int64_t kProgressValidationSamples = 2000;
   ml::Dataset progress_validation_;
 };
@@ -492,6 +501,30 @@ Status Coordinator::WriteCheckpoint(int64_t next_round) {
   return store_->Put(JobKeys::kCheckpoint, c.dump());
 }
 
+Status Coordinator::ApplyServerOptimizer(int64_t round, ml::Model* average) {
+  if (server_version_ != round) {
+    const std::string key = JobKeys::Model(round);
+    SL_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
+    SL_ASSIGN_OR_RETURN(ml::Model global, ml::Model::Create(spec_.model, spec_.local.seed));
+    SL_RETURN_IF_ERROR(global.LoadWeights(bytes, key));
+    server_global_ = global.FlatParameters();
+    server_velocity_.clear();
+    if (round > 0 && spec_.server.momentum > 0) {
+      const std::string vkey = JobKeys::Velocity(round);
+      SL_ASSIGN_OR_RETURN(std::string vbytes, store_->Get(vkey));
+      SL_ASSIGN_OR_RETURN(server_velocity_, DecodeVelocity(vbytes, round, server_global_.size(), vkey));
+    }
+  }
+  const std::vector<float> avg = average->FlatParameters();
+  SL_RETURN_IF_ERROR(ApplyServerStep(spec_.server, avg, &server_global_, &server_velocity_));
+  SL_RETURN_IF_ERROR(average->SetFlatParameters(server_global_));
+  if (spec_.server.momentum > 0) {
+    SL_RETURN_IF_ERROR(store_->Put(JobKeys::Velocity(round + 1), EncodeVelocity(server_velocity_, round + 1)));
+  }
+  server_version_ = round + 1;
+  return Status::Ok();
+}
+
 Status Coordinator::RunRound(int64_t round) {
   const Steady::time_point t0 = Steady::now();
   record_.rounds.push_back(RoundRecord{});
@@ -524,11 +557,12 @@ Status Coordinator::RunRound(int64_t round) {
   std::vector<const ml::Model*> ptrs;
   for (const auto& m : models) ptrs.push_back(&m);
   SL_ASSIGN_OR_RETURN(ml::Model avg, ml::AverageModels(ptrs, weights));
+  if (!spec_.server.IsPlainAverage()) SL_RETURN_IF_ERROR(ApplyServerOptimizer(round, &avg));
   rr.aggregate_ms = MsBetween(ta, Steady::now());
   rr.train_loss = sample_sum > 0 ? loss_sum / sample_sum : 0;
 
   const bool last = round + 1 == spec_.total_rounds();
-  if ((spec_.evaluate_every_round || last) && splits_.validation.size() > 0) {
+  if (spec_.EvaluatesAfter(round) && splits_.validation.size() > 0) {
     // Progress rounds are scored on the first kProgressValidationSamples validation samples (the
     // split is stratified and shuffled); the last round on the whole validation split.
     const Steady::time_point te = Steady::now();
@@ -540,6 +574,7 @@ Status Coordinator::RunRound(int64_t round) {
     }
     SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(avg, subset ? progress_validation_ : splits_.validation));
     rr.validation_accuracy = last_validation_->accuracy;
+    last_validation_round_ = round;
     rr.evaluate_ms = MsBetween(te, Steady::now());
   }
   const Steady::time_point tw = Steady::now();
@@ -554,7 +589,12 @@ Status Coordinator::RunRound(int64_t round) {
 
   int64_t cold = 0;
   for (const auto& a : rr.attempts) cold += a.cold_start;
-  std::string acc = rr.validation_accuracy >= 0 ? fmt::format("{:.4f}", rr.validation_accuracy) : "-";
+  std::string acc = "-";
+  if (rr.validation_accuracy >= 0) {
+    acc = fmt::format("{:.4f}", rr.validation_accuracy);
+  } else if (last_validation_ && last_validation_round_ >= 0) {
+    acc = fmt::format("{:.4f} (after round {})", last_validation_->accuracy, last_validation_round_ + 1);
+  }
   Emit(TrainProgressEvent::Kind::kRoundDone,
        fmt::format("round {:>3}/{} (epoch {}): {} invocations, {} retried, {} speculative, {} cold; "
                    "loss {:.4f}, validation accuracy {}, {:.2f} s; billed ${:.6f} so far",

@@ -15,6 +15,13 @@
 namespace sl::train {
 namespace {
 
+// Attempts of a round with this outcome ("ok", "timeout", ...).
+int64_t Count(const RoundRecord& r, const std::string& outcome) {
+  int64_t n = 0;
+  for (const auto& a : r.attempts) n += a.outcome == outcome;
+  return n;
+}
+
 class CoordinatorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -60,11 +67,6 @@ class CoordinatorTest : public ::testing::Test {
 
   std::string NewStore() { return "file://" + dir_->Join("store-" + std::to_string(++stores_)); }
 
-  static int64_t Count(const RoundRecord& r, const std::string& outcome) {
-    int64_t n = 0;
-    for (const auto& a : r.attempts) n += a.outcome == outcome;
-    return n;
-  }
 
   static faas::Platform* platform_;
   static TempDir* dir_;
@@ -88,7 +90,12 @@ TEST_F(CoordinatorTest, TrainsThroughFunctionsAndWritesAVerifiedArtifact) {
   EXPECT_EQ(r->record.preprocessing.size(), 3u);
   for (const auto& round : r->record.rounds) {
     EXPECT_EQ(Count(round, "ok"), 3) << "round " << round.round;
-    EXPECT_GT(round.validation_accuracy, 0.3);
+    // Scored at the end of every epoch (rounds 1 and 3) by default.
+    if (round.round % 2 == 1) {
+      EXPECT_GT(round.validation_accuracy, 0.3) << "round " << round.round;
+    } else {
+      EXPECT_EQ(round.validation_accuracy, -1) << "round " << round.round;
+    }
     int64_t samples = 0;
     for (const auto& a : round.attempts) {
       samples += a.samples;
@@ -129,6 +136,9 @@ TEST_F(CoordinatorTest, TrainsThroughFunctionsAndWritesAVerifiedArtifact) {
   }
   EXPECT_EQ(round3, 3);
   EXPECT_EQ(pre, 3);
+  // Progress lines between scorings carry the last score and say which round it is from.
+  EXPECT_NE(round_lines[0].find("validation accuracy -"), std::string::npos) << round_lines[0];
+  EXPECT_NE(round_lines[2].find("(after round 2)"), std::string::npos) << round_lines[2];
 
   // A second job on the same store is refused.
   auto again = RunServerlessTraining(SmallJob(), Options(uri));
@@ -153,7 +163,9 @@ TEST_F(CoordinatorTest, ATimedOutFunctionIsRetried) {
   JobSpec s = SmallJob();
   s.epochs = 1;
   s.rounds_per_epoch = 1;
-  s.timeout_s = 4;
+  // Long enough that a healthy function never times out on a loaded 2-core machine (4 s did once,
+  // under a parallel build: two timeouts instead of one).
+  s.timeout_s = 8;
   s.faults = {{0, 0, 0, "hang"}};
   auto r = RunServerlessTraining(s, Options(NewStore()));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -221,19 +233,58 @@ TEST_F(CoordinatorTest, ExhaustedRetriesStopTheJobAndKeepTheCheckpoint) {
   EXPECT_EQ((*st)->Head(JobKeys::Model(2)).status().code(), Code::kNotFound);
 }
 
+// Runs `job` to the end, rewinds the store to "died after writing model v3 but before its
+// checkpoint", resumes, and checks that no round was applied twice.
+void ExpectResumeAppliesNoRoundTwice(const JobSpec& job, const std::string& uri,
+                                     const CoordinatorOptions& options);
+
 TEST_F(CoordinatorTest, ResumeAfterDeathBetweenModelAndCheckpointAppliesNoRoundTwice) {
   const std::string uri = NewStore();
+  ExpectResumeAppliesNoRoundTwice(SmallJob(), uri, Options(uri));
+}
+
+// FedAvgM: the velocity of every version is in the store, every round is scored when asked,
+// and a resumed job continues with the stored velocity (v3 and v4 come out bit-identical).
+TEST_F(CoordinatorTest, ServerMomentumSurvivesResumeAndEveryRoundCanBeScored) {
+  const std::string uri = NewStore();
+  JobSpec job = SmallJob();
+  job.server.momentum = 0.5;
+  job.evaluate_every = 1;
+  ExpectResumeAppliesNoRoundTwice(job, uri, Options(uri));
+  auto st = store::OpenObjectStore(uri);
+  ASSERT_TRUE(st.ok());
+  for (int v = 1; v <= 4; ++v) {
+    auto bytes = (*st)->Get(JobKeys::Velocity(v));
+    ASSERT_TRUE(bytes.ok()) << v << ": " << bytes.status().ToString();
+  }
+  // A momentum job's models differ from plain FedAvg's from version 2 on (version 1 is the
+  // same: the first velocity is the first change).
+  const std::string plain_uri = NewStore();
+  auto plain = RunServerlessTraining(SmallJob(), Options(plain_uri));
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  auto pst = store::OpenObjectStore(plain_uri);
+  ASSERT_TRUE(pst.ok());
+  EXPECT_NE(*(*pst)->Get(JobKeys::Model(3)), *(*st)->Get(JobKeys::Model(3)));
+}
+
+void ExpectResumeAppliesNoRoundTwice(const JobSpec& job, const std::string& uri,
+                                     const CoordinatorOptions& options) {
   auto st = store::OpenObjectStore(uri);
   ASSERT_TRUE(st.ok());
   std::string checkpoint_after_round_2;
-  CoordinatorOptions o = Options(uri);
+  CoordinatorOptions o = options;
   o.on_progress = [&](const TrainProgressEvent& e) {
     if (e.kind == TrainProgressEvent::Kind::kRoundDone && e.round->round == 1) {
       checkpoint_after_round_2 = *(*st)->Get(JobKeys::kCheckpoint);
     }
   };
-  auto first = RunServerlessTraining(SmallJob(), o);
+  auto first = RunServerlessTraining(job, o);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
+  if (job.evaluate_every == 1) {
+    for (const auto& round : first->record.rounds) {
+      EXPECT_GT(round.validation_accuracy, 0.3) << "round " << round.round;
+    }
+  }
   const std::string v3 = *(*st)->Get(JobKeys::Model(3));
   const std::string v4 = *(*st)->Get(JobKeys::Model(4));
   // The coordinator "died" after writing model v3 (round 2's average) but before its checkpoint,
@@ -243,7 +294,7 @@ TEST_F(CoordinatorTest, ResumeAfterDeathBetweenModelAndCheckpointAppliesNoRoundT
   ASSERT_TRUE((*st)->Delete(JobKeys::Model(4)).ok());
   for (int s = 0; s < 3; ++s) ASSERT_TRUE((*st)->Delete(JobKeys::Update(3, s)).ok());
 
-  CoordinatorOptions ro = Options(uri);
+  CoordinatorOptions ro = options;
   ro.resume = true;
   auto resumed = RunServerlessTraining(JobSpec{}, ro);
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();

@@ -36,6 +36,8 @@ Status JobSpec::Validate() const {
   if (workers < 1 || workers > 1000) return InvalidArgument("workers: {} not in 1..1000", workers);
   if (epochs < 1) return InvalidArgument("epochs: {} (must be >= 1)", epochs);
   if (rounds_per_epoch < 1) return InvalidArgument("rounds-per-epoch: {} (must be >= 1)", rounds_per_epoch);
+  if (evaluate_every < 0) return InvalidArgument("evaluate-every: {} (must be >= 0)", evaluate_every);
+  SL_RETURN_IF_ERROR(server.Validate());
   if (memory_mb < 128) return InvalidArgument("memory: {} MB (must be >= 128)", memory_mb);
   if (timeout_s <= 0) return InvalidArgument("timeout: {} s (must be > 0)", timeout_s);
   if (max_retries < 0) return InvalidArgument("max-retries: {} (must be >= 0)", max_retries);
@@ -95,9 +97,17 @@ nlohmann::json JobSpec::ToJson() const {
           {"timeout_s", timeout_s},
           {"max_retries", max_retries},
           {"speculative_after", speculative_after},
-          {"evaluate_every_round", evaluate_every_round},
+          {"evaluate_every", evaluate_every},
+          {"server_lr", server.lr},
+          {"server_momentum", server.momentum},
           {"out_dir", out_dir},
           {"faults", faults_json}};
+}
+
+bool JobSpec::EvaluatesAfter(int64_t round) const {
+  if (round + 1 == total_rounds()) return true;
+  const int64_t every = evaluate_every > 0 ? evaluate_every : rounds_per_epoch;
+  return (round + 1) % every == 0;
 }
 
 Result<JobSpec> JobSpec::FromJson(const nlohmann::json& j, std::string_view where) {
@@ -124,7 +134,13 @@ Result<JobSpec> JobSpec::FromJson(const nlohmann::json& j, std::string_view wher
     s.timeout_s = j.at("timeout_s").get<double>();
     s.max_retries = j.at("max_retries").get<int64_t>();
     s.speculative_after = j.at("speculative_after").get<double>();
-    s.evaluate_every_round = j.at("evaluate_every_round").get<bool>();
+    s.server.lr = j.value("server_lr", 1.0);
+    s.server.momentum = j.value("server_momentum", 0.0);
+    if (j.contains("evaluate_every")) {
+      s.evaluate_every = j.at("evaluate_every").get<int64_t>();
+    } else if (j.contains("evaluate_every_round")) {  // job.json written before evaluate_every
+      s.evaluate_every = j.at("evaluate_every_round").get<bool>() ? 1 : 0;
+    }
     s.out_dir = j.at("out_dir").get<std::string>();
     for (const auto& f : j.at("faults")) {
       s.faults.push_back({f.at("round").get<int64_t>(), f.at("shard").get<int64_t>(),
@@ -139,6 +155,7 @@ Result<JobSpec> JobSpec::FromJson(const nlohmann::json& j, std::string_view wher
 
 std::string JobKeys::Shard(int64_t shard) { return fmt::format("shards/shard-{:04d}.bin", shard); }
 std::string JobKeys::Model(int64_t version) { return fmt::format("models/v{:04d}.weights", version); }
+std::string JobKeys::Velocity(int64_t version) { return fmt::format("models/v{:04d}.velocity", version); }
 std::string JobKeys::Update(int64_t round, int64_t shard) {
   return fmt::format("updates/r{:04d}/shard-{:04d}.update", round, shard);
 }

@@ -5,6 +5,7 @@
 //   <store>/job.json                        this spec
 //   <store>/shards/shard-0003.bin           preprocessed training shard 3 (shard_codec.h)
 //   <store>/models/v0005.weights            global model version 5 (weights archive)
+//   <store>/models/v0005.velocity           its server momentum (server_optimizer.h), if used
 //   <store>/updates/r0004/shard-0003.update shard 3's update in round 4 (update_codec.h),
 //                                           written put-if-absent: the first valid attempt wins
 //   <store>/checkpoint.json                 next round, run record (coordinator.h)
@@ -25,6 +26,7 @@
 #include "ml/data/registry.h"
 #include "ml/model_spec.h"
 #include "ml/trainer.h"
+#include "train/server_optimizer.h"
 
 namespace sl::train {
 
@@ -52,16 +54,23 @@ struct JobSpec {
   int64_t workers = 4;                    // shards, i.e. functions per round
   int64_t epochs = 3;
   int64_t rounds_per_epoch = 4;
+  ServerOptimizer server;                 // how each round's average becomes the next model
   std::string provider = "aws-lambda";
   int64_t memory_mb = 2048;
   double timeout_s = 120;
   int64_t max_retries = 3;                // per shard per round (and per preprocessing shard)
   double speculative_after = 2.0;         // backup when a shard runs > this × the median; 0 = off
-  bool evaluate_every_round = true;
+  // Score the validation split every this many rounds; 0 = at the end of every epoch. The last
+  // round is always scored on the whole split. Scoring runs in the coordinator between rounds,
+  // on the critical path, so every round costs as much as a tenth of a round's compute
+  // (docs/benchmarks.md, "Serverless training: time to accuracy").
+  int64_t evaluate_every = 0;
   std::string out_dir;                    // artifact directory ("" = none)
   std::vector<FaultInjection> faults;
 
   int64_t total_rounds() const { return epochs * rounds_per_epoch; }
+  // Whether the model that round `round` produced is scored (see evaluate_every).
+  bool EvaluatesAfter(int64_t round) const;
   Status Validate() const;  // INVALID_ARGUMENT naming the field
   nlohmann::json ToJson() const;
   static Result<JobSpec> FromJson(const nlohmann::json& j, std::string_view where);
@@ -73,6 +82,7 @@ struct JobKeys {
   static constexpr const char* kReport = "report.json";
   static std::string Shard(int64_t shard);
   static std::string Model(int64_t version);
+  static std::string Velocity(int64_t version);  // server momentum of model `version`
   static std::string Update(int64_t round, int64_t shard);
 };
 

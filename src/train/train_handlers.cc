@@ -41,6 +41,11 @@ struct InstanceCache {
   std::map<std::string, std::shared_ptr<store::ObjectStore>> stores;  // by URI
   std::map<std::string, std::shared_ptr<const JobSpec>> jobs;         // by store URI
   std::map<std::string, std::shared_ptr<const ml::Dataset>> shards;   // by URI + key
+  // The loaded raw train pool of the last preprocessed dataset (by its options as JSON): a warm
+  // preprocessing instance cuts its next shard from it instead of parsing the files again. One
+  // entry, so an instance holds at most one dataset.
+  std::string pool_key;
+  std::shared_ptr<const ml::Dataset> pool;
 };
 InstanceCache& Cache() {
   static InstanceCache* cache = new InstanceCache();
@@ -156,6 +161,22 @@ std::optional<InvocationResponse> ActOnFault(const FaultInjection& f, const Invo
   return std::nullopt;
 }
 
+// The train split of `options`, from the instance cache when this instance loaded it last.
+Result<std::shared_ptr<const ml::Dataset>> TrainPoolFor(const ml::data::DatasetOptions& options) {
+  const std::string key = DatasetOptionsToJson(options).dump();
+  InstanceCache& c = Cache();
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    if (c.pool && c.pool_key == key) return c.pool;
+  }
+  SL_ASSIGN_OR_RETURN(ml::data::DatasetSplits splits, ml::data::LoadDataset(options));
+  auto pool = std::make_shared<const ml::Dataset>(std::move(splits.train));
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.pool_key = key;
+  c.pool = pool;
+  return pool;
+}
+
 // Indices of this round's chunk of a shard of n samples: the shard is reshuffled every epoch
 // (seeded by the job, shard and epoch), then cut into rounds_per_epoch chunks.
 std::vector<int64_t> ChunkIndices(const JobSpec& job, int64_t n, int64_t round, int64_t shard) {
@@ -183,14 +204,15 @@ InvocationResponse HandlePreprocess(const InvocationRequest& request) {
     return Fail(InvalidArgument("shard {} >= workers {}", p->shard, (*job)->workers));
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto splits = ml::data::LoadDataset((*job)->data);
-  if (!splits.ok()) return Fail(splits.status());
-  const int64_t n = splits->train.size();
+  auto pool = TrainPoolFor((*job)->data);
+  if (!pool.ok()) return Fail(pool.status());
+  const ml::Dataset& train = **pool;
+  const int64_t n = train.size();
   const int64_t w = (*job)->workers;
   const int64_t begin = n * p->shard / w, end = n * (p->shard + 1) / w;
   std::vector<int64_t> idx(end - begin);
   std::iota(idx.begin(), idx.end(), begin);
-  std::string bytes = EncodeShard(splits->train.Subset(idx));
+  std::string bytes = EncodeShard(train.Subset(idx));
   double load_ms = MsSince(t0);
   auto t1 = std::chrono::steady_clock::now();
   Status s = (*st)->Put(JobKeys::Shard(p->shard), bytes);

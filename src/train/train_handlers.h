@@ -12,7 +12,9 @@
 //       "loss", "download_model_ms", "download_shard_ms", "compute_ms", "upload_ms", "late"}.
 //
 // A warm instance keeps decoded shards and the job spec in memory (shards are immutable), as a
-// real function keeps /tmp between invocations; download_shard_ms is 0 on such a hit.
+// real function keeps /tmp between invocations; download_shard_ms is 0 on such a hit. A warm
+// preprocessing instance likewise keeps the loaded train split of its last dataset, so W shards
+// on C concurrent instances parse the dataset C times, not W times.
 // Errors are returned as handled errors (errorType "TrainError") with the store error's message;
 // injected faults (job_spec.h FaultInjection) crash, hang, fail, exhaust memory or corrupt.
 // Thread safety: handlers may run concurrently (the caches are locked); training itself holds
