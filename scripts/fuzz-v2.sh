@@ -45,7 +45,8 @@ if [[ -n "$COVERAGE" ]]; then
   COV="$OUT/cov"
   mkdir -p "$COV"
   SOURCES_ABS=()
-  for src in src/serve/v2/v2_fuzz.cc src/serve/v2/v2_codec.cc src/common/status.cc; do
+  for src in src/serve/v2/v2_fuzz.cc src/serve/v2/v2_codec.cc src/serve/v2/json_reader.cc \
+             src/common/status.cc; do
     SOURCES_ABS+=("$ROOT/$src")
   done
   "$CXX" -std=c++20 -O1 -I"$ROOT/src" -fprofile-instr-generate -fcoverage-mapping \
@@ -69,7 +70,8 @@ if command -v ccache >/dev/null 2>&1; then CCACHE=ccache; fi
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 CXXFLAGS=(-std=c++20 -gline-tables-only -O1 -Wall -Wextra -Werror -I"$ROOT/src" "${SAN[@]}"
           -fsanitize=fuzzer-no-link)
-SOURCES=(src/serve/v2/v2_fuzz.cc src/serve/v2/v2_codec.cc src/common/status.cc)
+SOURCES=(src/serve/v2/v2_fuzz.cc src/serve/v2/v2_codec.cc src/serve/v2/json_reader.cc
+         src/common/status.cc)
 
 # True when $1 (an object) is missing or older than this script or any file of its .d list.
 stale() {

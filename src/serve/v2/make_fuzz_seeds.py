@@ -81,6 +81,17 @@ def main():
             "name": "text", "shape": [2, 2], "datatype": "BYTES",
             "data": [["a", 1], ["b", "c"]]}]}).encode(),
         "png_claims_5000_wide.png": png(1, 1, 1, 0, claim=(5000, 1)),
+        # The JSON reader (json_reader.h): escaped keys, \u escapes and surrogate pairs, raw UTF-8,
+        # a duplicate key, a byte order mark; number forms (exponents, -0, underflow, denormals).
+        "json_escapes_utf8.json": b"\xef\xbb\xbf" + (
+            '{"id":"\\u00e9\\ud83d\\ude00\\/\\t","\\u0069nputs":[{"n\\u0061me":"text",'
+            '"shape":[2],"datatype":"BYTES","data":["caf\u00e9 \\"q\\" \\\\",'
+            '"\U0001f600 \\ud83d\\ude00"],"name":"text"}]}').encode(),
+        "json_number_forms.json": request(
+            [1, 784], "FP64", [0] * 784).replace(
+                b"[" + b",".join([b"0"] * 784) + b"]",
+                b"[" + b",".join([b"-0", b"1E-3", b"1e-400", b"4.9e-324", b"1.5e+2", b"-0.0",
+                                  b"2.5E1", b"0.1e1"] * 98) + b"]"),
         # Inputs that crashed an earlier codec (docs/benchmarks.md, "Fuzzing the KServe v2
         # parser"); kept as seeds so every run goes through them again.
         "regress_label_float.json": b'{"outputs":[{"name":"label","data":[1e300]}]}',

@@ -2,14 +2,18 @@
 
 #include <png.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
+
+#include "serve/v2/json_reader.h"
 
 namespace sl::serve {
 
@@ -42,8 +46,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
-
-std::string TypeName(const json& j) { return j.type_name(); }
 
 // A JSON string literal for any bytes: invalid UTF-8 becomes U+FFFD instead of throwing
 // (nlohmann's default dump throws type_error 316 on it).
@@ -92,171 +94,342 @@ void IntRange(Dt dt, double* lo, double* hi) {
   }
 }
 
-// Appends the leaves of (possibly nested) `data` to out as floats, checking each against dt.
-Status FlattenNumbers(const json& data, Dt dt, std::string_view dt_name, const std::string& where,
-                      int depth, int64_t limit, std::vector<float>* out) {
-  if (depth > kMaxNesting) {
-    return InvalidArgument("{}: nested deeper than {} levels", where, kMaxNesting);
+// Reads (possibly nested, row-major) numeric data into floats in one pass over the validated
+// span, converting each number once, straight from the text. The checks, their order and their
+// messages are those of the nlohmann-based reader this replaced (v2_decode_diff_test.cc keeps
+// that reader as the oracle): the nesting limit when an array is entered, then per leaf the value
+// limit, the type, integer-ness and range for integer datatypes, finiteness, the FP32 range.
+class NumberReader {
+ public:
+  NumberReader(std::string_view data, Dt dt, std::string_view dt_name, int64_t limit,
+               std::vector<float>* out)
+      : c_(data), dt_(dt), dt_name_(dt_name), limit_(limit), out_(out),
+        integer_(dt != Dt::kFp32 && dt != Dt::kFp64) {
+    if (integer_) IntRange(dt, &lo_, &hi_);
   }
-  const bool integer = dt != Dt::kFp32 && dt != Dt::kFp64;
-  double lo = 0, hi = 0;
-  if (integer) IntRange(dt, &lo, &hi);
-  for (size_t i = 0; i < data.size(); ++i) {
-    const json& v = data[i];
-    if (v.is_array()) {
-      SL_RETURN_IF_ERROR(FlattenNumbers(v, dt, dt_name, fmt::format("{}[{}]", where, i),
-                                        depth + 1, limit, out));
-      continue;
+
+  Status Read() { return Array(0); }
+
+ private:
+  // "inputs[0].data" and the indices of the first `depth` levels: the path is only built for
+  // an error message, never per value.
+  std::string Where(int depth) const {
+    std::string w = "inputs[0].data";
+    for (int l = 0; l < depth; ++l) fmt::format_to(std::back_inserter(w), "[{}]", index_[l]);
+    return w;
+  }
+
+  Status Array(int depth) {
+    if (depth > kMaxNesting) {
+      return InvalidArgument("{}: nested deeper than {} levels", Where(depth), kMaxNesting);
     }
-    if (static_cast<int64_t>(out->size()) >= limit) {
-      return InvalidArgument("{}: more than {} values", where, limit);
-    }
-    if (!v.is_number()) {
-      return InvalidArgument("{}[{}]: expected a number for datatype {}, got {}", where, i,
-                             dt_name, TypeName(v));
-    }
-    double d = v.get<double>();
-    if (integer) {
-      // Values above INT64_MAX arrive as unsigned and round to 2^63 == hi as doubles.
-      const bool above_int64 = v.is_number_unsigned() &&
-                               v.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()};
-      if (!v.is_number_integer() || d < lo || d > hi || (dt == Dt::kInt64 && above_int64)) {
-        return InvalidArgument("{}[{}]: {} is not a {} value", where, i, v.dump(), dt_name);
+    bool more = false;
+    SL_RETURN_IF_ERROR(c_.OpenArray(&more));
+    for (int64_t i = 0; more; ++i) {
+      index_[depth] = i;
+      if (c_.Peek() == '[') {
+        SL_RETURN_IF_ERROR(Array(depth + 1));
+      } else {
+        if (static_cast<int64_t>(out_->size()) >= limit_) {
+          return InvalidArgument("{}: more than {} values", Where(depth), limit_);
+        }
+        std::string_view v;
+        double d = 0;
+        // The data were validated by ScanRequest: converting is all that is left to do.
+        if (!c_.ValidatedNumber(&v, &d)) {
+          SL_RETURN_IF_ERROR(c_.Value(&v));
+          return InvalidArgument("{}: expected a number for datatype {}, got {}",
+                                 Where(depth + 1), dt_name_, TypeName(v));
+        }
+        SL_RETURN_IF_ERROR(Leaf(v, d, depth + 1));
       }
-    } else if (!std::isfinite(d)) {
-      return InvalidArgument("{}[{}]: not a finite number", where, i);
+      SL_RETURN_IF_ERROR(c_.NextElement(&more));
     }
-    float f = dt == Dt::kUint8 ? static_cast<float>(d / 255.0) : static_cast<float>(d);
+    return Status::Ok();
+  }
+
+  // A number token and its double (ReadDouble).
+  Status Leaf(std::string_view v, double d, int depth) {
+    if (integer_) {
+      const JsonNumber num = ReadNumber(v);
+      d = num.d;
+      // Values above INT64_MAX are unsigned integers that round to 2^63 == hi as doubles.
+      const bool above_int64 = num.kind == JsonNumber::Kind::kUnsigned &&
+                               num.u > uint64_t{std::numeric_limits<int64_t>::max()};
+      if (!num.integer() || d < lo_ || d > hi_ || (dt_ == Dt::kInt64 && above_int64)) {
+        return InvalidArgument("{}: {} is not a {} value", Where(depth), Snippet(v), dt_name_);
+      }
+    } else {
+      // The reader rejects infinite numbers as invalid JSON; kept as the last line of defence.
+      if (!std::isfinite(d)) return InvalidArgument("{}: not a finite number", Where(depth));
+    }
+    const float f = dt_ == Dt::kUint8 ? static_cast<float>(d / 255.0) : static_cast<float>(d);
     if (!std::isfinite(f)) {
-      return InvalidArgument("{}[{}]: {} does not fit in FP32", where, i, v.dump());
+      return InvalidArgument("{}: {} does not fit in FP32", Where(depth), Snippet(v));
     }
-    out->push_back(f);
+    out_->push_back(f);
+    return Status::Ok();
   }
-  return Status::Ok();
-}
 
-Status FlattenStrings(const json& data, const std::string& where, int depth, int64_t limit,
-                      std::vector<std::string>* out) {
-  if (depth > kMaxNesting) {
-    return InvalidArgument("{}: nested deeper than {} levels", where, kMaxNesting);
-  }
-  for (size_t i = 0; i < data.size(); ++i) {
-    const json& v = data[i];
-    if (v.is_array()) {
-      SL_RETURN_IF_ERROR(
-          FlattenStrings(v, fmt::format("{}[{}]", where, i), depth + 1, limit, out));
-      continue;
-    }
-    if (static_cast<int64_t>(out->size()) >= limit) {
-      return InvalidArgument("{}: more than {} values", where, limit);
-    }
-    if (!v.is_string()) {
-      return InvalidArgument("{}[{}]: expected a string for datatype BYTES, got {}", where, i,
-                             TypeName(v));
-    }
-    out->push_back(v.get<std::string>());
-  }
-  return Status::Ok();
-}
+  JsonCursor c_;
+  const Dt dt_;
+  const std::string_view dt_name_;
+  const int64_t limit_;
+  std::vector<float>* const out_;
+  const bool integer_;
+  double lo_ = 0, hi_ = 0;
+  int64_t index_[kMaxNesting + 1] = {};  // Array(depth) runs for depth <= kMaxNesting only
+};
 
-Status CheckOutputs(const json& j, std::vector<std::string>* out) {
-  if (!j.is_array()) return InvalidArgument("outputs: expected an array, got {}", TypeName(j));
-  for (size_t i = 0; i < j.size(); ++i) {
-    const json& o = j[i];
-    if (!o.is_object()) {
+// The strings of (possibly nested) BYTES data, with the checks of NumberReader that apply.
+class StringReader {
+ public:
+  StringReader(std::string_view data, int64_t limit, std::vector<std::string>* out)
+      : c_(data), limit_(limit), out_(out) {}
+
+  Status Read() { return Array(0); }
+
+ private:
+  std::string Where(int depth) const {
+    std::string w = "inputs[0].data";
+    for (int l = 0; l < depth; ++l) fmt::format_to(std::back_inserter(w), "[{}]", index_[l]);
+    return w;
+  }
+
+  Status Array(int depth) {
+    if (depth > kMaxNesting) {
+      return InvalidArgument("{}: nested deeper than {} levels", Where(depth), kMaxNesting);
+    }
+    bool more = false;
+    SL_RETURN_IF_ERROR(c_.OpenArray(&more));
+    for (int64_t i = 0; more; ++i) {
+      index_[depth] = i;
+      if (c_.Peek() == '[') {
+        SL_RETURN_IF_ERROR(Array(depth + 1));
+      } else {
+        if (static_cast<int64_t>(out_->size()) >= limit_) {
+          return InvalidArgument("{}: more than {} values", Where(depth), limit_);
+        }
+        std::string_view v;
+        SL_RETURN_IF_ERROR(c_.Value(&v));
+        if (TypeOf(v) != JsonType::kString) {
+          return InvalidArgument("{}: expected a string for datatype BYTES, got {}",
+                                 Where(depth + 1), TypeName(v));
+        }
+        out_->push_back(DecodeString(v));
+      }
+      SL_RETURN_IF_ERROR(c_.NextElement(&more));
+    }
+    return Status::Ok();
+  }
+
+  JsonCursor c_;
+  const int64_t limit_;
+  std::vector<std::string>* const out_;
+  int64_t index_[kMaxNesting + 1] = {};
+};
+
+Status CheckOutputs(std::string_view outputs, std::vector<std::string>* out) {
+  if (TypeOf(outputs) != JsonType::kArray) {
+    return InvalidArgument("outputs: expected an array, got {}", TypeName(outputs));
+  }
+  return ForEachElement(outputs, [&](size_t i, std::string_view o) -> Status {
+    if (TypeOf(o) != JsonType::kObject) {
       return InvalidArgument("outputs[{}]: expected an object, got {}", i, TypeName(o));
     }
-    auto name = o.find("name");
-    if (name == o.end() || !name->is_string()) {
+    std::string_view name, params;  // the last of duplicate keys, as nlohmann
+    SL_RETURN_IF_ERROR(ForEachMember(o, [&](std::string_view key, std::string_view value) {
+      if (StringIs(key, "name")) name = value;
+      if (StringIs(key, "parameters")) params = value;
+      return Status::Ok();
+    }));
+    if (name.empty() || TypeOf(name) != JsonType::kString) {
       return InvalidArgument("outputs[{}].name: missing or not a string", i);
     }
-    std::string n = name->get<std::string>();
+    std::string n = DecodeString(name);
     if (n != kOutputProbabilities && n != kOutputLabel && n != kOutputClassName) {
       return InvalidArgument("outputs[{}].name: unknown output '{}' (outputs: {}, {}, {})", i, n,
                              kOutputProbabilities, kOutputLabel, kOutputClassName);
     }
-    auto params = o.find("parameters");
-    if (params != o.end() && !params->is_object()) {
+    if (!params.empty() && TypeOf(params) != JsonType::kObject) {
       return InvalidArgument("outputs[{}].parameters: expected an object, got {}", i,
-                             TypeName(*params));
+                             TypeName(params));
     }
     out->push_back(std::move(n));
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
-Result<std::vector<int64_t>> ParseShape(const json& j, const std::string& where) {
-  if (!j.is_array()) return InvalidArgument("{}: expected an array, got {}", where, TypeName(j));
-  if (j.empty() || j.size() > 8) {
-    return InvalidArgument("{}: expected 1 to 8 dimensions, got {}", where, j.size());
+Result<std::vector<int64_t>> ParseShape(std::string_view raw, const std::string& where) {
+  if (TypeOf(raw) != JsonType::kArray) {
+    return InvalidArgument("{}: expected an array, got {}", where, TypeName(raw));
+  }
+  size_t size = 0;
+  SL_RETURN_IF_ERROR(ForEachElement(raw, [&](size_t, std::string_view) {
+    ++size;
+    return Status::Ok();
+  }));
+  if (size == 0 || size > 8) {
+    return InvalidArgument("{}: expected 1 to 8 dimensions, got {}", where, size);
   }
   std::vector<int64_t> shape;
-  for (size_t i = 0; i < j.size(); ++i) {
-    if (!j[i].is_number_integer() || j[i].get<int64_t>() < 0 ||
-        j[i].get<int64_t>() > (int64_t{1} << 31)) {
+  SL_RETURN_IF_ERROR(ForEachElement(raw, [&](size_t i, std::string_view v) -> Status {
+    JsonNumber num;
+    if (TypeOf(v) == JsonType::kNumber) num = ReadNumber(v);
+    // As nlohmann's get<int64_t>(): an unsigned integer above INT64_MAX wraps to a negative.
+    const int64_t dim = num.kind == JsonNumber::Kind::kUnsigned ? static_cast<int64_t>(num.u)
+                                                                : num.i;
+    if (!num.integer() || dim < 0 || dim > (int64_t{1} << 31)) {
       return InvalidArgument("{}[{}]: expected a dimension (integer >= 0), got {}", where, i,
-                             j[i].dump());
+                             Snippet(v));
     }
-    shape.push_back(j[i].get<int64_t>());
-  }
+    shape.push_back(dim);
+    return Status::Ok();
+  }));
   return shape;
 }
 
+// The raw values of a request that the decoder looks at, as spans of the body; empty when
+// absent. A key given twice counts the last time, as with nlohmann.
+struct RequestSpans {
+  std::string_view not_object;  // the body's value when it is not an object
+  std::string_view id, parameters, outputs, inputs;
+  size_t inputs_size = 0;  // elements of `inputs` when it is an array
+  std::string_view input;  // inputs[0]
+  std::string_view name, datatype, shape, input_parameters, data;  // members of inputs[0]
+};
+
+// The members of inputs[0], which hold the big "data" array: read in the same validating pass.
+Status ScanInput(JsonCursor& c, RequestSpans* s) {
+  const size_t start = c.pos();
+  bool more = false;
+  SL_RETURN_IF_ERROR(c.OpenObject(&more));
+  while (more) {
+    std::string_view key, value;
+    SL_RETURN_IF_ERROR(c.Key(&key));
+    SL_RETURN_IF_ERROR(c.Value(&value));
+    if (StringIs(key, "data")) {
+      s->data = value;
+    } else if (StringIs(key, "name")) {
+      s->name = value;
+    } else if (StringIs(key, "datatype")) {
+      s->datatype = value;
+    } else if (StringIs(key, "shape")) {
+      s->shape = value;
+    } else if (StringIs(key, "parameters")) {
+      s->input_parameters = value;
+    }
+    SL_RETURN_IF_ERROR(c.NextMember(&more));
+  }
+  s->input = c.text().substr(start, c.pos() - start);
+  return Status::Ok();
+}
+
+Status ScanInputs(JsonCursor& c, RequestSpans* s) {
+  // A later "inputs" replaces an earlier one entirely.
+  s->inputs_size = 0;
+  s->input = s->name = s->datatype = s->shape = s->input_parameters = s->data = {};
+  if (c.Peek() != '[') return c.Value(&s->inputs);
+  const size_t start = c.pos();
+  bool more = false;
+  SL_RETURN_IF_ERROR(c.OpenArray(&more));
+  for (; more; ++s->inputs_size) {
+    if (s->inputs_size == 0 && c.Peek() == '{') {
+      SL_RETURN_IF_ERROR(ScanInput(c, s));
+    } else {
+      std::string_view v;
+      SL_RETURN_IF_ERROR(c.Value(&v));
+      if (s->inputs_size == 0) s->input = v;
+    }
+    SL_RETURN_IF_ERROR(c.NextElement(&more));
+  }
+  s->inputs = c.text().substr(start, c.pos() - start);
+  return Status::Ok();
+}
+
+// One validating pass over the whole body (so a syntax error anywhere is reported before any
+// other error, as when nlohmann parsed it all first), keeping the spans of the request's fields.
+Status ScanRequest(std::string_view body, RequestSpans* s) {
+  JsonCursor c(body);
+  c.SkipBom();
+  if (c.Peek() != '{') {
+    SL_RETURN_IF_ERROR(c.Value(&s->not_object));
+    return c.Finish();
+  }
+  bool more = false;
+  SL_RETURN_IF_ERROR(c.OpenObject(&more));
+  while (more) {
+    std::string_view key, ignored;
+    SL_RETURN_IF_ERROR(c.Key(&key));
+    if (StringIs(key, "inputs")) {
+      SL_RETURN_IF_ERROR(ScanInputs(c, s));
+    } else if (StringIs(key, "id")) {
+      SL_RETURN_IF_ERROR(c.Value(&s->id));
+    } else if (StringIs(key, "parameters")) {
+      SL_RETURN_IF_ERROR(c.Value(&s->parameters));
+    } else if (StringIs(key, "outputs")) {
+      SL_RETURN_IF_ERROR(c.Value(&s->outputs));
+    } else {
+      SL_RETURN_IF_ERROR(c.Value(&ignored));
+    }
+    SL_RETURN_IF_ERROR(c.NextMember(&more));
+  }
+  return c.Finish();
+}
+
 Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
-  json doc;
-  try {
-    doc = json::parse(req->body);
-  } catch (const json::exception& e) {
-    return InvalidArgument("request body is not valid JSON: {}", e.what());
+  RequestSpans s;  // spans of req->body, which is not modified below
+  if (Status st = ScanRequest(req->body, &s); !st.ok()) {
+    return InvalidArgument("request body is not valid JSON: {}", st.message());
   }
-  if (!doc.is_object()) {
-    return InvalidArgument("request body: expected a JSON object, got {}", TypeName(doc));
+  if (!s.not_object.empty()) {
+    return InvalidArgument("request body: expected a JSON object, got {}",
+                           TypeName(s.not_object));
   }
-  if (auto id = doc.find("id"); id != doc.end()) {
-    if (!id->is_string()) return InvalidArgument("id: expected a string, got {}", TypeName(*id));
-    req->id = id->get<std::string>();
+  if (!s.id.empty()) {
+    if (TypeOf(s.id) != JsonType::kString) {
+      return InvalidArgument("id: expected a string, got {}", TypeName(s.id));
+    }
+    req->id = DecodeString(s.id);
   }
-  if (auto p = doc.find("parameters"); p != doc.end() && !p->is_object()) {
-    return InvalidArgument("parameters: expected an object, got {}", TypeName(*p));
+  if (!s.parameters.empty() && TypeOf(s.parameters) != JsonType::kObject) {
+    return InvalidArgument("parameters: expected an object, got {}", TypeName(s.parameters));
   }
-  if (auto o = doc.find("outputs"); o != doc.end()) SL_RETURN_IF_ERROR(CheckOutputs(*o, &req->outputs));
-  auto inputs = doc.find("inputs");
-  if (inputs == doc.end()) return InvalidArgument("inputs: missing");
-  if (!inputs->is_array()) {
-    return InvalidArgument("inputs: expected an array, got {}", TypeName(*inputs));
+  if (!s.outputs.empty()) SL_RETURN_IF_ERROR(CheckOutputs(s.outputs, &req->outputs));
+  if (s.inputs.empty()) return InvalidArgument("inputs: missing");
+  if (TypeOf(s.inputs) != JsonType::kArray) {
+    return InvalidArgument("inputs: expected an array, got {}", TypeName(s.inputs));
   }
-  if (inputs->size() != 1) {
+  if (s.inputs_size != 1) {
     return InvalidArgument("inputs: model '{}' takes exactly 1 input ({}), got {}", req->model,
-                           input.name, inputs->size());
+                           input.name, s.inputs_size);
   }
-  const json& in = (*inputs)[0];
-  if (!in.is_object()) return InvalidArgument("inputs[0]: expected an object, got {}", TypeName(in));
-  auto name = in.find("name");
-  if (name == in.end() || !name->is_string()) {
+  if (TypeOf(s.input) != JsonType::kObject) {
+    return InvalidArgument("inputs[0]: expected an object, got {}", TypeName(s.input));
+  }
+  if (s.name.empty() || TypeOf(s.name) != JsonType::kString) {
     return InvalidArgument("inputs[0].name: missing or not a string");
   }
-  req->input_name = name->get<std::string>();
-  auto dtj = in.find("datatype");
-  if (dtj == in.end() || !dtj->is_string()) {
+  req->input_name = DecodeString(s.name);
+  if (s.datatype.empty() || TypeOf(s.datatype) != JsonType::kString) {
     return InvalidArgument("inputs[0].datatype: missing or not a string");
   }
-  const std::string dt_name = dtj->get<std::string>();
+  const std::string dt_name = DecodeString(s.datatype);
   Dt dt = ParseDt(dt_name);
   if (dt == Dt::kBad) {
     return InvalidArgument(
         "inputs[0].datatype: unsupported '{}' (FP32, FP64, INT8..INT64, UINT8..UINT64, BYTES)",
         dt_name);
   }
-  auto shj = in.find("shape");
-  if (shj == in.end()) return InvalidArgument("inputs[0].shape: missing");
-  SL_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ParseShape(*shj, "inputs[0].shape"));
-  if (auto p = in.find("parameters"); p != in.end() && !p->is_object()) {
-    return InvalidArgument("inputs[0].parameters: expected an object, got {}", TypeName(*p));
+  if (s.shape.empty()) return InvalidArgument("inputs[0].shape: missing");
+  SL_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ParseShape(s.shape, "inputs[0].shape"));
+  if (!s.input_parameters.empty() && TypeOf(s.input_parameters) != JsonType::kObject) {
+    return InvalidArgument("inputs[0].parameters: expected an object, got {}",
+                           TypeName(s.input_parameters));
   }
-  auto data = in.find("data");
-  if (data == in.end()) return InvalidArgument("inputs[0].data: missing");
-  if (!data->is_array()) {
-    return InvalidArgument("inputs[0].data: expected an array, got {}", TypeName(*data));
+  if (s.data.empty()) return InvalidArgument("inputs[0].data: missing");
+  if (TypeOf(s.data) != JsonType::kArray) {
+    return InvalidArgument("inputs[0].data: expected an array, got {}", TypeName(s.data));
   }
   const int64_t n = shape[0];
   if (n < 1 || n > kMaxBatch) {
@@ -271,7 +444,7 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
       return InvalidArgument("inputs[0].shape: expected [n] or [n,1] for BYTES, got {}",
                              ShapeText(shape));
     }
-    SL_RETURN_IF_ERROR(FlattenStrings(*data, "inputs[0].data", 0, n, &req->texts));
+    SL_RETURN_IF_ERROR(StringReader(s.data, n, &req->texts).Read());
     if (static_cast<int64_t>(req->texts.size()) != n) {
       return InvalidArgument("inputs[0].data: shape {} needs {} strings, got {}",
                              ShapeText(shape), n, req->texts.size());
@@ -285,8 +458,6 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
                            req->model, fmt::join(input.shape, ","));
   }
   const int64_t numel = input.Numel();
-  int64_t rest = 1;
-  for (size_t i = 1; i < shape.size(); ++i) rest *= shape[i];
   bool full = shape.size() == input.shape.size() + 1 &&
               std::equal(input.shape.begin(), input.shape.end(), shape.begin() + 1);
   bool flat = shape.size() == 2 && shape[1] == numel;
@@ -294,10 +465,11 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
     return InvalidArgument("inputs[0].shape: expected [n,{}] or [n,{}], got {}",
                            fmt::join(input.shape, ","), numel, ShapeText(shape));
   }
-  (void)rest;
   const int64_t want = n * numel;
-  req->dense.reserve(static_cast<size_t>(want));
-  SL_RETURN_IF_ERROR(FlattenNumbers(*data, dt, dt_name, "inputs[0].data", 0, want, &req->dense));
+  // Every value takes at least 2 bytes ("0,"): a small body claiming a big batch reserves no
+  // more than its data could hold.
+  req->dense.reserve(static_cast<size_t>(std::min<int64_t>(want, s.data.size() / 2 + 1)));
+  SL_RETURN_IF_ERROR(NumberReader(s.data, dt, dt_name, want, &req->dense).Read());
   if (static_cast<int64_t>(req->dense.size()) != want) {
     return InvalidArgument("inputs[0].data: shape {} needs {} values, got {}", ShapeText(shape),
                            want, req->dense.size());

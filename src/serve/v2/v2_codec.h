@@ -1,6 +1,7 @@
 // The KServe v2 inference protocol codec (REST, as Triton and KServe speak it), shared by the
 // gateway, the container replica and the worker-side predict handler. Torch-free: depends only
-// on sl_common and nlohmann-json (and libpng for image bodies).
+// on sl_common, nlohmann-json (responses) and libpng (image bodies); JSON requests are read with
+// the codec's own strict reader, json_reader.h, one validating pass then one converting pass.
 //
 // Requests:
 //   application/json (or no content type): {"id"?, "parameters"?, "inputs": [{"name", "shape",

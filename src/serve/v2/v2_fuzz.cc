@@ -2,7 +2,8 @@
 // body under each content type against three model inputs (a {1,28,28} image, a {3,32,32}
 // image, a BYTES text input), as a PNG, and as a v2 response; decoded requests are re-encoded as
 // responses and parsed back. The codec's contract is checked, not just exercised: any violation
-// abort()s with a message on stderr, which libFuzzer reports as a crash.
+// abort()s with a message on stderr, which libFuzzer reports as a crash. The JSON reader
+// (json_reader.h) is also checked against nlohmann::json::accept on every input.
 //
 // Built with clang++ -fsanitize=fuzzer,address,undefined by scripts/fuzz-v2.sh (not part of the
 // g++ build). Seed corpus: src/serve/v2/fuzz_corpus/, dictionary: src/serve/v2/v2_fuzz.dict.
@@ -16,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "serve/v2/json_reader.h"
 #include "serve/v2/v2_codec.h"
 
 namespace {
@@ -169,6 +171,25 @@ void CheckParseResponse(std::string_view body) {
   }
 }
 
+// The JSON reader accepts exactly what nlohmann::json::accept accepts, but for the two documented
+// differences (json_reader.h): nesting deeper than kMaxJsonDepth, and a NUL byte after the
+// document (nlohmann stops there; the reader then accepts the part before the NUL).
+void CheckJsonReader(std::string_view bytes) {
+  const sl::Status st = ValidateJson(bytes);
+  const bool nlohmann_ok = nlohmann::json::accept(bytes);
+  if (st.ok()) {
+    Check(nlohmann_ok, "json reader accepts what nlohmann rejects", bytes);
+    return;
+  }
+  CheckError(st, "ValidateJson error");
+  if (!nlohmann_ok) return;
+  const size_t nul = bytes.find('\0');
+  const bool deep = st.message().starts_with("nested deeper than");
+  const bool nul_terminated =
+      nul != std::string_view::npos && ValidateJson(bytes.substr(0, nul)).ok();
+  Check(deep || nul_terminated, "json reader rejects what nlohmann accepts", st.message());
+}
+
 const char* const kContentTypes[] = {
     "",
     "application/json",
@@ -227,5 +248,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckPng(bytes, 3, 32, 32);
   CheckPng(bytes, size > 0 ? data[0] % 5 : 0, 0, 0);  // also 0, 2, 4 channels: rejected
   CheckParseResponse(bytes);
+  CheckJsonReader(bytes);
   return 0;
 }
