@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/malloc_tuning.h"
 #include "common/clock.h"
 #include "common/flags.h"
 #include "ml/data/registry.h"
@@ -19,6 +20,7 @@
 #include "ml/trainer.h"
 
 int main(int argc, char** argv) {
+  sl::TuneMallocForTensorWork();  // before any thread starts; see common/malloc_tuning.h
   using namespace sl;
   FlagSet flags("train_throughput", "Training throughput of the cnn on Fashion-MNIST (samples/s).");
   std::string data_dir, model = "cnn";

@@ -2,7 +2,8 @@
 # Issue 5: time to 0.88 test accuracy on Fashion-MNIST `cnn`, in one run, for
 #   (a) the serverless trainer on the local function platform (straightline train --workers W),
 #   (b) single-process straightline training (straightline train), once per thread count in
-#       THREADS (default "1 2": the best of them is the peer),
+#       THREADS (default "1 2") and learning rate in SP_LRS (default "0.001 0.003": the serverless
+#       run's rate too), the best of them being the peer,
 #   (c) PyTorch DistributedDataParallel, 2 processes, gloo (bench/train_tta_ddp.py).
 # (a) and (b) have no per-epoch test evaluation, so each is run with 1, 2, ... epochs until the
 # test accuracy reaches the target; its time to accuracy is the wall time (process start to exit,
@@ -10,18 +11,18 @@
 # reports its time without the evaluations. Also prints the serverless run's overhead share
 # (run report: 1 − (Σ gradient compute / local cores) / Σ round wall time).
 #
-#   bench/train_tta.sh BUILD_DIR        env: TARGET (0.88) WORKERS (8) THREADS ("1 2") MAX_EPOCHS (5)
+#   bench/train_tta.sh BUILD_DIR        env: TARGET (0.88) WORKERS (8) THREADS ("1 2") SP_LRS MAX_EPOCHS (5)
 #                                            START_EPOCH (1: first epoch count tried for (a), (b))
 #                                            PROVIDER (aws-lambda) MEMORY (1769 = 1 vCPU) OUT (/tmp/sl-tta)
 #                                            SLS_LR (0.003) SLS_ROUNDS_PER_EPOCH (32)
-#                                            SLS_SERVER_MOMENTUM (0.5): the serverless settings
-#                                            that reach the target in 2 epochs (docs/benchmarks.md)
+#                                            SLS_SERVER_MOMENTUM (0.5) SLS_BATCH (64): serverless
+#                                            settings (docs/benchmarks.md has the runs)
 set -euo pipefail
 BUILD=${1:?usage: bench/train_tta.sh BUILD_DIR}
 TARGET=${TARGET:-0.88} WORKERS=${WORKERS:-8} THREADS=${THREADS:-1 2} MAX_EPOCHS=${MAX_EPOCHS:-5}
-START_EPOCH=${START_EPOCH:-1}
+START_EPOCH=${START_EPOCH:-1} SP_LRS=${SP_LRS:-0.001 0.003}
 PROVIDER=${PROVIDER:-aws-lambda} MEMORY=${MEMORY:-1769} OUT=${OUT:-/tmp/sl-tta}
-SLS_LR=${SLS_LR:-0.003} SLS_RPE=${SLS_ROUNDS_PER_EPOCH:-32} SLS_MOM=${SLS_SERVER_MOMENTUM:-0.5}
+SLS_LR=${SLS_LR:-0.003} SLS_RPE=${SLS_ROUNDS_PER_EPOCH:-32} SLS_MOM=${SLS_SERVER_MOMENTUM:-0.5} SLS_BATCH=${SLS_BATCH:-64}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SL="$BUILD/src/cli/straightline"
 [ -x "$SL" ] || SL="$BUILD/straightline"
@@ -30,21 +31,23 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 now() { date +%s.%N; }
 py() { /usr/bin/python3 -c "$1"; }
 
-# (b) single process, per thread count
+# (b) single process, per thread count and learning rate
 sp_rows=""
 for th in $THREADS; do
-  for e in $(seq "$START_EPOCH" "$MAX_EPOCHS"); do
-    t0=$(now)
-    "$SL" train --dataset fashion-mnist --model cnn --epochs "$e" --threads "$th" --seed 1 --quiet --json \
-      --out "$OUT/single-t$th-$e" > "$OUT/single-t$th-$e.json"
-    t1=$(now)
-    acc=$(py "import json; print(json.load(open('$OUT/single-t$th-$e.json'))['test']['accuracy'])")
-    echo "single-process, $th threads, $e epochs: test accuracy $acc, $(py "print(round($t1-$t0,1))") s" >&2
-    if py "import sys; sys.exit(0 if $acc >= $TARGET else 1)"; then
-      sp_rows="$sp_rows('straightline single process ($th threads)', '$(py "print($t1-$t0)")', '$e', '$acc'),"
-      break
-    fi
-    [ "$e" = "$MAX_EPOCHS" ] && sp_rows="$sp_rows('straightline single process ($th threads)', '', '', ''),"
+  for lr in $SP_LRS; do
+    for e in $(seq "$START_EPOCH" "$MAX_EPOCHS"); do
+      t0=$(now)
+      "$SL" train --dataset fashion-mnist --model cnn --epochs "$e" --threads "$th" --lr "$lr" --seed 1 --quiet --json \
+        --out "$OUT/single-t$th-lr$lr-$e" > "$OUT/single-t$th-lr$lr-$e.json"
+      t1=$(now)
+      acc=$(py "import json; print(json.load(open('$OUT/single-t$th-lr$lr-$e.json'))['test']['accuracy'])")
+      echo "single-process, $th threads, lr $lr, $e epochs: test accuracy $acc, $(py "print(round($t1-$t0,1))") s" >&2
+      if py "import sys; sys.exit(0 if $acc >= $TARGET else 1)"; then
+        sp_rows="$sp_rows('straightline single process ($th threads, lr $lr)', '$(py "print($t1-$t0)")', '$e', '$acc'),"
+        break
+      fi
+      [ "$e" = "$MAX_EPOCHS" ] && sp_rows="$sp_rows('straightline single process ($th threads, lr $lr)', '', '', ''),"
+    done
   done
 done
 
@@ -53,7 +56,7 @@ sls_s="" sls_e="" sls_acc="" sls_over=""
 for e in $(seq "$START_EPOCH" "$MAX_EPOCHS"); do
   t0=$(now)
   "$SL" train --dataset fashion-mnist --model cnn --epochs "$e" --threads 1 --seed 1 --workers "$WORKERS" \
-    --provider "$PROVIDER" --memory "$MEMORY" --lr "$SLS_LR" --rounds-per-epoch "$SLS_RPE" --server-momentum "$SLS_MOM" --store "file://$OUT/sls-$e" --quiet --json \
+    --provider "$PROVIDER" --memory "$MEMORY" --lr "$SLS_LR" --rounds-per-epoch "$SLS_RPE" --server-momentum "$SLS_MOM" --batch-size "$SLS_BATCH" --store "file://$OUT/sls-$e" --quiet --json \
     --out "$OUT/sls-model-$e" > "$OUT/sls-$e.json"
   t1=$(now)
   acc=$(py "import json; print(json.load(open('$OUT/sls-$e.json'))['test_accuracy'])")

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "common/malloc_tuning.h"
 
 namespace {
 
@@ -20,6 +21,7 @@ void PrintUsage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sl::TuneMallocForTensorWork();  // before any thread starts; see common/malloc_tuning.h
   if (argc < 2) {
     PrintUsage(stderr);
     return 2;

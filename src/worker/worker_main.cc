@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/malloc_tuning.h"
 #include "runtime/builtin_handlers.h"
 #include "runtime/run_handler.h"
 #if SL_WORKER_ML_HANDLERS
@@ -18,6 +19,7 @@
 #include "runtime/zygote.h"
 
 int main(int argc, char** argv) {
+  sl::TuneMallocForTensorWork();  // before any thread starts; see common/malloc_tuning.h
   sl::runtime::HandlerRegistry registry;
   sl::Status s = sl::runtime::RegisterBuiltinHandlers(&registry);
 #if SL_WORKER_ML_HANDLERS

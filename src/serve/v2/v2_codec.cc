@@ -94,23 +94,19 @@ void IntRange(Dt dt, double* lo, double* hi) {
   }
 }
 
-// Reads (possibly nested, row-major) numeric data into floats in one pass over the validated
-// span, converting each number once, straight from the text. The checks, their order and their
-// messages are those of the nlohmann-based reader this replaced (v2_decode_diff_test.cc keeps
-// that reader as the oracle): the nesting limit when an array is entered, then per leaf the value
-// limit, the type, integer-ness and range for integer datatypes, finiteness, the FP32 range.
-class NumberReader {
+// The walk both data readers share, over the validated span of (possibly nested, row-major)
+// data: the nesting limit when an array is entered, then the value limit before each leaf, whose
+// reading Derived::Element(depth) does (its path is Where(depth)). The checks, their order and
+// their messages are those of the nlohmann-based reader this replaced (v2_decode_diff_test.cc
+// keeps that reader as the oracle).
+template <typename Derived>
+class DataWalk {
  public:
-  NumberReader(std::string_view data, Dt dt, std::string_view dt_name, int64_t limit,
-               std::vector<float>* out)
-      : c_(data), dt_(dt), dt_name_(dt_name), limit_(limit), out_(out),
-        integer_(dt != Dt::kFp32 && dt != Dt::kFp64) {
-    if (integer_) IntRange(dt, &lo_, &hi_);
-  }
-
   Status Read() { return Array(0); }
 
- private:
+ protected:
+  DataWalk(std::string_view data, int64_t limit) : c_(data), limit_(limit) {}
+
   // "inputs[0].data" and the indices of the first `depth` levels: the path is only built for
   // an error message, never per value.
   std::string Where(int depth) const {
@@ -119,10 +115,14 @@ class NumberReader {
     return w;
   }
 
+  JsonCursor c_;
+
+ private:
   Status Array(int depth) {
     if (depth > kMaxNesting) {
       return InvalidArgument("{}: nested deeper than {} levels", Where(depth), kMaxNesting);
     }
+    Derived& self = static_cast<Derived&>(*this);
     bool more = false;
     SL_RETURN_IF_ERROR(c_.OpenArray(&more));
     for (int64_t i = 0; more; ++i) {
@@ -130,26 +130,44 @@ class NumberReader {
       if (c_.Peek() == '[') {
         SL_RETURN_IF_ERROR(Array(depth + 1));
       } else {
-        if (static_cast<int64_t>(out_->size()) >= limit_) {
+        if (self.Count() >= limit_) {
           return InvalidArgument("{}: more than {} values", Where(depth), limit_);
         }
-        std::string_view v;
-        double d = 0;
-        // The data were validated by ScanRequest: converting is all that is left to do.
-        if (!c_.ValidatedNumber(&v, &d)) {
-          SL_RETURN_IF_ERROR(c_.Value(&v));
-          return InvalidArgument("{}: expected a number for datatype {}, got {}",
-                                 Where(depth + 1), dt_name_, TypeName(v));
-        }
-        SL_RETURN_IF_ERROR(Leaf(v, d, depth + 1));
+        SL_RETURN_IF_ERROR(self.Element(depth + 1));
       }
       SL_RETURN_IF_ERROR(c_.NextElement(&more));
     }
     return Status::Ok();
   }
 
-  // A number token and its double (ReadDouble).
-  Status Leaf(std::string_view v, double d, int depth) {
+  const int64_t limit_;
+  int64_t index_[kMaxNesting + 1] = {};  // Array(depth) runs for depth <= kMaxNesting only
+};
+
+// Numeric data into floats, each number converted once, straight from the text: per leaf the
+// type, integer-ness and range for integer datatypes, finiteness, the FP32 range.
+class NumberReader : public DataWalk<NumberReader> {
+ public:
+  NumberReader(std::string_view data, Dt dt, std::string_view dt_name, int64_t limit,
+               std::vector<float>* out)
+      : DataWalk(data, limit), dt_(dt), dt_name_(dt_name), out_(out),
+        integer_(dt != Dt::kFp32 && dt != Dt::kFp64) {
+    if (integer_) IntRange(dt, &lo_, &hi_);
+  }
+
+ private:
+  friend class DataWalk<NumberReader>;
+  int64_t Count() const { return static_cast<int64_t>(out_->size()); }
+
+  Status Element(int depth) {
+    std::string_view v;
+    double d = 0;
+    // The data were validated by ScanRequest: converting is all that is left to do.
+    if (!c_.ValidatedNumber(&v, &d)) {
+      SL_RETURN_IF_ERROR(c_.Value(&v));
+      return InvalidArgument("{}: expected a number for datatype {}, got {}", Where(depth),
+                             dt_name_, TypeName(v));
+    }
     if (integer_) {
       const JsonNumber num = ReadNumber(v);
       d = num.d;
@@ -171,62 +189,35 @@ class NumberReader {
     return Status::Ok();
   }
 
-  JsonCursor c_;
   const Dt dt_;
   const std::string_view dt_name_;
-  const int64_t limit_;
   std::vector<float>* const out_;
   const bool integer_;
   double lo_ = 0, hi_ = 0;
-  int64_t index_[kMaxNesting + 1] = {};  // Array(depth) runs for depth <= kMaxNesting only
 };
 
-// The strings of (possibly nested) BYTES data, with the checks of NumberReader that apply.
-class StringReader {
+// The strings of BYTES data.
+class StringReader : public DataWalk<StringReader> {
  public:
   StringReader(std::string_view data, int64_t limit, std::vector<std::string>* out)
-      : c_(data), limit_(limit), out_(out) {}
-
-  Status Read() { return Array(0); }
+      : DataWalk(data, limit), out_(out) {}
 
  private:
-  std::string Where(int depth) const {
-    std::string w = "inputs[0].data";
-    for (int l = 0; l < depth; ++l) fmt::format_to(std::back_inserter(w), "[{}]", index_[l]);
-    return w;
-  }
+  friend class DataWalk<StringReader>;
+  int64_t Count() const { return static_cast<int64_t>(out_->size()); }
 
-  Status Array(int depth) {
-    if (depth > kMaxNesting) {
-      return InvalidArgument("{}: nested deeper than {} levels", Where(depth), kMaxNesting);
+  Status Element(int depth) {
+    std::string_view v;
+    SL_RETURN_IF_ERROR(c_.Value(&v));
+    if (TypeOf(v) != JsonType::kString) {
+      return InvalidArgument("{}: expected a string for datatype BYTES, got {}", Where(depth),
+                             TypeName(v));
     }
-    bool more = false;
-    SL_RETURN_IF_ERROR(c_.OpenArray(&more));
-    for (int64_t i = 0; more; ++i) {
-      index_[depth] = i;
-      if (c_.Peek() == '[') {
-        SL_RETURN_IF_ERROR(Array(depth + 1));
-      } else {
-        if (static_cast<int64_t>(out_->size()) >= limit_) {
-          return InvalidArgument("{}: more than {} values", Where(depth), limit_);
-        }
-        std::string_view v;
-        SL_RETURN_IF_ERROR(c_.Value(&v));
-        if (TypeOf(v) != JsonType::kString) {
-          return InvalidArgument("{}: expected a string for datatype BYTES, got {}",
-                                 Where(depth + 1), TypeName(v));
-        }
-        out_->push_back(DecodeString(v));
-      }
-      SL_RETURN_IF_ERROR(c_.NextElement(&more));
-    }
+    out_->push_back(DecodeString(v));
     return Status::Ok();
   }
 
-  JsonCursor c_;
-  const int64_t limit_;
   std::vector<std::string>* const out_;
-  int64_t index_[kMaxNesting + 1] = {};
 };
 
 Status CheckOutputs(std::string_view outputs, std::vector<std::string>* out) {
