@@ -432,35 +432,21 @@ Status JsonCursor::Value(std::string_view* raw) {
   }
 }
 
-Status JsonCursor::OpenArray(bool* more) {
-  if (Peek() != '[') return Unexpected("'['");
+Status JsonCursor::Open(char open, char close, bool* more) {
+  if (Peek() != open) return Unexpected(open == '[' ? "'['" : "'{'");
   if (depth_ >= kMaxJsonDepth) return TooDeep();
   ++pos_;
   ++depth_;
-  if (Peek() == ']') {
+  *more = Peek() != close;
+  if (!*more) {
     ++pos_;
     --depth_;
-    *more = false;
-  } else {
-    *more = true;
   }
   return Status::Ok();
 }
 
-Status JsonCursor::OpenObject(bool* more) {
-  if (Peek() != '{') return Unexpected("'{'");
-  if (depth_ >= kMaxJsonDepth) return TooDeep();
-  ++pos_;
-  ++depth_;
-  if (Peek() == '}') {
-    ++pos_;
-    --depth_;
-    *more = false;
-  } else {
-    *more = true;
-  }
-  return Status::Ok();
-}
+Status JsonCursor::OpenArray(bool* more) { return Open('[', ']', more); }
+Status JsonCursor::OpenObject(bool* more) { return Open('{', '}', more); }
 
 Status JsonCursor::Close(char close, bool* more) {
   SkipWhitespace();

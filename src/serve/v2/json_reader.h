@@ -127,6 +127,7 @@ class JsonCursor {
   Status String();
   Status Number();
   Status Literal(std::string_view word);
+  Status Open(char open, char close, bool* more);
   Status Close(char close, bool* more);
 
   std::string_view text_;
@@ -153,20 +154,30 @@ Status ForEachElement(std::string_view array, F&& f) {
   return Status::Ok();
 }
 
+// Walks the object at the cursor, validating it: for each member calls f(raw_key) -> Status with
+// the cursor on the member's value, which f must consume (Value, or a nested walk).
+template <typename F>
+Status ForEachMemberAt(JsonCursor& c, F&& f) {
+  bool more = false;
+  SL_RETURN_IF_ERROR(c.OpenObject(&more));
+  while (more) {
+    std::string_view key;
+    SL_RETURN_IF_ERROR(c.Key(&key));
+    SL_RETURN_IF_ERROR(f(key));
+    SL_RETURN_IF_ERROR(c.NextMember(&more));
+  }
+  return Status::Ok();
+}
+
 // Calls f(raw_key, raw_value) -> Status for each member of a validated object, in order.
 template <typename F>
 Status ForEachMember(std::string_view object, F&& f) {
   JsonCursor c(object);
-  bool more = false;
-  SL_RETURN_IF_ERROR(c.OpenObject(&more));
-  while (more) {
-    std::string_view key, value;
-    SL_RETURN_IF_ERROR(c.Key(&key));
+  return ForEachMemberAt(c, [&](std::string_view key) -> Status {
+    std::string_view value;
     SL_RETURN_IF_ERROR(c.Value(&value));
-    SL_RETURN_IF_ERROR(f(key, value));
-    SL_RETURN_IF_ERROR(c.NextMember(&more));
-  }
-  return Status::Ok();
+    return f(key, value);
+  });
 }
 
 }  // namespace sl::serve::v2

@@ -293,11 +293,8 @@ struct RequestSpans {
 // The members of inputs[0], which hold the big "data" array: read in the same validating pass.
 Status ScanInput(JsonCursor& c, RequestSpans* s) {
   const size_t start = c.pos();
-  bool more = false;
-  SL_RETURN_IF_ERROR(c.OpenObject(&more));
-  while (more) {
-    std::string_view key, value;
-    SL_RETURN_IF_ERROR(c.Key(&key));
+  SL_RETURN_IF_ERROR(ForEachMemberAt(c, [&](std::string_view key) -> Status {
+    std::string_view value;
     SL_RETURN_IF_ERROR(c.Value(&value));
     if (StringIs(key, "data")) {
       s->data = value;
@@ -310,8 +307,8 @@ Status ScanInput(JsonCursor& c, RequestSpans* s) {
     } else if (StringIs(key, "parameters")) {
       s->input_parameters = value;
     }
-    SL_RETURN_IF_ERROR(c.NextMember(&more));
-  }
+    return Status::Ok();
+  }));
   s->input = c.text().substr(start, c.pos() - start);
   return Status::Ok();
 }
@@ -347,24 +344,19 @@ Status ScanRequest(std::string_view body, RequestSpans* s) {
     SL_RETURN_IF_ERROR(c.Value(&s->not_object));
     return c.Finish();
   }
-  bool more = false;
-  SL_RETURN_IF_ERROR(c.OpenObject(&more));
-  while (more) {
-    std::string_view key, ignored;
-    SL_RETURN_IF_ERROR(c.Key(&key));
-    if (StringIs(key, "inputs")) {
-      SL_RETURN_IF_ERROR(ScanInputs(c, s));
-    } else if (StringIs(key, "id")) {
-      SL_RETURN_IF_ERROR(c.Value(&s->id));
+  SL_RETURN_IF_ERROR(ForEachMemberAt(c, [&](std::string_view key) -> Status {
+    if (StringIs(key, "inputs")) return ScanInputs(c, s);
+    std::string_view value;
+    SL_RETURN_IF_ERROR(c.Value(&value));
+    if (StringIs(key, "id")) {
+      s->id = value;
     } else if (StringIs(key, "parameters")) {
-      SL_RETURN_IF_ERROR(c.Value(&s->parameters));
+      s->parameters = value;
     } else if (StringIs(key, "outputs")) {
-      SL_RETURN_IF_ERROR(c.Value(&s->outputs));
-    } else {
-      SL_RETURN_IF_ERROR(c.Value(&ignored));
+      s->outputs = value;
     }
-    SL_RETURN_IF_ERROR(c.NextMember(&more));
-  }
+    return Status::Ok();
+  }));
   return c.Finish();
 }
 
