@@ -31,7 +31,7 @@ torch.set_num_threads(1)
 m = torch.jit.load(sys.argv[1]); m.eval()
 def rate(b, seconds):
     x = torch.rand(b, 1, 28, 28)
-    with torch.no_grad():  # not inference_mode: 4x slower here (flask_server.py says why)
+    with torch.no_grad():  # as flask_server.py
         for _ in range(5): m(x)
         n = 0; t = time.perf_counter()
         while time.perf_counter() - t < seconds: m(x); n += b

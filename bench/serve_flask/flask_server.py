@@ -97,9 +97,8 @@ def create_app(module_path, meta_path, torch_threads):
             x = x.float().div_(255) if dt == torch.uint8 else x.float()
         else:
             return error(415, f"content type '{ctype}' not supported")
-        # no_grad, not inference_mode: with Debian's PyTorch 1.13 on this VM's CPU the scripted
-        # cnn runs ~9,400 images/s per core under no_grad at batch 16-32 and ~2,100 under
-        # inference_mode (docs/benchmarks.md, "Serving: local tier vs Flask + PyTorch").
+        # no_grad and inference_mode run at the same speed here once glibc's malloc thresholds
+        # are fixed (serve_vs_flask.sh exports them; torch_mode_probe.py measures both modes).
         with torch.no_grad():
             p = torch.softmax(model(x), 1)
         labels = p.argmax(1).tolist()
