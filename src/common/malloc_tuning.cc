@@ -12,4 +12,20 @@ bool TuneMallocForTensorWork() {
   return mmap_ok && trim_ok;
 }
 
+std::string GlibcTunablesWithHugePages(std::string_view existing) {
+  constexpr std::string_view kName = "glibc.malloc.hugetlb";
+  for (size_t at = 0; at <= existing.size();) {
+    size_t end = existing.find(':', at);
+    if (end == std::string_view::npos) end = existing.size();
+    std::string_view pair = existing.substr(at, end - at);
+    if (pair.substr(0, pair.find('=')) == kName) return std::string(existing);
+    at = end + 1;
+  }
+  std::string out(existing);
+  if (!out.empty()) out += ':';
+  out += kName;
+  out += "=1";
+  return out;
+}
+
 }  // namespace sl

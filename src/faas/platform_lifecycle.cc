@@ -3,6 +3,10 @@
 // maintenance, and shutdown.
 #include "faas/platform_impl.h"
 
+#include <cstdlib>
+
+#include "common/malloc_tuning.h"
+
 namespace sl::faas {
 
 // ---------------------------------------------------------------------------------------------
@@ -86,6 +90,9 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
   } else if (options_.spawn_mode == SpawnMode::kExec) {
     req.exec = true;
     req.argv = {worker_path_};
+    // As the template gets it (zygote_client.cc): our own runtime runs tensor work.
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    env("GLIBC_TUNABLES", GlibcTunablesWithHugePages(tunables == nullptr ? "" : tunables));
   }
   fn->log->Append(fmt::format(
       "INIT_START Runtime Version: {} Spawn: {} Memory Limit: {} CPU: {:.3f} vCPU ({}) "

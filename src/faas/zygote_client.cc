@@ -9,10 +9,14 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/malloc_tuning.h"
 
 extern char** environ;
 
@@ -39,8 +43,19 @@ Result<std::unique_ptr<ZygoteClient>> ZygoteClient::Start(const std::string& wor
   std::string arg0 = worker_path;
   std::string arg1 = "--zygote";
   char* argv[] = {arg0.data(), arg1.data(), nullptr};
+  // The platform's environment, with glibc's huge pages for the template: instances fork from it
+  // and inherit its malloc, and a tunable is read only at process start (common/malloc_tuning.h).
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "GLIBC_TUNABLES=", 15) != 0) env_strings.emplace_back(*e);
+  }
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  env_strings.push_back("GLIBC_TUNABLES=" + GlibcTunablesWithHugePages(tunables == nullptr ? "" : tunables));
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, worker_path.c_str(), &fa, &attr, argv, environ);
+  int rc = posix_spawn(&pid, worker_path.c_str(), &fa, &attr, argv, envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   ::close(sv[1]);

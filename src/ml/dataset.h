@@ -17,7 +17,13 @@
 #include <string>
 #include <vector>
 
+#include "common/big_buffer_allocator.h"
+
 namespace sl::ml {
+
+// Features of dense samples: hundreds of MB for an image dataset, so in huge pages where the
+// kernel allows (common/big_buffer_allocator.h).
+using FeatureVector = std::vector<float, BigBufferAllocator<float>>;
 
 enum class SampleKind { kDense, kTokens };
 
@@ -26,7 +32,7 @@ struct Dataset {
   SampleKind kind = SampleKind::kDense;
 
   std::vector<int64_t> sample_shape;  // kDense only
-  std::vector<float> features;        // kDense only
+  FeatureVector features;             // kDense only
 
   std::vector<int64_t> token_offsets;  // kTokens only: size() + 1 entries, starting at 0
   std::vector<int32_t> tokens;         // kTokens only

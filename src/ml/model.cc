@@ -175,7 +175,7 @@ Result<std::vector<float>> Model::PredictProba(const Dataset& data, int64_t batc
   return out;
 }
 
-Result<Model> AverageModels(std::span<const Model* const> models, std::span<const double> weights) {
+Status AverageModelsInto(std::span<const Model* const> models, std::span<const double> weights, Model* out) {
   if (models.empty()) return InvalidArgument("AverageModels: no models");
   if (weights.size() != models.size()) {
     return InvalidArgument("AverageModels: {} models but {} weights", models.size(), weights.size());
@@ -190,19 +190,32 @@ Result<Model> AverageModels(std::span<const Model* const> models, std::span<cons
     }
   }
   if (total <= 0) return InvalidArgument("AverageModels: weights sum to 0");
-  Model out = models[0]->Clone();
+  if (!(out->spec() == models[0]->spec())) {
+    return InvalidArgument("AverageModels: the output model ('{}') has another spec than the inputs ('{}')",
+                           out->spec().name, models[0]->spec().name);
+  }
   torch::NoGradGuard no_grad;
-  auto dst = NamedState(*out.impl().net);
+  auto dst = NamedState(*out->impl().net);
   std::vector<std::vector<std::pair<std::string, torch::Tensor>>> src;
   for (const Model* m : models) src.push_back(NamedState(*m->impl().net));
   for (size_t t = 0; t < dst.size(); ++t) {
-    if (!dst[t].second.is_floating_point()) continue;  // integer buffers: keep model 0's
+    if (!dst[t].second.is_floating_point()) {  // integer buffers: model 0's
+      dst[t].second.copy_(src[0][t].second);
+      continue;
+    }
     torch::Tensor acc = torch::zeros_like(dst[t].second, torch::kDouble);
     for (size_t i = 0; i < models.size(); ++i) {
       acc.add_(src[i][t].second.to(torch::kDouble), weights[i] / total);
     }
     dst[t].second.copy_(acc);
   }
+  return Status::Ok();
+}
+
+Result<Model> AverageModels(std::span<const Model* const> models, std::span<const double> weights) {
+  if (models.empty()) return InvalidArgument("AverageModels: no models");
+  Model out = models[0]->Clone();
+  SL_RETURN_IF_ERROR(AverageModelsInto(models, weights, &out));
   return out;
 }
 

@@ -9,14 +9,14 @@ namespace {
 
 constexpr std::string_view kMagic = "SLSHARD1";
 
-template <typename T>
-void AppendArray(std::string* out, const std::vector<T>& v) {
+template <typename T, typename A>
+void AppendArray(std::string* out, const std::vector<T, A>& v) {
   out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 
 // Copies `count` values of T from payload at *offset; false when the payload is too short.
-template <typename T>
-bool TakeArray(std::string_view payload, size_t* offset, size_t count, std::vector<T>* v) {
+template <typename T, typename A>
+bool TakeArray(std::string_view payload, size_t* offset, size_t count, std::vector<T, A>* v) {
   const size_t bytes = count * sizeof(T);
   if (count > payload.size() / sizeof(T) || *offset + bytes > payload.size()) return false;
   v->resize(count);

@@ -46,6 +46,11 @@ struct InstanceCache {
   // entry, so an instance holds at most one dataset.
   std::string pool_key;
   std::shared_ptr<const ml::Dataset> pool;
+  // The job's model, built once per instance (building runs the random initialisation, ~as long
+  // as a round's local steps take here) and loaded with model N by every invocation. Only used
+  // under TrainMutex(). Keyed by store URI, one entry.
+  std::string model_key;
+  std::unique_ptr<ml::Model> model;
 };
 InstanceCache& Cache() {
   static InstanceCache* cache = new InstanceCache();
@@ -269,10 +274,22 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
   if (chunk.size() == 0) return Fail(FailedPrecondition("shard {} has no samples for round {}", p->shard, p->round));
   {
     std::lock_guard<std::mutex> lock(TrainMutex());
-    auto model = ml::Model::Create(job.model, job.local.seed);
-    if (!model.ok()) return Fail(model.status());
+    InstanceCache& c = Cache();
+    if (!c.model || c.model_key != p->store) {
+      c.model.reset();
+      auto created = ml::Model::Create(job.model, job.local.seed);
+      if (!created.ok()) return Fail(created.status());
+      c.model = std::make_unique<ml::Model>(std::move(*created));
+      c.model_key = p->store;
+    }
+    ml::Model* model = c.model.get();
+    // LoadWeights replaces every parameter and buffer, so nothing of the last invocation remains;
+    // Train seeds libtorch itself, so the result does not depend on what ran before.
     Status s = model->LoadWeights(*weights, p->store + "/" + JobKeys::Model(p->round));
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) {
+      c.model.reset();  // possibly half-loaded
+      return Fail(s);
+    }
     ml::TrainConfig cfg = job.local;
     cfg.epochs = 1;
     cfg.seed = job.local.seed + static_cast<uint64_t>(p->round) * 1000 + static_cast<uint64_t>(p->shard);

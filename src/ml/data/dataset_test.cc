@@ -19,7 +19,7 @@ TEST(Dataset, SubsetCopiesDenseSamplesInIndexOrder) {
   d.features = {0, 1, 10, 11, 20, 21};
   d.labels = {0, 1, 0};
   Dataset s = d.Subset({2, 0, 2});
-  EXPECT_EQ(s.features, (std::vector<float>{20, 21, 0, 1, 20, 21}));
+  EXPECT_EQ(s.features, (FeatureVector{20, 21, 0, 1, 20, 21}));
   EXPECT_EQ(s.labels, (std::vector<int64_t>{0, 0, 0}));
   EXPECT_EQ(s.sample_shape, d.sample_shape);
   EXPECT_EQ(s.class_names, d.class_names);
