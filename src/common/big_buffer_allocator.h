@@ -2,9 +2,9 @@
 // (a dataset's features) that asks the kernel for transparent huge pages.
 //
 // Why: on this project's VMs a first-touch page fault costs ~11 µs per 4 KiB page, so filling a
-// fresh 188 MB buffer (Fashion-MNIST's train pool as floats) spent ~0.5 s in the kernel; in 2 MiB
-// pages it takes ~25 ms once the kernel has free huge pages (docs/benchmarks.md, "Serverless
-// training: time to accuracy"). glibc can do this for every allocation (GLIBC_TUNABLES=
+// fresh 188 MB buffer (Fashion-MNIST's train pool as floats) took 0.5–0.7 s; in 2 MiB pages
+// 25–60 ms once the kernel has free huge pages (bench/page_fault_probe; docs/benchmarks.md,
+// "Serverless training: time to accuracy"). glibc can do this for every allocation (GLIBC_TUNABLES=
 // glibc.malloc.hugetlb=1, common/malloc_tuning.h), but only when set before the process starts;
 // this allocator does it for the buffers that matter from inside any process.
 //

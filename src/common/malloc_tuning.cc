@@ -2,6 +2,8 @@
 
 #include <malloc.h>
 
+#include <cstdlib>
+
 namespace sl {
 
 bool TuneMallocForTensorWork() {
@@ -26,6 +28,11 @@ std::string GlibcTunablesWithHugePages(std::string_view existing) {
   out += kName;
   out += "=1";
   return out;
+}
+
+std::string GlibcTunablesForTensorWorkers() {
+  const char* existing = std::getenv("GLIBC_TUNABLES");
+  return GlibcTunablesWithHugePages(existing == nullptr ? "" : existing);
 }
 
 }  // namespace sl

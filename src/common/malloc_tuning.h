@@ -14,8 +14,8 @@
 // thread starts; returns false if glibc refused a setting (the process runs with the defaults).
 //
 // Transparent huge pages (GlibcTunablesWithHugePages): this VM's page faults are expensive — first
-// touching a fresh 188 MB buffer (the Fashion-MNIST train pool as floats) costs ~0.5 s in 4 KiB
-// faults, ~25 ms with 2 MiB pages. glibc asks the kernel for huge pages on malloc's own mappings
+// touching a fresh 188 MB buffer (the Fashion-MNIST train pool as floats) costs 0.5–0.7 s in 4 KiB
+// faults, 25–60 ms with 2 MiB pages (bench/page_fault_probe). glibc asks the kernel for huge pages on malloc's own mappings
 // (madvise(MADV_HUGEPAGE): works with THP set to "madvise", Debian's default) when started with
 // GLIBC_TUNABLES=glibc.malloc.hugetlb=1. A tunable is read once at process start, so it cannot be
 // set from inside; processes that spawn tensor workers (the function platform's template) pass it
@@ -32,5 +32,9 @@ bool TuneMallocForTensorWork();
 // `existing` (a GLIBC_TUNABLES value, colon-separated name=value pairs; may be empty) with
 // glibc.malloc.hugetlb=1 added, unless it already sets glibc.malloc.hugetlb (the user's choice wins).
 std::string GlibcTunablesWithHugePages(std::string_view existing);
+
+// GlibcTunablesWithHugePages of this process's GLIBC_TUNABLES: the value to give a child that runs
+// tensor work.
+std::string GlibcTunablesForTensorWorkers();
 
 }  // namespace sl

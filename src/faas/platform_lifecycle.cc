@@ -3,8 +3,6 @@
 // maintenance, and shutdown.
 #include "faas/platform_impl.h"
 
-#include <cstdlib>
-
 #include "common/malloc_tuning.h"
 
 namespace sl::faas {
@@ -91,8 +89,7 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     req.exec = true;
     req.argv = {worker_path_};
     // As the template gets it (zygote_client.cc): our own runtime runs tensor work.
-    const char* tunables = std::getenv("GLIBC_TUNABLES");
-    env("GLIBC_TUNABLES", GlibcTunablesWithHugePages(tunables == nullptr ? "" : tunables));
+    env("GLIBC_TUNABLES", GlibcTunablesForTensorWorkers());
   }
   fn->log->Append(fmt::format(
       "INIT_START Runtime Version: {} Spawn: {} Memory Limit: {} CPU: {:.3f} vCPU ({}) "

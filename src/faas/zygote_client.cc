@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -49,8 +48,7 @@ Result<std::unique_ptr<ZygoteClient>> ZygoteClient::Start(const std::string& wor
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, "GLIBC_TUNABLES=", 15) != 0) env_strings.emplace_back(*e);
   }
-  const char* tunables = std::getenv("GLIBC_TUNABLES");
-  env_strings.push_back("GLIBC_TUNABLES=" + GlibcTunablesWithHugePages(tunables == nullptr ? "" : tunables));
+  env_strings.push_back("GLIBC_TUNABLES=" + GlibcTunablesForTensorWorkers());
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

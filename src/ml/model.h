@@ -68,9 +68,9 @@ class Model {
 // INVALID_ARGUMENT on empty input, mismatched specs or bad weights.
 Result<Model> AverageModels(std::span<const Model* const> models, std::span<const double> weights);
 // The same average written into `out` (a model of the same spec; may also be one of `models`:
-// each tensor is summed in full before it is written), so a caller averaging every round reuses one model instead of
-// building a new one: building a model runs its random initialisation, which costs more than the
-// average itself. `out` is unchanged on error.
+// each tensor is summed in full before it is written), so a caller averaging every round reuses
+// one model instead of building a new one: building a model runs its random initialisation,
+// which costs more than the average itself. `out` is unchanged on error.
 Status AverageModelsInto(std::span<const Model* const> models, std::span<const double> weights, Model* out);
 
 // Checks that `data` can be fed to a model with input `input` and `num_classes` classes; errors

@@ -46,9 +46,9 @@ struct InstanceCache {
   // entry, so an instance holds at most one dataset.
   std::string pool_key;
   std::shared_ptr<const ml::Dataset> pool;
-  // The job's model, built once per instance (building runs the random initialisation, ~as long
-  // as a round's local steps take here) and loaded with model N by every invocation. Only used
-  // under TrainMutex(). Keyed by store URI, one entry.
+  // The job's model, built once per instance (building runs the random initialisation; in the
+  // coordinator that was a quarter of its time per round) and loaded with model N by every
+  // invocation. Only used under TrainMutex(). Keyed by store URI, one entry.
   std::string model_key;
   std::unique_ptr<ml::Model> model;
 };
@@ -286,10 +286,7 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
     // LoadWeights replaces every parameter and buffer, so nothing of the last invocation remains;
     // Train seeds libtorch itself, so the result does not depend on what ran before.
     Status s = model->LoadWeights(*weights, p->store + "/" + JobKeys::Model(p->round));
-    if (!s.ok()) {
-      c.model.reset();  // possibly half-loaded
-      return Fail(s);
-    }
+    if (!s.ok()) return Fail(s);  // LoadWeights changes nothing when it fails
     ml::TrainConfig cfg = job.local;
     cfg.epochs = 1;
     cfg.seed = job.local.seed + static_cast<uint64_t>(p->round) * 1000 + static_cast<uint64_t>(p->shard);
