@@ -1,6 +1,10 @@
 #include "ml/model.h"
 
+#include <bit>
+#include <cstring>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "ml/internal/batcher.h"
 #include "ml/internal/model_impl.h"
@@ -15,6 +19,71 @@ std::vector<std::pair<std::string, torch::Tensor>> NamedState(const Net& net) {
   for (const auto& p : net.named_parameters()) out.emplace_back(p.key(), p.value());
   for (const auto& b : net.named_buffers()) out.emplace_back(b.key(), b.value());
   return out;
+}
+
+constexpr std::string_view kStateMagic = "SLSTATE1";
+static_assert(std::endian::native == std::endian::little, "the state blob stores tensors little-endian");
+
+bool IsStateBlob(std::string_view bytes) { return bytes.substr(0, kStateMagic.size()) == kStateMagic; }
+
+// Reads a SerializeState blob into `state` (the model's own tensors) — all checks first, then
+// the copies, so a bad blob changes nothing.
+Status LoadState(std::string_view bytes, std::string_view source, const std::string& model_name,
+                 const std::vector<std::pair<std::string, torch::Tensor>>& state) {
+  const size_t header_at = kStateMagic.size() + 8;
+  if (bytes.size() < header_at) {
+    return DataLoss("{}: {} bytes, shorter than a state blob header ({} bytes)", source, bytes.size(), header_at);
+  }
+  uint64_t n = 0;
+  std::memcpy(&n, bytes.data() + kStateMagic.size(), 8);
+  if (n > bytes.size() - header_at) {
+    return DataLoss("{}: byte {}: header of {} bytes runs past the end ({} bytes)", source,
+                    kStateMagic.size(), n, bytes.size());
+  }
+  const nlohmann::json header = nlohmann::json::parse(bytes.substr(header_at, n), nullptr, false);
+  if (header.is_discarded() || !header.is_object() || !header["tensors"].is_array()) {
+    return DataLoss("{}: byte {}: header is not a JSON object with a 'tensors' array", source, header_at);
+  }
+  const nlohmann::json& tensors = header["tensors"];
+  if (tensors.size() != state.size()) {
+    return InvalidArgument("{}: holds {} tensors, model '{}' has {}", source, tensors.size(), model_name,
+                           state.size());
+  }
+  size_t at = header_at + n;
+  std::vector<size_t> offsets(state.size());
+  for (size_t i = 0; i < state.size(); ++i) {
+    const auto& [name, dst] = state[i];
+    const nlohmann::json& t = tensors[i];
+    if (!t.is_object() || t.value("name", "") != name) {
+      return InvalidArgument("{}: tensor {} is '{}', model '{}' has '{}' there (weights of another model?)",
+                             source, i, t.is_object() ? t.value("name", "") : t.dump(), model_name, name);
+    }
+    const std::string dtype = t.value("dtype", "");
+    const std::vector<int64_t> shape = t.value("shape", std::vector<int64_t>{});
+    if (dtype != c10::toString(dst.scalar_type()) || !dst.sizes().equals(shape)) {
+      return InvalidArgument("{}: tensor '{}' has shape {} {}, model '{}' expects {} {}", source, name,
+                             c10::str(c10::IntArrayRef(shape)), dtype, model_name, c10::str(dst.sizes()),
+                             c10::toString(dst.scalar_type()));
+    }
+    const size_t size = static_cast<size_t>(dst.numel()) * dst.element_size();
+    if (size > bytes.size() - at) {
+      return DataLoss("{}: byte {}: tensor '{}' needs {} bytes, {} are left (truncated)", source, at, name,
+                      size, bytes.size() - at);
+    }
+    offsets[i] = at;
+    at += size;
+  }
+  if (at != bytes.size()) {
+    return DataLoss("{}: byte {}: {} bytes after the last tensor (appended to?)", source, at, bytes.size() - at);
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < state.size(); ++i) {
+    const torch::Tensor& dst = state[i].second;
+    torch::Tensor src = torch::from_blob(const_cast<char*>(bytes.data() + offsets[i]), dst.sizes(),
+                                         torch::TensorOptions().dtype(dst.scalar_type()));
+    dst.copy_(src);  // from_blob needs no alignment for copy_: it reads element by element if needed
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -63,7 +132,30 @@ Result<std::string> Model::SerializeWeights() const {
   }
 }
 
+std::string Model::SerializeState() const {
+  const auto state = NamedState(*impl_->net);
+  nlohmann::json tensors = nlohmann::json::array();
+  size_t payload = 0;
+  for (const auto& [name, t] : state) {
+    tensors.push_back({{"name", name}, {"dtype", c10::toString(t.scalar_type())}, {"shape", t.sizes().vec()}});
+    payload += static_cast<size_t>(t.numel()) * t.element_size();
+  }
+  const std::string header = nlohmann::json{{"model", impl_->spec.name}, {"tensors", tensors}}.dump();
+  std::string out;
+  out.reserve(kStateMagic.size() + 8 + header.size() + payload);
+  out.append(kStateMagic);
+  const uint64_t n = header.size();
+  out.append(reinterpret_cast<const char*>(&n), 8);
+  out.append(header);
+  for (const auto& [name, t] : state) {
+    const torch::Tensor c = t.detach().contiguous();
+    out.append(static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel()) * c.element_size());
+  }
+  return out;
+}
+
 Status Model::LoadWeights(std::string_view bytes, std::string_view source) {
+  if (IsStateBlob(bytes)) return LoadState(bytes, source, impl_->spec.name, NamedState(*impl_->net));
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(bytes.data(), bytes.size());

@@ -7,9 +7,17 @@
 //   SL_ASSIGN_OR_RETURN(TrainStats st, Train(m, shard, config));
 //   SL_ASSIGN_OR_RETURN(std::string update, m.SerializeWeights());
 //
-// Weights bytes are a torch archive (zip) holding every parameter and buffer by name; they load
-// only into a model with the same spec (a mismatch is INVALID_ARGUMENT, unreadable bytes are
-// DATA_LOSS; both name `source`).
+// Weights bytes come in two formats, and LoadWeights reads both (it tells them by their first
+// bytes):
+//   - SerializeWeights: a torch archive (zip) holding every parameter and buffer by name — the
+//     artifact format (weights.pt), readable by PyTorch;
+//   - SerializeState: a flat state blob — magic "SLSTATE1", header length (u64 little-endian), a
+//     JSON header {"model", "tensors": [{"name", "dtype", "shape"}...]}, then every tensor's raw
+//     little-endian bytes in that order. The serverless trainer moves weights twice per function
+//     per round; the torch archive's pickling and zip cost more than copying the bytes
+//     (bench/weights_codec_bench, docs/benchmarks.md).
+// Either loads only into a model with the same spec (a mismatch is INVALID_ARGUMENT naming the
+// tensor; unreadable bytes are DATA_LOSS naming the byte offset; both name `source`).
 // Ownership: a Model owns its parameters; moving is cheap, Clone() deep-copies.
 // Thread safety: const methods may run concurrently with each other; Create/Train/LoadWeights/
 // SetFlatParameters need exclusive access. Create and Train seed libtorch's process-global
@@ -44,6 +52,9 @@ class Model {
   int64_t NumParameters() const;  // number of trainable scalars
 
   Result<std::string> SerializeWeights() const;
+  std::string SerializeState() const;
+  // Replaces every parameter and buffer from SerializeWeights or SerializeState bytes; on error
+  // the model is unchanged.
   Status LoadWeights(std::string_view bytes, std::string_view source);
 
   // All trainable parameters concatenated in registration order (NumParameters() floats);

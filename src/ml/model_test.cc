@@ -113,6 +113,48 @@ TEST(Model, LoadWeightsRefusesGarbageAndOtherArchitectures) {
   EXPECT_EQ(a.FlatParameters(), before);
 }
 
+TEST(Model, StateBlobRoundTripsAndEqualsTheArchive) {
+  // Convolution and linear layers: tensors of rank 1, 2 and 4.
+  auto spec = MakeModelSpec("cnn", nullptr, Dense({1, 8, 8}), 3).value();
+  auto a = Model::Create(spec, 1).value();
+  auto b = Model::Create(spec, 2).value();
+  const std::string state = a.SerializeState();
+  ASSERT_TRUE(b.LoadWeights(state, "models/v0003.weights").ok());
+  EXPECT_EQ(a.FlatParameters(), b.FlatParameters());
+  EXPECT_EQ(b.SerializeState(), state);
+  // Both formats carry the same state: the models serialize to the same torch archive.
+  EXPECT_EQ(b.SerializeWeights().value(), a.SerializeWeights().value());
+}
+
+TEST(Model, StateBlobErrorsNameTheSourceOffsetOrTensorAndChangeNothing) {
+  auto spec = MakeModelSpec("mlp", {{"hidden", 16}}, Dense({6}), 3).value();
+  auto other = MakeModelSpec("mlp", {{"hidden", 8}}, Dense({6}), 3).value();
+  auto a = Model::Create(spec, 1).value();
+  const auto before = a.FlatParameters();
+  const std::string good = Model::Create(spec, 2).value().SerializeState();
+
+  Status truncated = a.LoadWeights(good.substr(0, good.size() - 4), "u.update");
+  EXPECT_EQ(truncated.code(), Code::kDataLoss) << truncated.ToString();
+  EXPECT_NE(truncated.message().find("u.update: byte "), std::string::npos) << truncated.ToString();
+  EXPECT_NE(truncated.message().find("truncated"), std::string::npos) << truncated.ToString();
+
+  Status appended = a.LoadWeights(good + "xx", "u.update");
+  EXPECT_EQ(appended.code(), Code::kDataLoss);
+  EXPECT_NE(appended.message().find("after the last tensor"), std::string::npos) << appended.ToString();
+
+  EXPECT_EQ(a.LoadWeights(good.substr(0, 12), "u.update").code(), Code::kDataLoss);
+  std::string bad_header = good;
+  bad_header[16] = '!';
+  Status header = a.LoadWeights(bad_header, "u.update");
+  EXPECT_EQ(header.code(), Code::kDataLoss);
+  EXPECT_NE(header.message().find("byte 16"), std::string::npos) << header.ToString();
+
+  Status mismatch = a.LoadWeights(Model::Create(other, 1).value().SerializeState(), "other.update");
+  EXPECT_EQ(mismatch.code(), Code::kInvalidArgument);
+  EXPECT_NE(mismatch.message().find("other.update: tensor '"), std::string::npos) << mismatch.ToString();
+  EXPECT_EQ(a.FlatParameters(), before);
+}
+
 TEST(Model, AverageIsTheWeightedMeanOfParameters) {
   auto spec = MakeModelSpec("logreg", nullptr, Dense({3}), 2).value();
   auto a = Model::Create(spec, 1).value();

@@ -112,6 +112,9 @@ class Coordinator {
   Result<std::optional<ShardUpdate>> ValidUpdate(int64_t round, int64_t shard);
   Status RunRound(int64_t round);
   Status WriteCheckpoint(int64_t next_round);
+  // Restores next_round_, preprocessed_ and record_ from checkpoint.json (format 1 or 2) and the
+  // round records it refers to; DATA_LOSS naming the object that is missing or malformed.
+  Status ReadCheckpoint(std::string_view text);
   // Turns the round's average into the next global model with the job's server optimizer, and
   // stores the velocity of the new version before the model itself.
   Status ApplyServerOptimizer(int64_t round, ml::Model* average);
@@ -127,6 +130,7 @@ class Coordinator {
   ml::data::DatasetSplits splits_;
   RunRecord record_;
   int64_t next_round_ = 0;
+  size_t rounds_in_objects_ = 0;  // record_.rounds[0..this) are in JobKeys::RoundRecord objects
   bool preprocessed_ = false;
   std::vector<Inflight> orphans_;  // losing attempts still running after their stage ended
   std::mt19937_64 jitter_{std::random_device{}()};
@@ -164,16 +168,7 @@ Status Coordinator::OpenOrCreateJob() {
     if (!out_override.empty()) spec_.out_dir = out_override;
     auto cp = store_->Get(JobKeys::kCheckpoint);
     if (cp.ok()) {
-      auto c = nlohmann::json::parse(*cp, nullptr, false);
-      const std::string cwhere = opt_.store_uri + "/" + JobKeys::kCheckpoint;
-      if (c.is_discarded() || !c.is_object()) return DataLoss("{}: not a JSON object", cwhere);
-      try {
-        next_round_ = c.at("next_round").get<int64_t>();
-        preprocessed_ = c.at("preprocessed").get<bool>();
-      } catch (const nlohmann::json::exception& e) {
-        return DataLoss("{}: {}", cwhere, e.what());
-      }
-      SL_ASSIGN_OR_RETURN(record_, RunRecord::FromJson(c.at("record"), cwhere));
+      SL_RETURN_IF_ERROR(ReadCheckpoint(*cp));
     } else if (cp.status().code() != Code::kNotFound) {
       return cp.status();
     }
@@ -510,11 +505,57 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
 }
 
 Status Coordinator::WriteCheckpoint(int64_t next_round) {
-  nlohmann::json c = {{"format", "straightline-checkpoint/1"},
+  // Every round but the last goes into an object of its own, written once, so the checkpoint
+  // stays small however long the job runs (rewriting the whole record each round cost
+  // O(rounds) per round: 5.5 ms by round 64). The last round stays inline: its checkpoint_ms
+  // is only known after this write, and the next checkpoint files it with that value.
+  const size_t keep_inline = record_.rounds.empty() ? 0 : 1;
+  while (rounds_in_objects_ + keep_inline < record_.rounds.size()) {
+    const RoundRecord& r = record_.rounds[rounds_in_objects_];
+    SL_RETURN_IF_ERROR(store_->Put(JobKeys::RoundRecord(r.round), RunRecord::RoundToJson(r).dump()));
+    ++rounds_in_objects_;
+  }
+  nlohmann::json c = {{"format", "straightline-checkpoint/2"},
                       {"next_round", next_round},
                       {"preprocessed", preprocessed_},
-                      {"record", record_.ToJson()}};
+                      {"rounds_in_objects", rounds_in_objects_},
+                      {"record", record_.ToJson(rounds_in_objects_)}};
   return store_->Put(JobKeys::kCheckpoint, c.dump());
+}
+
+Status Coordinator::ReadCheckpoint(std::string_view text) {
+  const std::string cwhere = opt_.store_uri + "/" + JobKeys::kCheckpoint;
+  auto c = nlohmann::json::parse(text, nullptr, false);
+  if (c.is_discarded() || !c.is_object()) return DataLoss("{}: not a JSON object", cwhere);
+  size_t in_objects = 0;
+  try {
+    next_round_ = c.at("next_round").get<int64_t>();
+    preprocessed_ = c.at("preprocessed").get<bool>();
+    in_objects = c.value("rounds_in_objects", size_t{0});  // format 1 kept every round inline
+  } catch (const nlohmann::json::exception& e) {
+    return DataLoss("{}: {}", cwhere, e.what());
+  }
+  if (!c.contains("record")) return DataLoss("{}: has no 'record'", cwhere);
+  SL_ASSIGN_OR_RETURN(RunRecord inline_part, RunRecord::FromJson(c["record"], cwhere));
+  record_ = std::move(inline_part);
+  std::vector<RoundRecord> rounds;
+  rounds.reserve(in_objects + record_.rounds.size());
+  for (size_t i = 0; i < in_objects; ++i) {
+    const std::string key = JobKeys::RoundRecord(static_cast<int64_t>(i));
+    const std::string rwhere = opt_.store_uri + "/" + key;
+    SL_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
+    auto j = nlohmann::json::parse(bytes, nullptr, false);
+    if (j.is_discarded()) return DataLoss("{}: not JSON", rwhere);
+    SL_ASSIGN_OR_RETURN(RoundRecord r, RunRecord::RoundFromJson(j, rwhere));
+    if (r.round != static_cast<int64_t>(i)) {
+      return DataLoss("{}: holds round {}, expected {}", rwhere, r.round, i);
+    }
+    rounds.push_back(std::move(r));
+  }
+  for (auto& r : record_.rounds) rounds.push_back(std::move(r));
+  record_.rounds = std::move(rounds);
+  rounds_in_objects_ = in_objects;
+  return Status::Ok();
 }
 
 Status Coordinator::ApplyServerOptimizer(int64_t round, ml::Model* average) {
@@ -580,11 +621,13 @@ Status Coordinator::RunRound(int64_t round) {
   rr.train_loss = sample_sum > 0 ? loss_sum / sample_sum : 0;
 
   const bool last = round + 1 == spec_.total_rounds();
-  if (spec_.EvaluatesAfter(round) && splits_.validation.size() > 0) {
+  if (spec_.EvaluatesAfter(round) && !last && splits_.validation.size() > 0) {
     // Progress rounds are scored on the first kProgressValidationSamples validation samples (the
-    // split is stratified and shuffled); the last round on the whole validation split.
+    // split is stratified and shuffled). The last round's model is the job's final model: it is
+    // scored on the whole validation split and the test split after the rounds (final_evaluate_ms),
+    // as the single-process trainer does after its last epoch.
     const Steady::time_point te = Steady::now();
-    const bool subset = !last && splits_.validation.size() > kProgressValidationSamples;
+    const bool subset = splits_.validation.size() > kProgressValidationSamples;
     if (subset && progress_validation_.size() == 0) {
       std::vector<int64_t> idx(kProgressValidationSamples);
       for (int64_t i = 0; i < kProgressValidationSamples; ++i) idx[i] = i;
@@ -596,8 +639,7 @@ Status Coordinator::RunRound(int64_t round) {
     rr.evaluate_ms = MsBetween(te, Steady::now());
   }
   const Steady::time_point tw = Steady::now();
-  SL_ASSIGN_OR_RETURN(std::string bytes, avg.SerializeWeights());
-  SL_RETURN_IF_ERROR(store_->Put(JobKeys::Model(round + 1), bytes));
+  SL_RETURN_IF_ERROR(store_->Put(JobKeys::Model(round + 1), avg.SerializeState()));
   rr.write_model_ms = MsBetween(tw, Steady::now());
   rr.wall_ms = MsBetween(t0, Steady::now());
   record_.rounds.back() = rr;
@@ -647,8 +689,7 @@ Result<TrainingResult> Coordinator::Run() {
     if (status.ok()) {
       // Global model version 0: the initial weights.
       SL_ASSIGN_OR_RETURN(ml::Model init, ml::Model::Create(spec_.model, spec_.local.seed));
-      SL_ASSIGN_OR_RETURN(std::string bytes, init.SerializeWeights());
-      Status put = store_->Put(JobKeys::Model(0), bytes, store::PutOptions{.if_absent = true});
+      Status put = store_->Put(JobKeys::Model(0), init.SerializeState(), store::PutOptions{.if_absent = true});
       if (!put.ok() && put.code() != Code::kAlreadyExists) status = put;
     }
     if (status.ok()) {
@@ -677,14 +718,19 @@ Result<TrainingResult> Coordinator::Run() {
   SL_ASSIGN_OR_RETURN(std::string final_bytes, store_->Get(JobKeys::Model(spec_.total_rounds())));
   SL_ASSIGN_OR_RETURN(ml::Model final_model, ml::Model::Create(spec_.model, spec_.local.seed));
   SL_RETURN_IF_ERROR(final_model.LoadWeights(final_bytes, JobKeys::Model(spec_.total_rounds())));
-  if (!last_validation_ && splits_.validation.size() > 0) {
+  const Steady::time_point te = Steady::now();
+  if (splits_.validation.size() > 0) {
     SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(final_model, splits_.validation));
+    if (!record_.rounds.empty() && record_.rounds.back().round + 1 == spec_.total_rounds()) {
+      record_.rounds.back().validation_accuracy = last_validation_->accuracy;  // its time is below
+    }
   }
   result.validation = last_validation_;
   if (splits_.test.size() > 0) {
     SL_ASSIGN_OR_RETURN(result.test, ml::Evaluate(final_model, splits_.test));
     record_.test_accuracy = result.test->accuracy;
   }
+  record_.final_evaluate_ms = MsBetween(te, Steady::now());
   SL_RETURN_IF_ERROR(WriteCheckpoint(spec_.total_rounds()));
   SL_RETURN_IF_ERROR(store_->Put(JobKeys::kReport, record_.ToJson().dump(2)));
   if (!spec_.out_dir.empty()) {

@@ -3,13 +3,23 @@
 #include <cstdint>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "common/sha256.h"
+#include "store/checksum.h"
 
 namespace sl::train {
+namespace {
+
+std::string CrcHex(std::string_view payload) {
+  return fmt::format("{:08x}", store::Crc32c(0, payload));
+}
+
+}  // namespace
 
 std::string EncodeFrame(std::string_view magic, nlohmann::json header, std::string_view payload) {
   header["payload_bytes"] = payload.size();
-  header["payload_sha256"] = Sha256Hex(payload);
+  header["payload_crc32c"] = CrcHex(payload);
   const std::string text = header.dump();
   std::string out;
   out.reserve(kFrameMagicSize + 8 + text.size() + payload.size());
@@ -47,16 +57,22 @@ Result<Frame> DecodeFrame(std::string_view bytes, std::string_view magic, std::s
   }
   f.payload = bytes.substr(header_at + n);
   const auto& pb = f.header["payload_bytes"];
-  const auto& ps = f.header["payload_sha256"];
-  if (!pb.is_number_unsigned() || !ps.is_string()) {
-    return DataLoss("{}: header lacks payload_bytes/payload_sha256", where);
-  }
+  if (!pb.is_number_unsigned()) return DataLoss("{}: header lacks payload_bytes", where);
   if (pb.get<uint64_t>() != f.payload.size()) {
     return DataLoss("{}: byte {}: payload is {} bytes, header says {} (truncated or appended)",
                     where, header_at + n, f.payload.size(), pb.get<uint64_t>());
   }
-  if (Sha256Hex(f.payload) != ps.get<std::string>()) {
-    return DataLoss("{}: payload SHA-256 does not match its header (corrupted)", where);
+  // CRC-32C since 2026-12-04; blobs written before carry SHA-256 and still read.
+  if (const auto& crc = f.header["payload_crc32c"]; crc.is_string()) {
+    if (CrcHex(f.payload) != crc.get<std::string>()) {
+      return DataLoss("{}: payload CRC-32C does not match its header (corrupted)", where);
+    }
+  } else if (const auto& sha = f.header["payload_sha256"]; sha.is_string()) {
+    if (Sha256Hex(f.payload) != sha.get<std::string>()) {
+      return DataLoss("{}: payload SHA-256 does not match its header (corrupted)", where);
+    }
+  } else {
+    return DataLoss("{}: header lacks payload_crc32c (or payload_sha256)", where);
   }
   return f;
 }

@@ -156,6 +156,7 @@ Result<JobSpec> JobSpec::FromJson(const nlohmann::json& j, std::string_view wher
 std::string JobKeys::Shard(int64_t shard) { return fmt::format("shards/shard-{:04d}.bin", shard); }
 std::string JobKeys::Model(int64_t version) { return fmt::format("models/v{:04d}.weights", version); }
 std::string JobKeys::Velocity(int64_t version) { return fmt::format("models/v{:04d}.velocity", version); }
+std::string JobKeys::RoundRecord(int64_t round) { return fmt::format("rounds/r{:04d}.json", round); }
 std::string JobKeys::Update(int64_t round, int64_t shard) {
   return fmt::format("updates/r{:04d}/shard-{:04d}.update", round, shard);
 }

@@ -84,6 +84,7 @@ struct JobKeys {
   static std::string Model(int64_t version);
   static std::string Velocity(int64_t version);  // server momentum of model `version`
   static std::string Update(int64_t round, int64_t shard);
+  static std::string RoundRecord(int64_t round);  // the round's record, once a later one is done
 };
 
 // DatasetOptions as JSON (job.json); errors name `where` and the field.

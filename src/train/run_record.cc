@@ -57,27 +57,51 @@ ShardAttempt AttemptFromJson(const nlohmann::json& j) {
 
 }  // namespace
 
-nlohmann::json RunRecord::ToJson() const {
+nlohmann::json RunRecord::RoundToJson(const RoundRecord& r) {
+  nlohmann::json attempts_json = nlohmann::json::array();
+  for (const auto& a : r.attempts) attempts_json.push_back(AttemptJson(a));
+  return {{"round", r.round},
+          {"wall_ms", r.wall_ms},
+          {"write_model_ms", r.write_model_ms},
+          {"map_ms", r.map_ms},
+          {"straggler_wait_ms", r.straggler_wait_ms},
+          {"aggregate_ms", r.aggregate_ms},
+          {"evaluate_ms", r.evaluate_ms},
+          {"checkpoint_ms", r.checkpoint_ms},
+          {"train_loss", r.train_loss},
+          {"validation_accuracy", r.validation_accuracy},
+          {"retries", r.retries},
+          {"speculative", r.speculative},
+          {"attempts", attempts_json}};
+}
+
+Result<RoundRecord> RunRecord::RoundFromJson(const nlohmann::json& rj, std::string_view where) {
+  RoundRecord rr;
+  try {
+    rr.round = rj.at("round").get<int64_t>();
+    rr.wall_ms = rj.at("wall_ms").get<double>();
+    rr.write_model_ms = rj.at("write_model_ms").get<double>();
+    rr.map_ms = rj.at("map_ms").get<double>();
+    rr.straggler_wait_ms = rj.at("straggler_wait_ms").get<double>();
+    rr.aggregate_ms = rj.at("aggregate_ms").get<double>();
+    rr.evaluate_ms = rj.at("evaluate_ms").get<double>();
+    rr.checkpoint_ms = rj.at("checkpoint_ms").get<double>();
+    rr.train_loss = rj.at("train_loss").get<double>();
+    rr.validation_accuracy = rj.at("validation_accuracy").get<double>();
+    rr.retries = rj.at("retries").get<int64_t>();
+    rr.speculative = rj.at("speculative").get<int64_t>();
+    for (const auto& a : rj.at("attempts")) rr.attempts.push_back(AttemptFromJson(a));
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument("{}: round record: {}", where, e.what());
+  }
+  return rr;
+}
+
+nlohmann::json RunRecord::ToJson(size_t rounds_from) const {
   nlohmann::json pre = nlohmann::json::array();
   for (const auto& a : preprocessing) pre.push_back(AttemptJson(a));
   nlohmann::json rounds_json = nlohmann::json::array();
-  for (const auto& r : rounds) {
-    nlohmann::json attempts_json = nlohmann::json::array();
-    for (const auto& a : r.attempts) attempts_json.push_back(AttemptJson(a));
-    rounds_json.push_back({{"round", r.round},
-                           {"wall_ms", r.wall_ms},
-                           {"write_model_ms", r.write_model_ms},
-                           {"map_ms", r.map_ms},
-                           {"straggler_wait_ms", r.straggler_wait_ms},
-                           {"aggregate_ms", r.aggregate_ms},
-                           {"evaluate_ms", r.evaluate_ms},
-                           {"checkpoint_ms", r.checkpoint_ms},
-                           {"train_loss", r.train_loss},
-                           {"validation_accuracy", r.validation_accuracy},
-                           {"retries", r.retries},
-                           {"speculative", r.speculative},
-                           {"attempts", attempts_json}});
-  }
+  for (size_t i = rounds_from; i < rounds.size(); ++i) rounds_json.push_back(RoundToJson(rounds[i]));
   return {{"job_id", job_id},
           {"provider", provider},
           {"memory_mb", memory_mb},
@@ -85,7 +109,8 @@ nlohmann::json RunRecord::ToJson() const {
           {"preprocessing", pre},
           {"preprocessing_wall_ms", preprocessing_wall_ms},
           {"rounds", rounds_json},
-          {"test_accuracy", test_accuracy}};
+          {"test_accuracy", test_accuracy},
+          {"final_evaluate_ms", final_evaluate_ms}};
 }
 
 Result<RunRecord> RunRecord::FromJson(const nlohmann::json& j, std::string_view where) {
@@ -98,23 +123,11 @@ Result<RunRecord> RunRecord::FromJson(const nlohmann::json& j, std::string_view 
     for (const auto& a : j.at("preprocessing")) r.preprocessing.push_back(AttemptFromJson(a));
     r.preprocessing_wall_ms = j.at("preprocessing_wall_ms").get<double>();
     for (const auto& rj : j.at("rounds")) {
-      RoundRecord rr;
-      rr.round = rj.at("round").get<int64_t>();
-      rr.wall_ms = rj.at("wall_ms").get<double>();
-      rr.write_model_ms = rj.at("write_model_ms").get<double>();
-      rr.map_ms = rj.at("map_ms").get<double>();
-      rr.straggler_wait_ms = rj.at("straggler_wait_ms").get<double>();
-      rr.aggregate_ms = rj.at("aggregate_ms").get<double>();
-      rr.evaluate_ms = rj.at("evaluate_ms").get<double>();
-      rr.checkpoint_ms = rj.at("checkpoint_ms").get<double>();
-      rr.train_loss = rj.at("train_loss").get<double>();
-      rr.validation_accuracy = rj.at("validation_accuracy").get<double>();
-      rr.retries = rj.at("retries").get<int64_t>();
-      rr.speculative = rj.at("speculative").get<int64_t>();
-      for (const auto& a : rj.at("attempts")) rr.attempts.push_back(AttemptFromJson(a));
+      SL_ASSIGN_OR_RETURN(RoundRecord rr, RoundFromJson(rj, where));
       r.rounds.push_back(std::move(rr));
     }
     r.test_accuracy = j.at("test_accuracy").get<double>();
+    r.final_evaluate_ms = j.value("final_evaluate_ms", 0.0);  // absent before 2026-12-04
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument("{}: run record: {}", where, e.what());
   }

@@ -50,7 +50,9 @@ struct ShardAttempt {
 
 struct RoundRecord {
   int64_t round = 0;             // 0-based; produces global model version round+1
-  double wall_ms = 0;            // measured: round start (model N written) to model N+1 written
+  double wall_ms = 0;            // measured: round start (model N written) to model N+1 written;
+                                 // the checkpoint after it is checkpoint_ms (the report's round
+                                 // wall time is the sum: the next round waits for both)
   double write_model_ms = 0;     // coordinator: upload of global model N
   double map_ms = 0;             // coordinator: first invoke to last valid output
   double straggler_wait_ms = 0;  // from the median shard's completion to the last one's
@@ -73,9 +75,16 @@ struct RunRecord {
   double preprocessing_wall_ms = 0;
   std::vector<RoundRecord> rounds;
   double test_accuracy = -1;
+  // Scoring the final model on the whole validation and test splits, after the last round (the
+  // last round's validation_accuracy comes from here; its evaluate_ms stays 0).
+  double final_evaluate_ms = 0;
 
-  nlohmann::json ToJson() const;
+  // rounds_from: only rounds[rounds_from..] go into "rounds" (a checkpoint keeps the earlier ones
+  // in objects of their own, so it does not grow with the job).
+  nlohmann::json ToJson(size_t rounds_from = 0) const;
   static Result<RunRecord> FromJson(const nlohmann::json& j, std::string_view where);
+  static nlohmann::json RoundToJson(const RoundRecord& r);
+  static Result<RoundRecord> RoundFromJson(const nlohmann::json& j, std::string_view where);
 };
 
 }  // namespace sl::train

@@ -54,7 +54,10 @@ struct RunSummary {
   StageSummary total;          // preprocessing + training
   double test_accuracy = -1;
   // Of the wall time of the training rounds, the share not spent computing gradients on this
-  // machine's `local_cpus` cores: 1 − (Σ compute / local_cpus) / Σ round wall.
+  // machine's `local_cpus` cores: 1 − (Σ compute / local_cpus) / Σ round wall. A round's wall
+  // runs from writing model N to the checkpoint after model N+1, progress evaluations included;
+  // compute is the local training inside the functions (not loading or serializing weights).
+  // Data loading, preprocessing and the final evaluation are outside (reported on their own).
   double overhead_share = 0;
 };
 

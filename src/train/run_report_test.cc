@@ -61,8 +61,10 @@ TEST(RunReport, SumsStagesAsTheFrameworkPaperDoes) {
   // GB-s = Σ billed s × 2 GB.
   EXPECT_DOUBLE_EQ(s.total.gb_s, (2.5 + 2.0 + 1.1) * 2);
   EXPECT_NEAR(s.total.cost_usd, 3e-5 + 2.1e-5 + 2e-5, 1e-12);
-  // Compute 2.5 s on 2 cores in 3 s of round wall time: 1 - 1.25/3.
-  EXPECT_NEAR(s.overhead_share, 1 - 1.25 / 3.0, 1e-12);
+  // A round's wall time includes its checkpoint: 2.06 s and 1.03 s.
+  EXPECT_DOUBLE_EQ(s.rounds[0].wall_s, 2.06);
+  // Compute 2.5 s on 2 cores in 3.09 s of round wall time: 1 - 1.25/3.09.
+  EXPECT_NEAR(s.overhead_share, 1 - 1.25 / 3.09, 1e-12);
   EXPECT_DOUBLE_EQ(s.training.validation_accuracy, 0.8);
   EXPECT_DOUBLE_EQ(s.training.write_model_s, 0.06);
   EXPECT_DOUBLE_EQ(s.training.checkpoint_s, 0.09);

@@ -269,9 +269,10 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
     Cache().shards[shard_key] = shard;
   }
 
-  auto t2 = std::chrono::steady_clock::now();
-  ml::Dataset chunk = shard->Subset(ChunkIndices(job, shard->size(), p->round, p->shard));
-  if (chunk.size() == 0) return Fail(FailedPrecondition("shard {} has no samples for round {}", p->shard, p->round));
+  // Phases as the run report names them: "download" is fetching and loading model N (and the
+  // shard on a cold instance), "compute" is the local training alone, "upload" is serializing
+  // and writing the update.
+  std::chrono::steady_clock::time_point t3;
   {
     std::lock_guard<std::mutex> lock(TrainMutex());
     InstanceCache& c = Cache();
@@ -285,23 +286,27 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
     ml::Model* model = c.model.get();
     // LoadWeights replaces every parameter and buffer, so nothing of the last invocation remains;
     // Train seeds libtorch itself, so the result does not depend on what ran before.
+    auto tl = std::chrono::steady_clock::now();
     Status s = model->LoadWeights(*weights, p->store + "/" + JobKeys::Model(p->round));
     if (!s.ok()) return Fail(s);  // LoadWeights changes nothing when it fails
+    u.download_model_ms += MsSince(tl);
+
+    auto t2 = std::chrono::steady_clock::now();
+    ml::Dataset chunk = shard->Subset(ChunkIndices(job, shard->size(), p->round, p->shard));
+    if (chunk.size() == 0) return Fail(FailedPrecondition("shard {} has no samples for round {}", p->shard, p->round));
     ml::TrainConfig cfg = job.local;
     cfg.epochs = 1;
     cfg.seed = job.local.seed + static_cast<uint64_t>(p->round) * 1000 + static_cast<uint64_t>(p->shard);
     auto stats = ml::Train(*model, chunk, cfg);
     if (!stats.ok()) return Fail(stats.status());
+    u.compute_ms = MsSince(t2);
     u.samples = stats->samples;
     u.steps = stats->steps;
     u.loss = stats->epoch_loss.empty() ? 0.0 : stats->epoch_loss.back();
-    auto w = model->SerializeWeights();
-    if (!w.ok()) return Fail(w.status());
-    u.weights = std::move(*w);
+    t3 = std::chrono::steady_clock::now();
+    u.weights = model->SerializeState();
   }
-  u.compute_ms = MsSince(t2);
 
-  auto t3 = std::chrono::steady_clock::now();
   const std::string key = JobKeys::Update(p->round, p->shard);
   bool late = false;
   if (fault != nullptr && fault->kind == "corrupt") {

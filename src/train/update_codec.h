@@ -1,7 +1,8 @@
 // Shard updates: what one train-shard invocation leaves in the store — the weights it trained
 // from global model version N on its shard, with how many samples it saw (the FedAvg weight),
 // its mean loss and the phase timings it measured. Format: a frame (framed_blob.h) with magic
-// "SLUPDT01"; the payload is the model's weights archive (ml/model.h SerializeWeights).
+// "SLUPDT01"; the payload is the model's flat state blob (ml/model.h SerializeState; a torch
+// archive from SerializeWeights, as written before 2026-12-04, loads too).
 //
 // The coordinator decodes every update before averaging; DecodeUpdate checks the frame and that
 // the update is for the round and shard it was stored under, so a stale, foreign or corrupted
