@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Issue 6, experiment 2: straightline's local tier vs the paper's baseline, Flask + PyTorch
 # (Debian python3-flask, python3-torch, gunicorn), serving the SAME TorchScript file on the same
-# machine in one run. For each server: a closed-loop saturation test (CONC connections, TOTAL
-# single-image JSON requests released at once into the client backlog) and an open-loop test at a
-# fixed RATE for DUR seconds, both with `straightline load`; then a table and the ratios.
+# machine in one run. For each server: closed-loop saturation tests (TOTAL single-image JSON
+# requests released at once into the client backlog) with CONC and with CONC_HIGH connections, an
+# open-loop test at a fixed RATE for DUR seconds, and closed loops of 32-image requests as JSON and
+# through the binary tensor data extension (BATCH_TOTAL each, CONC connections), all with
+# `straightline load`; then tables and the ratios.
 # The CNN's compute limit is timed on the same TorchScript file at its fastest batch size (scanned
 # 8..256; 1 torch thread per process; 1 process = per core, 2 processes = 2 cores).
 # The load generator runs on the same 2 cores as the servers (nothing is pinned).
-#   bench/serve_vs_flask.sh [BUILD_DIR]   env: OUT=/tmp/slf CONC=16 TOTAL=4000 RATE=600 DUR=10
-#                                               BATCH_TOTAL=400 (closed loop of 32-image requests)
+#   bench/serve_vs_flask.sh [BUILD_DIR]   env: OUT=/tmp/slf CONC=16 CONC_HIGH=64 TOTAL=4000 RATE=600
+#                                               DUR=10 BATCH_TOTAL=400 (closed loops of 32-image requests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}; SL=$B/straightline; OUT=${OUT:-/tmp/slf}
-CONC=${CONC:-16}; TOTAL=${TOTAL:-4000}; RATE=${RATE:-600}; DUR=${DUR:-10}; BATCH_TOTAL=${BATCH_TOTAL:-400}
+CONC=${CONC:-16}; CONC_HIGH=${CONC_HIGH:-64}; TOTAL=${TOTAL:-4000}; RATE=${RATE:-600}; DUR=${DUR:-10}; BATCH_TOTAL=${BATCH_TOTAL:-400}
 PY=/usr/bin/python3
 # The same glibc malloc settings straightline sets for itself (src/common/malloc_tuning.h), for the
 # Python peers and the compute limit too: without them PyTorch here page-faults its activations
@@ -60,11 +62,15 @@ run() {  # name, command...
     --concurrency "$CONC" --backlog 100000 > /dev/null   # warm-up
   "$SL" load --target "http://127.0.0.1:$PORT" --model fmnist-cnn --phases 1:100000 --max-total "$TOTAL" \
     --concurrency "$CONC" --backlog 100000 --json-out "$OUT/$name.closed.json" > /dev/null
+  "$SL" load --target "http://127.0.0.1:$PORT" --model fmnist-cnn --phases 1:100000 --max-total "$TOTAL" \
+    --concurrency "$CONC_HIGH" --backlog 100000 --json-out "$OUT/$name.closedhigh.json" > /dev/null
   "$SL" load --target "http://127.0.0.1:$PORT" --model fmnist-cnn --phases "$DUR:$RATE" \
     --concurrency 64 --json-out "$OUT/$name.open.json" > /dev/null
   # Requests of 32 images each (JSON, 150 KB): the per-request costs spread over 32 images.
   "$SL" load --target "http://127.0.0.1:$PORT" --model fmnist-cnn --phases 1:100000 --max-total "$BATCH_TOTAL" \
     --mix batch:1:32 --concurrency "$CONC" --backlog 100000 --json-out "$OUT/$name.batch32.json" > /dev/null
+  "$SL" load --target "http://127.0.0.1:$PORT" --model fmnist-cnn --phases 1:100000 --max-total "$BATCH_TOTAL" \
+    --mix binary:1:32 --concurrency "$CONC" --backlog 100000 --json-out "$OUT/$name.binary32.json" > /dev/null
   stop
 }
 FL=(nice -n 0 $PY bench/serve_flask/flask_server.py --module "$OUT/fmnist-cnn.pt" --meta "$OUT/fmnist-cnn.json")
@@ -74,9 +80,9 @@ run gunicorn-gthread-2x4 "${FL[@]}" --mode gunicorn --workers 2 --threads 4
 run straightline-local "$SL" serve --model "$OUT/models/fmnist-cnn" --tiers local --policy local \
   --local-threads 2 --max-batch 32 --max-queue-delay-us 500 --state-dir "$OUT/state"
 
-$PY - "$OUT" "$two" "$CONC" "$TOTAL" "$RATE" "$DUR" <<'PYEOF'
+$PY - "$OUT" "$two" "$CONC" "$TOTAL" "$RATE" "$DUR" "$CONC_HIGH" <<'PYEOF'
 import json, sys
-out, two, conc, total, rate, dur = sys.argv[1], float(sys.argv[2]), *sys.argv[3:]
+out, two, conc, total, rate, dur, conc_high = sys.argv[1], float(sys.argv[2]), *sys.argv[3:]
 def row(name, kind):
     g = [g for g in json.load(open(f"{out}/{name}.{kind}.json"))["groups"] if g["phase"] == "all" and g["tier"] == "all"][0]
     return g
@@ -94,10 +100,20 @@ for n in names[:-1]:
     print(f"straightline / {n}: throughput {sl[0]['throughput_per_s']/c['throughput_per_s']:.2f}x, "
           f"closed p99 {sl[0]['p99_ms']:.2f} vs {c['p99_ms']:.2f} ms, open p99 {sl[1]['p99_ms']:.2f} vs {o['p99_ms']:.2f} ms")
 print(f"straightline closed-loop throughput / 2-core compute limit: {sl[0]['throughput_per_s']:.0f} / {two:.0f} = {100*sl[0]['throughput_per_s']/two:.1f} %")
-print(f"\n32-image JSON requests, closed loop, {conc} connections")
-print(f"{'server':24} {'req/s':>8} {'images/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'fail%':>6} {'% of limit':>10}")
+print(f"\nclosed loop: {total} json requests, {conc_high} connections")
+print(f"{'server':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'fail%':>6}")
+hi = {}
 for n in names:
-    g = row(n, "batch32")
-    print(f"{n:24} {g['throughput_per_s']:8.0f} {32*g['throughput_per_s']:9.0f} {g['p50_ms']:8.2f} {g['p99_ms']:8.2f} "
-          f"{100*g['failure_rate']:6.2f} {100*32*g['throughput_per_s']/two:10.1f}")
+    g = row(n, "closedhigh"); hi[n] = g
+    print(f"{n:24} {g['throughput_per_s']:8.0f} {g['p50_ms']:8.2f} {g['p99_ms']:8.2f} {100*g['failure_rate']:6.2f}")
+for n in names[:-1]:
+    print(f"straightline / {n} at {conc_high} connections: throughput {hi['straightline-local']['throughput_per_s']/hi[n]['throughput_per_s']:.2f}x, "
+          f"p99 {hi['straightline-local']['p99_ms']:.2f} vs {hi[n]['p99_ms']:.2f} ms")
+for kind, label in (("batch32", "32-image JSON requests"), ("binary32", "32-image requests, binary tensor data extension (FP32)")):
+    print(f"\n{label}, closed loop, {conc} connections")
+    print(f"{'server':24} {'req/s':>8} {'images/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'fail%':>6} {'% of limit':>10}")
+    for n in names:
+        g = row(n, kind)
+        print(f"{n:24} {g['throughput_per_s']:8.0f} {32*g['throughput_per_s']:9.0f} {g['p50_ms']:8.2f} {g['p99_ms']:8.2f} "
+              f"{100*g['failure_rate']:6.2f} {100*32*g['throughput_per_s']/two:10.1f}")
 PYEOF

@@ -8,7 +8,9 @@ Endpoints: GET /v2/health/live, /v2/health/ready, /v2/models/{m} (metadata: inpu
   - application/json: {"inputs": [{"name", "shape": [n, ...], "datatype": FP32|FP64|UINT8,
     "data": flat or nested}]}; UINT8 data are pixels and are divided by 255 (as
     src/serve/v2/v2_codec.h does), other types are taken as raw-scale values;
-  - application/octet-stream: one sample, numel UINT8 pixel bytes or 4*numel FP32 LE bytes.
+  - application/octet-stream: one sample, numel UINT8 pixel bytes or 4*numel FP32 LE bytes;
+  - the binary tensor data extension (Inference-Header-Content-Length: H): a JSON header of H
+    bytes whose inputs[0] has parameters.binary_data_size, then the FP32 or UINT8 tensor.
 Response: {"model_name", "model_version", "id", "outputs": [probabilities FP32 [n, classes],
 label INT64 [n], class_name BYTES [n]]}; errors: 4xx {"error": "..."}.
 
@@ -69,7 +71,24 @@ def create_app(module_path, meta_path, torch_threads):
             return error(404, f"unknown model '{m}'")
         ctype = (request.content_type or "application/json").split(";")[0].strip().lower()
         rid = ""
-        if ctype == "application/octet-stream":
+        header_len = request.headers.get("Inference-Header-Content-Length")
+        if header_len is not None:
+            body = request.get_data()
+            try:
+                h = int(header_len)
+                req = json.loads(body[:h])
+                inp = req["inputs"][0]
+                n = int(inp["shape"][0])
+                size = int(inp["parameters"]["binary_data_size"])
+                dt = DTYPES[inp["datatype"]]
+            except (ValueError, KeyError, TypeError, IndexError) as e:
+                return error(400, f"binary tensor data request: {e}")
+            rid = str(req.get("id", ""))
+            if size != len(body) - h:
+                return error(400, f"binary_data_size {size}, but {len(body) - h} bytes follow the header")
+            x = torch.frombuffer(bytearray(body[h:]), dtype=dt).reshape([n] + shape)
+            x = x.float().div_(255) if dt == torch.uint8 else x.float()
+        elif ctype == "application/octet-stream":
             body = request.get_data()
             if len(body) == numel:
                 x = torch.frombuffer(bytearray(body), dtype=torch.uint8).float().div_(255)

@@ -28,7 +28,7 @@ int RunLoad(const Args& args) {
   flags.String("model", &model, "model name");
   flags.String("phases", &phases, "DURATION_S:RATE[:RAMP_TO],... sessions per second");
   flags.Int("session-requests", &session_requests, "requests per session, sent in sequence");
-  flags.String("mix", &mix, "payload mix KIND[:WEIGHT[:BATCH]],...; KIND json|pixels|raw|batch");
+  flags.String("mix", &mix, "payload mix KIND[:WEIGHT[:BATCH]],...; KIND json|pixels|raw|batch|binary (binary: BATCH samples, binary tensor data extension)");
   flags.Int("max-total", &max_total, "stop releasing sessions after this many requests (0: none)");
   flags.Int("concurrency", &concurrency, "connections (worker threads)");
   flags.Int("backlog", &backlog, "sessions that may wait for a connection (0: 16 x concurrency); "

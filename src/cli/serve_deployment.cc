@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "common/flags.h"
 #include "common/log.h"
@@ -101,7 +102,7 @@ void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
   }
   f.Int("timeout-ms", &v.timeout_ms, "per-request timeout → 504");
   f.Int("max-body-mb", &v.max_body_mb, "request body limit → 413");
-  f.Int("http-threads", &v.http_threads, "HTTP server threads");
+  f.Int("http-threads", &v.http_threads, "HTTP server threads (0: two per core)");
   f.Int("local-threads", &v.local_threads, "local tier workers (0: one per core)");
   f.Int("max-batch", &v.max_batch, "local tier: samples per forward pass (1: no batching)");
   f.Int("max-queue-delay-us", &v.max_queue_delay_us,
@@ -130,8 +131,8 @@ Status CheckServeFlags(const ServeFlags& v) {
   if (v.port < 0 || v.port > 65535) return InvalidArgument("--port: {} is not a TCP port", v.port);
   if (v.timeout_ms <= 0) return InvalidArgument("--timeout-ms must be positive, got {}", v.timeout_ms);
   if (v.max_body_mb <= 0) return InvalidArgument("--max-body-mb must be positive, got {}", v.max_body_mb);
-  if (v.http_threads <= 0) {
-    return InvalidArgument("--http-threads must be positive, got {}", v.http_threads);
+  if (v.http_threads < 0) {
+    return InvalidArgument("--http-threads must be >= 0 (0: two per core), got {}", v.http_threads);
   }
   return Status::Ok();
 }
@@ -221,7 +222,8 @@ Result<std::unique_ptr<HttpServer>> StartHttpServer(const ServeFlags& v, serve::
   HttpServer::Options so;
   so.host = v.host;
   so.port = port;
-  so.threads = static_cast<int>(v.http_threads);
+  so.threads = v.http_threads > 0 ? static_cast<int>(v.http_threads)
+                                   : static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
   so.max_body_bytes = static_cast<uint64_t>(v.max_body_mb) << 20;
   so.error_response = serve::JsonErrorResponse;
   return HttpServer::Start(so, gateway->Handler());

@@ -40,7 +40,10 @@ namespace sl::cli {
 struct ServeFlags {
   std::vector<std::string> models;
   std::string repository, host = "127.0.0.1", port_file, tiers = "local,container,function";
-  int64_t port = 8080, http_threads = 8, timeout_ms = 50000, max_body_mb = 64;
+  // http_threads 0: two per core. Measured 2026-12-04 on 2 cores (docs/benchmarks.md, "Serving:
+  // local tier vs Flask"): 4 threads served 7,380 single-image req/s at 64 connections, 8 threads
+  // 6,526 (more threads than work only add context switches); 32-image requests did not change.
+  int64_t port = 8080, http_threads = 0, timeout_ms = 50000, max_body_mb = 64;
   std::string policy = "straightline", thresholds;
   double frequency_threshold = 0, slo_ms = 0, cost_budget = 0;
   int64_t size_threshold = 0, window_ms = 0;

@@ -157,7 +157,7 @@ class Gateway::Impl {
       if (req.method != "GET") return respond(MethodNotAllowed(req, "GET"));
       nlohmann::json j = {{"name", "straightline"},
                           {"version", options_.server_version},
-                          {"extensions", nlohmann::json::array()}};
+                          {"extensions", {"binary_tensor_data"}}};
       return respond(HttpResponse::Json(200, j.dump()));
     }
     ModelPath mp = ParseModelPath(path);
@@ -252,7 +252,17 @@ class Gateway::Impl {
           "unsupported Content-Type '{}' for /v2/models/{}/infer (use application/json, "
           "application/octet-stream or image/png)", content_type, model.name)));
     }
-    auto decoded = v2::DecodeRequest(model.name, content_type, std::move(req.body), model.input);
+    int64_t json_header_bytes = -1;
+    if (std::string_view h = req.headers.Get(kInferenceHeaderLength); !h.empty()) {
+      auto n = v2::ParseInferenceHeaderLength(h);
+      if (!n.ok()) {
+        CountClientError(model.name);
+        return respond(JsonErrorResponse(400, n.status().message()));
+      }
+      json_header_bytes = *n;
+    }
+    auto decoded = v2::DecodeRequest(model.name, content_type, std::move(req.body), model.input,
+                                     json_header_bytes);
     if (!decoded.ok()) {
       CountClientError(model.name);
       return respond(JsonErrorResponse(HttpStatusFor(decoded.status()), decoded.status().message()));

@@ -87,9 +87,11 @@ class GatewayTest : public ::testing::Test {
   }
 
   HttpResponse Post(const std::string& path, const std::string& body,
-                    const std::string& content_type = "application/json") {
+                    const std::string& content_type = "application/json",
+                    const std::string& inference_header_length = "") {
     HttpHeaders h;
     h.Set("Content-Type", content_type);
+    if (!inference_header_length.empty()) h.Set("Inference-Header-Content-Length", inference_header_length);
     auto r = client_.Post(base_ + path, body, h);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : HttpResponse{};
@@ -165,6 +167,24 @@ TEST_F(GatewayTest, InferJsonAndBinaryBodiesSayWhereTheyRan) {
   HttpResponse b = Post("/v2/models/tiny/versions/1/infer", bytes, "application/octet-stream");
   ASSERT_EQ(b.status, 200) << b.body;
   EXPECT_EQ(v2::ParseResponse(b.body).value().labels[0], expected[0].label);
+
+  // Two samples through the binary tensor data extension (a JSON header, then the raw tensor),
+  // as tritonclient sends them; the server metadata lists the extension.
+  std::string tensor(reinterpret_cast<const char*>(raw_.features.data()), 32 * sizeof(float));
+  nlohmann::json header = {{"id", "bin-1"},
+                           {"inputs", {{{"name", "input__0"}, {"shape", {2, 16}}, {"datatype", "FP32"},
+                                        {"parameters", {{"binary_data_size", tensor.size()}}}}}}};
+  const std::string h = header.dump();
+  HttpResponse e = Post("/v2/models/tiny/infer", h + tensor, "application/octet-stream", std::to_string(h.size()));
+  ASSERT_EQ(e.status, 200) << e.body;
+  auto ext = v2::ParseResponse(e.body).value();
+  EXPECT_EQ(ext.id, "bin-1");
+  EXPECT_EQ(ext.labels, parsed.labels);
+  HttpResponse bad = Post("/v2/models/tiny/infer", h + tensor, "application/octet-stream", "12abc");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(ErrorOf(bad).find("Inference-Header-Content-Length"), std::string::npos) << ErrorOf(bad);
+  auto meta = nlohmann::json::parse(Get("/v2").body);
+  EXPECT_EQ(meta["extensions"], nlohmann::json({"binary_tensor_data"}));
 }
 
 TEST_F(GatewayTest, BadInputGetsANamed4xxAndTheServerKeepsServing) {

@@ -31,6 +31,9 @@ enum class TierKind { kLocal, kContainer, kFunction };
 std::string_view TierName(TierKind kind);  // "local" | "container" | "function"
 
 // A decoded KServe v2 inference request for one model.
+// The HTTP header of the binary tensor data extension: the JSON part's length (v2/v2_codec.h).
+inline constexpr const char* kInferenceHeaderLength = "Inference-Header-Content-Length";
+
 struct InferenceRequest {
   std::string model;
   std::string id;                       // the v2 "id" field, echoed in the response
@@ -46,6 +49,9 @@ struct InferenceRequest {
   std::string content_type;
   std::string body;
   int64_t wire_bytes = 0;
+  // Binary tensor data extension: the Inference-Header-Content-Length header (-1: not used);
+  // remote tiers forward it with the body.
+  int64_t json_header_bytes = -1;
   std::chrono::steady_clock::time_point arrival;
   std::chrono::steady_clock::time_point deadline;
 };

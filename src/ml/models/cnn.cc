@@ -2,6 +2,7 @@
 //   [conv3x3(c1) → ReLU → maxpool2] → [conv3x3(c2) → ReLU → maxpool2] → fc(hidden) → ReLU
 //   → dropout → fc(classes).
 // The same architecture is written in PyTorch in bench/train_throughput_pytorch.py.
+#include "ml/internal/max_pool.h"
 #include "ml/models/models.h"
 
 namespace sl::ml::models {
@@ -20,8 +21,8 @@ class Cnn : public Net {
         dropout_(dropout) {}
 
   torch::Tensor Forward(const Batch& b) override {
-    torch::Tensor h = torch::max_pool2d(torch::relu(conv1_->forward(b.x)), 2);
-    h = torch::max_pool2d(torch::relu(conv2_->forward(h)), 2);
+    torch::Tensor h = internal::MaxPool2x2(torch::relu(conv1_->forward(b.x)));
+    h = internal::MaxPool2x2(torch::relu(conv2_->forward(h)));
     h = torch::relu(Dense(fc1_, h.flatten(1)));
     if (dropout_ > 0) h = torch::dropout(h, dropout_, is_training());
     return Dense(fc2_, h);

@@ -60,6 +60,7 @@ InvocationResponse HandlePredict(const InvocationRequest& request) {
   if (!m) return Fail(FailedPrecondition("predict: no model loaded (INIT did not run)"));
   std::string content_type = "application/json";
   std::string body = request.payload;
+  int64_t json_header_bytes = -1;
   auto j = nlohmann::json::parse(request.payload, nullptr, false);
   if (j.is_object() && j.contains("body_base64")) {
     if (!j["body_base64"].is_string()) {
@@ -71,18 +72,29 @@ InvocationResponse HandlePredict(const InvocationRequest& request) {
     content_type = j.contains("content_type") && j["content_type"].is_string()
                        ? j["content_type"].get<std::string>()
                        : "application/octet-stream";
+    if (j.contains("inference_header_content_length")) {
+      const auto& h = j["inference_header_content_length"];
+      if (!h.is_number_unsigned()) {
+        return Fail(InvalidArgument("predict: payload field inference_header_content_length is not a byte count"));
+      }
+      json_header_bytes = h.get<int64_t>();
+    }
   }
-  auto decoded = v2::DecodeRequest(m->name, content_type, std::move(body), m->input);
+  auto decoded = v2::DecodeRequest(m->name, content_type, std::move(body), m->input, json_header_bytes);
   if (!decoded.ok()) return Fail(decoded.status());
   auto out = v2::RunPredictions(*m->predictor, *decoded);
   if (!out.ok()) return Fail(out.status());
   return InvocationResponse::Success(std::move(*out));
 }
 
-std::string EncodePredictPayload(std::string_view content_type, std::string_view body) {
-  if (v2::ClassifyContentType(content_type) == v2::BodyKind::kJson) return std::string(body);
+std::string EncodePredictPayload(std::string_view content_type, std::string_view body,
+                                 int64_t json_header_bytes) {
+  if (json_header_bytes < 0 && v2::ClassifyContentType(content_type) == v2::BodyKind::kJson) {
+    return std::string(body);
+  }
   nlohmann::json env = {{"content_type", std::string(content_type)},
                         {"body_base64", Base64Encode(body)}};
+  if (json_header_bytes >= 0) env["inference_header_content_length"] = json_header_bytes;
   return env.dump();
 }
 

@@ -8,7 +8,8 @@
 // Payload (Lambda payloads are JSON):
 //   * a KServe v2 JSON request body, as-is ({"inputs": [...]}), or
 //   * an envelope for binary bodies: {"content_type": "application/octet-stream" | "image/png",
-//     "body_base64": "..."} (EncodeBinaryPayload builds it).
+//     "body_base64": "...", "inference_header_content_length"?: H} (EncodePredictPayload builds
+//     it; H for the binary tensor data extension).
 // Response: the KServe v2 response JSON. Errors are handled function errors whose errorType is
 // the sl::Code name ("INVALID_ARGUMENT" for bad input, "FAILED_PRECONDITION" when the model is
 // not loaded), so the caller maps them back to a Status (ErrorToStatus).
@@ -32,8 +33,10 @@ Status RegisterServeHandlers(runtime::HandlerRegistry* registry);
 Status InitPredict();
 runtime::InvocationResponse HandlePredict(const runtime::InvocationRequest& request);
 
-// The invocation payload for a request body: JSON bodies as-is, others in the base64 envelope.
-std::string EncodePredictPayload(std::string_view content_type, std::string_view body);
+// The invocation payload for a request body: JSON bodies as-is, others (and any body of the binary
+// tensor data extension, json_header_bytes >= 0) in the base64 envelope.
+std::string EncodePredictPayload(std::string_view content_type, std::string_view body,
+                                 int64_t json_header_bytes = -1);
 // A Status from a handled error payload {"errorMessage", "errorType"} (errorType = code name).
 Status ErrorToStatus(std::string_view error_payload, std::string_view context);
 

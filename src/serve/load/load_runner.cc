@@ -80,6 +80,27 @@ Result<Payload> BuildPayload(const PayloadKind& kind, const ModelInputInfo& inpu
     }
     return p;
   }
+  if (kind.kind == "binary") {
+    if (input.datatype == "BYTES") return InvalidArgument("payload 'binary': text models take json only");
+    const int64_t n = kind.batch;
+    std::vector<int64_t> shape = {n};
+    shape.insert(shape.end(), input.shape.begin(), input.shape.end());
+    const std::string tensor(static_cast<size_t>(n * input.numel) * 4, '\0');
+    const std::string header =
+        nlohmann::json{{"inputs", nlohmann::json::array({{{"name", input.name},
+                                                          {"datatype", "FP32"},
+                                                          {"shape", shape},
+                                                          {"parameters", {{"binary_data_size", tensor.size()}}}}})}}
+            .dump();
+    p.content_type = "application/octet-stream";
+    p.json_header_bytes = static_cast<int64_t>(header.size());
+    p.body = header + tensor;
+    for (int64_t i = 0; i < n * input.numel; ++i) {
+      float v = unit(rng);
+      std::memcpy(p.body.data() + header.size() + i * 4, &v, 4);  // little-endian host
+    }
+    return p;
+  }
   const int64_t n = kind.kind == "batch" ? kind.batch : 1;
   nlohmann::json tensor;
   tensor["name"] = input.name;
@@ -174,6 +195,7 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
         const Payload& p = payloads[static_cast<size_t>(rec.payload)];
         HttpHeaders h;
         h.Set("Content-Type", p.content_type);
+        if (p.json_header_bytes >= 0) h.Set("Inference-Header-Content-Length", std::to_string(p.json_header_bytes));
         auto t0 = SteadyClock::now();
         auto resp = client.Post(infer_url, p.body, h);
         rec.response_ms = static_cast<float>(Ms(SteadyClock::now() - t0));

@@ -57,6 +57,7 @@ Result<ModelInputInfo> ParseModelMetadata(const std::string& json);
 struct Payload {
   std::string content_type;
   std::string body;
+  int64_t json_header_bytes = -1;  // >= 0: sent as Inference-Header-Content-Length
 };
 Result<Payload> BuildPayload(const PayloadKind& kind, const ModelInputInfo& input, uint64_t seed);
 

@@ -67,6 +67,15 @@ TEST(LoadRunnerTest, ParsesModelMetadataAndBuildsBodies) {
   nlohmann::json j = nlohmann::json::parse(batch->body);
   EXPECT_EQ(j["inputs"][0]["shape"], nlohmann::json({8, 1, 28, 28}));
   EXPECT_EQ(j["inputs"][0]["data"].size(), 8u * 784);
+  // Binary tensor data extension: the JSON header, then 8 × 784 FP32 values.
+  auto binary = BuildPayload({"binary", 1, 8}, *info, 1);
+  ASSERT_TRUE(binary.ok()) << binary.status().ToString();
+  ASSERT_GT(binary->json_header_bytes, 0);
+  nlohmann::json header = nlohmann::json::parse(binary->body.substr(0, static_cast<size_t>(binary->json_header_bytes)));
+  EXPECT_EQ(header["inputs"][0]["shape"], nlohmann::json({8, 1, 28, 28}));
+  EXPECT_EQ(header["inputs"][0]["parameters"]["binary_data_size"], 8 * 784 * 4);
+  EXPECT_FALSE(header["inputs"][0].contains("data"));
+  EXPECT_EQ(binary->body.size(), static_cast<size_t>(binary->json_header_bytes) + 8 * 784 * 4);
   EXPECT_EQ(ParseModelMetadata("{}").status().code(), Code::kInvalidArgument);
 }
 

@@ -137,8 +137,8 @@ Status ValidateSpec(const LoadSpec& s) {
   if (s.payloads.empty()) return InvalidArgument("load: empty payload mix");
   double total = 0;
   for (const PayloadKind& k : s.payloads) {
-    if (k.kind != "json" && k.kind != "pixels" && k.kind != "raw" && k.kind != "batch") {
-      return InvalidArgument("load: payload kind '{}' (expected json|pixels|raw|batch)", k.kind);
+    if (k.kind != "json" && k.kind != "pixels" && k.kind != "raw" && k.kind != "batch" && k.kind != "binary") {
+      return InvalidArgument("load: payload kind '{}' (expected json|pixels|raw|batch|binary)", k.kind);
     }
     if (k.batch < 1) return InvalidArgument("load: payload '{}' batch {} must be >= 1", k.kind, k.batch);
     total += k.weight;

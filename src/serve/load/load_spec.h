@@ -9,7 +9,9 @@
 //          maxTotal: 100000     concurrency: 64     timeoutMs: 50000
 //   Phases flag: "DURATION_S:RATE[:RAMP_TO][,…]", rates in sessions (arrivals) per second.
 //   Payload kinds: json (one sample, FP32 JSON), pixels (one sample, UINT8 octet-stream),
-//                  raw (one sample, FP32 octet-stream), batch (`batch` samples, FP32 JSON).
+//                  raw (one sample, FP32 octet-stream), batch (`batch` samples, FP32 JSON),
+//                  binary (`batch` samples, FP32 through the binary tensor data extension:
+//                  a JSON header, then the raw tensor; Inference-Header-Content-Length).
 // Failure contract: INVALID_ARGUMENT naming the flag/key/file and the bad value; any target that
 // is not a loopback address (127.0.0.0/8, ::1, localhost) is refused with PERMISSION_DENIED.
 // Thread safety: plain values and functions.
@@ -34,7 +36,7 @@ struct Phase {
 };
 
 struct PayloadKind {
-  std::string kind = "json";  // json | pixels | raw | batch
+  std::string kind = "json";  // json | pixels | raw | batch | binary
   double weight = 1;
   int64_t batch = 1;
 };

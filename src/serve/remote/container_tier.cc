@@ -352,6 +352,9 @@ void ContainerTier::Impl::RunWorker(std::shared_ptr<Replica> rep) {
       HttpHeaders headers;
       headers.Set("Content-Type",
                   p.request.content_type.empty() ? "application/json" : p.request.content_type);
+      if (p.request.json_header_bytes >= 0) {
+        headers.Set(kInferenceHeaderLength, std::to_string(p.request.json_header_bytes));
+      }
       auto r = client.Send("POST", url, p.request.body, headers, timeout_ms);
       const std::string where = "container replica " + rep->id;
       if (!r.ok()) {

@@ -128,7 +128,7 @@ void FunctionTier::Submit(InferenceRequest request, InferenceCallback done) {
   if (!refused.ok()) return refuse(std::move(refused));
   faas::InvokeRequest inv;
   inv.function = impl->o.function_name;
-  inv.payload = EncodePredictPayload(request.content_type, request.body);
+  inv.payload = EncodePredictPayload(request.content_type, request.body, request.json_header_bytes);
   inv.stage = "predict";
   auto future = impl->platform->Invoke(std::move(inv));
   const auto deadline = request.deadline;

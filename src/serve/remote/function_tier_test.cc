@@ -63,11 +63,12 @@ class FunctionTierTest : public ::testing::Test {
 
   static InferenceResponse Run(Tier& tier, const std::string& body,
                                const std::string& ct = "application/json",
-                               const std::string& model = "blobs") {
+                               const std::string& model = "blobs", int64_t json_header_bytes = -1) {
     InferenceRequest r;
     r.model = model;
     r.body = body;
     r.content_type = ct;
+    r.json_header_bytes = json_header_bytes;
     r.wire_bytes = static_cast<int64_t>(body.size());
     r.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(50);
     std::promise<InferenceResponse> p;
@@ -122,6 +123,13 @@ TEST_F(FunctionTierTest, ColdThenWarmPredictionsMatchTheModel) {
   InferenceResponse b = Run(tier, bin, "application/octet-stream");
   ASSERT_TRUE(b.status.ok()) << b.status.ToString();
   EXPECT_EQ(v2::ParseResponse(b.body).value().labels[0], expected[0].label);
+
+  // The binary tensor data extension: the header length travels with the body.
+  const std::string header = nlohmann::json{{"inputs", {{{"name", "input__0"}, {"shape", {1, 6}}, {"datatype", "FP32"},
+                                                         {"parameters", {{"binary_data_size", bin.size()}}}}}}}.dump();
+  InferenceResponse e = Run(tier, header + bin, "application/octet-stream", "blobs", static_cast<int64_t>(header.size()));
+  ASSERT_TRUE(e.status.ok()) << e.status.ToString();
+  EXPECT_EQ(v2::ParseResponse(e.body).value().labels[0], expected[0].label);
 
   TierState st = tier.State();
   EXPECT_EQ(st.kind, TierKind::kFunction);

@@ -3,7 +3,9 @@
 #include <png.h>
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -360,9 +362,107 @@ Status ScanRequest(std::string_view body, RequestSpans* s) {
   return c.Finish();
 }
 
+// Triton's binary tensor data extension: inputs[0].parameters.binary_data_size, or -1 when the
+// parameters do not have it. The parameters span was validated as JSON by ScanRequest.
+Result<int64_t> BinaryDataSize(std::string_view parameters) {
+  if (parameters.empty() || TypeOf(parameters) != JsonType::kObject) return int64_t{-1};
+  JsonCursor c(parameters);
+  int64_t size = -1;
+  SL_RETURN_IF_ERROR(ForEachMemberAt(c, [&](std::string_view key) -> Status {
+    std::string_view v;
+    SL_RETURN_IF_ERROR(c.Value(&v));
+    if (!StringIs(key, "binary_data_size")) return Status::Ok();
+    const JsonNumber n = TypeOf(v) == JsonType::kNumber ? ReadNumber(v) : JsonNumber{};
+    if (TypeOf(v) != JsonType::kNumber || n.kind != JsonNumber::Kind::kUnsigned ||
+        n.u > uint64_t{std::numeric_limits<int64_t>::max()}) {
+      return InvalidArgument("inputs[0].parameters.binary_data_size: expected a byte count, got {}",
+                             Snippet(v));
+    }
+    size = static_cast<int64_t>(n.u);
+    return Status::Ok();
+  }));
+  return size;
+}
+
+size_t ElementBytes(Dt dt) {
+  switch (dt) {
+    case Dt::kInt8: case Dt::kUint8: return 1;
+    case Dt::kInt16: case Dt::kUint16: return 2;
+    case Dt::kFp32: case Dt::kInt32: case Dt::kUint32: return 4;
+    default: return 8;  // FP64, INT64, UINT64
+  }
+}
+
+template <typename T>
+T LoadLittleEndian(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);  // x86-64 and aarch64 Linux are little-endian, as the extension
+  return v;
+}
+
+// `count` values of datatype `dt` from the binary section, converted as the JSON path converts
+// numbers (UINT8 pixels scaled by 1/255, everything else taken as the value; every result a
+// finite FP32).
+Status ConvertBinary(std::string_view bytes, Dt dt, std::string_view dt_name, int64_t count,
+                     std::vector<float>* out) {
+  static_assert(std::endian::native == std::endian::little);
+  out->resize(static_cast<size_t>(count));
+  float* dst = out->data();
+  const char* p = bytes.data();
+  const size_t step = ElementBytes(dt);
+  for (int64_t i = 0; i < count; ++i, p += step) {
+    double d = 0;
+    switch (dt) {
+      case Dt::kFp32: dst[i] = LoadLittleEndian<float>(p); break;
+      case Dt::kUint8: dst[i] = static_cast<float>(static_cast<unsigned char>(*p)) / 255.0f; break;
+      case Dt::kFp64: d = LoadLittleEndian<double>(p); dst[i] = static_cast<float>(d); break;
+      case Dt::kInt8: dst[i] = static_cast<float>(static_cast<signed char>(*p)); break;
+      case Dt::kInt16: dst[i] = static_cast<float>(LoadLittleEndian<int16_t>(p)); break;
+      case Dt::kUint16: dst[i] = static_cast<float>(LoadLittleEndian<uint16_t>(p)); break;
+      case Dt::kInt32: dst[i] = static_cast<float>(LoadLittleEndian<int32_t>(p)); break;
+      case Dt::kUint32: dst[i] = static_cast<float>(LoadLittleEndian<uint32_t>(p)); break;
+      case Dt::kInt64: dst[i] = static_cast<float>(LoadLittleEndian<int64_t>(p)); break;
+      default: dst[i] = static_cast<float>(LoadLittleEndian<uint64_t>(p)); break;
+    }
+    if (!std::isfinite(dst[i])) {
+      return InvalidArgument("inputs[0] binary data: {} value {} is not a finite FP32 number", dt_name, i);
+    }
+  }
+  return Status::Ok();
+}
+
+// BYTES elements of the binary section: each a 4-byte little-endian length, then the bytes.
+Status ConvertBinaryStrings(std::string_view bytes, int64_t count, std::vector<std::string>* out) {
+  size_t at = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    if (bytes.size() - at < 4) {
+      return InvalidArgument("inputs[0] binary data: byte {}: BYTES element {} has no 4-byte length", at, i);
+    }
+    const uint32_t n = LoadLittleEndian<uint32_t>(bytes.data() + at);
+    at += 4;
+    if (n > bytes.size() - at) {
+      return InvalidArgument("inputs[0] binary data: byte {}: BYTES element {} of {} bytes runs past the end",
+                             at - 4, i, n);
+    }
+    out->emplace_back(bytes.substr(at, n));
+    at += n;
+  }
+  if (at != bytes.size()) {
+    return InvalidArgument("inputs[0] binary data: {} bytes after the {} BYTES elements of the shape",
+                           bytes.size() - at, count);
+  }
+  return Status::Ok();
+}
+
 Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
   RequestSpans s;  // spans of req->body, which is not modified below
-  if (Status st = ScanRequest(req->body, &s); !st.ok()) {
+  // With the binary tensor data extension the JSON is the first json_header_bytes of the body
+  // and the input's data follow it.
+  const bool extension = req->json_header_bytes >= 0;
+  const std::string_view body(req->body);
+  const std::string_view json_text = extension ? body.substr(0, static_cast<size_t>(req->json_header_bytes)) : body;
+  const std::string_view binary = extension ? body.substr(static_cast<size_t>(req->json_header_bytes)) : std::string_view();
+  if (Status st = ScanRequest(json_text, &s); !st.ok()) {
     return InvalidArgument("request body is not valid JSON: {}", st.message());
   }
   if (!s.not_object.empty()) {
@@ -410,9 +510,28 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
     return InvalidArgument("inputs[0].parameters: expected an object, got {}",
                            TypeName(s.input_parameters));
   }
-  if (s.data.empty()) return InvalidArgument("inputs[0].data: missing");
-  if (TypeOf(s.data) != JsonType::kArray) {
-    return InvalidArgument("inputs[0].data: expected an array, got {}", TypeName(s.data));
+  SL_ASSIGN_OR_RETURN(const int64_t binary_size, BinaryDataSize(s.input_parameters));
+  if (binary_size >= 0) {
+    if (!extension) {
+      return InvalidArgument("inputs[0].parameters.binary_data_size given without an "
+                             "Inference-Header-Content-Length header (binary tensor data extension)");
+    }
+    if (!s.data.empty()) {
+      return InvalidArgument("inputs[0]: both data and parameters.binary_data_size given");
+    }
+    if (binary_size != static_cast<int64_t>(binary.size())) {
+      return InvalidArgument("inputs[0].parameters.binary_data_size: {} bytes, but {} bytes follow the "
+                             "{}-byte JSON header", binary_size, binary.size(), json_text.size());
+    }
+  } else {
+    if (extension && !binary.empty()) {
+      return InvalidArgument("{} bytes follow the {}-byte JSON header (Inference-Header-Content-Length) "
+                             "but no input has parameters.binary_data_size", binary.size(), json_text.size());
+    }
+    if (s.data.empty()) return InvalidArgument("inputs[0].data: missing");
+    if (TypeOf(s.data) != JsonType::kArray) {
+      return InvalidArgument("inputs[0].data: expected an array, got {}", TypeName(s.data));
+    }
   }
   const int64_t n = shape[0];
   if (n < 1 || n > kMaxBatch) {
@@ -427,7 +546,11 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
       return InvalidArgument("inputs[0].shape: expected [n] or [n,1] for BYTES, got {}",
                              ShapeText(shape));
     }
-    SL_RETURN_IF_ERROR(StringReader(s.data, n, &req->texts).Read());
+    if (binary_size >= 0) {
+      SL_RETURN_IF_ERROR(ConvertBinaryStrings(binary, n, &req->texts));
+    } else {
+      SL_RETURN_IF_ERROR(StringReader(s.data, n, &req->texts).Read());
+    }
     if (static_cast<int64_t>(req->texts.size()) != n) {
       return InvalidArgument("inputs[0].data: shape {} needs {} strings, got {}",
                              ShapeText(shape), n, req->texts.size());
@@ -449,6 +572,16 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
                            fmt::join(input.shape, ","), numel, ShapeText(shape));
   }
   const int64_t want = n * numel;
+  if (binary_size >= 0) {
+    const int64_t need = want * static_cast<int64_t>(ElementBytes(dt));
+    if (binary_size != need) {
+      return InvalidArgument("inputs[0].parameters.binary_data_size: shape {} of {} needs {} bytes, got {}",
+                             ShapeText(shape), dt_name, need, binary_size);
+    }
+    SL_RETURN_IF_ERROR(ConvertBinary(binary, dt, dt_name, want, &req->dense));
+    req->batch = n;
+    return Status::Ok();
+  }
   // Every value takes at least 2 bytes ("0,"): a small body claiming a big batch reserves no
   // more than its data could hold.
   req->dense.reserve(static_cast<size_t>(std::min<int64_t>(want, s.data.size() / 2 + 1)));
@@ -526,13 +659,24 @@ BodyKind ClassifyContentType(std::string_view content_type) {
 }
 
 Result<InferenceRequest> DecodeRequest(std::string_view model, std::string_view content_type,
-                                       std::string body, const ModelInput& input) {
+                                       std::string body, const ModelInput& input,
+                                       int64_t json_header_bytes) {
   InferenceRequest req;
   req.model = std::string(model);
   req.input_name = input.name;
   req.content_type = std::string(content_type);
   req.wire_bytes = static_cast<int64_t>(body.size());
   req.body = std::move(body);
+  if (json_header_bytes >= 0) {
+    // Binary tensor data extension: JSON header, then the tensor bytes, whatever the content type.
+    if (json_header_bytes > req.wire_bytes) {
+      return InvalidArgument("Inference-Header-Content-Length: {} bytes, longer than the {}-byte body",
+                             json_header_bytes, req.wire_bytes);
+    }
+    req.json_header_bytes = json_header_bytes;
+    SL_RETURN_IF_ERROR(DecodeJson(input, &req));
+    return req;
+  }
   Status st;
   switch (ClassifyContentType(content_type)) {
     case BodyKind::kJson: st = DecodeJson(input, &req); break;
@@ -548,6 +692,15 @@ Result<InferenceRequest> DecodeRequest(std::string_view model, std::string_view 
   }
   if (!st.ok()) return st;
   return req;
+}
+
+Result<int64_t> ParseInferenceHeaderLength(std::string_view value) {
+  int64_t n = -1;
+  const auto r = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || r.ec != std::errc() || r.ptr != value.data() + value.size() || n < 0) {
+    return InvalidArgument("Inference-Header-Content-Length: '{}' is not a byte count", value);
+  }
+  return n;
 }
 
 Result<DecodedImage> DecodePng(std::string_view bytes, int64_t channels, int64_t want_height,

@@ -13,6 +13,11 @@
 //     Text models: datatype BYTES, shape [n] or [n, 1], data: n strings.
 //   application/octet-stream: one sample — a PNG image (by its signature), numel bytes of UINT8
 //     pixels, or 4*numel bytes of little-endian FP32 values.
+//   Binary tensor data extension (Triton's and KServe's, any content type): with an
+//     Inference-Header-Content-Length: H header, the first H bytes are the JSON request, whose
+//     inputs[0] has "parameters": {"binary_data_size": B} instead of "data", and the B bytes
+//     after it are the tensor, little-endian, row-major, no padding (BYTES: 4-byte length + bytes
+//     per element). Converted as JSON data are (UINT8 scaled by 1/255).
 //   image/png: one PNG image. PNGs must have the model's height and width; gray/RGB is converted
 //     to the model's channels.
 // Responses: {"model_name", "model_version", "id", "outputs": [probabilities FP32 [n, classes],
@@ -49,9 +54,14 @@ enum class BodyKind { kJson, kBinary, kPng, kUnsupported };
 BodyKind ClassifyContentType(std::string_view content_type);
 
 // Decodes a request body for `model`. Fills model, id, batch, dense|texts, input_name, outputs,
-// content_type, body (moved in) and wire_bytes; arrival/deadline are the caller's.
+// content_type, body (moved in), wire_bytes and json_header_bytes; arrival/deadline are the
+// caller's. json_header_bytes: the Inference-Header-Content-Length header's value, -1 without it.
 Result<InferenceRequest> DecodeRequest(std::string_view model, std::string_view content_type,
-                                       std::string body, const ModelInput& input);
+                                       std::string body, const ModelInput& input,
+                                       int64_t json_header_bytes = -1);
+// The Inference-Header-Content-Length header's value; INVALID_ARGUMENT naming the header when it
+// is not a non-negative decimal byte count.
+Result<int64_t> ParseInferenceHeaderLength(std::string_view value);
 
 // Decodes a PNG image into CHW floats in [0, 1] with `channels` channels (1 or 3). Images are
 // 1..4096 pixels a side; want_height/want_width > 0 also require that size, checked from the

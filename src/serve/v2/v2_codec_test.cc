@@ -334,5 +334,102 @@ TEST(V2Fuzz, PngSizeIsCheckedBeforeDecoding) {
   EXPECT_EQ(good->pixels.size(), 6u);
 }
 
+// The binary tensor data extension: JSON header + raw tensor, as tritonclient sends it.
+std::pair<std::string, int64_t> BinaryRequest(json shape, std::string dt, std::string tensor,
+                                              int64_t claimed_size = -1) {
+  json input = {{"name", "x"}, {"shape", shape}, {"datatype", dt},
+                {"parameters", {{"binary_data_size", claimed_size >= 0 ? claimed_size
+                                                                       : static_cast<int64_t>(tensor.size())}}}};
+  std::string header = json{{"id", "b1"}, {"inputs", {input}}}.dump();
+  const auto n = static_cast<int64_t>(header.size());
+  return {header + tensor, n};
+}
+
+template <typename T>
+std::string Raw(std::vector<T> values) {
+  std::string out(values.size() * sizeof(T), '\0');
+  std::memcpy(out.data(), values.data(), out.size());
+  return out;
+}
+
+TEST(V2Codec, BinaryTensorDataExtensionDecodesFp32Uint8AndInt64) {
+  auto [body, h] = BinaryRequest({2, 1, 2, 3}, "FP32", Raw<float>({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
+  auto r = DecodeRequest("m", "application/octet-stream", body, Image2x3(), h);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->batch, 2);
+  EXPECT_EQ(r->id, "b1");
+  EXPECT_EQ(r->json_header_bytes, h);
+  ASSERT_EQ(r->dense.size(), 12u);
+  EXPECT_FLOAT_EQ(r->dense[11], 11.0f);
+
+  auto [pixels, hp] = BinaryRequest({1, 6}, "UINT8", std::string("\x00\xff\x00\xff\x00\x33", 6));
+  auto u = DecodeRequest("m", "application/json", pixels, Image2x3(), hp);  // any content type
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_FLOAT_EQ(u->dense[1], 1.0f);
+  EXPECT_FLOAT_EQ(u->dense[5], 0.2f);
+
+  auto [ints, hi] = BinaryRequest({1, 6}, "INT64", Raw<int64_t>({-3, 0, 1, 2, 3, 1000}));
+  auto i = DecodeRequest("m", "application/octet-stream", ints, Image2x3(), hi);
+  ASSERT_TRUE(i.ok()) << i.status().ToString();
+  EXPECT_FLOAT_EQ(i->dense[0], -3.0f);
+  EXPECT_FLOAT_EQ(i->dense[5], 1000.0f);
+}
+
+TEST(V2Codec, BinaryTensorDataOfTextModelsIsLengthPrefixed) {
+  std::string tensor = Raw<uint32_t>({5}) + "hello" + Raw<uint32_t>({0});
+  auto [body, h] = BinaryRequest({2}, "BYTES", tensor);
+  auto r = DecodeRequest("m", "application/octet-stream", body, Text(), h);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->texts.size(), 2u);
+  EXPECT_EQ(r->texts[0], "hello");
+  EXPECT_EQ(r->texts[1], "");
+  auto [cut, hc] = BinaryRequest({2}, "BYTES", Raw<uint32_t>({9}) + "hel" + Raw<uint32_t>({0}));
+  ExpectError(DecodeRequest("m", "application/octet-stream", cut, Text(), hc), {"BYTES element 0", "runs past the end"});
+}
+
+TEST(V2Codec, BinaryTensorDataErrorsNameWhatIsWrong) {
+  const std::string six = Raw<float>({1, 2, 3, 4, 5, 6});
+  // The header length runs past the body.
+  auto [body, h] = BinaryRequest({1, 6}, "FP32", six);
+  ExpectError(DecodeRequest("m", "application/octet-stream", body, Image2x3(), static_cast<int64_t>(body.size()) + 1),
+              {"Inference-Header-Content-Length", "longer than"});
+  // binary_data_size disagrees with the bytes after the header, or with the shape.
+  auto [claims_more, h2] = BinaryRequest({1, 6}, "FP32", six, 28);
+  ExpectError(DecodeRequest("m", "application/octet-stream", claims_more, Image2x3(), h2),
+              {"binary_data_size: 28 bytes, but 24 bytes follow"});
+  auto [wrong_shape, h3] = BinaryRequest({2, 6}, "FP32", six);
+  ExpectError(DecodeRequest("m", "application/octet-stream", wrong_shape, Image2x3(), h3),
+              {"binary_data_size", "needs 48 bytes, got 24"});
+  // A non-finite FP32 value.
+  auto [nan, h4] = BinaryRequest({1, 6}, "FP32", Raw<float>({1, 2, std::numeric_limits<float>::quiet_NaN(), 4, 5, 6}));
+  ExpectError(DecodeRequest("m", "application/octet-stream", nan, Image2x3(), h4), {"value 2 is not a finite"});
+  // binary_data_size without the header; bytes after the header that no input claims.
+  json j = Req({1, 6}, "FP32", {1, 2, 3, 4, 5, 6});
+  json with_param = j;
+  with_param["inputs"][0].erase("data");
+  with_param["inputs"][0]["parameters"] = {{"binary_data_size", 24}};
+  ExpectError(Json(with_param), {"without an Inference-Header-Content-Length"});
+  const std::string header = j.dump();
+  ExpectError(DecodeRequest("m", "application/octet-stream", header + six, Image2x3(),
+                            static_cast<int64_t>(header.size())),
+              {"24 bytes follow", "no input has parameters.binary_data_size"});
+  // ... but a plain JSON body with the header (and nothing after it) decodes.
+  auto plain = DecodeRequest("m", "application/json", header, Image2x3(), static_cast<int64_t>(header.size()));
+  EXPECT_TRUE(plain.ok()) << plain.status().ToString();
+  // A bad binary_data_size value; the header value itself.
+  with_param["inputs"][0]["parameters"] = {{"binary_data_size", -4}};
+  const std::string bad = with_param.dump();
+  ExpectError(DecodeRequest("m", "application/octet-stream", bad + six, Image2x3(), static_cast<int64_t>(bad.size())),
+              {"binary_data_size: expected a byte count"});
+  EXPECT_EQ(ParseInferenceHeaderLength("12").value(), 12);
+  for (std::string_view v : {"", "-1", "12x", " 12", "99999999999999999999999"}) {
+    auto n = ParseInferenceHeaderLength(v);
+    EXPECT_FALSE(n.ok()) << v;
+    if (!n.ok()) {
+      EXPECT_NE(n.status().message().find("Inference-Header-Content-Length"), std::string::npos);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sl::serve::v2
