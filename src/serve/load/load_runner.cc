@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/http_client.h"
+#include "serve/load/lean_http_client.h"
 
 namespace sl::serve::load {
 namespace {
@@ -139,7 +140,7 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
   SL_RETURN_IF_ERROR(ValidateSpec(spec));
   std::string base = spec.target;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  const std::string infer_url = base + "/v2/models/" + spec.model + "/infer";
+  const std::string infer_path = "/v2/models/" + spec.model + "/infer";
 
   ModelInputInfo input;
   {
@@ -156,9 +157,14 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
   LoadResult result;
   std::vector<Payload> payloads;
   std::vector<double> weights;
+  std::vector<std::vector<std::pair<std::string, std::string>>> payload_headers;
   for (size_t i = 0; i < spec.payloads.size(); ++i) {
     SL_ASSIGN_OR_RETURN(Payload p, BuildPayload(spec.payloads[i], input, spec.seed + i));
     result.payload_bytes.push_back(static_cast<int64_t>(p.body.size()));
+    payload_headers.push_back({{"Content-Type", p.content_type}});
+    if (p.json_header_bytes >= 0) {
+      payload_headers.back().emplace_back("Inference-Header-Content-Length", std::to_string(p.json_header_bytes));
+    }
     payloads.push_back(std::move(p));
     weights.push_back(spec.payloads[i].weight);
   }
@@ -172,10 +178,7 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
   std::vector<std::vector<SessionRecord>> ses_parts(static_cast<size_t>(spec.concurrency));
 
   auto worker = [&](size_t w) {
-    HttpClient::Options o;
-    o.timeout_ms = spec.timeout_ms;
-    o.connect_timeout_ms = std::min<int64_t>(spec.timeout_ms, 5000);
-    HttpClient client(o);
+    LeanHttpClient client(base, spec.timeout_ms, "X-Straightline-Tier");
     std::mt19937_64 rng(spec.seed * 7919 + w);
     std::discrete_distribution<int> pick(weights.begin(), weights.end());
     while (true) {
@@ -192,16 +195,13 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
         RequestRecord rec;
         rec.phase = s.phase;
         rec.payload = pick(rng);
-        const Payload& p = payloads[static_cast<size_t>(rec.payload)];
-        HttpHeaders h;
-        h.Set("Content-Type", p.content_type);
-        if (p.json_header_bytes >= 0) h.Set("Inference-Header-Content-Length", std::to_string(p.json_header_bytes));
+        const auto k = static_cast<size_t>(rec.payload);
         auto t0 = SteadyClock::now();
-        auto resp = client.Post(infer_url, p.body, h);
+        auto resp = client.Post(infer_path, payloads[k].body, payload_headers[k]);
         rec.response_ms = static_cast<float>(Ms(SteadyClock::now() - t0));
         if (resp.ok()) {
           rec.status = resp->status;
-          rec.tier = TierFromHeader(resp->headers.Get("X-Straightline-Tier"));
+          rec.tier = TierFromHeader(resp->kept_header);
         }
         bool good = rec.status >= 200 && rec.status < 300;
         req_parts[w].push_back(std::move(rec));

@@ -1,0 +1,140 @@
+#include "serve/load/lean_http_client.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace sl::serve::load {
+namespace {
+
+using Script = std::vector<std::vector<std::string>>;
+
+// A loopback server that answers each connection's requests with scripted raw responses: one
+// script entry per request; "" closes the connection instead of answering.
+class ScriptedServer {
+ public:
+  explicit ScriptedServer(Script per_connection)
+      : scripts_(std::move(per_connection)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::listen(fd_, 8);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~ScriptedServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int connections() const { return connections_.load(); }
+  const std::vector<std::string>& requests() const { return requests_; }
+
+ private:
+  void Run() {
+    for (auto& script : scripts_) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      ++connections_;
+      for (const std::string& answer : script) {
+        std::string req;
+        char buf[65536];
+        // Read one request: head, then Content-Length bytes.
+        size_t need = std::string::npos;
+        while (need == std::string::npos || req.size() < need) {
+          const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          req.append(buf, static_cast<size_t>(n));
+          const size_t end = req.find("\r\n\r\n");
+          if (end != std::string::npos && need == std::string::npos) {
+            const size_t cl = req.find("Content-Length: ");
+            need = end + 4 + std::stoul(req.substr(cl + 16));
+          }
+        }
+        requests_.push_back(req);
+        if (answer.empty()) break;
+        ::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+      }
+      ::close(c);
+    }
+  }
+  Script scripts_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> connections_{0};
+  std::vector<std::string> requests_;
+  std::thread thread_;
+};
+
+const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Straightline-Tier: local; reason=x\r\n\r\nhello";
+const std::string kChunked =
+    "HTTP/1.1 429 Too Many\r\nTransfer-Encoding: chunked\r\nx-straightline-tier: function\r\n\r\n"
+    "3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n";
+
+TEST(LeanHttpClient, KeepsAliveParsesContentLengthAndChunkedAndSendsTheBodyAsIs) {
+  ScriptedServer server(Script{{kOk, kChunked, kOk}});
+  LeanHttpClient client(server.base(), 5000, "X-Straightline-Tier");
+  const std::string body(200000, 'b');  // larger than one socket buffer
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.Post("/v2/models/m/infer", i == 1 ? std::string_view(body) : "{}",
+                         {{"Content-Type", "application/json"}, {"Inference-Header-Content-Length", "2"}});
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->status, i == 1 ? 429 : 200);
+    EXPECT_EQ(r->kept_header, i == 1 ? "function" : "local; reason=x");
+  }
+  EXPECT_EQ(server.connections(), 1);
+  ASSERT_EQ(server.requests().size(), 3u);
+  EXPECT_EQ(server.requests()[0].rfind("POST /v2/models/m/infer HTTP/1.1\r\n", 0), 0u);
+  EXPECT_NE(server.requests()[0].find("\r\nInference-Header-Content-Length: 2\r\n"), std::string::npos);
+  EXPECT_EQ(server.requests()[1].size() - server.requests()[1].find("\r\n\r\n") - 4, body.size());
+}
+
+TEST(LeanHttpClient, ReconnectsAfterCloseAndRetriesAStaleConnectionOnce) {
+  // Connection 1: an HTTP/1.0 answer delimited by close; connection 2: answers one request, then
+  // closes while the next one is sent (stale keep-alive); connection 3 answers the retry.
+  ScriptedServer server(Script{{"HTTP/1.0 200 OK\r\n\r\nbody until close"}, {kOk, ""}, {kOk}});
+  LeanHttpClient client(server.base(), 5000, "X-Straightline-Tier");
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.Post("/x", "{}", {});
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_EQ(server.connections(), 3);
+}
+
+TEST(LeanHttpClient, ErrorsNameWhatWentWrong) {
+  {
+    ScriptedServer server(Script{{"garbage\r\n\r\n"}});
+    LeanHttpClient client(server.base(), 5000, "");
+    auto r = client.Post("/x", "{}", {});
+    EXPECT_EQ(r.status().code(), Code::kInternal) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("malformed status line"), std::string::npos);
+  }
+  {
+    ScriptedServer server(Script{{"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort"}});  // then closes
+    LeanHttpClient client(server.base(), 5000, "");
+    auto r = client.Post("/x", "{}", {});
+    EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().ToString();
+  }
+  // Nothing listens on the port any more: refused.
+  std::string base;
+  { ScriptedServer gone(Script{}); base = gone.base(); }
+  LeanHttpClient client(base, 1000, "");
+  auto r = client.Post("/x", "{}", {});
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().ToString();
+}
+
+}  // namespace
+}  // namespace sl::serve::load
