@@ -2,7 +2,7 @@
 //
 // One scheduler thread releases sessions at the phases' arrival times (linear ramps, not Poisson)
 // whether or not earlier ones have finished (open loop); `concurrency` worker threads, each with
-// one keep-alive connection (common/http_client.h), run each session's requests in sequence. A
+// one keep-alive connection (lean_http_client.h), run each session's requests in sequence. A
 // session that finds `backlog` sessions already waiting is counted failed ("client backlog
 // full"): the client never queues without bound. Request bodies are built once per payload kind
 // from the model's input shape (GET /v2/models/{m}). Every request records its phase, the tier

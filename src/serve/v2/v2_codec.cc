@@ -667,6 +667,12 @@ Result<InferenceRequest> DecodeRequest(std::string_view model, std::string_view 
   req.content_type = std::string(content_type);
   req.wire_bytes = static_cast<int64_t>(body.size());
   req.body = std::move(body);
+  const BodyKind kind = ClassifyContentType(content_type);
+  if (kind == BodyKind::kUnsupported) {
+    return InvalidArgument("Content-Type '{}' is not supported (application/json, "
+                           "application/octet-stream, image/png)",
+                           content_type);
+  }
   if (json_header_bytes >= 0) {
     // Binary tensor data extension: JSON header, then the tensor bytes, whatever the content type.
     if (json_header_bytes > req.wire_bytes) {
@@ -678,17 +684,14 @@ Result<InferenceRequest> DecodeRequest(std::string_view model, std::string_view 
     return req;
   }
   Status st;
-  switch (ClassifyContentType(content_type)) {
+  switch (kind) {
     case BodyKind::kJson: st = DecodeJson(input, &req); break;
     case BodyKind::kBinary: st = DecodeBinary(input, &req); break;
     case BodyKind::kPng:
       if (!IsPng(req.body)) return InvalidArgument("image/png body: not a PNG (bad signature)");
       st = DecodeImage(input, &req);
       break;
-    case BodyKind::kUnsupported:
-      return InvalidArgument("Content-Type '{}' is not supported (application/json, "
-                             "application/octet-stream, image/png)",
-                             content_type);
+    case BodyKind::kUnsupported: break;  // refused above
   }
   if (!st.ok()) return st;
   return req;

@@ -104,10 +104,11 @@ void CheckRoundTrip(const InferenceRequest& req, const ModelInput& input) {
   if (Ascii(req.id)) Check(p.id == req.id, "id echo", req.id);
 }
 
+// json_header_bytes >= 0: the binary tensor data extension's Inference-Header-Content-Length.
 void CheckDecode(std::string_view content_type, std::string_view body, const ModelInput& input,
-                 std::string_view model = "fuzz-model") {
+                 std::string_view model = "fuzz-model", int64_t json_header_bytes = -1) {
   const BodyKind kind = ClassifyContentType(content_type);
-  auto r = DecodeRequest(model, content_type, std::string(body), input);
+  auto r = DecodeRequest(model, content_type, std::string(body), input, json_header_bytes);
   if (!r.ok()) {
     CheckError(r.status(), "DecodeRequest error");
     return;
@@ -120,7 +121,12 @@ void CheckDecode(std::string_view content_type, std::string_view body, const Mod
   Check(req.body == body, "body not kept");
   Check(req.model == model, "model name not kept");
   Check(req.content_type == content_type, "content_type not kept");
-  if (kind != BodyKind::kJson) Check(req.batch == 1, "binary/PNG body decoded to batch != 1");
+  Check(req.json_header_bytes == json_header_bytes, "json_header_bytes not kept");
+  if (json_header_bytes >= 0) {
+    Check(json_header_bytes <= req.wire_bytes, "header length beyond the body accepted");
+  } else if (kind != BodyKind::kJson) {
+    Check(req.batch == 1, "binary/PNG body decoded to batch != 1");
+  }
   for (const auto& o : req.outputs) {
     Check(o == kOutputProbabilities || o == kOutputLabel || o == kOutputClassName,
           "unknown output accepted", o);
@@ -232,6 +238,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size > 0) {
       constexpr size_t kN = sizeof kContentTypes / sizeof kContentTypes[0];
       CheckDecode(kContentTypes[data[0] % kN], bytes.substr(1), input);
+    }
+    if (size > 2) {
+      // The binary tensor data extension: the first two bytes give the JSON header's length
+      // (sometimes past the end, which must be refused).
+      const int64_t header = (data[0] | (data[1] << 8)) % static_cast<int64_t>(size + 8);
+      CheckDecode("application/octet-stream", bytes.substr(2), input, "fuzz-model", header);
     }
   }
   // A content type (and model name) made of the input's first line, any bytes.
