@@ -55,7 +55,8 @@ TEST(FramedBlob, FramesWrittenWithSha256StillDecodeAndAreChecked) {
   EXPECT_EQ(wrong.status().code(), Code::kDataLoss);
   EXPECT_NE(wrong.status().message().find("SHA-256"), std::string::npos);
   header["payload_sha256"] = Sha256Hex(payload);
-  auto ok = DecodeFrame(frame(header), "TESTMAGC", "k");
+  const std::string bytes = frame(header);  // the decoded payload points into it
+  auto ok = DecodeFrame(bytes, "TESTMAGC", "k");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->payload, payload);
   header.erase("payload_sha256");
