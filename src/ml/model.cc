@@ -81,7 +81,7 @@ Status LoadState(std::string_view bytes, std::string_view source, const std::str
     const torch::Tensor& dst = state[i].second;
     torch::Tensor src = torch::from_blob(const_cast<char*>(bytes.data() + offsets[i]), dst.sizes(),
                                          torch::TensorOptions().dtype(dst.scalar_type()));
-    dst.copy_(src);  // from_blob needs no alignment for copy_: it reads element by element if needed
+    dst.copy_(src);  // the source may be unaligned (any header length); x86-64 and aarch64 load it
   }
   return Status::Ok();
 }

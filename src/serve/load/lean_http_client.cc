@@ -33,6 +33,7 @@ std::string_view TrimSpaces(std::string_view s) {
   return s;
 }
 
+// `what` names the server and the step, e.g. "127.0.0.1:8080: receive".
 Status Errno(std::string_view what) {
   const int e = errno;
   if (e == EAGAIN || e == EWOULDBLOCK) return DeadlineExceeded("load client: {}: timed out", what);
@@ -91,7 +92,7 @@ Status LeanHttpClient::Connect() {
       ::freeaddrinfo(res);
       return Status::Ok();
     }
-    last = Errno(fmt::format("connect {}:{}", host_, port_));
+    last = Errno(fmt::format("{}:{}: connect", host_, port_));
     ::close(fd);
   }
   ::freeaddrinfo(res);
@@ -109,7 +110,7 @@ Status LeanHttpClient::SendAll(const std::string& head, std::string_view body) {
     const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Errno("send");
+      return Errno(fmt::format("{}:{}: send", host_, port_));
     }
     size_t left = static_cast<size_t>(n);
     while (first < 2 && left >= iov[first].iov_len) {
@@ -125,7 +126,7 @@ Status LeanHttpClient::SendAll(const std::string& head, std::string_view body) {
 }
 
 Status LeanHttpClient::Fill() {
-  if (eof_) return Unavailable("load client: connection closed by the server");
+  if (eof_) return Unavailable("load client: {}:{}: connection closed by the server", host_, port_);
   char chunk[64 * 1024];
   while (true) {
     const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
@@ -135,9 +136,9 @@ Status LeanHttpClient::Fill() {
     }
     if (n == 0) {
       eof_ = true;
-      return Unavailable("load client: connection closed by the server");
+      return Unavailable("load client: {}:{}: connection closed by the server", host_, port_);
     }
-    if (errno != EINTR) return Errno("receive");
+    if (errno != EINTR) return Errno(fmt::format("{}:{}: receive", host_, port_));
   }
 }
 
@@ -145,7 +146,7 @@ Result<LeanResponse> LeanHttpClient::Receive(bool* nothing) {
   *nothing = false;
   size_t head_end;
   while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos) {
-    if (buf_.size() > kMaxHeadBytes) return Internal("load client: response head over {} bytes", kMaxHeadBytes);
+    if (buf_.size() > kMaxHeadBytes) return Internal("load client: {}:{}: response head over {} bytes", host_, port_, kMaxHeadBytes);
     const bool empty = buf_.empty();
     Status s = Fill();
     if (!s.ok()) {
@@ -158,7 +159,7 @@ Result<LeanResponse> LeanHttpClient::Receive(bool* nothing) {
   // Status line: HTTP/1.x SSS reason
   if (head.size() < 12 || head.substr(0, 7) != "HTTP/1." ||
       std::from_chars(head.data() + 9, head.data() + 12, r.status).ec != std::errc()) {
-    return Internal("load client: malformed status line '{}'", head.substr(0, std::min<size_t>(head.find('\r'), 80)));
+    return Internal("load client: {}:{}: malformed status line '{}'", host_, port_, head.substr(0, std::min<size_t>(head.find('\r'), 80)));
   }
   bool keep_alive = head[7] == '1';  // HTTP/1.1 default; 1.0 closes unless asked
   bool chunked = false;
@@ -173,7 +174,7 @@ Result<LeanResponse> LeanHttpClient::Receive(bool* nothing) {
     const std::string_view name = line.substr(0, colon), value = TrimSpaces(line.substr(colon + 1));
     if (IEquals(name, "content-length")) {
       if (std::from_chars(value.data(), value.data() + value.size(), length).ec != std::errc() || length < 0) {
-        return Internal("load client: Content-Length '{}' is not a byte count", value);
+        return Internal("load client: {}:{}: Content-Length '{}' is not a byte count", host_, port_, value);
       }
     } else if (IEquals(name, "transfer-encoding")) {
       chunked = value.find("chunked") != std::string_view::npos;
@@ -191,7 +192,7 @@ Result<LeanResponse> LeanHttpClient::Receive(bool* nothing) {
       while ((eol = buf_.find("\r\n")) == std::string::npos) SL_RETURN_IF_ERROR(Fill());
       size_t size = 0;
       const auto pr = std::from_chars(buf_.data(), buf_.data() + eol, size, 16);
-      if (pr.ec != std::errc()) return Internal("load client: malformed chunk size line");
+      if (pr.ec != std::errc()) return Internal("load client: {}:{}: malformed chunk size line", host_, port_);
       buf_.erase(0, eol + 2);
       if (size == 0) {  // last chunk; no trailers expected, skip to the blank line
         while ((eol = buf_.find("\r\n")) == std::string::npos) SL_RETURN_IF_ERROR(Fill());

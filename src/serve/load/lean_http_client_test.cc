@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,7 +41,10 @@ class ScriptedServer {
   }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int connections() const { return connections_.load(); }
-  const std::vector<std::string>& requests() const { return requests_; }
+  std::vector<std::string> requests() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
 
  private:
   void Run() {
@@ -63,7 +67,10 @@ class ScriptedServer {
             need = end + 4 + std::stoul(req.substr(cl + 16));
           }
         }
-        requests_.push_back(req);
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          requests_.push_back(req);
+        }
         if (answer.empty()) break;
         ::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
       }
@@ -74,7 +81,8 @@ class ScriptedServer {
   int fd_ = -1;
   int port_ = 0;
   std::atomic<int> connections_{0};
-  std::vector<std::string> requests_;
+  mutable std::mutex mu_;
+  std::vector<std::string> requests_;  // GUARDED_BY(mu_)
   std::thread thread_;
 };
 
@@ -95,10 +103,11 @@ TEST(LeanHttpClient, KeepsAliveParsesContentLengthAndChunkedAndSendsTheBodyAsIs)
     EXPECT_EQ(r->kept_header, i == 1 ? "function" : "local; reason=x");
   }
   EXPECT_EQ(server.connections(), 1);
-  ASSERT_EQ(server.requests().size(), 3u);
-  EXPECT_EQ(server.requests()[0].rfind("POST /v2/models/m/infer HTTP/1.1\r\n", 0), 0u);
-  EXPECT_NE(server.requests()[0].find("\r\nInference-Header-Content-Length: 2\r\n"), std::string::npos);
-  EXPECT_EQ(server.requests()[1].size() - server.requests()[1].find("\r\n\r\n") - 4, body.size());
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].rfind("POST /v2/models/m/infer HTTP/1.1\r\n", 0), 0u);
+  EXPECT_NE(requests[0].find("\r\nInference-Header-Content-Length: 2\r\n"), std::string::npos);
+  EXPECT_EQ(requests[1].size() - requests[1].find("\r\n\r\n") - 4, body.size());
 }
 
 TEST(LeanHttpClient, ReconnectsAfterCloseAndRetriesAStaleConnectionOnce) {
@@ -127,6 +136,7 @@ TEST(LeanHttpClient, ErrorsNameWhatWentWrong) {
     LeanHttpClient client(server.base(), 5000, "");
     auto r = client.Post("/x", "{}", {});
     EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(server.base().substr(7)), std::string::npos) << r.status().ToString();
   }
   // Nothing listens on the port any more: refused.
   std::string base;

@@ -400,33 +400,38 @@ T LoadLittleEndian(const char* p) {
   return v;
 }
 
-// `count` values of datatype `dt` from the binary section, converted as the JSON path converts
-// numbers (UINT8 pixels scaled by 1/255, everything else taken as the value; every result a
-// finite FP32).
+// `count` values of `T` (little-endian, packed) widened to float.
+template <typename T>
+void Widen(const char* p, int64_t count, float* dst) {
+  for (int64_t i = 0; i < count; ++i) dst[i] = static_cast<float>(LoadLittleEndian<T>(p + i * sizeof(T)));
+}
+
+// `count` values of datatype `dt` from raw bytes (a binary octet-stream body, or the binary
+// section of the binary tensor data extension), converted as the JSON path converts numbers:
+// UINT8 pixels scaled by 1/255, everything else taken as the value; every result a finite FP32.
+// Errors start with `where`. The caller has checked that `bytes` holds count × ElementBytes(dt).
 Status ConvertBinary(std::string_view bytes, Dt dt, std::string_view dt_name, int64_t count,
-                     std::vector<float>* out) {
+                     std::string_view where, std::vector<float>* out) {
   static_assert(std::endian::native == std::endian::little);
   out->resize(static_cast<size_t>(count));
   float* dst = out->data();
   const char* p = bytes.data();
-  const size_t step = ElementBytes(dt);
-  for (int64_t i = 0; i < count; ++i, p += step) {
-    double d = 0;
-    switch (dt) {
-      case Dt::kFp32: dst[i] = LoadLittleEndian<float>(p); break;
-      case Dt::kUint8: dst[i] = static_cast<float>(static_cast<unsigned char>(*p)) / 255.0f; break;
-      case Dt::kFp64: d = LoadLittleEndian<double>(p); dst[i] = static_cast<float>(d); break;
-      case Dt::kInt8: dst[i] = static_cast<float>(static_cast<signed char>(*p)); break;
-      case Dt::kInt16: dst[i] = static_cast<float>(LoadLittleEndian<int16_t>(p)); break;
-      case Dt::kUint16: dst[i] = static_cast<float>(LoadLittleEndian<uint16_t>(p)); break;
-      case Dt::kInt32: dst[i] = static_cast<float>(LoadLittleEndian<int32_t>(p)); break;
-      case Dt::kUint32: dst[i] = static_cast<float>(LoadLittleEndian<uint32_t>(p)); break;
-      case Dt::kInt64: dst[i] = static_cast<float>(LoadLittleEndian<int64_t>(p)); break;
-      default: dst[i] = static_cast<float>(LoadLittleEndian<uint64_t>(p)); break;
-    }
-    if (!std::isfinite(dst[i])) {
-      return InvalidArgument("inputs[0] binary data: {} value {} is not a finite FP32 number", dt_name, i);
-    }
+  switch (dt) {
+    case Dt::kFp32: std::memcpy(dst, p, static_cast<size_t>(count) * sizeof(float)); break;
+    case Dt::kUint8:
+      for (int64_t i = 0; i < count; ++i) dst[i] = static_cast<float>(static_cast<unsigned char>(p[i])) / 255.0f;
+      break;
+    case Dt::kFp64: Widen<double>(p, count, dst); break;
+    case Dt::kInt8: Widen<int8_t>(p, count, dst); break;
+    case Dt::kInt16: Widen<int16_t>(p, count, dst); break;
+    case Dt::kUint16: Widen<uint16_t>(p, count, dst); break;
+    case Dt::kInt32: Widen<int32_t>(p, count, dst); break;
+    case Dt::kUint32: Widen<uint32_t>(p, count, dst); break;
+    case Dt::kInt64: Widen<int64_t>(p, count, dst); break;
+    default: Widen<uint64_t>(p, count, dst); break;
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    if (!std::isfinite(dst[i])) return InvalidArgument("{}: {} value {} is not finite", where, dt_name, i);
   }
   return Status::Ok();
 }
@@ -578,7 +583,7 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
       return InvalidArgument("inputs[0].parameters.binary_data_size: shape {} of {} needs {} bytes, got {}",
                              ShapeText(shape), dt_name, need, binary_size);
     }
-    SL_RETURN_IF_ERROR(ConvertBinary(binary, dt, dt_name, want, &req->dense));
+    SL_RETURN_IF_ERROR(ConvertBinary(binary, dt, dt_name, want, "inputs[0] binary data", &req->dense));
     req->batch = n;
     return Status::Ok();
   }
@@ -620,17 +625,9 @@ Status DecodeBinary(const ModelInput& input, InferenceRequest* req) {
   const int64_t numel = input.Numel();
   const int64_t size = static_cast<int64_t>(req->body.size());
   if (size == numel) {
-    req->dense.resize(static_cast<size_t>(numel));
-    const auto* p = reinterpret_cast<const unsigned char*>(req->body.data());
-    for (int64_t i = 0; i < numel; ++i) req->dense[i] = static_cast<float>(p[i]) / 255.0f;
+    SL_RETURN_IF_ERROR(ConvertBinary(req->body, Dt::kUint8, "UINT8", numel, "binary body", &req->dense));
   } else if (size == 4 * numel) {
-    req->dense.resize(static_cast<size_t>(numel));
-    std::memcpy(req->dense.data(), req->body.data(), static_cast<size_t>(size));
-    for (int64_t i = 0; i < numel; ++i) {
-      if (!std::isfinite(req->dense[i])) {
-        return InvalidArgument("binary body: FP32 value {} is not finite", i);
-      }
-    }
+    SL_RETURN_IF_ERROR(ConvertBinary(req->body, Dt::kFp32, "FP32", numel, "binary body", &req->dense));
   } else {
     return InvalidArgument(
         "binary body: {} bytes is neither a PNG image, {} UINT8 pixels nor {} bytes of FP32 "

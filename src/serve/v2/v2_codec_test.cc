@@ -402,7 +402,7 @@ TEST(V2Codec, BinaryTensorDataErrorsNameWhatIsWrong) {
               {"binary_data_size", "needs 48 bytes, got 24"});
   // A non-finite FP32 value.
   auto [nan, h4] = BinaryRequest({1, 6}, "FP32", Raw<float>({1, 2, std::numeric_limits<float>::quiet_NaN(), 4, 5, 6}));
-  ExpectError(DecodeRequest("m", "application/octet-stream", nan, Image2x3(), h4), {"value 2 is not a finite"});
+  ExpectError(DecodeRequest("m", "application/octet-stream", nan, Image2x3(), h4), {"FP32 value 2 is not finite"});
   // binary_data_size without the header; bytes after the header that no input claims.
   json j = Req({1, 6}, "FP32", {1, 2, 3, 4, 5, 6});
   json with_param = j;
