@@ -104,6 +104,26 @@ nlohmann::json JobSpec::ToJson() const {
           {"faults", faults_json}};
 }
 
+JobSpec::Range JobSpec::ShardRange(int64_t train_samples, int64_t shard) const {
+  return {train_samples * shard / workers, train_samples * (shard + 1) / workers};
+}
+
+JobSpec::Range JobSpec::ChunkRange(int64_t shard_samples, int64_t round) const {
+  const int64_t chunk = round % rounds_per_epoch;
+  return {shard_samples * chunk / rounds_per_epoch, shard_samples * (chunk + 1) / rounds_per_epoch};
+}
+
+int64_t JobSpec::UpdateSamples(int64_t train_samples, int64_t round, int64_t shard) const {
+  // ml::Train's TrainStats::samples for the chunk at epochs = 1 (as the train-shard handler
+  // runs it): the whole chunk, or with max_steps the samples of that many steps — whole passes
+  // over the chunk, then full batches of the next one (only an epoch's last batch is smaller).
+  const int64_t n = ChunkRange(ShardRange(train_samples, shard).size(), round).size();
+  if (n <= 0 || local.batch_size < 1) return 0;
+  if (local.max_steps <= 0) return n;
+  const int64_t batches = (n + local.batch_size - 1) / local.batch_size;
+  return local.max_steps / batches * n + local.max_steps % batches * local.batch_size;
+}
+
 bool JobSpec::EvaluatesAfter(int64_t round) const {
   if (round + 1 == total_rounds()) return true;
   const int64_t every = evaluate_every > 0 ? evaluate_every : rounds_per_epoch;

@@ -69,6 +69,19 @@ struct JobSpec {
   std::vector<FaultInjection> faults;
 
   int64_t total_rounds() const { return epochs * rounds_per_epoch; }
+  // The job's plan of samples, one arithmetic for the functions and the coordinator. Shard s of
+  // a train split of n samples is [n·s/workers, n·(s+1)/workers); round r trains on chunk
+  // c = r mod rounds_per_epoch of the shard's m samples (reshuffled every epoch), [m·c/rpe,
+  // m·(c+1)/rpe). So every update's sample count (its FedAvg weight) is known before the round.
+  struct Range {
+    int64_t begin = 0, end = 0;
+    int64_t size() const { return end - begin; }
+  };
+  Range ShardRange(int64_t train_samples, int64_t shard) const;
+  Range ChunkRange(int64_t shard_samples, int64_t round) const;
+  // The samples the update of (round, shard) reports (ml::TrainStats::samples): its chunk
+  // trained for one epoch under `local`.
+  int64_t UpdateSamples(int64_t train_samples, int64_t round, int64_t shard) const;
   // Whether the model that round `round` produced is scored (see evaluate_every).
   bool EvaluatesAfter(int64_t round) const;
   Status Validate() const;  // INVALID_ARGUMENT naming the field

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "ml/model.h"
+#include "ml/test_util.h"
+#include "ml/trainer.h"
+
 namespace sl::train {
 namespace {
 
@@ -57,6 +61,52 @@ TEST(FaultInjection, ParsesAndRejects) {
   EXPECT_EQ(FaultInjection::Parse("explode:1").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(FaultInjection::Parse("crash:x").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(FaultInjection::Parse("crash").status().code(), Code::kInvalidArgument);
+}
+
+TEST(JobSpec, ThePlanOfSamplesPartitionsTheSplitAndGivesEveryUpdatesWeight) {
+  JobSpec j;
+  j.workers = 3;
+  j.rounds_per_epoch = 4;
+  j.local.batch_size = 4;
+  const int64_t n = 1001;
+  int64_t covered = 0;
+  for (int64_t s = 0; s < j.workers; ++s) {
+    const JobSpec::Range shard = j.ShardRange(n, s);
+    EXPECT_EQ(shard.begin, covered);
+    covered = shard.end;
+    int64_t in_chunks = 0;
+    for (int64_t r = 4; r < 8; ++r) {  // the second epoch: the same chunks
+      const JobSpec::Range c = j.ChunkRange(shard.size(), r);
+      EXPECT_EQ(c.begin, in_chunks);
+      in_chunks = c.end;
+      EXPECT_EQ(j.UpdateSamples(n, r, s), c.size());  // one epoch of the chunk
+    }
+    EXPECT_EQ(in_chunks, shard.size());
+  }
+  EXPECT_EQ(covered, n);
+  j.local.max_steps = 3;  // 3 batches of 4
+  EXPECT_EQ(j.UpdateSamples(n, 0, 0), 12);
+}
+
+// UpdateSamples predicts what ml::Train reports, for any batch size and max_steps.
+TEST(JobSpec, UpdateSamplesIsWhatTrainingReports) {
+  JobSpec j;
+  j.workers = 1;
+  j.rounds_per_epoch = 1;
+  auto data = ml::testing::MakeBlobs(37, 2, {4}, 3);
+  auto spec = ml::MakeModelSpec("logreg", nullptr, ml::InputSpec::Of(data), 2).value();
+  for (int64_t batch : {1, 5, 16, 37, 64}) {
+    for (int64_t max_steps : {0, 1, 3, 8, 9, 17}) {
+      ml::Model m = ml::Model::Create(spec, 1).value();
+      j.local.batch_size = batch;
+      j.local.max_steps = max_steps;
+      ml::TrainConfig cfg = j.local;
+      cfg.epochs = 1;
+      auto stats = ml::Train(m, data, cfg);
+      ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+      EXPECT_EQ(j.UpdateSamples(data.size(), 0, 0), stats->samples) << "batch " << batch << " max_steps " << max_steps;
+    }
+  }
 }
 
 TEST(JobKeys, Layout) {

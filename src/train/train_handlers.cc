@@ -186,14 +186,12 @@ Result<std::shared_ptr<const ml::Dataset>> TrainPoolFor(const ml::data::DatasetO
 // (seeded by the job, shard and epoch), then cut into rounds_per_epoch chunks.
 std::vector<int64_t> ChunkIndices(const JobSpec& job, int64_t n, int64_t round, int64_t shard) {
   const int64_t epoch = round / job.rounds_per_epoch;
-  const int64_t chunk = round % job.rounds_per_epoch;
   std::vector<int64_t> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
   std::mt19937_64 rng(job.data.seed * 1000003 + static_cast<uint64_t>(shard) * 7919 + static_cast<uint64_t>(epoch));
   std::shuffle(idx.begin(), idx.end(), rng);
-  const int64_t begin = n * chunk / job.rounds_per_epoch;
-  const int64_t end = n * (chunk + 1) / job.rounds_per_epoch;
-  return std::vector<int64_t>(idx.begin() + begin, idx.begin() + end);
+  const JobSpec::Range range = job.ChunkRange(n, round);
+  return std::vector<int64_t>(idx.begin() + range.begin, idx.begin() + range.end);
 }
 
 }  // namespace
@@ -213,8 +211,8 @@ InvocationResponse HandlePreprocess(const InvocationRequest& request) {
   if (!pool.ok()) return Fail(pool.status());
   const ml::Dataset& train = **pool;
   const int64_t n = train.size();
-  const int64_t w = (*job)->workers;
-  const int64_t begin = n * p->shard / w, end = n * (p->shard + 1) / w;
+  const JobSpec::Range range = (*job)->ShardRange(n, p->shard);
+  const int64_t begin = range.begin, end = range.end;
   std::vector<int64_t> idx(end - begin);
   std::iota(idx.begin(), idx.end(), begin);
   std::string bytes = EncodeShard(train.Subset(idx));
