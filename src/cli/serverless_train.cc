@@ -42,7 +42,7 @@ struct LiveProgress {
   bool tty = isatty(2) != 0;
   bool live_shown = false;
   void operator()(const train::TrainProgressEvent& e) {
-    if (quiet) return;
+    if (quiet || e.kind == train::TrainProgressEvent::Kind::kCheckpointed) return;
     if (e.kind == train::TrainProgressEvent::Kind::kLive) {
       if (!tty) return;
       fmt::print(stderr, "\r\033[K{}", e.text);

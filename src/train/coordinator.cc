@@ -17,6 +17,7 @@
 #include "faas/lambda_format.h"
 #include "ml/artifact.h"
 #include "ml/model.h"
+#include "ml/ordered_average.h"
 #include "ml/train_job.h"
 #include "store/object_store.h"
 #include "train/server_optimizer.h"
@@ -96,6 +97,10 @@ struct Inflight {
 class Coordinator {
  public:
   Coordinator(JobSpec spec, const CoordinatorOptions& options) : spec_(std::move(spec)), opt_(options) {}
+  // A checkpoint still being written finishes before the store goes away.
+  ~Coordinator() {
+    if (checkpoint_write_.valid()) checkpoint_write_.wait();
+  }
 
   Result<TrainingResult> Run();
 
@@ -110,13 +115,26 @@ class Coordinator {
   Status RunStage(int64_t round, std::vector<ShardAttempt>* attempts, RoundRecord* rr,
                   std::vector<ShardUpdate>* updates);
   Result<std::optional<ShardUpdate>> ValidUpdate(int64_t round, int64_t shard);
+  // Adds the accepted update of `shard` (loaded in its shard model) to the round's average.
+  Status AddToAverage(int64_t shard);
   Status RunRound(int64_t round);
-  Status WriteCheckpoint(int64_t next_round);
+  // The objects a checkpoint of `next_round` writes, in order: the round records that go into
+  // objects of their own, then checkpoint.json. Built on the coordinator's thread, because
+  // record_ changes while a background write runs.
+  std::vector<std::pair<std::string, std::string>> CheckpointObjects(int64_t next_round);
+  Status WriteCheckpoint(int64_t next_round);  // on this thread
+  // Writes the checkpoint of the round just done (record_.rounds.back(); next_round = its round
+  // + 1) in the background, after `velocity` (the server momentum of model next_round, if the job
+  // has one). JoinCheckpoint waits for it, files its time into that round's record and reports
+  // its status; add_wait: the wait counts as the round's checkpoint_wait_ms (false when the
+  // wait is inside a later round's wall_ms). See "Crash points" at RunRound.
+  void StartCheckpoint(int64_t next_round, std::optional<std::vector<float>> velocity);
+  Status JoinCheckpoint(bool add_wait);
   // Restores next_round_, preprocessed_ and record_ from checkpoint.json (format 1 or 2) and the
   // round records it refers to; DATA_LOSS naming the object that is missing or malformed.
   Status ReadCheckpoint(std::string_view text);
-  // Turns the round's average into the next global model with the job's server optimizer, and
-  // stores the velocity of the new version before the model itself.
+  // Turns the round's average into the next global model with the job's server optimizer; the
+  // new version's velocity (server_velocity_) is written with the round's checkpoint.
   Status ApplyServerOptimizer(int64_t round, ml::Model* average);
   void DrainOrphans(bool wait);
   void RecordAttempt(int64_t record_round, ShardAttempt a);
@@ -146,6 +164,18 @@ class Coordinator {
   Result<ml::Model*> ShardModel(int64_t shard);
   std::vector<std::optional<ml::Model>> shard_models_;
   std::optional<ml::Model> average_;
+  // The round's FedAvg, accumulated as updates are accepted (AddToAverage), weighted by the
+  // plan's sample counts (round_samples_, JobSpec::UpdateSamples), which every accepted update
+  // must report.
+  std::optional<ml::OrderedAverage> averager_;
+  std::vector<int64_t> round_samples_;
+  // The background checkpoint write (StartCheckpoint / JoinCheckpoint).
+  struct CheckpointWrite {
+    Status status;
+    double ms = 0;  // on the background thread
+  };
+  std::future<CheckpointWrite> checkpoint_write_;
+  size_t checkpoint_record_ = 0;  // index in record_.rounds of the round it checkpoints
   static constexpr int64_t kProgressValidationSamples = 2000;
   ml::Dataset progress_validation_;
 };
@@ -297,6 +327,12 @@ Result<std::optional<ShardUpdate>> Coordinator::ValidUpdate(int64_t round, int64
   }
   Result<ShardUpdate> u = bytes.ok() ? DecodeUpdate(*bytes, round, shard, opt_.store_uri + "/" + key)
                                      : Result<ShardUpdate>(bytes.status());
+  if (u.ok() && static_cast<size_t>(shard) < round_samples_.size() && u->samples != round_samples_[shard]) {
+    // Its weight in the average is fixed before the round; an update that trained on anything
+    // else than its chunk is not this round's.
+    u = InvalidArgument("{}/{}: reports {} samples; the chunk of round {} shard {} has {}", opt_.store_uri, key,
+                        u->samples, round, shard, round_samples_[shard]);
+  }
   if (u.ok()) {
     // The weights must also load into the job's model (a well-framed but foreign archive fails).
     // They stay loaded in the shard's model for the round's average.
@@ -310,6 +346,11 @@ Result<std::optional<ShardUpdate>> Coordinator::ValidUpdate(int64_t round, int64
                                                     shard, u.status().message()));
   SL_RETURN_IF_ERROR(store_->Delete(key));
   return u.status();
+}
+
+Status Coordinator::AddToAverage(int64_t shard) {
+  SL_ASSIGN_OR_RETURN(ml::Model * m, ShardModel(shard));
+  return averager_->Add(static_cast<size_t>(shard), m);
 }
 
 Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts, RoundRecord* rr,
@@ -341,6 +382,7 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
       auto u = ValidUpdate(round, s);
       if (u.ok() && u->has_value()) {
         (*updates)[s] = std::move(**u);
+        SL_RETURN_IF_ERROR(AddToAverage(s));
         done[s] = true;
         ++done_count;
         continue;
@@ -433,6 +475,7 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
             a.error = "the function reported success but no update is in the store";
           } else {
             (*updates)[f.shard] = std::move(**u);
+            SL_RETURN_IF_ERROR(AddToAverage(f.shard));
             accepted = true;
           }
         } else {
@@ -504,15 +547,16 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
   return Status::Ok();
 }
 
-Status Coordinator::WriteCheckpoint(int64_t next_round) {
+std::vector<std::pair<std::string, std::string>> Coordinator::CheckpointObjects(int64_t next_round) {
   // Every round but the last goes into an object of its own, written once, so the checkpoint
   // stays small however long the job runs (rewriting the whole record each round cost
   // O(rounds) per round: 5.5 ms by round 64). The last round stays inline: its checkpoint_ms
   // is only known after this write, and the next checkpoint files it with that value.
+  std::vector<std::pair<std::string, std::string>> objects;
   const size_t keep_inline = record_.rounds.empty() ? 0 : 1;
   while (rounds_in_objects_ + keep_inline < record_.rounds.size()) {
     const RoundRecord& r = record_.rounds[rounds_in_objects_];
-    SL_RETURN_IF_ERROR(store_->Put(JobKeys::RoundRecord(r.round), RunRecord::RoundToJson(r).dump()));
+    objects.emplace_back(JobKeys::RoundRecord(r.round), RunRecord::RoundToJson(r).dump());
     ++rounds_in_objects_;
   }
   nlohmann::json c = {{"format", "straightline-checkpoint/2"},
@@ -520,7 +564,51 @@ Status Coordinator::WriteCheckpoint(int64_t next_round) {
                       {"preprocessed", preprocessed_},
                       {"rounds_in_objects", rounds_in_objects_},
                       {"record", record_.ToJson(rounds_in_objects_)}};
-  return store_->Put(JobKeys::kCheckpoint, c.dump());
+  objects.emplace_back(JobKeys::kCheckpoint, c.dump());
+  return objects;
+}
+
+Status Coordinator::WriteCheckpoint(int64_t next_round) {
+  for (const auto& [key, bytes] : CheckpointObjects(next_round)) SL_RETURN_IF_ERROR(store_->Put(key, bytes));
+  return Status::Ok();
+}
+
+void Coordinator::StartCheckpoint(int64_t next_round, std::optional<std::vector<float>> velocity) {
+  const Steady::time_point tp = Steady::now();
+  auto objects = CheckpointObjects(next_round);
+  checkpoint_record_ = record_.rounds.size() - 1;
+  store::ObjectStore* st = store_.get();  // thread-safe (store/object_store.h); outlives the write
+  checkpoint_write_ = std::async(std::launch::async, [st, next_round, objects = std::move(objects),
+                                                      velocity = std::move(velocity)] {
+    const Steady::time_point t0 = Steady::now();
+    CheckpointWrite w;
+    // In this order: the velocity and the round records before the checkpoint that refers to them.
+    if (velocity) w.status = st->Put(JobKeys::Velocity(next_round), EncodeVelocity(*velocity, next_round));
+    for (const auto& [key, bytes] : objects) {
+      if (!w.status.ok()) break;
+      w.status = st->Put(key, bytes);
+    }
+    w.ms = MsBetween(t0, Steady::now());
+    return w;
+  });
+  // Serializing the record ran on the coordinator's thread, so the round waited for it.
+  const double prepare_ms = MsBetween(tp, Steady::now());
+  record_.rounds.back().checkpoint_ms = prepare_ms;
+  record_.rounds.back().checkpoint_wait_ms = prepare_ms;
+}
+
+Status Coordinator::JoinCheckpoint(bool add_wait) {
+  if (!checkpoint_write_.valid()) return Status::Ok();
+  const Steady::time_point tj = Steady::now();
+  CheckpointWrite w = checkpoint_write_.get();
+  RoundRecord* r = checkpoint_record_ < record_.rounds.size() ? &record_.rounds[checkpoint_record_] : nullptr;
+  if (r != nullptr) {
+    r->checkpoint_ms += w.ms;
+    if (add_wait) r->checkpoint_wait_ms += MsBetween(tj, Steady::now());
+  }
+  SL_RETURN_IF_ERROR(w.status);
+  if (r != nullptr) Emit(TrainProgressEvent::Kind::kCheckpointed, "", r);
+  return Status::Ok();
 }
 
 Status Coordinator::ReadCheckpoint(std::string_view text) {
@@ -575,9 +663,6 @@ Status Coordinator::ApplyServerOptimizer(int64_t round, ml::Model* average) {
   const std::vector<float> avg = average->FlatParameters();
   SL_RETURN_IF_ERROR(ApplyServerStep(spec_.server, avg, &server_global_, &server_velocity_));
   SL_RETURN_IF_ERROR(average->SetFlatParameters(server_global_));
-  if (spec_.server.momentum > 0) {
-    SL_RETURN_IF_ERROR(store_->Put(JobKeys::Velocity(round + 1), EncodeVelocity(server_velocity_, round + 1)));
-  }
   server_version_ = round + 1;
   return Status::Ok();
 }
@@ -588,6 +673,18 @@ Status Coordinator::RunRound(int64_t round) {
   record_.rounds.back().round = round;
   RoundRecord rr;
   rr.round = round;
+  // The average's weights, fixed before any update arrives: the plan's sample counts.
+  round_samples_.assign(static_cast<size_t>(spec_.workers), 0);
+  std::vector<double> weights(round_samples_.size());
+  for (int64_t s = 0; s < spec_.workers; ++s) {
+    round_samples_[s] = spec_.UpdateSamples(splits_.train.size(), round, s);
+    weights[s] = static_cast<double>(round_samples_[s]);
+  }
+  if (!averager_) {
+    SL_ASSIGN_OR_RETURN(ml::OrderedAverage created, ml::OrderedAverage::Create(spec_.model));
+    averager_.emplace(std::move(created));
+  }
+  SL_RETURN_IF_ERROR(averager_->Begin(weights));
   std::vector<ShardUpdate> updates(spec_.workers);
   std::vector<ShardAttempt> attempts;
   Status s = RunStage(round, &attempts, &rr, &updates);
@@ -597,16 +694,13 @@ Status Coordinator::RunRound(int64_t round) {
   record_.rounds.back() = rr;
   SL_RETURN_IF_ERROR(s);
 
-  // FedAvg: average the accepted updates weighted by their sample counts.
+  // FedAvg: the accepted updates weighted by their sample counts. RunStage added each one to
+  // the average as it was accepted (in shard order: a shard waits for its predecessors), so
+  // what is left is the copy out. The bits are those of ml::AverageModelsInto over the shard
+  // models with these weights (ml/ordered_average.h).
   const Steady::time_point ta = Steady::now();
-  // Each accepted update's weights are already loaded in its shard's model (ValidUpdate).
-  std::vector<const ml::Model*> ptrs;
-  std::vector<double> weights;
   double loss_sum = 0, sample_sum = 0;
   for (const auto& u : updates) {
-    SL_ASSIGN_OR_RETURN(ml::Model * m, ShardModel(u.shard));
-    ptrs.push_back(m);
-    weights.push_back(static_cast<double>(u.samples));
     loss_sum += u.loss * static_cast<double>(u.samples);
     sample_sum += static_cast<double>(u.samples);
   }
@@ -615,7 +709,8 @@ Status Coordinator::RunRound(int64_t round) {
     average_.emplace(std::move(created));
   }
   ml::Model& avg = *average_;
-  SL_RETURN_IF_ERROR(ml::AverageModelsInto(ptrs, weights, &avg));
+  SL_RETURN_IF_ERROR(averager_->Finish(&avg));
+  const bool writes_velocity = !spec_.server.IsPlainAverage() && spec_.server.momentum > 0;
   if (!spec_.server.IsPlainAverage()) SL_RETURN_IF_ERROR(ApplyServerOptimizer(round, &avg));
   rr.aggregate_ms = MsBetween(ta, Steady::now());
   rr.train_loss = sample_sum > 0 ? loss_sum / sample_sum : 0;
@@ -638,14 +733,37 @@ Status Coordinator::RunRound(int64_t round) {
     last_validation_round_ = round;
     rr.evaluate_ms = MsBetween(te, Steady::now());
   }
+  // Crash points. The store holds, besides write-once inputs (job.json, shards, model 0):
+  // model v, its velocity v, the updates of round v-1 and checkpoint.json. A resume continues
+  // at the checkpoint's next_round c and needs model c, velocity c and the round records it
+  // names; it reuses the valid updates of round c, recomputes everything after, and gets the
+  // same bytes (the average and the server step are deterministic functions of model c,
+  // velocity c and the updates), so a version written again is written with the bytes it had.
+  // The writes of round r, in order:
+  //   1. (while round r's functions run) the background write of round r-1's checkpoint:
+  //      velocity r, round records, then checkpoint.json (next_round r) — the checkpoint last,
+  //      so what it refers to is there when it is;
+  //   2. join it (below): checkpoint r is durable before model r+1 is written, so the store is
+  //      never more than one version ahead of its checkpoint (a crash leaves at most model r+1
+  //      and round r's and r+1's updates beyond it, which a resume at r rewrites identically or
+  //      reuses: they were computed from the same model r+1);
+  //   3. model r+1 (synchronously: round r+1's functions read it);
+  //   4. start round r's checkpoint: velocity r+1, then checkpoint.json (next_round r+1).
+  // Killed anywhere: before 1 completes → resume at r-1 (model r written, recomputed
+  // identically); between 1 and 4 completing → resume at r (model r+1 and velocity r+1 are
+  // rewritten with the same bytes if present); after 4 → resume at r+1, whose velocity is there
+  // (written before the checkpoint). No round is lost or applied twice.
+  SL_RETURN_IF_ERROR(JoinCheckpoint(/*add_wait=*/false));  // its wait is inside this round's wall
   const Steady::time_point tw = Steady::now();
   SL_RETURN_IF_ERROR(store_->Put(JobKeys::Model(round + 1), avg.SerializeState()));
   rr.write_model_ms = MsBetween(tw, Steady::now());
   rr.wall_ms = MsBetween(t0, Steady::now());
+  rr.checkpoint_wait_ms = 0;
   record_.rounds.back() = rr;
-  const Steady::time_point tc = Steady::now();
-  SL_RETURN_IF_ERROR(WriteCheckpoint(round + 1));
-  record_.rounds.back().checkpoint_ms = MsBetween(tc, Steady::now());
+  // checkpoint_ms: serializing the record here + the background write (filed at the join);
+  // checkpoint_wait_ms: the part this thread spent (the serializing; for the job's last round
+  // also the final join). The run report counts wall_ms + checkpoint_wait_ms as the round's wall.
+  StartCheckpoint(round + 1, writes_velocity ? std::optional<std::vector<float>>(server_velocity_) : std::nullopt);
 
   int64_t cold = 0;
   for (const auto& a : rr.attempts) cold += a.cold_start;
@@ -707,6 +825,10 @@ Result<TrainingResult> Coordinator::Run() {
     DrainOrphans(false);
     status = RunRound(r);
   }
+  // The last round's checkpoint (or, when a round failed, the previous one's): durable before
+  // the job ends either way.
+  Status joined = JoinCheckpoint(/*add_wait=*/true);
+  if (status.ok()) status = joined;
   DrainOrphans(true);
   if (!status.ok()) {
     // Keep what was measured (the last checkpoint stays the resume point).

@@ -12,7 +12,11 @@
 //      malformed one is deleted and recomputed, never averaged. When every shard has a valid
 //      update, they are averaged weighted by samples (FedAvg), evaluated (on 2,000 validation
 //      samples for progress, the whole split after the last round), written as v_{r+1},
-//      and checkpoint.json records the next round and the run record.
+//      and checkpoint.json records the next round and the run record. The average is
+//      accumulated while the updates arrive (ml/ordered_average.h; each update's weight, its
+//      sample count, follows from the job's plan, JobSpec::UpdateSamples, and an update that
+//      reports another count is invalid), and the checkpoint (with the velocity of v_{r+1})
+//      is written while round r+1's functions run (coordinator.cc, "Crash points").
 //   4. After the last round: test accuracy, the model artifact (ml/artifact.h, same format as
 //      single-process training) and report.json.
 //
@@ -41,9 +45,12 @@ namespace sl::train {
 
 // What the coordinator tells its user while it runs.
 struct TrainProgressEvent {
-  enum class Kind { kStage, kLive, kRoundDone, kInfo } kind = Kind::kInfo;
+  // kCheckpointed: the round's checkpoint (checkpoint.json with next_round = round + 1) is in
+  // the store; it comes after the round's kRoundDone, usually while the next round runs, and has
+  // no text.
+  enum class Kind { kStage, kLive, kRoundDone, kInfo, kCheckpointed } kind = Kind::kInfo;
   std::string text;               // a ready-to-print line (kLive: a status line to overwrite)
-  const RoundRecord* round = nullptr;  // kRoundDone
+  const RoundRecord* round = nullptr;  // kRoundDone, kCheckpointed
 };
 
 struct CoordinatorOptions {

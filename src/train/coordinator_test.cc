@@ -279,7 +279,9 @@ void ExpectResumeAppliesNoRoundTwice(const JobSpec& job, const std::string& uri,
   std::string checkpoint_after_round_2;
   CoordinatorOptions o = options;
   o.on_progress = [&](const TrainProgressEvent& e) {
-    if (e.kind == TrainProgressEvent::Kind::kRoundDone && e.round->round == 1) {
+    // The checkpoint of round 1 (next_round 2) is in the store from this event until round 2's
+    // checkpoint is started, after model v3 is written.
+    if (e.kind == TrainProgressEvent::Kind::kCheckpointed && e.round->round == 1) {
       checkpoint_after_round_2 = *(*st)->Get(JobKeys::kCheckpoint);
     }
   };

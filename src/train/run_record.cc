@@ -68,6 +68,7 @@ nlohmann::json RunRecord::RoundToJson(const RoundRecord& r) {
           {"aggregate_ms", r.aggregate_ms},
           {"evaluate_ms", r.evaluate_ms},
           {"checkpoint_ms", r.checkpoint_ms},
+          {"checkpoint_wait_ms", r.checkpoint_wait_ms},
           {"train_loss", r.train_loss},
           {"validation_accuracy", r.validation_accuracy},
           {"retries", r.retries},
@@ -86,6 +87,7 @@ Result<RoundRecord> RunRecord::RoundFromJson(const nlohmann::json& rj, std::stri
     rr.aggregate_ms = rj.at("aggregate_ms").get<double>();
     rr.evaluate_ms = rj.at("evaluate_ms").get<double>();
     rr.checkpoint_ms = rj.at("checkpoint_ms").get<double>();
+    rr.checkpoint_wait_ms = rj.value("checkpoint_wait_ms", -1.0);  // absent before it existed
     rr.train_loss = rj.at("train_loss").get<double>();
     rr.validation_accuracy = rj.at("validation_accuracy").get<double>();
     rr.retries = rj.at("retries").get<int64_t>();

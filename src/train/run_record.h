@@ -51,14 +51,17 @@ struct ShardAttempt {
 struct RoundRecord {
   int64_t round = 0;             // 0-based; produces global model version round+1
   double wall_ms = 0;            // measured: round start (model N written) to model N+1 written;
-                                 // the checkpoint after it is checkpoint_ms (the report's round
-                                 // wall time is the sum: the next round waits for both)
+                                 // the report's round wall time adds checkpoint_wait_ms
   double write_model_ms = 0;     // coordinator: upload of global model N
   double map_ms = 0;             // coordinator: first invoke to last valid output
   double straggler_wait_ms = 0;  // from the median shard's completion to the last one's
   double aggregate_ms = 0;       // download updates + weighted average
   double evaluate_ms = 0;
-  double checkpoint_ms = 0;
+  double checkpoint_ms = 0;      // writing the round's checkpoint (and velocity N+1), all of it
+  // The part of checkpoint_ms the coordinator waited for: since the checkpoint is written while
+  // the next round runs, only serializing the record (and, after the job's last round, the
+  // final join). < 0 (records before that): it waited for all of checkpoint_ms.
+  double checkpoint_wait_ms = -1;
   double train_loss = 0;         // sample-weighted mean of the accepted updates' losses
   double validation_accuracy = -1;  // < 0: not evaluated
   int64_t retries = 0;

@@ -68,6 +68,12 @@ TEST(RunReport, SumsStagesAsTheFrameworkPaperDoes) {
   EXPECT_DOUBLE_EQ(s.training.validation_accuracy, 0.8);
   EXPECT_DOUBLE_EQ(s.training.write_model_s, 0.06);
   EXPECT_DOUBLE_EQ(s.training.checkpoint_s, 0.09);
+  // A checkpoint written in the background: the round waits only for checkpoint_wait_ms.
+  rec.rounds[1].checkpoint_wait_ms = 2;
+  RunSummary bg = Summarize(rec, 2);
+  EXPECT_DOUBLE_EQ(bg.rounds[1].wall_s, 1.002);
+  EXPECT_DOUBLE_EQ(bg.training.checkpoint_s, 0.09);  // still reported whole
+  EXPECT_NEAR(bg.overhead_share, 1 - 1.25 / 3.062, 1e-12);
   EXPECT_DOUBLE_EQ(s.rounds[0].aggregate_s, 0.07);
   EXPECT_DOUBLE_EQ(s.total.provider_cold_start_s, 0);  // no profile: nothing emulated
 
