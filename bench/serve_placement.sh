@@ -102,8 +102,8 @@ def metric_sum(text, name, label=None):
     return s
 for exp in exps:
     print(f"\n### {exp}")
-    print("| config | requests | failure rate | p50 ms | p95 ms | p99 ms | session mean ms | sessions failed | by tier (requests) | billed USD | cold starts | RSS after warm-up / peak MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| config | requests | failure rate | p50 ms | p95 ms | p99 ms | session mean ms | sessions failed | by tier (requests) | placements by rule | billed USD | cold starts | RSS after warm-up / peak MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for cfg in cfgs:
         name = f"{exp}-{cfg}"
         try:
@@ -118,6 +118,12 @@ for exp in exps:
         hwm = int(open(f"{out}/{name}.hwm_kb").read().strip() or 0) / 1024
         rss0 = int(open(f"{out}/{name}.rss0_kb").read().strip() or 0) / 1024
         by = ", ".join(f"{k} {v}" for k, v in sorted(tiers.items()))
+        rules = {}
+        for line in m.splitlines():
+            hit = re.match(r'sl_serve_placements_total\{.*rule="([^"]+)".*\} (\S+)$', line)
+            if hit:
+                rules[hit.group(1)] = rules.get(hit.group(1), 0) + float(hit.group(2))
+        by_rule = ", ".join(f"{k} {v:.0f}" for k, v in sorted(rules.items()) if v > 0)
         print(f"| {cfg} | {g['requests']} | {100*g['failure_rate']:.2f} % | {g['p50_ms']:.1f} | {g['p95_ms']:.1f} | {g['p99_ms']:.1f} | "
-              f"{g['session_mean_ms']:.1f} | {g['failed_sessions']}/{g['sessions']} | {by} | {cost:.6f} | {cold:.0f} | {rss0:.0f} / {hwm:.0f} |")
+              f"{g['session_mean_ms']:.1f} | {g['failed_sessions']}/{g['sessions']} | {by} | {by_rule} | {cost:.6f} | {cold:.0f} | {rss0:.0f} / {hwm:.0f} |")
 PYEOF

@@ -11,10 +11,12 @@
 # The load generator runs on the same 2 cores as the servers (nothing is pinned).
 #   bench/serve_vs_flask.sh [BUILD_DIR]   env: OUT=/tmp/slf CONC=16 CONC_HIGH=64 TOTAL=4000 RATE=600
 #                                               DUR=10 BATCH_TOTAL=400 (closed loops of 32-image requests)
+#                                               MAX_BATCH=128 (straightline's dynamic batch limit, in samples)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}; SL=$B/straightline; OUT=${OUT:-/tmp/slf}
 CONC=${CONC:-16}; CONC_HIGH=${CONC_HIGH:-64}; TOTAL=${TOTAL:-4000}; RATE=${RATE:-600}; DUR=${DUR:-10}; BATCH_TOTAL=${BATCH_TOTAL:-400}
+MAX_BATCH=${MAX_BATCH:-128}
 PY=/usr/bin/python3
 # The same glibc malloc settings straightline sets for itself (src/common/malloc_tuning.h), for the
 # Python peers and the compute limit too: without them PyTorch here page-faults its activations
@@ -78,7 +80,7 @@ run flask-single "${FL[@]}" --mode single
 run gunicorn-sync-2 "${FL[@]}" --mode gunicorn --workers 2 --threads 1
 run gunicorn-gthread-2x4 "${FL[@]}" --mode gunicorn --workers 2 --threads 4
 run straightline-local "$SL" serve --model "$OUT/models/fmnist-cnn" --tiers local --policy local \
-  --local-threads 2 --max-batch 32 --max-queue-delay-us 500 --state-dir "$OUT/state"
+  --local-threads 2 --max-batch "$MAX_BATCH" --max-queue-delay-us 500 --state-dir "$OUT/state"
 
 $PY - "$OUT" "$two" "$CONC" "$TOTAL" "$RATE" "$DUR" "$CONC_HIGH" <<'PYEOF'
 import json, sys

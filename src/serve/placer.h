@@ -31,7 +31,7 @@ struct Decision {
   std::string reason;                    // e.g. "f_t=812/s>F=500 and r_d=3.1KB<D=64KB"
   // A short fixed label of the rule that chose (bounded set, for metrics labels):
   // straightline: frequent_small | large | local_capacity | container_capacity | overflow;
-  // adaptive: fastest | slo_cheapest | slo_fastest | all_full; fixed: fixed.
+  // adaptive: fastest | start | slo_cheapest | slo_fastest | all_full; fixed: fixed.
   std::string rule;
   // The chosen tier's predicted completion time (policies that predict; 0 otherwise). The gateway
   // hands it back in Completion so the policy can compare it with what happened.

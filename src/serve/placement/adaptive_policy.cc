@@ -86,10 +86,27 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
     if (!s.available) continue;
     preds.push_back(Predict(s, input.wire_bytes, input.batch));
   }
+  // Starting capacity is the last resort: while some tier can take the request warm, a request
+  // never waits for a cold start or a container start (see the header for why).
+  bool warm_exists = false;
+  for (const Prediction& p : preds) warm_exists = warm_exists || (p.eligible && p.start_ms <= 0);
+  bool warm_meets_slo = false;
+  if (options_.latency_slo_ms > 0) {
+    for (const Prediction& p : preds) {
+      warm_meets_slo = warm_meets_slo ||
+                       (p.eligible && p.start_ms <= 0 && p.total_ms() <= options_.latency_slo_ms);
+    }
+  }
+  auto candidate = [&](const Prediction& p) {
+    if (!p.eligible) return false;
+    if (p.start_ms <= 0 || !warm_exists) return true;
+    // A start beside warm capacity only when no warm tier meets the SLO and the start does.
+    return options_.latency_slo_ms > 0 && !warm_meets_slo && p.total_ms() <= options_.latency_slo_ms;
+  };
   const Prediction* fastest = nullptr;
   const Prediction* cheapest_in_slo = nullptr;
   for (const Prediction& p : preds) {
-    if (!p.eligible) continue;
+    if (!candidate(p)) continue;
     if (fastest == nullptr || p.total_ms() < fastest->total_ms()) fastest = &p;
     if (options_.latency_slo_ms > 0 && p.total_ms() <= options_.latency_slo_ms) {
       if (cheapest_in_slo == nullptr || p.cost_usd < cheapest_in_slo->cost_usd ||
@@ -124,6 +141,9 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
   } else if (options_.latency_slo_ms > 0) {
     d.reason = fmt::format("none within SLO={:.0f}ms, fastest; {}", options_.latency_slo_ms, table);
     d.rule = "slo_fastest";
+  } else if (chosen->start_ms > 0) {
+    d.reason = "no warm capacity, start; " + table;
+    d.rule = "start";
   } else {
     d.reason = "fastest predicted; " + table;
     d.rule = "fastest";

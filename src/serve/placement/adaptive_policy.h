@@ -22,9 +22,16 @@
 //     a p99 of 1.2–1.3 s (docs/benchmarks.md, end of "Serving: placement ...").
 //   Tiers without capacity are never chosen. cost(tier) = the tier's recent mean billed cost per
 //   request (functions; local and container are already paid for).
-// Choice: tiers over the cost budget are dropped; with an SLO, the cheapest tier whose prediction
-// meets it (ties: faster); without one, or when none meets it, the fastest. RESOURCE_EXHAUSTED
-// when no deployed tier has capacity (within budget).
+// Starts are the last resort: while some tier can take the request warm (has capacity and needs
+// no start), tiers that would need a start are not candidates — except, with an SLO, when no warm
+// tier is predicted to meet it and the start is. Why: on shared cores a start (fork, model load,
+// runc) takes CPU from the warm tiers while the request waits for it, and a warm tier's bounded
+// queue drains in tens of ms where a start takes hundreds; the 2026-12-04 burst runs without this
+// rule made 19 cold starts while the local tier had room, and those requests set adaptive's p99
+// (350 ms against 8.8 ms for Algorithm 1; docs/benchmarks.md, "Serving: placement ...").
+// Choice among the candidates: tiers over the cost budget are dropped; with an SLO, the cheapest
+// tier whose prediction meets it (ties: faster); without one, or when none meets it, the fastest.
+// RESOURCE_EXHAUSTED when no deployed tier has capacity (within budget).
 // Thread safety: safe from any thread; learned EWMAs are behind one mutex (a few adds per call).
 #pragma once
 #include <array>

@@ -87,6 +87,56 @@ TEST(AdaptivePolicyTest, AvoidsColdStartsWhenWarmCapacityExists) {
   EXPECT_EQ(Place(p, tiers).tier, TierKind::kFunction);
 }
 
+TEST(AdaptivePolicyTest, NeverWaitsForAStartWhileWarmCapacityExists) {
+  FakeClock clock;
+  AdaptivePlacer p({}, &clock);
+  // Local is predicted far slower than a cold start (255 queued at 8 ms: ~1 s against 700 ms),
+  // but it has room: the request stays warm, since a start would take the cores it shares.
+  std::vector<TierState> tiers = {Local(2, 255, 8.0), Function(0, 0)};
+  tiers[0].capacity = 300;
+  ASSERT_GT(p.Predict(tiers[0], 1000).total_ms(), p.Predict(tiers[1], 1000).total_ms());
+  Decision d = Place(p, tiers);
+  EXPECT_EQ(d.tier, TierKind::kLocal) << d.reason;
+  EXPECT_EQ(d.rule, "fastest");
+  // The same with a learned correction that makes local look 50x slower.
+  Decision first = Place(p, {Local(0, 0)});
+  p.Completed({TierKind::kLocal, 1, first.predicted_ms, 50 * first.predicted_ms}, InferenceResponse{});
+  EXPECT_EQ(Place(p, tiers).tier, TierKind::kLocal);
+  // Every warm tier full: now the start is taken, and the reason says so.
+  tiers[0].queued = 298;
+  Decision overflow = Place(p, tiers);
+  EXPECT_EQ(overflow.tier, TierKind::kFunction) << overflow.reason;
+  EXPECT_EQ(overflow.rule, "start");
+  EXPECT_NE(overflow.reason.find("no warm capacity"), std::string::npos) << overflow.reason;
+  // A container tier scaled to zero counts as a start too.
+  tiers = {Local(2, 255, 8.0), Container(0, 0, 0)};
+  tiers[0].capacity = 300;
+  EXPECT_EQ(Place(p, tiers).tier, TierKind::kLocal);
+}
+
+TEST(AdaptivePolicyTest, WithAnSloAStartIsTakenOnlyWhenNoWarmTierMeetsIt) {
+  FakeClock clock;
+  AdaptivePlacer::Options o;
+  o.latency_slo_ms = 800;
+  AdaptivePlacer p(o, &clock);
+  // Local ~1 s misses the 800 ms SLO; a cold start (700 + 10 ms) meets it → the start.
+  std::vector<TierState> tiers = {Local(2, 255, 8.0), Function(0, 0)};
+  tiers[0].capacity = 300;
+  Decision d = Place(p, tiers);
+  EXPECT_EQ(d.tier, TierKind::kFunction) << d.reason;
+  EXPECT_EQ(d.rule, "slo_cheapest");
+  // Local within the SLO (queue of 100 at 8 ms: ~404 ms): warm wins, the start is not considered.
+  tiers[0].queued = 100;
+  EXPECT_EQ(Place(p, tiers).tier, TierKind::kLocal);
+  // Neither meets a 100 ms SLO: the fastest warm tier, not the start.
+  o.latency_slo_ms = 100;
+  AdaptivePlacer tight(o, &clock);
+  tiers[0].queued = 255;
+  Decision t = Place(tight, tiers);
+  EXPECT_EQ(t.tier, TierKind::kLocal) << t.reason;
+  EXPECT_EQ(t.rule, "slo_fastest");
+}
+
 TEST(AdaptivePolicyTest, NeverChoosesATierWithoutCapacity) {
   FakeClock clock;
   AdaptivePlacer p({}, &clock);
