@@ -83,6 +83,7 @@ class LocalTier::Impl {
   TierState State() const {
     TierState s;
     s.kind = TierKind::kLocal;
+    s.shares_gateway_cpu = true;
     std::lock_guard<std::mutex> l(mu_);
     s.available = !stop_;
     s.inflight = inflight_;

@@ -82,6 +82,9 @@ struct TierState {
   double service_ms_ewma = 0;           // measured recent service time per request (0: unknown)
   double start_ms_ewma = 0;             // measured cold start (function) / container start
   double cost_per_request_usd = 0;      // recent mean billed cost per request
+  // Runs on the gateway's own cores (in-process, or child processes / containers / function
+  // instances on this host): moving a request to it moves CPU work, it does not add CPU.
+  bool shares_gateway_cpu = false;
   bool HasCapacity() const { return available && inflight + queued < capacity; }
 };
 

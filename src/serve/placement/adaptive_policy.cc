@@ -73,6 +73,7 @@ AdaptivePlacer::Prediction AdaptivePlacer::Predict(const TierState& s, int64_t w
   p.transfer_ms = static_cast<double>(wire_bytes) * kTransferMsPerByte[i];
   p.failure_ms = l.failure_rate * options_.refusal_penalty_ms;
   p.correction = correction;
+  p.shares_gateway_cpu = s.shares_gateway_cpu;
   p.cost_usd = s.cost_per_request_usd > 0 ? s.cost_per_request_usd : l.cost_usd;
   p.eligible = s.HasCapacity() &&
                (options_.cost_budget_usd <= 0 || p.cost_usd <= options_.cost_budget_usd);
@@ -97,8 +98,19 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
                        (p.eligible && p.start_ms <= 0 && p.total_ms() <= options_.latency_slo_ms);
     }
   }
+  // The local tier, when it can take the request (see "Shared cores" in the header).
+  const Prediction* local = nullptr;
+  for (const Prediction& p : preds) {
+    if (p.tier == TierKind::kLocal && p.eligible && p.start_ms <= 0) local = &p;
+  }
+  const bool local_misses_slo = options_.latency_slo_ms > 0 && local != nullptr &&
+                                local->total_ms() > options_.latency_slo_ms;
   auto candidate = [&](const Prediction& p) {
     if (!p.eligible) return false;
+    if (local != nullptr && &p != local && p.shares_gateway_cpu &&
+        !(local_misses_slo && p.total_ms() <= options_.latency_slo_ms)) {
+      return false;
+    }
     if (p.start_ms <= 0 || !warm_exists) return true;
     // A start beside warm capacity only when no warm tier meets the SLO and the start does.
     return options_.latency_slo_ms > 0 && !warm_meets_slo && p.total_ms() <= options_.latency_slo_ms;
@@ -144,6 +156,11 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
   } else if (chosen->start_ms > 0) {
     d.reason = "no warm capacity, start; " + table;
     d.rule = "start";
+  } else if (chosen == local && std::any_of(preds.begin(), preds.end(), [&](const Prediction& p) {
+               return p.eligible && p.shares_gateway_cpu && p.total_ms() < local->total_ms();
+             })) {
+    d.reason = "local has room, the other tiers share its cores; " + table;
+    d.rule = "fastest";
   } else {
     d.reason = "fastest predicted; " + table;
     d.rule = "fastest";

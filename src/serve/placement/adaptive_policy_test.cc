@@ -137,6 +137,35 @@ TEST(AdaptivePolicyTest, WithAnSloAStartIsTakenOnlyWhenNoWarmTierMeetsIt) {
   EXPECT_EQ(t.rule, "slo_fastest");
 }
 
+TEST(AdaptivePolicyTest, TiersOnTheGatewaysCoresDoNotTakeWorkWhileLocalHasRoom) {
+  FakeClock clock;
+  AdaptivePlacer p({}, &clock);
+  // The local queue (41 ms) is predicted slower than an idle warm container (4 ms); on other
+  // hosts the container wins, on the gateway's own cores it adds no CPU and local keeps it.
+  std::vector<TierState> tiers = {Local(2, 40), Container(2, 0, 0), Function(3, 0)};
+  ASSERT_EQ(Place(p, tiers).tier, TierKind::kContainer);
+  for (TierState& t : tiers) t.shares_gateway_cpu = true;
+  Decision d = Place(p, tiers);
+  EXPECT_EQ(d.tier, TierKind::kLocal) << d.reason;
+  EXPECT_NE(d.reason.find("share its cores"), std::string::npos) << d.reason;
+  // Local full: the co-located tiers are the overflow, fastest first.
+  tiers[0].queued = tiers[0].capacity;
+  EXPECT_EQ(Place(p, tiers).tier, TierKind::kContainer);
+  // A tier on another host still competes by prediction.
+  tiers[0].queued = 40;
+  tiers[1].shares_gateway_cpu = false;
+  EXPECT_EQ(Place(p, tiers).tier, TierKind::kContainer);
+  // With an SLO local misses (41 ms > 20 ms), a co-located tier that meets it is taken.
+  AdaptivePlacer::Options o;
+  o.latency_slo_ms = 20;
+  AdaptivePlacer slo(o, &clock);
+  tiers[1].shares_gateway_cpu = true;
+  EXPECT_EQ(Place(slo, tiers).tier, TierKind::kContainer);
+  o.latency_slo_ms = 100;  // local meets it: local
+  AdaptivePlacer loose(o, &clock);
+  EXPECT_EQ(Place(loose, tiers).tier, TierKind::kLocal);
+}
+
 TEST(AdaptivePolicyTest, NeverChoosesATierWithoutCapacity) {
   FakeClock clock;
   AdaptivePlacer p({}, &clock);

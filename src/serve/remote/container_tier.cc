@@ -564,6 +564,7 @@ TierState ContainerTier::State() const {
   std::lock_guard<std::mutex> lock(m.mu);
   TierState s;
   s.kind = TierKind::kContainer;
+  s.shares_gateway_cpu = true;  // replicas run on this host (runc or child processes)
   s.available = !m.shutdown;
   for (const auto& r : m.live) {
     s.inflight += r->inflight;

@@ -166,6 +166,7 @@ void FunctionTier::Submit(InferenceRequest request, InferenceCallback done) {
 TierState FunctionTier::State() const {
   TierState s;
   s.kind = TierKind::kFunction;
+  s.shares_gateway_cpu = true;  // the platform's instances are processes on this host
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     s.available = !impl_->shutdown;
