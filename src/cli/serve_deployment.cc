@@ -235,6 +235,8 @@ Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d) {
   serve::GatewayOptions go;
   go.request_timeout = std::chrono::milliseconds(v.timeout_ms);
   go.metrics = MetricsRegistry::Default();
+  d.host_cpu = std::make_unique<HostCpuMeter>();
+  go.host_cpu = d.host_cpu.get();
   SL_ASSIGN_OR_RETURN(d.gateway, serve::Gateway::Create(d.models.get(), d.TierPointers(),
                                                         d.placer.get(), go));
   SL_ASSIGN_OR_RETURN(d.server, StartHttpServer(v, d.gateway.get(), static_cast<int>(v.port)));

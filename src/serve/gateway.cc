@@ -303,6 +303,7 @@ class Gateway::Impl {
     in.wire_bytes = request.wire_bytes;
     in.batch = request.batch;
     in.tiers = states;
+    if (options_.host_cpu != nullptr) in.host_cpu_busy = options_.host_cpu->BusyFraction();
     Decision d = placer_->Place(in);
     if (auto c = placements_->WithLabels({std::string(placer_->name()),
                                           d.status.ok() ? std::string(TierName(d.tier)) : "none",

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "common/host_cpu.h"
 #include "common/http_message.h"
 #include "common/http_server.h"
 #include "common/status.h"
@@ -49,6 +50,7 @@ struct GatewayOptions {
   int retry_after_s = 1;                      // Retry-After on 429 / 503
   std::string server_version = "0.1.0";
   MetricsRegistry* metrics = nullptr;         // null: MetricsRegistry::Default()
+  HostCpuMeter* host_cpu = nullptr;           // not owned; null: placers see host_cpu_busy = -1
 };
 
 class Gateway {

@@ -23,6 +23,8 @@ struct PlacementInput {
   int64_t wire_bytes = 0;                // r_d
   int64_t batch = 1;
   std::span<const TierState> tiers;      // one per deployed tier
+  // Share of the host's CPU time busy lately (HostCpuMeter), 0..1; negative: unknown.
+  double host_cpu_busy = -1;
 };
 
 struct Decision {

@@ -98,10 +98,12 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
                        (p.eligible && p.start_ms <= 0 && p.total_ms() <= options_.latency_slo_ms);
     }
   }
-  // The local tier, when it can take the request (see "Shared cores" in the header).
+  // The local tier, when it can take the request and the cores are busy (see "Shared cores" in
+  // the header).
   const Prediction* local = nullptr;
+  const bool cores_busy = input.host_cpu_busy < 0 || input.host_cpu_busy >= options_.busy_host_cpu;
   for (const Prediction& p : preds) {
-    if (p.tier == TierKind::kLocal && p.eligible && p.start_ms <= 0) local = &p;
+    if (cores_busy && p.tier == TierKind::kLocal && p.eligible && p.start_ms <= 0) local = &p;
   }
   const bool local_misses_slo = options_.latency_slo_ms > 0 && local != nullptr &&
                                 local->total_ms() > options_.latency_slo_ms;
@@ -159,7 +161,10 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
   } else if (chosen == local && std::any_of(preds.begin(), preds.end(), [&](const Prediction& p) {
                return p.eligible && p.shares_gateway_cpu && p.total_ms() < local->total_ms();
              })) {
-    d.reason = "local has room, the other tiers share its cores; " + table;
+    d.reason = fmt::format("local has room, the other tiers share its busy cores (cpu {}); {}",
+                           input.host_cpu_busy < 0 ? std::string("unknown")
+                                                   : fmt::format("{:.0f}%", 100 * input.host_cpu_busy),
+                           table);
     d.rule = "fastest";
   } else {
     d.reason = "fastest predicted; " + table;

@@ -147,7 +147,7 @@ TEST(AdaptivePolicyTest, TiersOnTheGatewaysCoresDoNotTakeWorkWhileLocalHasRoom) 
   for (TierState& t : tiers) t.shares_gateway_cpu = true;
   Decision d = Place(p, tiers);
   EXPECT_EQ(d.tier, TierKind::kLocal) << d.reason;
-  EXPECT_NE(d.reason.find("share its cores"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("share its busy cores (cpu unknown)"), std::string::npos) << d.reason;
   // Local full: the co-located tiers are the overflow, fastest first.
   tiers[0].queued = tiers[0].capacity;
   EXPECT_EQ(Place(p, tiers).tier, TierKind::kContainer);
@@ -164,6 +164,17 @@ TEST(AdaptivePolicyTest, TiersOnTheGatewaysCoresDoNotTakeWorkWhileLocalHasRoom) 
   o.latency_slo_ms = 100;  // local meets it: local
   AdaptivePlacer loose(o, &clock);
   EXPECT_EQ(Place(loose, tiers).tier, TierKind::kLocal);
+  // The rule holds while the host's CPU is busy (or unknown, as above); with idle CPU left the
+  // co-located tiers can add throughput, and prediction decides.
+  PlacementInput in;
+  in.wire_bytes = 1000;
+  in.tiers = tiers;
+  in.host_cpu_busy = 0.95;
+  Decision busy = p.Place(in);
+  EXPECT_EQ(busy.tier, TierKind::kLocal);
+  EXPECT_NE(busy.reason.find("busy cores (cpu 95%)"), std::string::npos) << busy.reason;
+  in.host_cpu_busy = 0.5;
+  EXPECT_EQ(p.Place(in).tier, TierKind::kContainer);
 }
 
 TEST(AdaptivePolicyTest, NeverChoosesATierWithoutCapacity) {
