@@ -99,6 +99,10 @@ void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
     f.Int("window-ms", &v.window_ms, "sliding window of the request frequency f_t (default 1000)");
     f.Double("slo-ms", &v.slo_ms, "adaptive: latency SLO; cheapest tier predicted within it");
     f.Double("cost-budget", &v.cost_budget, "adaptive: max billed cost per request, USD");
+    f.Double("colocated-below-cpu", &v.colocated_below_cpu,
+             "adaptive: while local has room, tiers on this host's cores take work only when the "
+             "host CPU is less busy than this fraction (0..1; default 0: never, since on busy "
+             "cores they add no CPU; e.g. 0.85 when the local pool is limited by its threads)");
   }
   f.Int("timeout-ms", &v.timeout_ms, "per-request timeout → 504");
   f.Int("max-body-mb", &v.max_body_mb, "request body limit → 413");
@@ -214,6 +218,7 @@ Result<serve::PlacerOptions> PlacerOptionsFrom(const ServeFlags& v, const FlagSe
   if (flags.IsSet("window-ms")) po.window = std::chrono::milliseconds(v.window_ms);
   po.latency_slo_ms = v.slo_ms;
   po.cost_budget_usd = v.cost_budget;
+  po.colocated_below_cpu = v.colocated_below_cpu;
   return po;
 }
 
@@ -235,7 +240,9 @@ Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d) {
   serve::GatewayOptions go;
   go.request_timeout = std::chrono::milliseconds(v.timeout_ms);
   go.metrics = MetricsRegistry::Default();
-  d.host_cpu = std::make_unique<HostCpuMeter>();
+  // 50 ms: a burst that starts after an idle spell is seen within 50 ms (with 200 ms, adaptive
+  // sent a few hundred burst-onset requests to co-located tiers; docs/benchmarks.md).
+  d.host_cpu = std::make_unique<HostCpuMeter>(nullptr, std::chrono::milliseconds(50));
   go.host_cpu = d.host_cpu.get();
   SL_ASSIGN_OR_RETURN(d.gateway, serve::Gateway::Create(d.models.get(), d.TierPointers(),
                                                         d.placer.get(), go));

@@ -45,7 +45,7 @@ struct ServeFlags {
   // 6,526 (more threads than work only add context switches); 32-image requests did not change.
   int64_t port = 8080, http_threads = 0, timeout_ms = 50000, max_body_mb = 64;
   std::string policy = "straightline", thresholds;
-  double frequency_threshold = 0, slo_ms = 0, cost_budget = 0;
+  double frequency_threshold = 0, slo_ms = 0, cost_budget = 0, colocated_below_cpu = 0;
   int64_t size_threshold = 0, window_ms = 0;
   int64_t local_threads = 0, max_batch = 32, max_queue_delay_us = 500, local_queue = 256;
   std::string container_mode = "auto", state_dir = ".straightline/serve";

@@ -101,7 +101,8 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
   // The local tier, when it can take the request and the cores are busy (see "Shared cores" in
   // the header).
   const Prediction* local = nullptr;
-  const bool cores_busy = input.host_cpu_busy < 0 || input.host_cpu_busy >= options_.busy_host_cpu;
+  const bool cores_busy = options_.colocated_below_cpu <= 0 || input.host_cpu_busy < 0 ||
+                          input.host_cpu_busy >= options_.colocated_below_cpu;
   for (const Prediction& p : preds) {
     if (cores_busy && p.tier == TierKind::kLocal && p.eligible && p.start_ms <= 0) local = &p;
   }
@@ -161,7 +162,7 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
   } else if (chosen == local && std::any_of(preds.begin(), preds.end(), [&](const Prediction& p) {
                return p.eligible && p.shares_gateway_cpu && p.total_ms() < local->total_ms();
              })) {
-    d.reason = fmt::format("local has room, the other tiers share its busy cores (cpu {}); {}",
+    d.reason = fmt::format("local has room, the other tiers share its cores (cpu {}); {}",
                            input.host_cpu_busy < 0 ? std::string("unknown")
                                                    : fmt::format("{:.0f}%", 100 * input.host_cpu_busy),
                            table);

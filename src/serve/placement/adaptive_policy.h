@@ -29,14 +29,16 @@
 // queue drains in tens of ms where a start takes hundreds; the 2026-12-04 burst runs without this
 // rule made 19 cold starts while the local tier had room, and those requests set adaptive's p99
 // (350 ms against 8.8 ms for Algorithm 1; docs/benchmarks.md, "Serving: placement ...").
-// Shared cores: while the local tier can take the request warm and the host's CPU is busy
-// (PlacementInput::host_cpu_busy ≥ busy_host_cpu, or unknown), the other tiers that run on the
+// Shared cores: while the local tier can take the request warm, the other tiers that run on the
 // gateway's own cores (TierState::shares_gateway_cpu: here, the containers and the function
 // instances) are not candidates either — except, with an SLO, when local is predicted to miss it
 // and they are predicted to meet it. Why: on busy cores they compete for the same CPU, so
 // sending them work adds no capacity, only their extra per-request work (one more HTTP hop, the
-// body decoded again); with idle CPU left (a local pool limited by its threads) they can add
-// throughput, and prediction alone decides; in the 2026-12-04 runs with 6,000 req/s bursts, adaptive without this rule sent 18 %
+// body decoded again). With `colocated_below_cpu` > 0 the rule is lifted while the host's CPU
+// (PlacementInput::host_cpu_busy) is known to be less busy than that: a local pool limited by
+// its threads, not its cores, can then overflow by prediction. It is off by default because on
+// this machine gating it by a 50–200 ms CPU sample let a few hundred burst-onset requests through
+// and raised adaptive's burst p99 from 82 to 92–107 ms; in the 2026-12-04 runs with 6,000 req/s bursts, adaptive without this rule sent 18 %
 // of the requests to the container, served less and dropped 1.4 % of the sessions where
 // Algorithm 1 (all local) dropped none. Tiers on other hosts are compared by prediction alone.
 // Choice among the candidates: tiers over the cost budget are dropped; with an SLO, the cheapest
@@ -63,8 +65,9 @@ class AdaptivePlacer final : public Placer {
     double refusal_penalty_ms = 1000;  // what a refusal costs the client (retry after ~1 s)
     std::chrono::nanoseconds window = std::chrono::seconds(1);
     std::chrono::nanoseconds correction_half_life = std::chrono::seconds(5);
-    // "Shared cores" below applies when the host's CPU is at least this busy (or unknown).
-    double busy_host_cpu = 0.85;
+    // "Shared cores" below is lifted while the host's CPU is less busy than this (known) fraction;
+    // 0: never lifted.
+    double colocated_below_cpu = 0;
   };
   struct Prediction {
     TierKind tier;

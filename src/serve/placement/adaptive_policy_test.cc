@@ -147,7 +147,7 @@ TEST(AdaptivePolicyTest, TiersOnTheGatewaysCoresDoNotTakeWorkWhileLocalHasRoom) 
   for (TierState& t : tiers) t.shares_gateway_cpu = true;
   Decision d = Place(p, tiers);
   EXPECT_EQ(d.tier, TierKind::kLocal) << d.reason;
-  EXPECT_NE(d.reason.find("share its busy cores (cpu unknown)"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("share its cores (cpu unknown)"), std::string::npos) << d.reason;
   // Local full: the co-located tiers are the overflow, fastest first.
   tiers[0].queued = tiers[0].capacity;
   EXPECT_EQ(Place(p, tiers).tier, TierKind::kContainer);
@@ -164,17 +164,24 @@ TEST(AdaptivePolicyTest, TiersOnTheGatewaysCoresDoNotTakeWorkWhileLocalHasRoom) 
   o.latency_slo_ms = 100;  // local meets it: local
   AdaptivePlacer loose(o, &clock);
   EXPECT_EQ(Place(loose, tiers).tier, TierKind::kLocal);
-  // The rule holds while the host's CPU is busy (or unknown, as above); with idle CPU left the
-  // co-located tiers can add throughput, and prediction decides.
+  // With colocated_below_cpu set, the rule is lifted while the host's CPU is known to be less
+  // busy than that: the co-located tiers can add throughput, and prediction decides.
+  AdaptivePlacer::Options gated;
+  gated.colocated_below_cpu = 0.85;
+  AdaptivePlacer g(gated, &clock);
   PlacementInput in;
   in.wire_bytes = 1000;
   in.tiers = tiers;
   in.host_cpu_busy = 0.95;
-  Decision busy = p.Place(in);
+  Decision busy = g.Place(in);
   EXPECT_EQ(busy.tier, TierKind::kLocal);
-  EXPECT_NE(busy.reason.find("busy cores (cpu 95%)"), std::string::npos) << busy.reason;
+  EXPECT_NE(busy.reason.find("its cores (cpu 95%)"), std::string::npos) << busy.reason;
   in.host_cpu_busy = 0.5;
-  EXPECT_EQ(p.Place(in).tier, TierKind::kContainer);
+  EXPECT_EQ(g.Place(in).tier, TierKind::kContainer);
+  in.host_cpu_busy = -1;  // unknown: the rule holds
+  EXPECT_EQ(g.Place(in).tier, TierKind::kLocal);
+  in.host_cpu_busy = 0.5;  // without the option the CPU does not matter
+  EXPECT_EQ(p.Place(in).tier, TierKind::kLocal);
 }
 
 TEST(AdaptivePolicyTest, NeverChoosesATierWithoutCapacity) {

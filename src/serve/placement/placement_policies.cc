@@ -46,6 +46,9 @@ Result<std::unique_ptr<Placer>> MakePlacer(const PlacerOptions& o) {
   }
   if (o.latency_slo_ms < 0) return InvalidArgument("placement: latency SLO {} ms must be >= 0", o.latency_slo_ms);
   if (o.cost_budget_usd < 0) return InvalidArgument("placement: cost budget {} USD must be >= 0", o.cost_budget_usd);
+  if (!(o.colocated_below_cpu >= 0 && o.colocated_below_cpu <= 1)) {
+    return InvalidArgument("placement: colocated-below-cpu {} must be a fraction in [0, 1]", o.colocated_below_cpu);
+  }
   if (o.policy == "straightline") {
     return std::unique_ptr<Placer>(
         new StraightLinePlacer(o.frequency_threshold, o.size_threshold, o.window, o.clock));
@@ -54,6 +57,7 @@ Result<std::unique_ptr<Placer>> MakePlacer(const PlacerOptions& o) {
     AdaptivePlacer::Options a;
     a.latency_slo_ms = o.latency_slo_ms;
     a.cost_budget_usd = o.cost_budget_usd;
+    a.colocated_below_cpu = o.colocated_below_cpu;
     a.window = o.window;
     return std::unique_ptr<Placer>(new AdaptivePlacer(a, o.clock));
   }

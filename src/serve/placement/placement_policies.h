@@ -33,6 +33,7 @@ struct PlacerOptions {
   std::chrono::milliseconds window{1000};  // sliding window of f_t
   double latency_slo_ms = 0;               // adaptive: 0 = no SLO
   double cost_budget_usd = 0;              // adaptive: max billed cost per request, 0 = none
+  double colocated_below_cpu = 0;          // adaptive: AdaptivePlacer::Options::colocated_below_cpu
   Clock* clock = nullptr;                  // null: Clock::Real(); reads f_t "now" in Place()
 };
 
