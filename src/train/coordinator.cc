@@ -1,6 +1,7 @@
 #include "train/coordinator.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -204,6 +205,14 @@ Status Coordinator::OpenOrCreateJob() {
     }
   }
   SL_RETURN_IF_ERROR(spec_.Validate());
+  if (!opt_.resume && spec_.data.path.empty()) {
+    // The functions must read the data the coordinator found (found through the coordinator's
+    // environment, e.g. STRAIGHTLINE_SPAMASSASSIN_DIR, which the functions do not get): the job
+    // names the directory.
+    if (Result<std::string> dir = ml::data::ResolveDatasetPath(spec_.data); dir.ok()) {
+      spec_.data.path = std::filesystem::absolute(*dir).string();
+    }
+  }
   Emit(TrainProgressEvent::Kind::kStage, fmt::format("loading {} for validation and test", spec_.data.name));
   SL_ASSIGN_OR_RETURN(splits_, ml::data::LoadDataset(spec_.data));
   if (splits_.train.size() < spec_.workers * spec_.rounds_per_epoch) {

