@@ -240,10 +240,13 @@ Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d) {
   serve::GatewayOptions go;
   go.request_timeout = std::chrono::milliseconds(v.timeout_ms);
   go.metrics = MetricsRegistry::Default();
-  // 50 ms: a burst that starts after an idle spell is seen within 50 ms (with 200 ms, adaptive
-  // sent a few hundred burst-onset requests to co-located tiers; docs/benchmarks.md).
-  d.host_cpu = std::make_unique<HostCpuMeter>(nullptr, std::chrono::milliseconds(50));
-  go.host_cpu = d.host_cpu.get();
+  if (po.policy == "adaptive" && po.colocated_below_cpu > 0) {
+    // Only --colocated-below-cpu reads it. 50 ms: a burst that starts after an idle spell is
+    // seen within 50 ms (with 200 ms, adaptive sent a few hundred burst-onset requests to
+    // co-located tiers; docs/benchmarks.md).
+    d.host_cpu = std::make_unique<HostCpuMeter>(nullptr, std::chrono::milliseconds(50));
+    go.host_cpu = d.host_cpu.get();
+  }
   SL_ASSIGN_OR_RETURN(d.gateway, serve::Gateway::Create(d.models.get(), d.TierPointers(),
                                                         d.placer.get(), go));
   SL_ASSIGN_OR_RETURN(d.server, StartHttpServer(v, d.gateway.get(), static_cast<int>(v.port)));

@@ -68,7 +68,7 @@ struct Deployment {
   std::unique_ptr<faas::Platform> platform;
   std::vector<std::unique_ptr<serve::Tier>> tiers;
   std::unique_ptr<serve::Placer> placer;
-  std::unique_ptr<HostCpuMeter> host_cpu;  // read by the gateway for the placer
+  std::unique_ptr<HostCpuMeter> host_cpu;  // adaptive with --colocated-below-cpu only
   std::unique_ptr<serve::Gateway> gateway;
   std::unique_ptr<HttpServer> server;
 

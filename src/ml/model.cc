@@ -13,14 +13,6 @@
 namespace sl::ml {
 namespace {
 
-// Every parameter and buffer by its dotted name, in registration order.
-std::vector<std::pair<std::string, torch::Tensor>> NamedState(const Net& net) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& p : net.named_parameters()) out.emplace_back(p.key(), p.value());
-  for (const auto& b : net.named_buffers()) out.emplace_back(b.key(), b.value());
-  return out;
-}
-
 constexpr std::string_view kStateMagic = "SLSTATE1";
 static_assert(std::endian::native == std::endian::little, "the state blob stores tensors little-endian");
 

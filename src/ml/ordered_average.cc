@@ -7,17 +7,6 @@
 #include "ml/internal/model_impl.h"
 
 namespace sl::ml {
-namespace {
-
-// Every parameter and buffer in registration order, as AverageModelsInto walks them.
-std::vector<torch::Tensor> StateTensors(const Net& net) {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : net.named_parameters()) out.push_back(p.value());
-  for (const auto& b : net.named_buffers()) out.push_back(b.value());
-  return out;
-}
-
-}  // namespace
 
 struct OrderedAverage::Impl {
   ModelSpec spec;
@@ -33,13 +22,13 @@ struct OrderedAverage::Impl {
 
   void Fold(const Model& m) {
     torch::NoGradGuard no_grad;
-    const std::vector<torch::Tensor> src = StateTensors(*m.impl().net);
+    const auto src = NamedState(*m.impl().net);
     const double factor = weights[folded] / total;  // as AverageModelsInto: weights[i] / total
     for (size_t t = 0; t < acc.size(); ++t) {
       if (floating[t]) {
-        acc[t].add_(src[t].to(torch::kDouble), factor);
+        acc[t].add_(src[t].second.to(torch::kDouble), factor);
       } else if (folded == 0) {
-        acc[t].copy_(src[t]);
+        acc[t].copy_(src[t].second);
       }
     }
     ++folded;
@@ -56,7 +45,7 @@ Result<OrderedAverage> OrderedAverage::Create(const ModelSpec& spec) {
   auto impl = std::make_unique<Impl>();
   impl->spec = spec;
   torch::NoGradGuard no_grad;
-  for (const torch::Tensor& t : StateTensors(*shape.impl().net)) {
+  for (const auto& [name, t] : NamedState(*shape.impl().net)) {
     const bool fp = t.is_floating_point();
     impl->floating.push_back(fp);
     // zeros_like as AverageModelsInto allocates its sums (same layout, so the same kernels).
@@ -120,8 +109,8 @@ Status OrderedAverage::Finish(Model* out) const {
                            out->spec().name, s.spec.name);
   }
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> dst = StateTensors(*out->impl().net);
-  for (size_t t = 0; t < dst.size(); ++t) dst[t].copy_(s.acc[t]);
+  const auto dst = NamedState(*out->impl().net);
+  for (size_t t = 0; t < dst.size(); ++t) dst[t].second.copy_(s.acc[t]);
   return Status::Ok();
 }
 

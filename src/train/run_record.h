@@ -55,7 +55,8 @@ struct RoundRecord {
   double write_model_ms = 0;     // coordinator: upload of global model N
   double map_ms = 0;             // coordinator: first invoke to last valid output
   double straggler_wait_ms = 0;  // from the median shard's completion to the last one's
-  double aggregate_ms = 0;       // download updates + weighted average
+  double aggregate_ms = 0;       // after the last update: the average's copy out + server step
+                                 // (the updates were folded in as they arrived)
   double evaluate_ms = 0;
   double checkpoint_ms = 0;      // writing the round's checkpoint (and velocity N+1), all of it
   // The part of checkpoint_ms the coordinator waited for: since the checkpoint is written while

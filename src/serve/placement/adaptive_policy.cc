@@ -88,25 +88,20 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
     preds.push_back(Predict(s, input.wire_bytes, input.batch));
   }
   // Starting capacity is the last resort: while some tier can take the request warm, a request
-  // never waits for a cold start or a container start (see the header for why).
-  bool warm_exists = false;
-  for (const Prediction& p : preds) warm_exists = warm_exists || (p.eligible && p.start_ms <= 0);
-  bool warm_meets_slo = false;
-  if (options_.latency_slo_ms > 0) {
-    for (const Prediction& p : preds) {
-      warm_meets_slo = warm_meets_slo ||
-                       (p.eligible && p.start_ms <= 0 && p.total_ms() <= options_.latency_slo_ms);
-    }
-  }
-  // The local tier, when it can take the request and the cores are busy (see "Shared cores" in
-  // the header).
-  const Prediction* local = nullptr;
+  // never waits for a cold start or a container start. And while the cores are busy, the local
+  // tier keeps what it has room for (see "Shared cores"). Both are explained in the header.
+  const bool has_slo = options_.latency_slo_ms > 0;
   const bool cores_busy = options_.colocated_below_cpu <= 0 || input.host_cpu_busy < 0 ||
                           input.host_cpu_busy >= options_.colocated_below_cpu;
+  bool warm_exists = false, warm_meets_slo = false;
+  const Prediction* local = nullptr;  // the local tier, when it takes the request warm
   for (const Prediction& p : preds) {
-    if (cores_busy && p.tier == TierKind::kLocal && p.eligible && p.start_ms <= 0) local = &p;
+    if (!p.eligible || p.start_ms > 0) continue;
+    warm_exists = true;
+    warm_meets_slo = warm_meets_slo || (has_slo && p.total_ms() <= options_.latency_slo_ms);
+    if (cores_busy && p.tier == TierKind::kLocal) local = &p;
   }
-  const bool local_misses_slo = options_.latency_slo_ms > 0 && local != nullptr &&
+  const bool local_misses_slo = has_slo && local != nullptr &&
                                 local->total_ms() > options_.latency_slo_ms;
   auto candidate = [&](const Prediction& p) {
     if (!p.eligible) return false;
@@ -116,7 +111,7 @@ Decision AdaptivePlacer::Place(const PlacementInput& input) {
     }
     if (p.start_ms <= 0 || !warm_exists) return true;
     // A start beside warm capacity only when no warm tier meets the SLO and the start does.
-    return options_.latency_slo_ms > 0 && !warm_meets_slo && p.total_ms() <= options_.latency_slo_ms;
+    return has_slo && !warm_meets_slo && p.total_ms() <= options_.latency_slo_ms;
   };
   const Prediction* fastest = nullptr;
   const Prediction* cheapest_in_slo = nullptr;
