@@ -24,7 +24,11 @@ LambdaError LambdaErrorFor(const Status& status, std::string_view type_override)
       e = {429, "TooManyRequestsException", "User", "message"};
       break;
     case Code::kFailedPrecondition:
+    case Code::kAlreadyExists:
       e = {409, "ResourceConflictException", "User", "message"};
+      break;
+    case Code::kPermissionDenied:
+      e = {403, "AccessDeniedException", "User", "message"};
       break;
     case Code::kUnavailable:
       e = {503, "ServiceException", "Service", "Message"};
@@ -52,6 +56,24 @@ HttpResponse LambdaErrorResponse(const Status& status, const std::string& reques
     r.headers.Set("Retry-After", std::to_string(std::max(1, retry_after_seconds)));
   }
   return r;
+}
+
+std::string_view LambdaAuthErrorType(SigV4Failure f) {
+  switch (f) {
+    case SigV4Failure::kMissingAuthentication: return "MissingAuthenticationTokenException";
+    case SigV4Failure::kIncompleteSignature: return "IncompleteSignatureException";
+    case SigV4Failure::kUnknownAccessKey: return "UnrecognizedClientException";
+    case SigV4Failure::kSignatureMismatch:
+    case SigV4Failure::kExpired:  // AWS says "Signature expired: ..." under this type too
+      return "InvalidSignatureException";
+    case SigV4Failure::kNone: break;
+  }
+  return "AccessDeniedException";
+}
+
+HttpResponse LambdaAuthErrorResponse(const SigV4Verdict& verdict, const std::string& request_id) {
+  return LambdaErrorResponse(Status(Code::kPermissionDenied, verdict.message), request_id,
+                             LambdaAuthErrorType(verdict.failure));
 }
 
 }  // namespace sl::faas

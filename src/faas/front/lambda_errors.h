@@ -8,8 +8,18 @@
 //   RESOURCE_EXHAUSTED  429 TooManyRequestsException + Retry-After
 //                           {"Type":"User","message":...,"Reason":"ConcurrentInvocationLimitExceeded"}
 //   FAILED_PRECONDITION 409 ResourceConflictException
+//   ALREADY_EXISTS      409 ResourceConflictException            (CreateFunction of a taken name)
+//   PERMISSION_DENIED   403 AccessDeniedException
 //   UNAVAILABLE         503 ServiceException                 {"Type":"Service","Message":...}
 //   anything else       500 ServiceException
+// Authentication failures (common/sigv4_verifier.h) are 403s with the types Lambda itself answers
+// (LambdaAuthErrorResponse):
+//   no Authorization header        MissingAuthenticationTokenException  "Missing Authentication Token"
+//   malformed Authorization/date   IncompleteSignatureException
+//   unknown access key id          UnrecognizedClientException  "The security token included in
+//                                                               the request is invalid."
+//   wrong signature / expired date InvalidSignatureException    "The request signature we
+//                                  calculated does not match..." / "Signature expired: ..."
 // (botocore takes the code from x-amzn-ErrorType and the text from "message" or "Message"; the
 // member spelling follows each shape in botocore's lambda service model.)
 // Thread safety: pure functions.
@@ -19,6 +29,7 @@
 #include <string_view>
 
 #include "common/http_message.h"
+#include "common/sigv4_verifier.h"
 #include "common/status.h"
 
 namespace sl::faas {
@@ -38,5 +49,12 @@ LambdaError LambdaErrorFor(const Status& status, std::string_view type_override 
 HttpResponse LambdaErrorResponse(const Status& status, const std::string& request_id,
                                  std::string_view type_override = {},
                                  int retry_after_seconds = 1);
+
+// The x-amzn-ErrorType Lambda answers for an authentication failure (`f` must not be kNone).
+std::string_view LambdaAuthErrorType(SigV4Failure f);
+
+// 403 with LambdaAuthErrorType and the verdict's message (a PERMISSION_DENIED through
+// LambdaErrorResponse). `verdict` must not be ok.
+HttpResponse LambdaAuthErrorResponse(const SigV4Verdict& verdict, const std::string& request_id);
 
 }  // namespace sl::faas

@@ -19,6 +19,8 @@ TEST(LambdaErrorsTest, EachCodeMapsToLambdasStatusAndType) {
       {OutOfRange("too big"), 413, "RequestEntityTooLargeException", "User"},
       {ResourceExhausted("Rate Exceeded."), 429, "TooManyRequestsException", "User"},
       {FailedPrecondition("pending"), 409, "ResourceConflictException", "User"},
+      {AlreadyExists("Function already exist: f"), 409, "ResourceConflictException", "User"},
+      {PermissionDenied("no"), 403, "AccessDeniedException", "User"},
       {Unavailable("shutting down"), 503, "ServiceException", "Service"},
       {Internal("boom"), 500, "ServiceException", "Service"},
       {DeadlineExceeded("slow"), 500, "ServiceException", "Service"},
@@ -53,6 +55,29 @@ TEST(LambdaErrorsTest, TypeOverrideKeepsStatusAndNonUtf8MessageIsSafe) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.headers.Get("x-amzn-ErrorType"), "InvalidParameterValueException");
   EXPECT_TRUE(nlohmann::json::accept(r.body)) << r.body;
+}
+
+TEST(LambdaErrorsTest, AuthenticationFailuresAre403sWithLambdasTypes) {
+  struct Case {
+    SigV4Failure failure;
+    const char* type;
+  };
+  const Case cases[] = {
+      {SigV4Failure::kMissingAuthentication, "MissingAuthenticationTokenException"},
+      {SigV4Failure::kIncompleteSignature, "IncompleteSignatureException"},
+      {SigV4Failure::kUnknownAccessKey, "UnrecognizedClientException"},
+      {SigV4Failure::kSignatureMismatch, "InvalidSignatureException"},
+      {SigV4Failure::kExpired, "InvalidSignatureException"},
+  };
+  for (const auto& c : cases) {
+    SigV4Verdict v;
+    v.failure = c.failure;
+    v.message = "why";
+    HttpResponse r = LambdaAuthErrorResponse(v, "rid");
+    EXPECT_EQ(r.status, 403);
+    EXPECT_EQ(r.headers.Get("x-amzn-ErrorType"), c.type);
+    EXPECT_EQ(nlohmann::json::parse(r.body)["message"], "why");
+  }
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "faas/front/lambda_front.h"
 
 #include <chrono>
-#include <cmath>
 #include <random>
 
 #include <fmt/format.h>
@@ -46,6 +45,7 @@ struct LambdaFront::Metrics {
   CounterFamily* errors = nullptr;     // {function, error_type}
   CounterFamily* throttles = nullptr;  // {function}
   HistogramFamily* latency = nullptr;  // {type}
+  CounterFamily* auth_failures = nullptr;  // {reason}
 
   static void Inc(CounterFamily* f, const std::vector<std::string>& labels) {
     if (f == nullptr) return;
@@ -134,6 +134,12 @@ LambdaFront::LambdaFront(Invoker* invoker, FrontOptions options)
       f.ok()) {
     metrics_->latency = *f;
   }
+  if (auto f = registry_->AddCounter("sl_front_auth_failures_total",
+                                     "Requests refused by SigV4 verification, by reason.",
+                                     {"reason"});
+      f.ok()) {
+    metrics_->auth_failures = *f;
+  }
   EventQueue::Options eq = options_.events;
   if (eq.metrics == nullptr) eq.metrics = registry_;
   events_ = std::make_unique<EventQueue>(invoker_, std::move(eq));
@@ -165,12 +171,33 @@ std::string LambdaFront::endpoint() const {
   return fmt::format("http://{}:{}", options_.http.host, port());
 }
 
+std::optional<HttpResponse> LambdaFront::Authenticate(const HttpRequest& req) {
+  if (!options_.auth) return std::nullopt;
+  SigV4Verdict v = options_.auth->Verify(req);
+  if (v.ok()) return std::nullopt;
+  Metrics::Inc(metrics_->auth_failures, {std::string(SigV4FailureName(v.failure))});
+  // The first line of the message only: a mismatch's canonical request is for the client.
+  SL_LOG_WARN("front", "{} {} from {}: refused ({}{}): {}", req.method, req.path,
+              req.remote_address, SigV4FailureName(v.failure),
+              v.access_key_id.empty() ? "" : ", access key id " + v.access_key_id,
+              v.message.substr(0, v.message.find('\n')));
+  return LambdaAuthErrorResponse(v, NewRequestId());
+}
+
 void LambdaFront::Handle(HttpRequest&& req, HttpResponder respond) {
   std::string_view path = req.path;
+  if (path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) {
+    return respond(HttpResponse::Text(200, "ok\n"));
+  }
+  bool open = path == "/metrics" && options_.metrics_open;
+  if (!open) {
+    if (auto refused = Authenticate(req)) return respond(std::move(*refused));
+  }
   if (path.substr(0, kFunctionsPrefix.size()) == kFunctionsPrefix) {
     std::string_view rest = path.substr(kFunctionsPrefix.size());
     if (rest.empty() || rest == "/") {
       if (req.method == "GET") return respond(ListFunctions());
+      if (req.method == "POST") return respond(CreateFunction(req));
     } else if (rest[0] == '/') {
       rest.remove_prefix(1);
       size_t slash = rest.find('/');
@@ -178,10 +205,9 @@ void LambdaFront::Handle(HttpRequest&& req, HttpResponder respond) {
       std::string_view tail = slash == std::string_view::npos ? "" : rest.substr(slash);
       if (tail == "/invocations" && req.method == "POST") return respond(Invoke(req, name));
       if (tail.empty() && req.method == "GET") return respond(GetFunction(name, false));
+      if (tail.empty() && req.method == "DELETE") return respond(DeleteFunction(name));
       if (tail == "/configuration" && req.method == "GET") return respond(GetFunction(name, true));
     }
-  } else if (path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) {
-    return respond(HttpResponse::Text(200, "ok\n"));
   } else if (path == "/metrics" && req.method == "GET") {
     return respond(MetricsPage());
   }
@@ -306,34 +332,15 @@ HttpResponse LambdaFront::Invoke(HttpRequest& req, std::string_view raw_name) {
   return finish(std::move(out), error_type);
 }
 
-namespace {
-
-nlohmann::json Configuration(const FunctionSummary& f, const FrontOptions& o) {
-  return {
-      {"FunctionName", f.name},
-      {"FunctionArn",
-       fmt::format("arn:aws:lambda:{}:{}:function:{}", o.region, o.account_id, f.name)},
-      {"Runtime", f.runtime},
-      {"Handler", f.handler},
-      {"Description", f.description},
-      {"MemorySize", f.memory_mb},
-      {"Timeout", static_cast<int64_t>(std::ceil(f.timeout_s))},
-      {"Version", "$LATEST"},
-      {"PackageType", "Zip"},
-      {"State", "Active"},
-      {"Architectures", {"x86_64"}},
-  };
-}
-
-}  // namespace
-
 HttpResponse LambdaFront::ListFunctions() {
   if (!options_.list_functions) {
     return LambdaErrorResponse(NotFound("ListFunctions: this front has no function catalogue"),
                                NewRequestId(), "UnknownOperationException");
   }
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& f : options_.list_functions()) list.push_back(Configuration(f, options_));
+  for (const auto& f : options_.list_functions()) {
+    list.push_back(FunctionConfigurationJson(f, options_.region, options_.account_id));
+  }
   nlohmann::json body = {{"Functions", std::move(list)}};
   HttpResponse r = HttpResponse::Json(200, Dump(body));
   std::string id = NewRequestId();
@@ -351,7 +358,7 @@ HttpResponse LambdaFront::GetFunction(std::string_view raw_name, bool configurat
   if (!name.ok()) return LambdaErrorResponse(name.status(), id);
   for (const auto& f : options_.list_functions()) {
     if (f.name != *name) continue;
-    nlohmann::json config = Configuration(f, options_);
+    nlohmann::json config = FunctionConfigurationJson(f, options_.region, options_.account_id);
     nlohmann::json body = configuration_only ? config : nlohmann::json{{"Configuration", config}};
     HttpResponse r = HttpResponse::Json(200, Dump(body));
     r.headers.Set("x-amzn-RequestId", id);
@@ -361,6 +368,45 @@ HttpResponse LambdaFront::GetFunction(std::string_view raw_name, bool configurat
       NotFound("Function not found: arn:aws:lambda:{}:{}:function:{}", options_.region,
                options_.account_id, *name),
       id);
+}
+
+HttpResponse LambdaFront::CreateFunction(const HttpRequest& req) {
+  std::string id = NewRequestId();
+  if (!options_.create_function) {
+    return LambdaErrorResponse(NotFound("CreateFunction: this front cannot create functions"), id,
+                               "UnknownOperationException");
+  }
+  Result<CreateFunctionRequest> parsed = ParseCreateFunctionRequest(req.body);
+  if (!parsed.ok()) {
+    return LambdaErrorResponse(parsed.status(), id, "InvalidParameterValueException");
+  }
+  Result<FunctionSummary> created = options_.create_function(*parsed);
+  if (!created.ok()) {
+    const Status& st = created.status();
+    return LambdaErrorResponse(
+        st, id, st.code() == Code::kInvalidArgument ? "InvalidParameterValueException" : "");
+  }
+  SL_LOG_INFO("front", "CreateFunction {} (handler {}) from {}", created->name, created->handler,
+              req.remote_address);
+  HttpResponse r = HttpResponse::Json(
+      201, Dump(FunctionConfigurationJson(*created, options_.region, options_.account_id)));
+  r.headers.Set("x-amzn-RequestId", id);
+  return r;
+}
+
+HttpResponse LambdaFront::DeleteFunction(std::string_view raw_name) {
+  std::string id = NewRequestId();
+  if (!options_.delete_function) {
+    return LambdaErrorResponse(NotFound("DeleteFunction: this front cannot delete functions"), id,
+                               "UnknownOperationException");
+  }
+  Result<std::string> name = ParseFunctionName(raw_name, {});
+  if (!name.ok()) return LambdaErrorResponse(name.status(), id);
+  if (Status st = options_.delete_function(*name); !st.ok()) return LambdaErrorResponse(st, id);
+  HttpResponse r;
+  r.status = 204;
+  r.headers.Set("x-amzn-RequestId", id);
+  return r;
 }
 
 HttpResponse LambdaFront::MetricsPage() {

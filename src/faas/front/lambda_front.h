@@ -2,53 +2,57 @@
 // talks to), serving any Invoker — the local Platform in `straightline platform serve`, a
 // scripted invoker in tests.
 //
-//   POST /2015-03-31/functions/{name}/invocations     Invoke
-//        X-Amz-Invocation-Type: RequestResponse (200 + payload) | Event (202, EventQueue) |
-//                               DryRun (204);  X-Amz-Log-Type: Tail → X-Amz-Log-Result
-//        {name}: "fn", "fn:$LATEST", "123456789012:function:fn", "arn:aws:lambda:…:function:fn"
-//        (only $LATEST exists: any other qualifier is ResourceNotFoundException)
-//   GET  /2015-03-31/functions/                       ListFunctions   (needs list_functions)
-//   GET  /2015-03-31/functions/{name}[/configuration] GetFunction[Configuration]
-//   GET  /metrics                                     Prometheus text (the whole registry)
-//   GET  /healthz                                     "ok"
+//   POST   /2015-03-31/functions/{name}/invocations     Invoke
+//          X-Amz-Invocation-Type: RequestResponse (200 + payload) | Event (202, EventQueue) |
+//                                 DryRun (204);  X-Amz-Log-Type: Tail → X-Amz-Log-Result
+//          {name}: "fn", "fn:$LATEST", "123456789012:function:fn", "arn:aws:lambda:…:function:fn"
+//          (only $LATEST exists: any other qualifier is ResourceNotFoundException)
+//   GET    /2015-03-31/functions/                       ListFunctions   (needs list_functions)
+//   GET    /2015-03-31/functions/{name}[/configuration] GetFunction[Configuration]
+//   POST   /2015-03-31/functions                        CreateFunction  (needs create_function)
+//   DELETE /2015-03-31/functions/{name}                 DeleteFunction  (needs delete_function)
+//   GET    /metrics                                     Prometheus text (the whole registry)
+//   GET    /healthz                                     "ok"
 // Function errors answer 200 with X-Amz-Function-Error and the error JSON as payload; platform
 // errors answer Lambda's error responses (lambda_errors.h, the one Status → HTTP mapping).
 // A non-empty payload must be JSON (else 400 InvalidRequestContentException, as on Lambda).
 // Every response carries X-Amz-Request-Id and x-amzn-RequestId.
 //
+// Authentication: with FrontOptions::auth set, every request except /healthz (and /metrics when
+// metrics_open) must carry a valid SigV4 signature for service "lambda" by one of the verifier's
+// keys; otherwise it is answered 403 with Lambda's error type (lambda_errors.h) before routing,
+// so an unauthenticated caller learns nothing about which functions or paths exist. Without
+// auth every request is accepted (the library default, for in-process tests and benchmarks;
+// `platform serve` refuses to run that way unless told `--auth none`).
+//
 // Threading: synchronous invocations block one HTTP server thread until the Invoker's future
 // completes, so FrontOptions::http.threads bounds the synchronous invocations in flight (size it
 // above the client connections you expect; /metrics and /healthz need a free thread too).
-// Ownership: the invoker is not owned and must outlive the front.
-// Thread safety: Start/Stop from one owner thread. Stop() stops the event queue (queued events
-// are dropped and reported) and waits for in-flight requests, so stop or unblock the invoker's
-// long operations first if they can hang.
+// Ownership: the invoker is not owned and must outlive the front; the verifier is shared.
+// Thread safety: Start/Stop from one owner thread; the callbacks are called from HTTP threads,
+// several at once. Stop() stops the event queue (queued events are dropped and reported) and
+// waits for in-flight requests, so stop or unblock the invoker's long operations first if they
+// can hang.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/http_server.h"
 #include "common/metrics.h"
+#include "common/sigv4_verifier.h"
 #include "common/status.h"
+#include "faas/front/create_function.h"
 #include "faas/front/event_queue.h"
+#include "faas/front/function_configuration.h"
 #include "faas/invoker.h"
 
 namespace sl::faas {
-
-// What ListFunctions / GetFunction report about one function.
-struct FunctionSummary {
-  std::string name;
-  std::string runtime;      // e.g. "provided.al2023" (bootstrap) or "straightline-builtin"
-  std::string handler;
-  std::string description;  // e.g. the provider profile
-  int64_t memory_mb = 0;
-  double timeout_s = 0;
-};
 
 struct FrontOptions {
   FrontOptions() { http.threads = 32; }
@@ -59,6 +63,17 @@ struct FrontOptions {
   MetricsRegistry* metrics = nullptr;        // null: MetricsRegistry::Default()
   // The function catalogue; null: ListFunctions/GetFunction are unknown operations.
   std::function<std::vector<FunctionSummary>()> list_functions;
+  // Registers a validated CreateFunction request and returns what was registered; null:
+  // CreateFunction is an unknown operation. Errors: ALREADY_EXISTS (→ 409
+  // ResourceConflictException), INVALID_ARGUMENT (→ 400 InvalidParameterValueException, e.g. a
+  // handler that is not built in), others as in lambda_errors.h.
+  std::function<Result<FunctionSummary>(const CreateFunctionRequest&)> create_function;
+  // Removes a function; NOT_FOUND if there is none. null: DeleteFunction is an unknown operation.
+  std::function<Status(const std::string& name)> delete_function;
+  // SigV4 verification of requests (see above); null: no authentication.
+  std::shared_ptr<const SigV4Verifier> auth;
+  // With auth: true leaves GET /metrics open (for a Prometheus scraper that cannot sign).
+  bool metrics_open = false;
 };
 
 // The function an Invoke path names. NOT_FOUND for a qualifier other than $LATEST (only the
@@ -84,6 +99,10 @@ class LambdaFront {
   HttpResponse Invoke(HttpRequest& req, std::string_view raw_name);
   HttpResponse ListFunctions();
   HttpResponse GetFunction(std::string_view raw_name, bool configuration_only);
+  HttpResponse CreateFunction(const HttpRequest& req);
+  HttpResponse DeleteFunction(std::string_view raw_name);
+  // Null when the request may proceed, else the 403 to send.
+  std::optional<HttpResponse> Authenticate(const HttpRequest& req);
   HttpResponse MetricsPage();
 
   Invoker* invoker_;
