@@ -21,7 +21,8 @@ function(sl_add_test)
   endif()
 endfunction()
 
-# sl_add_cli_test(NAME n SCRIPT path [TIMEOUT s] [LABELS l...]): a test script that drives the
+# sl_add_cli_test(NAME n SCRIPT path [TIMEOUT s] [LABELS l...] [SKIP_RETURN_CODE c]): a test
+# script that drives the
 # `straightline` executable, run as `SCRIPT <straightline exe> <source dir>`. The executable is
 # defined in src/cli, after the layer folders, so the registration is deferred to the end of the
 # top directory (the values are fixed now, when the call is made).
@@ -29,17 +30,23 @@ function(sl_add_cli_test)
   if(NOT STRAIGHTLINE_TESTS)
     return()
   endif()
-  cmake_parse_arguments(T "" "NAME;SCRIPT;TIMEOUT" "LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;SCRIPT;TIMEOUT;SKIP_RETURN_CODE" "LABELS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
+  if(NOT T_SKIP_RETURN_CODE)
+    set(T_SKIP_RETURN_CODE -1)
+  endif()
   cmake_language(EVAL CODE "cmake_language(DEFER DIRECTORY [[${CMAKE_SOURCE_DIR}]] CALL \
-_sl_register_cli_test [[${T_NAME}]] [[${T_SCRIPT}]] [[${T_TIMEOUT}]] [[${T_LABELS}]])")
+_sl_register_cli_test [[${T_NAME}]] [[${T_SCRIPT}]] [[${T_TIMEOUT}]] [[${T_LABELS}]] [[${T_SKIP_RETURN_CODE}]])")
 endfunction()
 
-function(_sl_register_cli_test name script timeout labels)
+function(_sl_register_cli_test name script timeout labels skip_code)
   if(TARGET straightline)
     add_test(NAME ${name} COMMAND ${script} $<TARGET_FILE:straightline> ${PROJECT_SOURCE_DIR})
     set_tests_properties(${name} PROPERTIES TIMEOUT ${timeout} LABELS "${labels}")
+    if(NOT skip_code EQUAL -1)
+      set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE ${skip_code})
+    endif()
   endif()
 endfunction()

@@ -1,8 +1,10 @@
 // straightline invoke NAME --payload JSON: runs one invocation on an embedded local platform
-// (no server), prints the response on stdout and Lambda's summary on stderr.
+// (no server), or on the function host that --platform names (Lambda, HTTP functions), prints
+// the response on stdout and Lambda's summary on stderr.
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/function_host_flags.h"
 #include "common/file_util.h"
 #include "common/flags.h"
 #include "faas/economics/provider_profile.h"
@@ -10,6 +12,45 @@
 #include "faas/platform.h"
 
 namespace sl::cli {
+namespace {
+
+void PrintSummary(const faas::InvokeResult& r, const std::string& provider) {
+  fmt::print(stderr,
+             "StatusCode: 200  FunctionError: {}  RequestId: {}\n"
+             "{}  Init: {:.2f} ms  Duration: {:.2f} ms  Billed: {:.0f} ms  Max Memory Used: {} MB  "
+             "Queued: {:.2f} ms  Cost: ${:.10f} ({}, billing from {})\n",
+             r.function_error.empty() ? "-" : r.function_error, r.request_id,
+             r.cold_start ? "Cold start" : "Warm", r.init_ms, r.duration_ms, r.billed_ms,
+             r.max_memory_mb, r.queued_ms, r.cost_usd, provider, faas::BillingSourceName(r.billing));
+}
+
+// A function that already exists on a remote host: nothing is deployed, the call goes out as is.
+int InvokeRemote(const FunctionHostFlags& host_flags, const std::string& name, const std::string& payload,
+                 std::string provider, const std::string& state_dir, bool tail) {
+  if (provider.empty()) provider = "aws-lambda";
+  faas::PlatformOptions po;
+  po.state_dir = state_dir;
+  auto host = OpenFunctionHost(host_flags, po, provider);
+  if (!host.ok()) {
+    fmt::print(stderr, "straightline invoke: {}\n", host.status().ToString());
+    return host.status().code() == Code::kInvalidArgument ? 2 : 1;
+  }
+  faas::InvokeRequest req;
+  req.function = name;
+  req.payload = payload;
+  req.tail_log = tail;
+  faas::InvokeResult r = host->host->Invoke(std::move(req)).get();
+  if (!r.status.ok()) {
+    fmt::print(stderr, "straightline invoke: {}\n", r.status.ToString());
+    return 1;
+  }
+  fmt::print("{}\n", r.payload);
+  if (tail) fmt::print(stderr, "{}", r.log_tail);
+  PrintSummary(r, provider);
+  return r.function_error.empty() ? 0 : 1;
+}
+
+}  // namespace
 
 int RunInvoke(const Args& args) {
   FlagSet flags("straightline invoke",
@@ -25,7 +66,10 @@ int RunInvoke(const Args& args) {
   flags.String("state-dir", &state_dir, "platform state: logs/<function>.log, ledger.jsonl");
   flags.String("log-type", &log_type, "Tail: also print the invocation's log lines");
   flags.String("spawn", &spawn, "fork (from the template process) or exec");
+  FunctionHostFlags host_flags;
+  host_flags.Define(flags);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
+  if (host_flags.remote()) return InvokeRemote(host_flags, name, payload, provider, state_dir, log_type == "Tail");
   if (spawn != "fork" && spawn != "exec") {
     fmt::print(stderr, "--spawn: '{}' is not fork or exec\n", spawn);
     return 2;
@@ -91,13 +135,7 @@ int RunInvoke(const Args& args) {
   }
   fmt::print("{}\n", r.payload);
   if (req.tail_log) fmt::print(stderr, "{}", r.log_tail);
-  fmt::print(stderr,
-             "StatusCode: 200  FunctionError: {}  RequestId: {}\n"
-             "{}  Init: {:.2f} ms  Duration: {:.2f} ms  Billed: {:.0f} ms  Max Memory Used: {} MB  "
-             "Queued: {:.2f} ms  Cost: ${:.10f} ({})\n",
-             r.function_error.empty() ? "-" : r.function_error, r.request_id,
-             r.cold_start ? "Cold start" : "Warm", r.init_ms, r.duration_ms, r.billed_ms,
-             r.max_memory_mb, r.queued_ms, r.cost_usd, specs[0].provider);
+  PrintSummary(r, specs[0].provider);
   return r.function_error.empty() ? 0 : 1;
 }
 

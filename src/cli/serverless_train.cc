@@ -1,4 +1,4 @@
-// The serverless path of `straightline train`: an embedded function platform, the coordinator
+// The serverless path of `straightline train`: a function host (--platform), the coordinator
 // (train/coordinator.h), live progress, the run report, and the provider comparison.
 #include "cli/serverless_train.h"
 
@@ -13,6 +13,7 @@
 
 #include "faas/economics/pricing.h"
 #include "faas/economics/provider_profile.h"
+#include "cli/function_host_flags.h"
 #include "faas/platform.h"
 #include "train/coordinator.h"
 #include "train/planner.h"
@@ -60,17 +61,19 @@ Result<train::TrainingResult> RunOne(const train::JobSpec& spec, const std::stri
   faas::PlatformOptions po;
   po.state_dir = StateDirFor(store_uri, f.state_dir);
   po.local_cpus = f.local_cpus;
-  SL_ASSIGN_OR_RETURN(auto platform, faas::Platform::Create(po));
-  *ledger = platform->LedgerPath();
-  const auto& iso = platform->isolation();
-  if (!progress->quiet) {
-    fmt::print(stderr, "function platform: state in {}; memory limit {}, cpu limit {}{}\n", po.state_dir,
-               iso.memory_method, iso.cpu_method, iso.detail.empty() ? "" : " (" + iso.detail + ")");
+  if (f.host.remote() && store_uri.rfind("file://", 0) == 0) {
+    return InvalidArgument("--platform {}: the functions run on another machine and cannot read the file "
+                           "store {}; use a store both sides reach (--store s3://BUCKET/PREFIX)",
+                           f.host.platform, store_uri);
   }
+  const std::string provider = spec.provider.empty() ? f.provider : spec.provider;
+  SL_ASSIGN_OR_RETURN(cli::OpenedFunctionHost host, OpenFunctionHost(f.host, po, provider));
+  *ledger = host.ledger_path;
+  if (!progress->quiet) fmt::print(stderr, "{}\n", host.description);
   train::CoordinatorOptions co;
   co.store_uri = store_uri;
   co.resume = resume;
-  co.platform = platform.get();
+  co.functions = host.host.get();
   co.on_progress = [progress](const train::TrainProgressEvent& e) { (*progress)(e); };
   return train::RunServerlessTraining(spec, co);
 }
@@ -144,6 +147,7 @@ void ServerlessTrainFlags::Register(FlagSet& flags) {
              "serverless, for tests and demonstrations: KIND:SHARD[:ATTEMPT[:ROUND]], KIND = crash|hang|fail|oom|corrupt|slow");
   flags.String("state-dir", &state_dir, "serverless: platform logs and ledger (default: next to a file store)");
   flags.Double("local-cpus", &local_cpus, "serverless: vCPUs of functions running at once here (0: all cores)");
+  host.Define(flags);
 }
 
 int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f, const FlagSet& flags, bool json,

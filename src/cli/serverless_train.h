@@ -1,10 +1,11 @@
 // `straightline train --workers N …` / `--resume STORE`: the serverless path of the train command
-// (train/coordinator.h on an embedded function platform). train_command.cc parses the shared
+// (train/coordinator.h on the function host that --platform names). train_command.cc parses the shared
 // flags and hands over here.
 #pragma once
 #include <string>
 #include <vector>
 
+#include "cli/function_host_flags.h"
 #include "common/flags.h"
 #include "ml/train_job.h"
 
@@ -28,6 +29,7 @@ struct ServerlessTrainFlags {
   std::string state_dir;            // platform logs + ledger; default <run dir>/platform
   double local_cpus = 0;
   double deadline_s = 0;            // --memory auto: cheapest memory that meets this deadline
+  FunctionHostFlags host;           // --platform local|lambda|http and its flags
 
   void Register(FlagSet& flags);
   bool Requested() const { return workers > 0 || !resume.empty(); }

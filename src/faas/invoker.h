@@ -14,6 +14,7 @@
 //     for memory or crashed. payload then holds Lambda's error JSON
 //     {"errorMessage": "...", "errorType": "..."} and the HTTP front answers 200 with
 //     X-Amz-Function-Error: Unhandled (or Handled for errors the handler reported itself).
+// `outcome` types both kinds (function_host.h); callers decide on it, not on strings.
 // Thread safety: Invoke/Map may be called from any number of threads at once.
 #pragma once
 
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "faas/economics/invocation_record.h"
 
 namespace sl::faas {
 
@@ -47,6 +49,7 @@ struct InvokeResult {
   std::string request_id;      // Lambda-style UUID, also in logs and ledger
   std::string payload;         // response body, or error JSON when function_error is set
   std::string function_error;  // "" | "Unhandled" | "Handled"
+  Outcome outcome = Outcome::kSuccess;  // typed: success, handled/unhandled error, timeout, ...
   std::string log_tail;        // when requested: START..REPORT lines, at most 4 KB
   bool cold_start = false;
   double init_ms = 0;          // cold start: spawn + runtime init, measured
@@ -55,6 +58,7 @@ struct InvokeResult {
   double queued_ms = 0;        // waited for local capacity on this machine (never billed)
   int64_t max_memory_mb = 0;
   double cost_usd = 0;         // priced under the function's provider profile
+  BillingSource billing = BillingSource::kProfile;  // where billed_ms/cost_usd come from
 };
 
 class Invoker {

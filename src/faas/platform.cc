@@ -151,6 +151,7 @@ std::future<InvokeResult> Platform::Impl::Reject(const std::string& id, Status s
   std::promise<InvokeResult> p;
   InvokeResult r;
   r.status = std::move(s);
+  r.outcome = OutcomeOfStatus(r.status);
   r.request_id = id;
   p.set_value(std::move(r));
   return p.get_future();
@@ -247,6 +248,7 @@ std::vector<std::future<InvokeResult>> Platform::Impl::Map(
     if (!s.ok()) {
       InvokeResult r;
       r.status = std::move(s);
+      r.outcome = OutcomeOfStatus(r.status);
       r.request_id = inv->id;
       inv->promise.set_value(std::move(r));
     }
@@ -316,6 +318,25 @@ Result<std::unique_ptr<Platform>> Platform::Create(PlatformOptions options) {
 }
 
 Status Platform::RegisterFunction(FunctionSpec spec) { return impl_->Register(std::move(spec)); }
+
+Status Platform::Deploy(const FunctionSpec& spec) {
+  Status s = impl_->Register(spec);
+  return s.code() == Code::kAlreadyExists ? Status::Ok() : s;
+}
+
+Result<FunctionDescription> Platform::Describe(const std::string& name) const {
+  SL_ASSIGN_OR_RETURN(FunctionInfo info, impl_->Get(name));
+  FunctionDescription d;
+  d.spec = std::move(info.spec);
+  d.host = "local";
+  d.has_live_state = true;
+  d.vcpu = info.vcpu;
+  d.instances = info.instances;
+  d.idle_instances = info.idle_instances;
+  d.inflight = info.inflight;
+  d.queued = info.queued;
+  return d;
+}
 
 Status Platform::LoadFunctionsFile(const std::string& path) {
   SL_ASSIGN_OR_RETURN(std::vector<FunctionSpec> specs, faas::LoadFunctionsFile(path));

@@ -1,8 +1,8 @@
 // Platform: the local function platform — straightline's embedded FaaS. It owns the registered
 // functions and their instances (real OS processes speaking the AWS Lambda Runtime API), runs
 // invocations on them with Lambda's semantics and limits, and records every invocation in the
-// ledger, the function's log stream and the metrics registry. It implements Invoker (invoker.h),
-// which is all the rest of straightline needs; the HTTP front (front/) serves it as the Lambda
+// ledger, the function's log stream and the metrics registry. It is the "local" FunctionHost
+// (function_host.h), which is all the rest of straightline needs; the HTTP front (front/) serves it as the Lambda
 // Invoke API.
 //
 //   PlatformOptions o; o.state_dir = "/tmp/run";
@@ -44,6 +44,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "faas/function_host.h"
 #include "faas/function_spec.h"
 #include "faas/invoker.h"
 
@@ -105,7 +106,7 @@ struct IsolationReport {
   std::string detail;          // why a controller is not used, if not
 };
 
-class Platform final : public Invoker {
+class Platform final : public FunctionHost {
  public:
   static Result<std::unique_ptr<Platform>> Create(PlatformOptions options);
   ~Platform() override;  // Shutdown()
@@ -119,6 +120,12 @@ class Platform final : public Invoker {
   Status LoadFunctionsFile(const std::string& path);
   std::vector<FunctionInfo> ListFunctions() const;  // sorted by name
   Result<FunctionInfo> GetFunction(const std::string& name) const;
+
+  // FunctionHost: Deploy registers (an existing function of the name is kept as it is);
+  // Describe is GetFunction with the live counters.
+  std::string_view kind() const override { return "local"; }
+  Status Deploy(const FunctionSpec& spec) override;
+  Result<FunctionDescription> Describe(const std::string& name) const override;
 
   std::future<InvokeResult> Invoke(InvokeRequest request) override;
   // Like Invoke per payload, except that a call over a concurrency limit waits for a free slot

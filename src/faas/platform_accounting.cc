@@ -42,6 +42,7 @@ void Platform::Impl::Finalize(const std::shared_ptr<Instance>& inst,
   FunctionState* fn = inv->fn;
   InvokeResult r;
   r.status = c.status;
+  r.outcome = c.status.ok() ? c.outcome : OutcomeOfStatus(c.status);
   r.request_id = inv->id;
   if (!c.status.ok()) {
     if (inv->event) return;
@@ -110,6 +111,7 @@ void Platform::Impl::Finalize(const std::shared_ptr<Instance>& inst,
   rec.queued_ms = r.queued_ms;
   rec.cpu_enforced = fn->cpu_enforced;
   rec.stage = inv->stage;
+  rec.host = "local";
   Record(rec);
 
   if (auto cnt = invocations_family_->WithLabels({fn->spec.name, std::string(OutcomeName(c.outcome))});

@@ -388,6 +388,7 @@ void Platform::Impl::Shutdown() {
     for (auto& inv : deferred_) {
       InvokeResult r;
       r.status = Unavailable("platform shut down before request {} ran", inv->id);
+      r.outcome = Outcome::kPlatformError;
       r.request_id = inv->id;
       inv->promise.set_value(std::move(r));
     }

@@ -15,12 +15,12 @@
 #include <openssl/evp.h>
 
 #include "common/sha256.h"
+#include "common/sigv4.h"
 #include "store/fd.h"
 #include "store/io.h"
 #include "store/key.h"
 #include "store/retry.h"
 #include "store/s3_http.h"
-#include "store/s3_signer.h"
 #include "store/s3_xml.h"
 
 namespace sl::store {

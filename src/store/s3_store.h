@@ -1,5 +1,5 @@
 // S3Store: "s3://bucket[/prefix]" on any S3-compatible endpoint (AWS, MinIO, s3rver, ...),
-// speaking the S3 REST API with SigV4 (s3_signer.h) over libcurl, path-style addressing
+// speaking the S3 REST API with SigV4 (common/sigv4.h) over libcurl, path-style addressing
 // (endpoint/bucket/key), which every S3-compatible server accepts.
 //
 // Integrity: Put records the object's SHA-256 as user metadata `x-amz-meta-sha256` (and signs the

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "ml/model.h"
 #include "ml/trainer.h"
+#include "store/function_env.h"
 #include "store/object_store.h"
 #include "train/job_spec.h"
 #include "train/shard_codec.h"
@@ -66,19 +67,8 @@ Result<std::shared_ptr<store::ObjectStore>> StoreFor(const std::string& uri) {
   std::lock_guard<std::mutex> lock(c.mu);
   auto it = c.stores.find(uri);
   if (it != c.stores.end()) return it->second;
-  // The function platform reserves AWS_* (a real Lambda gets its credentials from its role), so the
-  // coordinator passes an S3 endpoint and credentials as STRAIGHTLINE_STORE_*; unset variables
-  // leave the store's own defaults (the AWS_* environment).
-  store::StoreOptions options;
-  auto env = [](const char* name) {
-    const char* v = std::getenv(name);
-    return std::string(v == nullptr ? "" : v);
-  };
-  options.endpoint = env("STRAIGHTLINE_STORE_ENDPOINT");
-  options.region = env("STRAIGHTLINE_STORE_REGION");
-  options.access_key_id = env("STRAIGHTLINE_STORE_ACCESS_KEY_ID");
-  options.secret_access_key = env("STRAIGHTLINE_STORE_SECRET_ACCESS_KEY");
-  options.session_token = env("STRAIGHTLINE_STORE_SESSION_TOKEN");
+  // The function platform reserves AWS_*: the caller passes its store as STRAIGHTLINE_STORE_*.
+  store::StoreOptions options = store::StoreOptionsFromFunctionEnvironment();
   SL_ASSIGN_OR_RETURN(auto opened, store::OpenObjectStore(uri, options));
   std::shared_ptr<store::ObjectStore> shared(std::move(opened));
   c.stores[uri] = shared;

@@ -9,9 +9,21 @@ namespace sl::faas {
 namespace {
 
 constexpr std::string_view kOutcomeNames[] = {"success", "handled_error", "unhandled", "timeout",
-                                              "out_of_memory", "crash", "throttled"};
+                                              "out_of_memory", "crash", "throttled",
+                                              "platform_error"};
+
+constexpr std::string_view kBillingNames[] = {"profile", "platform_report", "measured_by_caller"};
 
 }  // namespace
+
+std::string_view BillingSourceName(BillingSource b) { return kBillingNames[static_cast<int>(b)]; }
+
+Result<BillingSource> ParseBillingSource(std::string_view s) {
+  for (size_t i = 0; i < std::size(kBillingNames); ++i) {
+    if (kBillingNames[i] == s) return static_cast<BillingSource>(i);
+  }
+  return InvalidArgument("unknown billing source '{}' (want profile, platform_report or measured_by_caller)", s);
+}
 
 std::string_view OutcomeName(Outcome o) { return kOutcomeNames[static_cast<int>(o)]; }
 
@@ -20,7 +32,7 @@ Result<Outcome> ParseOutcome(std::string_view s) {
     if (kOutcomeNames[i] == s) return static_cast<Outcome>(i);
   }
   return InvalidArgument("unknown outcome '{}' (want success, handled_error, unhandled, timeout, "
-                         "out_of_memory, crash or throttled)", s);
+                         "out_of_memory, crash, throttled or platform_error)", s);
 }
 
 nlohmann::json RecordToJson(const InvocationRecord& r) {
@@ -43,6 +55,8 @@ nlohmann::json RecordToJson(const InvocationRecord& r) {
   };
   if (!r.error_type.empty()) j["error_type"] = r.error_type;
   if (!r.stage.empty()) j["stage"] = r.stage;
+  if (!r.host.empty()) j["host"] = r.host;
+  if (r.billing != BillingSource::kProfile) j["billing"] = BillingSourceName(r.billing);
   return j;
 }
 
@@ -130,6 +144,7 @@ Result<InvocationRecord> RecordFromJson(const nlohmann::json& j, std::string_vie
   SL_RETURN_IF_ERROR(str("stage", &r.stage, false));
   SL_RETURN_IF_ERROR(str("instance_id", &r.instance_id, false));
   SL_RETURN_IF_ERROR(str("error_type", &r.error_type, false));
+  SL_RETURN_IF_ERROR(str("host", &r.host, false));
   SL_RETURN_IF_ERROR(integer("memory_mb", &r.memory_mb, true));
   SL_RETURN_IF_ERROR(boolean("cold_start", &r.cold_start));
   SL_RETURN_IF_ERROR(num("init_ms", &r.init_ms, false));
@@ -144,6 +159,11 @@ Result<InvocationRecord> RecordFromJson(const nlohmann::json& j, std::string_vie
   auto o = ParseOutcome(outcome);
   if (!o.ok()) return DataLoss("{}: field 'outcome': {}", where, o.status().message());
   r.outcome = *o;
+  std::string billing = "profile";
+  SL_RETURN_IF_ERROR(str("billing", &billing, false));
+  auto b = ParseBillingSource(billing);
+  if (!b.ok()) return DataLoss("{}: field 'billing': {}", where, b.status().message());
+  r.billing = *b;
   std::string start;
   SL_RETURN_IF_ERROR(str("start_time", &start, false));
   if (!start.empty()) {

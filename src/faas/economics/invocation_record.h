@@ -29,11 +29,26 @@ enum class Outcome {
   kOutOfMemory,   // killed for exceeding its memory size
   kCrash,         // handler process exited or was killed mid-invocation
   kThrottled,     // rejected before running (concurrency limit); billed nothing
+  kPlatformError, // the platform did not run it: not found, bad request, unavailable (the
+                  // Status code says which, and whether a retry can help); billed nothing
 };
 
-// "success", "handled_error", "unhandled", "timeout", "out_of_memory", "crash", "throttled".
+// "success", "handled_error", "unhandled", "timeout", "out_of_memory", "crash", "throttled",
+// "platform_error".
 std::string_view OutcomeName(Outcome o);
 Result<Outcome> ParseOutcome(std::string_view s);
+
+// Where billed_ms and cost_usd come from.
+enum class BillingSource {
+  kProfile,           // durations measured on this machine's instances, priced by the profile
+  kPlatformReport,    // the remote platform's own report (Lambda's REPORT line, LogType Tail),
+                      // priced by the profile
+  kMeasuredByCaller,  // the caller's round trip (no report from the platform), priced by the
+                      // profile: an upper bound of the handler duration
+};
+// "profile", "platform_report", "measured_by_caller".
+std::string_view BillingSourceName(BillingSource b);
+Result<BillingSource> ParseBillingSource(std::string_view s);
 
 struct InvocationRecord {
   std::string request_id;
@@ -53,6 +68,8 @@ struct InvocationRecord {
   WallTime start_time{};     // when the invocation was accepted (wall clock)
   double queued_ms = 0;      // waited for local capacity on this machine (never billed)
   bool cpu_enforced = false; // the instance ran under a cgroup CPU quota matching the profile
+  std::string host;          // which FunctionHost ran it: "" or "local", "lambda", "http"
+  BillingSource billing = BillingSource::kProfile;
 };
 
 nlohmann::json RecordToJson(const InvocationRecord& r);

@@ -7,7 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <fmt/format.h>
+
 #include "common/base64.h"
+#include "store/function_env.h"
+#include "store/object_store.h"
 #include "ml/predictor.h"
 #include "serve/v2/v2_codec.h"
 #include "serve/v2/v2_predict.h"
@@ -33,10 +39,41 @@ InvocationResponse Fail(const Status& s) {
 
 }  // namespace
 
+// A model named by store URI is copied into this instance's /tmp once, in INIT (the instance may
+// run on another host than the caller, which reaches it only through the store).
+Result<std::string> FetchModel(const std::string& uri) {
+  std::string base = uri, prefix;
+  // "s3://bucket/models/m" → the store s3://bucket/models and the prefix "m/" (file:///abs/dir/m
+  // the same way).
+  const size_t scheme = uri.find("://");
+  if (scheme == std::string::npos) return InvalidArgument("predict: ${} = '{}' is not a store URI", kModelUriEnv, uri);
+  std::string rest = uri.substr(scheme + 3);
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  const size_t slash = rest.rfind('/');
+  if (slash == std::string::npos || slash == 0) {
+    return InvalidArgument("predict: ${} = '{}' names no model folder (want SCHEME://BUCKET/PREFIX/MODEL)",
+                           kModelUriEnv, uri);
+  }
+  base = uri.substr(0, scheme + 3) + rest.substr(0, slash);
+  prefix = rest.substr(slash + 1) + "/";
+  SL_ASSIGN_OR_RETURN(auto st, store::OpenObjectStore(base, store::StoreOptionsFromFunctionEnvironment()));
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir = fmt::format("{}/sl-model-{}/{}", tmp != nullptr && *tmp ? tmp : "/tmp", ::getpid(),
+                                rest.substr(slash + 1));
+  SL_RETURN_IF_ERROR(store::DownloadPrefix(st.get(), prefix, dir)
+                         .WithContext(fmt::format("predict: fetching the model {}", uri)));
+  return dir;
+}
+
 Status InitPredict() {
-  const char* dir = std::getenv(kModelDirEnv);
-  if (dir == nullptr || *dir == '\0') {
-    return FailedPrecondition("predict: ${} is not set (the model directory to serve)", kModelDirEnv);
+  std::string dir;
+  if (const char* uri = std::getenv(kModelUriEnv); uri != nullptr && *uri != '\0') {
+    SL_ASSIGN_OR_RETURN(dir, FetchModel(uri));
+  } else if (const char* d = std::getenv(kModelDirEnv); d != nullptr && *d != '\0') {
+    dir = d;
+  } else {
+    return FailedPrecondition("predict: neither ${} nor ${} is set (the model to serve)", kModelUriEnv,
+                              kModelDirEnv);
   }
   auto loaded = std::make_shared<Loaded>();
   SL_ASSIGN_OR_RETURN(loaded->predictor, ml::Predictor::Load(dir));

@@ -3,7 +3,10 @@
 // the function platform (sl_faas depends on the worker executable).
 //
 // One function serves one model. INIT (once per instance, Lambda's INIT phase) loads the model
-// from $STRAIGHTLINE_MODEL_DIR (ml::Predictor::Load); the model name used for decoding and in the
+// from $STRAIGHTLINE_MODEL_URI (a store folder such as s3://bucket/models/fmnist-cnn, copied into
+// the instance's /tmp first, opened with the STRAIGHTLINE_STORE_* credentials: how a model reaches
+// a function on another host) or else from the directory $STRAIGHTLINE_MODEL_DIR
+// (ml::Predictor::Load); the model name used for decoding and in the
 // response is $STRAIGHTLINE_MODEL_NAME, else the directory's base name.
 // Payload (Lambda payloads are JSON):
 //   * a KServe v2 JSON request body, as-is ({"inputs": [...]}), or
@@ -25,6 +28,7 @@ namespace sl::serve {
 
 inline constexpr const char* kPredictHandler = "predict";
 inline constexpr const char* kModelDirEnv = "STRAIGHTLINE_MODEL_DIR";
+inline constexpr const char* kModelUriEnv = "STRAIGHTLINE_MODEL_URI";
 inline constexpr const char* kModelNameEnv = "STRAIGHTLINE_MODEL_NAME";
 
 Status RegisterServeHandlers(runtime::HandlerRegistry* registry);

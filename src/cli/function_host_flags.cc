@@ -1,0 +1,75 @@
+#include "cli/function_host_flags.h"
+
+#include <fmt/format.h>
+
+#include "common/flags.h"
+#include "faas/remote/lambda_host.h"
+
+namespace sl::cli {
+
+void FunctionHostFlags::Define(FlagSet& flags) {
+  flags.String("platform", &platform,
+               "where functions run: local (embedded, default) | lambda (AWS Lambda Invoke API) | http "
+               "(HTTP-triggered functions)");
+  flags.String("endpoint-url", &endpoint_url,
+               "--platform lambda: a Lambda-compatible endpoint, e.g. another host's `straightline platform "
+               "serve` (default: AWS's regional endpoint)");
+  flags.String("region", &region, "--platform lambda: AWS region (default: AWS_REGION, ~/.aws/config, us-east-1)");
+  flags.String("function-image", &function_image,
+               "--platform lambda on AWS: function image URI (ECR) that missing functions are created from");
+  flags.String("function-role", &function_role,
+               "--platform lambda on AWS: execution role ARN for functions created from --function-image");
+  flags.String("http-functions", &http_functions, "--platform http: functions file with each function's url");
+}
+
+Result<OpenedFunctionHost> OpenFunctionHost(const FunctionHostFlags& f, const faas::PlatformOptions& local_options,
+                                            const std::string& provider) {
+  OpenedFunctionHost out;
+  auto only_for = [&](const std::string& value, const char* flag, const char* platform) -> Status {
+    if (!value.empty() && f.platform != platform) {
+      return InvalidArgument("--{} is for --platform {}, not --platform {}", flag, platform, f.platform);
+    }
+    return Status::Ok();
+  };
+  SL_RETURN_IF_ERROR(only_for(f.endpoint_url, "endpoint-url", "lambda"));
+  SL_RETURN_IF_ERROR(only_for(f.region, "region", "lambda"));
+  SL_RETURN_IF_ERROR(only_for(f.function_image, "function-image", "lambda"));
+  SL_RETURN_IF_ERROR(only_for(f.function_role, "function-role", "lambda"));
+  SL_RETURN_IF_ERROR(only_for(f.http_functions, "http-functions", "http"));
+  const std::string remote_ledger = local_options.state_dir + "/ledger.jsonl";
+
+  if (f.platform == "local") {
+    SL_ASSIGN_OR_RETURN(auto platform, faas::Platform::Create(local_options));
+    out.local = platform.get();
+    out.ledger_path = platform->LedgerPath();
+    const auto& iso = platform->isolation();
+    out.description = fmt::format("function platform: embedded, state in {}; memory limit {}, cpu limit {}{}",
+                                  local_options.state_dir, iso.memory_method, iso.cpu_method,
+                                  iso.detail.empty() ? "" : " (" + iso.detail + ")");
+    out.host = std::move(platform);
+    return out;
+  }
+  if (f.platform == "lambda") {
+    faas::LambdaHostOptions o;
+    o.region = f.region;
+    o.endpoint_url = f.endpoint_url;
+    o.provider = provider;
+    o.ledger_path = remote_ledger;
+    o.image_uri = f.function_image;
+    o.role_arn = f.function_role;
+    SL_ASSIGN_OR_RETURN(auto lambda, faas::LambdaHost::Create(std::move(o)));
+    out.ledger_path = remote_ledger;
+    out.description = fmt::format("function platform: AWS Lambda Invoke API at {} (region {}, credentials from {}); "
+                                  "caller-side ledger {}",
+                                  lambda->endpoint(), lambda->region(), lambda->credentials_source(),
+                                  remote_ledger);
+    out.host = std::move(lambda);
+    return out;
+  }
+  if (f.platform == "http") {
+    return Unimplemented("--platform http: not wired yet");
+  }
+  return InvalidArgument("--platform: '{}' is not local, lambda or http", f.platform);
+}
+
+}  // namespace sl::cli

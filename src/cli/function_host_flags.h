@@ -1,0 +1,58 @@
+// Where the functions of `train --workers`, `serve --tiers function` and `invoke` run: the flags
+// that choose a faas::FunctionHost (faas/function_host.h) and the one place that builds it.
+//
+//   --platform local    the embedded platform (default; `make demo` and the tests)
+//   --platform lambda   the AWS Lambda Invoke API with SigV4: real AWS (region and credentials
+//                       from the standard AWS_* variables or ~/.aws files), or any
+//                       Lambda-compatible endpoint with --endpoint-url (another host's
+//                       `straightline platform serve`)
+//   --platform http     HTTP-triggered functions (Knative, Cloud Run functions, Azure Functions,
+//                       OpenWhisk web actions): URLs per function from --http-functions FILE
+//
+// Thread safety: plain values; OpenFunctionHost from one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "faas/function_host.h"
+#include "faas/platform.h"
+
+namespace sl {
+class FlagSet;
+}
+
+namespace sl::cli {
+
+struct FunctionHostFlags {
+  std::string platform = "local";
+  std::string endpoint_url;    // lambda: "" = AWS's regional endpoint
+  std::string region;          // lambda: "" = AWS_REGION / ~/.aws/config / us-east-1
+  std::string function_image;  // lambda on real AWS: the function image (ECR URI) to create from
+  std::string function_role;   // lambda on real AWS: the execution role ARN
+  std::string http_functions;  // http: the functions file with a url per function
+
+  void Define(FlagSet& flags);
+  bool remote() const { return platform != "local"; }
+};
+
+// What OpenFunctionHost built. `local` points into `host` when the platform is local (callers
+// that need the embedded platform's extras: isolation report, log paths), else null.
+struct OpenedFunctionHost {
+  std::unique_ptr<faas::FunctionHost> host;
+  faas::Platform* local = nullptr;
+  std::string ledger_path;  // where this process's invocations are recorded
+  std::string description;  // one line for the user: which host, endpoint, credentials source
+};
+
+// Builds the host the flags name. `local_options` configure the embedded platform; a remote
+// host keeps its caller-side ledger in local_options.state_dir and prices invocations under
+// `provider`. INVALID_ARGUMENT naming the flag for a bad --platform or a flag that does not
+// belong to it (e.g. --endpoint-url with --platform local); the host's own errors otherwise
+// (no credentials: where they were looked for).
+Result<OpenedFunctionHost> OpenFunctionHost(const FunctionHostFlags& flags,
+                                            const faas::PlatformOptions& local_options,
+                                            const std::string& provider);
+
+}  // namespace sl::cli
