@@ -1,5 +1,6 @@
 #include "serve/gateway.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <mutex>
@@ -117,6 +118,9 @@ class Gateway::Impl {
                                                  "Requests waiting in a tier.", {"tier"}));
     SL_ASSIGN_OR_RETURN(auto* inflight, m.AddGauge("sl_serve_tier_inflight",
                                                    "Requests running in a tier.", {"tier"}));
+    SL_ASSIGN_OR_RETURN(auth_failures_, m.AddCounter("sl_serve_auth_failures_total",
+                                                     "Requests refused with 401, by what was wrong "
+                                                     "with their credentials.", {"reason"}));
     SL_ASSIGN_OR_RETURN(auto* replicas, m.AddGauge("sl_serve_tier_replicas",
                                                    "Local workers, running containers, warm "
                                                    "function instances.", {"tier"}));
@@ -134,6 +138,10 @@ class Gateway::Impl {
 
   void Handle(HttpRequest&& req, HttpResponder respond) {
     const std::string& path = req.path;
+    if (options_.auth != nullptr && !IsOpenPath(path)) {
+      const AuthVerdict verdict = options_.auth->Check(req.headers);
+      if (verdict != AuthVerdict::kAllowed) return respond(Unauthorized(verdict));
+    }
     if (path == "/metrics") {
       if (req.method != "GET") return respond(MethodNotAllowed(req, "GET"));
       RefreshTierGauges();
@@ -211,6 +219,20 @@ class Gateway::Impl {
     HttpResponse r = JsonErrorResponse(405, fmt::format("method {} not allowed on {} (allowed: {})",
                                                 req.method, req.path, allowed));
     r.headers.Set("Allow", std::string(allowed));
+    return r;
+  }
+
+  bool IsOpenPath(const std::string& path) const {
+    return std::find(options_.open_paths.begin(), options_.open_paths.end(), path) !=
+           options_.open_paths.end();
+  }
+
+  HttpResponse Unauthorized(AuthVerdict verdict) {
+    if (auto c = auth_failures_->WithLabels({std::string(AuthVerdictName(verdict))}); c.ok()) {
+      (*c)->Inc();
+    }
+    HttpResponse r = JsonErrorResponse(401, AuthFailureMessage(verdict));
+    r.headers.Set("WWW-Authenticate", WwwAuthenticateFor(verdict));
     return r;
   }
 
@@ -399,6 +421,7 @@ class Gateway::Impl {
   CounterFamily* requests_ = nullptr;
   HistogramFamily* latency_ = nullptr;
   CounterFamily* placements_ = nullptr;
+  CounterFamily* auth_failures_ = nullptr;
   std::array<Counter*, 3> cold_{}, cost_{};
   std::array<Gauge*, 3> queued_{}, inflight_{}, replicas_{};
   std::atomic<int64_t> ok_{0}, client_error_{0}, refused_{0}, timed_out_{0}, failed_{0};
@@ -419,6 +442,10 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(const ModelRepository* models,
   }
   if (options.request_timeout.count() <= 0) {
     return InvalidArgument("gateway: request timeout must be positive");
+  }
+  if (options.auth != nullptr && options.auth->size() == 0) {
+    return InvalidArgument("gateway: authentication on but no token accepted (every request "
+                           "would get 401)");
   }
   auto impl = std::make_unique<Impl>(models, std::move(tiers), placer, std::move(options));
   SL_RETURN_IF_ERROR(impl->InitMetrics());

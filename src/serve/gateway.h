@@ -12,6 +12,14 @@
 //                                   histograms, placements by tier and rule, queue depths,
 //                                   batch sizes, cold starts, containers, billed cost
 //
+// Authentication (issue 14): with GatewayOptions::auth set, every request — any method, any path,
+// known or not — except those to `open_paths` (by default the two health endpoints) must carry
+// "Authorization: Bearer <token>" or "X-API-Key: <token>" with a token the authenticator accepts
+// (common/auth_token.h: constant-time). Otherwise 401 with "WWW-Authenticate: Bearer ..." and
+// {"error": ...} saying whether the credential was missing, malformed or unknown — never which
+// tokens exist — before anything else is looked at (an unknown path is 401, not 404). Failures
+// are counted in sl_serve_auth_failures_total{reason}; tokens are never logged.
+//
 // Per inference request: decode once (bad input → 4xx {"error": "..."} naming the field, 404
 // unknown model, 415 unsupported content type; 413 over the body limit comes from HttpServer),
 // Observe + Place on the Placer with every tier's TierState, Submit to the chosen tier. When the
@@ -31,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "common/auth_token.h"
 #include "common/host_cpu.h"
 #include "common/http_message.h"
 #include "common/http_server.h"
@@ -51,6 +60,10 @@ struct GatewayOptions {
   std::string server_version = "0.1.0";
   MetricsRegistry* metrics = nullptr;         // null: MetricsRegistry::Default()
   HostCpuMeter* host_cpu = nullptr;           // not owned; null: placers see host_cpu_busy = -1
+  // Null: every path is open (`serve --auth none`). Shared: immutable, read by every thread.
+  std::shared_ptr<const TokenAuthenticator> auth;
+  // Exact paths answered without a token when `auth` is set.
+  std::vector<std::string> open_paths = {"/v2/health/live", "/v2/health/ready"};
 };
 
 class Gateway {

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -77,6 +78,8 @@ class GatewayTest : public ::testing::Test {
     GatewayOptions go;
     go.metrics = &metrics_;
     go.request_timeout = timeout;
+    go.auth = auth_;
+    if (open_paths_) go.open_paths = *open_paths_;
     gateway_ = Gateway::Create(repo_.get(), tiers, placer_.get(), go).value();
     HttpServer::Options so;
     so.threads = 4;
@@ -96,8 +99,8 @@ class GatewayTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : HttpResponse{};
   }
-  HttpResponse Get(const std::string& path) {
-    auto r = client_.Get(base_ + path);
+  HttpResponse Get(const std::string& path, const HttpHeaders& headers = {}) {
+    auto r = client_.Get(base_ + path, headers);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : HttpResponse{};
   }
@@ -107,6 +110,8 @@ class GatewayTest : public ::testing::Test {
                                                                          : "<not a v2 error: " + r.body + ">";
   }
 
+  std::shared_ptr<const TokenAuthenticator> auth_;          // set before Start
+  std::optional<std::vector<std::string>> open_paths_;      // set before Start
   std::unique_ptr<TempDir> tmp_;
   ml::Dataset raw_;
   std::unique_ptr<ModelRepository> repo_;
@@ -332,6 +337,98 @@ TEST_F(GatewayTest, MetricsCountRequestsPlacementsAndBatches) {
   EXPECT_NE(m.body.find(R"(sl_serve_tier_replicas{tier="local"})"), std::string::npos);
 }
 
+HttpHeaders Header(std::string name, std::string value) {
+  HttpHeaders h;
+  h.Set(std::move(name), std::move(value));
+  return h;
+}
+
+constexpr const char* kToken = "gw-test-token-3f9a1c";
+constexpr const char* kKey = "gw-test-api-key-77b2";
+
+TEST_F(GatewayTest, TokenRequiredOnEveryPathButHealthWith401SayingWhatWasWrong) {
+  auth_ = std::make_shared<TokenAuthenticator>(std::vector<std::string>{kToken, kKey});
+  ::testing::internal::CaptureStderr();
+  Start("straightline");
+  const HttpHeaders bearer = Header("Authorization", std::string("Bearer ") + kToken);
+  const HttpHeaders api_key = Header("X-API-Key", kKey);
+  const HttpHeaders wrong = Header("Authorization", "Bearer gw-test-token-3f9a1d");
+  std::vector<std::string> bodies;  // every 401 body, to check that no token leaks
+
+  // Health is open by default.
+  EXPECT_EQ(Get("/v2/health/live").status, 200);
+  EXPECT_EQ(Get("/v2/health/ready").status, 200);
+
+  // Everything else: 401 without a token, with a wrong one, with a malformed one.
+  for (const std::string path : {"/v2", "/v2/models/tiny", "/v2/models/tiny/ready", "/metrics",
+                                 "/v2/nothing/here"}) {
+    HttpResponse none = Get(path);
+    EXPECT_EQ(none.status, 401) << path;
+    EXPECT_EQ(none.headers.Get("WWW-Authenticate"), R"(Bearer realm="straightline")") << path;
+    EXPECT_NE(ErrorOf(none).find("authentication required"), std::string::npos) << none.body;
+    HttpResponse bad = Get(path, wrong);
+    EXPECT_EQ(bad.status, 401) << path;
+    EXPECT_NE(ErrorOf(bad).find("invalid token"), std::string::npos) << bad.body;
+    EXPECT_NE(bad.headers.Get("WWW-Authenticate").find(R"(error="invalid_token")"), std::string::npos);
+    HttpResponse basic = Get(path, Header("Authorization", "Basic Z3c6dGVzdA=="));
+    EXPECT_EQ(basic.status, 401) << path;
+    EXPECT_NE(ErrorOf(basic).find("Bearer <token>"), std::string::npos) << basic.body;
+    for (auto* r : {&none, &bad, &basic}) bodies.push_back(r->body);
+  }
+  HttpResponse infer = Post("/v2/models/tiny/infer", testing::JsonBody(raw_, 0, 1));
+  EXPECT_EQ(infer.status, 401);
+  bodies.push_back(infer.body);
+  EXPECT_EQ(gateway_->counts().ok + gateway_->counts().client_error, 0) << "nothing ran unauthenticated";
+
+  // The right token, as a bearer token or as an API key.
+  EXPECT_EQ(Get("/v2", bearer).status, 200);
+  EXPECT_EQ(Get("/v2", api_key).status, 200);
+  EXPECT_EQ(Get("/v2/models/tiny", bearer).status, 200);
+  EXPECT_EQ(Get("/v2/nothing/here", bearer).status, 404);  // known only once authenticated
+  for (const HttpHeaders& creds : {bearer, api_key}) {
+    HttpHeaders h = creds;
+    h.Set("Content-Type", "application/json");
+    auto r = client_.Post(base_ + "/v2/models/tiny/infer", testing::JsonBody(raw_, 0, 1), h);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
+  HttpResponse m = Get("/metrics", api_key);
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find(R"(sl_serve_auth_failures_total{reason="missing"} 6)"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find(R"(sl_serve_auth_failures_total{reason="rejected"} 5)"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(sl_serve_auth_failures_total{reason="malformed"} 5)"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(sl_serve_requests_total{model="tiny",tier="local",outcome="ok"} 2)"),
+            std::string::npos);
+
+  server_->Stop();
+  server_.reset();
+  const std::string logs = ::testing::internal::GetCapturedStderr();
+  for (const std::string& b : bodies) {
+    EXPECT_EQ(b.find(kToken), std::string::npos) << b;
+    EXPECT_EQ(b.find(kKey), std::string::npos) << b;
+    EXPECT_EQ(b.find("3f9a1d"), std::string::npos) << "the wrong token is not echoed: " << b;
+  }
+  EXPECT_EQ(logs.find(kToken), std::string::npos);
+  EXPECT_EQ(logs.find(kKey), std::string::npos);
+}
+
+TEST_F(GatewayTest, HealthRequiresTheTokenWhenNoPathIsOpen) {
+  auth_ = std::make_shared<TokenAuthenticator>(std::vector<std::string>{kToken});
+  open_paths_ = std::vector<std::string>{};
+  Start("straightline");
+  EXPECT_EQ(Get("/v2/health/live").status, 401);
+  EXPECT_EQ(Get("/v2/health/ready").status, 401);
+  const HttpHeaders bearer = Header("Authorization", std::string("Bearer ") + kToken);
+  EXPECT_EQ(Get("/v2/health/live", bearer).status, 200);
+  EXPECT_EQ(Get("/v2/health/ready", bearer).status, 200);
+}
+
+TEST_F(GatewayTest, WithoutAuthenticatorEveryPathIsOpen) {
+  Start("straightline");
+  EXPECT_EQ(Get("/v2").status, 200);
+  EXPECT_EQ(Get("/metrics").status, 200);
+}
+
 TEST(GatewayCreateTest, RefusesMissingPartsAndDuplicateTiers) {
   TempDir tmp("serve-gateway");
   testing::WriteTinyModel(tmp.Join("tiny"));
@@ -342,6 +439,10 @@ TEST(GatewayCreateTest, RefusesMissingPartsAndDuplicateTiers) {
   EXPECT_EQ(Gateway::Create(repo.get(), {&a, &b}, placer.get(), {}).status().code(),
             Code::kInvalidArgument);
   EXPECT_EQ(Gateway::Create(repo.get(), {&a}, nullptr, {}).status().code(), Code::kInvalidArgument);
+  GatewayOptions no_tokens;
+  no_tokens.auth = std::make_shared<TokenAuthenticator>(std::vector<std::string>{});
+  EXPECT_EQ(Gateway::Create(repo.get(), {&a}, placer.get(), no_tokens).status().code(),
+            Code::kInvalidArgument);
 }
 
 }  // namespace

@@ -142,12 +142,23 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
   while (!base.empty() && base.back() == '/') base.pop_back();
   const std::string infer_path = "/v2/models/" + spec.model + "/infer";
 
+  const std::string bearer = spec.auth_token.empty() ? "" : "Bearer " + spec.auth_token;
   ModelInputInfo input;
   {
     HttpClient client;
-    auto meta = client.Get(base + "/v2/models/" + spec.model);
+    HttpHeaders headers;
+    if (!bearer.empty()) headers.Set("Authorization", bearer);
+    auto meta = client.Get(base + "/v2/models/" + spec.model, headers);
     if (!meta.ok()) return meta.status().WithContext("load: model metadata");
     if (meta->status == 404) return NotFound("load: model '{}' not found at {}", spec.model, base);
+    if (meta->status == 401) {
+      return PermissionDenied("load: GET /v2/models/{} answered 401 ({}): {}", spec.model,
+                              spec.auth_token.empty() ? "no token sent; give the server's token "
+                                                        "with --auth-token-file FILE or "
+                                                        "STRAIGHTLINE_TOKEN"
+                                                      : "the token sent was refused",
+                              meta->body.substr(0, 200));
+    }
     if (meta->status != 200) {
       return Unavailable("load: GET /v2/models/{} answered {}: {}", spec.model, meta->status,
                          meta->body.substr(0, 200));
@@ -162,6 +173,7 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
     SL_ASSIGN_OR_RETURN(Payload p, BuildPayload(spec.payloads[i], input, spec.seed + i));
     result.payload_bytes.push_back(static_cast<int64_t>(p.body.size()));
     payload_headers.push_back({{"Content-Type", p.content_type}});
+    if (!bearer.empty()) payload_headers.back().emplace_back("Authorization", bearer);
     if (p.json_header_bytes >= 0) {
       payload_headers.back().emplace_back("Inference-Header-Content-Length", std::to_string(p.json_header_bytes));
     }

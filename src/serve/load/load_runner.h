@@ -8,7 +8,9 @@
 // from the model's input shape (GET /v2/models/{m}). Every request records its phase, the tier
 // from the X-Straightline-Tier header, the HTTP status, and its response time (send → response);
 // the session length runs from its arrival to its last response.
-// Failure contract: Run returns PERMISSION_DENIED for a non-loopback target, INVALID_ARGUMENT for
+// With spec.auth_token, every request carries "Authorization: Bearer <token>".
+// Failure contract: Run returns PERMISSION_DENIED for a non-loopback target or when the server
+// answers the metadata request with 401 (no token, or a refused one), INVALID_ARGUMENT for
 // a bad spec, UNAVAILABLE/NOT_FOUND when the model's metadata cannot be fetched; failed requests
 // are data in the report, not errors.
 // Thread safety: one Run at a time per LoadRunner.

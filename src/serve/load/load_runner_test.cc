@@ -17,10 +17,16 @@ namespace {
 // answers 200 with a tier header alternating local/function, and 429 on every 5th request.
 class FakeV2 {
  public:
-  explicit FakeV2(int delay_ms = 0) : delay_ms_(delay_ms) {
+  // `token`: when not empty, every request needs "Authorization: Bearer <token>" (else 401).
+  explicit FakeV2(int delay_ms = 0, std::string token = "") : delay_ms_(delay_ms), token_(std::move(token)) {
     HttpServer::Options o;
     o.threads = 4;
     auto s = HttpServer::Start(o, [this](HttpRequest&& req, HttpResponder respond) {
+      if (!token_.empty() && req.headers.Get("Authorization") != "Bearer " + token_) {
+        ++unauthorized_;
+        respond(HttpResponse::Json(401, R"({"error":"authentication required"})"));
+        return;
+      }
       if (req.method == "GET" && req.path == "/v2/models/m") {
         respond(HttpResponse::Json(200, R"({"name":"m","platform":"straightline","inputs":[{"name":"input__0","datatype":"FP32","shape":[-1,1,4,4]}]})"));
         return;
@@ -47,9 +53,11 @@ class FakeV2 {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
   std::atomic<int64_t> infers_{0};
   std::atomic<int64_t> bytes_{0};
+  std::atomic<int64_t> unauthorized_{0};
 
  private:
   int delay_ms_;
+  std::string token_;
   std::unique_ptr<HttpServer> server_;
 };
 
@@ -152,6 +160,37 @@ TEST(LoadRunnerTest, RefusesNonLoopbackTargetBeforeSendingAnything) {
   spec.model = "m";
   spec.phases = {{"p", 1.0, 1, -1}};
   EXPECT_EQ(RunLoad(spec).status().code(), Code::kPermissionDenied);
+}
+
+TEST(LoadRunnerTest, SendsTheBearerTokenWithEveryRequestAndSaysWhenOneIsNeeded) {
+  const std::string token = "load-test-token-5e1";
+  FakeV2 server(0, token);
+  LoadSpec spec;
+  spec.target = server.url();
+  spec.model = "m";
+  spec.phases = {{"p", 0.5, 40, -1}};
+  spec.concurrency = 2;
+  auto missing = RunLoad(spec);
+  EXPECT_EQ(missing.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(missing.status().message().find("--auth-token-file"), std::string::npos)
+      << missing.status().ToString();
+  spec.auth_token = "not-" + token;
+  auto refused = RunLoad(spec);
+  EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(refused.status().message().find("refused"), std::string::npos);
+  EXPECT_EQ(refused.status().message().find(token), std::string::npos);
+  const int64_t before = server.unauthorized_.load();
+
+  spec.auth_token = token;
+  auto r = RunLoad(spec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(server.unauthorized_.load(), before) << "a request went without the token";
+  EXPECT_EQ(server.infers_.load(), 20);
+  auto rows = Summarize(spec, *r);
+  EXPECT_EQ(ReportJson(spec, *r, rows).find(token), std::string::npos);
+
+  spec.auth_token = "two words";
+  EXPECT_EQ(ValidateSpec(spec).code(), Code::kInvalidArgument);
 }
 
 TEST(LoadRunnerTest, UnknownModelIsNotFound) {

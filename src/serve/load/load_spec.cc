@@ -145,6 +145,12 @@ Status ValidateSpec(const LoadSpec& s) {
   }
   if (total <= 0) return InvalidArgument("load: payload weights sum to 0");
   if (s.timeout_ms <= 0) return InvalidArgument("load: timeout {} ms must be > 0", s.timeout_ms);
+  for (char c : s.auth_token) {  // it goes into a header line; never echo it
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      return InvalidArgument("load: the auth token contains whitespace or a control character");
+    }
+  }
   return Status::Ok();
 }
 

@@ -52,6 +52,9 @@ struct LoadSpec {
   int64_t backlog = 0;          // sessions waiting for a connection; 0: 16 × concurrency
   int64_t timeout_ms = 50000;   // per request, as in the paper
   uint64_t seed = 1;
+  // Sent as "Authorization: Bearer <token>" with every request (the metadata GET too) when not
+  // empty: the gateway's token (`load --auth-token-file` / STRAIGHTLINE_TOKEN). Never in reports.
+  std::string auth_token;
 };
 
 Status CheckLoopbackTarget(const std::string& url);

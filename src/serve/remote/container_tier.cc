@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/auth_token.h"
 #include "common/file_util.h"
 #include "common/http_client.h"
 #include "common/log.h"
@@ -28,6 +29,7 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 constexpr const char* kBinaryInContainer = "/opt/straightline/straightline";
 constexpr const char* kModelInContainer = "/model";
+constexpr const char* kTokenInContainer = "/opt/straightline/token";
 
 enum class RState { kStarting, kReady, kStopping, kDead };
 std::string_view RStateName(RState s) {
@@ -116,6 +118,8 @@ class ContainerTier::Impl {
   ContainerTierOptions o;
   ReplicaMode mode = ReplicaMode::kProcess;
   std::string runc_path;
+  std::string token_file;    // host path of the replica token ("" without replica_auth)
+  HttpHeaders auth_headers;  // Authorization: Bearer <replica token>, sent to every replica
 
   mutable std::mutex mu;
   mutable std::condition_variable changed;  // replica became ready / died; supervisor wake-up
@@ -168,11 +172,27 @@ Status ContainerTier::Impl::Init() {
   if (o.command.empty()) {
     // The replica serves the model under the gateway's name for it (the mount point is /model).
     const std::string model_arg = o.models.size() == 1 ? o.models[0] + "={model}" : "{model}";
-    o.command = {"{binary}", "serve", "--tiers", "local", "--port", "{port}", "--model", model_arg};
+    o.command = {"{binary}", "serve", "--tiers", "local", "--port", "{port}", "--model", model_arg,
+                 "--auth-token-file", "{token_file}"};
+  }
+  const bool mentions_token = std::any_of(o.command.begin(), o.command.end(), [](const auto& a) {
+    return a.find("{token_file}") != std::string::npos;
+  });
+  if (mentions_token && !o.replica_auth) {
+    return InvalidArgument("container tier: the replica command names {{token_file}} but "
+                           "replica_auth is off");
   }
   SL_RETURN_IF_ERROR(MakeDirs(o.state_dir));
   std::error_code ec;
   o.state_dir = std::filesystem::absolute(o.state_dir, ec).string();
+  if (o.replica_auth) {
+    // One file per tier: several serve processes (and calibrate) may share a state dir.
+    static std::atomic<int64_t> tier_seq{0};
+    token_file = fmt::format("{}/replica-token-{}-{}", o.state_dir, getpid(), tier_seq.fetch_add(1));
+    SL_ASSIGN_OR_RETURN(std::string token, GenerateToken());
+    SL_RETURN_IF_ERROR(WriteSecretFile(token_file, token + "\n"));
+    auth_headers.Set("Authorization", "Bearer " + token);
+  }
   if (!o.model_dir.empty()) o.model_dir = std::filesystem::absolute(o.model_dir, ec).string();
 
   if (o.mode == "process") {
@@ -257,6 +277,7 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
   for (const auto& a : o.command) {
     std::string v = Substitute(a, "{binary}", runc ? kBinaryInContainer : o.binary);
     v = Substitute(v, "{model}", runc ? kModelInContainer : o.model_dir);
+    v = Substitute(v, "{token_file}", runc ? kTokenInContainer : token_file);
     argv.push_back(Substitute(v, "{port}", std::to_string(*port)));
   }
   std::vector<std::string> env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -272,6 +293,7 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
     spec.ro_binds = HostRuntimeBinds();
     spec.ro_binds.emplace_back(o.binary, kBinaryInContainer);
     if (!o.model_dir.empty()) spec.ro_binds.emplace_back(o.model_dir, kModelInContainer);
+    if (!token_file.empty()) spec.ro_binds.emplace_back(token_file, kTokenInContainer);
     for (const auto& p : o.extra_ro_paths) spec.ro_binds.emplace_back(p, p);
     spec.cpus = o.cpus_per_replica;
     spec.memory_mb = o.memory_mb_per_replica;
@@ -295,7 +317,7 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
       std::lock_guard<std::mutex> lock(mu);
       if (rep->state != RState::kStarting) return;  // died (supervisor) or retired
     }
-    auto r = client.Get(url);
+    auto r = client.Get(url, auth_headers);
     if (r.ok() && r->status == 200) break;
     if (SteadyClock::now() > deadline) {
       return fail_start(DeadlineExceeded("{} not ready after {} ms (log: {})", url,
@@ -349,7 +371,7 @@ void ContainerTier::Impl::RunWorker(std::shared_ptr<Replica> rep) {
     } else {
       const std::string url =
           fmt::format("http://127.0.0.1:{}/v2/models/{}/infer", port, p.request.model);
-      HttpHeaders headers;
+      HttpHeaders headers = auth_headers;
       headers.Set("Content-Type",
                   p.request.content_type.empty() ? "application/json" : p.request.content_type);
       if (p.request.json_header_bytes >= 0) {
@@ -599,6 +621,10 @@ void ContainerTier::Shutdown() {
   }
   m.Fail(std::move(failed), Unavailable("container tier: shutting down"));
   m.Reap(std::move(dead));
+  if (!m.token_file.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(m.token_file, ec);
+  }
 }
 
 std::string_view ContainerTier::mode() const { return ReplicaModeName(impl_->mode); }

@@ -2,9 +2,17 @@
 // container started with runc from a bundle straightline writes (oci_bundle.h: read-only bind
 // mounts of the host runtime, the straightline binary at /opt/straightline/straightline and the
 // model at /model; the host network namespace; cpu/memory limits). Each replica runs
-//   straightline serve --tiers local --port PORT --model NAME=/model
+//   straightline serve --tiers local --port PORT --model NAME=/model --auth-token-file TOKEN
 // on its own 127.0.0.1 port and is reached over HTTP with the same KServe v2 protocol: the
 // request's original body and content type are forwarded to /v2/models/{model}/infer.
+//
+// Replica authentication (issue 14): a replica is a server like any other and requires a token.
+// The tier generates one random token per tier, writes it with mode 0600 to
+// <state_dir>/replica-token-<pid>-<n> (removed at Shutdown) and gives the replica that file's path
+// through {token_file} in the command — bound read-only at /opt/straightline/token in runc mode —
+// never the token itself, so neither `ps` nor the bundle's config.json shows it. Every request
+// the tier sends to a replica (readiness probes and forwarded inferences) carries
+// "Authorization: Bearer <token>".
 //
 // Scaling: min..max replicas; a replica starts when the mean queue per live replica exceeds
 // scale_up_queue_depth (or when every queue is full and there is room for one more, or when none
@@ -43,10 +51,14 @@ struct ContainerTierOptions {
   std::vector<std::string> models;      // model names served (Models()); requests name one
   std::string model_dir;                // host directory mounted read-only at /model
   std::string binary;                   // host straightline executable; "" = /proc/self/exe
-  // Replica command; {binary}, {port} and {model} are replaced (with the in-container paths in
-  // runc mode). Empty: {binary} serve --tiers local --port {port} --model NAME={model} (NAME:
-  // the only entry of `models`; with several, --model {model}).
+  // Replica command; {binary}, {port}, {model} and {token_file} are replaced (with the
+  // in-container paths in runc mode). Empty: {binary} serve --tiers local --port {port} --model
+  // NAME={model} --auth-token-file {token_file} (NAME: the only entry of `models`; with several,
+  // --model {model}).
   std::vector<std::string> command;
+  // Generate the replica token and send it (see above). Off only for replica commands that do
+  // not authenticate; {token_file} in the command is then an error.
+  bool replica_auth = true;
   std::vector<std::string> env;         // extra "KEY=value" for the replica
   std::vector<std::string> extra_ro_paths;  // more host paths, bound read-only at the same path
   std::string mode = "auto";            // auto | runc | process

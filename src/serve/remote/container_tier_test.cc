@@ -5,9 +5,11 @@
 #include "serve/remote/container_tier.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -15,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/http_client.h"
 #include "common/metrics.h"
 #include "serve/remote/oci_bundle.h"
 #include "serve/remote/replica_process.h"
@@ -22,12 +25,21 @@
 namespace sl::serve {
 namespace {
 
+// argv: PORT [TOKEN_FILE]. With a token file, every request (the readiness probe too) must carry
+// "Authorization: Bearer <token>", as `straightline serve --auth-token-file` requires.
 constexpr const char* kServer = R"PY(
 import json, os, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 port = int(sys.argv[1])
+token = open(sys.argv[2]).read().strip() if len(sys.argv) > 2 else None
 class H(BaseHTTPRequestHandler):
     def log_message(self, *a): pass
+    def authorized(self):
+        if token is None or self.headers.get("Authorization") == "Bearer " + token: return True
+        n = int(self.headers.get("Content-Length", "0"))
+        if n: self.rfile.read(n)
+        self.reply(401, {"error": "replica: missing or wrong token"})
+        return False
     def reply(self, code, obj):
         b = json.dumps(obj).encode()
         self.send_response(code)
@@ -36,9 +48,11 @@ class H(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b)
     def do_GET(self):
+        if not self.authorized(): return
         if self.path == "/v2/health/ready": self.reply(200, {"ready": True})
         else: self.reply(404, {"error": "no route " + self.path})
     def do_POST(self):
+        if not self.authorized(): return
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n)
         parts = self.path.split("/")
@@ -52,6 +66,7 @@ class H(BaseHTTPRequestHandler):
             time.sleep(float(body[5:]))
         self.reply(200, {"model_name": parts[3], "pid": os.getpid(), "bytes": n,
                          "content_type": self.headers.get("Content-Type"),
+                         "token_file": sys.argv[2] if len(sys.argv) > 2 else "",
                          "in_container": os.path.exists("/opt/straightline") or os.getpid() < 10})
 ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 )PY";
@@ -69,7 +84,7 @@ class ContainerTierTest : public ::testing::Test {
   ContainerTierOptions Options(const std::string& mode) {
     ContainerTierOptions o;
     o.models = {"m"};
-    o.command = {"/usr/bin/python3", dir_ + "/server.py", "{port}"};
+    o.command = {"/usr/bin/python3", dir_ + "/server.py", "{port}", "{token_file}"};
     o.extra_ro_paths = {dir_};
     o.mode = mode;
     o.state_dir = dir_ + "/state";
@@ -178,6 +193,9 @@ TEST_F(ContainerTierTest, RuncContainersServeScaleReplaceAndCleanUp) {
   EXPECT_EQ(j["bytes"], 1000);
   EXPECT_EQ(j["content_type"], "application/octet-stream");
   EXPECT_LT(j["pid"].get<int>(), 10) << "not in a pid namespace";
+  // The replica read its token from the read-only bind of the tier's token file, and the tier
+  // sent it (the replica answers 401 otherwise, to the readiness probe too).
+  EXPECT_EQ(j["token_file"], "/opt/straightline/token");
   EXPECT_GT(r.service_ms, 0);
 
   // Errors map to the tier contract codes with the replica's message.
@@ -275,6 +293,54 @@ TEST_F(ContainerTierTest, ChildProcessFallbackServesAndScalesToZeroIdle) {
   tier.Shutdown();
 }
 
+// The replica token: a 0600 file per tier, its path (not the token) on the replica's command
+// line, sent with every forwarded request, required by the replica, removed at shutdown.
+TEST_F(ContainerTierTest, ReplicasAuthenticateWithAPerTierTokenFile) {
+  auto tier_or = ContainerTier::Create(Options("process"));
+  ASSERT_TRUE(tier_or.ok()) << tier_or.status().ToString();
+  auto& tier = **tier_or;
+  ASSERT_TRUE(tier.WaitForReady(1, std::chrono::seconds(20)));
+  std::string token_file;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/state")) {
+    if (e.path().filename().string().rfind("replica-token-", 0) == 0) token_file = e.path().string();
+  }
+  ASSERT_FALSE(token_file.empty());
+  struct stat st{};
+  ASSERT_EQ(stat(token_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto token = ReadFileToString(token_file);
+  ASSERT_TRUE(token.ok());
+  while (!token->empty() && token->back() == '\n') token->pop_back();
+  EXPECT_EQ(token->size(), 64u);
+
+  InferenceResponse r = Run(tier, "m", "{}");
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(nlohmann::json::parse(r.body)["token_file"], token_file);
+
+  // The replica's command line names the file, never the token.
+  auto reps = tier.Replicas();
+  ASSERT_EQ(reps.size(), 1u);
+  auto cmdline = ReadFileToString("/proc/" + std::to_string(reps[0].pid) + "/cmdline");
+  ASSERT_TRUE(cmdline.ok());
+  EXPECT_NE(cmdline->find(token_file), std::string::npos);
+  EXPECT_EQ(cmdline->find(*token), std::string::npos);
+
+  // The replica itself refuses requests without the token or with another one.
+  HttpClient client;
+  const std::string url = "http://127.0.0.1:" + std::to_string(reps[0].port) + "/v2/models/m/infer";
+  auto direct = client.Post(url, "{}");
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ(direct->status, 401);
+  HttpHeaders wrong;
+  wrong.Set("Authorization", "Bearer not-the-token");
+  direct = client.Post(url, "{}", wrong);
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ(direct->status, 401);
+
+  tier.Shutdown();
+  EXPECT_FALSE(PathExists(token_file)) << "the token file outlives its tier";
+}
+
 TEST_F(ContainerTierTest, ReplicaThatNeverGetsReadyFailsItsRequests) {
   ContainerTierOptions o = Options("process");
   o.command = {"/bin/sleep", "30"};
@@ -302,6 +368,11 @@ TEST_F(ContainerTierTest, BadOptionsAreRejected) {
   auto fallback = ContainerTier::Create(o);
   ASSERT_TRUE(fallback.ok());
   EXPECT_EQ((*fallback)->mode(), "process");
+  o = Options("process");
+  o.replica_auth = false;  // but the command still passes {token_file}
+  auto no_token = ContainerTier::Create(o);
+  EXPECT_EQ(no_token.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(no_token.status().message().find("{token_file}"), std::string::npos);
 }
 
 }  // namespace
