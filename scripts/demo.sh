@@ -98,15 +98,18 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [ -n "$EP" ] || { echo "demo: serve did not start within 30 s" >&2; exit 1; }
-echo "serving at $EP (log: $SERVE_STATE/serve.log)"
-curl -s "$EP/v2/models/$NAME"; echo
+# Every request but the health checks needs the token serve generated (mode 0600) at start-up.
+TOKEN_FILE=$(sed -n 's/^token-file: //p' "$SERVE_STATE/serve.out")
+echo "serving at $EP (log: $SERVE_STATE/serve.log; token in $TOKEN_FILE)"
+echo "   curl -H \"Authorization: Bearer \$(cat $TOKEN_FILE)\" $EP/v2/models/$NAME"
+curl -s -H "Authorization: Bearer $(cat "$TOKEN_FILE")" "$EP/v2/models/$NAME"; echo
 echo
 echo "== 8. load: sessions of 2 requests ramping ${DEMO_LOAD_PHASES:-15:10:150}/s, mixed sizes (1-image JSON, raw pixels, 64-image JSON)"
 "$SL" load --target "$EP" --model "$NAME" --phases "${DEMO_LOAD_PHASES:-15:10:150}" --session-requests 2 \
-  --mix json:8,pixels:1,batch:1:64
+  --mix json:8,pixels:1,batch:1:64 --auth-token-file "$TOKEN_FILE"
 echo
 echo "placements (policy, tier, rule) and billed cost of the function tier:"
-curl -s "$EP/metrics" | grep -E '^sl_serve_(placements_total|billed_cost_usd_total|cold_starts_total)' || true
+curl -s -H "Authorization: Bearer $(cat "$TOKEN_FILE")" "$EP/metrics" | grep -E '^sl_serve_(placements_total|billed_cost_usd_total|cold_starts_total)' || true
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true; SERVE_PID=
 
 echo

@@ -12,7 +12,8 @@
 //      misses ≥ 99 % success or p99 ≤ max(2 ×, + 10 ms) the unloaded p99 → F = 0.8 × the last
 //      rate that passed (serve::WithinLocalCapacity).
 // The load generator runs on the same cores as the tiers, as in every load test here; the file
-// records every measurement next to F and D.
+// records every measurement next to F and D. Each gateway requires a token generated for this
+// run and kept only in memory (issue 14: every server authenticates); the load runner sends it.
 #include <algorithm>
 #include <filesystem>
 #include <string>
@@ -23,6 +24,7 @@
 
 #include "cli/commands.h"
 #include "cli/serve_deployment.h"
+#include "common/auth_token.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -41,11 +43,12 @@ struct Probe {
 };
 
 // Runs `seconds` of `rate` requests/s of one payload kind against `url` and summarises the OK ones.
-Result<Probe> RunProbe(const std::string& url, const std::string& model,
+Result<Probe> RunProbe(const std::string& url, const std::string& token, const std::string& model,
                        const serve::load::PayloadKind& kind, double rate, double seconds,
                        int64_t timeout_ms) {
   serve::load::LoadSpec spec;
   spec.target = url;
+  spec.auth_token = token;
   spec.model = model;
   spec.phases = {serve::load::Phase{"probe", seconds, rate, -1}};
   spec.payloads = {kind};
@@ -84,6 +87,7 @@ struct TierFront {
   std::unique_ptr<serve::Gateway> gateway;
   std::unique_ptr<HttpServer> server;
   std::string url;
+  std::string token;  // this run's gateway token (never written anywhere)
 };
 
 Result<TierFront> StartTierFront(const ServeFlags& v, Deployment& d, serve::Tier* tier) {
@@ -94,6 +98,8 @@ Result<TierFront> StartTierFront(const ServeFlags& v, Deployment& d, serve::Tier
   SL_ASSIGN_OR_RETURN(f.placer, serve::MakePlacer(po));
   serve::GatewayOptions go;
   go.request_timeout = std::chrono::milliseconds(v.timeout_ms);
+  SL_ASSIGN_OR_RETURN(f.token, GenerateToken());
+  go.auth = std::make_shared<TokenAuthenticator>(std::vector<std::string>{f.token});
   SL_ASSIGN_OR_RETURN(f.gateway, serve::Gateway::Create(d.models.get(), d.TierPointers(),
                                                         f.placer.get(), go));
   SL_ASSIGN_OR_RETURN(f.server, StartHttpServer(v, f.gateway.get(), 0));
@@ -155,7 +161,7 @@ Status Calibrate(const ServeFlags& v, const CalibrateFlags& c, Deployment& d) {
   // is about (the adaptive policy prices those separately).
   for (const auto& f : fronts) {
     fmt::print(stderr, "calibrate: warming the {} tier ({} for 1 s)\n", serve::TierName(f.kind), f.url);
-    SL_RETURN_IF_ERROR(RunProbe(f.url, model, KindForBatch(1), c.probe_rate, 1, v.timeout_ms).status());
+    SL_RETURN_IF_ERROR(RunProbe(f.url, f.token, model, KindForBatch(1), c.probe_rate, 1, v.timeout_ms).status());
   }
 
   // 1. size sweep.
@@ -165,7 +171,7 @@ Status Calibrate(const ServeFlags& v, const CalibrateFlags& c, Deployment& d) {
     serve::SizeLatency sl;
     nlohmann::json row = {{"samples_per_request", b}};
     for (const auto& f : fronts) {
-      SL_ASSIGN_OR_RETURN(Probe p, RunProbe(f.url, model, KindForBatch(b), c.probe_rate, c.phase_s,
+      SL_ASSIGN_OR_RETURN(Probe p, RunProbe(f.url, f.token, model, KindForBatch(b), c.probe_rate, c.phase_s,
                                             v.timeout_ms));
       const std::string tier(serve::TierName(f.kind));
       fmt::print(stderr, "calibrate: size {:>10} ({:>3} samples) {:<9} mean {:8.2f} ms  p99 {:8.2f} ms  ok {:5.1f} %\n",
@@ -188,14 +194,14 @@ Status Calibrate(const ServeFlags& v, const CalibrateFlags& c, Deployment& d) {
   // 2. rate sweep on the local tier.
   const TierFront* local = front_of(serve::TierKind::kLocal);
   // At least 3 s: the p99 of a trickle is nearly its maximum, and the rule below scales with it.
-  SL_ASSIGN_OR_RETURN(Probe unloaded, RunProbe(local->url, model, KindForBatch(1), c.probe_rate,
+  SL_ASSIGN_OR_RETURN(Probe unloaded, RunProbe(local->url, local->token, model, KindForBatch(1), c.probe_rate,
                                                std::max(3.0, c.phase_s), v.timeout_ms));
   fmt::print(stderr, "calibrate: local unloaded at {:.0f}/s: p50 {:.2f} ms p99 {:.2f} ms\n",
              c.probe_rate, unloaded.p50_ms, unloaded.p99_ms);
   std::vector<serve::RateResult> rate_results;
   nlohmann::json rate_rows = nlohmann::json::array();
   for (int64_t rate : rates) {
-    SL_ASSIGN_OR_RETURN(Probe p, RunProbe(local->url, model, KindForBatch(1),
+    SL_ASSIGN_OR_RETURN(Probe p, RunProbe(local->url, local->token, model, KindForBatch(1),
                                           static_cast<double>(rate), c.phase_s, v.timeout_ms));
     rate_results.push_back({static_cast<double>(rate), p.success, p.p50_ms, p.p99_ms});
     rate_rows.push_back({{"offered_per_s", rate}, {"success", p.success}, {"p50_ms", p.p50_ms},

@@ -1,10 +1,14 @@
 // straightline load: open-loop load against a KServe v2 endpoint on this machine (issue 6):
 // Artillery-style phases, sessions, a payload-size mix, a bounded total; prints failure rate,
 // response-time percentiles and session length per phase and per tier, and writes JSON / CSV.
-// Only loopback targets are accepted.
+// Only loopback targets are accepted. The gateway's token (issue 14) comes from
+// --auth-token-file FILE (its first token) or the STRAIGHTLINE_TOKEN environment variable.
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "common/auth_token.h"
 #include "common/file_util.h"
 #include "common/flags.h"
 #include "serve/load/load_report.h"
@@ -18,7 +22,7 @@ int RunLoad(const Args& args) {
                 "Generate open-loop load against a KServe v2 server on 127.0.0.1 and report failure "
                 "rate, session length and response-time percentiles per phase and per tier.");
   std::string config, target = "http://127.0.0.1:8080", model, phases, mix = "json";
-  std::string json_out, csv_out;
+  std::string json_out, csv_out, auth_token_file;
   int64_t session_requests = 1, max_total = 0, concurrency = 64, backlog = 0, timeout_ms = 50000;
   int64_t seed = 1;
   bool json = false;
@@ -35,6 +39,9 @@ int RunLoad(const Args& args) {
                                  "arrivals beyond it fail as 'client-backlog'");
   flags.Int("timeout-ms", &timeout_ms, "per-request timeout");
   flags.Int("seed", &seed, "payload / mix random seed");
+  flags.String("auth-token-file", &auth_token_file,
+               "file with the server's token (the first one in it), sent as 'Authorization: "
+               "Bearer'; default: $STRAIGHTLINE_TOKEN when set (`serve` prints its token file)");
   flags.String("json-out", &json_out, "write the JSON report here");
   flags.String("csv-out", &csv_out, "write the CSV report here");
   flags.Bool("json", &json, "print the JSON report instead of the table");
@@ -72,6 +79,16 @@ int RunLoad(const Args& args) {
       return 2;
     }
     spec.payloads = *m;
+  }
+  if (!auth_token_file.empty()) {
+    auto tokens = ReadTokenFile(auth_token_file);
+    if (!tokens.ok()) {
+      fmt::print(stderr, "load: --auth-token-file: {}\n", tokens.status().ToString());
+      return 2;
+    }
+    spec.auth_token = tokens->front();
+  } else if (const char* env = std::getenv("STRAIGHTLINE_TOKEN"); env != nullptr && *env != '\0') {
+    spec.auth_token = env;
   }
   if (Status s = serve::load::ValidateSpec(spec); !s.ok()) {
     fmt::print(stderr, "{}\n", s.ToString());

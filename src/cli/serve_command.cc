@@ -8,6 +8,13 @@
 // Prints "endpoint: http://HOST:PORT" on stdout once serving (tests and scripts start it with
 // --port 0 and read that line, or --port-file), then runs until SIGINT or SIGTERM and shuts
 // down: the HTTP server first, then the tiers (containers deleted, function instances killed).
+//
+// Authentication (issue 14): every request but the health checks needs a token (--auth token,
+// the default): the tokens of --auth-token-file, else one generated at the first start and kept
+// in <state-dir>/token (mode 0600). Before the endpoint line, "token-file: PATH" names that file:
+//   curl -H "Authorization: Bearer $(cat PATH)" http://127.0.0.1:8080/v2
+// --auth none turns it off (local development; refused on a non-loopback --host without
+// --insecure).
 #include <cstring>
 #include <string>
 #include <vector>
@@ -60,6 +67,7 @@ int RunServe(const Args& args) {
       return 1;
     }
   }
+  if (!d.auth_token_file.empty()) fmt::print("token-file: {}\n", d.auth_token_file);
   fmt::print("endpoint: {}\n", endpoint);
   std::fflush(stdout);
   int sig = WaitForShutdownSignal();

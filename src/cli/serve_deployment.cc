@@ -5,6 +5,7 @@
 #include <map>
 #include <thread>
 
+#include "common/auth_token.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -61,7 +62,9 @@ Result<std::unique_ptr<serve::Tier>> MakeContainerTier(const ServeFlags& v, cons
   for (const std::string& a : {std::string("--local-threads"),
                                std::to_string(v.container_concurrency), std::string("--max-batch"),
                                std::to_string(v.max_batch), std::string("--timeout-ms"),
-                               std::to_string(v.timeout_ms)}) {
+                               std::to_string(v.timeout_ms),
+                               // the tier's replica token (a file; never the token on argv)
+                               std::string("--auth-token-file"), std::string("{token_file}")}) {
     co.command.push_back(a);
   }
   co.mode = v.container_mode;
@@ -76,13 +79,52 @@ Result<std::unique_ptr<serve::Tier>> MakeContainerTier(const ServeFlags& v, cons
   return serve::MakeContainerTier(co);
 }
 
+// The gateway's authenticator from --auth / --auth-token-file / --auth-health, and the start-up
+// lines saying what is accepted (how many tokens, which file, which paths are open); tokens are
+// never logged.
+Status SetUpGatewayAuth(const ServeFlags& v, serve::GatewayOptions& go, Deployment& d) {
+  if (v.auth_health == "required") go.open_paths.clear();
+  if (v.auth == "none") {
+    go.auth = nullptr;
+    SL_LOG_WARN("serve", "auth: NONE (--auth none): every endpoint, /metrics included, answers "
+                         "anyone who can reach {}; for local development only", v.host);
+    return Status::Ok();
+  }
+  std::vector<std::string> tokens;
+  if (!v.auth_token_file.empty()) {
+    std::error_code ec;
+    d.auth_token_file = std::filesystem::absolute(v.auth_token_file, ec).string();
+    SL_ASSIGN_OR_RETURN(tokens, ReadTokenFile(d.auth_token_file));
+  } else {
+    SL_ASSIGN_OR_RETURN(TokenFile f, EnsureTokenFile(v.state_dir + "/token"));
+    d.auth_token_file = f.path;
+    tokens = {f.token};
+    SL_LOG_INFO("serve", "auth: {} token file {} (mode 0600)",
+                f.created ? "generated a token into" : "reusing the token in", f.path);
+  }
+  if (ReadableByOthers(d.auth_token_file)) {
+    SL_LOG_WARN("serve", "auth: {} is readable by group or others; chmod 600 it",
+                d.auth_token_file);
+  }
+  go.auth = std::make_shared<TokenAuthenticator>(tokens);
+  SL_LOG_INFO("serve", "auth: {} token(s) from {} accepted as 'Authorization: Bearer <token>' or "
+                       "'{}: <token>'; open without a token: {}",
+              tokens.size(), d.auth_token_file, kApiKeyHeader,
+              go.open_paths.empty() ? "nothing" : fmt::format("{}", fmt::join(go.open_paths, ", ")));
+  if (!IsLoopbackHost(v.host)) {
+    SL_LOG_WARN("serve", "auth: listening on {} over plain HTTP: tokens cross the network in the "
+                         "clear; put a TLS proxy in front", v.host);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
   f.List("model", &v.models, "model directory to serve, DIR or NAME=DIR (name: the folder name); "
                              "repeat or comma-separate for several");
   f.String("model-repository", &v.repository, "a folder of model folders: serve every one");
-  f.String("host", &v.host, "address to listen on");
+  f.String("host", &v.host, "address to listen on (loopback unless told otherwise)");
   f.String("tiers", &v.tiers, "tiers to deploy: comma-separated of local, container, function");
   if (for_serve) {
     f.Int("port", &v.port, "port to listen on (0: a free one, printed as 'endpoint: ...')");
@@ -99,6 +141,14 @@ void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
     f.Int("window-ms", &v.window_ms, "sliding window of the request frequency f_t (default 1000)");
     f.Double("slo-ms", &v.slo_ms, "adaptive: latency SLO; cheapest tier predicted within it");
     f.Double("cost-budget", &v.cost_budget, "adaptive: max billed cost per request, USD");
+    f.String("auth", &v.auth, "token: every request needs a bearer token or X-API-Key (default) "
+                              "| none: no authentication, for local development only");
+    f.String("auth-token-file", &v.auth_token_file,
+             "tokens accepted, one per line (# comments); default: one generated at start-up and "
+             "kept in <state-dir>/token (mode 0600; its path is printed as 'token-file: ...')");
+    f.String("auth-health", &v.auth_health, "open: /v2/health/live and /ready answer without a "
+                                            "token (default) | required");
+    f.Bool("insecure", &v.insecure, "allow a non-loopback --host with --auth none");
     f.Double("colocated-below-cpu", &v.colocated_below_cpu,
              "adaptive: while local has room, tiers on this host's cores take work only when the "
              "host CPU is less busy than this fraction (0..1; default 0: never, since on busy "
@@ -137,6 +187,21 @@ Status CheckServeFlags(const ServeFlags& v) {
   if (v.max_body_mb <= 0) return InvalidArgument("--max-body-mb must be positive, got {}", v.max_body_mb);
   if (v.http_threads < 0) {
     return InvalidArgument("--http-threads must be >= 0 (0: two per core), got {}", v.http_threads);
+  }
+  if (v.auth != "token" && v.auth != "none") {
+    return InvalidArgument("--auth: '{}' (want token or none)", v.auth);
+  }
+  if (v.auth_health != "open" && v.auth_health != "required") {
+    return InvalidArgument("--auth-health: '{}' (want open or required)", v.auth_health);
+  }
+  if (v.auth == "none" && !v.auth_token_file.empty()) {
+    return InvalidArgument("--auth none and --auth-token-file {} contradict each other",
+                           v.auth_token_file);
+  }
+  if (v.auth == "none" && !IsLoopbackHost(v.host) && !v.insecure) {
+    return InvalidArgument("--host {} is not a loopback address and --auth none would let anyone "
+                           "who can reach it use every endpoint; keep token auth, bind 127.0.0.1, "
+                           "or add --insecure to do this anyway", v.host);
   }
   return Status::Ok();
 }
@@ -247,6 +312,7 @@ Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d) {
     d.host_cpu = std::make_unique<HostCpuMeter>(nullptr, std::chrono::milliseconds(50));
     go.host_cpu = d.host_cpu.get();
   }
+  SL_RETURN_IF_ERROR(SetUpGatewayAuth(v, go, d));
   SL_ASSIGN_OR_RETURN(d.gateway, serve::Gateway::Create(d.models.get(), d.TierPointers(),
                                                         d.placer.get(), go));
   SL_ASSIGN_OR_RETURN(d.server, StartHttpServer(v, d.gateway.get(), static_cast<int>(v.port)));

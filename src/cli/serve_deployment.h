@@ -54,13 +54,20 @@ struct ServeFlags {
   int64_t container_memory_mb = 1024, container_idle_s = 30;
   std::string provider = "aws-lambda", keep_alive = "fixed";
   int64_t function_memory_mb = 1024, function_concurrency = 32, provisioned = 0;
+  // Authentication and binding of `serve` (issue 14; calibrate's own gateways use a token of
+  // their own): token (default; tokens from auth_token_file, else one generated and kept in
+  // <state-dir>/token, mode 0600) | none. Health paths open unless auth_health = "required".
+  // A non-loopback --host with --auth none is refused unless insecure.
+  std::string auth = "token", auth_token_file, auth_health = "open";
+  bool insecure = false;
 };
 
 // Every flag of `serve`. `for_serve` = false leaves out the port and placement flags (calibrate
 // measures the tiers behind gateways of its own on free ports; it does not place).
 void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve = true);
 
-// Checks the numeric flags (port range, positive limits); INVALID_ARGUMENT naming the flag.
+// Checks the numeric flags (port range, positive limits) and the auth/binding rule (a
+// non-loopback --host with --auth none needs --insecure); INVALID_ARGUMENT naming the flag.
 Status CheckServeFlags(const ServeFlags& v);
 
 struct Deployment {
@@ -71,6 +78,7 @@ struct Deployment {
   std::unique_ptr<HostCpuMeter> host_cpu;  // adaptive with --colocated-below-cpu only
   std::unique_ptr<serve::Gateway> gateway;
   std::unique_ptr<HttpServer> server;
+  std::string auth_token_file;  // absolute path of the file holding the accepted token(s); "" with --auth none
 
   Deployment();
   ~Deployment();
@@ -89,7 +97,9 @@ Status DeployTiers(const ServeFlags& v, Deployment& d);
 // it exists) and the placement flags that were set.
 Result<serve::PlacerOptions> PlacerOptionsFrom(const ServeFlags& v, const FlagSet& flags);
 
-// Builds the placer, the gateway over d.tiers and starts the HTTP server (host/port of `v`).
+// Builds the placer, the gateway over d.tiers (with the token authenticator of --auth, logging
+// how many tokens are accepted, from which file and which paths are open; never a token) and
+// starts the HTTP server (host/port of `v`).
 Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d);
 
 // An HTTP server for `gateway` with the serve flags' threads, body limit and JSON error shape.

@@ -4,7 +4,10 @@
 # the KServe v2 endpoints, JSON / octet-stream / PNG bodies, every fixed policy and both
 # placement policies (the X-Straightline-Tier header says where each request ran), bad input
 # (400/404/405/413/415 with a JSON error), /metrics, `straightline calibrate`, `straightline load`,
-# then a clean SIGTERM shutdown that leaves no container behind.
+# then a clean SIGTERM shutdown that leaves no container behind. Authentication (issue 14): the
+# generated token (0600 file, printed path), 401 without it / with a wrong one, Bearer and
+# X-API-Key, health open by default and closed on request, a token file of one's own, --auth none,
+# and a non-loopback --host with --auth none refused without --insecure; no token in any log.
 # Usage: serve_cli_test.sh STRAIGHTLINE_EXE SOURCE_DIR
 set -u
 EXE=$1
@@ -31,13 +34,21 @@ start() {  # extra serve flags...
   EP=$(sed -n 's/^endpoint: //p' "$DIR/out")
   [ -n "$EP" ] || fail "serve $*: no endpoint line within 30 s"
   case "$EP" in http://127.0.0.1:*) ;; *) fail "endpoint $EP is not loopback";; esac
+  TOKEN_FILE=$(sed -n 's/^token-file: //p' "$DIR/out")
+  AUTH=()
+  if [ -n "$TOKEN_FILE" ]; then
+    TOKEN=$(head -1 "$TOKEN_FILE")
+    AUTH=(-H "Authorization: Bearer $TOKEN")
+  fi
 }
 stop() {
   kill -TERM "$PID"; wait "$PID"; local rc=$?; PID=
   [ "$rc" = 0 ] || fail "serve exited $rc after SIGTERM"
 }
-# curl → "$DIR/body", "$DIR/headers"; prints the status code.
-req() { curl -s -o "$DIR/body" -D "$DIR/headers" -w '%{http_code}' "$@"; }
+# curl → "$DIR/body", "$DIR/headers"; prints the status code. req sends the server's token;
+# anon sends no credentials.
+anon() { curl -s -o "$DIR/body" -D "$DIR/headers" -w '%{http_code}' "$@"; }
+req() { anon ${AUTH[@]+"${AUTH[@]}"} "$@"; }
 header() { sed -n "s/^$1: //Ip" "$DIR/headers" | tr -d '\r'; }
 
 # A JSON request with one real test image (784 floats in [0, 255] raw scale).
@@ -68,6 +79,13 @@ PNG=(-H 'Content-Type: image/png' --data-binary "@$SRC/src/serve/v2/fuzz_corpus/
 
 # --- straightline policy over all three tiers: the protocol and bad input.
 start --tiers local,container,function --policy straightline
+# The generated token: <state-dir>/token, mode 0600, named on stdout; the start-up line says how
+# many tokens and which paths are open, never the token.
+[ "$TOKEN_FILE" = "$DIR/state/token" ] || fail "token-file line: '$TOKEN_FILE'"
+[ "$(stat -c %a "$TOKEN_FILE")" = 600 ] || fail "token file mode $(stat -c %a "$TOKEN_FILE")"
+[ "${#TOKEN}" -ge 32 ] || fail "generated token too short"
+grep -q "auth: 1 token(s) from $DIR/state/token accepted .*open without a token: /v2/health/live, /v2/health/ready" "$DIR/err" \
+  || fail "auth start-up line: $(grep 'auth:' "$DIR/err")"
 [ "$(req "$EP/v2/health/live")" = 200 ] || fail "live"
 grep -q '"live":true' "$DIR/body" || fail "live body: $(cat "$DIR/body")"
 [ "$(req "$EP/v2/health/ready")" = 200 ] || fail "ready"
@@ -133,7 +151,7 @@ infer local "${JSON[@]}"
 grep -q 'reason=fastest predicted' <<<"$(header X-Straightline-Tier)" || fail "adaptive reason: $(header X-Straightline-Tier)"
 # A short load through the load generator: every request answered.
 "$EXE" load --target "$EP" --model fmnist --phases 2:20 --mix json:2,pixels:1 --json-out "$DIR/load.json" \
-  > "$DIR/load.txt" || fail "load: $(cat "$DIR/load.txt")"
+  --auth-token-file "$TOKEN_FILE" > "$DIR/load.txt" || fail "load: $(cat "$DIR/load.txt")"
 /usr/bin/python3 - "$DIR/load.json" <<'PY' || fail "load report: $(cat "$DIR/load.txt")"
 import json, sys
 g = [g for g in json.load(open(sys.argv[1]))["groups"] if g["phase"] == "all" and g["tier"] == "all"][0]
@@ -167,6 +185,77 @@ PID=$!
 for _ in $(seq 1 300); do grep -q '^endpoint: ' "$DIR/out" && break; sleep 0.1; done
 grep -q "thresholds from $DIR/cal/thresholds.json" "$DIR/err" || fail "serve did not read the calibrated thresholds"
 stop
+
+# --- Authentication (issue 14), on the local tier alone (the container tier's forwarding with
+# its replica token was exercised above: every 'infer container' went through an authenticated
+# replica).
+start --tiers local --policy local
+[ "$TOKEN_FILE" = "$DIR/state/token" ] || fail "token not reused from the state dir: '$TOKEN_FILE'"
+ONE=(-H 'Content-Type: application/json' --data-binary "@$DIR/one.json")
+[ "$(anon "$EP/v2/health/live")" = 200 ] || fail "live needs no token by default"
+[ "$(anon "$EP/v2/health/ready")" = 200 ] || fail "ready needs no token by default"
+for path in /v2 /v2/models/fmnist /v2/models/fmnist/ready /metrics /v2/no/such/path; do
+  code=$(anon "$EP$path")
+  [ "$code" = 401 ] || fail "$path without a token: $code"
+  grep -q 'authentication required' "$DIR/body" || fail "$path 401 body: $(cat "$DIR/body")"
+  header WWW-Authenticate | grep -q '^Bearer' || fail "$path: no WWW-Authenticate: Bearer"
+  cat "$DIR/body" >> "$DIR/401s"
+  code=$(anon -H "Authorization: Bearer wrong-$TOKEN" "$EP$path")
+  [ "$code" = 401 ] && grep -q 'invalid token' "$DIR/body" || fail "$path wrong token: $code $(cat "$DIR/body")"
+  cat "$DIR/body" >> "$DIR/401s"
+done
+code=$(anon -X POST "$EP/v2/models/fmnist/infer" "${ONE[@]}")
+[ "$code" = 401 ] || fail "infer without a token: $code"
+code=$(anon -H "X-API-Key: nope" -X POST "$EP/v2/models/fmnist/infer" "${ONE[@]}")
+[ "$code" = 401 ] || fail "infer with a wrong API key: $code"
+code=$(anon -H "Authorization: Bearer $TOKEN" -X POST "$EP/v2/models/fmnist/infer" "${ONE[@]}")
+[ "$code" = 200 ] || fail "infer with the bearer token: $code $(cat "$DIR/body")"
+code=$(anon -H "X-API-Key: $TOKEN" -X POST "$EP/v2/models/fmnist/infer" "${ONE[@]}")
+[ "$code" = 200 ] || fail "infer with the API key: $code $(cat "$DIR/body")"
+[ "$(anon -H "X-API-Key: $TOKEN" "$EP/metrics")" = 200 ] || fail "metrics with the API key"
+grep -q '^sl_serve_auth_failures_total{reason="missing"}' "$DIR/body" || fail "auth failure metric"
+# load without the token says how to give it; with STRAIGHTLINE_TOKEN it runs.
+"$EXE" load --target "$EP" --model fmnist --phases 1:5 > "$DIR/load.txt" 2>&1 && fail "load without a token succeeded"
+grep -q -- '--auth-token-file' "$DIR/load.txt" || fail "load without a token: $(cat "$DIR/load.txt")"
+STRAIGHTLINE_TOKEN=$TOKEN "$EXE" load --target "$EP" --model fmnist --phases 1:5 --json-out "$DIR/load2.json" \
+  > "$DIR/load.txt" 2>&1 || fail "load with STRAIGHTLINE_TOKEN: $(cat "$DIR/load.txt")"
+stop
+# The token never appears in a log, an error body or a report.
+for f in "$DIR/err" "$DIR/out" "$DIR/401s" "$DIR/load.json" "$DIR/load2.json" "$DIR/load.txt"; do
+  ! grep -qF "$TOKEN" "$f" || fail "the token appears in $f"
+done
+
+# A token file of one's own (comments, two tokens) and health closed: the generated token is
+# not accepted then.
+printf '# team tokens\n\nfirst-token-abc\n  second-token-xyz  \n' > "$DIR/tokens"
+chmod 600 "$DIR/tokens"
+OLD_TOKEN=$TOKEN
+start --tiers local --policy local --auth-token-file "$DIR/tokens" --auth-health required
+[ "$TOKEN_FILE" = "$DIR/tokens" ] || fail "token-file line with --auth-token-file: '$TOKEN_FILE'"
+grep -q "auth: 2 token(s) from $DIR/tokens accepted .*open without a token: nothing" "$DIR/err" \
+  || fail "auth start-up line: $(grep 'auth:' "$DIR/err")"
+[ "$(anon "$EP/v2/health/live")" = 401 ] || fail "live open with --auth-health required"
+[ "$(anon "$EP/v2/health/ready")" = 401 ] || fail "ready open with --auth-health required"
+[ "$(anon -H 'Authorization: Bearer second-token-xyz' "$EP/v2/health/ready")" = 200 ] || fail "ready with token 2"
+[ "$(anon -H 'X-API-Key: first-token-abc' "$EP/v2")" = 200 ] || fail "/v2 with token 1"
+[ "$(anon -H "Authorization: Bearer $OLD_TOKEN" "$EP/v2")" = 401 ] || fail "generated token accepted with a token file"
+stop
+! grep -qE 'first-token-abc|second-token-xyz' "$DIR/err" "$DIR/out" || fail "a configured token was logged"
+
+# --auth none: open, and it says so.
+start --tiers local --policy local --auth none
+[ -z "$TOKEN_FILE" ] || fail "token-file line with --auth none"
+grep -q 'auth: NONE' "$DIR/err" || fail "--auth none start-up warning: $(cat "$DIR/err")"
+[ "$(anon "$EP/v2")" = 200 ] || fail "/v2 with --auth none"
+stop
+
+# Binding: a non-loopback address with auth off is refused before anything starts.
+"$EXE" serve --model "$DIR/fmnist" --port 0 --host 0.0.0.0 --auth none --tiers local > /dev/null 2> "$DIR/e"
+[ $? = 2 ] && grep -q -- '--insecure' "$DIR/e" && grep -q '0.0.0.0' "$DIR/e" || fail "0.0.0.0 with --auth none: $(cat "$DIR/e")"
+"$EXE" serve --model "$DIR/fmnist" --port 0 --auth basic > /dev/null 2> "$DIR/e"
+[ $? = 2 ] && grep -q -- "--auth: 'basic'" "$DIR/e" || fail "bad --auth: $(cat "$DIR/e")"
+"$EXE" serve --model "$DIR/fmnist" --port 0 --tiers local --auth-token-file "$DIR/no-such-file" > /dev/null 2> "$DIR/e"
+[ $? != 0 ] && grep -q "no-such-file" "$DIR/e" || fail "missing token file: $(cat "$DIR/e")"
 
 # Usage errors exit 2 and name the flag.
 "$EXE" serve --port 0 > /dev/null 2> "$DIR/e"; [ $? = 2 ] && grep -q -- '--model' "$DIR/e" || fail "no --model: $(cat "$DIR/e")"
