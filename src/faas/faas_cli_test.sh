@@ -37,7 +37,7 @@ expect_rc 0 "invoke echo"
 ECHO_ID=$(request_id)
 [ -n "$ECHO_ID" ] || fail "invoke echo: no 'StatusCode: 200  FunctionError: -  RequestId:' line"
 expect_err "FunctionError: -  RequestId: $ECHO_ID" "invoke echo"
-grep -qE '^Cold start  Init: [0-9.]+ ms  Duration: [0-9.]+ ms  Billed: [0-9]+ ms  Max Memory Used: [0-9]+ MB .* \(aws-lambda\)$' \
+grep -qE '^Cold start  Init: [0-9.]+ ms  Duration: [0-9.]+ ms  Billed: [0-9]+ ms  Max Memory Used: [0-9]+ MB .* \(aws-lambda, billing from [a-z]+\)$' \
   "$DIR/err" || fail "invoke echo: summary line: $(cat "$DIR/err")"
 if grep -q '^START RequestId' "$DIR/err"; then fail "invoke echo without --log-type Tail printed the log"; fi
 [ -s "$LEDGER" ] || fail "invoke echo: no ledger at $LEDGER"
@@ -125,7 +125,7 @@ assert rows["hello"][1] != rows["echo"][1], "custom runtime and built-in show th
 run invoke gcp-echo --state-dir "$ST" --functions "$DIR/functions.yaml" --payload '{"b":2}'
 expect_rc 0 "invoke gcp-echo --functions"
 [ "$(cat "$DIR/out")" = '{"b":2}' ] || fail "invoke gcp-echo: payload '$(cat "$DIR/out")'"
-expect_err "(gcp-functions)" "invoke gcp-echo"
+expect_err "(gcp-functions, billing from " "invoke gcp-echo"
 # The file's 1 s timeout kills a 3 s sleep like Lambda does.
 run invoke slow --state-dir "$ST" --functions "$DIR/functions.yaml" --payload '{"ms":3000}'
 expect_rc 1 "invoke slow (timeout)"
@@ -302,4 +302,29 @@ echo '{"request_id":"x","function":"f"}' > "$DIR/broken.jsonl"
 run cost --ledger "$DIR/broken.jsonl"
 expect_rc 1 "cost of a ledger line without provider"
 expect_err "missing field 'provider'" "cost of a ledger line without provider"
+# --- a relative codeUri in a functions file given by a relative path (the README's layout):
+# the path is resolved when the file is read, not against the directory the instance runs in ---
+ST2=$DIR/state2
+mkdir -p "$DIR/proj/hello"
+cat > "$DIR/proj/hello/bootstrap" <<'PY'
+#!/usr/bin/python3
+import os, urllib.request
+api = "http://%s/2018-06-01/runtime/invocation" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+while True:
+    with urllib.request.urlopen(api + "/next") as r:
+        rid, event = r.headers["Lambda-Runtime-Aws-Request-Id"], r.read()
+    urllib.request.urlopen(urllib.request.Request(api + "/" + rid + "/response", data=event)).read()
+PY
+chmod +x "$DIR/proj/hello/bootstrap"
+printf 'functions:\n  hello: {runtime: provided.al2023, codeUri: ./hello, handler: function.handler}\n' \
+  > "$DIR/proj/functions.yaml"
+run invoke hello --state-dir "$ST2" --functions proj/functions.yaml --payload '{"rel":1}'
+expect_rc 0 "invoke of a relative codeUri through a relative --functions"
+[ "$(cat "$DIR/out")" = '{"rel":1}' ] || fail "invoke hello (relative codeUri): payload '$(cat "$DIR/out")'"
+printf 'functions:\n  hello: {runtime: provided.al2023, codeUri: ./nowhere, handler: h}\n' \
+  > "$DIR/proj/missing.yaml"
+run functions list --functions proj/missing.yaml
+expect_rc 2 "functions list with a missing codeUri directory"
+expect_err "proj/missing.yaml: function 'hello': codeUri: directory $DIR/proj/nowhere does not exist" \
+  "functions list with a missing codeUri directory"
 echo "PASS"

@@ -2,6 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <set>
 
 #include "common/file_util.h"
@@ -70,7 +74,13 @@ Status Apply(const Ctx& c, const std::string& key, const YAML::Node& v, const st
     }
   } else if (!provider_block && key == "codeUri") {
     SL_ASSIGN_OR_RETURN(std::string dir, GetString(c, v, key));
-    spec->code_dir = (dir.empty() || dir[0] == '/') ? dir : base_dir + "/" + dir;
+    // Absolute from here on: the platform starts a bootstrap from inside another directory
+    // (its task root), where a path relative to the caller's directory means nothing.
+    if (dir.empty()) return c.Err(key, "empty (directory with `bootstrap`)");
+    std::filesystem::path p(dir);
+    if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
+    spec->code_dir = std::filesystem::absolute(p).lexically_normal().string();
+    if (spec->code_dir.size() > 1 && spec->code_dir.back() == '/') spec->code_dir.pop_back();
   } else if (!provider_block && key == "reservedConcurrency") {
     SL_ASSIGN_OR_RETURN(spec->reserved_concurrency, GetInt(c, v, key));
   } else if (!provider_block && key == "provisionedConcurrency") {
@@ -137,12 +147,35 @@ Result<std::vector<FunctionSpec>> ParseFunctionsYaml(const std::string& text,
   return out;
 }
 
+Status CheckCodeDirs(const std::vector<FunctionSpec>& specs, const std::string& file) {
+  for (const FunctionSpec& spec : specs) {
+    if (spec.kind != HandlerKind::kBootstrap) continue;
+    Ctx c{file, spec.name};
+    if (spec.code_dir.empty()) return c.Err("codeUri", "missing (directory with `bootstrap`)");
+    struct stat st {};
+    if (::stat(spec.code_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return c.Err("codeUri", fmt::format("directory {} does not exist", spec.code_dir));
+    }
+    std::string bootstrap = spec.code_dir + "/bootstrap";
+    if (::stat(bootstrap.c_str(), &st) != 0) {
+      return c.Err("codeUri", fmt::format("{} does not exist (a Lambda custom runtime needs an "
+                                          "executable named `bootstrap`)", bootstrap));
+    }
+    if (!S_ISREG(st.st_mode) || ::access(bootstrap.c_str(), X_OK) != 0) {
+      return c.Err("codeUri", fmt::format("{} is not an executable file (chmod +x)", bootstrap));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<FunctionSpec>> LoadFunctionsFile(const std::string& path) {
   SL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   std::string dir = ".";
   size_t slash = path.rfind('/');
   if (slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
-  return ParseFunctionsYaml(text, path, dir);
+  SL_ASSIGN_OR_RETURN(std::vector<FunctionSpec> specs, ParseFunctionsYaml(text, path, dir));
+  SL_RETURN_IF_ERROR(CheckCodeDirs(specs, path));
+  return specs;
 }
 
 }  // namespace sl::faas

@@ -25,6 +25,12 @@
 // Failure contract: INVALID_ARGUMENT naming the file, the function and the field, e.g.
 //   "fns.yaml: function 'echo': memorySize: 'big' is not an integer";
 // NOT_FOUND for a missing file. Profiles are only resolved by Platform::RegisterFunction.
+// codeUri is made absolute when the file is parsed (relative to the file's directory, which is
+// itself taken relative to the current directory), so a spec keeps working wherever the platform
+// later runs it from. LoadFunctionsFile also checks at load time that every custom runtime's
+// code directory and executable `bootstrap` exist: INVALID_ARGUMENT naming the file, the function
+// and the missing path, e.g. "fns.yaml: function 'hello': codeUri: /abs/hello/bootstrap does not
+// exist ...". ParseFunctionsYaml looks at no file.
 #pragma once
 
 #include <string>
@@ -36,7 +42,8 @@
 namespace sl::faas {
 
 Result<std::vector<FunctionSpec>> LoadFunctionsFile(const std::string& path);
-// `file` names the text in errors; relative codeUri paths resolve against `base_dir`.
+// `file` names the text in errors; relative codeUri paths resolve against `base_dir` (made
+// absolute against the current directory if it is relative).
 Result<std::vector<FunctionSpec>> ParseFunctionsYaml(const std::string& text,
                                                      const std::string& file,
                                                      const std::string& base_dir);

@@ -1,5 +1,8 @@
 #include "faas/functions_file.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "common/file_util.h"
@@ -78,6 +81,90 @@ TEST(FunctionsFile, MissingFileIsNotFound) {
   auto r = LoadFunctionsFile("/nonexistent/functions.yaml");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kNotFound);
+}
+
+// Changes into `dir` for its lifetime; the tests below load files by relative paths.
+class ScopedChdir {
+ public:
+  explicit ScopedChdir(const std::string& dir) {
+    char buf[4096];
+    old_ = ::getcwd(buf, sizeof buf) ? buf : "/";
+    EXPECT_EQ(::chdir(dir.c_str()), 0) << dir;
+  }
+  ~ScopedChdir() { (void)::chdir(old_.c_str()); }
+
+ private:
+  std::string old_;
+};
+
+void WriteBootstrap(const std::string& dir) {
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/bootstrap", "#!/bin/sh\nexit 0\n").ok());
+  ASSERT_EQ(::chmod((dir + "/bootstrap").c_str(), 0755), 0);
+}
+
+constexpr const char* kHelloYaml =
+    "functions:\n  hello:\n    runtime: provided.al2023\n    codeUri: ./hello\n"
+    "    handler: function.handler\n";
+
+TEST(FunctionsFile, RelativeCodeUriOfARelativeFileResolvesToAnAbsolutePath) {
+  TempDir tmp("fnfile");
+  WriteBootstrap(tmp.Join("proj/hello"));
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("proj/functions.yaml"), kHelloYaml).ok());
+  Result<std::vector<FunctionSpec>> specs = std::vector<FunctionSpec>{};
+  {
+    ScopedChdir in(tmp.path());
+    specs = LoadFunctionsFile("proj/functions.yaml");
+  }
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  ASSERT_EQ(specs->size(), 1u);
+  const std::string& code_dir = (*specs)[0].code_dir;
+  ASSERT_FALSE(code_dir.empty());
+  EXPECT_EQ(code_dir[0], '/') << code_dir;
+  EXPECT_EQ(code_dir, tmp.Join("proj/hello"));
+  // The platform runs the bootstrap from inside another directory: the path must still hold.
+  ScopedChdir elsewhere("/");
+  EXPECT_EQ(::access((code_dir + "/bootstrap").c_str(), X_OK), 0) << code_dir;
+}
+
+TEST(FunctionsFile, FileInTheCurrentDirectoryResolvesCodeUriToo) {
+  TempDir tmp("fnfile");
+  WriteBootstrap(tmp.Join("hello"));
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("functions.yaml"), kHelloYaml).ok());
+  ScopedChdir in(tmp.path());
+  auto specs = LoadFunctionsFile("functions.yaml");
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  EXPECT_EQ((*specs)[0].code_dir, tmp.Join("hello"));
+}
+
+TEST(FunctionsFile, MissingCodeDirOrBootstrapIsAnErrorAtLoadNamingFileFunctionAndPath) {
+  TempDir tmp("fnfile");
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("functions.yaml"), kHelloYaml).ok());
+  auto no_dir = LoadFunctionsFile(tmp.Join("functions.yaml"));
+  ASSERT_FALSE(no_dir.ok());
+  EXPECT_EQ(no_dir.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(no_dir.status().message().find(
+                tmp.Join("functions.yaml") + ": function 'hello': codeUri: directory " +
+                tmp.Join("hello") + " does not exist"),
+            std::string::npos)
+      << no_dir.status().ToString();
+
+  ASSERT_TRUE(MakeDirs(tmp.Join("hello")).ok());
+  auto no_bootstrap = LoadFunctionsFile(tmp.Join("functions.yaml"));
+  ASSERT_FALSE(no_bootstrap.ok());
+  EXPECT_EQ(no_bootstrap.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(no_bootstrap.status().message().find(
+                "function 'hello': codeUri: " + tmp.Join("hello/bootstrap") + " does not exist"),
+            std::string::npos)
+      << no_bootstrap.status().ToString();
+
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("hello/bootstrap"), "#!/bin/sh\n").ok());
+  ASSERT_EQ(::chmod(tmp.Join("hello/bootstrap").c_str(), 0644), 0);
+  auto not_exec = LoadFunctionsFile(tmp.Join("functions.yaml"));
+  ASSERT_FALSE(not_exec.ok());
+  EXPECT_NE(not_exec.status().message().find("bootstrap is not an executable file"),
+            std::string::npos)
+      << not_exec.status().ToString();
 }
 
 TEST(FunctionSpec, ResolveFillsDefaultsAndChecksProfileLimits) {
