@@ -96,7 +96,10 @@ HttpHost::HttpHost(HttpHostOptions options)
   pool_ = std::make_unique<ClientPool>(options_.max_concurrency, co);
 }
 
-HttpHost::~HttpHost() { pool_.reset(); }
+HttpHost::~HttpHost() {
+  stopping_ = true;  // running invocations stop retrying; queued ones are cancelled
+  pool_.reset();
+}
 
 const HttpHost::Fn* HttpHost::Find(const std::string& name) const {
   auto it = functions_.find(name);
@@ -319,7 +322,8 @@ InvokeResult HttpHost::RunInvoke(HttpClient& client, const InvokeRequest& reques
         return out;
       }
     }
-    if (ShouldRetry(options_.retry, err.retry, attempt, err.throttled, in_map, clock_->Now() - submitted)) {
+    if (!stopping_.load() &&
+        ShouldRetry(options_.retry, err.retry, attempt, err.throttled, in_map, clock_->Now() - submitted)) {
       SL_LOG_DEBUG("faas", "{}: attempt {} failed, retrying: {}", what, attempt + 1, err.status.ToString());
       clock_->SleepFor(backoff_.Wait(attempt, retry_after));
       continue;

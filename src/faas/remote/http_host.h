@@ -43,6 +43,7 @@
 // each; Invoke never blocks). Thread safety: every method may be called from any thread at once.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -109,6 +110,7 @@ class HttpHost final : public FunctionHost {
   mutable std::mutex mu_;
   std::map<std::string, int64_t> deployed_memory_;  // GUARDED_BY(mu_): from Deploy's spec
   Backoff backoff_;
+  std::atomic<bool> stopping_{false};  // set by the destructor: no more retries
   std::unique_ptr<ClientPool> pool_;  // last: destroyed (joined) first
 };
 

@@ -192,7 +192,10 @@ LambdaHost::LambdaHost(LambdaHostOptions options, std::string region, std::strin
   pool_ = std::make_unique<ClientPool>(options_.max_concurrency, co);
 }
 
-LambdaHost::~LambdaHost() { pool_.reset(); }
+LambdaHost::~LambdaHost() {
+  stopping_ = true;  // running invocations stop retrying; queued ones are cancelled
+  pool_.reset();
+}
 
 std::string LambdaHost::CredentialHint() const {
   return fmt::format("access key id {} from {}, region {}", creds_.access_key_id, credentials_source_, region_);
@@ -367,7 +370,8 @@ InvokeResult LambdaHost::RunInvoke(HttpClient& client, const InvokeRequest& requ
       err = ClassifyLambdaApiError(api, what, CredentialHint());
       out.request_id = RequestIdOf(*resp);
     }
-    if (ShouldRetry(options_.retry, err.retry, attempt, err.throttled, in_map, clock_->Now() - submitted)) {
+    if (!stopping_.load() &&
+        ShouldRetry(options_.retry, err.retry, attempt, err.throttled, in_map, clock_->Now() - submitted)) {
       SL_LOG_DEBUG("faas", "{}: attempt {} failed, retrying: {}", what, attempt + 1, err.status.ToString());
       clock_->SleepFor(backoff_.Wait(attempt, retry_after));
       continue;
@@ -395,6 +399,7 @@ Result<FunctionDescription> LambdaHost::GetFunction(const std::string& name, boo
     }
     RemoteConfig rc = ParseConfiguration(config, options_.provider, endpoint_);
     if (rc.description.spec.name.empty()) rc.description.spec.name = name;
+    rc.description.vcpu = VcpuForMemory(accounting_->profile(), rc.description.spec.memory_mb);
     Remember(name, rc.description.spec.memory_mb, rc.description.spec.timeout_s);
     if (state != nullptr) *state = rc.state;
     if (rc.state == "Failed") {

@@ -36,6 +36,7 @@
 // Thread safety: every method may be called from any thread at once.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -137,6 +138,7 @@ class LambdaHost final : public FunctionHost {
   mutable std::map<std::string, Known> known_;     // GUARDED_BY(mu_)
   mutable std::unique_ptr<HttpClient> control_;    // GUARDED_BY(control_mu_)
   mutable std::mutex control_mu_;
+  std::atomic<bool> stopping_{false};  // set by the destructor: no more retries
   std::unique_ptr<ClientPool> pool_;  // last: destroyed (joined) first
 };
 
