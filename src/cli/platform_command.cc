@@ -1,12 +1,23 @@
 // straightline platform serve: the local function platform behind the AWS Lambda Invoke API.
 //
-//   straightline platform serve --functions functions.yaml --port 9000
-//   aws lambda invoke --endpoint-url http://127.0.0.1:9000 --function-name echo out.json
+//   straightline platform serve --functions functions.yaml --port 9000 --credentials-file creds
+//   AWS_SHARED_CREDENTIALS_FILE=creds aws lambda invoke --function-name echo out.json
+//     --endpoint-url http://127.0.0.1:9000
+//
+// Requests are SigV4-verified against --credentials-file and/or the server's AWS_ACCESS_KEY_ID /
+// AWS_SECRET_ACCESS_KEY (faas/front/serve_auth.h); `--auth none` turns that off for local
+// development. CreateFunction registers a built-in handler of straightline-worker with the
+// --provider profile, so a remote coordinator can deploy its functions here.
 //
 // Prints "endpoint: http://HOST:PORT" on stdout once serving (tests start it with --port 0 and
 // read that line), then runs until SIGINT or SIGTERM, and shuts down cleanly: the platform first
 // (queued and in-flight invocations end with UNAVAILABLE, instances are killed), then the front.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +28,7 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "faas/front/lambda_front.h"
+#include "faas/front/serve_auth.h"
 #include "faas/platform.h"
 
 namespace sl::cli {
@@ -26,18 +38,71 @@ std::string RuntimeName(const faas::FunctionSpec& spec) {
   return spec.kind == faas::HandlerKind::kBootstrap ? "provided.al2023" : "straightline-builtin";
 }
 
+faas::FunctionSummary Summary(const faas::FunctionSpec& spec) {
+  return {spec.name, RuntimeName(spec), spec.handler, "provider " + spec.provider,
+          spec.memory_mb, spec.timeout_s, spec.environment};
+}
+
+// The worker the platform will run, found as the platform finds it (--worker, else
+// $STRAIGHTLINE_WORKER, else next to this executable); "" if none.
+std::string FindWorker(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("STRAIGHTLINE_WORKER"); env != nullptr && *env) return env;
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "";
+  std::string self(buf, static_cast<size_t>(n));
+  std::string candidate = self.substr(0, self.rfind('/')) + "/straightline-worker";
+  return ::access(candidate.c_str(), X_OK) == 0 ? candidate : "";
+}
+
+// `straightline-worker --list`: the built-in handler names CreateFunction may name. Empty when
+// the worker cannot be asked (CreateFunction then accepts any name; a wrong one fails at init).
+std::set<std::string> BuiltinHandlers(const std::string& worker) {
+  std::set<std::string> names;
+  if (worker.empty()) return names;
+  std::string quoted = "'";
+  for (char c : worker) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  FILE* f = ::popen((quoted + " --list 2>/dev/null").c_str(), "r");
+  if (f == nullptr) return names;
+  char line[256];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    std::string name(line);
+    while (!name.empty() && (name.back() == '\n' || name.back() == '\r')) name.pop_back();
+    if (!name.empty()) names.insert(name);
+  }
+  if (::pclose(f) != 0) names.clear();
+  return names;
+}
+
 int Serve(const Args& args) {
   FlagSet flags("straightline platform serve",
                 "Run the local function platform behind the AWS Lambda Invoke API "
                 "(POST /2015-03-31/functions/NAME/invocations, /metrics, /healthz) until SIGINT "
                 "or SIGTERM.");
   std::string host = "127.0.0.1", functions_file, state_dir = ".straightline/platform";
-  std::string spawn = "fork", worker, ledger;
+  std::string spawn = "fork", worker, ledger, provider = "aws-lambda";
+  faas::ServeAuthFlags auth_flags;
   int64_t port = 9000, threads = 64, max_concurrency = 0, event_workers = 4;
   double local_cpus = 0;
   bool cgroups = true;
   std::vector<std::string> builtins;
-  flags.String("host", &host, "address to listen on (loopback by default)");
+  flags.String("host", &host,
+               "address to listen on (loopback by default; another address with --auth none "
+               "needs --insecure)");
+  flags.String("auth", &auth_flags.auth,
+               "sigv4: verify AWS Signature V4 on every request but /healthz | none: accept "
+               "every request (local development only)");
+  flags.String("credentials-file", &auth_flags.credentials_file,
+               "AWS shared-credentials file whose every [profile] key is accepted (also: "
+               "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in this server's environment)");
+  flags.Bool("insecure", &auth_flags.insecure,
+             "allow --auth none on a non-loopback --host");
+  flags.Bool("open-metrics", &auth_flags.open_metrics,
+             "serve /metrics without authentication (for a Prometheus scraper)");
+  flags.String("provider", &provider,
+               "provider profile of functions made by CreateFunction (profiles/NAME.yaml)");
   flags.Int("port", &port, "port to listen on; 0 picks a free one (see the endpoint line)");
   flags.String("functions", &functions_file, "functions file (YAML) to register");
   flags.List("builtin", &builtins,
@@ -59,6 +124,13 @@ int Serve(const Args& args) {
   }
   if (port < 0 || port > 65535) {
     fmt::print(stderr, "--port: {} is not a TCP port\n", port);
+    return 2;
+  }
+  auth_flags.host = host;
+  auto auth = faas::ConfigureServeAuth(auth_flags, [](const char* n) { return std::getenv(n); },
+                                       Clock::Real());
+  if (!auth.ok()) {
+    fmt::print(stderr, "platform serve: {}\n", auth.status().message());
     return 2;
   }
   if (Status sig = InstallShutdownSignalHandlers(); !sig.ok()) {
@@ -107,12 +179,37 @@ int Serve(const Args& args) {
   faas::Platform* p = platform.get();
   fo.list_functions = [p] {
     std::vector<faas::FunctionSummary> out;
-    for (const auto& f : p->ListFunctions()) {
-      out.push_back({f.spec.name, RuntimeName(f.spec), f.spec.handler,
-                     "provider " + f.spec.provider, f.spec.memory_mb, f.spec.timeout_s});
-    }
+    for (const auto& f : p->ListFunctions()) out.push_back(Summary(f.spec));
     return out;
   };
+  std::set<std::string> handlers = BuiltinHandlers(FindWorker(worker));
+  if (handlers.empty()) {
+    SL_LOG_WARN("platform", "could not list the worker's built-in handlers: CreateFunction will "
+                "not check handler names");
+  }
+  fo.create_function = [p, handlers, provider](const faas::CreateFunctionRequest& r)
+      -> Result<faas::FunctionSummary> {
+    if (!handlers.empty() && handlers.count(r.handler) == 0) {
+      return InvalidArgument("Handler '{}' is not a built-in handler of straightline-worker "
+                             "(built-ins: {}); only built-in handlers can be created here",
+                             r.handler, fmt::join(handlers, ", "));
+    }
+    if (p->GetFunction(r.name).ok()) return AlreadyExists("Function already exist: {}", r.name);
+    faas::FunctionSpec spec;
+    spec.name = r.name;
+    spec.kind = faas::HandlerKind::kBuiltin;
+    spec.handler = r.handler;
+    spec.provider = provider;
+    spec.memory_mb = r.memory_mb;
+    spec.timeout_s = static_cast<double>(r.timeout_s);
+    spec.environment = r.environment;
+    spec.source = "CreateFunction";
+    SL_RETURN_IF_ERROR(p->RegisterFunction(spec));
+    SL_ASSIGN_OR_RETURN(faas::FunctionInfo info, p->GetFunction(r.name));
+    return Summary(info.spec);
+  };
+  fo.auth = auth->verifier;
+  fo.metrics_open = auth_flags.open_metrics;
   auto front = faas::LambdaFront::Start(platform.get(), fo);
   if (!front.ok()) {
     fmt::print(stderr, "platform serve: {}\n", front.status().ToString());
@@ -125,6 +222,11 @@ int Serve(const Args& args) {
               "cpu limit: {}",
               names.size(), fmt::join(names, ", "), (*front)->endpoint(), state_dir,
               iso.memory_method, iso.cpu_method);
+  if (auth->verifier) {
+    SL_LOG_INFO("platform", "{}", auth->Describe(auth_flags));
+  } else {
+    SL_LOG_WARN("platform", "{}", auth->Describe(auth_flags));
+  }
   fmt::print("endpoint: {}\n", (*front)->endpoint());
   std::fflush(stdout);
 

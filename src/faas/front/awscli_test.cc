@@ -1,6 +1,8 @@
 // Debian's AWS CLI (/usr/bin/aws, botocore) against the Lambda front over an in-process
-// ScriptedInvoker: proves that real clients parse our responses, errors and headers.
-// Loopback only; dummy credentials; an empty config file so no user profile leaks in.
+// ScriptedInvoker with SigV4 verification on: proves that real clients sign in a way the front
+// verifies (function ARNs with qualifiers included), and parse our responses, errors and headers,
+// including the 403s for wrong keys. Loopback only; test keys; an empty config file so no user
+// profile leaks in.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr const char* kAws = "/usr/bin/aws";
+const AwsCredentials kKeys{"AKIDCLITEST", "cli-test-secret/with+chars", ""};
 
 struct AwsRun {
   int exit_code = -1;
@@ -44,6 +47,9 @@ class AwsCliTest : public ::testing::Test {
     invoker_ = ScriptedInvoker::WithStandardFunctions();
     FrontOptions o;
     o.metrics = &registry_;
+    auto verifier = SigV4Verifier::Create({kKeys});  // the real clock: the CLI signs with it
+    ASSERT_TRUE(verifier.ok()) << verifier.status().ToString();
+    o.auth = std::move(verifier).value();
     o.list_functions = [] {
       return std::vector<FunctionSummary>{{"echo", "straightline-builtin", "echo", "", 128, 3}};
     };
@@ -57,11 +63,12 @@ class AwsCliTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  AwsRun Aws(const std::string& args) {
+  AwsRun Aws(const std::string& args, const AwsCredentials& keys = kKeys) {
     std::string env = "env -i PATH=/usr/bin:/bin HOME=" + dir_.string() +
                       " AWS_CONFIG_FILE=" + (dir_ / "config").string() +
                       " AWS_SHARED_CREDENTIALS_FILE=" + (dir_ / "config").string() +
-                      " AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
+                      " 'AWS_ACCESS_KEY_ID=" + keys.access_key_id + "'" +
+                      " 'AWS_SECRET_ACCESS_KEY=" + keys.secret_access_key + "'" +
                       " AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 AWS_PAGER="
                       " AWS_EC2_METADATA_DISABLED=true ";
     std::string cmd = env + kAws + " --endpoint-url " + front_->endpoint() + " " + args + " >" +
@@ -128,6 +135,45 @@ TEST_F(AwsCliTest, ListFunctions) {
   auto j = nlohmann::json::parse(list.out);
   ASSERT_EQ(j["Functions"].size(), 1u);
   EXPECT_EQ(j["Functions"][0]["FunctionName"], "echo");
+}
+
+TEST_F(AwsCliTest, ArnWithQualifierAndQualifierFlagVerify) {
+  std::string out = (dir_ / "out.json").string();
+  AwsRun arn = Aws("lambda invoke --function-name "
+                   "'arn:aws:lambda:us-east-1:000000000000:function:echo:$LATEST' "
+                   "--payload '{\"arn\":1}' --cli-binary-format raw-in-base64-out " + out);
+  ASSERT_EQ(arn.exit_code, 0) << arn.err;
+  EXPECT_EQ(ReadFile(out), "{\"arn\":1}");
+  AwsRun partial = Aws("lambda invoke --function-name '000000000000:function:echo' "
+                       "--qualifier '$LATEST' --payload '{}' --cli-binary-format "
+                       "raw-in-base64-out " + out);
+  ASSERT_EQ(partial.exit_code, 0) << partial.err;
+}
+
+TEST_F(AwsCliTest, WrongSecretAndUnknownKeyShowLambdasErrorTypes) {
+  std::string out = (dir_ / "out.json").string();
+  AwsRun wrong = Aws("lambda invoke --function-name echo --payload '{}' "
+                     "--cli-binary-format raw-in-base64-out " + out,
+                     {kKeys.access_key_id, "not-the-secret", ""});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("(InvalidSignatureException) when calling the Invoke operation"),
+            std::string::npos)
+      << wrong.err;
+  EXPECT_NE(wrong.err.find("The request signature we calculated does not match the signature "
+                           "you provided"),
+            std::string::npos)
+      << wrong.err;
+
+  AwsRun unknown = Aws("lambda list-functions", {"AKIDSOMEONEELSE", kKeys.secret_access_key, ""});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("(UnrecognizedClientException) when calling the ListFunctions "
+                             "operation"),
+            std::string::npos)
+      << unknown.err;
+  EXPECT_NE(unknown.err.find("The security token included in the request is invalid."),
+            std::string::npos)
+      << unknown.err;
+  EXPECT_EQ(invoker_->calls("echo"), 0);
 }
 
 }  // namespace
