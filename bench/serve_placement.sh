@@ -32,7 +32,11 @@ if [[ ! -f $MODEL_DIR/manifest.json ]]; then
   "$SL" train --dataset fashion-mnist --model cnn --epochs 1 --seed 1 --quiet --out "$MODEL_DIR"
 fi
 STATE=$OUT/state
-COMMON=(--model "$MODEL_DIR" --port 0 --state-dir "$STATE" --container-mode auto
+# The gateway requires a bearer token (issue 14): one for this run, sent by load and curl.
+TOKEN_FILE=$OUT/token
+[[ -f $TOKEN_FILE ]] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$TOKEN_FILE"; chmod 600 "$TOKEN_FILE"; }
+export STRAIGHTLINE_TOKEN; STRAIGHTLINE_TOKEN=$(cat "$TOKEN_FILE")
+COMMON=(--model "$MODEL_DIR" --port 0 --state-dir "$STATE" --auth-token-file "$TOKEN_FILE" --container-mode auto
         --min-containers 1 --max-containers 2 --function-concurrency 32 --timeout-ms 50000)
 if [[ ! -f $STATE/thresholds.json ]]; then
   echo "== calibrate (F and D measured here, written to $STATE/thresholds.json)"
@@ -85,7 +89,7 @@ for exp in $EXPERIMENTS; do
     "$SL" load --target "$URL" --model fmnist-cnn --phases "$PH" --session-requests "$SESSION" \
       --mix "$MIX" --concurrency "$CONC" --json-out "$OUT/$name.json" --csv-out "$OUT/$name.csv" \
       | tail -n 3
-    curl -sf "$URL/metrics" > "$OUT/$name.metrics"
+    curl -sf -H "Authorization: Bearer $STRAIGHTLINE_TOKEN" "$URL/metrics" > "$OUT/$name.metrics"
     grep VmHWM "/proc/$PID/status" | awk '{print $2}' > "$OUT/$name.hwm_kb"
     stop
   done

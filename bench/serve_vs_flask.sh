@@ -52,6 +52,11 @@ $PY "$OUT/limit.py" "$OUT/fmnist-cnn.pt" "$best_batch" > "$OUT/l_a" & $PY "$OUT/
 two=$($PY -c "print($(cat "$OUT/l_a") + $(cat "$OUT/l_b"))")
 printf 'fastest batch %s: per core %.0f images/s, 2 cores %.0f images/s\n' "$best_batch" "$one" "$two"
 
+# straightline's gateway requires a bearer token (issue 14); load sends it to every server (Flask
+# ignores it).
+TOKEN_FILE=$OUT/token
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$TOKEN_FILE"; chmod 600 "$TOKEN_FILE"
+export STRAIGHTLINE_TOKEN; STRAIGHTLINE_TOKEN=$(cat "$TOKEN_FILE")
 PORT=8611; PID=
 stop() { if [[ -n $PID ]]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; fi; }
 trap stop EXIT
@@ -80,7 +85,8 @@ run flask-single "${FL[@]}" --mode single
 run gunicorn-sync-2 "${FL[@]}" --mode gunicorn --workers 2 --threads 1
 run gunicorn-gthread-2x4 "${FL[@]}" --mode gunicorn --workers 2 --threads 4
 run straightline-local "$SL" serve --model "$OUT/models/fmnist-cnn" --tiers local --policy local \
-  --local-threads 2 --max-batch "$MAX_BATCH" --max-queue-delay-us 500 --state-dir "$OUT/state"
+  --local-threads 2 --max-batch "$MAX_BATCH" --max-queue-delay-us 500 --state-dir "$OUT/state" \
+  --auth-token-file "$TOKEN_FILE"
 
 $PY - "$OUT" "$two" "$CONC" "$TOTAL" "$RATE" "$DUR" "$CONC_HIGH" <<'PYEOF'
 import json, sys

@@ -111,7 +111,7 @@ if find "$DIR/hostB" -name '*.weights' -o -name 'shard-*' | grep -q .; then fail
 for _ in $(seq 1 300); do grep -q '^endpoint: ' "$DIR/serve.log" 2>/dev/null && break; sleep 0.1; done
 EP=$(sed -n 's/^endpoint: //p' "$DIR/serve.log")
 [ -n "$EP" ] || fail "serve printed no endpoint line"
-TOKEN_FILE=$(sed -n 's/^token file: //p' "$DIR/serve.log")
+TOKEN_FILE=$(sed -n "s/^token-file: //p" "$DIR/serve.log")
 AUTH=()
 [ -n "$TOKEN_FILE" ] && AUTH=(-H "Authorization: Bearer $(cat "$TOKEN_FILE")")
 /usr/bin/python3 - "$DATA" > "$DIR/request.json" <<'PY'
