@@ -3,17 +3,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <chrono>
-#include <cmath>
 #include <cstdlib>
-#include <deque>
 #include <future>
 #include <optional>
 #include <random>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "faas/lambda_format.h"
 #include "ml/artifact.h"
@@ -22,6 +20,7 @@
 #include "ml/train_job.h"
 #include "store/object_store.h"
 #include "train/server_optimizer.h"
+#include "train/stage_scheduler.h"
 #include "train/train_handlers.h"
 #include "train/update_codec.h"
 
@@ -34,31 +33,50 @@ double MsBetween(Steady::time_point a, Steady::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-// Lambda error type → the run record's outcome names.
-std::string OutcomeOf(const faas::InvokeResult& r, std::string* error) {
+// The attempt's outcome as far as the invocation tells (its output is checked afterwards).
+// The status decides first, so a host that leaves `outcome` unset on a refusal still reads right.
+AttemptOutcome OutcomeOf(const faas::InvokeResult& r, std::string* error) {
+  using faas::Outcome;
   if (!r.status.ok()) {
     *error = r.status.ToString();
-    return r.status.code() == Code::kResourceExhausted ? "throttled" : "platform-error";
+    return faas::OutcomeOfStatus(r.status) == Outcome::kThrottled ? AttemptOutcome::kThrottled
+                                                                  : AttemptOutcome::kPlatformError;
   }
-  if (r.function_error.empty()) return "ok";
-  auto j = nlohmann::json::parse(r.payload, nullptr, false);
-  std::string type = j.is_object() ? j.value("errorType", "") : "";
-  *error = j.is_object() ? j.value("errorMessage", r.payload) : r.payload;
-  if (type == "Sandbox.Timedout") return "timeout";
-  if (type == "Runtime.OutOfMemory") return "out-of-memory";
-  if (type == "Runtime.ExitError") return "crash";
-  return "function-error";
+  if (!r.function_error.empty()) {
+    auto j = nlohmann::json::parse(r.payload, nullptr, false);
+    *error = j.is_object() ? j.value("errorMessage", r.payload) : r.payload;
+  }
+  switch (r.outcome) {
+    case Outcome::kSuccess:
+      return r.function_error.empty() ? AttemptOutcome::kOk : AttemptOutcome::kFunctionError;
+    case Outcome::kThrottled: return AttemptOutcome::kThrottled;
+    case Outcome::kPlatformError: return AttemptOutcome::kPlatformError;
+    case Outcome::kTimeout: return AttemptOutcome::kTimeout;
+    case Outcome::kOutOfMemory: return AttemptOutcome::kOutOfMemory;
+    case Outcome::kCrash: return AttemptOutcome::kCrash;
+    case Outcome::kHandledError:
+    case Outcome::kUnhandled: return AttemptOutcome::kFunctionError;
+  }
+  return AttemptOutcome::kFunctionError;
 }
 
-ShardAttempt AttemptFrom(const faas::InvokeResult& r, int64_t round, int64_t shard, int64_t attempt,
-                         bool speculative, int64_t memory_mb) {
-  ShardAttempt a;
+// One ended invocation: its record (outcome still unset: the record's string is written at
+// Record time, from `outcome`) and its typed outcome.
+struct Ended {
+  ShardAttempt record;
+  AttemptOutcome outcome = AttemptOutcome::kOk;
+};
+
+Ended AttemptFrom(const faas::InvokeResult& r, int64_t round, int64_t shard, int64_t attempt, bool speculative,
+                  int64_t memory_mb) {
+  Ended e;
+  ShardAttempt& a = e.record;
   a.round = round;
   a.shard = shard;
   a.attempt = attempt;
   a.speculative = speculative;
   a.request_id = r.request_id;
-  a.outcome = OutcomeOf(r, &a.error);
+  e.outcome = OutcomeOf(r, &a.error);
   a.cold_start = r.cold_start;
   a.init_ms = r.init_ms;
   a.duration_ms = r.duration_ms;
@@ -67,12 +85,12 @@ ShardAttempt AttemptFrom(const faas::InvokeResult& r, int64_t round, int64_t sha
   a.memory_mb = memory_mb;
   a.max_memory_mb = r.max_memory_mb;
   a.cost_usd = r.cost_usd;
-  if (a.outcome == "ok") {
+  if (e.outcome == AttemptOutcome::kOk) {
     auto j = nlohmann::json::parse(r.payload, nullptr, false);
     if (!j.is_object()) {
-      a.outcome = "function-error";
+      e.outcome = AttemptOutcome::kFunctionError;
       a.error = "response is not a JSON object: " + r.payload.substr(0, 200);
-      return a;
+      return e;
     }
     a.download_model_ms = j.value("download_model_ms", 0.0);
     a.download_shard_ms = j.value("download_shard_ms", j.value("load_ms", 0.0));
@@ -81,23 +99,30 @@ ShardAttempt AttemptFrom(const faas::InvokeResult& r, int64_t round, int64_t sha
     a.samples = j.value("samples", int64_t{0});
     a.steps = j.value("steps", int64_t{0});
     a.loss = j.value("loss", 0.0);
-    if (j.value("late", false)) a.outcome = "accepted-late";
+    if (j.value("late", false)) e.outcome = AttemptOutcome::kAcceptedLate;
   }
+  return e;
+}
+
+// The record boundary: the typed outcome becomes the record's serialized name.
+ShardAttempt Recorded(ShardAttempt a, AttemptOutcome outcome) {
+  a.outcome = std::string(AttemptOutcomeName(outcome));
   return a;
 }
 
 struct Inflight {
+  int64_t id = 0;  // the stage scheduler's launch id
   int64_t shard = 0;
   int64_t attempt = 0;
   bool speculative = false;
-  Steady::time_point started;
   std::future<faas::InvokeResult> future;
   int64_t record_round = -1;  // where the attempt is recorded: -1 preprocessing, else round index
 };
 
 class Coordinator {
  public:
-  Coordinator(JobSpec spec, const CoordinatorOptions& options) : spec_(std::move(spec)), opt_(options) {}
+  Coordinator(JobSpec spec, const CoordinatorOptions& options)
+      : spec_(std::move(spec)), opt_(options), clock_(options.clock ? options.clock : Clock::Real()) {}
   // A checkpoint still being written finishes before the store goes away.
   ~Coordinator() {
     if (checkpoint_write_.valid()) checkpoint_write_.wait();
@@ -144,6 +169,7 @@ class Coordinator {
 
   JobSpec spec_;
   CoordinatorOptions opt_;
+  Clock* clock_;  // the stage loop's time (the measurements in the record use the steady clock)
   std::unique_ptr<store::ObjectStore> store_;
   std::string preprocess_fn_, shard_fn_;
   ml::data::DatasetSplits splits_;
@@ -265,8 +291,7 @@ Status Coordinator::RegisterFunctions() {
     f.timeout_s = spec_.timeout_s;
     f.environment = env;
     f.source = "serverless trainer";
-    Status s = opt_.platform->RegisterFunction(f);
-    if (!s.ok() && s.code() != Code::kAlreadyExists) return s;
+    SL_RETURN_IF_ERROR(opt_.functions->Deploy(f));
   }
   return Status::Ok();
 }
@@ -297,10 +322,11 @@ void Coordinator::DrainOrphans(bool wait) {
   for (auto it = orphans_.begin(); it != orphans_.end();) {
     if (wait || it->future.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
       faas::InvokeResult r = it->future.get();
-      ShardAttempt a = AttemptFrom(r, std::max<int64_t>(it->record_round, 0), it->shard, it->attempt,
-                                   it->speculative, spec_.memory_mb);
-      if (a.outcome == "ok") a.outcome = "accepted-late";
-      RecordAttempt(it->record_round, std::move(a));
+      Ended e = AttemptFrom(r, std::max<int64_t>(it->record_round, 0), it->shard, it->attempt, it->speculative,
+                            spec_.memory_mb);
+      // Its stage ended with another attempt's output.
+      if (e.outcome == AttemptOutcome::kOk) e.outcome = AttemptOutcome::kAcceptedLate;
+      RecordAttempt(it->record_round, Recorded(std::move(e.record), e.outcome));
       it = orphans_.erase(it);
     } else {
       ++it;
@@ -368,92 +394,52 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
   const int64_t n = spec_.workers;
   const std::string& fn = is_round ? shard_fn_ : preprocess_fn_;
   const std::string stage = is_round ? fmt::format("round-{}", round) : "preprocess";
-  struct Pending {
-    int64_t shard;
-    Steady::time_point not_before;
-  };
-  std::vector<bool> done(n, false);
-  std::vector<int64_t> attempts_used(n, 0), failures(n, 0);
-  std::vector<bool> has_backup(n, false);
-  std::vector<double> done_at_ms;    // since the stage began, per accepted shard
-  std::vector<double> durations_ms;  // init + duration of the accepted attempts
-  bool queue_was_empty = false;
-  Steady::time_point queue_empty_since;
-  std::deque<Pending> pending;
-  std::vector<Inflight> inflight;
-  std::string last_error;
-  int64_t done_count = 0, retries = 0, speculative = 0, cold = 0;
+  // The rules (launch, retry, backup, give up) are the scheduler's; this loop invokes, checks
+  // outputs in the store and reports back.
+  StageScheduler sched({.stage = is_round ? fmt::format("round {}", round) : std::string("preprocessing"),
+                        .function = fn,
+                        .shards = n,
+                        .max_retries = spec_.max_retries,
+                        .speculative_after = is_round ? spec_.speculative_after : 0.0,
+                        .jitter = [this] { return std::uniform_real_distribution<double>(0.5, 1.5)(jitter_); }});
+  std::vector<Inflight> inflight;  // in launch order
+  int64_t cold = 0;
   const Steady::time_point t0 = Steady::now();
 
   // Reuse what a previous coordinator already got accepted (resume).
+  std::vector<bool> already_done(n, false);
   for (int64_t s = 0; s < n; ++s) {
     if (is_round) {
       auto u = ValidUpdate(round, s);
       if (u.ok() && u->has_value()) {
         (*updates)[s] = std::move(**u);
         SL_RETURN_IF_ERROR(AddToAverage(s));
-        done[s] = true;
-        ++done_count;
-        continue;
+        already_done[s] = true;
       }
     } else if (store_->Head(JobKeys::Shard(s)).ok()) {
-      done[s] = true;
-      ++done_count;
-      continue;
+      already_done[s] = true;
     }
-    pending.push_back({s, t0});
   }
+  sched.Start(clock_->Now(), already_done);
 
-  auto launch = [&](int64_t shard, bool spec_backup) {
-    const int64_t attempt = attempts_used[shard]++;
-    faas::InvokeRequest req{.function = fn, .payload = PayloadFor(round, shard, attempt), .stage = stage};
-    inflight.push_back({shard, attempt, spec_backup, Steady::now(), opt_.platform->Invoke(std::move(req)),
+  auto launch = [&](const Launch& l) {
+    faas::InvokeRequest req{.function = fn, .payload = PayloadFor(round, l.shard, l.attempt), .stage = stage};
+    inflight.push_back({l.id, l.shard, l.attempt, l.speculative, opt_.functions->Invoke(std::move(req)),
                         is_round ? round : -1});
   };
 
   Steady::time_point last_live = t0;
-  while (done_count < n) {
-    const Steady::time_point now = Steady::now();
-    for (auto it = pending.begin(); it != pending.end();) {
-      if (it->not_before <= now) {
-        launch(it->shard, false);
-        it = pending.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    // Speculative backups for stragglers, once half of the shards are done: a shard whose
-    // invocation has run longer than speculative_after × the median duration of the accepted
-    // ones. Only when the platform has free capacity: on a small machine invocations wait in the
-    // platform's queue, and that wait is not straggling. Run time is counted from when the queue
-    // was last seen empty (a lower bound for an invocation that waited in it).
-    auto info = opt_.platform->GetFunction(fn);
+  while (!sched.finished()) {
+    const TimePoint now = clock_->Now();
+    for (const Launch& l : sched.DueLaunches(now)) launch(l);
+    // Backups only while the host has free capacity: on a small machine invocations wait in the
+    // platform's queue, and that wait is not straggling. A remote host has no queue on this
+    // machine: its invocations run as soon as they are sent.
+    auto info = opt_.functions->Describe(fn);
     const bool queue_empty = info.ok() && info->queued == 0;
-    if (!queue_empty) {
-      queue_was_empty = false;
-    } else if (!queue_was_empty) {
-      queue_was_empty = true;
-      queue_empty_since = now;
-    }
-    if (is_round && spec_.speculative_after > 0 && done_count * 2 >= n && !durations_ms.empty() &&
-        queue_was_empty) {
-      std::vector<double> sorted = durations_ms;
-      std::sort(sorted.begin(), sorted.end());
-      const double median = sorted[sorted.size() / 2];
-      std::vector<int64_t> to_back;
-      for (const auto& f : inflight) {
-        const double running = MsBetween(std::max(f.started, queue_empty_since), now);
-        if (!done[f.shard] && !has_backup[f.shard] && !f.speculative &&
-            running > std::max(500.0, spec_.speculative_after * median)) {
-          to_back.push_back(f.shard);
-        }
-      }
-      for (int64_t s : to_back) {
-        has_backup[s] = true;
-        ++speculative;
-        Emit(TrainProgressEvent::Kind::kInfo, fmt::format("{} shard {}: straggler, speculative backup", stage, s));
-        launch(s, true);
-      }
+    for (const Launch& l : sched.Backups(now, queue_empty)) {
+      Emit(TrainProgressEvent::Kind::kInfo, fmt::format("{} shard {}: straggler, speculative backup", stage, l.shard));
+      launch(l);
     }
 
     bool progressed = false;
@@ -465,93 +451,66 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
       }
       progressed = true;
       faas::InvokeResult r = f.future.get();
-      ShardAttempt a = AttemptFrom(r, std::max<int64_t>(round, 0), f.shard, f.attempt, f.speculative, spec_.memory_mb);
+      Ended e = AttemptFrom(r, std::max<int64_t>(round, 0), f.shard, f.attempt, f.speculative, spec_.memory_mb);
+      ShardAttempt& a = e.record;
       cold += a.cold_start;
-      bool accepted = false;
-      if (a.outcome == "ok" || a.outcome == "accepted-late") {
-        if (done[f.shard]) {
-          a.outcome = "accepted-late";
-        } else if (is_round) {
+      // A successful attempt's output is checked only while its shard still needs one.
+      if (ProducedOutput(e.outcome) && !sched.IsDone(f.shard)) {
+        if (is_round) {
           auto u = ValidUpdate(round, f.shard);
           if (!u.ok()) {
             if (u.status().code() != Code::kDataLoss && u.status().code() != Code::kInvalidArgument) {
               return u.status();
             }
-            a.outcome = "invalid-update";
+            e.outcome = AttemptOutcome::kInvalidUpdate;
             a.error = u.status().message();
           } else if (!u->has_value()) {
-            a.outcome = "invalid-update";
+            e.outcome = AttemptOutcome::kInvalidUpdate;
             a.error = "the function reported success but no update is in the store";
           } else {
             (*updates)[f.shard] = std::move(**u);
             SL_RETURN_IF_ERROR(AddToAverage(f.shard));
-            accepted = true;
           }
-        } else {
-          accepted = store_->Head(JobKeys::Shard(f.shard)).ok();
-          if (!accepted) {
-            a.outcome = "invalid-update";
-            a.error = "the function reported success but its shard is not in the store";
-          }
+        } else if (!store_->Head(JobKeys::Shard(f.shard)).ok()) {
+          e.outcome = AttemptOutcome::kInvalidUpdate;
+          a.error = "the function reported success but its shard is not in the store";
         }
       }
-      if (accepted) {
-        if (a.outcome == "accepted-late") a.outcome = "ok";  // its put lost to nobody we counted
-        done[f.shard] = true;
-        ++done_count;
-        done_at_ms.push_back(MsBetween(t0, Steady::now()));
-        durations_ms.push_back(a.init_ms + a.duration_ms);
-      } else if (!done[f.shard]) {
-        last_error = fmt::format("{} (attempt {}): {}: {}", fn, f.attempt, a.outcome, a.error);
-        ++failures[f.shard];
-        bool another_running = false;
-        for (const auto& g : inflight) another_running |= (&g != &f && g.shard == f.shard);
-        if (!another_running) {
-          if (failures[f.shard] > spec_.max_retries) {
-            Status exhausted = Aborted("{} shard {}: retries exhausted after {} attempts; last error: {}",
-                                       is_round ? fmt::format("round {}", round) : std::string("preprocessing"),
-                                       f.shard, attempts_used[f.shard], last_error);
-            attempts->push_back(std::move(a));
-            inflight.erase(inflight.begin() + static_cast<long>(i));
-            for (auto& g : inflight) orphans_.push_back(std::move(g));
-            return exhausted;
-          }
-          ++retries;
-          const double backoff_ms = std::min(5000.0, 200.0 * std::pow(2.0, failures[f.shard] - 1)) *
-                                    std::uniform_real_distribution<double>(0.5, 1.5)(jitter_);
-          Emit(TrainProgressEvent::Kind::kInfo,
-               fmt::format("{} shard {}: attempt {} {} ({}); retry in {:.0f} ms", stage, f.shard, f.attempt,
-                           a.outcome, a.error.substr(0, 160), backoff_ms));
-          pending.push_back({f.shard, Steady::now() + std::chrono::microseconds(static_cast<int64_t>(backoff_ms * 1000))});
-        }
+      const Verdict v = sched.OnCompleted(f.id, e.outcome, a.error, a.init_ms + a.duration_ms, clock_->Now());
+      if (v.kind == Verdict::Kind::kRetry) {
+        Emit(TrainProgressEvent::Kind::kInfo,
+             fmt::format("{} shard {}: attempt {} {} ({}); retry in {:.0f} ms", stage, f.shard, f.attempt,
+                         AttemptOutcomeName(e.outcome), a.error.substr(0, 160), v.backoff_ms));
       }
-      attempts->push_back(std::move(a));
+      attempts->push_back(Recorded(std::move(a), v.outcome));
       inflight.erase(inflight.begin() + static_cast<long>(i));
+      if (v.kind == Verdict::Kind::kGiveUp) {
+        for (auto& g : inflight) orphans_.push_back(std::move(g));
+        return v.status;
+      }
     }
     if (opt_.on_progress && MsBetween(last_live, Steady::now()) > 250) {
       last_live = Steady::now();
       Emit(TrainProgressEvent::Kind::kLive,
-           fmt::format("{}: {}/{} done, {} running, {} retried, {} cold starts, ${:.6f} so far", stage, done_count,
-                       n, inflight.size(), retries, cold, CostSoFar()));
+           fmt::format("{}: {}/{} done, {} running, {} retried, {} cold starts, ${:.6f} so far", stage,
+                       sched.done_count(), n, inflight.size(), sched.retries(), cold, CostSoFar()));
     }
-    if (!progressed && done_count < n) {
-      if (!inflight.empty()) {
+    if (!progressed && !sched.finished()) {
+      if (clock_ != Clock::Real()) {
+        clock_->SleepFor(std::chrono::milliseconds(5));  // a fake clock: time passes as we wait
+      } else if (!inflight.empty()) {
         inflight.front().future.wait_for(std::chrono::milliseconds(5));
       } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        clock_->SleepFor(std::chrono::milliseconds(5));
       }
     }
   }
   for (auto& f : inflight) orphans_.push_back(std::move(f));
   if (rr != nullptr) {
     rr->map_ms = MsBetween(t0, Steady::now());
-    rr->retries = retries;
-    rr->speculative = speculative;
-    if (!done_at_ms.empty()) {
-      std::vector<double> sorted = done_at_ms;
-      std::sort(sorted.begin(), sorted.end());
-      rr->straggler_wait_ms = sorted.back() - sorted[sorted.size() / 2];
-    }
+    rr->retries = sched.retries();
+    rr->speculative = sched.speculative();
+    rr->straggler_wait_ms = sched.straggler_wait_ms();
   }
   return Status::Ok();
 }
@@ -793,7 +752,7 @@ Status Coordinator::RunRound(int64_t round) {
 
 Result<TrainingResult> Coordinator::Run() {
   const Steady::time_point t0 = Steady::now();
-  if (opt_.platform == nullptr) return InvalidArgument("coordinator: no function platform given");
+  if (opt_.functions == nullptr) return InvalidArgument("coordinator: no function host given");
   SL_RETURN_IF_ERROR(OpenOrCreateJob());
   SL_RETURN_IF_ERROR(RegisterFunctions());
   TrainingResult result;

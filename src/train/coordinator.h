@@ -1,5 +1,5 @@
-// The serverless training coordinator: runs one data-parallel training job on the function
-// platform, exchanging all state through the object store (job_spec.h has the layout).
+// The serverless training coordinator: runs one data-parallel training job on a function host
+// (faas/function_host.h), exchanging all state through the object store (job_spec.h has the layout).
 //
 //   1. job.json is written (put-if-absent: a store holds one job; --resume continues it).
 //   2. Preprocessing stage: one train-preprocess function per shard writes shards/shard-i.
@@ -25,6 +25,10 @@
 // valid (a coordinator killed after writing v_{r+1} but before the checkpoint recomputes the
 // same average). So no round is lost or applied twice.
 //
+// Scheduling: when to launch, retry, back up or give up is train::StageScheduler's
+// (stage_scheduler.h, tested without processes); the coordinator's stage loop invokes what it
+// says on options.functions, checks each output in the store and reports the completion back.
+//
 // Failure contract: INVALID_ARGUMENT for a bad spec (naming the field); ALREADY_EXISTS when the
 // store already holds a job and resume is false; NOT_FOUND when resuming a store without a job;
 // ABORTED when a shard's retries are exhausted (naming round, shard, attempts and the last
@@ -35,8 +39,9 @@
 #include <map>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
-#include "faas/platform.h"
+#include "faas/function_host.h"
 #include "ml/evaluate.h"
 #include "train/job_spec.h"
 #include "train/run_record.h"
@@ -56,7 +61,13 @@ struct TrainProgressEvent {
 struct CoordinatorOptions {
   std::string store_uri;
   bool resume = false;
-  faas::Platform* platform = nullptr;  // not owned; the train functions are registered on it
+  // Where the functions run (not owned): the embedded platform, Lambda, HTTP functions, a fake.
+  // The train functions are deployed on it (FunctionHost::Deploy).
+  faas::FunctionHost* functions = nullptr;
+  // The stage loop's time (scheduling, backoffs, straggler timers; not owned). Null: the real
+  // clock. With a FakeClock (tests, on faas::FakeFunctionHost) the loop advances it itself
+  // while it waits, so a job's functions take fake time and the test never sleeps.
+  Clock* clock = nullptr;
   // Environment for the functions. When empty, the coordinator passes its own S3 endpoint and
   // credentials (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
   // AWS_SESSION_TOKEN) as STRAIGHTLINE_STORE_* (AWS_* is reserved for the runtime, as on Lambda).

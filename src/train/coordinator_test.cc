@@ -7,6 +7,7 @@
 
 #include "common/file_util.h"
 #include "faas/economics/ledger.h"
+#include "faas/platform.h"
 #include "ml/artifact.h"
 #include "ml/predictor.h"
 #include "store/object_store.h"
@@ -60,7 +61,7 @@ class CoordinatorTest : public ::testing::Test {
   CoordinatorOptions Options(const std::string& store_uri) {
     CoordinatorOptions o;
     o.store_uri = store_uri;
-    o.platform = platform_;
+    o.functions = platform_;
     o.function_environment = {{"STRAIGHTLINE_TEST", "1"}};
     return o;
   }

@@ -1,5 +1,7 @@
 #include "train/run_record.h"
 
+#include <utility>
+
 namespace sl::train {
 namespace {
 
@@ -55,7 +57,33 @@ ShardAttempt AttemptFromJson(const nlohmann::json& j) {
   return a;
 }
 
+constexpr std::pair<AttemptOutcome, std::string_view> kOutcomeNames[] = {
+    {AttemptOutcome::kOk, "ok"},
+    {AttemptOutcome::kAcceptedLate, "accepted-late"},
+    {AttemptOutcome::kFunctionError, "function-error"},
+    {AttemptOutcome::kTimeout, "timeout"},
+    {AttemptOutcome::kOutOfMemory, "out-of-memory"},
+    {AttemptOutcome::kCrash, "crash"},
+    {AttemptOutcome::kThrottled, "throttled"},
+    {AttemptOutcome::kInvalidUpdate, "invalid-update"},
+    {AttemptOutcome::kPlatformError, "platform-error"},
+};
+
 }  // namespace
+
+std::string_view AttemptOutcomeName(AttemptOutcome o) {
+  for (const auto& [outcome, name] : kOutcomeNames) {
+    if (outcome == o) return name;
+  }
+  return "function-error";  // unreachable: every enumerator is listed
+}
+
+Result<AttemptOutcome> ParseAttemptOutcome(std::string_view name) {
+  for (const auto& [outcome, n] : kOutcomeNames) {
+    if (n == name) return outcome;
+  }
+  return InvalidArgument("unknown attempt outcome '{}'", name);
+}
 
 nlohmann::json RunRecord::RoundToJson(const RoundRecord& r) {
   nlohmann::json attempts_json = nlohmann::json::array();

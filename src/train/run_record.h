@@ -11,6 +11,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,29 @@
 
 namespace sl::train {
 
+// How one attempt ended, as the trainer sees it: the function host's outcome (faas::Outcome)
+// refined by the coordinator's check of the output (an accepted update, a late one, an invalid
+// one). The coordinator decides on this type; ShardAttempt::outcome keeps its name, the form
+// written to run records and checkpoints (so records already on disk read unchanged).
+enum class AttemptOutcome {
+  kOk,             // "ok": its output was accepted
+  kAcceptedLate,   // "accepted-late": valid, but another attempt of the shard won
+  kFunctionError,  // "function-error": the handler failed (handled or unhandled error)
+  kTimeout,        // "timeout"
+  kOutOfMemory,    // "out-of-memory"
+  kCrash,          // "crash"
+  kThrottled,      // "throttled": the host refused it (concurrency limit)
+  kInvalidUpdate,  // "invalid-update": reported success, but its output is missing or invalid
+  kPlatformError,  // "platform-error": the host did not run it
+};
+std::string_view AttemptOutcomeName(AttemptOutcome o);
+// INVALID_ARGUMENT for a name not listed above.
+Result<AttemptOutcome> ParseAttemptOutcome(std::string_view name);
+// Whether the attempt produced a valid output (kOk or kAcceptedLate).
+inline bool ProducedOutput(AttemptOutcome o) {
+  return o == AttemptOutcome::kOk || o == AttemptOutcome::kAcceptedLate;
+}
+
 // One invocation of the train-shard function (one attempt of one shard in one round).
 struct ShardAttempt {
   int64_t round = 0;
@@ -26,8 +50,9 @@ struct ShardAttempt {
   int64_t attempt = 0;           // 0 = first try, 1.. = retries
   bool speculative = false;      // backup invocation for a straggler
   std::string request_id;
-  // "ok" | "accepted-late" (valid, but another attempt won) | "function-error" | "timeout" |
-  // "out-of-memory" | "crash" | "throttled" | "invalid-update" | "platform-error"
+  // AttemptOutcomeName: "ok" | "accepted-late" (valid, but another attempt won) |
+  // "function-error" | "timeout" | "out-of-memory" | "crash" | "throttled" | "invalid-update" |
+  // "platform-error". The serialized form; the coordinator decides on AttemptOutcome.
   std::string outcome;
   std::string error;             // message when not ok
   bool cold_start = false;

@@ -1,0 +1,211 @@
+// The coordinator on the fake function host: no processes, no sleeps. The fake runs the real
+// train handlers in-process when an invocation starts (so the updates in the file store are
+// real), then lets the invocation take scripted fake time; the coordinator's loop advances the
+// FakeClock while it waits. Faults are scripted per (round, shard, attempt).
+#include <map>
+#include <tuple>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "faas/fake_function_host.h"
+#include "store/object_store.h"
+#include "train/coordinator.h"
+#include "train/train_handlers.h"
+
+namespace sl::train {
+namespace {
+
+using std::chrono::milliseconds;
+using Key = std::tuple<int64_t, int64_t, int64_t>;  // round (-1: preprocessing), shard, attempt
+
+int64_t Count(const RoundRecord& r, const std::string& outcome) {
+  int64_t n = 0;
+  for (const auto& a : r.attempts) n += a.outcome == outcome;
+  return n;
+}
+
+Key KeyOf(const faas::InvokeRequest& req) {
+  auto p = nlohmann::json::parse(req.payload);
+  return {p.value("round", int64_t{-1}), p.at("shard").get<int64_t>(), p.value("attempt", int64_t{0})};
+}
+
+class CoordinatorFakeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { dir_ = new TempDir("train-fake-test"); }
+  static void TearDownTestSuite() { delete dir_; }
+
+  JobSpec SmallJob(const std::string& job_id) {
+    JobSpec s;
+    s.job_id = job_id;
+    s.data.name = "fashion-mnist";
+    s.data.train_limit = 300;
+    s.data.seed = 1;
+    s.model_name = "logreg";
+    s.local.lr = 0.01;
+    s.local.batch_size = 32;
+    s.local.threads = 1;
+    s.workers = 3;
+    s.epochs = 1;
+    s.rounds_per_epoch = 2;
+    s.memory_mb = 1024;
+    s.timeout_s = 30;
+    s.max_retries = 2;
+    s.speculative_after = 0;
+    return s;
+  }
+
+  // Scripts the job's two functions: the real handlers, taking `duration(key)` of fake time,
+  // except where `faults` says otherwise.
+  void Script(const std::string& job_id, std::map<Key, faas::FakeReply> faults,
+              std::function<milliseconds(const Key&)> duration) {
+    auto run = [faults = std::move(faults), duration = std::move(duration)](
+                   runtime::InvocationResponse (*handler)(const runtime::InvocationRequest&)) {
+      return [faults, duration, handler](const faas::InvokeRequest& req) {
+        const Key key = KeyOf(req);
+        if (auto it = faults.find(key); it != faults.end()) return it->second;
+        runtime::InvocationRequest in;
+        in.payload = req.payload;
+        runtime::InvocationResponse out = handler(in);
+        if (!out.success) {
+          faas::FakeReply r = faas::FakeReply::Error(faas::Outcome::kHandledError, "", duration(key), out.error_type);
+          r.result.payload = out.payload;
+          return r;
+        }
+        return faas::FakeReply::Ok(out.payload, duration(key));
+      };
+    };
+    host_.Script("sl-preprocess-" + job_id, {.handler = run(&HandlePreprocess)});
+    host_.Script("sl-train-" + job_id, {.handler = run(&HandleTrainShard)});
+  }
+
+  Result<TrainingResult> Run(const JobSpec& spec) {
+    CoordinatorOptions o;
+    o.store_uri = Store(spec.job_id);
+    o.functions = &host_;
+    o.clock = &clock_;
+    o.function_environment = {{"STRAIGHTLINE_TEST", "1"}};
+    return RunServerlessTraining(spec, o);
+  }
+  std::string Store(const std::string& job_id) { return "file://" + dir_->Join("store-" + job_id); }
+  std::string FinalModel(const JobSpec& spec) {
+    auto st = store::OpenObjectStore(Store(spec.job_id));
+    EXPECT_TRUE(st.ok());
+    auto bytes = (*st)->Get(JobKeys::Model(spec.total_rounds()));
+    EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+    return bytes.ok() ? *bytes : "";
+  }
+  // The fake host's record of one invocation of the job's train function.
+  faas::FakeFunctionHost::Call CallOf(const std::string& job_id, const Key& key) {
+    for (const auto& c : host_.calls("sl-train-" + job_id)) {
+      if (KeyOf(c.request) == key) return c;
+    }
+    ADD_FAILURE() << "no invocation of round " << std::get<0>(key) << " shard " << std::get<1>(key) << " attempt "
+                  << std::get<2>(key);
+    return {};
+  }
+
+  FakeClock clock_;
+  faas::FakeFunctionHost host_{&clock_};
+  static TempDir* dir_;
+};
+TempDir* CoordinatorFakeTest::dir_ = nullptr;
+
+milliseconds Second(const Key&) { return milliseconds(1000); }
+
+TEST_F(CoordinatorFakeTest, RetriesAfterCrashAndThrottleWithBackoffAndTheWeightsDoNotChange) {
+  const JobSpec clean = SmallJob("clean");
+  Script("clean", {}, Second);
+  auto a = Run(clean);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+
+  const JobSpec faulty = SmallJob("faulty");
+  Script("faulty",
+         {{{0, 1, 0}, faas::FakeReply::Error(faas::Outcome::kCrash, "exit status 139", milliseconds(300))},
+          {{1, 0, 0}, faas::FakeReply::Refuse(ResourceExhausted("TooManyRequestsException"))},
+          {{1, 0, 1}, faas::FakeReply::Error(faas::Outcome::kTimeout, "Task timed out", milliseconds(30'000))}},
+         Second);
+  auto b = Run(faulty);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_EQ(b->record.rounds.size(), 2u);
+  const RoundRecord& r0 = b->record.rounds[0];
+  EXPECT_EQ(Count(r0, "crash"), 1);
+  EXPECT_EQ(Count(r0, "ok"), 3);
+  EXPECT_EQ(r0.retries, 1);
+  const RoundRecord& r1 = b->record.rounds[1];
+  EXPECT_EQ(Count(r1, "throttled"), 1);
+  EXPECT_EQ(Count(r1, "timeout"), 1);
+  EXPECT_EQ(Count(r1, "ok"), 3);
+  EXPECT_EQ(r1.retries, 2);
+
+  // Each retry waited its backoff after the failure ended: 200 ms, then 400 ms, × jitter in
+  // [0.5, 1.5), seen by a loop that polls every 5 ms.
+  auto gap_ms = [&](const Key& failed, const Key& retry) {
+    auto f = CallOf("faulty", failed);
+    auto r = CallOf("faulty", retry);
+    return std::chrono::duration<double, std::milli>(r.accepted - *f.ended).count();
+  };
+  EXPECT_GE(gap_ms({0, 1, 0}, {0, 1, 1}), 100);
+  EXPECT_LE(gap_ms({0, 1, 0}, {0, 1, 1}), 310);
+  EXPECT_GE(gap_ms({1, 0, 0}, {1, 0, 1}), 100);
+  EXPECT_LE(gap_ms({1, 0, 0}, {1, 0, 1}), 310);
+  EXPECT_GE(gap_ms({1, 0, 1}, {1, 0, 2}), 200);
+  EXPECT_LE(gap_ms({1, 0, 1}, {1, 0, 2}), 610);
+
+  // Scheduling never changes what is averaged: the final weights are the clean run's, bit for bit.
+  EXPECT_EQ(FinalModel(faulty), FinalModel(clean));
+  ASSERT_TRUE(a->test && b->test);
+  EXPECT_EQ(a->test->accuracy, b->test->accuracy);
+}
+
+TEST_F(CoordinatorFakeTest, AStragglerGetsABackupAfterTwiceTheMedianAndTheOriginalIsLate) {
+  JobSpec spec = SmallJob("straggler");
+  spec.speculative_after = 2;
+  // Round 0: shards take 400 ms, shard 2's first attempt 2 s; round 1: 1 s each, so the
+  // original straggler ends (at 2 s) while round 1 runs.
+  Script("straggler", {}, [](const Key& k) {
+    const auto& [round, shard, attempt] = k;
+    if (round == 0 && shard == 2 && attempt == 0) return milliseconds(2000);
+    return milliseconds(round == 0 ? 400 : 1000);
+  });
+  auto r = Run(spec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const RoundRecord& r0 = r->record.rounds.at(0);
+  EXPECT_EQ(r0.speculative, 1);
+  EXPECT_EQ(r0.retries, 0);
+  int64_t backup_ok = 0, original_late = 0;
+  for (const auto& a : r0.attempts) {
+    if (a.shard != 2) continue;
+    backup_ok += a.speculative && a.outcome == "ok";
+    original_late += !a.speculative && a.outcome == "accepted-late";
+  }
+  EXPECT_EQ(backup_ok, 1);
+  EXPECT_EQ(original_late, 1);
+  // The backup started once the straggler had run longer than max(500 ms, 2 × 400 ms).
+  auto original = CallOf("straggler", {0, 2, 0});
+  auto backup = CallOf("straggler", {0, 2, 1});
+  const double after_ms = std::chrono::duration<double, std::milli>(backup.accepted - original.accepted).count();
+  EXPECT_GT(after_ms, 800);
+  EXPECT_LE(after_ms, 810);
+  EXPECT_EQ(r->record.rounds.at(1).speculative, 0);
+}
+
+TEST_F(CoordinatorFakeTest, ExhaustedRetriesAbortNamingRoundShardAttemptsAndLastError) {
+  JobSpec spec = SmallJob("exhausted");
+  spec.max_retries = 1;
+  Script("exhausted",
+         {{{1, 2, 0}, faas::FakeReply::Error(faas::Outcome::kOutOfMemory, "memory limit", milliseconds(500))},
+          {{1, 2, 1}, faas::FakeReply::Error(faas::Outcome::kCrash, "exit status 139", milliseconds(500))}},
+         Second);
+  auto r = Run(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kAborted);
+  EXPECT_NE(r.status().message().find("round 1 shard 2: retries exhausted after 2 attempts; last error: "
+                                      "sl-train-exhausted (attempt 1): crash: exit status 139"),
+            std::string::npos)
+      << r.status().message();
+}
+
+}  // namespace
+}  // namespace sl::train
