@@ -9,17 +9,23 @@
 //                             written against it), typed by the body's errorType
 //   5xx + JSON {errorMessage, errorType}
 //                             function error (Unhandled), typed by errorType (ClassifyLambdaError)
-//   504                       the function timed out (kTimeout): Cloud Run and Knative answer 504
-//                             when a request outlives the service's timeout
+//   504                       the function timed out (kTimeout): Cloud Run answers 504 when a
+//                             request outlives the service's request timeout, and the instance
+//                             may go on processing it (cloud.google.com/run/docs/configuring/
+//                             request-timeout), so it is not retried; Knative likewise
 //   500                       unhandled error (kUnhandled): what Azure Functions and the Cloud Run
 //                             functions framework answer for an uncaught exception
-//   502                       the instance crashed mid-request (kCrash): Knative's queue-proxy and
-//                             Cloud Run answer 502 when the container drops the connection
+//   502                       the instance crashed mid-request (kCrash): Knative's queue-proxy
+//                             answers an empty 502 when the user container panics or drops the
+//                             connection (knative/serving#5146); it also does when the restarted
+//                             container refuses the connection, which a 502 cannot tell apart
 //   429                       throttled (not executed): retried with backoff, honouring
-//                             Retry-After, then RESOURCE_EXHAUSTED (Cloud Run: no instance
-//                             available; Knative activator: queue full)
-//   503                       unavailable (cold start failed, overloaded, scaling from zero):
-//                             retried as "maybe executed" (remote_retry.h), then UNAVAILABLE
+//                             Retry-After, then RESOURCE_EXHAUSTED (Cloud Run: "the request was
+//                             aborted because there was no available instance"; Azure: host
+//                             concurrency limit)
+//   503                       unavailable (Cloud Run sends the same "no available instance" as
+//                             503 too; Knative activator overloaded; cold start failed): retried
+//                             as "maybe executed" (remote_retry.h), then UNAVAILABLE
 //   401/403                   PERMISSION_DENIED, saying which credential was sent
 //   404                       NOT_FOUND (nothing at the URL); 413 OUT_OF_RANGE; other 4xx
 //                             INVALID_ARGUMENT
