@@ -6,20 +6,36 @@
 #include <mutex>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/log.h"
+#include "faas/function_host.h"
 #include "faas/platform.h"
 #include "serve/handler/predict_handler.h"
+#include "store/function_env.h"
 
 namespace sl::serve {
 namespace {
 using SteadyClock = std::chrono::steady_clock;
+
+// Waits for the invocation until `deadline` on `clock`; false if the deadline came first. The
+// real clock is waited on exactly; another clock (a test's FakeClock) moves without notice, so
+// it is checked every millisecond of real time.
+bool ReadyBy(const std::future<faas::InvokeResult>& future, TimePoint deadline, Clock* clock) {
+  if (clock == Clock::Real()) return future.wait_until(deadline) == std::future_status::ready;
+  while (clock->Now() < deadline) {
+    if (future.wait_for(std::chrono::milliseconds(1)) == std::future_status::ready) return true;
+  }
+  return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+}
+
 }  // namespace
 
 class FunctionTier::Impl {
  public:
   FunctionTierOptions o;
-  std::unique_ptr<faas::Platform> owned;
-  faas::Platform* platform = nullptr;
+  std::unique_ptr<faas::Platform> owned;  // when no host was given
+  faas::FunctionHost* host = nullptr;
+  Clock* clock = Clock::Real();  // request deadlines are on it
   mutable std::mutex mu;
   std::condition_variable idle;
   bool shutdown = false;
@@ -58,13 +74,14 @@ Result<std::unique_ptr<FunctionTier>> FunctionTier::Create(FunctionTierOptions o
   std::error_code ec;
   options.model_dir = std::filesystem::absolute(options.model_dir, ec).string();
   impl->o = options;
-  if (options.platform) {
-    impl->platform = options.platform;
+  if (options.clock != nullptr) impl->clock = options.clock;
+  if (options.functions) {
+    impl->host = options.functions;
   } else {
     faas::PlatformOptions po;
     po.state_dir = options.state_dir;
     SL_ASSIGN_OR_RETURN(impl->owned, faas::Platform::Create(po));
-    impl->platform = impl->owned.get();
+    impl->host = impl->owned.get();
   }
   faas::FunctionSpec spec;
   spec.name = options.function_name;
@@ -77,13 +94,18 @@ Result<std::unique_ptr<FunctionTier>> FunctionTier::Create(FunctionTierOptions o
   spec.provisioned_concurrency = options.provisioned;
   spec.instance_concurrency = options.instance_concurrency;
   spec.keep_alive = options.keep_alive;
-  spec.environment[kModelDirEnv] = options.model_dir;
+  if (options.model_uri.empty()) {
+    spec.environment[kModelDirEnv] = options.model_dir;
+  } else {
+    spec.environment = store::StoreEnvironmentForFunctions();
+    spec.environment[kModelUriEnv] = options.model_uri;
+  }
   spec.environment[kModelNameEnv] = options.model;
   spec.source = "function tier";
-  SL_RETURN_IF_ERROR(impl->platform->RegisterFunction(spec));
-  SL_LOG_INFO("serve", "function tier: function {} (predict, {} MB, {}, keep-alive {}, limit {}) "
-                       "serves model {}",
-              spec.name, options.memory_mb, options.provider, options.keep_alive,
+  SL_RETURN_IF_ERROR(impl->host->Deploy(spec));
+  SL_LOG_INFO("serve", "function tier: function {} on the {} host (predict, {} MB, {}, keep-alive {}, "
+                       "limit {}) serves model {}",
+              spec.name, impl->host->kind(), options.memory_mb, options.provider, options.keep_alive,
               options.concurrency_limit, options.model);
   return std::unique_ptr<FunctionTier>(new FunctionTier(std::move(impl)));
 }
@@ -98,7 +120,7 @@ Result<std::unique_ptr<Tier>> MakeFunctionTier(const FunctionTierOptions& option
 
 std::vector<std::string> FunctionTier::Models() const { return {impl_->o.model}; }
 const std::string& FunctionTier::function_name() const { return impl_->o.function_name; }
-faas::Platform* FunctionTier::platform() const { return impl_->platform; }
+faas::FunctionHost* FunctionTier::host() const { return impl_->host; }
 
 void FunctionTier::Submit(InferenceRequest request, InferenceCallback done) {
   auto impl = impl_;
@@ -130,13 +152,12 @@ void FunctionTier::Submit(InferenceRequest request, InferenceCallback done) {
   inv.function = impl->o.function_name;
   inv.payload = EncodePredictPayload(request.content_type, request.body, request.json_header_bytes);
   inv.stage = "predict";
-  auto future = impl->platform->Invoke(std::move(inv));
+  auto future = impl->host->Invoke(std::move(inv));
   const auto deadline = request.deadline;
   // One waiter per in-flight invocation (bounded by the concurrency limit).
   std::thread([impl, future = std::move(future), done = std::move(done), deadline]() mutable {
     bool answered = false;
-    if (deadline != SteadyClock::time_point{} &&
-        future.wait_until(deadline) == std::future_status::timeout) {
+    if (deadline != SteadyClock::time_point{} && !ReadyBy(future, deadline, impl->clock)) {
       InferenceResponse resp;
       resp.status = DeadlineExceeded("function tier: {}: request deadline passed while the "
                                      "invocation ran",
@@ -166,7 +187,8 @@ void FunctionTier::Submit(InferenceRequest request, InferenceCallback done) {
 TierState FunctionTier::State() const {
   TierState s;
   s.kind = TierKind::kFunction;
-  s.shares_gateway_cpu = true;  // the platform's instances are processes on this host
+  // The embedded platform's instances are processes on this host; a remote host's are not.
+  s.shares_gateway_cpu = impl_->host->kind() == "local";
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     s.available = !impl_->shutdown;
@@ -177,7 +199,7 @@ TierState FunctionTier::State() const {
     s.start_ms_ewma = impl_->start_ewma;
     s.cost_per_request_usd = impl_->cost_ewma;
   }
-  if (auto info = impl_->platform->GetFunction(impl_->o.function_name); info.ok()) {
+  if (auto info = impl_->host->Describe(impl_->o.function_name); info.ok() && info->has_live_state) {
     s.replicas = info->instances;  // live (warm or starting) instances
     s.queued = info->queued;
   }

@@ -1,9 +1,10 @@
 // FunctionTier (serve::Tier kind kFunction): serverless inference — the worker-side `predict`
-// handler (serve/handler/predict_handler.h) registered as one function per model on the local
-// function platform (faas::Platform), under a provider profile (billing, memory → CPU), with
-// keep-alive (scale to zero), an optional concurrency limit and provisioned instances. Submit
-// invokes it with faas::Invoker::Invoke; the request body travels as the invocation payload (JSON
-// as-is, binary bodies base64-wrapped with their content type).
+// handler (serve/handler/predict_handler.h) deployed as one function per model on a function host
+// (faas/function_host.h: the embedded platform by default, or Lambda / HTTP functions), under a
+// provider profile (billing, memory → CPU), with keep-alive (scale to zero), an optional
+// concurrency limit and provisioned instances. Submit invokes it with faas::Invoker::Invoke; the
+// request body travels as the invocation payload (JSON as-is, binary bodies base64-wrapped with
+// their content type).
 //
 // Reported per response: cold_start, service_ms (init + duration), queue_ms (waited for local
 // capacity), cost_usd (priced under the profile). TierState: warm instances (replicas), inflight,
@@ -11,7 +12,8 @@
 // Failure contract (tier.h): a throttle (concurrency limit) → RESOURCE_EXHAUSTED; payload over
 // the profile's limit → INVALID_ARGUMENT; the handler's own errors keep their code (bad input →
 // INVALID_ARGUMENT); a timeout, crash or out-of-memory → INTERNAL naming the function; the
-// request deadline passing first → DEADLINE_EXCEEDED (the invocation still runs to its end).
+// request deadline passing first (on options.clock) → DEADLINE_EXCEEDED (the invocation still
+// runs to its end and holds its slot until then).
 // Thread safety: Submit/State from any thread; Shutdown waits for in-flight invocations.
 #pragma once
 
@@ -22,8 +24,11 @@
 #include "common/status.h"
 #include "serve/tier.h"
 
+namespace sl {
+class Clock;
+}
 namespace sl::faas {
-class Platform;
+class FunctionHost;
 }
 
 namespace sl::serve {
@@ -31,9 +36,15 @@ namespace sl::serve {
 struct FunctionTierOptions {
   std::string model;                   // model name (requests name it)
   std::string model_dir;               // passed to the instances as STRAIGHTLINE_MODEL_DIR
+  // A store folder holding the model (store/function_env.h UploadDirectory); when set, the
+  // instances fetch it from there (STRAIGHTLINE_MODEL_URI, with the caller's store credentials
+  // as STRAIGHTLINE_STORE_*) instead of reading model_dir: what a host on another machine needs.
+  std::string model_uri;
   std::string function_name;           // "" = "predict-<model>" (invalid characters → '-')
-  // The platform to register on (not owned). Null: the tier creates its own in state_dir.
-  faas::Platform* platform = nullptr;
+  // The host to deploy on (not owned). Null: the tier creates an embedded platform in state_dir.
+  faas::FunctionHost* functions = nullptr;
+  // The clock of request deadlines (InferenceRequest::deadline; not owned). Null: the real one.
+  Clock* clock = nullptr;
   std::string state_dir = ".straightline/serve-platform";
   std::string provider = "aws-lambda";
   int64_t memory_mb = 1024;
@@ -56,7 +67,7 @@ class FunctionTier final : public Tier {
   void Shutdown() override;
 
   const std::string& function_name() const;
-  faas::Platform* platform() const;
+  faas::FunctionHost* host() const;
 
   class Impl;
 

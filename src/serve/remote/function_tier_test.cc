@@ -46,7 +46,7 @@ class FunctionTierTest : public ::testing::Test {
     FunctionTierOptions o;
     o.model = "blobs";
     o.model_dir = model_dir_;
-    o.platform = platform_.get();
+    o.functions = platform_.get();
     o.memory_mb = 512;
     o.concurrency_limit = 2;
     return o;
