@@ -1,7 +1,8 @@
 // `straightline store ls|put|get|cat|rm|stat URI`: inspect what training and serving leave in
 // an object store. URIs name an object or a prefix: s3://bucket/key, file:///root/key. For
-// file:// the store root is the nearest ancestor directory holding a store's ".sl-tmp" folder,
-// or --root.
+// file:// the store root is the nearest directory at or above the path that is a store
+// (store::FindFileStoreRoot), or --root. `put` outside any store creates one
+// (store::NewFileStoreRootFor) and says where; the read commands say how to create one.
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "common/clock.h"
 #include "common/file_util.h"
 #include "common/flags.h"
+#include "store/file_store.h"
 #include "store/object_store.h"
 
 namespace sl::cli {
@@ -24,7 +26,20 @@ namespace {
 struct Target {
   std::string store_uri;
   std::string key;  // object key or listing prefix; may be empty
+  bool new_store = false;  // file://: no store existed; opening it creates one
 };
+
+// What a read command says on a file:// path that is in no store: how to make one, in the
+// user's terms (no internal folder names).
+Status NoStoreAt(const std::string& uri, const std::string& path) {
+  std::string dir = IsDirectory(path) ? path : path.substr(0, std::max<size_t>(1, path.rfind('/')));
+  std::string dir_uri = "file://" + dir + (dir == "/" ? "" : "/");
+  return NotFound(
+      "{}: no object store here or in a parent directory. Writing an object creates one: "
+      "`straightline store put FILE {}KEY` (or `straightline train --workers N --store {}` for "
+      "a training run); an existing store elsewhere is chosen with --root DIR",
+      uri, dir_uri, "file://" + dir);
+}
 
 struct CommonFlags {
   std::string endpoint, region, access_key_id, secret_access_key, root;
@@ -50,7 +65,8 @@ struct CommonFlags {
 };
 
 // Splits an object/prefix URI into the store and the key within it.
-Result<Target> SplitUri(const std::string& uri, const std::string& root_flag) {
+// `create`: a file:// path in no store becomes a new store (put); otherwise NOT_FOUND.
+Result<Target> SplitUri(const std::string& uri, const std::string& root_flag, bool create = false) {
   if (uri.starts_with("s3://")) {
     std::string rest = uri.substr(5);
     size_t slash = rest.find('/');
@@ -63,23 +79,26 @@ Result<Target> SplitUri(const std::string& uri, const std::string& root_flag) {
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     std::string root = root_flag;
     while (root.size() > 1 && root.back() == '/') root.pop_back();
+    bool new_store = false;
     if (root.empty()) {
-      // The nearest ancestor (or the path itself) that is a store root.
-      for (std::string dir = path; !dir.empty(); dir = dir.substr(0, dir.rfind('/'))) {
-        if (IsDirectory(dir + "/.sl-tmp")) {
-          root = dir;
-          break;
-        }
+      auto found = store::FindFileStoreRoot(path);
+      if (found.ok()) {
+        root = *found;
+      } else if (found.status().code() != Code::kNotFound) {
+        return found.status();
+      } else if (!create) {
+        return NoStoreAt(uri, path);
+      } else {
+        root = store::NewFileStoreRootFor(path);
+        new_store = true;
       }
-      if (root.empty() && IsDirectory("/.sl-tmp")) root = "/";
+    } else {
+      new_store = !store::IsFileStoreRoot(root);
     }
-    if (root.empty()) {
-      return NotFound("{}: no object store found at or above this path (no .sl-tmp folder); pass --root DIR", uri);
-    }
-    if (path == root) return Target{"file://" + root, ""};
+    if (path == root) return Target{"file://" + root, "", new_store};
     std::string root_slash = root == "/" ? "/" : root + "/";
     if (!path.starts_with(root_slash)) return InvalidArgument("{}: not inside --root {}", uri, root);
-    return Target{"file://" + root, path.substr(root_slash.size())};
+    return Target{"file://" + root, path.substr(root_slash.size()), new_store};
   }
   std::string schemes;
   for (const auto& s : store::SupportedSchemes()) schemes += (schemes.empty() ? "" : ", ") + s + "://";
@@ -168,8 +187,9 @@ int RunPut(const Args& args) {
   flags.Positional("FILE", &local, "local file to upload");
   flags.Positional("URI", &uri, "destination s3://bucket/key or file:///root/key");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
-  auto t = SplitUri(uri, c.root);
+  auto t = SplitUri(uri, c.root, /*create=*/true);
   if (!t.ok()) return Fail(t.status());
+  if (t->key.empty()) return Fail(InvalidArgument("{}: names the store itself; add the object's key", uri));
   auto st = OpenFor(*t, c);
   if (!st.ok()) return Fail(st.status());
   auto t0 = std::chrono::steady_clock::now();
@@ -179,6 +199,9 @@ int RunPut(const Args& args) {
   auto info = (*st)->Head(t->key);
   uint64_t size = info.ok() ? info->size : 0;
   fmt::print("{} -> {} ({} in {})\n", local, uri, HumanBytes(size), HumanSeconds(secs));
+  if (t->new_store) {
+    fmt::print("created the object store {} (later commands find it from any path inside)\n", t->store_uri);
+  }
   return 0;
 }
 
@@ -250,7 +273,8 @@ void PrintStoreUsage(std::FILE* out) {
              "  cat URI           write an object to stdout, verified\n"
              "  rm URI            delete an object\n\n"
              "URIs: s3://bucket/key (endpoint and credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,\n"
-             "AWS_SECRET_ACCESS_KEY, AWS_REGION or the flags) and file:///root/key.\n"
+             "AWS_SECRET_ACCESS_KEY, AWS_REGION or the flags) and file:///dir/key: the store is the\n"
+             "nearest directory at or above that is one (or --root DIR); put creates it if none is.\n"
              "Run 'straightline store SUBCOMMAND --help' for its flags.\n");
 }
 

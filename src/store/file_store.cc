@@ -533,6 +533,37 @@ void SweepStaleTemps(int tmp_fd) {
 
 }  // namespace
 
+bool IsFileStoreRoot(const std::string& dir) {
+  return IsDirectory(dir == "/" ? std::string("/") + kTmpDir : dir + "/" + kTmpDir);
+}
+
+Result<std::string> FindFileStoreRoot(const std::string& path_in) {
+  if (path_in.empty() || path_in[0] != '/') {
+    return InvalidArgument("{}: a file:// store path must be absolute", path_in);
+  }
+  std::string path = path_in;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  for (std::string dir = path; !dir.empty(); dir = dir.substr(0, dir.rfind('/'))) {
+    if (IsFileStoreRoot(dir)) return dir;
+  }
+  if (IsFileStoreRoot("/")) return std::string("/");
+  return NotFound("{}: not inside an object store", path);
+}
+
+std::string NewFileStoreRootFor(const std::string& path_in) {
+  std::string path = path_in;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  size_t last = path.rfind('/');
+  std::string parent = last == 0 || last == std::string::npos ? "/" : path.substr(0, last);
+  // Walk down from "/" to the parent: the first missing directory is the top of the new tree.
+  for (size_t pos = path.find('/', 1); pos != std::string::npos && pos <= parent.size();
+       pos = path.find('/', pos + 1)) {
+    std::string dir = path.substr(0, pos);
+    if (!PathExists(dir)) return dir;
+  }
+  return parent;
+}
+
 Result<std::unique_ptr<ObjectStore>> OpenFileStore(const std::string& root_in, const StoreOptions& options) {
   if (root_in.empty() || root_in[0] != '/') {
     return InvalidArgument("file://{}: the store root must be an absolute path", root_in);

@@ -29,6 +29,17 @@ namespace sl::store {
 // Opens (creating if needed) the store rooted at the absolute directory `root`.
 Result<std::unique_ptr<ObjectStore>> OpenFileStore(const std::string& root, const StoreOptions& options = {});
 
+// Finding a store from a path inside it. A file:// URI such as file:///runs/r1/models/v1 does not
+// say where the store ends and the key begins; the store root is the nearest directory at or above
+// `path` (absolute) that OpenFileStore has initialised. NOT_FOUND "<path>: not inside an object
+// store" when there is none. Reads only the filesystem; safe from any thread.
+Result<std::string> FindFileStoreRoot(const std::string& path);
+bool IsFileStoreRoot(const std::string& dir);
+// Where writing the object at absolute `path` creates a store when FindFileStoreRoot finds none:
+// the highest directory on the way to it that does not exist yet (the tree the write creates
+// becomes the store), else the object's parent directory. Never creates anything itself.
+std::string NewFileStoreRootFor(const std::string& path);
+
 // Name of the xattr holding an object's checksum, "<algorithm>:<hex>".
 inline constexpr const char* kFileChecksumXattr = "user.sl.checksum";
 // Where older versions kept a bare hex SHA-256 (read when kFileChecksumXattr is absent).

@@ -48,6 +48,35 @@ TEST(OpenObjectStoreTest, FileUriMustBeAbsolute) {
   EXPECT_TRUE(IsDirectory(tmp.path() + "/a/b/.sl-tmp"));
 }
 
+TEST(FileStoreRootTest, FoundFromAnyPathInsideAndNotFoundOutside) {
+  TempDir tmp;
+  EXPECT_EQ(FindFileStoreRoot(tmp.Join("run1/models/v1")).status().code(), Code::kNotFound);
+  Open(tmp.Join("run1"));
+  EXPECT_TRUE(IsFileStoreRoot(tmp.Join("run1")));
+  EXPECT_FALSE(IsFileStoreRoot(tmp.path()));
+  EXPECT_EQ(FindFileStoreRoot(tmp.Join("run1")).value(), tmp.Join("run1"));
+  EXPECT_EQ(FindFileStoreRoot(tmp.Join("run1/")).value(), tmp.Join("run1"));
+  EXPECT_EQ(FindFileStoreRoot(tmp.Join("run1/models/v1")).value(), tmp.Join("run1"));
+  auto outside = FindFileStoreRoot(tmp.Join("other/x"));
+  ASSERT_EQ(outside.status().code(), Code::kNotFound);
+  EXPECT_NE(outside.status().message().find(tmp.Join("other/x") + ": not inside an object store"),
+            std::string::npos)
+      << outside.status();
+  EXPECT_EQ(FindFileStoreRoot("relative/x").status().code(), Code::kInvalidArgument);
+}
+
+TEST(FileStoreRootTest, NewStoreIsTheTreeAWriteCreatesElseTheParent) {
+  TempDir tmp;
+  // Nothing below tmp exists: the store is the first directory the write creates.
+  EXPECT_EQ(NewFileStoreRootFor(tmp.Join("run1/in/model.pt")), tmp.Join("run1"));
+  ASSERT_TRUE(MakeDirs(tmp.Join("run1")).ok());
+  EXPECT_EQ(NewFileStoreRootFor(tmp.Join("run1/in/model.pt")), tmp.Join("run1/in"));
+  // Every directory exists: the object's own directory.
+  ASSERT_TRUE(MakeDirs(tmp.Join("run1/in")).ok());
+  EXPECT_EQ(NewFileStoreRootFor(tmp.Join("run1/in/model.pt")), tmp.Join("run1/in"));
+  EXPECT_EQ(NewFileStoreRootFor(tmp.Join("run1/model.pt")), tmp.Join("run1"));
+}
+
 TEST(FileStoreTest, ObjectsArePlainFilesWithChecksumXattr) {
   TempDir tmp;
   auto store = Open(tmp.path());

@@ -19,12 +19,15 @@ namespace {
 struct CliResult {
   int code;
   std::string out;
+  std::string err;
 };
 
 CliResult RunCli(const cli::Args& args) {
   ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
   int code = cli::RunStore(args);
-  return {code, ::testing::internal::GetCapturedStdout()};
+  std::string out = ::testing::internal::GetCapturedStdout();
+  return {code, out, ::testing::internal::GetCapturedStderr()};
 }
 
 TEST(StoreCliTest, FileStoreRoundTripWithHumanAndJsonOutput) {
@@ -34,11 +37,15 @@ TEST(StoreCliTest, FileStoreRoundTripWithHumanAndJsonOutput) {
   ASSERT_TRUE(WriteFileAtomic(tmp.Join("w.bin"), data).ok());
   std::string uri = "file://" + root + "/models/v1/w.bin";
 
-  // The first put into a new store needs --root; afterwards the root is found from the URI.
-  EXPECT_EQ(RunCli({"put", tmp.Join("w.bin"), uri}).code, 1);
-  auto put = RunCli({"put", tmp.Join("w.bin"), uri, "--root", root});
-  ASSERT_EQ(put.code, 0) << put.out;
+  // The first put into a new path creates the store (the tree it creates); afterwards the
+  // root is found from any URI inside it.
+  auto put = RunCli({"put", tmp.Join("w.bin"), uri});
+  ASSERT_EQ(put.code, 0) << put.out << put.err;
   EXPECT_NE(put.out.find("3.0 MiB"), std::string::npos) << put.out;
+  EXPECT_NE(put.out.find("created the object store file://" + root + " "), std::string::npos) << put.out;
+  auto again = RunCli({"put", tmp.Join("w.bin"), uri});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.out.find("created"), std::string::npos) << again.out;
   EXPECT_EQ(RunCli({"put", "--if-absent", tmp.Join("w.bin"), uri}).code, 1);
 
   auto ls = RunCli({"ls", "file://" + root});
@@ -74,6 +81,36 @@ TEST(StoreCliTest, FileStoreRoundTripWithHumanAndJsonOutput) {
   ASSERT_EQ(RunCli({"rm", uri}).code, 0);
   EXPECT_EQ(RunCli({"stat", uri}).code, 1);
   EXPECT_EQ(RunCli({"cat", uri}).code, 1);
+}
+
+TEST(StoreCliTest, ReadingAPathOutsideAnyStoreSaysHowToCreateOne) {
+  TempDir tmp;
+  for (const char* sub : {"ls", "stat", "cat", "rm"}) {
+    auto r = RunCli({sub, "file://" + tmp.path() + "/run1/job.json"});
+    EXPECT_EQ(r.code, 1) << sub;
+    EXPECT_NE(r.err.find("no object store here or in a parent directory"), std::string::npos) << sub << ": " << r.err;
+    EXPECT_NE(r.err.find("straightline store put FILE file://" + tmp.path() + "/run1/KEY"), std::string::npos)
+        << sub << ": " << r.err;
+    EXPECT_EQ(r.err.find(".sl-tmp"), std::string::npos) << r.err;  // no internal names
+  }
+  // A plain directory that exists is not a store either; nothing was created by the reads.
+  auto ls = RunCli({"ls", "file://" + tmp.path() + "/"});
+  EXPECT_EQ(ls.code, 1);
+  EXPECT_NE(ls.err.find("store put FILE file://" + tmp.path() + "/KEY"), std::string::npos) << ls.err;
+  EXPECT_FALSE(PathExists(tmp.Join("run1")));
+}
+
+TEST(StoreCliTest, PutUnderAnExistingPlainDirectoryCreatesTheStoreThere) {
+  TempDir tmp;
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("model.pt"), "weights").ok());
+  const std::string uri = "file://" + tmp.path() + "/model-copy.pt";
+  auto put = RunCli({"put", tmp.Join("model.pt"), uri});
+  ASSERT_EQ(put.code, 0) << put.err;
+  EXPECT_NE(put.out.find("created the object store file://" + tmp.path()), std::string::npos) << put.out;
+  auto cat = RunCli({"cat", uri});
+  ASSERT_EQ(cat.code, 0) << cat.err;
+  EXPECT_EQ(cat.out, "weights");
+  EXPECT_EQ(RunCli({"put", tmp.Join("model.pt"), "file://" + tmp.path() + "/"}).code, 1);  // no key
 }
 
 TEST(StoreCliTest, UsageErrorsExitTwoAndBadUrisOne) {
