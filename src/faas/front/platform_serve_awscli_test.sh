@@ -133,6 +133,12 @@ grep -qi '^x-amzn-ErrorType: MissingAuthenticationTokenException' "$DIR/h" \
   || fail "unsigned /metrics: $(cat "$DIR/h")"
 code=$(curl -s -o /dev/null -w '%{http_code}' -d '{}' "$EP/2015-03-31/functions/echo/invocations")
 [ "$code" = 403 ] || fail "unsigned invoke answered $code"
+# curl's own SigV4 signer (a third implementation) is accepted on /metrics.
+code=$(curl -s -o "$DIR/metrics" -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:lambda \
+  --user AKIDSLTEST:sl-test-secret "$EP/metrics")
+[ "$code" = 200 ] || fail "curl --aws-sigv4 /metrics answered $code"
+grep -q '^sl_front_auth_failures_total{reason="missing-authentication"}' "$DIR/metrics" \
+  || fail "no auth failure counter in /metrics"
 
 # --- CreateFunction of a built-in handler, then invoke and get-function ---
 out=$(aws -- lambda create-function --function-name made --handler echo \
