@@ -443,6 +443,14 @@ Status LambdaHost::Deploy(const FunctionSpec& spec) {
   const ProviderProfile& profile = accounting_->profile();
   const int64_t want_memory = spec.memory_mb > 0 ? spec.memory_mb : profile.default_memory_mb;
   const double want_timeout = spec.timeout_s > 0 ? spec.timeout_s : profile.default_timeout_s;
+  // What the provider would refuse is refused here, before any request.
+  if (Status m = CheckMemorySize(profile, want_memory); !m.ok()) {
+    return InvalidArgument("lambda: function '{}': memory: {}", spec.name, m.message());
+  }
+  if (!(want_timeout > 0) || (profile.max_timeout_s > 0 && want_timeout > profile.max_timeout_s)) {
+    return InvalidArgument("lambda: function '{}': timeout {} s not in (0, {}] ({})", spec.name, want_timeout,
+                           profile.max_timeout_s, profile.name);
+  }
   bool unsupported = false;
   std::string state;
   auto existing = GetFunction(spec.name, &unsupported, &state);

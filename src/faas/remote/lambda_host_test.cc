@@ -505,6 +505,15 @@ TEST_F(LambdaHostTest, DeployCreatesAMissingFunction) {
   EXPECT_NE(refused.message().find("InvalidParameterValueException"), std::string::npos) << refused.message();
   EXPECT_NE(refused.message().find("straightline package"), std::string::npos);
   EXPECT_NE(refused.message().find("functions file"), std::string::npos);
+
+  FunctionSpec too_big = spec;
+  too_big.name = "job-1-big";
+  too_big.memory_mb = 20000;  // over Lambda's 10,240 MB
+  EXPECT_EQ(host->Deploy(too_big).code(), Code::kInvalidArgument);
+  too_big.memory_mb = 1024;
+  too_big.timeout_s = 3600;  // over Lambda's 900 s
+  EXPECT_EQ(host->Deploy(too_big).code(), Code::kInvalidArgument);
+  EXPECT_EQ(created.size(), 1u);
 }
 
 TEST_F(LambdaHostTest, DeployOnAnEndpointWithoutCatalogue) {
