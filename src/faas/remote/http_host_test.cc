@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "faas/economics/ledger.h"
 #include "faas/remote/remote_test_util.h"
 
 namespace sl::faas {
@@ -74,7 +75,9 @@ TEST_F(HttpHostTest, SuccessSendsPayloadAndCredentials) {
   HttpFunctionConfig query = Fn("query", trigger.url() + "/api/q?x=1");
   query.auth.function_key_file = dir_ + "/key";
   query.auth.function_key_in_query = true;
-  auto host = Host(Options({bearer, azure, query}));
+  HttpHostOptions o = Options({bearer, azure, query});
+  o.ledger_path = dir_ + "/ledger.jsonl";
+  auto host = Host(o);
   ASSERT_TRUE(host);
   EXPECT_EQ(host->kind(), "http");
 
@@ -101,6 +104,16 @@ TEST_F(HttpHostTest, SuccessSendsPayloadAndCredentials) {
   EXPECT_EQ(QueryParam(trigger.request(2).query, "code"), "fn-key-456");
   EXPECT_EQ(QueryParam(trigger.request(2).query, "x"), "1");
   EXPECT_FALSE(trigger.request(2).headers.Has("x-functions-key"));
+
+  auto ledger = ReadLedger(dir_ + "/ledger.jsonl");
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  ASSERT_EQ(ledger->size(), 3u);
+  EXPECT_EQ((*ledger)[0].host, "http");
+  EXPECT_EQ((*ledger)[0].function, "bearer");
+  EXPECT_EQ((*ledger)[0].billing, BillingSource::kMeasuredByCaller);
+  EXPECT_EQ((*ledger)[0].provider, "gcp-cloud-run-functions");
+  EXPECT_EQ((*ledger)[0].memory_mb, 512);
+  EXPECT_EQ((*ledger)[0].request_id, r.request_id);
 }
 
 TEST_F(HttpHostTest, ThrottlingIsRetried) {
