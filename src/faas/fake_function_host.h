@@ -9,7 +9,9 @@
 //   FakeFunctionHost host(&clock);
 //   host.Script("f", {.handler = [](const InvokeRequest&) { return FakeReply::Ok("{}", 120ms); }});
 //   host.Deploy(spec_named_f);
-//   auto fut = host.Invoke({.function = "f"});
+//   InvokeRequest req;
+//   req.function = "f";
+//   auto fut = host.Invoke(req);
 //   host.Advance(120ms);          // fut is ready now, with duration_ms 120
 //
 // The model, per function (Lambda's, much simplified):
