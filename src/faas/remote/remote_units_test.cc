@@ -1,6 +1,10 @@
 // The pure pieces of the remote hosts: REPORT-line parsing, Lambda error decoding, backoff.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+
+#include "faas/remote/client_pool.h"
 #include "faas/remote/lambda_wire.h"
 #include "faas/remote/platform_report.h"
 #include "faas/remote/remote_retry.h"
@@ -112,6 +116,45 @@ TEST(RemoteRetry, WhoIsRetried) {
   EXPECT_FALSE(ShouldRetry(p, RetryClass::kFinal, 0, false, false, Nanos(0)));
   p.retry_when_maybe_executed = false;
   EXPECT_FALSE(ShouldRetry(p, RetryClass::kMaybeExecuted, 0, false, false, Nanos(0)));
+}
+
+TEST(ClientPool, BoundedThreadsRunEverythingAndCancelOnShutdown) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int running = 0, max_running = 0, done = 0, cancelled = 0;
+  bool release = false;
+  {
+    ClientPool pool(3, HttpClient::Options{});
+    for (int i = 0; i < 10; ++i) {
+      pool.Submit(
+          [&](HttpClient&) {
+            std::unique_lock<std::mutex> lock(mu);
+            max_running = std::max(max_running, ++running);
+            cv.notify_all();
+            cv.wait(lock, [&] { return release; });
+            --running;
+            ++done;
+          },
+          [&] {
+            std::lock_guard<std::mutex> lock(mu);
+            ++cancelled;
+          });
+    }
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return running == 3; });
+    }
+    EXPECT_EQ(pool.threads(), 3);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+    // Destruction: the three running tasks finish; any still queued are cancelled.
+  }
+  EXPECT_EQ(max_running, 3);
+  EXPECT_EQ(done + cancelled, 10);
+  EXPECT_GE(done, 3);
 }
 
 }  // namespace
