@@ -1,7 +1,13 @@
 // straightline invoke NAME --payload JSON: runs one invocation on an embedded local platform
 // (no server), or on the function host that --platform names (Lambda, HTTP functions), prints
-// the response on stdout and Lambda's summary on stderr.
+// the response on stdout and Lambda's summary on stderr (or one JSON report with --json).
+//
+// Names: a function of the functions file (--functions, or ./functions.yaml when present) or,
+// when the file does not declare it or there is no file, a built-in handler of
+// straightline-worker run under its own name with default settings; the output says which.
 #include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/function_host_flags.h"
@@ -10,9 +16,31 @@
 #include "faas/economics/provider_profile.h"
 #include "faas/functions_file.h"
 #include "faas/platform.h"
+#include "runtime/builtin_handlers.h"
 
 namespace sl::cli {
 namespace {
+
+// How the invoked name was resolved, for the report.
+struct Origin {
+  std::string source;        // "functions file", "built-in handler", "remote host"
+  std::string file;          // the functions file, when one was read
+  std::string note;          // said once on stderr (text) / in "note" (JSON); may be empty
+};
+
+// The test handlers every straightline-worker carries (echo, sleep, ...), by name.
+std::vector<std::string> BuiltinHandlerNames() {
+  runtime::HandlerRegistry registry;
+  if (!runtime::RegisterBuiltinHandlers(&registry).ok()) return {};
+  return registry.Names();
+}
+
+bool IsBuiltinHandler(const std::string& name) {
+  for (const auto& n : BuiltinHandlerNames()) {
+    if (n == name) return true;
+  }
+  return false;
+}
 
 void PrintSummary(const faas::InvokeResult& r, const std::string& provider) {
   fmt::print(stderr,
@@ -24,9 +52,59 @@ void PrintSummary(const faas::InvokeResult& r, const std::string& provider) {
              r.max_memory_mb, r.queued_ms, r.cost_usd, provider, faas::BillingSourceName(r.billing));
 }
 
+// --json: one object with stable field names; the function's response is embedded as JSON
+// when it parses, else as a string ("response_raw").
+nlohmann::json ReportJson(const faas::InvokeResult& r, const std::string& function,
+                          const std::string& provider, const Origin& origin, bool tail) {
+  nlohmann::json j = {{"function", function},
+                      {"source", origin.source},
+                      {"functions_file", origin.file.empty() ? nlohmann::json() : nlohmann::json(origin.file)},
+                      {"provider", provider},
+                      {"status_code", 200},
+                      {"request_id", r.request_id},
+                      {"function_error", r.function_error.empty() ? nlohmann::json() : nlohmann::json(r.function_error)},
+                      {"outcome", faas::OutcomeName(r.outcome)},
+                      {"cold_start", r.cold_start},
+                      {"init_ms", r.init_ms},
+                      {"duration_ms", r.duration_ms},
+                      {"billed_ms", r.billed_ms},
+                      {"queued_ms", r.queued_ms},
+                      {"max_memory_used_mb", r.max_memory_mb},
+                      {"cost_usd", r.cost_usd},
+                      {"billing", faas::BillingSourceName(r.billing)}};
+  auto parsed = nlohmann::json::parse(r.payload, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    j["response"] = nullptr;
+    j["response_raw"] = r.payload;
+  } else {
+    j["response"] = std::move(parsed);
+  }
+  if (!origin.note.empty()) j["note"] = origin.note;
+  if (tail) j["log_tail"] = r.log_tail;
+  return j;
+}
+
+// Prints the outcome of one invocation; returns the exit code.
+int Report(const faas::InvokeResult& r, const std::string& function, const std::string& provider,
+           const Origin& origin, bool tail, bool json) {
+  if (!r.status.ok()) {
+    fmt::print(stderr, "straightline invoke: {}\n", r.status.ToString());
+    return 1;
+  }
+  if (json) {
+    fmt::print("{}\n", ReportJson(r, function, provider, origin, tail)
+                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  } else {
+    fmt::print("{}\n", r.payload);
+    if (tail) fmt::print(stderr, "{}", r.log_tail);
+    PrintSummary(r, provider);
+  }
+  return r.function_error.empty() ? 0 : 1;
+}
+
 // A function that already exists on a remote host: nothing is deployed, the call goes out as is.
 int InvokeRemote(const FunctionHostFlags& host_flags, const std::string& name, const std::string& payload,
-                 std::string provider, const std::string& state_dir, bool tail) {
+                 std::string provider, const std::string& state_dir, bool tail, bool json) {
   if (provider.empty()) provider = "aws-lambda";
   faas::PlatformOptions po;
   po.state_dir = state_dir;
@@ -40,14 +118,7 @@ int InvokeRemote(const FunctionHostFlags& host_flags, const std::string& name, c
   req.payload = payload;
   req.tail_log = tail;
   faas::InvokeResult r = host->host->Invoke(std::move(req)).get();
-  if (!r.status.ok()) {
-    fmt::print(stderr, "straightline invoke: {}\n", r.status.ToString());
-    return 1;
-  }
-  fmt::print("{}\n", r.payload);
-  if (tail) fmt::print(stderr, "{}", r.log_tail);
-  PrintSummary(r, provider);
-  return r.function_error.empty() ? 0 : 1;
+  return Report(r, name, provider, Origin{"remote host", "", ""}, tail, json);
 }
 
 }  // namespace
@@ -55,8 +126,9 @@ int InvokeRemote(const FunctionHostFlags& host_flags, const std::string& name, c
 int RunInvoke(const Args& args) {
   FlagSet flags("straightline invoke",
                 "Invoke a function once on an embedded local platform (no server needed).\n"
-                "Functions come from --functions (default ./functions.yaml if present); without "
-                "a file, NAME may be a built-in handler (echo, sleep, fail, ...).");
+                "Functions come from --functions (default ./functions.yaml if present); a NAME "
+                "the file does not declare (or any NAME without a file) may be a built-in handler "
+                "(echo, sleep, fail, ...), run with default settings.");
   std::string name, payload = "{}", functions, provider, state_dir = faas::PlatformOptions{}.state_dir;
   std::string log_type = "None", spawn = "fork";
   flags.Positional("name", &name, "function name");
@@ -66,15 +138,20 @@ int RunInvoke(const Args& args) {
   flags.String("state-dir", &state_dir, "platform state: logs/<function>.log, ledger.jsonl");
   flags.String("log-type", &log_type, "Tail: also print the invocation's log lines");
   flags.String("spawn", &spawn, "fork (from the template process) or exec");
+  bool json = false;
+  flags.Bool("json", &json, "print one JSON report (response, request id, timings, cost) on stdout");
   FunctionHostFlags host_flags;
   host_flags.Define(flags);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
-  if (host_flags.remote()) return InvokeRemote(host_flags, name, payload, provider, state_dir, log_type == "Tail");
+  if (host_flags.remote()) {
+    return InvokeRemote(host_flags, name, payload, provider, state_dir, log_type == "Tail", json);
+  }
   if (spawn != "fork" && spawn != "exec") {
     fmt::print(stderr, "--spawn: '{}' is not fork or exec\n", spawn);
     return 2;
   }
   std::vector<faas::FunctionSpec> specs;
+  Origin origin{"built-in handler", "", ""};
   if (functions.empty() && PathExists("functions.yaml")) functions = "functions.yaml";
   if (!functions.empty()) {
     auto loaded = faas::LoadFunctionsFile(functions);
@@ -82,20 +159,35 @@ int RunInvoke(const Args& args) {
       fmt::print(stderr, "{}\n", loaded.status().ToString());
       return 2;
     }
+    std::string declared;
     for (auto& spec : *loaded) {
+      declared += (declared.empty() ? "" : ", ") + spec.name;
       if (spec.name == name) specs.push_back(std::move(spec));
     }
-    if (specs.empty()) {
-      fmt::print(stderr, "{}: no function '{}'\n", functions, name);
+    origin.file = functions;
+    if (!specs.empty()) {
+      origin.source = "functions file";
+    } else if (IsBuiltinHandler(name)) {
+      // The file adds functions; it does not hide the built-ins (the README invokes `sleep`
+      // after writing a functions.yaml that does not declare it).
+      origin.note = fmt::format("{} declares no function '{}': running the built-in handler '{}' "
+                                "with default settings", functions, name, name);
+    } else {
+      std::string builtins;
+      for (const auto& b : BuiltinHandlerNames()) builtins += (builtins.empty() ? "" : ", ") + b;
+      fmt::print(stderr, "{}: no function '{}' (declared: {}) and no built-in handler of that name ({})\n",
+                 functions, name, declared, builtins);
       return 2;
     }
-  } else {
+  }
+  if (specs.empty()) {
     faas::FunctionSpec spec;  // a built-in handler under its own name
     spec.name = name;
     spec.handler = name;
     spec.source = "command line";
     specs.push_back(spec);
   }
+  if (!origin.note.empty() && !json) fmt::print(stderr, "{}\n", origin.note);
   if (!provider.empty()) specs[0].provider = provider;
   // Only the one function is registered: its provisioned instances are not started needlessly.
   specs[0].provisioned_concurrency = 0;
@@ -128,15 +220,9 @@ int RunInvoke(const Args& args) {
   req.function = name;
   req.payload = payload;
   req.tail_log = log_type == "Tail";
+  const bool tail = req.tail_log;
   faas::InvokeResult r = (*platform)->Invoke(std::move(req)).get();
-  if (!r.status.ok()) {
-    fmt::print(stderr, "{}\n", r.status.ToString());
-    return 1;
-  }
-  fmt::print("{}\n", r.payload);
-  if (req.tail_log) fmt::print(stderr, "{}", r.log_tail);
-  PrintSummary(r, specs[0].provider);
-  return r.function_error.empty() ? 0 : 1;
+  return Report(r, name, specs[0].provider, origin, tail, json);
 }
 
 }  // namespace sl::cli

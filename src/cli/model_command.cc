@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "common/file_util.h"
@@ -132,10 +133,24 @@ int Show(const Args& args) {
 
 int List(const Args& args) {
   FlagSet flags("straightline model list", "List the model architectures and their hyperparameters.");
+  bool json = false;
+  flags.Bool("json", &json, "print a JSON array: name, summary, hparams [{name, default, help}]");
   Status s = flags.Parse(args);
   if (!s.ok()) return Usage(s);
   if (flags.help_requested()) {
     fmt::print("{}", flags.Help());
+    return 0;
+  }
+  if (json) {
+    nlohmann::json models = nlohmann::json::array();
+    for (const auto& m : ml::ListModels()) {
+      nlohmann::json hparams = nlohmann::json::array();
+      for (const auto& h : m.hparams) {
+        hparams.push_back({{"name", h.name}, {"default", h.default_value}, {"help", h.help}});
+      }
+      models.push_back({{"name", m.name}, {"summary", m.summary}, {"hparams", std::move(hparams)}});
+    }
+    fmt::print("{}\n", models.dump(2));
     return 0;
   }
   for (const auto& m : ml::ListModels()) {
@@ -154,7 +169,7 @@ int RunModel(const Args& args) {
       "usage: straightline model import|show|list ...\n"
       "  import MODULE.pt --input-shape 1,28,28 --classes a,b,... --out DIR\n"
       "  show DIR [--json]\n"
-      "  list\n";
+      "  list [--json]\n";
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     fmt::print(args.empty() ? stderr : stdout, "{}", usage);
     return args.empty() ? 2 : 0;

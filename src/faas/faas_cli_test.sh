@@ -327,4 +327,70 @@ run functions list --functions proj/missing.yaml
 expect_rc 2 "functions list with a missing codeUri directory"
 expect_err "proj/missing.yaml: function 'hello': codeUri: directory $DIR/proj/nowhere does not exist" \
   "functions list with a missing codeUri directory"
+# --- ./functions.yaml adds functions; it does not hide the built-in handlers (the README's
+# order: write a functions file, then `invoke sleep`), and says so ---
+printf 'functions:\n  greet: {handler: echo}\n' > "$DIR/functions.yaml"
+run invoke sleep --state-dir "$ST2" --payload '{"ms":5}'
+expect_rc 0 "invoke of a built-in the ./functions.yaml does not declare"
+expect_out '"slept_ms":5' "invoke sleep with ./functions.yaml"
+expect_err "functions.yaml declares no function 'sleep': running the built-in handler 'sleep'" \
+  "invoke sleep with ./functions.yaml"
+run invoke nope --state-dir "$ST2"
+expect_rc 2 "invoke of a name neither declared nor built in"
+expect_err "functions.yaml: no function 'nope' (declared: greet) and no built-in handler of that name (alloc, crash, echo," \
+  "invoke of a name neither declared nor built in"
+
+# --- --json on the report commands: invoke, functions list, logs, version ---
+run invoke greet --state-dir "$ST2" --payload '{"j":[1,2]}' --json
+expect_rc 0 "invoke --json"
+cp "$DIR/out" "$DIR/invoke.json"
+[ ! -s "$DIR/err" ] || fail "invoke --json wrote to stderr: $(cat "$DIR/err")"
+check "invoke --json" '
+r = json.load(open(sys.argv[1]))
+assert r["function"] == "greet" and r["source"] == "functions file", r
+assert r["functions_file"] == "functions.yaml" and r["provider"] == "aws-lambda", r
+assert r["status_code"] == 200 and r["function_error"] is None and r["outcome"] == "success", r
+assert r["response"] == {"j": [1, 2]}, r["response"]
+assert r["cold_start"] is True and r["init_ms"] > 0 and r["billed_ms"] >= r["duration_ms"] > 0, r
+for k in ("request_id", "queued_ms", "max_memory_used_mb", "cost_usd", "billing"):
+    assert k in r, k
+' "$DIR/invoke.json"
+run invoke sleep --state-dir "$ST2" --payload '{"ms":1}' --json
+expect_rc 0 "invoke --json of a built-in"
+check "invoke --json of a built-in says so" '
+r = json.load(open(sys.argv[1]))
+assert r["source"] == "built-in handler" and "running the built-in handler" in r["note"], r
+' "$DIR/out"
+run invoke fail --state-dir "$ST2" --payload '{"message":"boom"}' --json
+expect_rc 1 "invoke --json of a failing function"
+check "invoke --json function error" '
+r = json.load(open(sys.argv[1]))
+assert r["function_error"] == "Handled" and r["response"]["errorMessage"] == "boom", r
+' "$DIR/out"
+run functions list --json
+expect_rc 0 "functions list --json"
+check "functions list --json" '
+rows = json.load(open(sys.argv[1]))
+assert [r["name"] for r in rows] == ["greet"], rows
+g = rows[0]
+assert g["runtime"] == "builtin" and g["handler"] == "echo" and g["provider"] == "aws-lambda", g
+assert g["memory_mb"] == 128 and g["timeout_s"] > 0 and 0 < g["vcpu"] < 1 and g["code_dir"] is None, g
+' "$DIR/out"
+run logs greet --state-dir "$ST2" --json
+expect_rc 0 "logs --json"
+check "logs --json" '
+r = json.load(open(sys.argv[1])); inv = json.load(open(sys.argv[2]))
+assert r["function"] == "greet" and r["log_file"].endswith("logs/greet.log"), r
+assert any(l.startswith("START RequestId: " + inv["request_id"]) for l in r["lines"]), r["lines"]
+rep = [x for x in r["reports"] if x["request_id"] == inv["request_id"]]
+assert len(rep) == 1, r["reports"]
+assert rep[0]["memory_size_mb"] == 128 and rep[0]["duration_ms"] >= 0, rep
+assert rep[0]["billed_duration_ms"] == inv["billed_ms"], (rep, inv["billed_ms"])
+' "$DIR/out" "$DIR/invoke.json"
+run version --json
+expect_rc 0 "version --json"
+check "version --json" '
+r = json.load(open(sys.argv[1]))
+assert r["name"] == "straightline" and r["version"].count(".") == 2, r
+' "$DIR/out"
 echo "PASS"

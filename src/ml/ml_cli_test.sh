@@ -241,6 +241,22 @@ run model import "$DIR/tiny.pt" --input-shape 1,x,28 --classes $CLASSES --out "$
 expect_rc 2 "model import --input-shape 1,x,28"
 expect_err "--input-shape: 'x' is not a positive integer" "model import --input-shape 1,x,28"
 
+# --- model list: the architectures, as text and --json ---
+run model list
+expect_rc 0 "model list"
+grep -q '^cnn ' "$DIR/out" || fail "model list: no cnn: $(cat "$DIR/out")"
+run model list --json
+expect_rc 0 "model list --json"
+check "model list --json" '
+models = {m["name"]: m for m in json.load(open(sys.argv[1]))}
+assert {"logreg", "mlp", "cnn", "textclf"} <= set(models), sorted(models)
+assert models["cnn"]["summary"], models["cnn"]
+for m in models.values():
+    for h in m["hparams"]:
+        assert set(h) == {"name", "default", "help"}, h
+assert any(h["name"] == "hidden" for h in models["mlp"]["hparams"]), models["mlp"]
+' "$DIR/out"
+
 # --- text: a hashed unigram classifier on 2,000 SpamAssassin e-mails (a few seconds) ---
 run train --dataset spamassassin --limit 2000 --vocab-size 4096 --ngram-max 1 --epochs 5 \
   --lr 0.01 --quiet --json --out "$DIR/spam"
