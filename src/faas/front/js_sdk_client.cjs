@@ -2,7 +2,9 @@
 // user's Node.js program would call `straightline platform serve`. Run by js_sdk_test.cc:
 //
 //   NODE_PATH=.deps/node_modules node js_sdk_client.cjs ENDPOINT ACCESS_KEY_ID SECRET OP ARGS...
-//     OP: invoke FUNCTION PAYLOAD [QUALIFIER] | create FUNCTION HANDLER | get FUNCTION
+//     OP: invoke FUNCTION PAYLOAD [QUALIFIER] | create FUNCTION HANDLER | get FUNCTION |
+//         invoke-skewed FUNCTION PAYLOAD (the client's clock 10 minutes slow, 2 attempts: the SDK
+//         must correct its clock from the server's "Signature expired" answer and retry)
 //
 // Prints one JSON line: {"ok":true,...result} or {"ok":false,"name":ERROR_TYPE,"status":HTTP,
 // "message":...}; exits 0 either way (2 on bad usage), so the test reads what the SDK reported.
@@ -17,14 +19,16 @@ async function main(argv) {
     process.stderr.write('usage: js_sdk_client.cjs ENDPOINT AKID SECRET invoke|create|get ...\n');
     process.exit(2);
   }
+  const skewed = op === 'invoke-skewed';
   const client = new LambdaClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId, secretAccessKey },
-    maxAttempts: 1,  // an auth failure must surface, not be retried
+    maxAttempts: skewed ? 2 : 1,  // an auth failure must surface, not be retried
+    systemClockOffset: skewed ? -10 * 60 * 1000 : 0,
   });
   try {
-    if (op === 'invoke') {
+    if (op === 'invoke' || skewed) {
       const [fn, payload, qualifier] = args;
       const r = await client.send(new InvokeCommand({
         FunctionName: fn,
@@ -37,6 +41,7 @@ async function main(argv) {
         payload: new TextDecoder().decode(r.Payload),
         functionError: r.FunctionError || '',
         executedVersion: r.ExecutedVersion,
+        attempts: r.$metadata.attempts,
       };
     }
     if (op === 'create') {

@@ -140,6 +140,16 @@ TEST_F(JsSdkTest, WrongSecretAndUnknownKeyGiveLambdasErrorNames) {
   EXPECT_EQ(invoker_->calls("echo"), 0);
 }
 
+// A client whose clock is 10 minutes slow is told "Signature expired" with the server's Date, and
+// the SDK corrects its clock from it and succeeds on its second attempt, as it does against AWS.
+TEST_F(JsSdkTest, SdkCorrectsItsClockSkewFromTheExpiredAnswer) {
+  nlohmann::json r = Node({"invoke-skewed", "echo", R"({"late":1})"});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["payload"], R"({"late":1})");
+  EXPECT_EQ(r["attempts"], 2);
+  EXPECT_EQ(invoker_->calls("echo"), 1);
+}
+
 TEST_F(JsSdkTest, CreateFunctionThenGetFunction) {
   nlohmann::json created = Node({"create", "sdk-made", "echo"});
   ASSERT_EQ(created["ok"], true) << created.dump();

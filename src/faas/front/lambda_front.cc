@@ -1,6 +1,7 @@
 #include "faas/front/lambda_front.h"
 
 #include <chrono>
+#include <ctime>
 #include <random>
 
 #include <fmt/format.h>
@@ -52,6 +53,15 @@ struct LambdaFront::Metrics {
     if (auto c = f->WithLabels(labels); c.ok()) (*c)->Inc();
   }
 };
+
+std::string HttpDate(WallTime t) {
+  std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);  // C locale: English names
+  return buf;
+}
 
 std::string NewRequestId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -181,7 +191,11 @@ std::optional<HttpResponse> LambdaFront::Authenticate(const HttpRequest& req) {
               req.remote_address, SigV4FailureName(v.failure),
               v.access_key_id.empty() ? "" : ", access key id " + v.access_key_id,
               v.message.substr(0, v.message.find('\n')));
-  return LambdaAuthErrorResponse(v, NewRequestId());
+  HttpResponse r = LambdaAuthErrorResponse(v, NewRequestId());
+  // The server's time, as AWS sends it: SDKs (the JS SDK v3, botocore) correct their clock skew
+  // from the Date of a "Signature expired" answer and retry.
+  r.headers.Set("Date", HttpDate(options_.auth->options().clock->WallNow()));
+  return r;
 }
 
 void LambdaFront::Handle(HttpRequest&& req, HttpResponder respond) {

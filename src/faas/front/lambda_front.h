@@ -113,6 +113,9 @@ class LambdaFront {
   std::unique_ptr<HttpServer> server_;
 };
 
+// "Thu, 01 Jan 2026 00:00:00 GMT" (RFC 7231 IMF-fixdate).
+std::string HttpDate(WallTime t);
+
 // A fresh Lambda-style request id (UUID version 4, lower-case hex).
 std::string NewRequestId();
 

@@ -124,6 +124,9 @@ TEST_F(LambdaFrontAuthTest, ExpiredSignatureSaysSoAndTamperedBodyIsRejected) {
                 "Signature expired: ", 0),
             0u)
       << old->body;
+  // The server's time comes back, for the SDKs' clock-skew correction.
+  EXPECT_EQ(old->headers.Get("Date"), HttpDate(clock_.WallNow()));
+  EXPECT_EQ(HttpDate(WallTime(std::chrono::seconds(1796612400))), "Mon, 07 Dec 2026 03:00:00 GMT");
 
   // Same signature, different body: x-amz-content-sha256 no longer matches.
   SigV4Request s;
