@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "common/flags.h"
+#include "faas/remote/http_functions.h"
+#include "faas/remote/http_host.h"
 #include "faas/remote/lambda_host.h"
 
 namespace sl::cli {
@@ -67,7 +69,20 @@ Result<OpenedFunctionHost> OpenFunctionHost(const FunctionHostFlags& f, const fa
     return out;
   }
   if (f.platform == "http") {
-    return Unimplemented("--platform http: not wired yet");
+    if (f.http_functions.empty()) {
+      return InvalidArgument("--platform http: give --http-functions FILE, the functions file with each function's url");
+    }
+    faas::HttpHostOptions o;
+    SL_ASSIGN_OR_RETURN(o.functions, faas::LoadHttpFunctionsFile(f.http_functions));
+    o.provider = provider;
+    o.ledger_path = remote_ledger;
+    o.config_source = f.http_functions;
+    SL_ASSIGN_OR_RETURN(auto http, faas::HttpHost::Create(std::move(o)));
+    out.ledger_path = remote_ledger;
+    out.description = fmt::format("function platform: HTTP-triggered functions from {}; caller-side ledger {}",
+                                  f.http_functions, remote_ledger);
+    out.host = std::move(http);
+    return out;
   }
   return InvalidArgument("--platform: '{}' is not local, lambda or http", f.platform);
 }

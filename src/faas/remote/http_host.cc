@@ -103,15 +103,39 @@ HttpHost::~HttpHost() {
 
 const HttpHost::Fn* HttpHost::Find(const std::string& name) const {
   auto it = functions_.find(name);
+  if (it != functions_.end()) return &it->second;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto alias = aliases_.find(name);
+  if (alias == aliases_.end()) return nullptr;
+  it = functions_.find(alias->second);
   return it == functions_.end() ? nullptr : &it->second;
 }
 
 Status HttpHost::Deploy(const FunctionSpec& spec) {
   const Fn* fn = Find(spec.name);
+  if (fn == nullptr && !spec.handler.empty()) {
+    // Callers that name their functions per job (the trainer's sl-train-<job>) find the one
+    // trigger deployed for that handler: HTTP functions are deployed ahead, under the user's names.
+    std::vector<const std::pair<const std::string, Fn>*> by_handler;
+    for (const auto& entry : functions_) {
+      if (entry.second.config.handler == spec.handler) by_handler.push_back(&entry);
+    }
+    if (by_handler.size() > 1) {
+      return InvalidArgument("http: {} functions in {} have handler '{}'; cannot tell which serves '{}' (declare "
+                             "'{}' itself)",
+                             by_handler.size(), options_.config_source, spec.handler, spec.name, spec.name);
+    }
+    if (by_handler.size() == 1) {
+      std::lock_guard<std::mutex> lock(mu_);
+      aliases_[spec.name] = by_handler[0]->first;
+      fn = &by_handler[0]->second;
+    }
+  }
   if (fn == nullptr || fn->config.url.empty()) {
-    return NotFound("http: function '{}' has no URL: add `url: https://...` (the function's HTTP trigger) under "
-                    "functions.{} in {}",
-                    spec.name, spec.name, fn != nullptr ? fn->config.source : options_.config_source);
+    return NotFound("http: function '{}' (handler '{}') has no URL: add `url: https://...` (the function's HTTP "
+                    "trigger) under functions.{} in {}, or a function with `handler: {}`",
+                    spec.name, spec.handler, spec.name, fn != nullptr ? fn->config.source : options_.config_source,
+                    spec.handler);
   }
   if (fn->config.memory_mb == 0 && spec.memory_mb > 0) {
     std::lock_guard<std::mutex> lock(mu_);

@@ -115,6 +115,8 @@ class HttpHost final : public FunctionHost {
   std::map<std::string, Fn> functions_;  // immutable after Create
   mutable std::mutex mu_;
   std::map<std::string, int64_t> deployed_memory_;  // GUARDED_BY(mu_): from Deploy's spec
+  // GUARDED_BY(mu_): a name Deploy was given → the configured function with its handler.
+  std::map<std::string, std::string> aliases_;
   Backoff backoff_;
   std::atomic<bool> stopping_{false};  // set by the destructor: no more retries
   std::unique_ptr<ClientPool> pool_;  // last: destroyed (joined) first

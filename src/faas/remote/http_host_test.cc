@@ -256,6 +256,40 @@ TEST_F(HttpHostTest, DeployAndDescribeFromTheConfiguration) {
   EXPECT_EQ(host->Describe("zzz").status().code(), Code::kNotFound);
 }
 
+// The trainer deploys per-job names (sl-train-<job>); HTTP functions are deployed ahead under the
+// user's names, so a name the file does not declare finds the one function with its handler.
+TEST_F(HttpHostTest, DeployFindsTheFunctionOfTheSpecsHandler) {
+  HttpFunctionConfig shard = Fn("train-shard", "http://127.0.0.1:1/shard");
+  shard.handler = "train-shard";
+  HttpFunctionConfig pre = Fn("preprocess", "http://127.0.0.1:1/pre");
+  pre.handler = "train-preprocess";
+  auto host = Host(Options({shard, pre}));
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->Describe("sl-train-job1").status().code(), Code::kNotFound);
+  FunctionSpec spec;
+  spec.name = "sl-train-job1";
+  spec.handler = "train-shard";
+  ASSERT_TRUE(host->Deploy(spec).ok());
+  auto d = host->Describe("sl-train-job1");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->spec.handler, "train-shard");
+  spec.name = "sl-echo-job1";
+  spec.handler = "echo";
+  Status none = host->Deploy(spec);
+  EXPECT_EQ(none.code(), Code::kNotFound);
+  EXPECT_NE(none.message().find("handler: echo"), std::string::npos) << none.message();
+
+  HttpFunctionConfig twin = Fn("train-shard-2", "http://127.0.0.1:1/shard2");
+  twin.handler = "train-shard";
+  auto ambiguous = Host(Options({shard, twin}));
+  ASSERT_TRUE(ambiguous);
+  spec.name = "sl-train-job2";
+  spec.handler = "train-shard";
+  Status two = ambiguous->Deploy(spec);
+  EXPECT_EQ(two.code(), Code::kInvalidArgument);
+  EXPECT_NE(two.message().find("2 functions"), std::string::npos) << two.message();
+}
+
 TEST_F(HttpHostTest, MissingCredentialFailsAtCreate) {
   HttpFunctionConfig f = Fn("f", "http://127.0.0.1:1/");
   f.auth.bearer_token_env = "UNSET_VAR";
