@@ -10,6 +10,8 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "faas/platform.h"
+#include "store/function_env.h"
+#include "store/object_store.h"
 #include "serve/local_tier.h"
 #include "serve/model_router_tier.h"
 #include "serve/placement/thresholds.h"
@@ -22,13 +24,33 @@ namespace {
 Result<std::unique_ptr<serve::Tier>> MakeFunctionTiers(const ServeFlags& v, Deployment& d) {
   faas::PlatformOptions po;
   po.state_dir = v.state_dir + "/platform";
-  SL_ASSIGN_OR_RETURN(d.platform, faas::Platform::Create(po));
+  if (v.functions.remote() && v.model_store.empty()) {
+    return InvalidArgument("--platform {}: the functions run on another machine and cannot read the model "
+                           "folders here; give --model-store s3://BUCKET/PREFIX to deliver the models through",
+                           v.functions.platform);
+  }
+  SL_ASSIGN_OR_RETURN(OpenedFunctionHost host, OpenFunctionHost(v.functions, po, v.provider));
+  SL_LOG_INFO("serve", "{}", host.description);
+  d.local_platform = host.local;
+  d.functions = std::move(host.host);
+  std::unique_ptr<store::ObjectStore> model_store;
+  if (!v.model_store.empty()) {
+    SL_ASSIGN_OR_RETURN(model_store, store::OpenObjectStore(v.model_store));
+  }
   std::map<std::string, std::unique_ptr<serve::Tier>> parts;
   for (const auto& [name, model] : d.models->models()) {
     serve::FunctionTierOptions fo;
     fo.model = name;
     fo.model_dir = model->dir;
-    fo.platform = d.platform.get();
+    fo.functions = d.functions.get();
+    if (model_store) {
+      // One folder per model; the instances fetch it in INIT (predict_handler.h).
+      SL_RETURN_IF_ERROR(store::UploadDirectory(model->dir, model_store.get(), name + "/"));
+      std::string base = v.model_store;
+      while (!base.empty() && base.back() == '/') base.pop_back();
+      fo.model_uri = base + "/" + name;
+      SL_LOG_INFO("serve", "model {} delivered to the functions through {}", name, fo.model_uri);
+    }
     fo.provider = v.provider;
     fo.memory_mb = v.function_memory_mb;
     fo.keep_alive = v.keep_alive;
@@ -176,6 +198,10 @@ void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
   f.Int("provisioned", &v.provisioned, "function instances kept warm per model");
   f.String("keep-alive", &v.keep_alive, "function keep-alive policy (fixed | hybrid ...)");
   f.String("state-dir", &v.state_dir, "container bundles, function platform state, thresholds");
+  f.String("model-store", &v.model_store,
+           "function tier: deliver the models to the functions through this store folder (s3://BUCKET/PREFIX; "
+           "needed with a remote --platform)");
+  v.functions.Define(f);
 }
 
 Status CheckServeFlags(const ServeFlags& v) {
@@ -225,7 +251,7 @@ std::vector<serve::Tier*> Deployment::TierPointers() const {
 void Deployment::Stop() {
   if (server) server->Stop();
   for (auto& t : tiers) t->Shutdown();
-  if (platform) platform->Shutdown();
+  if (local_platform) local_platform->Shutdown();
 }
 
 Status DeployTiers(const ServeFlags& v, Deployment& d) {

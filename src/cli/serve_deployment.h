@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/function_host_flags.h"
 #include "common/http_server.h"
 #include "common/status.h"
 #include "serve/gateway.h"
@@ -31,6 +32,7 @@
 namespace sl {
 class FlagSet;
 namespace faas {
+class FunctionHost;
 class Platform;
 }
 }  // namespace sl
@@ -54,6 +56,8 @@ struct ServeFlags {
   int64_t container_memory_mb = 1024, container_idle_s = 30;
   std::string provider = "aws-lambda", keep_alive = "fixed";
   int64_t function_memory_mb = 1024, function_concurrency = 32, provisioned = 0;
+  std::string model_store;       // function tier: models travel to the functions through it
+  FunctionHostFlags functions;   // function tier: --platform local|lambda|http
   // Authentication and binding of `serve` (issue 14; calibrate's own gateways use a token of
   // their own): token (default; tokens from auth_token_file, else one generated and kept in
   // <state-dir>/token, mode 0600) | none. Health paths open unless auth_health = "required".
@@ -72,7 +76,8 @@ Status CheckServeFlags(const ServeFlags& v);
 
 struct Deployment {
   std::unique_ptr<serve::ModelRepository> models;
-  std::unique_ptr<faas::Platform> platform;
+  std::unique_ptr<faas::FunctionHost> functions;  // the function tier's host (--platform)
+  faas::Platform* local_platform = nullptr;      // into `functions` when it is the embedded one
   std::vector<std::unique_ptr<serve::Tier>> tiers;
   std::unique_ptr<serve::Placer> placer;
   std::unique_ptr<HostCpuMeter> host_cpu;  // adaptive with --colocated-below-cpu only
