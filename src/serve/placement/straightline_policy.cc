@@ -50,10 +50,17 @@ Decision StraightLinePlacer::Decide(double f_t, const PlacementInput& input) con
     if (deployed(d.tier)) return d;
     why = "; container not deployed";
   }
-  // Lines 5-11: the capacity branch (S_F, then S_D, then function).
-  const std::string prefix = why.empty()
-      ? fmt::format("{}<={} or {}>={}; ", f_txt, F_txt, r_txt, D_txt)
-      : d.reason + why + "; ";
+  // Lines 5-11: the capacity branch (S_F, then S_D, then function). The reason names the
+  // clauses that held, not the negated rule: not frequent-and-small because f_t<=F (or, when
+  // f_t>F, because r_d>=D), and not large because r_d<=D.
+  std::string prefix;
+  if (!why.empty()) {
+    prefix = d.reason + why + "; ";
+  } else if (f_t <= F) {
+    prefix = fmt::format("{}<={} and {}<={}; ", f_txt, F_txt, r_txt, D_txt);
+  } else {
+    prefix = fmt::format("{}>{} but {}={}; ", f_txt, F_txt, r_txt, D_txt);  // r_d == D
+  }
   if (has_capacity(TierKind::kLocal)) {
     d.tier = TierKind::kLocal;
     d.reason = prefix + "local has capacity";

@@ -14,6 +14,9 @@
 // Deployment is outside the paper: when the rule picks a tier that is not deployed, the capacity
 // branch runs over the deployed tiers instead and the reason says so. RESOURCE_EXHAUSTED when the
 // last branch is reached and the function tier is full or absent too.
+// Decision::reason states the comparisons that decided, with their values, e.g.
+// "f_t=812/s>F=500 and r_d=3.1KB<D=64.0KB", "r_d=80.0KB>D=64.0KB",
+// "f_t=1/s<=F=500 and r_d=7.8KB<=D=64.0KB; local has capacity".
 // Thread safety: safe from any thread (f_t is lock-free, request_rate.h).
 #pragma once
 #include <string>

@@ -65,6 +65,19 @@ TEST(StraightLinePolicyTest, LowFrequencySmallRequestGoesLocal) {
   EXPECT_NE(d.reason.find("local has capacity"), std::string::npos) << d.reason;
 }
 
+TEST(StraightLinePolicyTest, CapacityBranchReasonNamesTheClausesThatHeld) {
+  Fixture f;
+  // Infrequent: f_t<=F decided against the function tier, r_d<=D against the container.
+  EXPECT_EQ(f.Run(1, 8000).reason, "f_t=1/s<=F=500 and r_d=7.8KB<=D=64.0KB; local has capacity");
+  // Frequent but exactly D: neither small nor large.
+  EXPECT_EQ(f.Run(812, kD).reason, "f_t=812/s>F=500 but r_d=64.0KB=D=64.0KB; local has capacity");
+  f.tiers[0] = State(TierKind::kLocal, false);
+  EXPECT_EQ(f.Run(1, 8000).reason,
+            "f_t=1/s<=F=500 and r_d=7.8KB<=D=64.0KB; local full, container has capacity");
+  // The rule itself ("f_t<=F or r_d>=D") is never printed.
+  EXPECT_EQ(f.Run(1, 8000).reason.find(" or "), std::string::npos);
+}
+
 TEST(StraightLinePolicyTest, FrequencyEqualToFIsNotHigh) {
   Fixture f;
   EXPECT_EQ(f.Run(kF, 1000).tier, TierKind::kLocal);
