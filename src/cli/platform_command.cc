@@ -28,6 +28,7 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "faas/front/lambda_front.h"
+#include "faas/economics/provider_profile.h"
 #include "faas/front/serve_auth.h"
 #include "faas/platform.h"
 
@@ -78,9 +79,11 @@ std::set<std::string> BuiltinHandlers(const std::string& worker) {
 
 int Serve(const Args& args) {
   FlagSet flags("straightline platform serve",
-                "Run the local function platform behind the AWS Lambda Invoke API "
-                "(POST /2015-03-31/functions/NAME/invocations, /metrics, /healthz) until SIGINT "
-                "or SIGTERM.");
+                "Run the local function platform behind the AWS Lambda API (Invoke, ListFunctions, "
+                "GetFunction, CreateFunction of built-in handlers; /metrics, /healthz) until "
+                "SIGINT or SIGTERM. Every request but /healthz must be signed (AWS Signature V4) "
+                "with a key of --credentials-file or of the server's AWS_ACCESS_KEY_ID / "
+                "AWS_SECRET_ACCESS_KEY, unless --auth none.");
   std::string host = "127.0.0.1", functions_file, state_dir = ".straightline/platform";
   std::string spawn = "fork", worker, ledger, provider = "aws-lambda";
   faas::ServeAuthFlags auth_flags;
@@ -124,6 +127,10 @@ int Serve(const Args& args) {
   }
   if (port < 0 || port > 65535) {
     fmt::print(stderr, "--port: {} is not a TCP port\n", port);
+    return 2;
+  }
+  if (auto profile = faas::LoadProviderProfile(provider); !profile.ok()) {
+    fmt::print(stderr, "platform serve: --provider: {}\n", profile.status().message());
     return 2;
   }
   auth_flags.host = host;
