@@ -30,6 +30,7 @@
 #include "faas/front/lambda_front.h"
 #include "faas/economics/provider_profile.h"
 #include "faas/front/serve_auth.h"
+#include "faas/created_functions.h"
 #include "faas/platform.h"
 
 namespace sl::cli {
@@ -189,12 +190,30 @@ int Serve(const Args& args) {
     for (const auto& f : p->ListFunctions()) out.push_back(Summary(f.spec));
     return out;
   };
+  // Functions made by CreateFunction outlive this process, as Lambda's do: a coordinator on
+  // another host that created its functions finds them after this server crashed and came back.
+  auto created_file = std::make_shared<faas::CreatedFunctionsFile>(state_dir + "/control/functions.json");
+  auto recreated = created_file->Load();
+  if (!recreated.ok()) {
+    fmt::print(stderr, "platform serve: {}\n", recreated.status().ToString());
+    return 1;
+  }
+  for (const auto& spec : *recreated) {
+    if (Status st = platform->RegisterFunction(spec); !st.ok()) {
+      fmt::print(stderr, "platform serve: {}: {}\n", created_file->path(), st.ToString());
+      return 1;
+    }
+  }
+  if (!recreated->empty()) {
+    SL_LOG_INFO("platform", "{} function(s) created before restored from {}", recreated->size(),
+                created_file->path());
+  }
   std::set<std::string> handlers = BuiltinHandlers(FindWorker(worker));
   if (handlers.empty()) {
     SL_LOG_WARN("platform", "could not list the worker's built-in handlers: CreateFunction will "
                 "not check handler names");
   }
-  fo.create_function = [p, handlers, provider](const faas::CreateFunctionRequest& r)
+  fo.create_function = [p, handlers, provider, created_file](const faas::CreateFunctionRequest& r)
       -> Result<faas::FunctionSummary> {
     if (!handlers.empty() && handlers.count(r.handler) == 0) {
       return InvalidArgument("Handler '{}' is not a built-in handler of straightline-worker "
@@ -212,6 +231,9 @@ int Serve(const Args& args) {
     spec.environment = r.environment;
     spec.source = "CreateFunction";
     SL_RETURN_IF_ERROR(p->RegisterFunction(spec));
+    if (Status saved = created_file->Add(spec); !saved.ok()) {
+      SL_LOG_WARN("platform", "function '{}' will not survive a restart: {}", spec.name, saved.ToString());
+    }
     SL_ASSIGN_OR_RETURN(faas::FunctionInfo info, p->GetFunction(r.name));
     return Summary(info.spec);
   };
