@@ -27,9 +27,7 @@
 namespace sl::train {
 namespace {
 
-using Steady = std::chrono::steady_clock;
-
-double MsBetween(Steady::time_point a, Steady::time_point b) {
+double MsBetween(TimePoint a, TimePoint b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
@@ -169,7 +167,7 @@ class Coordinator {
 
   JobSpec spec_;
   CoordinatorOptions opt_;
-  Clock* clock_;  // the stage loop's time (the measurements in the record use the steady clock)
+  Clock* clock_;  // all of the coordinator's time: the stage loop's and the record's measurements
   std::unique_ptr<store::ObjectStore> store_;
   std::string preprocess_fn_, shard_fn_;
   ml::data::DatasetSplits splits_;
@@ -404,7 +402,7 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
                         .jitter = [this] { return std::uniform_real_distribution<double>(0.5, 1.5)(jitter_); }});
   std::vector<Inflight> inflight;  // in launch order
   int64_t cold = 0;
-  const Steady::time_point t0 = Steady::now();
+  const TimePoint t0 = clock_->Now();
 
   // Reuse what a previous coordinator already got accepted (resume).
   std::vector<bool> already_done(n, false);
@@ -428,15 +426,21 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
                         is_round ? round : -1});
   };
 
-  Steady::time_point last_live = t0;
+  TimePoint last_live = t0;
+  bool ask_queue = true;  // until the host says it has no live state
   while (!sched.finished()) {
     const TimePoint now = clock_->Now();
     for (const Launch& l : sched.DueLaunches(now)) launch(l);
     // Backups only while the host has free capacity: on a small machine invocations wait in the
     // platform's queue, and that wait is not straggling. A remote host has no queue on this
-    // machine: its invocations run as soon as they are sent.
-    auto info = opt_.functions->Describe(fn);
-    const bool queue_empty = info.ok() && info->queued == 0;
+    // machine (its invocations run as soon as they are sent) and asking it is a control-plane
+    // request (GetFunction), so it is asked once per stage, not on every turn of this loop.
+    bool queue_empty = true;
+    if (ask_queue) {
+      auto info = opt_.functions->Describe(fn);
+      queue_empty = info.ok() && info->queued == 0;
+      ask_queue = info.ok() && info->has_live_state;
+    }
     for (const Launch& l : sched.Backups(now, queue_empty)) {
       Emit(TrainProgressEvent::Kind::kInfo, fmt::format("{} shard {}: straggler, speculative backup", stage, l.shard));
       launch(l);
@@ -489,8 +493,8 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
         return v.status;
       }
     }
-    if (opt_.on_progress && MsBetween(last_live, Steady::now()) > 250) {
-      last_live = Steady::now();
+    if (opt_.on_progress && MsBetween(last_live, clock_->Now()) > 250) {
+      last_live = clock_->Now();
       Emit(TrainProgressEvent::Kind::kLive,
            fmt::format("{}: {}/{} done, {} running, {} retried, {} cold starts, ${:.6f} so far", stage,
                        sched.done_count(), n, inflight.size(), sched.retries(), cold, CostSoFar()));
@@ -507,7 +511,7 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
   }
   for (auto& f : inflight) orphans_.push_back(std::move(f));
   if (rr != nullptr) {
-    rr->map_ms = MsBetween(t0, Steady::now());
+    rr->map_ms = MsBetween(t0, clock_->Now());
     rr->retries = sched.retries();
     rr->speculative = sched.speculative();
     rr->straggler_wait_ms = sched.straggler_wait_ms();
@@ -542,13 +546,14 @@ Status Coordinator::WriteCheckpoint(int64_t next_round) {
 }
 
 void Coordinator::StartCheckpoint(int64_t next_round, std::optional<std::vector<float>> velocity) {
-  const Steady::time_point tp = Steady::now();
+  const TimePoint tp = clock_->Now();
   auto objects = CheckpointObjects(next_round);
   checkpoint_record_ = record_.rounds.size() - 1;
   store::ObjectStore* st = store_.get();  // thread-safe (store/object_store.h); outlives the write
-  checkpoint_write_ = std::async(std::launch::async, [st, next_round, objects = std::move(objects),
+  Clock* clock = clock_;  // thread-safe (common/clock.h)
+  checkpoint_write_ = std::async(std::launch::async, [st, clock, next_round, objects = std::move(objects),
                                                       velocity = std::move(velocity)] {
-    const Steady::time_point t0 = Steady::now();
+    const TimePoint t0 = clock->Now();
     CheckpointWrite w;
     // In this order: the velocity and the round records before the checkpoint that refers to them.
     if (velocity) w.status = st->Put(JobKeys::Velocity(next_round), EncodeVelocity(*velocity, next_round));
@@ -556,23 +561,23 @@ void Coordinator::StartCheckpoint(int64_t next_round, std::optional<std::vector<
       if (!w.status.ok()) break;
       w.status = st->Put(key, bytes);
     }
-    w.ms = MsBetween(t0, Steady::now());
+    w.ms = MsBetween(t0, clock->Now());
     return w;
   });
   // Serializing the record ran on the coordinator's thread, so the round waited for it.
-  const double prepare_ms = MsBetween(tp, Steady::now());
+  const double prepare_ms = MsBetween(tp, clock_->Now());
   record_.rounds.back().checkpoint_ms = prepare_ms;
   record_.rounds.back().checkpoint_wait_ms = prepare_ms;
 }
 
 Status Coordinator::JoinCheckpoint(bool add_wait) {
   if (!checkpoint_write_.valid()) return Status::Ok();
-  const Steady::time_point tj = Steady::now();
+  const TimePoint tj = clock_->Now();
   CheckpointWrite w = checkpoint_write_.get();
   RoundRecord* r = checkpoint_record_ < record_.rounds.size() ? &record_.rounds[checkpoint_record_] : nullptr;
   if (r != nullptr) {
     r->checkpoint_ms += w.ms;
-    if (add_wait) r->checkpoint_wait_ms += MsBetween(tj, Steady::now());
+    if (add_wait) r->checkpoint_wait_ms += MsBetween(tj, clock_->Now());
   }
   SL_RETURN_IF_ERROR(w.status);
   if (r != nullptr) Emit(TrainProgressEvent::Kind::kCheckpointed, "", r);
@@ -636,7 +641,7 @@ Status Coordinator::ApplyServerOptimizer(int64_t round, ml::Model* average) {
 }
 
 Status Coordinator::RunRound(int64_t round) {
-  const Steady::time_point t0 = Steady::now();
+  const TimePoint t0 = clock_->Now();
   record_.rounds.push_back(RoundRecord{});
   record_.rounds.back().round = round;
   RoundRecord rr;
@@ -666,7 +671,7 @@ Status Coordinator::RunRound(int64_t round) {
   // the average as it was accepted (in shard order: a shard waits for its predecessors), so
   // what is left is the copy out. The bits are those of ml::AverageModelsInto over the shard
   // models with these weights (ml/ordered_average.h).
-  const Steady::time_point ta = Steady::now();
+  const TimePoint ta = clock_->Now();
   double loss_sum = 0, sample_sum = 0;
   for (const auto& u : updates) {
     loss_sum += u.loss * static_cast<double>(u.samples);
@@ -680,7 +685,7 @@ Status Coordinator::RunRound(int64_t round) {
   SL_RETURN_IF_ERROR(averager_->Finish(&avg));
   const bool writes_velocity = !spec_.server.IsPlainAverage() && spec_.server.momentum > 0;
   if (!spec_.server.IsPlainAverage()) SL_RETURN_IF_ERROR(ApplyServerOptimizer(round, &avg));
-  rr.aggregate_ms = MsBetween(ta, Steady::now());
+  rr.aggregate_ms = MsBetween(ta, clock_->Now());
   rr.train_loss = sample_sum > 0 ? loss_sum / sample_sum : 0;
 
   const bool last = round + 1 == spec_.total_rounds();
@@ -689,7 +694,7 @@ Status Coordinator::RunRound(int64_t round) {
     // split is stratified and shuffled). The last round's model is the job's final model: it is
     // scored on the whole validation split and the test split after the rounds (final_evaluate_ms),
     // as the single-process trainer does after its last epoch.
-    const Steady::time_point te = Steady::now();
+    const TimePoint te = clock_->Now();
     const bool subset = splits_.validation.size() > kProgressValidationSamples;
     if (subset && progress_validation_.size() == 0) {
       std::vector<int64_t> idx(kProgressValidationSamples);
@@ -699,7 +704,7 @@ Status Coordinator::RunRound(int64_t round) {
     SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(avg, subset ? progress_validation_ : splits_.validation));
     rr.validation_accuracy = last_validation_->accuracy;
     last_validation_round_ = round;
-    rr.evaluate_ms = MsBetween(te, Steady::now());
+    rr.evaluate_ms = MsBetween(te, clock_->Now());
   }
   // Crash points. The store holds, besides write-once inputs (job.json, shards, model 0):
   // model v, its velocity v, the updates of round v-1 and checkpoint.json. A resume continues
@@ -722,10 +727,10 @@ Status Coordinator::RunRound(int64_t round) {
   // rewritten with the same bytes if present); after 4 → resume at r+1, whose velocity is there
   // (written before the checkpoint). No round is lost or applied twice.
   SL_RETURN_IF_ERROR(JoinCheckpoint(/*add_wait=*/false));  // its wait is inside this round's wall
-  const Steady::time_point tw = Steady::now();
+  const TimePoint tw = clock_->Now();
   SL_RETURN_IF_ERROR(store_->Put(JobKeys::Model(round + 1), avg.SerializeState()));
-  rr.write_model_ms = MsBetween(tw, Steady::now());
-  rr.wall_ms = MsBetween(t0, Steady::now());
+  rr.write_model_ms = MsBetween(tw, clock_->Now());
+  rr.wall_ms = MsBetween(t0, clock_->Now());
   rr.checkpoint_wait_ms = 0;
   record_.rounds.back() = rr;
   // checkpoint_ms: serializing the record here + the background write (filed at the join);
@@ -751,7 +756,7 @@ Status Coordinator::RunRound(int64_t round) {
 }
 
 Result<TrainingResult> Coordinator::Run() {
-  const Steady::time_point t0 = Steady::now();
+  const TimePoint t0 = clock_->Now();
   if (opt_.functions == nullptr) return InvalidArgument("coordinator: no function host given");
   SL_RETURN_IF_ERROR(OpenOrCreateJob());
   SL_RETURN_IF_ERROR(RegisterFunctions());
@@ -767,11 +772,11 @@ Result<TrainingResult> Coordinator::Run() {
     Emit(TrainProgressEvent::Kind::kStage,
          fmt::format("preprocessing: {} functions write {} shards of {} train samples to {}", spec_.workers,
                      spec_.workers, splits_.train.size(), opt_.store_uri));
-    const Steady::time_point tp = Steady::now();
+    const TimePoint tp = clock_->Now();
     std::vector<ShardAttempt> attempts;
     status = RunStage(-1, &attempts, nullptr, nullptr);
     for (auto& a : attempts) record_.preprocessing.push_back(std::move(a));
-    record_.preprocessing_wall_ms += MsBetween(tp, Steady::now());
+    record_.preprocessing_wall_ms += MsBetween(tp, clock_->Now());
     if (status.ok()) {
       // Global model version 0: the initial weights.
       SL_ASSIGN_OR_RETURN(ml::Model init, ml::Model::Create(spec_.model, spec_.local.seed));
@@ -808,7 +813,7 @@ Result<TrainingResult> Coordinator::Run() {
   SL_ASSIGN_OR_RETURN(std::string final_bytes, store_->Get(JobKeys::Model(spec_.total_rounds())));
   SL_ASSIGN_OR_RETURN(ml::Model final_model, ml::Model::Create(spec_.model, spec_.local.seed));
   SL_RETURN_IF_ERROR(final_model.LoadWeights(final_bytes, JobKeys::Model(spec_.total_rounds())));
-  const Steady::time_point te = Steady::now();
+  const TimePoint te = clock_->Now();
   if (splits_.validation.size() > 0) {
     SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(final_model, splits_.validation));
     if (!record_.rounds.empty() && record_.rounds.back().round + 1 == spec_.total_rounds()) {
@@ -820,7 +825,7 @@ Result<TrainingResult> Coordinator::Run() {
     SL_ASSIGN_OR_RETURN(result.test, ml::Evaluate(final_model, splits_.test));
     record_.test_accuracy = result.test->accuracy;
   }
-  record_.final_evaluate_ms = MsBetween(te, Steady::now());
+  record_.final_evaluate_ms = MsBetween(te, clock_->Now());
   SL_RETURN_IF_ERROR(WriteCheckpoint(spec_.total_rounds()));
   SL_RETURN_IF_ERROR(store_->Put(JobKeys::kReport, record_.ToJson().dump(2)));
   if (!spec_.out_dir.empty()) {
@@ -844,7 +849,7 @@ Result<TrainingResult> Coordinator::Run() {
   }
   result.spec = spec_;
   result.record = record_;
-  result.wall_seconds = MsBetween(t0, Steady::now()) / 1000;
+  result.wall_seconds = MsBetween(t0, clock_->Now()) / 1000;
   return result;
 }
 

@@ -64,9 +64,10 @@ struct CoordinatorOptions {
   // Where the functions run (not owned): the embedded platform, Lambda, HTTP functions, a fake.
   // The train functions are deployed on it (FunctionHost::Deploy).
   faas::FunctionHost* functions = nullptr;
-  // The stage loop's time (scheduling, backoffs, straggler timers; not owned). Null: the real
-  // clock. With a FakeClock (tests, on faas::FakeFunctionHost) the loop advances it itself
-  // while it waits, so a job's functions take fake time and the test never sleeps.
+  // The coordinator's time (not owned): scheduling, backoffs, straggler timers and the times
+  // the run record measures. Null: the real clock. With a FakeClock (tests, on
+  // faas::FakeFunctionHost) the stage loop advances it itself while it waits, so a job's
+  // functions take fake time, the record holds fake times and the test never sleeps.
   Clock* clock = nullptr;
   // Environment for the functions. When empty, the coordinator passes its own S3 endpoint and
   // credentials (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,

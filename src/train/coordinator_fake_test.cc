@@ -228,6 +228,10 @@ TEST_F(CoordinatorFakeTest, AStragglerGetsABackupAfterTwiceTheMedianAndTheOrigin
   EXPECT_GT(after_ms, 800);
   EXPECT_LE(after_ms, 810);
   EXPECT_EQ(r->record.rounds.at(1).speculative, 0);
+  // The record's times are the fake clock's: the round's map ended with the backup, at
+  // 805 + 400 ms, 805 ms after the median shard.
+  EXPECT_DOUBLE_EQ(r0.map_ms, 1205);
+  EXPECT_DOUBLE_EQ(r0.straggler_wait_ms, 805);
 }
 
 TEST_F(CoordinatorFakeTest, ExhaustedRetriesAbortNamingRoundShardAttemptsAndLastError) {

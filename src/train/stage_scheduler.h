@@ -12,9 +12,9 @@
 //     exceed max_retries, the stage gives up: ABORTED "<stage> shard s: retries exhausted after
 //     N attempts; last error: <function> (attempt a): <outcome>: <error>".
 //   * Speculative backups (speculative_after > 0): once half of the shards are done, while the
-//     host's queue is empty, a shard whose only attempt has run longer than
-//     max(500 ms, speculative_after × median run time of the accepted attempts) gets one backup
-//     attempt. Run time counts from the later of its launch and the moment the queue was last
+//     host's queue is empty, a shard not yet backed up whose running (non-backup) attempt has
+//     run longer than max(500 ms, speculative_after × median run time of the accepted attempts)
+//     gets one backup attempt. Run time counts from the later of its launch and the moment the queue was last
 //     seen becoming empty (an invocation waiting in the host's queue is not straggling). A shard
 //     gets at most one backup per stage.
 //   * The first valid output of a shard wins; a valid output after that is accepted-late, a
