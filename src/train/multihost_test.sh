@@ -117,7 +117,7 @@ AUTH=()
 /usr/bin/python3 - "$DATA" > "$DIR/request.json" <<'PY'
 import gzip, json, sys
 raw = gzip.open(sys.argv[1] + "/t10k-images-idx3-ubyte.gz").read()[16:16 + 784]
-print(json.dumps({"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32",
+print(json.dumps({"inputs": [{"name": "input__0", "shape": [1, 1, 28, 28], "datatype": "FP32",
                               "data": [b / 255.0 for b in raw]}]}))
 PY
 for i in 1 2 3; do
