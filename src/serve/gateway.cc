@@ -213,6 +213,7 @@ class Gateway::Impl {
     std::atomic<bool> answered{false};
     uint64_t timer_id = 0;
     std::mutex timer_mu;  // guards timer_id against the callback racing the Schedule
+    std::vector<std::string> binary_outputs;  // answer these outputs as raw bytes (v2 codec)
   };
 
   HttpResponse MethodNotAllowed(const HttpRequest& req, std::string_view allowed) {
@@ -297,6 +298,7 @@ class Gateway::Impl {
     call->respond = std::move(respond);
     call->model = model.name;
     call->arrival = arrival;
+    call->binary_outputs = request.binary_outputs;
     {
       std::lock_guard<std::mutex> l(call->timer_mu);
       call->timer_id = timer_.Schedule(request.deadline, [this, call] {
@@ -376,7 +378,18 @@ class Gateway::Impl {
       timer_.Cancel(call->timer_id);
     }
     HttpResponse resp;
-    if (r.status.ok()) {
+    if (r.status.ok() && !call->binary_outputs.empty()) {
+      // Binary tensor data extension: JSON header, then the outputs' bytes (v2::ToBinaryResponse).
+      auto bin = v2::ToBinaryResponse(std::move(r.body), r.content_type, call->binary_outputs);
+      if (bin.ok()) {
+        resp.status = 200;
+        resp.headers.Set("Content-Type", "application/octet-stream");
+        resp.headers.Set(kInferenceHeaderLength, std::to_string(bin->json_header_bytes));
+        resp.body = std::move(bin->body);
+      } else {
+        resp = JsonErrorResponse(HttpStatusFor(bin.status()), bin.status().message());
+      }
+    } else if (r.status.ok()) {
       resp.status = 200;
       resp.headers.Set("Content-Type", r.content_type);
       resp.body = std::move(r.body);

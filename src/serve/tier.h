@@ -44,6 +44,10 @@ struct InferenceRequest {
   std::string input_name = "input__0";  // the v2 input tensor name, for the response
   // The v2 "outputs" the client asked for (names); empty: all of them.
   std::vector<std::string> outputs;
+  // Outputs to answer as raw bytes (binary tensor data extension: "binary_data_output" on the
+  // request or "binary_data" on an output); the gateway converts the JSON response
+  // (v2::ToBinaryResponse). Empty: a plain JSON response.
+  std::vector<std::string> binary_outputs;
   // The request as it arrived: content type and body, so remote tiers (container, function)
   // can forward it without re-encoding. wire_bytes = body size = r_d of the placement rule.
   std::string content_type;

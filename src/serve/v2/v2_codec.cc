@@ -10,6 +10,7 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -222,7 +223,23 @@ class StringReader : public DataWalk<StringReader> {
   std::vector<std::string>* const out_;
 };
 
-Status CheckOutputs(std::string_view outputs, std::vector<std::string>* out) {
+// A boolean member `key` of a parameters object (validated JSON): unset when absent.
+Status BoolParameter(std::string_view params, std::string_view key, const std::string& where,
+                     std::optional<bool>* out) {
+  if (params.empty() || TypeOf(params) != JsonType::kObject) return Status::Ok();
+  return ForEachMember(params, [&](std::string_view k, std::string_view v) -> Status {
+    if (!StringIs(k, key)) return Status::Ok();
+    if (TypeOf(v) != JsonType::kBoolean) {
+      return InvalidArgument("{}.{}: expected true or false, got {}", where, key, Snippet(v));
+    }
+    *out = v == "true";
+    return Status::Ok();
+  });
+}
+
+// `binary`: per requested output, its parameters.binary_data when given.
+Status CheckOutputs(std::string_view outputs, std::vector<std::string>* out,
+                    std::vector<std::optional<bool>>* binary) {
   if (TypeOf(outputs) != JsonType::kArray) {
     return InvalidArgument("outputs: expected an array, got {}", TypeName(outputs));
   }
@@ -248,6 +265,9 @@ Status CheckOutputs(std::string_view outputs, std::vector<std::string>* out) {
       return InvalidArgument("outputs[{}].parameters: expected an object, got {}", i,
                              TypeName(params));
     }
+    std::optional<bool> b;
+    SL_RETURN_IF_ERROR(BoolParameter(params, "binary_data", fmt::format("outputs[{}].parameters", i), &b));
+    binary->push_back(b);
     out->push_back(std::move(n));
     return Status::Ok();
   });
@@ -483,7 +503,22 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
   if (!s.parameters.empty() && TypeOf(s.parameters) != JsonType::kObject) {
     return InvalidArgument("parameters: expected an object, got {}", TypeName(s.parameters));
   }
-  if (!s.outputs.empty()) SL_RETURN_IF_ERROR(CheckOutputs(s.outputs, &req->outputs));
+  std::optional<bool> binary_all;
+  SL_RETURN_IF_ERROR(BoolParameter(s.parameters, "binary_data_output", "parameters", &binary_all));
+  std::vector<std::optional<bool>> binary_each;
+  if (!s.outputs.empty()) SL_RETURN_IF_ERROR(CheckOutputs(s.outputs, &req->outputs, &binary_each));
+  // As Triton: an output's own binary_data wins over the request's binary_data_output.
+  if (req->outputs.empty()) {
+    if (binary_all.value_or(false)) {
+      req->binary_outputs = {kOutputProbabilities, kOutputLabel, kOutputClassName};
+    }
+  } else {
+    for (size_t i = 0; i < req->outputs.size(); ++i) {
+      if (binary_each[i].value_or(binary_all.value_or(false))) {
+        req->binary_outputs.push_back(req->outputs[i]);
+      }
+    }
+  }
   if (s.inputs.empty()) return InvalidArgument("inputs: missing");
   if (TypeOf(s.inputs) != JsonType::kArray) {
     return InvalidArgument("inputs: expected an array, got {}", TypeName(s.inputs));
@@ -499,16 +534,21 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
     return InvalidArgument("inputs[0].name: missing or not a string");
   }
   req->input_name = DecodeString(s.name);
+  // Strict as Triton, in Triton's words: the input must be the model's, of the model's datatype
+  // (an FP64 or UINT8 tensor for an FP32 model is an error, not a silent conversion).
+  if (req->input_name != input.name) {
+    return InvalidArgument("unexpected inference input '{}' for model '{}' (its input is '{}')",
+                           req->input_name, req->model, input.name);
+  }
   if (s.datatype.empty() || TypeOf(s.datatype) != JsonType::kString) {
     return InvalidArgument("inputs[0].datatype: missing or not a string");
   }
   const std::string dt_name = DecodeString(s.datatype);
-  Dt dt = ParseDt(dt_name);
-  if (dt == Dt::kBad) {
-    return InvalidArgument(
-        "inputs[0].datatype: unsupported '{}' (FP32, FP64, INT8..INT64, UINT8..UINT64, BYTES)",
-        dt_name);
+  if (dt_name != input.DatatypeName()) {
+    return InvalidArgument("inference input '{}' data-type is '{}', but model '{}' expects '{}'",
+                           req->input_name, dt_name, req->model, input.DatatypeName());
   }
+  Dt dt = ParseDt(dt_name);
   if (s.shape.empty()) return InvalidArgument("inputs[0].shape: missing");
   SL_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ParseShape(s.shape, "inputs[0].shape"));
   if (!s.input_parameters.empty() && TypeOf(s.input_parameters) != JsonType::kObject) {
@@ -818,6 +858,62 @@ std::string EncodeResponse(std::string_view model, std::string_view version, std
   }
   out += "]}";
   return out;
+}
+
+Result<BinaryResponse> ToBinaryResponse(std::string body, std::string_view content_type,
+                                        const std::vector<std::string>& binary_outputs) {
+  if (ClassifyContentType(content_type) == BodyKind::kBinary) {
+    // Already converted (a container replica is itself a gateway): find where its JSON ends.
+    JsonCursor c(body);
+    std::string_view raw;
+    if (Status st = c.Value(&raw); !st.ok() || TypeOf(raw) != JsonType::kObject) {
+      return Internal("v2 response: a binary response does not start with a JSON object");
+    }
+    const auto header = static_cast<int64_t>(c.pos());
+    return BinaryResponse{std::move(body), header};
+  }
+  json doc = json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("outputs") ||
+      !doc["outputs"].is_array()) {
+    return Internal("v2 response: not a JSON object with outputs, cannot send binary outputs");
+  }
+  std::string tail;
+  for (json& o : doc["outputs"]) {
+    const std::string name = o.value("name", "");
+    if (std::find(binary_outputs.begin(), binary_outputs.end(), name) == binary_outputs.end()) continue;
+    const std::string datatype = o.value("datatype", "");
+    const json& data = o["data"];
+    if (!data.is_array()) return Internal("v2 response: output '{}' has no data array", name);
+    const size_t before = tail.size();
+    auto append = [&](const void* p, size_t n) { tail.append(static_cast<const char*>(p), n); };
+    try {
+      for (const json& v : data) {
+        if (datatype == "FP32") {
+          const float f = v.get<float>();
+          append(&f, 4);  // little-endian host (checked in v2_codec_test)
+        } else if (datatype == "INT64") {
+          const int64_t i = v.get<int64_t>();
+          append(&i, 8);
+        } else if (datatype == "BYTES") {
+          const std::string& str = v.get_ref<const std::string&>();
+          const auto len = static_cast<uint32_t>(str.size());
+          append(&len, 4);
+          tail += str;
+        } else {
+          return Internal("v2 response: output '{}' has datatype '{}', not FP32, INT64 or BYTES",
+                          name, datatype);
+        }
+      }
+    } catch (const json::exception& e) {
+      return Internal("v2 response: output '{}': {}", name, e.what());
+    }
+    o.erase("data");
+    o["parameters"]["binary_data_size"] = tail.size() - before;
+  }
+  std::string out = doc.dump(-1, ' ', false, json::error_handler_t::replace);
+  const auto header = static_cast<int64_t>(out.size());
+  out += tail;
+  return BinaryResponse{std::move(out), header};
 }
 
 std::string ErrorBody(std::string_view message) {

@@ -5,19 +5,24 @@
 //
 // Requests:
 //   application/json (or no content type): {"id"?, "parameters"?, "inputs": [{"name", "shape",
-//     "datatype", "data", "parameters"?}], "outputs"?: [{"name"}]}. Exactly one input tensor.
-//     Dense models: datatype FP32 | FP64 | INT8 | INT16 | INT32 | INT64 | UINT8 | UINT16 |
-//     UINT32 | UINT64; shape [n, <model shape>] or [n, numel]; data flat or nested (row-major).
-//     UINT8 data are pixel bytes and are scaled by 1/255 (the raw [0, 1] scale of ml/predictor.h);
-//     every other datatype is taken as the raw-scale value itself.
+//     "datatype", "data", "parameters"?}], "outputs"?: [{"name", "parameters"?}]}. Exactly one
+//     input tensor, strictly the model's (as Triton): its name (ModelInput::name, "input__0"),
+//     else "unexpected inference input 'x' for model 'm' ..."; its datatype, else "inference
+//     input 'input__0' data-type is 'FP64', but model 'm' expects 'FP32'".
+//     Dense models: datatype FP32, values on the model's raw scale, pixels in [0, 1] (see
+//     ml/predictor.h; 0..255 values are not rescaled); shape [n, <model shape>] or [n, numel];
+//     data flat or nested (row-major).
 //     Text models: datatype BYTES, shape [n] or [n, 1], data: n strings.
+//     Binary outputs: "parameters": {"binary_data_output": true} on the request, or
+//     {"binary_data": true|false} on an output (which wins), fill InferenceRequest::binary_outputs
+//     (see ToBinaryResponse).
 //   application/octet-stream: one sample — a PNG image (by its signature), numel bytes of UINT8
-//     pixels, or 4*numel bytes of little-endian FP32 values.
+//     pixels (scaled by 1/255), or 4*numel bytes of little-endian FP32 values.
 //   Binary tensor data extension (Triton's and KServe's, any content type): with an
 //     Inference-Header-Content-Length: H header, the first H bytes are the JSON request, whose
 //     inputs[0] has "parameters": {"binary_data_size": B} instead of "data", and the B bytes
 //     after it are the tensor, little-endian, row-major, no padding (BYTES: 4-byte length + bytes
-//     per element). Converted as JSON data are (UINT8 scaled by 1/255).
+//     per element). Converted as JSON data are; the same name and datatype rules apply.
 //   image/png: one PNG image. PNGs must have the model's height and width; gray/RGB is converted
 //     to the model's channels.
 // Responses: {"model_name", "model_version", "id", "outputs": [probabilities FP32 [n, classes],
@@ -88,6 +93,21 @@ inline constexpr const char* kOutputClassName = "class_name";
 std::string EncodeResponse(std::string_view model, std::string_view version, std::string_view id,
                            std::span<const OutputRow> rows,
                            const std::vector<std::string>& outputs);
+
+// Binary outputs (the binary tensor data extension, as Triton answers it): the JSON response with
+// every output named in `binary_outputs` losing its "data" for "parameters": {"binary_data_size":
+// B}, followed by those outputs' bytes in the order of "outputs" (FP32: 4 bytes, INT64: 8 bytes,
+// little-endian; BYTES: 4-byte little-endian length + the bytes, per element). The HTTP response
+// carries Inference-Header-Content-Length: json_header_bytes and Content-Type
+// application/octet-stream. A body whose content type is already application/octet-stream (a
+// container replica converted it) is returned as is, with the length of its JSON part.
+// INTERNAL when `body` is not a v2 response this codec wrote.
+struct BinaryResponse {
+  std::string body;
+  int64_t json_header_bytes = 0;
+};
+Result<BinaryResponse> ToBinaryResponse(std::string body, std::string_view content_type,
+                                        const std::vector<std::string>& binary_outputs);
 
 // {"error": "<message>"}
 std::string ErrorBody(std::string_view message);

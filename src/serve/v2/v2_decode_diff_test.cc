@@ -46,7 +46,7 @@ ModelInput TextInput() {
 }
 
 std::string Req(json shape, std::string dt, json data, json extra = json::object()) {
-  json body = {{"inputs", {{{"name", "x"}, {"shape", shape}, {"datatype", dt}, {"data", data}}}}};
+  json body = {{"inputs", {{{"name", "input__0"}, {"shape", shape}, {"datatype", dt}, {"data", data}}}}};
   body.update(extra);
   return body.dump();
 }
@@ -81,12 +81,15 @@ std::vector<std::string> Seeds() {
       Req({1, 784}, "FP32", image, {{"id", "r1"}}),
       json::parse(Req({1, 1, 28, 28}, "FP32", json(image))).dump(2),  // pretty-printed
       R"({"id":"a","id":"b","inputs":[{"name":"x","shape":[1,6],"datatype":"FP32",)"
-      R"("data":[1,2,3,4,5,6],"name":"y"}],"outputs":[{"name":"label","name":"probabilities"}]})",
-      R"({"in\u0070uts":[{"n\u0061me":"\u0078","shape":[1,6],"datatype":"F\u005032",)"
+      R"("data":[1,2,3,4,5,6],"name":"input__0"}],"outputs":[{"name":"label","name":"probabilities"}]})",
+      R"({"in\u0070uts":[{"n\u0061me":"input__\u0030","shape":[1,6],"datatype":"F\u005032",)"
       R"("data":[1E0,2e+0,3.0e0,40e-1,0.5e1,6]}]})",
       "\xEF\xBB\xBF" + Req({1, 6}, "FP32", {1, 2, 3, 4, 5, 6}),
       R"( {"inputs" : [ { "data" : [ [1, 2, 3], [4, 5, 6] ], "shape" : [1, 2, 3],)"
-      R"( "datatype" : "UINT16", "name" : "x", "parameters" : {} } ] } )",
+      R"( "datatype" : "UINT16", "name" : "input__0", "parameters" : {} } ] } )",
+      R"({"parameters":{"binary_data_output":true},"inputs":[{"name":"input__0","shape":[1,6],)"
+      R"("datatype":"FP32","data":[1,2,3,4,5,6]}],"outputs":[{"name":"label",)"
+      R"("parameters":{"binary_data":false}},{"name":"class_name","parameters":{"binary_data":1}}]})",
   };
   const auto corpus = SourceDir() / "src/serve/v2/fuzz_corpus";
   std::vector<std::filesystem::path> files;
@@ -321,7 +324,9 @@ TEST(V2DecodeDiff, AgreesWithNlohmannOnSeedsAndMutations) {
   EXPECT_GT(tally.valid, tally.bodies / 4);
   EXPECT_LT(tally.valid, tally.bodies * 9 / 10);
   EXPECT_GT(tally.nul_terminated, 20);
-  EXPECT_GT(tally.decoded, 300);
+  // Since the datatype must be the model's (FP32 or BYTES), mutations that swap in another
+  // datatype fail both decoders alike: fewer decode than before issue 17 (~190 of 5,041).
+  EXPECT_GT(tally.decoded, 150);
   EXPECT_GT(tally.failed, tally.bodies);
 }
 

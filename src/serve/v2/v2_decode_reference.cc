@@ -1,5 +1,6 @@
 // The nlohmann-based JSON request decoder that json_reader.h replaced (DecodeJson and its helpers
-// from v2_codec.cc as of commit 4f4cd42, unchanged but for the names): the oracle of the
+// from v2_codec.cc as of commit 4f4cd42, unchanged but for the names, plus issue 17's strict
+// input name and datatype and the binary-output flags' type checks): the oracle of the
 // differential test v2_decode_diff_test.cc and the peer of bench/v2_decode_bench.cc. Test and
 // benchmark code only; not part of sl_serve_v2.
 #include "serve/v2/v2_decode_reference.h"
@@ -146,6 +147,12 @@ Status CheckOutputs(const json& j, std::vector<std::string>* out) {
       return InvalidArgument("outputs[{}].parameters: expected an object, got {}", i,
                              TypeName(*params));
     }
+    if (params != o.end()) {
+      if (auto b = params->find("binary_data"); b != params->end() && !b->is_boolean()) {
+        return InvalidArgument("outputs[{}].parameters.binary_data: expected true or false, got {}",
+                               i, b->dump());
+      }
+    }
     out->push_back(std::move(n));
   }
   return Status::Ok();
@@ -184,6 +191,11 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
   }
   if (auto p = doc.find("parameters"); p != doc.end() && !p->is_object()) {
     return InvalidArgument("parameters: expected an object, got {}", TypeName(*p));
+  } else if (p != doc.end()) {
+    if (auto b = p->find("binary_data_output"); b != p->end() && !b->is_boolean()) {
+      return InvalidArgument("parameters.binary_data_output: expected true or false, got {}",
+                             b->dump());
+    }
   }
   if (auto o = doc.find("outputs"); o != doc.end()) SL_RETURN_IF_ERROR(CheckOutputs(*o, &req->outputs));
   auto inputs = doc.find("inputs");
@@ -202,17 +214,20 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
     return InvalidArgument("inputs[0].name: missing or not a string");
   }
   req->input_name = name->get<std::string>();
+  if (req->input_name != input.name) {
+    return InvalidArgument("unexpected inference input '{}' for model '{}' (its input is '{}')",
+                           req->input_name, req->model, input.name);
+  }
   auto dtj = in.find("datatype");
   if (dtj == in.end() || !dtj->is_string()) {
     return InvalidArgument("inputs[0].datatype: missing or not a string");
   }
   const std::string dt_name = dtj->get<std::string>();
-  Dt dt = ParseDt(dt_name);
-  if (dt == Dt::kBad) {
-    return InvalidArgument(
-        "inputs[0].datatype: unsupported '{}' (FP32, FP64, INT8..INT64, UINT8..UINT64, BYTES)",
-        dt_name);
+  if (dt_name != input.DatatypeName()) {
+    return InvalidArgument("inference input '{}' data-type is '{}', but model '{}' expects '{}'",
+                           req->input_name, dt_name, req->model, input.DatatypeName());
   }
+  Dt dt = ParseDt(dt_name);
   auto shj = in.find("shape");
   if (shj == in.end()) return InvalidArgument("inputs[0].shape: missing");
   SL_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ParseShape(*shj, "inputs[0].shape"));
