@@ -106,6 +106,7 @@ nlohmann::json ModelMetadata(const ServedModel& model) {
       {"parameters",
        {{"model", m.model.name},
         {"class_names", model.predictor->class_names()},
+        {"input_scale", model.input.scale},
         {"binary_input", model.input.text ? "none" : "application/octet-stream (raw UINT8 pixels, "
                                                       "FP32 little-endian, or PNG); image/png"}}}};
   return j;

@@ -48,6 +48,9 @@ struct ModelInput {
   std::string name = "input__0";
   bool text = false;             // BYTES input (text model with a featurizer)
   std::vector<int64_t> shape;    // dense: per-sample shape, e.g. {1, 28, 28}
+  // What the values mean, for the model metadata ("input_scale"): e.g. images take pixel/255 in
+  // [0, 1], not 0..255. Informational; the codec does not check values against it.
+  std::string scale;
   int64_t Numel() const;
   std::string DatatypeName() const { return text ? "BYTES" : "FP32"; }
 };

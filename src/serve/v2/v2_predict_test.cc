@@ -18,11 +18,17 @@ TEST(V2Predict, RunsTheModelAndEncodes) {
   ml::Manifest m;
   m.model = spec;
   m.class_names = raw.class_names;
+  m.preprocessing = {{"normalization", {{"mean", {0.5}}, {"std", {0.25}}}}};
   ASSERT_TRUE(ml::WriteArtifact(tmp.Join("m"), m, model.SerializeWeights().value()).ok());
   auto p = ml::Predictor::Load(tmp.Join("m")).value();
   ModelInput in = InputOf(*p);
   EXPECT_EQ(in.shape, (std::vector<int64_t>{1, 2, 3}));
   EXPECT_FALSE(in.text);
+  // The metadata says the scale the model takes (issue 17: 0..255 JSON pixels saturate silently).
+  EXPECT_NE(in.scale.find("FP32 pixel values / 255, in [0, 1] (not 0..255), shape [n,1,2,3] or [n,6]"),
+            std::string::npos) << in.scale;
+  EXPECT_NE(in.scale.find("the model normalises them itself ({\"mean\":[0.5],\"std\":[0.25]})"),
+            std::string::npos) << in.scale;
   nlohmann::json body = {{"id", "a"},
                          {"inputs", {{{"name", "input__0"}, {"shape", {2, 6}},
                                       {"datatype", "FP32"},
