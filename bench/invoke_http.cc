@@ -5,7 +5,8 @@
 // max latency and throughput. Targets:
 //   --target scripted   in-process front over ScriptedInvoker's "noop": the HTTP front alone
 //   --target platform   in-process front over the local Platform (warm instances of --function)
-//   --endpoint URL      any running front, e.g. `straightline platform serve`
+//   --endpoint URL      any running front, e.g. `straightline platform serve --auth none`
+//                       (requests are not signed; function_host_rtt signs)
 // Warm-up requests (not measured) come first, so instances are warm.
 #include <algorithm>
 #include <atomic>

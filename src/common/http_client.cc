@@ -39,7 +39,11 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
 
 Status CurlError(CURLcode rc, std::string_view method, const std::string& url,
                  const char* detail) {
-  std::string why = detail[0] != '\0' ? detail : curl_easy_strerror(rc);
+  // curl's error buffer can be terse ("Failed "); its code's text says what kind of failure it was.
+  std::string why = curl_easy_strerror(rc);
+  std::string extra = detail;
+  while (!extra.empty() && (extra.back() == ' ' || extra.back() == '\n')) extra.pop_back();
+  if (!extra.empty() && extra != why) why += " (" + extra + ")";
   switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
       return DeadlineExceeded("{} {}: {}", method, url, why);

@@ -9,7 +9,6 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "faas/function_host.h"
-#include "faas/platform.h"
 #include "serve/handler/predict_handler.h"
 #include "store/function_env.h"
 
@@ -33,7 +32,6 @@ bool ReadyBy(const std::future<faas::InvokeResult>& future, TimePoint deadline, 
 class FunctionTier::Impl {
  public:
   FunctionTierOptions o;
-  std::unique_ptr<faas::Platform> owned;  // when no host was given
   faas::FunctionHost* host = nullptr;
   Clock* clock = Clock::Real();  // request deadlines are on it
   mutable std::mutex mu;
@@ -75,14 +73,11 @@ Result<std::unique_ptr<FunctionTier>> FunctionTier::Create(FunctionTierOptions o
   options.model_dir = std::filesystem::absolute(options.model_dir, ec).string();
   impl->o = options;
   if (options.clock != nullptr) impl->clock = options.clock;
-  if (options.functions) {
-    impl->host = options.functions;
-  } else {
-    faas::PlatformOptions po;
-    po.state_dir = options.state_dir;
-    SL_ASSIGN_OR_RETURN(impl->owned, faas::Platform::Create(po));
-    impl->host = impl->owned.get();
+  if (options.functions == nullptr) {
+    return InvalidArgument("function tier: no function host for model '{}' (FunctionTierOptions::functions)",
+                           options.model);
   }
+  impl->host = options.functions;
   faas::FunctionSpec spec;
   spec.name = options.function_name;
   spec.kind = faas::HandlerKind::kBuiltin;
@@ -210,8 +205,6 @@ void FunctionTier::Shutdown() {
   std::unique_lock<std::mutex> lock(impl_->mu);
   impl_->shutdown = true;
   impl_->idle.wait(lock, [&] { return impl_->inflight == 0; });
-  lock.unlock();
-  if (impl_->owned) impl_->owned->Shutdown();
 }
 
 }  // namespace sl::serve

@@ -41,11 +41,10 @@ struct FunctionTierOptions {
   // as STRAIGHTLINE_STORE_*) instead of reading model_dir: what a host on another machine needs.
   std::string model_uri;
   std::string function_name;           // "" = "predict-<model>" (invalid characters → '-')
-  // The host to deploy on (not owned). Null: the tier creates an embedded platform in state_dir.
+  // The host to deploy on (not owned, required): the embedded platform, Lambda, HTTP functions.
   faas::FunctionHost* functions = nullptr;
   // The clock of request deadlines (InferenceRequest::deadline; not owned). Null: the real one.
   Clock* clock = nullptr;
-  std::string state_dir = ".straightline/serve-platform";
   std::string provider = "aws-lambda";
   int64_t memory_mb = 1024;
   double timeout_s = 30;
