@@ -9,7 +9,7 @@
 #
 #   sudo bench/multihost.sh [BUILD_DIR]      # default build/
 # Environment: MH_EPOCHS (1), MH_WORKERS (4), MH_REQUESTS (2000), MH_MAPS (20), MH_MAP_SIZE (64),
-# MH_SKIP_TRAIN=1 (round trips only).
+# MH_SKIP_TRAIN=1 (round trips only), MH_TRAIN_FLAGS (more `train` flags for both jobs).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(readlink -f "${1:-$ROOT/build}")
@@ -51,15 +51,21 @@ wait_port 2 "$B" 9000
 echo "== 1. invocation round trip (echo, ${REQUESTS} sequential calls) and map throughput (${MAPS} maps of ${MAP_SIZE})"
 echo "   $(date -u +%FT%TZ), $(nproc) cores"
 netns_run "$TAG" 1 "$RTT" --host embedded --state-dir "$DIR/hostA/rtt" --requests "$REQUESTS" --maps "$MAPS" \
-  --map-size "$MAP_SIZE" | tail -1 | sed 's/^/   /'
+  --map-size "$MAP_SIZE" 2> "$DIR/rtt-embedded.err" | tail -2 | sed 's/^/   /'
 netns_run "$TAG" 1 "$RTT" --host lambda --endpoint-url "http://$B:9000" --state-dir "$DIR/hostA/rtt-remote" \
-  --requests "$REQUESTS" --maps "$MAPS" --map-size "$MAP_SIZE" | tail -1 | sed 's/^/   /'
+  --requests "$REQUESTS" --maps "$MAPS" --map-size "$MAP_SIZE" 2> "$DIR/rtt-lambda.err" | tail -1 | sed 's/^/   /'
 [ "${MH_SKIP_TRAIN:-0}" = 1 ] && exit 0
 
 TRAIN_FLAGS=(--dataset fashion-mnist --data-dir "$DATA" --model cnn --workers "$WORKERS" --epochs "$EPOCHS"
-             --rounds-per-epoch 32 --lr 0.003 --server-momentum 0.5 --seed 1 --quiet --json)
+             --rounds-per-epoch 32 --lr 0.003 --server-momentum 0.5 --seed 1 --quiet --json ${MH_TRAIN_FLAGS:-})
 accuracy_and_wall() {  # report.json, seconds
-  /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(f"test accuracy {r[\"test_accuracy\"]:.4f}, {sys.argv[2]} s wall, T_parallel {r[\"total\"][\"t_parallel_s\"]:.1f} s, billed ${r[\"total\"][\"cost_usd\"]:.5f}")' "$1" "$2"
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+t = r["total"]
+print(f"test accuracy {r['test_accuracy']:.4f}, {sys.argv[2]} s wall, T_parallel {t['t_parallel_s']:.1f} s, "
+      f"{t['invocations']} invocations ({t['failed']} failed), billed ${t['cost_usd']:.5f}")
+PY
 }
 
 echo "== 2a. one host: coordinator, embedded platform and s3rver all in host A"
@@ -67,7 +73,7 @@ netns_run "$TAG" 1 node "$S3RVER" -d "$DIR/hostA/s3" -a 127.0.0.1 -p 4568 -s --c
 wait_port 1 127.0.0.1 4568
 t0=$(date +%s.%N)
 (cd "$DIR/hostA" && AWS_ENDPOINT_URL=http://127.0.0.1:4568 netns_run "$TAG" 1 "$SL" train "${TRAIN_FLAGS[@]}" \
-   --store s3://sl/one --out "$DIR/hostA/m1" > "$DIR/one.json")
+   --store s3://sl/one --out "$DIR/hostA/m1" > "$DIR/one.json" 2> "$DIR/one.err")
 one=$(echo "$(date +%s.%N) - $t0" | bc)
 echo "   $(accuracy_and_wall "$DIR/one.json" "$one")"
 
@@ -76,7 +82,8 @@ netns_run "$TAG" 3 node "$S3RVER" -d "$DIR/hostC/s3" -a "$C" -p 4568 -s --config
 wait_port 3 "$C" 4568
 t0=$(date +%s.%N)
 (cd "$DIR/hostA" && AWS_ENDPOINT_URL="http://$C:4568" netns_run "$TAG" 1 "$SL" train "${TRAIN_FLAGS[@]}" \
-   --platform lambda --endpoint-url "http://$B:9000" --store s3://sl/three --out "$DIR/hostA/m3" > "$DIR/three.json")
+   --platform lambda --endpoint-url "http://$B:9000" --store s3://sl/three --out "$DIR/hostA/m3" > "$DIR/three.json" \
+   2> "$DIR/three.err")
 three=$(echo "$(date +%s.%N) - $t0" | bc)
 echo "   $(accuracy_and_wall "$DIR/three.json" "$three")"
 echo "   three hosts / one host: $(echo "scale=3; $three / $one" | bc)x"

@@ -44,7 +44,11 @@ netns_hosts_up() {
   for i in $(seq 2 "$n"); do
     local ok=0
     for _ in $(seq 1 50); do
-      if ip netns exec "sl-$tag-h1" bash -c "exec 3<>/dev/tcp/10.77.0.$i/9" 2>&1 | grep -q refused; then ok=1; break; fi
+      # A refused connection proves the address answers (nothing listens on port 9). Captured,
+      # not piped, so that callers under `set -o pipefail` see grep's verdict.
+      local answer
+      answer=$(ip netns exec "sl-$tag-h1" bash -c "exec 3<>/dev/tcp/10.77.0.$i/9" 2>&1 || true)
+      if [[ $answer == *refused* ]]; then ok=1; break; fi
       sleep 0.1
     done
     [ "$ok" = 1 ] || { echo "netns: host 1 cannot reach 10.77.0.$i"; return 1; }
