@@ -39,11 +39,13 @@ TEST(AwsCredentialsFileTest, ErrorsNameFileLineAndProfileButNeverTheSecret) {
 
   auto junk = ParseAwsCredentials("[a]\ns3cr3t-pasted-alone\n", "creds");
   ASSERT_FALSE(junk.ok());
-  EXPECT_EQ(junk.status().message(), "creds:2: expected [profile] or key = value");
+  EXPECT_NE(junk.status().message().find("creds:2: expected 'key = value'"), std::string::npos)
+      << junk.status().message();
 
   auto outside = ParseAwsCredentials("aws_access_key_id = x\n", "creds");
   ASSERT_FALSE(outside.ok());
-  EXPECT_NE(outside.status().message().find("outside of a [profile] section"), std::string::npos);
+  EXPECT_NE(outside.status().message().find("outside any [section]"), std::string::npos)
+      << outside.status().message();
 }
 
 TEST(AwsCredentialsFileTest, MissingFileIsNotFound) {

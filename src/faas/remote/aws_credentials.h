@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/aws_ini.h"
 #include "common/sigv4.h"
 #include "common/status.h"
 
@@ -51,21 +52,6 @@ Result<ResolvedCredentials> ResolveAwsCredentials(const EnvLookup& env);
 // "" when nothing configures a region (callers then pick their default, e.g. us-east-1).
 Result<std::string> ResolveAwsRegion(const EnvLookup& env);
 
-// One INI file as the AWS CLI writes it: sections of `key = value` lines, '#'/';' comments.
-// Section names are kept as written inside the brackets ("default", "profile dev").
-struct AwsIniValue {
-  std::string value;
-  int line = 0;
-};
-using AwsIniSection = std::map<std::string, AwsIniValue>;
-struct AwsIniFile {
-  std::string path;
-  std::map<std::string, AwsIniSection> sections;
-  std::map<std::string, int> section_lines;  // where each section header is
-};
-// INVALID_ARGUMENT "<file>:<line>: ..." for a line that is neither a section, a key = value,
-// a comment nor blank, or a key outside any section. Indented lines continue the previous
-// key's value (nested settings such as s3 =), as in the CLI, and are ignored here.
-Result<AwsIniFile> ParseAwsIni(std::string_view text, const std::string& path);
+// The files are parsed by common/aws_ini.h (ParseAwsIni), shared with the server side.
 
 }  // namespace sl::faas
