@@ -8,15 +8,22 @@ namespace sl::faas {
 // throttled call does not fail the others).
 std::vector<std::future<InvokeResult>> Invoker::Map(const std::string& function,
                                                     const std::vector<std::string>& payloads) {
-  std::vector<std::future<InvokeResult>> futures;
-  futures.reserve(payloads.size());
-  for (const auto& p : payloads) {
-    InvokeRequest req;
-    req.function = function;
-    req.payload = p;
-    futures.push_back(Invoke(std::move(req)));
-  }
-  return futures;
+  return MapEach(function, payloads, [this](InvokeRequest r) { return Invoke(std::move(r)); });
+}
+
+InvocationRecord LedgerRecordOf(const InvokeResult& r) {
+  InvocationRecord rec;
+  rec.request_id = r.request_id;
+  rec.cold_start = r.cold_start;
+  rec.init_ms = r.init_ms;
+  rec.duration_ms = r.duration_ms;
+  rec.billed_ms = r.billed_ms;
+  rec.max_memory_used_mb = r.max_memory_mb;
+  rec.cost_usd = r.cost_usd;
+  rec.outcome = r.outcome;
+  rec.billing = r.billing;
+  rec.queued_ms = r.queued_ms;
+  return rec;
 }
 
 }  // namespace sl::faas

@@ -61,6 +61,11 @@ struct InvokeResult {
   BillingSource billing = BillingSource::kProfile;  // where billed_ms/cost_usd come from
 };
 
+// The ledger row of an invocation: request id, the outcome and billing, and the measured figures
+// of `r` (cold start, init, duration, billed, peak memory, cost, queued). The caller adds what
+// only it knows (function, provider, memory, stage, start time, instance, host).
+InvocationRecord LedgerRecordOf(const InvokeResult& r);
+
 class Invoker {
  public:
   virtual ~Invoker() = default;
@@ -69,6 +74,23 @@ class Invoker {
   // futures in payload order.
   virtual std::vector<std::future<InvokeResult>> Map(const std::string& function,
                                                      const std::vector<std::string>& payloads);
+
+ protected:
+  // Map's shape for implementations: one request per payload through `submit`, in order.
+  template <typename Submit>
+  static std::vector<std::future<InvokeResult>> MapEach(const std::string& function,
+                                                        const std::vector<std::string>& payloads,
+                                                        Submit&& submit) {
+    std::vector<std::future<InvokeResult>> futures;
+    futures.reserve(payloads.size());
+    for (const auto& p : payloads) {
+      InvokeRequest req;
+      req.function = function;
+      req.payload = p;
+      futures.push_back(submit(std::move(req)));
+    }
+    return futures;
+  }
 };
 
 }  // namespace sl::faas

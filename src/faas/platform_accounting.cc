@@ -93,22 +93,14 @@ void Platform::Impl::Finalize(const std::shared_ptr<Instance>& inst,
     }
   }
 
-  InvocationRecord rec;
-  rec.request_id = inv->id;
+  InvocationRecord rec = LedgerRecordOf(r);
   rec.function = fn->spec.name;
   rec.provider = fn->profile.name;
   rec.instance_id = inst ? inst->id : "";
   rec.memory_mb = fn->spec.memory_mb;
-  rec.cold_start = r.cold_start;
-  rec.init_ms = r.init_ms;
-  rec.duration_ms = r.duration_ms;
-  rec.billed_ms = r.billed_ms;
-  rec.max_memory_used_mb = r.max_memory_mb;
-  rec.cost_usd = r.cost_usd;
   rec.outcome = c.outcome;
   rec.error_type = c.error_type;
   rec.start_time = inv->accepted_wall;
-  rec.queued_ms = r.queued_ms;
   rec.cpu_enforced = fn->cpu_enforced;
   rec.stage = inv->stage;
   rec.host = "local";

@@ -259,15 +259,7 @@ std::future<InvokeResult> LambdaHost::Invoke(InvokeRequest request) { return Sub
 
 std::vector<std::future<InvokeResult>> LambdaHost::Map(const std::string& function,
                                                        const std::vector<std::string>& payloads) {
-  std::vector<std::future<InvokeResult>> out;
-  out.reserve(payloads.size());
-  for (const auto& p : payloads) {
-    InvokeRequest r;
-    r.function = function;
-    r.payload = p;
-    out.push_back(Submit(std::move(r), true));
-  }
-  return out;
+  return MapEach(function, payloads, [this](InvokeRequest r) { return Submit(std::move(r), true); });
 }
 
 std::future<InvokeResult> LambdaHost::Submit(InvokeRequest request, bool in_map) {

@@ -70,23 +70,15 @@ void RemoteAccounting::Record(const InvokeRequest& request, const InvokeResult& 
                               int64_t memory_mb, WallTime start,
                               std::string_view error_type) const {
   if (!ledger_) return;
-  InvocationRecord rec;
-  rec.request_id = r.request_id.empty() ? "unknown" : r.request_id;
+  InvocationRecord rec = LedgerRecordOf(r);
+  if (rec.request_id.empty()) rec.request_id = "unknown";
   rec.function = request.function;
   rec.provider = profile_.name;
   rec.stage = request.stage;
   rec.memory_mb = EffectiveMemory(memory_mb);
-  rec.cold_start = r.cold_start;
-  rec.init_ms = r.init_ms;
-  rec.duration_ms = r.duration_ms;
-  rec.billed_ms = r.billed_ms;
-  rec.max_memory_used_mb = r.max_memory_mb;
-  rec.cost_usd = r.cost_usd;
-  rec.outcome = r.outcome;
   rec.error_type = std::string(error_type);
   rec.start_time = start;
   rec.host = host_;
-  rec.billing = r.billing;
   if (Status s = ledger_->Append(rec); !s.ok()) {
     SL_LOG_WARN("faas", "{}: ledger {}: {}", host_, ledger_->path(), s.ToString());
   }
