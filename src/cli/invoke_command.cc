@@ -143,6 +143,21 @@ int RunInvoke(const Args& args) {
   FunctionHostFlags host_flags;
   host_flags.Define(flags);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
+  if (functions.empty() && PathExists("functions.yaml")) functions = "functions.yaml";
+  // The functions file's provider block may say where its functions live; --platform wins.
+  if (!functions.empty() && !flags.IsSet("platform")) {
+    auto where = faas::ReadFunctionsFilePlatform(functions);
+    if (!where.ok()) {
+      fmt::print(stderr, "straightline invoke: {}\n", where.status().ToString());
+      return 2;
+    }
+    if (!where->platform.empty()) host_flags.platform = where->platform;
+    if (host_flags.platform == "lambda") {
+      if (!flags.IsSet("endpoint-url")) host_flags.endpoint_url = where->endpoint_url;
+      if (!flags.IsSet("region")) host_flags.region = where->region;
+    }
+    if (host_flags.platform == "http" && !flags.IsSet("http-functions")) host_flags.http_functions = functions;
+  }
   if (host_flags.remote()) {
     return InvokeRemote(host_flags, name, payload, provider, state_dir, log_type == "Tail", json);
   }
@@ -152,7 +167,6 @@ int RunInvoke(const Args& args) {
   }
   std::vector<faas::FunctionSpec> specs;
   Origin origin{"built-in handler", "", ""};
-  if (functions.empty() && PathExists("functions.yaml")) functions = "functions.yaml";
   if (!functions.empty()) {
     auto loaded = faas::LoadFunctionsFile(functions);
     if (!loaded.ok()) {

@@ -387,6 +387,26 @@ assert len(rep) == 1, r["reports"]
 assert rep[0]["memory_size_mb"] == 128 and rep[0]["duration_ms"] >= 0, rep
 assert rep[0]["billed_duration_ms"] == inv["billed_ms"], (rep, inv["billed_ms"])
 ' "$DIR/out" "$DIR/invoke.json"
+# --- a functions file whose provider block names a remote platform: invoke calls it there ---
+# (another process's `platform serve`, reached over the Lambda Invoke API with SigV4)
+printf '[default]\naws_access_key_id = AKIDCLI\naws_secret_access_key = cli-secret\n' > "$DIR/creds"
+"$EXE" platform serve --port 0 --builtin echo --credentials-file "$DIR/creds" --state-dir "$DIR/remote" \
+  > "$DIR/serve.out" 2> "$DIR/serve.err" &
+SERVE_PID=$!
+for _ in $(seq 1 100); do grep -q '^endpoint: ' "$DIR/serve.out" && break; sleep 0.1; done
+EP=$(sed -n 's/^endpoint: //p' "$DIR/serve.out")
+[ -n "$EP" ] || { kill "$SERVE_PID"; fail "platform serve printed no endpoint"; }
+mkdir -p "$DIR/remote-proj"
+printf 'provider:\n  name: aws-lambda\n  platform: lambda\n  endpointUrl: %s\nfunctions:\n  echo: {handler: echo}\n' \
+  "$EP" > "$DIR/remote-proj/functions.yaml"
+(cd "$DIR/remote-proj" && AWS_ACCESS_KEY_ID=AKIDCLI AWS_SECRET_ACCESS_KEY=cli-secret AWS_REGION=us-east-1 \
+  "$EXE" invoke echo --payload '{"remote":1}' --state-dir "$DIR/caller" >"$DIR/out" 2>"$DIR/err"); RC=$?
+kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
+expect_rc 0 "invoke through the file's platform: lambda"
+[ "$(cat "$DIR/out")" = '{"remote":1}' ] || fail "remote invoke: payload '$(cat "$DIR/out")'"
+expect_err "billing from platform_report" "remote invoke billed from Lambda's REPORT line"
+grep -q '"host":"lambda"' "$DIR/caller/ledger.jsonl" || fail "remote invoke: no caller-side ledger row with host lambda"
+
 run version --json
 expect_rc 0 "version --json"
 check "version --json" '

@@ -87,6 +87,17 @@ Status Apply(const Ctx& c, const std::string& key, const YAML::Node& v, const st
     SL_ASSIGN_OR_RETURN(spec->provisioned_concurrency, GetInt(c, v, key));
   } else if (!provider_block && key == "instanceConcurrency") {
     SL_ASSIGN_OR_RETURN(spec->instance_concurrency, GetInt(c, v, key));
+  } else if (provider_block && key == "platform") {
+    SL_ASSIGN_OR_RETURN(std::string platform, GetString(c, v, key));
+    if (platform != "local" && platform != "lambda" && platform != "http") {
+      return c.Err(key, fmt::format("'{}' is not local, lambda or http", platform));
+    }
+  } else if (provider_block && (key == "endpointUrl" || key == "region")) {
+    SL_RETURN_IF_ERROR(GetString(c, v, key).status());
+  } else if ((provider_block && key == "http") || (!provider_block && (key == "url" || key == "headers" ||
+                                                                        key == "auth"))) {
+    // Where HTTP-triggered functions live and how to call them: read by the http host
+    // (faas/remote/http_functions.h), which validates them; nothing the embedded platform uses.
   } else {
     return c.Err(key, "unknown field");
   }
@@ -94,6 +105,28 @@ Status Apply(const Ctx& c, const std::string& key, const YAML::Node& v, const st
 }
 
 }  // namespace
+
+Result<FunctionsFilePlatform> ReadFunctionsFilePlatform(const std::string& path) {
+  SL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return InvalidArgument("{}: line {}: {}", path, e.mark.line + 1, e.msg);
+  }
+  FunctionsFilePlatform out;
+  const YAML::Node provider = root.IsMap() ? root["provider"] : YAML::Node();
+  if (!provider || !provider.IsMap()) return out;
+  Ctx c{path, ""};
+  for (const char* key : {"platform", "endpointUrl", "region"}) {
+    if (!provider[key]) continue;
+    SL_ASSIGN_OR_RETURN(std::string value, GetString(c, provider[key], key));
+    if (std::string_view(key) == "platform") out.platform = value;
+    if (std::string_view(key) == "endpointUrl") out.endpoint_url = value;
+    if (std::string_view(key) == "region") out.region = value;
+  }
+  return out;
+}
 
 Result<std::vector<FunctionSpec>> ParseFunctionsYaml(const std::string& text,
                                                      const std::string& file,

@@ -6,6 +6,10 @@
 //     timeout: 10                  # seconds
 //     keepAlive: fixed             # fixed | fixed:90s | hybrid   (keep_alive_policy.h)
 //     environment: {STAGE: dev}
+//     platform: lambda             # where `invoke --functions` sends calls: local | lambda | http
+//     endpointUrl: http://h:9000   # lambda: a Lambda-compatible endpoint (default: AWS's)
+//     region: us-east-1            # lambda
+//     http: {...}                  # http: defaults for HTTP-triggered functions
 //   functions:
 //     echo:
 //       handler: echo              # built-in handler of straightline-worker
@@ -19,6 +23,9 @@
 //       instanceConcurrency: 1     # requests per instance (Cloud Run style when > 1)
 //       provider: gcp-cloud-run-functions
 //       environment: {GREETING: hi}
+//       url: https://...           # http: the function's HTTP trigger; also headers:, auth:
+// `platform`, `endpointUrl`, `region`, `http`, `url`, `headers` and `auth` are read by the remote
+// hosts (faas/remote/http_functions.h for the http ones), not by the embedded platform.
 // `runtime` is `builtin` (default) or `provided`, `provided.al2`, `provided.al2023`.
 // Unknown keys are errors (a typo must not silently fall back to a default).
 //
@@ -42,6 +49,14 @@
 namespace sl::faas {
 
 Result<std::vector<FunctionSpec>> LoadFunctionsFile(const std::string& path);
+
+// The provider block's choice of platform ("" when the file names none).
+struct FunctionsFilePlatform {
+  std::string platform;      // "" | "local" | "lambda" | "http"
+  std::string endpoint_url;  // lambda
+  std::string region;        // lambda
+};
+Result<FunctionsFilePlatform> ReadFunctionsFilePlatform(const std::string& path);
 // `file` names the text in errors; relative codeUri paths resolve against `base_dir` (made
 // absolute against the current directory if it is relative).
 Result<std::vector<FunctionSpec>> ParseFunctionsYaml(const std::string& text,

@@ -51,6 +51,37 @@ functions:
   EXPECT_EQ(hello.environment.at("GREETING"), "hi");
 }
 
+TEST(FunctionsFile, RemotePlatformKeysAreAcceptedAndReadBack) {
+  TempDir dir("sl-fns-platform");
+  const std::string path = dir.Join("functions.yaml");
+  ASSERT_TRUE(WriteFileAtomic(path, R"(
+provider:
+  name: aws-lambda
+  platform: lambda
+  endpointUrl: http://10.0.0.2:9000
+  region: eu-west-1
+  http: {timeout: 30}
+functions:
+  echo: {handler: echo, url: "https://echo.example/", headers: {X-A: b}, auth: {bearerTokenEnv: T}}
+)").ok());
+  auto specs = LoadFunctionsFile(path);
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  ASSERT_EQ(specs->size(), 1u);
+  auto where = ReadFunctionsFilePlatform(path);
+  ASSERT_TRUE(where.ok()) << where.status().ToString();
+  EXPECT_EQ(where->platform, "lambda");
+  EXPECT_EQ(where->endpoint_url, "http://10.0.0.2:9000");
+  EXPECT_EQ(where->region, "eu-west-1");
+
+  auto bad = ParseFunctionsYaml("provider: {platform: gcp}\nfunctions:\n  f: {handler: echo}\n", "p.yaml", ".");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "p.yaml: provider: platform: 'gcp' is not local, lambda or http");
+  ASSERT_TRUE(WriteFileAtomic(path, "functions:\n  f: {handler: echo}\n").ok());
+  auto none = ReadFunctionsFilePlatform(path);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->platform, "");
+}
+
 TEST(FunctionsFile, ErrorsNameFileFunctionAndField) {
   auto bad_int = ParseFunctionsYaml("functions:\n  f:\n    handler: echo\n    memorySize: big\n",
                                     "fns.yaml", ".");
