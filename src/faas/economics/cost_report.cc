@@ -175,6 +175,19 @@ Result<CostReport> BuildCostReport(const std::vector<InvocationRecord>& records,
                   "wall span on this machine"};
   rep.emulated = {"prices and free tiers", "billing granularity and minimums", "request fees",
                   "memory sizes and CPU per memory", "platform cold-start overheads (T_parallel+cold)"};
+  // Remote platforms' rows say where their durations come from (InvocationRecord::billing).
+  std::map<BillingSource, int64_t> by_billing;
+  for (const InvocationRecord& r : records) ++by_billing[r.billing];
+  if (by_billing.size() > 1 || (!by_billing.empty() && by_billing.begin()->first != BillingSource::kProfile)) {
+    std::vector<std::string> parts;
+    for (const auto& [source, n] : by_billing) {
+      const char* what = source == BillingSource::kProfile          ? "measured on this machine's instances"
+                         : source == BillingSource::kPlatformReport ? "from the platform's own REPORT lines"
+                                                                    : "the caller's round trip (an upper bound)";
+      parts.push_back(fmt::format("{} invocation(s): durations {} ({})", n, what, BillingSourceName(source)));
+    }
+    rep.measured.push_back(fmt::format("{}", fmt::join(parts, "; ")));
+  }
 
   // --- as recorded: each record under its own provider ---
   rep.recorded.title = "as recorded (each invocation priced under its own provider profile)";

@@ -206,6 +206,22 @@ TEST(CostReportTest, TextAndJsonSayWhatIsMeasured) {
   EXPECT_EQ(j["group_by"], "function");
   EXPECT_EQ(j["repriced"][0]["target"], "azure-functions");
   EXPECT_DOUBLE_EQ(j["recorded"]["total"]["cost_usd"].get<double>(), rep->recorded.total.cost_usd);
+  EXPECT_EQ(text.find("REPORT lines"), std::string::npos);  // an all-local ledger needs no note
+}
+
+// A ledger of a remote platform says where its durations come from.
+TEST(CostReportTest, RemoteRowsSayWhereTheirDurationsComeFrom) {
+  auto records = Ledger();
+  records[0].billing = BillingSource::kPlatformReport;
+  records[1].billing = BillingSource::kPlatformReport;
+  records[5].billing = BillingSource::kMeasuredByCaller;
+  auto rep = BuildCostReport(records, CostOptions{}, "remote/ledger.jsonl");
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  std::string text = FormatCostReport(*rep);
+  EXPECT_NE(text.find("2 invocation(s): durations from the platform's own REPORT lines (platform_report)"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("1 invocation(s): durations the caller's round trip"), std::string::npos) << text;
+  EXPECT_NE(text.find("measured on this machine's instances (profile)"), std::string::npos) << text;
 }
 
 }  // namespace
