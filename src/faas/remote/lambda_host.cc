@@ -476,11 +476,11 @@ Status LambdaHost::CreateFunction(const FunctionSpec& spec) {
     return NotFound(
         "lambda: function '{}' does not exist at {} and was not created ({}). Deploy it first: on AWS "
         "Lambda, build the function image with `straightline package`, push it to ECR and give its image "
-        "URI and an execution role ARN (image_uri / role_arn) so that Deploy creates it, or create it "
-        "yourself (`aws lambda create-function --function-name {} --package-type Image --code "
-        "ImageUri=... --role ...`); on `straightline platform serve`, declare '{}' (handler '{}') in that "
-        "server's functions file",
-        spec.name, endpoint_, why, spec.name, spec.name, spec.handler);
+        "URI and an execution role ARN (--function-image / --function-role) so that it is created, or "
+        "create it yourself (`aws lambda create-function --function-name {} --package-type Image --code "
+        "ImageUri=... --role ...`); a `straightline platform serve` endpoint creates built-in handlers "
+        "(here '{}') by itself, or declares them in its functions file",
+        spec.name, endpoint_, why, spec.name, spec.handler);
   };
   if (real_aws_ && options_.image_uri.empty()) {
     return how("no function image was given, and AWS Lambda cannot run straightline's built-in handlers "
