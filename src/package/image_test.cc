@@ -1,0 +1,443 @@
+// End to end: `straightline package` with the real binaries, then the real tools read and run
+// what it wrote. Each image is built once for the whole binary (SetUpTestSuite) and shared.
+// Tools that are missing (skopeo, umoci, runc, podman, docker-registry) skip their test with a
+// message naming the tool; they are installed by scripts/install-deps.sh.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "common/sha256.h"
+#include "package/subprocess.h"
+
+namespace sl::package {
+namespace {
+
+using nlohmann::json;
+
+std::string BinaryDir() {
+  const char* d = std::getenv("STRAIGHTLINE_BINARY_DIR");
+  return d != nullptr ? d : SL_BINARY_DIR;
+}
+
+bool HaveTool(const std::string& name) {
+  auto r = RunProcess({"sh", "-c", "command -v " + name});
+  return r.ok() && r->exit_code == 0;
+}
+
+#define REQUIRE_TOOL(name)                                                             \
+  do {                                                                                 \
+    if (!HaveTool(name)) GTEST_SKIP() << name << " is not installed (scripts/install-deps.sh)"; \
+  } while (0)
+
+#define REQUIRE_ROOT()                                                  \
+  do {                                                                  \
+    if (::geteuid() != 0) GTEST_SKIP() << "runc needs root here";       \
+  } while (0)
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A child process with stdout+stderr to a log file; killed (TERM, then KILL) when destroyed.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::string& log) : log_(log) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> a;
+      for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+      a.push_back(nullptr);
+      ::execvp(a[0], a.data());
+      _exit(127);
+    }
+  }
+  ~Child() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGTERM);
+      if (Wait(std::chrono::seconds(10)) < 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+      }
+    }
+  }
+  // Exit code, or -1 if still running after `timeout`.
+  int Wait(std::chrono::milliseconds timeout) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+  std::string Log() const { return ReadFileToString(log_).value_or(""); }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+// Runs `straightline package ... --json` and returns its JSON report.
+json Package(std::vector<std::string> args) {
+  std::vector<std::string> argv = {BinaryDir() + "/straightline", "package"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--json");
+  auto r = RunProcess(argv);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (!r.ok()) return json();
+  EXPECT_EQ(r->exit_code, 0) << r->err;
+  json j = json::parse(r->out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r->out;
+  return j;
+}
+
+std::string ManifestDigestOfLayout(const std::string& dir) {
+  json index = json::parse(ReadFileToString(dir + "/index.json").value_or("{}"), nullptr, false);
+  if (index.is_discarded() || !index.contains("manifests")) return "";
+  return index["manifests"][0].value("digest", "");
+}
+
+class PackageImageTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("sl-package-image-test");
+    model_ = dir_->Join("models/tiny");
+    auto t = RunProcess({BinaryDir() + "/straightline", "train", "--dataset", "fashion-mnist",
+                         "--model", "logreg", "--epochs", "1", "--limit", "2000", "--out", model_});
+    ASSERT_TRUE(t.ok());
+    ASSERT_EQ(t->exit_code, 0) << t->err;
+    serve_dir_ = new json(Package({"serve", "--model", model_, "--format", "oci-dir", "--out",
+                                   dir_->Join("serve.oci")}));
+    serve_archive_ = new json(Package({"serve", "--model", model_, "--format", "oci-archive",
+                                       "--out", dir_->Join("serve.tar")}));
+    function_dir_ = new json(Package({"function", "--model", model_, "--compression", "none",
+                                      "--format", "oci-dir", "--out", dir_->Join("fn.oci")}));
+    function_docker_ = new json(Package(
+        {"function", "--model", model_, "--format", "docker-archive", "--tag",
+         fmt::format("straightline-function-test-{}:v1", ::getpid()), "--out",
+         dir_->Join("fn-docker.tar")}));
+  }
+  static void TearDownTestSuite() {
+    delete serve_dir_;
+    delete serve_archive_;
+    delete function_dir_;
+    delete function_docker_;
+    delete dir_;
+  }
+
+  // umoci-unpacks `layout` into `bundle` and rewrites its config.json for a test run: read-only
+  // root, host network (so the test reaches it on loopback), a tmpfs /tmp, `args` if given.
+  static void Unpack(const std::string& layout, const std::string& bundle,
+                     const std::vector<std::string>& args, json extra_mounts = json::array(),
+                     const std::vector<std::string>& extra_env = {}) {
+    auto r = RunProcess({"umoci", "unpack", "--image", layout + ":latest", bundle});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->exit_code, 0) << r->err;
+    json c = json::parse(ReadFileToString(bundle + "/config.json").value_or("{}"));
+    c["process"]["terminal"] = false;
+    if (!args.empty()) c["process"]["args"] = args;
+    c["root"]["readonly"] = true;
+    json ns = json::array();
+    for (const auto& n : c["linux"]["namespaces"]) {
+      if (n["type"] != "network") ns.push_back(n);
+    }
+    c["linux"]["namespaces"] = ns;
+    c["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+                           {"options", {"nosuid", "nodev", "mode=1777"}}});
+    for (const auto& m : extra_mounts) c["mounts"].push_back(m);
+    for (const auto& e : extra_env) c["process"]["env"].push_back(e);
+    ASSERT_TRUE(WriteFileAtomic(bundle + "/config.json", c.dump()).ok());
+  }
+
+  static TempDir* dir_;
+  static std::string model_;
+  static json* serve_dir_;
+  static json* serve_archive_;
+  static json* function_dir_;
+  static json* function_docker_;
+};
+
+TempDir* PackageImageTest::dir_ = nullptr;
+std::string PackageImageTest::model_;
+json* PackageImageTest::serve_dir_ = nullptr;
+json* PackageImageTest::serve_archive_ = nullptr;
+json* PackageImageTest::function_dir_ = nullptr;
+json* PackageImageTest::function_docker_ = nullptr;
+
+TEST_F(PackageImageTest, SameInputsGiveTheSameDigest) {
+  ASSERT_TRUE(serve_dir_->contains("manifest_digest"));
+  // Two builds of the serving image (gzip layers) and two of the function image (uncompressed).
+  EXPECT_EQ((*serve_dir_)["manifest_digest"], (*serve_archive_)["manifest_digest"]);
+  EXPECT_EQ((*function_dir_)["manifest_digest"], (*function_docker_)["manifest_digest"]);
+  EXPECT_EQ(ManifestDigestOfLayout(dir_->Join("serve.oci")), (*serve_dir_)["manifest_digest"]);
+  // The archive itself is reproducible too: a third build writes the same bytes.
+  Package({"serve", "--model", model_, "--format", "oci-archive", "--out", dir_->Join("again.tar")});
+  EXPECT_EQ(Sha256File(dir_->Join("again.tar")).value_or("a"),
+            Sha256File(dir_->Join("serve.tar")).value_or("b"));
+  std::remove(dir_->Join("again.tar").c_str());
+  EXPECT_EQ((*serve_dir_)["layers"][0]["mediaType"], "application/vnd.oci.image.layer.v1.tar+gzip");
+  EXPECT_EQ((*function_dir_)["layers"][0]["mediaType"], "application/vnd.oci.image.layer.v1.tar");
+  // A function image needs the image path: its libtorch closure exceeds Lambda's .zip limit.
+  EXPECT_FALSE((*function_dir_)["lambda_zip_fits"].get<bool>());
+}
+
+TEST_F(PackageImageTest, SkopeoReadsTheServingOciArchiveConfig) {
+  REQUIRE_TOOL("skopeo");
+  auto r = RunProcess({"skopeo", "inspect", "--config", "oci-archive:" + dir_->Join("serve.tar")});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->err;
+  json c = json::parse(r->out)["config"];
+  EXPECT_EQ(c["User"], "65532:65532");
+  EXPECT_EQ(c["Entrypoint"], json({"/usr/local/bin/straightline", "serve"}));
+  EXPECT_TRUE(c["ExposedPorts"].contains("8080/tcp"));
+  EXPECT_NE(c["Env"].dump().find("PORT=8080"), std::string::npos) << c["Env"];
+  EXPECT_NE(c["Cmd"].dump().find("/var/run/secrets/straightline/token"), std::string::npos);
+  EXPECT_EQ(c["Labels"]["org.straightline.kind"], "serving");
+  EXPECT_EQ(c["Labels"]["org.straightline.models"], "tiny");
+  auto m = RunProcess({"skopeo", "inspect", "oci-archive:" + dir_->Join("serve.tar")});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(json::parse(m->out)["Digest"], (*serve_dir_)["manifest_digest"]);
+}
+
+TEST_F(PackageImageTest, SkopeoReadsTheFunctionDockerArchiveConfig) {
+  REQUIRE_TOOL("skopeo");
+  auto r = RunProcess(
+      {"skopeo", "inspect", "--config", "docker-archive:" + dir_->Join("fn-docker.tar")});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->err;
+  json c = json::parse(r->out)["config"];
+  EXPECT_EQ(c["Entrypoint"], json({"/usr/local/bin/straightline-worker"}));
+  EXPECT_EQ(c["Cmd"], json({"predict"}));
+  EXPECT_NE(c["Env"].dump().find("_HANDLER=predict"), std::string::npos) << c["Env"];
+  EXPECT_NE(c["Env"].dump().find("STRAIGHTLINE_MODEL_DIR=/opt/straightline/models/tiny"),
+            std::string::npos);
+  EXPECT_EQ(c["Labels"]["org.straightline.kind"], "function");
+  EXPECT_EQ(c["User"], "65532:65532");
+}
+
+TEST_F(PackageImageTest, ServingImageServesKServeV2UnderRuncReadOnlyAsUid65532) {
+  REQUIRE_ROOT();
+  REQUIRE_TOOL("umoci");
+  REQUIRE_TOOL("runc");
+  REQUIRE_TOOL("curl");
+  const std::string bundle = dir_->Join("serve-bundle");
+  ASSERT_TRUE(MakeDirs(dir_->Join("secret")).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_->Join("secret/token"), "test-token-1\n").ok());
+  json cfg = json::parse(
+      RunProcess({"skopeo", "inspect", "--config", "oci:" + dir_->Join("serve.oci") + ":latest"})
+          .value_or(ProcessResult{})
+          .out,
+      nullptr, false);
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  // The image's own entrypoint and Cmd, plus the port (serve also reads $PORT, but this test
+  // does not depend on that).
+  std::vector<std::string> args = {"/usr/local/bin/straightline", "serve"};
+  if (!cfg.is_discarded()) {
+    for (const auto& a : cfg["config"]["Cmd"]) args.push_back(a.get<std::string>());
+  }
+  args.insert(args.end(), {"--port", std::to_string(port)});
+  Unpack(dir_->Join("serve.oci"), bundle, args,
+         json::array({{{"destination", "/var/run/secrets/straightline"},
+                       {"type", "bind"},
+                       {"source", dir_->Join("secret")},
+                       {"options", {"rbind", "ro"}}}}));
+  const std::string name = fmt::format("sl-package-test-serve-{}", ::getpid());
+  {
+    Child runc({"runc", "run", "--bundle", bundle, name}, dir_->Join("serve.log"));
+    const std::string base = fmt::format("http://127.0.0.1:{}", port);
+    bool ready = false;
+    for (int i = 0; i < 100 && !ready; ++i) {
+      auto r = RunProcess({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", base + "/v2/health/ready"});
+      ready = r.ok() && r->out == "200";
+      if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(ready) << runc.Log();
+    auto state = RunProcess({"runc", "state", name});
+    ASSERT_TRUE(state.ok());
+    int pid = json::parse(state->out, nullptr, false).value("pid", 0);
+    ASSERT_GT(pid, 0) << state->out;
+    std::string status = ReadFileToString(fmt::format("/proc/{}/status", pid)).value_or("");
+    EXPECT_NE(status.find("Uid:\t65532\t65532"), std::string::npos) << status;
+    std::string mounts = ReadFileToString(fmt::format("/proc/{}/mountinfo", pid)).value_or("");
+    bool root_ro = false;
+    for (size_t at = 0; at < mounts.size();) {
+      size_t nl = mounts.find('\n', at);
+      std::string line = mounts.substr(at, nl - at);
+      std::vector<std::string> f;
+      for (size_t p = 0; p < line.size();) {
+        size_t sp = line.find(' ', p);
+        f.push_back(line.substr(p, sp - p));
+        p = sp == std::string::npos ? line.size() : sp + 1;
+      }
+      if (f.size() > 5 && f[4] == "/" && f[5].rfind("ro", 0) == 0) root_ro = true;
+      at = nl == std::string::npos ? mounts.size() : nl + 1;
+    }
+    EXPECT_TRUE(root_ro) << mounts;
+    auto no_token = RunProcess({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", base + "/v2/models/tiny"});
+    EXPECT_EQ(no_token.value_or(ProcessResult{}).out, "401");
+    auto infer = RunProcess({"curl", "-s", "-H", "Authorization: Bearer test-token-1", "-H",
+                             "Content-Type: application/json", "--data-binary",
+                             "@" + std::string(std::getenv("STRAIGHTLINE_SOURCE_DIR") != nullptr
+                                                   ? std::getenv("STRAIGHTLINE_SOURCE_DIR")
+                                                   : SL_SOURCE_DIR) +
+                                 "/examples/request.json",
+                             base + "/v2/models/tiny/infer"});
+    ASSERT_TRUE(infer.ok());
+    json out = json::parse(infer->out, nullptr, false);
+    ASSERT_FALSE(out.is_discarded()) << infer->out;
+    EXPECT_EQ(out["model_name"], "tiny") << infer->out;
+    EXPECT_EQ(out["outputs"][0]["shape"], json({1, 10})) << infer->out;
+    // SIGTERM: serve drains and exits 0.
+    auto k = RunProcess({"runc", "kill", name, "TERM"});
+    ASSERT_TRUE(k.ok());
+    EXPECT_EQ(runc.Wait(std::chrono::seconds(30)), 0) << runc.Log();
+  }
+  RunProcess({"runc", "delete", "--force", name}).status().IgnoreError();
+}
+
+TEST_F(PackageImageTest, FunctionImageRunsTheWorkerUnderRunc) {
+  REQUIRE_ROOT();
+  REQUIRE_TOOL("umoci");
+  REQUIRE_TOOL("runc");
+  const std::string bundle = dir_->Join("fn-bundle");
+  Unpack(dir_->Join("fn.oci"), bundle, {"/usr/local/bin/straightline-worker", "--list"});
+  const std::string name = fmt::format("sl-package-test-fn-{}", ::getpid());
+  auto r = RunProcess({"runc", "run", "--bundle", bundle, name});
+  RunProcess({"runc", "delete", "--force", name}).status().IgnoreError();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->err;
+  for (const char* h : {"echo", "predict", "train-shard", "train-preprocess"}) {
+    EXPECT_NE(r->out.find(h), std::string::npos) << h << " missing from:\n" << r->out;
+  }
+  // Provenance: every library names its Debian package.
+  json prov = json::parse(
+      ReadFileToString(bundle + "/rootfs/opt/straightline/provenance.json").value_or("{}"),
+      nullptr, false);
+  ASSERT_FALSE(prov.is_discarded());
+  EXPECT_TRUE(prov["debian_packages"].contains("libc6:amd64")) << prov["debian_packages"];
+  EXPECT_GT(prov["libraries"].size(), 10u);
+}
+
+// The same function image answers plain HTTP on $PORT (Knative, Cloud Run functions): the
+// worker picks its mode from the environment and its handler from the CMD.
+TEST_F(PackageImageTest, FunctionImageAnswersHttpOnPortUnderRunc) {
+  REQUIRE_ROOT();
+  REQUIRE_TOOL("umoci");
+  REQUIRE_TOOL("runc");
+  REQUIRE_TOOL("curl");
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  const std::string bundle = dir_->Join("fn-http-bundle");
+  Unpack(dir_->Join("fn.oci"), bundle, {"/usr/local/bin/straightline-worker", "echo"},
+         json::array(), {fmt::format("PORT={}", port)});
+  const std::string name = fmt::format("sl-package-test-fn-http-{}", ::getpid());
+  {
+    Child runc({"runc", "run", "--bundle", bundle, name}, dir_->Join("fn-http.log"));
+    const std::string url = fmt::format("http://127.0.0.1:{}/", port);
+    std::string body;
+    for (int i = 0; i < 100; ++i) {
+      auto r = RunProcess({"curl", "-s", "-f", "--data-binary", "{\"hello\":\"image\"}", url});
+      if (r.ok() && r->exit_code == 0) {
+        body = r->out;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_NE(body.find("image"), std::string::npos) << body << runc.Log();
+    RunProcess({"runc", "kill", name, "TERM"}).status().IgnoreError();
+    EXPECT_EQ(runc.Wait(std::chrono::seconds(20)), 0) << runc.Log();
+  }
+  RunProcess({"runc", "delete", "--force", name}).status().IgnoreError();
+}
+
+TEST_F(PackageImageTest, PodmanLoadsTheDockerArchive) {
+  REQUIRE_TOOL("podman");
+  const std::string ref = fmt::format("localhost/straightline-function-test-{}:v1", ::getpid());
+  auto r = RunProcess({"podman", "load", "-i", dir_->Join("fn-docker.tar")});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->err << r->out;
+  auto i = RunProcess({"podman", "image", "inspect", ref});
+  RunProcess({"podman", "rmi", "-f", ref}).status().IgnoreError();
+  ASSERT_TRUE(i.ok());
+  ASSERT_EQ(i->exit_code, 0) << i->err;
+  json j = json::parse(i->out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j[0]["Config"]["User"], "65532:65532");
+}
+
+TEST_F(PackageImageTest, PushToALoopbackRegistryAndPullBackKeepTheDigest) {
+  REQUIRE_TOOL("skopeo");
+  if (!PathExists("/usr/bin/docker-registry")) {
+    GTEST_SKIP() << "/usr/bin/docker-registry is not installed (Debian docker-registry)";
+  }
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  ASSERT_TRUE(WriteFileAtomic(dir_->Join("registry.yml"),
+                              fmt::format("version: 0.1\n"
+                                          "log:\n  level: warn\n"
+                                          "storage:\n  filesystem:\n    rootdirectory: {}\n"
+                                          "  delete:\n    enabled: true\n"
+                                          "http:\n  addr: 127.0.0.1:{}\n",
+                                          dir_->Join("registry"), port))
+                  .ok());
+  Child registry({"/usr/bin/docker-registry", "serve", dir_->Join("registry.yml")},
+                 dir_->Join("registry.log"));
+  const std::string host = fmt::format("127.0.0.1:{}", port);
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {
+    auto r = RunProcess({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://" + host + "/v2/"});
+    up = r.ok() && r->out == "200";
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(up) << registry.Log();
+  const std::string dest = host + "/straightline/serve:v1";
+  json pushed = Package({"serve", "--model", model_, "--format", "oci-dir", "--out",
+                         dir_->Join("pushed.oci"), "--push", dest, "--dest-tls-verify=false"});
+  ASSERT_TRUE(pushed.contains("pushed_digest")) << pushed;
+  EXPECT_EQ(pushed["pushed_digest"], pushed["manifest_digest"]);
+  EXPECT_EQ(pushed["manifest_digest"], (*serve_dir_)["manifest_digest"]);
+  auto pull = RunProcess({"skopeo", "copy", "--quiet", "--src-tls-verify=false",
+                          "--preserve-digests", "docker://" + dest,
+                          "oci:" + dir_->Join("pulled.oci") + ":v1"});
+  ASSERT_TRUE(pull.ok());
+  ASSERT_EQ(pull->exit_code, 0) << pull->err;
+  EXPECT_EQ(ManifestDigestOfLayout(dir_->Join("pulled.oci")), pushed["manifest_digest"]);
+  auto remote = RunProcess({"skopeo", "inspect", "--tls-verify=false", "docker://" + dest});
+  ASSERT_TRUE(remote.ok());
+  EXPECT_EQ(json::parse(remote->out, nullptr, false).value("Digest", ""), pushed["manifest_digest"]);
+}
+
+}  // namespace
+}  // namespace sl::package
