@@ -14,7 +14,7 @@ DEBIAN_PACKAGES=(
   # data
   dataset-fashion-mnist
   # peers and real clients used by tests and benchmarks
-  python3-torch awscli runc curl python3-flask gunicorn
+  python3-torch awscli runc curl python3-flask gunicorn skopeo umoci docker-registry podman
   # fuzzing (scripts/fuzz-v2.sh: clang++ -fsanitize=fuzzer)
   clang
 )
