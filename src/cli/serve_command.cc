@@ -15,8 +15,24 @@
 //   curl -H "Authorization: Bearer $(cat PATH)" http://127.0.0.1:8080/v2
 // --auth none turns it off (local development; refused on a non-loopback --host without
 // --insecure).
+//
+// The Knative / KServe container contract (issue 15):
+//   * port: --port, else $PORT when set (Knative and Cloud Run set it), else 8080. The address
+//     stays --host (127.0.0.1 unless told): a container passes --host 0.0.0.0 explicitly.
+//   * readiness: the server listens only after every model is loaded and the tiers deployed, so
+//     /v2/health/ready (and a TCP probe) succeeds only then.
+//   * SIGTERM: new requests get 503 + Connection: close (ready too), the requests in flight finish
+//     within --drain-timeout-s (default 25: below Kubernetes' default terminationGracePeriodSeconds
+//     of 30, and Knative's, which is the revision timeout, 300 by default), then the server and
+//     the tiers stop and the process exits 0 (also when the grace ran out; that is logged).
+//   * read-only root filesystem, any uid: everything serve writes is under --state-dir (the
+//     token file unless --auth-token-file, container bundles, the function platform's state);
+//     $STRAIGHTLINE_STATE_DIR sets it when the flag is absent, e.g. /tmp/straightline on a tmpfs.
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -37,7 +53,26 @@ int RunServe(const Args& args) {
                 "in-process pool with dynamic batching, runc containers, serverless functions), "
                 "placing every request by --policy. Runs until SIGINT/SIGTERM.");
   DefineServeFlags(flags, v);
+  int64_t drain_timeout_s = 25;
+  flags.Int("drain-timeout-s", &drain_timeout_s,
+            "on SIGTERM, how long requests in flight may finish before the server stops (new ones get 503)");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
+  if (const char* p = std::getenv("PORT"); p != nullptr && *p != '\0' && !flags.IsSet("port")) {
+    char* end = nullptr;
+    long port = std::strtol(p, &end, 10);
+    if (end == p || *end != '\0') {
+      fmt::print(stderr, "straightline serve: $PORT '{}' is not a port number\n", p);
+      return 2;
+    }
+    v.port = port;
+  }
+  if (const char* sd = std::getenv("STRAIGHTLINE_STATE_DIR"); sd != nullptr && *sd != '\0' && !flags.IsSet("state-dir")) {
+    v.state_dir = sd;
+  }
+  if (drain_timeout_s < 0) {
+    fmt::print(stderr, "straightline serve: --drain-timeout-s must be >= 0, got {}\n", drain_timeout_s);
+    return 2;
+  }
   if (Status s = CheckServeFlags(v); !s.ok()) {
     fmt::print(stderr, "straightline serve: {}\n", s.message());
     return 2;
@@ -71,7 +106,13 @@ int RunServe(const Args& args) {
   fmt::print("endpoint: {}\n", endpoint);
   std::fflush(stdout);
   int sig = WaitForShutdownSignal();
-  SL_LOG_INFO("serve", "{}: shutting down", sig > 0 ? strsignal(sig) : "signal pipe closed");
+  SL_LOG_INFO("serve", "{}: draining {} request(s) in flight (up to {} s), refusing new ones",
+              sig > 0 ? strsignal(sig) : "signal pipe closed", d.drain->in_flight(), drain_timeout_s);
+  int left = d.drain->Drain(std::chrono::seconds(drain_timeout_s));
+  if (left > 0) SL_LOG_WARN("serve", "{} request(s) still in flight after {} s; stopping anyway", left, drain_timeout_s);
+  // The last responses were handed to the server's I/O threads; give them a moment to reach their
+  // sockets before Stop() drops unsent writes (HttpServer has no flush signal).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   d.Stop();
   const serve::Gateway::Counts c = d.gateway->counts();
   SL_LOG_INFO("serve", "stopped; answered ok={} client_error={} refused={} timed_out={} failed={}",

@@ -315,6 +315,10 @@ Result<serve::PlacerOptions> PlacerOptionsFrom(const ServeFlags& v, const FlagSe
 
 Result<std::unique_ptr<HttpServer>> StartHttpServer(const ServeFlags& v, serve::Gateway* gateway,
                                                     int port) {
+  return StartHttpServer(v, gateway->Handler(), port);
+}
+
+Result<std::unique_ptr<HttpServer>> StartHttpServer(const ServeFlags& v, HttpHandler handler, int port) {
   HttpServer::Options so;
   so.host = v.host;
   so.port = port;
@@ -322,7 +326,7 @@ Result<std::unique_ptr<HttpServer>> StartHttpServer(const ServeFlags& v, serve::
                                    : static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
   so.max_body_bytes = static_cast<uint64_t>(v.max_body_mb) << 20;
   so.error_response = serve::JsonErrorResponse;
-  return HttpServer::Start(so, gateway->Handler());
+  return HttpServer::Start(so, std::move(handler));
 }
 
 Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d) {
@@ -341,7 +345,8 @@ Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d) {
   SL_RETURN_IF_ERROR(SetUpGatewayAuth(v, go, d));
   SL_ASSIGN_OR_RETURN(d.gateway, serve::Gateway::Create(d.models.get(), d.TierPointers(),
                                                         d.placer.get(), go));
-  SL_ASSIGN_OR_RETURN(d.server, StartHttpServer(v, d.gateway.get(), static_cast<int>(v.port)));
+  d.drain = std::make_shared<DrainGate>(d.gateway->Handler());
+  SL_ASSIGN_OR_RETURN(d.server, StartHttpServer(v, d.drain->Handler(), static_cast<int>(v.port)));
   return Status::Ok();
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cli/function_host_flags.h"
+#include "cli/shutdown_signal.h"
 #include "common/http_server.h"
 #include "common/status.h"
 #include "serve/gateway.h"
@@ -82,6 +83,7 @@ struct Deployment {
   std::unique_ptr<serve::Placer> placer;
   std::unique_ptr<HostCpuMeter> host_cpu;  // adaptive with --colocated-below-cpu only
   std::unique_ptr<serve::Gateway> gateway;
+  std::shared_ptr<DrainGate> drain;  // between the server and the gateway: serve drains on SIGTERM
   std::unique_ptr<HttpServer> server;
   std::string auth_token_file;  // absolute path of the file holding the accepted token(s); "" with --auth none
 
@@ -110,5 +112,7 @@ Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d);
 // An HTTP server for `gateway` with the serve flags' threads, body limit and JSON error shape.
 Result<std::unique_ptr<HttpServer>> StartHttpServer(const ServeFlags& v, serve::Gateway* gateway,
                                                     int port);
+// The same for any handler (serve: the gateway behind its DrainGate).
+Result<std::unique_ptr<HttpServer>> StartHttpServer(const ServeFlags& v, HttpHandler handler, int port);
 
 }  // namespace sl::cli
