@@ -15,6 +15,7 @@ DEBIAN_PACKAGES=(
   dataset-fashion-mnist
   # peers and real clients used by tests and benchmarks
   python3-torch awscli runc curl python3-flask gunicorn skopeo umoci docker-registry podman
+  python3-jsonschema python3-yaml  # deploy tests: descriptors vs the platforms' JSON Schemas
   # fuzzing (scripts/fuzz-v2.sh: clang++ -fsanitize=fuzzer)
   clang
 )
