@@ -63,7 +63,7 @@ int RunDeploy(const Args& args) {
   flags.Int("function-timeout-s", &function_timeout_s, "--model on a function target: timeout (0: profile's)");
   flags.String("http-path", &fn.http_path, "route of the predict function (default /<function name>)");
   flags.String("image-binary", &sv.layout.binary, "path of `straightline` inside the serving image");
-  flags.String("image-model-dir", &sv.layout.model_dir, "path of the model folder inside the image");
+  flags.String("image-models-dir", &sv.layout.models_dir, "folder of the models inside the images (<dir>/<model name>)");
   flags.String("image-token-dir", &sv.layout.token_dir, "where the token Secret is mounted");
   flags.Int("image-uid", &sv.layout.uid, "the image's non-root user id");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;

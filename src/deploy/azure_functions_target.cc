@@ -1,7 +1,7 @@
 // azure-functions: a custom-handler project for straightline-worker.
 //   host.json customHandler.description.defaultExecutablePath   straightline-worker (copied to
-//       the app root, or the function image's entrypoint); arguments: none, the worker picks its
-//       Azure mode from FUNCTIONS_CUSTOMHANDLER_PORT, which the host sets
+//       the app root with its libraries, as the function image holds it); arguments --mode azure
+//       (the worker would also pick it from FUNCTIONS_CUSTOMHANDLER_PORT; explicit is surer)
 //   enableForwardingHttpRequest true                            every function is an HTTP
 //       trigger with an `http` output and nothing else, which is exactly when Azure forwards the
 //       original request to the handler (path /api/<function>, body untouched) instead of
@@ -80,7 +80,8 @@ Result<AzureProject> AzureFunctionsProject(const FunctionsSpec& f) {
       {"version", "2.0"},
       {"functionTimeout", fmt::format("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)},
       {"customHandler",
-       {{"description", {{"defaultExecutablePath", "straightline-worker"}}},
+       {{"description", {{"defaultExecutablePath", "straightline-worker"},
+                         {"arguments", json::array({"--mode", "azure"})}}},
         {"enableForwardingHttpRequest", true}}},
       {"logging", {{"logLevel", {{"default", "Information"}}}}},
   };

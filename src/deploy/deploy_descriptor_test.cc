@@ -267,6 +267,7 @@ TEST_F(DescriptorSchemaTest, AzureCustomHandlerProject) {
   EXPECT_EQ(v.rc, 0) << v.output;
   auto host = json::parse(ReadFileToString(out + "/host.json").value());
   EXPECT_EQ(host["customHandler"]["description"]["defaultExecutablePath"], "straightline-worker");
+  EXPECT_EQ(host["customHandler"]["description"]["arguments"], json({"--mode", "azure"}));
   EXPECT_EQ(host["customHandler"]["enableForwardingHttpRequest"], true);
   EXPECT_EQ(host["functionTimeout"], "00:05:00");
   for (const char* fn : {"train-preprocess", "train-shard", "img_classify"}) {

@@ -111,7 +111,7 @@ TEST_P(DescriptorRuncTest, ContainerRunsAndAnswersAsDescribed) {
   in.bundle_dir = dir_.path() + "/bundle";
   in.secrets = {{"tiny-token", secret_}};
   in.image_files = {{std::string(SL_STRAIGHTLINE_BIN), layout_binary},
-                    {model_, ImageLayout().model_dir}};
+                    {model_, ImageLayout().ModelDir("tiny")}};
   in.platform_sets_port = target != "kubernetes";  // Knative (and KServe on it) inject $PORT
   auto run = testing::WriteDescriptorBundle(container, pod, in);
   ASSERT_TRUE(run.ok()) << run.status().ToString();

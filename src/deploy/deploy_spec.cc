@@ -172,7 +172,8 @@ Result<FunctionsSpec> ResolveFunctions(const FunctionsFlags& f) {
   } else if (!f.model_dir.empty()) {
     SL_RETURN_IF_ERROR(CheckModelDir(f.model_dir));
     // The function image holds the model where the serving image does; the predict handler loads
-    // it in INIT from STRAIGHTLINE_MODEL_DIR (serve/handler/predict_handler.h).
+    // it in INIT from STRAIGHTLINE_MODEL_DIR (serve/handler/predict_handler.h). The image's own
+    // environment says the same; the template repeats it so that it reads on its own.
     faas::FunctionSpec p;
     p.name = "predict";
     p.handler = "predict";
@@ -180,7 +181,7 @@ Result<FunctionsSpec> ResolveFunctions(const FunctionsFlags& f) {
     p.memory_mb = f.memory_mb;
     p.timeout_s = static_cast<double>(f.timeout_s);
     p.source = "--model";
-    p.environment["STRAIGHTLINE_MODEL_DIR"] = f.layout.model_dir;
+    p.environment["STRAIGHTLINE_MODEL_DIR"] = f.layout.ModelDir(FolderName(f.model_dir));
     p.environment["STRAIGHTLINE_MODEL_NAME"] = FolderName(f.model_dir);
     specs.push_back(std::move(p));
   } else {

@@ -21,16 +21,18 @@
 
 namespace sl::deploy {
 
-// Where the serving image keeps things. These are the descriptor's side of the image contract
-// of `straightline package` (issue 15 §1); they are flags so a descriptor can follow an image
-// whose layout differs.
+// Where the images keep things: the descriptor's side of the image contract of `straightline
+// package` (src/package/image_builder.h: binaries in /usr/local/bin, models in
+// /opt/straightline/models/<name>, uid 65532, token at /var/run/secrets/straightline/token,
+// state on the /tmp tmpfs); flags, so a descriptor can follow an image laid out otherwise.
 struct ImageLayout {
-  std::string binary = "/opt/straightline/bin/straightline";  // `straightline` in the image
-  std::string model_dir = "/opt/straightline/model";          // the model folder in the image
+  std::string binary = "/usr/local/bin/straightline";  // `straightline` in the serving image
+  std::string models_dir = "/opt/straightline/models";  // <models_dir>/<model name>
   // Token file directory: a Kubernetes Secret (key `token`) mounted read-only here; the file is
   // <token_dir>/token. The gateway checks bearer tokens on everything but the health paths.
   std::string token_dir = "/var/run/secrets/straightline";
   std::string tmp_dir = "/tmp";  // the only writable path (emptyDir) under a read-only root
+  std::string ModelDir(const std::string& name) const { return models_dir + "/" + name; }
   int64_t uid = 65532;           // the image's non-root user (distroless "nonroot")
 };
 

@@ -9,16 +9,15 @@ using nlohmann::json;
 std::string TokenSecretName(const ServingSpec& s) { return s.name + "-token"; }
 
 std::vector<std::string> ServingArgs(const ServingSpec& s) {
-  // `straightline serve` with only the local tier: inside a pod the platform scales replicas, so
-  // the container tier and function tier of the gateway stay off. --host 0.0.0.0 because the
-  // pod's network is the cluster's (the token guards it; --auth none is never written).
-  return {"serve",
+  // `straightline serve` with only the local tier, as the serving image's CMD: inside a pod the
+  // platform scales replicas, so the gateway's container and function tiers stay off. --host
+  // 0.0.0.0 because the pod's network is the cluster's (the token guards it; --auth none is
+  // never written). The port is $PORT.
+  return {"--model", s.layout.ModelDir(s.model_name),
           "--tiers", "local",
+          "--policy", "local",
           "--host", "0.0.0.0",
-          "--port", std::to_string(s.port),
-          "--model", s.model_name + "=" + s.layout.model_dir,
           "--auth-token-file", s.layout.token_dir + "/token",
-          "--state-dir", s.layout.tmp_dir + "/straightline",
           "--max-batch", std::to_string(s.max_batch)};
 }
 
@@ -38,6 +37,7 @@ json ServingVolumes(const ServingSpec& s) {
 json ServingContainer(const ServingSpec& s, const ContainerStyle& style) {
   json env = json::array();
   if (style.set_port_env) env.push_back({{"name", "PORT"}, {"value", std::to_string(s.port)}});
+  env.push_back({{"name", "STRAIGHTLINE_STATE_DIR"}, {"value", s.layout.tmp_dir + "/straightline"}});
   env.push_back({{"name", "TMPDIR"}, {"value", s.layout.tmp_dir}});
   for (const auto& [k, v] : s.environment) env.push_back({{"name", k}, {"value", v}});
   auto probe = [&](const std::string& path, int64_t period_s) {
@@ -61,7 +61,7 @@ json ServingContainer(const ServingSpec& s, const ContainerStyle& style) {
   return {
       {"name", style.name},
       {"image", s.image},
-      {"command", json::array({s.layout.binary})},
+      {"command", json::array({s.layout.binary, "serve"})},
       {"args", ServingArgs(s)},
       {"env", env},
       {"ports", json::array({{{"name", "http1"}, {"containerPort", s.port}, {"protocol", "TCP"}}})},

@@ -2,10 +2,12 @@
 // the same command, args, env, port, probes, user and read-only root for Kubernetes, Knative
 // and KServe, so the container a test runs from one descriptor is the container all three run.
 //
-//   command  [layout.binary]
-//   args     serve --tiers local --host 0.0.0.0 --port PORT --model NAME=layout.model_dir
-//            --auth-token-file layout.token_dir/token --state-dir layout.tmp_dir/straightline
-//            --max-batch N --container-concurrency... (see ServingArgs)
+//   command  [layout.binary, serve]   (the serving image's ENTRYPOINT, written out)
+//   args     --model MODELS/NAME --tiers local --policy local --host 0.0.0.0
+//            --auth-token-file TOKEN_DIR/token --max-batch N   (ServingArgs; no --port: serve
+//            listens on $PORT, which Knative/KServe set to containerPort and Kubernetes gets in env)
+//   env      STRAIGHTLINE_STATE_DIR=/tmp/straightline (serve's writable state on the emptyDir),
+//            TMPDIR, PORT (Kubernetes only), --env
 //   ports    [{containerPort: PORT, name: http1}]   (http1: Knative's name for HTTP/1.1)
 //   probes   readiness GET /v2/health/ready, liveness GET /v2/health/live (both open without a
 //            token: serve's --auth-health default)

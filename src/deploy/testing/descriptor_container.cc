@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "common/file_util.h"
 
@@ -109,9 +110,35 @@ Result<ContainerRun> WriteDescriptorBundle(const json& c, const json& pod, const
                       {"options", {"rbind", "ro", "nosuid", "nodev"}}});
     return Status::Ok();
   };
-  // The image's contents, stood in for by the host's runtime and the given files.
+  // The image's contents, stood in for by the host's runtime and the given files. A file of the
+  // image that lands inside one of those trees (the binary at /usr/local/bin/straightline) needs
+  // its own mount point, which a read-only bind of the whole tree would not have: such trees are
+  // bound child by child, down the path to the file, with real directories on the path.
+  std::vector<std::string> dests;
+  for (const auto& f : in.image_files) dests.push_back(f.second);
+  std::function<Status(const std::string&)> bind_tree = [&](const std::string& dir) -> Status {
+    bool on_path = false;
+    for (const auto& d : dests) on_path = on_path || d.rfind(dir + "/", 0) == 0;
+    if (!on_path) return bind(dir, dir);
+    SL_RETURN_IF_ERROR(MakeDirs(rootfs + dir));
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      const std::string child = e.path().string();
+      bool is_dest = false;
+      for (const auto& d : dests) is_dest = is_dest || d == child;
+      if (is_dest) continue;
+      if (e.is_directory() && !e.is_symlink()) {
+        SL_RETURN_IF_ERROR(bind_tree(child));
+      } else if (e.is_symlink()) {
+        std::error_code ec;
+        std::filesystem::create_symlink(std::filesystem::read_symlink(e.path()), rootfs + child, ec);
+      } else {
+        SL_RETURN_IF_ERROR(bind(child, child));
+      }
+    }
+    return Status::Ok();
+  };
   for (const char* d : {"/usr", "/lib", "/lib64", "/etc"}) {
-    if (PathExists(d)) SL_RETURN_IF_ERROR(bind(d, d));
+    if (PathExists(d)) SL_RETURN_IF_ERROR(bind_tree(d));
   }
   for (const auto& [host, inside] : in.image_files) SL_RETURN_IF_ERROR(bind(host, inside));
   // Volumes, where the descriptor mounts them.
