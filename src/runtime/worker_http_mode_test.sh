@@ -7,7 +7,9 @@
 #     exit 0), and predict with a freshly trained model (INIT loads it before listening);
 #   azure (FUNCTIONS_CUSTOMHANDLER_PORT): requests shaped like the Functions host's — the
 #     invocation payload for an HTTP trigger and a queue trigger, the forwarded raw request on
-#     /api/{function} (also through HttpHost), a handler's lazy INIT failing, unknown functions.
+#     /api/{function} (also through HttpHost), a handler's lazy INIT failing, unknown functions;
+#   serving: `serve --tiers function --platform http` through a predict worker in HTTP mode that
+#     loaded its model from an S3 store (s3rver on loopback; skipped without it).
 # Usage: worker_http_mode_test.sh STRAIGHTLINE_EXE SOURCE_DIR
 set -u
 EXE=$1
@@ -247,5 +249,53 @@ wait_exit "$PID_az" 15
 rc=$?
 [ "$rc" = 0 ] || fail "azure worker exit $rc after SIGTERM, want 0"
 ok "azure: unknown function without a default handler → 404; SIGTERM exits 0"
+
+# ---------------------------------------------------------------------------------------------
+# Serving through HTTP functions: `serve --tiers function --platform http` → HttpHost → a predict
+# worker in plain HTTP mode whose INIT loaded the model from an S3 store (s3rver on loopback), as
+# a Knative Service or Cloud Run function would.
+S3RVER=$SRC/.deps/node_modules/s3rver/bin/s3rver.js
+if [ ! -f "$S3RVER" ] || ! command -v node >/dev/null; then
+  echo "worker_http_mode_test: $PASS checks passed; SKIP serving through HTTP functions (no s3rver)"
+  exit 0
+fi
+S3PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+node "$S3RVER" -d "$DIR/s3" -a 127.0.0.1 -p "$S3PORT" -s --configure-bucket sl >"$DIR/s3rver.err" 2>&1 &
+PIDS="$PIDS $!"
+for _ in $(seq 1 200); do bash -c "exec 3<>/dev/tcp/127.0.0.1/$S3PORT" 2>/dev/null && break; sleep 0.05; done
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL=http://127.0.0.1:$S3PORT AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+for f in manifest.json weights.pt; do
+  "$EXE" store put "$DIR/fmnist/$f" "s3://sl/models/fmnist/$f" >/dev/null 2>"$DIR/put.err" || fail "store put $f"
+done
+start s3predict PORT=0 STRAIGHTLINE_MODEL_URI=s3://sl/models/fmnist STRAIGHTLINE_STORE_ENDPOINT="$AWS_ENDPOINT_URL" \
+  STRAIGHTLINE_STORE_ACCESS_KEY_ID=S3RVER STRAIGHTLINE_STORE_SECRET_ACCESS_KEY=S3RVER STRAIGHTLINE_STORE_REGION=us-east-1 \
+  -- predict --host 127.0.0.1 --concurrency 2
+cat >"$DIR/serve-fns.yaml" <<FNS
+provider:
+  name: gcp-cloud-run-functions
+functions:
+  predict-fmnist: {handler: predict, memorySize: 1024, url: "http://127.0.0.1:$PORT_s3predict/"}
+FNS
+"$EXE" serve --model "$DIR/fmnist" --tiers function --policy function --platform http \
+  --http-functions "$DIR/serve-fns.yaml" --model-store s3://sl/models --port 0 --auth none \
+  --state-dir "$DIR/serve-state" >"$DIR/serve.out" 2>"$DIR/serve.err" &
+SPID=$!
+PIDS="$PIDS $SPID"
+for _ in $(seq 1 600); do
+  grep -q '^endpoint: ' "$DIR/serve.out" && break
+  kill -0 $SPID 2>/dev/null || fail "serve exited before listening"
+  sleep 0.05
+done
+EP=$(sed -n 's/^endpoint: //p' "$DIR/serve.out")
+[ -n "$EP" ] || fail "serve: no endpoint line"
+c=$(code -X POST "$EP/v2/models/fmnist/infer" -H 'Content-Type: application/json' --data-binary "@$SRC/examples/request.json")
+[ "$c" = 200 ] && grep -q '"outputs"' "$DIR/body" || fail "serve over HTTP functions: HTTP $c $(cat "$DIR/body")"
+case "$(header X-Straightline-Tier)" in function*) ;; *) fail "not served by the function tier: $(header X-Straightline-Tier)";; esac
+kill -TERM $SPID
+wait_exit $SPID 30
+rc=$?
+[ "$rc" = 0 ] || fail "serve exit $rc after SIGTERM"
+ok "serve --tiers function --platform http → a predict worker in HTTP mode (model from S3 in its INIT): 200"
 
 echo "worker_http_mode_test: $PASS checks passed"
