@@ -19,6 +19,8 @@ SL_DECLARE_COMMAND(RunLogs)
 SL_DECLARE_COMMAND(RunLoad)
 SL_DECLARE_COMMAND(RunServe)
 SL_DECLARE_COMMAND(RunCalibrate)
+SL_DECLARE_COMMAND(RunPackage)
+SL_DECLARE_COMMAND(RunDeploy)
 #undef SL_DECLARE_COMMAND
 
 const std::vector<Command>& AllCommands() {
@@ -37,6 +39,8 @@ const std::vector<Command>& AllCommands() {
       {"serve", "serve models over KServe v2 from local, container and function tiers with placement", RunServe},
       {"calibrate", "measure the tiers and write the placement thresholds F and D for serve", RunCalibrate},
       {"load", "open-loop load on a KServe v2 server (loopback): phases, sessions, payload mix", RunLoad},
+      {"package", "build an OCI image (serving or function) without a container engine; --push", RunPackage},
+      {"deploy", "write descriptors: aws-sam | knative | kserve | kubernetes | azure-functions", RunDeploy},
   };
   return commands;
 }

@@ -107,8 +107,8 @@ int RunPackage(const Args& args) {
   flags.String("out", &out, "output path: a directory for oci-dir, a file otherwise (required)");
   flags.String("format", &format, "oci-dir | oci-archive | docker-archive");
   flags.String("tag", &tag, "image name:tag (docker-archive RepoTags; the tag is the OCI "
-                            "ref.name); default straightline-serve:latest / "
-                            "straightline-function:latest");
+                            "ref.name); default: the --push name, else straightline-serve:latest "
+                            "/ straightline-function:latest");
   flags.String("compression", &compression,
                "gzip | none: layer compression (docker-archive: always none)");
   flags.Int("gzip-level", &gzip_level, "1 (fastest) .. 9 (smallest); fixed, for reproducibility");
@@ -181,6 +181,9 @@ int RunPackage(const Args& args) {
   o.binary = !binary.empty() ? binary
              : o.kind == package::ImageKind::kServing ? SelfDir() + "/straightline"
                                                       : SelfDir() + "/straightline-worker";
+  if (tag.empty() && !push.empty()) {
+    tag = push.substr(push.rfind('/') == std::string::npos ? 0 : push.rfind('/') + 1);
+  }
   if (tag.empty()) {
     tag = o.kind == package::ImageKind::kServing ? "straightline-serve:latest"
                                                  : "straightline-function:latest";

@@ -13,12 +13,14 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/http_server.h"
 #include "common/sha256.h"
 #include "package/subprocess.h"
 
@@ -128,6 +130,30 @@ std::string ManifestDigestOfLayout(const std::string& dir) {
   return index["manifests"][0].value("digest", "");
 }
 
+// Errors name what was wrong: the missing manifest, the flag.
+TEST(PackageCli, ErrorsNameTheFileOrFlag) {
+  TempDir dir("sl-package-cli-test");
+  auto r = RunProcess({BinaryDir() + "/straightline", "package", "serve", "--model",
+                       dir.Join("no-model"), "--out", dir.Join("x.tar")});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 1);
+  EXPECT_NE(r->err.find(dir.Join("no-model/manifest.json")), std::string::npos) << r->err;
+  EXPECT_FALSE(PathExists(dir.Join("x.tar")));
+  EXPECT_FALSE(PathExists(dir.Join(".x.tar.staging")));
+  auto f = RunProcess({BinaryDir() + "/straightline", "package", "serve", "--model", dir.path(),
+                       "--out", dir.Join("x.tar"), "--format", "zip"});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->exit_code, 2);
+  EXPECT_NE(f->err.find("--format"), std::string::npos) << f->err;
+  auto h = RunProcess({BinaryDir() + "/straightline", "package", "--help"});
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->exit_code, 0);
+  for (const char* w : {"--push", "oci-archive", "docker-archive", "65532", "$PORT",
+                        "/var/run/secrets/straightline/token", "AWS_LAMBDA_RUNTIME_API"}) {
+    EXPECT_NE(h->out.find(w), std::string::npos) << w;
+  }
+}
+
 class PackageImageTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -166,7 +192,7 @@ class PackageImageTest : public ::testing::Test {
     ASSERT_EQ(r->exit_code, 0) << r->err;
     json c = json::parse(ReadFileToString(bundle + "/config.json").value_or("{}"));
     c["process"]["terminal"] = false;
-    if (!args.empty()) c["process"]["args"] = args;
+    if (!args.empty()) c["process"]["args"] = args;  // else the image's Entrypoint + Cmd
     c["root"]["readonly"] = true;
     json ns = json::array();
     for (const auto& n : c["linux"]["namespaces"]) {
@@ -348,6 +374,77 @@ TEST_F(PackageImageTest, FunctionImageRunsTheWorkerUnderRunc) {
   ASSERT_FALSE(prov.is_discarded());
   EXPECT_TRUE(prov["debian_packages"].contains("libc6:amd64")) << prov["debian_packages"];
   EXPECT_GT(prov["libraries"].size(), 10u);
+}
+
+// The Lambda container-image contract: the image's own entrypoint and CMD (predict, with the
+// baked model), given only AWS_LAMBDA_RUNTIME_API, poll a Runtime API and answer an invocation.
+TEST_F(PackageImageTest, FunctionImageAnswersALambdaRuntimeApiInvocationUnderRunc) {
+  REQUIRE_ROOT();
+  REQUIRE_TOOL("umoci");
+  REQUIRE_TOOL("runc");
+  const char* src = std::getenv("STRAIGHTLINE_SOURCE_DIR");
+  auto request = ReadFileToString(std::string(src != nullptr ? src : SL_SOURCE_DIR) +
+                                  "/examples/request.json");
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  std::mutex mu;
+  int nexts = 0;
+  std::string response, error;
+  std::vector<HttpResponder> held;  // later polls wait here until the test ends
+  HttpServer::Options so;
+  auto server = HttpServer::Start(so, [&](HttpRequest&& req, HttpResponder respond) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (req.method == "GET" && req.path == "/2018-06-01/runtime/invocation/next") {
+      if (nexts++ > 0) {
+        held.push_back(std::move(respond));
+        return;
+      }
+      HttpResponse r = HttpResponse::Json(200, *request);
+      r.headers.Set("Lambda-Runtime-Aws-Request-Id", "req-1");
+      r.headers.Set("Lambda-Runtime-Deadline-Ms",
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count() + 60000));
+      r.headers.Set("Lambda-Runtime-Invoked-Function-Arn",
+                    "arn:aws:lambda:us-east-1:000000000000:function:predict");
+      respond(std::move(r));
+    } else if (req.path == "/2018-06-01/runtime/invocation/req-1/response") {
+      response = req.body;
+      respond(HttpResponse::Text(202, ""));
+    } else {
+      error += req.path + ": " + req.body + "\n";
+      respond(HttpResponse::Text(202, ""));
+    }
+  });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const std::string bundle = dir_->Join("fn-lambda-bundle");
+  Unpack(dir_->Join("fn.oci"), bundle, {}, json::array(),
+         {fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", (*server)->port())});
+  const std::string name = fmt::format("sl-package-test-fn-lambda-{}", ::getpid());
+  {
+    Child runc({"runc", "run", "--bundle", bundle, name}, dir_->Join("fn-lambda.log"));
+    for (int i = 0; i < 300; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!response.empty() || !error.empty()) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    RunProcess({"runc", "kill", name, "KILL"}).status().IgnoreError();
+    runc.Wait(std::chrono::seconds(10));
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(error, "") << runc.Log();
+    json out = json::parse(response, nullptr, false);
+    ASSERT_FALSE(out.is_discarded()) << response << runc.Log();
+    EXPECT_EQ(out["model_name"], "tiny") << response;
+    EXPECT_EQ(out["outputs"][0]["shape"], json({1, 10})) << response;
+  }
+  RunProcess({"runc", "delete", "--force", name}).status().IgnoreError();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& r : held) r(HttpResponse::Text(410, "test over"));
+    held.clear();
+  }
+  (*server)->Stop();
 }
 
 // The same function image answers plain HTTP on $PORT (Knative, Cloud Run functions): the
