@@ -3,7 +3,8 @@
 // instance poll the Runtime API.
 //
 //   kPlain  Cloud Run functions / Cloud Run services, Knative (and anything that POSTs to a URL):
-//           listens on HOST:$PORT.
+//           listens on HOST:$PORT (the worker picks 0.0.0.0 under Cloud Run/Knative, else
+//           127.0.0.1: it does not authenticate, the platform's ingress does).
 //             POST / | POST /invoke   body = the handler's payload
 //               → 200, body = the handler's response (its Content-Type)
 //               → 200 + X-Amz-Function-Error: Handled, body {"errorMessage","errorType",...} when
@@ -48,7 +49,7 @@ enum class HttpProtocol { kPlain, kAzure };
 
 struct HttpModeOptions {
   HttpProtocol protocol = HttpProtocol::kPlain;
-  std::string host = "0.0.0.0";
+  std::string host = "127.0.0.1";
   int port = 8080;                      // 0: a free port (tests; printed in the "listening" line)
   int concurrency = 1;                  // handler calls at once (Cloud Run/Knative containerConcurrency)
   int queue = 16;                       // requests allowed to wait for a handler thread

@@ -105,6 +105,15 @@ c=$(code -X POST "http://127.0.0.1:$PORT_echo/" -H 'X-Request-Id: rid-42' -d '{}
 [ "$(header X-Request-Id)" = rid-42 ] || fail "X-Request-Id not echoed"
 ok "plain: healthz, 405, 404, X-Request-Id"
 
+# The bind address: loopback unless Cloud Run / Knative (K_SERVICE) or --host says otherwise.
+start lo PORT=0 -- echo
+grep -q '^listening: http://127.0.0.1:' "$DIR/lo.out" || fail "default bind is not loopback: $(cat "$DIR/lo.out")"
+start ks PORT=0 K_SERVICE=echo-svc -- echo
+grep -q '^listening: http://0.0.0.0:' "$DIR/ks.out" || fail "K_SERVICE set: not bound to 0.0.0.0: $(cat "$DIR/ks.out")"
+[ "$(code -X POST "http://127.0.0.1:$PORT_ks/" -d '{"k":1}')" = 200 ] || fail "0.0.0.0 worker not reachable"
+kill -TERM "$PID_lo" "$PID_ks"
+ok "plain: binds 127.0.0.1 by default, 0.0.0.0 under Cloud Run/Knative (K_SERVICE)"
+
 # The handler kills its process mid-invocation: the connection drops; HttpHost retries the
 # "maybe executed" failure against the dead port and reports a platform error (on Knative the
 # queue-proxy would answer 502, which HttpHost types as a crash).

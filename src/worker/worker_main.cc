@@ -8,10 +8,11 @@
 //           embedded platform and any Runtime-API emulator
 //   azure   FUNCTIONS_CUSTOMHANDLER_PORT set: Azure Functions custom handler on 127.0.0.1:PORT
 //           (runtime/azure_custom_handler.h); the function name picks the handler
-//   http    PORT set: plain HTTP on 0.0.0.0:$PORT for Cloud Run functions and Knative
-//           (runtime/http_mode.h)
-// The HTTP modes' flags: --host (0.0.0.0 for http, 127.0.0.1 for azure: only the Functions host
-// calls it), --port (overrides the variable), --concurrency ($STRAIGHTLINE_CONCURRENCY, default 1:
+//   http    PORT set: plain HTTP on $PORT for Cloud Run functions and Knative (runtime/http_mode.h)
+// The HTTP modes' flags: --host (default 127.0.0.1, as every straightline server, since the worker
+// does not authenticate; 0.0.0.0 in http mode when K_SERVICE is set — Cloud Run and Knative set it,
+// and their ingress authenticates and routes to the container's port — so give --host 0.0.0.0 on
+// other container platforms), --port (overrides the variable), --concurrency ($STRAIGHTLINE_CONCURRENCY, default 1:
 // the ML handlers use every core), --queue, --timeout-s (the handler's deadline, default 300 as
 // Cloud Run's request timeout), --drain-timeout-s (default 8: Cloud Run sends SIGKILL 10 s after
 // SIGTERM), --azure-route-prefix (host.json's routePrefix, default "api").
@@ -62,7 +63,7 @@ int main(int argc, char** argv) {
   flags.Bool("list", &list, "print the built-in handler names");
   flags.Bool("zygote", &zygote, "template process: fork instances on request over fd 3");
   flags.String("mode", &mode, "lambda | azure | http (default $STRAIGHTLINE_WORKER_MODE, else from the environment)");
-  flags.String("host", &host, "HTTP modes: address to bind (default 0.0.0.0 for http, 127.0.0.1 for azure)");
+  flags.String("host", &host, "HTTP modes: address to bind (default 127.0.0.1; 0.0.0.0 in http mode under Cloud Run/Knative, $K_SERVICE set)");
   flags.Int("port", &port, "HTTP modes: port (default $PORT / $FUNCTIONS_CUSTOMHANDLER_PORT; 0: a free one)");
   flags.Int("concurrency", &concurrency, "HTTP modes: handler calls at once (default $STRAIGHTLINE_CONCURRENCY or 1)");
   flags.Int("queue", &queue, "HTTP modes: requests waiting beyond --concurrency before 429");
@@ -117,7 +118,7 @@ int main(int argc, char** argv) {
   sl::runtime::HttpModeOptions o;
   const bool azure = mode == "azure";
   o.protocol = azure ? sl::runtime::HttpProtocol::kAzure : sl::runtime::HttpProtocol::kPlain;
-  o.host = !host.empty() ? host : (azure ? "127.0.0.1" : "0.0.0.0");
+  o.host = !host.empty() ? host : (!azure && !env("K_SERVICE").empty() ? "0.0.0.0" : "127.0.0.1");
   if (port < 0) {
     std::string p = env(azure ? "FUNCTIONS_CUSTOMHANDLER_PORT" : "PORT");
     if (p.empty()) p = "8080";  // Cloud Run's and Knative's default $PORT
