@@ -4,18 +4,22 @@
 // the platform would: readiness /v2/health/ready, liveness, and a KServe v2 infer with the token
 // from the Secret volume (and a 401 without it).
 //
-// The serving image is not built here (that is `straightline package`): the bundle stands in
-// for it with read-only binds of this host's /usr, /lib, /lib64, /etc, this build's
-// `straightline` at the descriptor's command path and a tiny model at the image's model path
-// (testing/descriptor_container.h). Everything else comes from the descriptor.
-// Skips, saying why, when runc cannot run here (not root, no runc, no cgroups).
+// Two file systems under the same descriptor: `image`, the real serving image that
+// `straightline package` builds (package::BuildImage, unpacked by umoci, its Env beneath the
+// descriptor's), and `host`, read-only binds of this host's /usr, /lib, /lib64, /etc with this
+// build's `straightline` at the descriptor's command path and the model at the image's model
+// path (testing/descriptor_container.h). Everything else comes from the descriptor.
+// Skips, saying why, when runc (or, for `image`, umoci) cannot run here.
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <cstdio>
 #include <memory>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -24,6 +28,8 @@
 #include "common/http_client.h"
 #include "deploy/targets.h"
 #include "deploy/testing/descriptor_container.h"
+#include "package/image_builder.h"
+#include "package/subprocess.h"
 #include "serve/remote/replica_process.h"
 #include "serve/serve_test_util.h"
 
@@ -32,7 +38,6 @@ namespace {
 
 using nlohmann::json;
 using testing::BundleInputs;
-using testing::ContainerRun;
 
 std::string Capture(const std::string& cmd) {
   std::string out;
@@ -45,33 +50,101 @@ std::string Capture(const std::string& cmd) {
   return out;
 }
 
-class DescriptorRuncTest : public ::testing::TestWithParam<std::string> {
+// What every test shares: a tiny model named "tiny", the Secret `tiny-token` (a directory with
+// the key `token`, owned by the image's user), and, built once when first asked for, the
+// serving image of that model unpacked by umoci.
+struct World {
+  TempDir dir{"sl-deploy-runc"};
+  std::string model, secret, token;
+  ml::Dataset raw;
+  std::string image_rootfs;   // set once the image is built and unpacked
+  std::vector<std::string> image_env;
+  std::string image_error;    // why there is no image (a skip reason)
+  bool image_tried = false;
+  double image_build_s = 0;
+};
+World* world = nullptr;
+
+class DescriptorRuncTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
  protected:
+  static void SetUpTestSuite() {
+    world = new World;
+    World& w = *world;
+    w.model = w.dir.path() + "/tiny";
+    w.raw = serve::testing::WriteTinyModel(w.model);
+    chmod(w.dir.path().c_str(), 0755);
+    chmod(w.model.c_str(), 0755);
+    w.secret = w.dir.path() + "/secret";
+    if (!MakeDirs(w.secret).ok()) return;
+    chmod(w.secret.c_str(), 0755);
+    w.token = "test-token-" + std::to_string(getpid());
+    if (!WriteFileAtomic(w.secret + "/token", w.token + "\n").ok()) return;
+    if (chown((w.secret + "/token").c_str(), 65532, 65532) != 0) return;
+    chmod((w.secret + "/token").c_str(), 0600);
+  }
+  static void TearDownTestSuite() {
+    delete world;
+    world = nullptr;
+  }
+
+  // Builds the serving image of the model (uncompressed layers: the test unpacks it at once)
+  // and unpacks it with umoci; on failure records why.
+  static void EnsureImage() {
+    World& w = *world;
+    if (w.image_tried) return;
+    w.image_tried = true;
+    auto umoci = package::RunProcess({"umoci", "--version"});
+    if (!umoci.ok() || umoci->exit_code != 0) {
+      w.image_error = "umoci is not installed (scripts/install-deps.sh)";
+      return;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    package::PackageOptions o;
+    o.kind = package::ImageKind::kServing;
+    o.binary = SL_STRAIGHTLINE_BIN;
+    o.models = {w.model};
+    o.layer.compression = package::Compression::kNone;
+    o.scratch_dir = w.dir.path() + "/scratch";
+    (void)MakeDirs(o.scratch_dir);
+    const std::string layout = w.dir.path() + "/image.oci";
+    auto built = package::BuildImage(o, layout);
+    if (!built.ok()) {
+      w.image_error = "BuildImage: " + built.status().ToString();
+      return;
+    }
+    const std::string unpacked = w.dir.path() + "/image-bundle";
+    auto r = package::RunProcess({"umoci", "unpack", "--image", layout + ":latest", unpacked});
+    if (!r.ok() || r->exit_code != 0) {
+      w.image_error = "umoci unpack: " + (r.ok() ? r->err : r.status().ToString());
+      return;
+    }
+    const json cfg = json::parse(ReadFileToString(unpacked + "/config.json").value_or("{}"),
+                                 nullptr, false);
+    if (cfg.is_object() && cfg.contains("process")) {
+      for (const auto& e : cfg["process"].value("env", json::array())) w.image_env.push_back(e);
+    }
+    w.image_rootfs = unpacked + "/rootfs";
+    w.image_build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+
   void SetUp() override {
     probe_ = serve::ProbeRunc("runc");
     if (!probe_.usable) GTEST_SKIP() << "SKIPPED: runc cannot run here: " << probe_.reason;
-    // The model: a real artifact, readable by the image's non-root user.
-    model_ = dir_.path() + "/tiny";
-    raw_ = serve::testing::WriteTinyModel(model_);
-    ASSERT_FALSE(raw_.features.empty());
-    ASSERT_EQ(chmod(dir_.path().c_str(), 0755), 0);
-    ASSERT_EQ(chmod(model_.c_str(), 0755), 0);
-    // The Secret <name>-token: a directory holding the key `token`, owned by the image's user.
-    secret_ = dir_.path() + "/secret";
-    ASSERT_TRUE(MakeDirs(secret_).ok());
-    ASSERT_EQ(chmod(secret_.c_str(), 0755), 0);
-    token_ = "test-token-" + std::to_string(getpid());
-    ASSERT_TRUE(WriteFileAtomic(secret_ + "/token", token_ + "\n").ok());
-    ASSERT_EQ(chown((secret_ + "/token").c_str(), 65532, 65532), 0);
-    ASSERT_EQ(chmod((secret_ + "/token").c_str(), 0600), 0);
+    ASSERT_FALSE(world->raw.features.empty());
+    ASSERT_FALSE(world->token.empty());
+    if (std::get<1>(GetParam()) == "image") {
+      EnsureImage();
+      if (world->image_rootfs.empty()) GTEST_SKIP() << "SKIPPED: no serving image: " << world->image_error;
+      RecordProperty("image_build_and_unpack_s", std::to_string(world->image_build_s));
+    }
   }
 
   void TearDown() override { container_.reset(); }  // runc kill + delete before the dirs go
 
   // The generated descriptor's container and pod spec for `target`.
-  void Describe(const std::string& target, int port, json* container, json* pod) {
+  static void Describe(const std::string& target, int port, json* container, json* pod) {
     ServingFlags f;
-    f.model_dir = model_;
+    f.model_dir = world->model;
     f.image = "registry.example.com/ml/tiny:v1";
     f.port = port;
     f.container_memory_mb = 1024;
@@ -80,38 +153,38 @@ class DescriptorRuncTest : public ::testing::TestWithParam<std::string> {
     json doc;
     if (target == "kubernetes") {
       doc = KubernetesObjects(*spec)[0];
+      *pod = doc["spec"]["template"]["spec"];
     } else if (target == "knative") {
       doc = KnativeService(*spec);
+      *pod = doc["spec"]["template"]["spec"];
     } else {
       doc = KServeInferenceService(*spec);
       *pod = doc["spec"]["predictor"];
-      *container = (*pod)["containers"][0];
-      return;
     }
-    *pod = doc["spec"]["template"]["spec"];
     *container = (*pod)["containers"][0];
   }
 
-  TempDir dir_{"sl-deploy-runc"};
   serve::RuncProbe probe_;
-  std::string model_, secret_, token_;
-  ml::Dataset raw_;
   std::unique_ptr<serve::ReplicaProcess> container_;
 };
 
 TEST_P(DescriptorRuncTest, ContainerRunsAndAnswersAsDescribed) {
-  const std::string target = GetParam();
+  const auto& [target, source] = GetParam();
   const int port = testing::FreeLoopbackPort();
   ASSERT_GT(port, 0);
   json container, pod;
   Describe(target, port, &container, &pod);
   ASSERT_FALSE(HasFatalFailure());
-  const std::string layout_binary = container["command"][0];
   BundleInputs in;
-  in.bundle_dir = dir_.path() + "/bundle";
-  in.secrets = {{"tiny-token", secret_}};
-  in.image_files = {{std::string(SL_STRAIGHTLINE_BIN), layout_binary},
-                    {model_, ImageLayout().ModelDir("tiny")}};
+  in.bundle_dir = world->dir.path() + "/bundle-" + target + "-" + source;
+  in.secrets = {{"tiny-token", world->secret}};
+  if (source == "image") {
+    in.rootfs = world->image_rootfs;
+    in.image_env = world->image_env;
+  } else {
+    in.image_files = {{std::string(SL_STRAIGHTLINE_BIN), container["command"][0].get<std::string>()},
+                      {world->model, ImageLayout().ModelDir("tiny")}};
+  }
   in.platform_sets_port = target != "kubernetes";  // Knative (and KServe on it) inject $PORT
   auto run = testing::WriteDescriptorBundle(container, pod, in);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
@@ -120,8 +193,8 @@ TEST_P(DescriptorRuncTest, ContainerRunsAndAnswersAsDescribed) {
   EXPECT_EQ(run->port, port);
   EXPECT_EQ(run->readiness_path, "/v2/health/ready");
 
-  const std::string id = "sl-deploy-" + std::to_string(getpid()) + "-" + target;
-  const std::string log = dir_.path() + "/container.log";
+  const std::string id = "sl-deploy-" + std::to_string(getpid()) + "-" + target + "-" + source;
+  const std::string log = in.bundle_dir + ".log";
   auto started = serve::ReplicaProcess::Start(serve::ReplicaMode::kRunc, id, probe_.runc_path,
                                               in.bundle_dir, {}, {}, log);
   ASSERT_TRUE(started.ok()) << started.status().ToString();
@@ -140,31 +213,52 @@ TEST_P(DescriptorRuncTest, ContainerRunsAndAnswersAsDescribed) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  ASSERT_EQ(ready, 200) << "not ready; container log:\n" << ReadFileToString(log).value_or("");
+  ASSERT_EQ(ready, 200) << "not ready; config:\n" << run->config_json << "\ncontainer log:\n"
+                        << ReadFileToString(log).value_or("");
   auto live = http.Get(base + run->liveness_path);
   ASSERT_TRUE(live.ok());
   EXPECT_EQ(live->status, 200);
 
-  // The process runs as the descriptor's user, on a read-only root with /tmp writable.
+  // The process runs as the descriptor's user, without capabilities, on a read-only root with
+  // /tmp writable.
   const json state = json::parse(Capture(probe_.runc_path + " state " + id), nullptr, false);
   ASSERT_TRUE(state.is_object() && state.contains("pid"));
   const std::string status = ReadFileToString("/proc/" + std::to_string(state["pid"].get<int>()) +
                                               "/status").value_or("");
   EXPECT_NE(status.find("Uid:\t65532\t65532"), std::string::npos) << status;
   EXPECT_NE(status.find("CapEff:\t0000000000000000"), std::string::npos) << status;
-  // As the descriptor's user (runc exec would default to uid 0).
-  const std::string exec = probe_.runc_path + " exec --user " + std::to_string(run->uid) + ":" +
-                           std::to_string(run->gid) + " " + id + " ";
-  EXPECT_NE(std::system((exec + "/usr/bin/touch /written 2>/dev/null").c_str()), 0)
-      << "the root file system is writable";
-  EXPECT_EQ(std::system((exec + "/usr/bin/touch /tmp/written").c_str()), 0)
-      << Capture(exec + "/usr/bin/ls -ld /tmp /tmp/straightline 2>&1");
+  // Mount options as the kernel reports them: / read-only, /tmp (the emptyDir) writable.
+  const std::string mountinfo = ReadFileToString("/proc/" + std::to_string(state["pid"].get<int>()) +
+                                                 "/mountinfo").value_or("");
+  std::map<std::string, std::string> options;  // mount point → per-mount options (last wins)
+  for (size_t at = 0; at < mountinfo.size();) {
+    const size_t nl = mountinfo.find('\n', at);
+    std::vector<std::string> f;
+    const std::string line = mountinfo.substr(at, nl - at);
+    for (size_t q = 0; q <= line.size();) {
+      const size_t sp = std::min(line.find(' ', q), line.size());
+      f.push_back(line.substr(q, sp - q));
+      q = sp + 1;
+    }
+    if (f.size() > 5) options[f[4]] = f[5];
+    at = nl == std::string::npos ? mountinfo.size() : nl + 1;
+  }
+  EXPECT_EQ(options["/"].rfind("ro", 0), 0u) << mountinfo;
+  EXPECT_EQ(options["/tmp"].rfind("rw", 0), 0u) << mountinfo;
+  EXPECT_EQ(options["/var/run/secrets/straightline"].rfind("ro", 0), 0u) << mountinfo;
+  if (source == "host") {  // the image has no touch(1): it holds straightline and its libraries
+    const std::string exec = probe_.runc_path + " exec --user " + std::to_string(run->uid) + ":" +
+                             std::to_string(run->gid) + " " + id + " ";
+    EXPECT_NE(std::system((exec + "/usr/bin/touch /written 2>/dev/null").c_str()), 0)
+        << "the root file system is writable";
+    EXPECT_EQ(std::system((exec + "/usr/bin/touch /tmp/written").c_str()), 0);
+  }
 
   // An inference with the Secret's token, and none without it.
-  const std::string body = serve::testing::JsonBody(raw_, 0, 2);
+  const std::string body = serve::testing::JsonBody(world->raw, 0, 2);
   const std::string infer = base + "/v2/models/tiny/infer";
   HttpHeaders auth;
-  auth.Set("Authorization", "Bearer " + token_);
+  auth.Set("Authorization", "Bearer " + world->token);
   auto r = http.Post(infer, body, auth);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->status, 200) << r->body;
@@ -177,8 +271,11 @@ TEST_P(DescriptorRuncTest, ContainerRunsAndAnswersAsDescribed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, DescriptorRuncTest,
-                         ::testing::Values("kubernetes", "knative", "kserve"),
-                         [](const auto& info) { return info.param; });
+                         ::testing::Combine(::testing::Values("kubernetes", "knative", "kserve"),
+                                            ::testing::Values("image", "host")),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                         });
 
 }  // namespace
 }  // namespace sl::deploy

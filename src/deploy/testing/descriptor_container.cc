@@ -20,6 +20,16 @@ using nlohmann::json;
 
 Status MakeMountPoint(const std::string& rootfs, const std::string& inside, bool is_file) {
   const std::filesystem::path p = std::filesystem::path(rootfs) / inside.substr(1);
+  // Never through a symlink of the image (an absolute one would point into the host).
+  std::filesystem::path at = rootfs;
+  for (const auto& part : std::filesystem::path(inside.substr(1))) {
+    at /= part;
+    std::error_code ec;
+    if (std::filesystem::is_symlink(std::filesystem::symlink_status(at, ec))) {
+      return InvalidArgument("mount point {}: {} is a symlink in the root file system", inside,
+                             at.string());
+    }
+  }
   SL_RETURN_IF_ERROR(MakeDirs(is_file ? p.parent_path().string() : p.string()));
   if (is_file && !PathExists(p.string())) std::ofstream(p.string()).flush();
   return Status::Ok();
@@ -61,15 +71,26 @@ Result<ContainerRun> WriteDescriptorBundle(const json& c, const json& pod, const
   if (run.args.empty()) return InvalidArgument("container.command: empty (would run the image's entrypoint)");
   if (!c.contains("ports") || c["ports"].empty()) return InvalidArgument("container.ports: none");
   run.port = c["ports"][0]["containerPort"].get<int64_t>();
-  bool has_port = false;
+  // The image's Env, then the descriptor's env over it, then what the platform sets over both.
+  std::vector<std::pair<std::string, std::string>> env;
+  auto set_env = [&](const std::string& k, const std::string& v) {
+    for (auto& kv : env) {
+      if (kv.first == k) {
+        kv.second = v;
+        return;
+      }
+    }
+    env.emplace_back(k, v);
+  };
+  for (const auto& kv : in.image_env) set_env(kv.substr(0, kv.find('=')), kv.substr(kv.find('=') + 1));
+  if (in.image_env.empty()) set_env("PATH", "/usr/local/bin:/usr/bin:/bin");
   for (const auto& e : c.value("env", json::array())) {
     const std::string name = e["name"];
     if (!e.contains("value")) return InvalidArgument("container.env {}: only literal values run here", name);
-    has_port = has_port || name == "PORT";
-    run.env.push_back(name + "=" + e["value"].get<std::string>());
+    set_env(name, e["value"].get<std::string>());
   }
-  if (!has_port && in.platform_sets_port) run.env.push_back("PORT=" + std::to_string(run.port));
-  run.env.push_back("PATH=/usr/local/bin:/usr/bin:/bin");
+  if (in.platform_sets_port) set_env("PORT", std::to_string(run.port));
+  for (const auto& [k, v] : env) run.env.push_back(k + "=" + v);
   const json pod_sc = pod.value("securityContext", json::object());
   const json sc = c.value("securityContext", json::object());
   auto pick = [&](const char* key) -> int64_t {
@@ -92,8 +113,9 @@ Result<ContainerRun> WriteDescriptorBundle(const json& c, const json& pod, const
   if (c.contains("readinessProbe")) run.readiness_path = c["readinessProbe"]["httpGet"]["path"];
   if (c.contains("livenessProbe")) run.liveness_path = c["livenessProbe"]["httpGet"]["path"];
 
-  const std::string rootfs = in.bundle_dir + "/rootfs";
+  const std::string rootfs = in.rootfs.empty() ? in.bundle_dir + "/rootfs" : in.rootfs;
   SL_RETURN_IF_ERROR(MakeDirs(rootfs));
+  SL_RETURN_IF_ERROR(MakeDirs(in.bundle_dir));
   json mounts = json::array({
       {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
       {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
@@ -137,10 +159,12 @@ Result<ContainerRun> WriteDescriptorBundle(const json& c, const json& pod, const
     }
     return Status::Ok();
   };
-  for (const char* d : {"/usr", "/lib", "/lib64", "/etc"}) {
-    if (PathExists(d)) SL_RETURN_IF_ERROR(bind_tree(d));
+  if (in.rootfs.empty()) {
+    for (const char* d : {"/usr", "/lib", "/lib64", "/etc"}) {
+      if (PathExists(d)) SL_RETURN_IF_ERROR(bind_tree(d));
+    }
+    for (const auto& [host, inside] : in.image_files) SL_RETURN_IF_ERROR(bind(host, inside));
   }
-  for (const auto& [host, inside] : in.image_files) SL_RETURN_IF_ERROR(bind(host, inside));
   // Volumes, where the descriptor mounts them.
   std::map<std::string, json> volumes;
   for (const auto& v : pod.value("volumes", json::array())) volumes[v["name"]] = v;
@@ -187,7 +211,7 @@ Result<ContainerRun> WriteDescriptorBundle(const json& c, const json& pod, const
         {"capabilities",
          {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
         {"noNewPrivileges", run.no_new_privileges}}},
-      {"root", {{"path", "rootfs"}, {"readonly", run.read_only_root}}},
+      {"root", {{"path", rootfs}, {"readonly", run.read_only_root}}},
       {"hostname", "descriptor"},
       {"mounts", mounts},
       {"linux",

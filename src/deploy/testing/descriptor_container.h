@@ -6,11 +6,10 @@
 // readOnlyRootFilesystem, capabilities dropped as listed, volumes mounted where volumeMounts say
 // (a Secret from a host directory standing in for it, read-only; an emptyDir as a tmpfs).
 //
-// The image itself does not exist here yet (`straightline package` is being written): its
-// contents are stood in for by read-only binds of this host's /usr, /lib, /lib64, /etc plus
-// `image_files` (host path → path in the image: the straightline binary, the model), as
-// serve/remote/oci_bundle.cc does. With a real image, its unpacked rootfs replaces those binds
-// and nothing else changes.
+// The image's file system is either a real image unpacked by umoci (`rootfs`, with the image
+// config's Env underneath the descriptor's, as a kubelet merges them), or stood in for by
+// read-only binds of this host's /usr, /lib, /lib64, /etc plus `image_files` (host path → path
+// in the image: the straightline binary, the model), as serve/remote/oci_bundle.cc does.
 // Network: the host's namespace (as the container tier), so the port must be free here.
 // Thread safety: plain functions. Failure contract: INVALID_ARGUMENT naming the descriptor field
 // that cannot be run (e.g. a volume of another kind, a missing secret directory).
@@ -48,6 +47,9 @@ struct BundleInputs {
   std::vector<std::pair<std::string, std::string>> image_files;
   // Whether the platform injects PORT=containerPort (Knative, KServe serverless).
   bool platform_sets_port = false;
+  // An unpacked image's root file system (absolute); empty: the host stand-ins above.
+  std::string rootfs;
+  std::vector<std::string> image_env;  // the image config's Env, KEY=value
 };
 
 // `pod_spec` holds "volumes" and optionally a pod "securityContext".
