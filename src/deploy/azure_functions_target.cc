@@ -67,7 +67,8 @@ Result<AzureProject> AzureFunctionsProject(const FunctionsSpec& f) {
     }
     json trigger = {{"type", "httpTrigger"}, {"direction", "in"},  {"name", "req"},
                     {"authLevel", "function"}, {"methods", json::array({"post"})}};
-    if (IsPredictHandler(fn.handler) && !f.http_path.empty()) trigger["route"] = f.http_path.substr(1);
+    // No custom route: the worker finds the function (and so the handler) from the first path
+    // segment after the prefix, /api/<function>; --http-path is SAM's only.
     json function = {{"bindings", json::array({trigger, {{"type", "http"},
                                                          {"direction", "out"},
                                                          {"name", "res"}}})}};
