@@ -9,6 +9,9 @@
 namespace sl::runtime {
 namespace {
 
+// A handler's bytes need not be UTF-8 (binary responses): replace, never throw, when embedding.
+constexpr auto kReplaceInvalidUtf8 = nlohmann::json::error_handler_t::replace;
+
 bool IsHttpRequestValue(const nlohmann::json& v) {
   return v.is_object() && v.contains("Method") && v.contains("Url");
 }
@@ -101,7 +104,7 @@ HttpResponse AzureInvocationAnswer(const AzureInvocation& invocation, const Http
     const std::string code = std::to_string(http.status);
     nlohmann::json res = {{"statusCode", code}, {"status", code}, {"body", http.body}, {"headers", headers}};
     nlohmann::json answer = {{"Outputs", {{"res", res}}}, {"Logs", logs}, {"ReturnValue", res}};
-    return HttpResponse::Json(200, answer.dump());
+    return HttpResponse::Json(200, answer.dump(-1, ' ', false, kReplaceInvalidUtf8));
   }
   const bool failed = http.status >= 300 || !http.headers.Get("X-Amz-Function-Error").empty();
   if (failed) {
@@ -111,7 +114,7 @@ HttpResponse AzureInvocationAnswer(const AzureInvocation& invocation, const Http
     return r;
   }
   nlohmann::json answer = {{"Outputs", nlohmann::json::object()}, {"Logs", logs}, {"ReturnValue", http.body}};
-  return HttpResponse::Json(200, answer.dump());
+  return HttpResponse::Json(200, answer.dump(-1, ' ', false, kReplaceInvalidUtf8));
 }
 
 }  // namespace sl::runtime

@@ -17,6 +17,8 @@
 //     trigger, where HTTP = {"statusCode", "status", "body", "headers"} is what the plain mode
 //     would have answered (the host requires all four: HttpOutputBindingResponse); it goes back to
 //     the caller, so faas::HttpHost sees the same statuses and X-Amz-Function-Error as in kPlain.
+//     body is a JSON string: bytes that are not UTF-8 are replaced (U+FFFD), so binary responses
+//     need forwarding (below). The built-in handlers answer JSON.
 //     Other triggers: 200 {"Outputs": {}, "Logs": [...], "ReturnValue": response} on success, and
 //     500 with the error JSON on a function error (the host fails the invocation, so queue
 //     triggers retry and poison as usual: it calls EnsureSuccessStatusCode).

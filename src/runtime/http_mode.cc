@@ -29,7 +29,7 @@ using Clock = std::chrono::steady_clock;
 
 std::string ErrorJson(const std::string& message, const std::string& type) {
   return nlohmann::json{{"errorMessage", message}, {"errorType", type}, {"stackTrace", nlohmann::json::array()}}
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // messages may carry any bytes
 }
 
 std::string NewRequestId() {
@@ -212,7 +212,12 @@ class HttpModeServer::Impl {
     auto shared_req = std::make_shared<HttpRequest>(std::move(req));
     auto shared_respond = std::make_shared<HttpResponder>(std::move(respond));
     queue_.push_back([this, entry, azure_payload, shared_req, shared_respond, request_id, trace] {
-      HttpResponse r = Invoke(*entry, *shared_req, azure_payload, request_id, trace);
+      HttpResponse r;
+      try {
+        r = Invoke(*entry, *shared_req, azure_payload, request_id, trace);
+      } catch (const std::exception& e) {  // never let a request take the worker thread down
+        r = HttpResponse::Json(500, ErrorJson(e.what(), "Runtime.InternalError"));
+      }
       Reply(*shared_respond, std::move(r), request_id);
     });
     lock.unlock();

@@ -203,6 +203,16 @@ TEST(AzureCustomHandler, PayloadOfEachTriggerKind) {
   EXPECT_EQ(ParseAzureInvocation(R"({"Metadata": {}})").status().code(), Code::kInvalidArgument);
 }
 
+TEST(AzureCustomHandler, BinaryResponseBodiesDoNotBreakTheAnswer) {
+  AzureInvocation inv;
+  inv.http_trigger = true;
+  HttpResponse bin;
+  bin.body = std::string("\xff\xfe\x00\x01", 4);
+  auto a = AzureInvocationAnswer(inv, bin, "");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_TRUE(nlohmann::json::parse(a.body)["Outputs"]["res"]["body"].is_string());
+}
+
 TEST(AzureCustomHandler, NonHttpTriggerErrorsFailTheInvocation) {
   AzureInvocation inv;
   inv.http_trigger = false;
