@@ -57,7 +57,8 @@ struct LiveProgress {
 };
 
 Result<train::TrainingResult> RunOne(const train::JobSpec& spec, const std::string& store_uri, bool resume,
-                                     const ServerlessTrainFlags& f, LiveProgress* progress, std::string* ledger) {
+                                     const ServerlessTrainFlags& f, LiveProgress* progress, std::string* ledger,
+                                     int64_t resume_memory_mb = 0) {
   faas::PlatformOptions po;
   po.state_dir = StateDirFor(store_uri, f.state_dir);
   po.local_cpus = f.local_cpus;
@@ -73,6 +74,7 @@ Result<train::TrainingResult> RunOne(const train::JobSpec& spec, const std::stri
   train::CoordinatorOptions co;
   co.store_uri = store_uri;
   co.resume = resume;
+  co.resume_memory_mb = resume_memory_mb;
   co.functions = host.host.get();
   co.on_progress = [progress](const train::TrainProgressEvent& e) { (*progress)(e); };
   return train::RunServerlessTraining(spec, co);
@@ -83,6 +85,16 @@ train::RunSummary SummaryOf(const train::RunRecord& record, const ServerlessTrai
   auto profile = faas::LoadProviderProfile(record.provider);
   return train::Summarize(record, f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN),
                           profile.ok() ? &*profile : nullptr);
+}
+
+Result<int64_t> ParseMemoryMb(const std::string& text) {
+  try {
+    size_t used = 0;
+    const int64_t mb = std::stoll(text, &used);
+    if (used == text.size()) return mb;
+  } catch (const std::exception&) {
+  }
+  return InvalidArgument("--memory: '{}' is not a number of MB or 'auto'", text);
 }
 
 int Fail(const Status& s) {
@@ -158,7 +170,17 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
   if (!f.resume.empty()) {
     train::JobSpec override_spec;
     if (flags.IsSet("out")) override_spec.out_dir = o.out_dir;
-    auto r = RunOne(override_spec, f.resume, true, f, &progress, &ledger);
+    int64_t memory_mb = 0;  // 0: the job's
+    if (flags.IsSet("memory")) {
+      if (f.memory == "auto") {
+        return Fail(InvalidArgument("--resume: --memory auto is not supported (the planner plans a new job); "
+                                    "give a size in MB, e.g. --memory 1024"));
+      }
+      auto parsed = ParseMemoryMb(f.memory);
+      if (!parsed.ok()) return Fail(parsed.status());
+      memory_mb = *parsed;
+    }
+    auto r = RunOne(override_spec, f.resume, true, f, &progress, &ledger, memory_mb);
     if (!r.ok()) return Fail(r.status());
     train::RunSummary s = SummaryOf(r->record, f);
     if (json) {
@@ -213,11 +235,9 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
     spec.memory_mb = plan->memory_mb;
     spec.rounds_per_epoch = plan->rounds_per_epoch;
   } else {
-    try {
-      spec.memory_mb = std::stoll(f.memory);
-    } catch (const std::exception&) {
-      return Fail(InvalidArgument("--memory: '{}' is not a number of MB or 'auto'", f.memory));
-    }
+    auto parsed = ParseMemoryMb(f.memory);
+    if (!parsed.ok()) return Fail(parsed.status());
+    spec.memory_mb = *parsed;
   }
   if (Status s = spec.Validate(); !s.ok()) return Fail(s);
 

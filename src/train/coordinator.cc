@@ -227,6 +227,17 @@ Status Coordinator::OpenOrCreateJob() {
     } else if (cp.status().code() != Code::kNotFound) {
       return cp.status();
     }
+    if (opt_.resume_memory_mb > 0 && opt_.resume_memory_mb != spec_.memory_mb) {
+      const int64_t was = spec_.memory_mb;
+      spec_.memory_mb = opt_.resume_memory_mb;
+      SL_RETURN_IF_ERROR(spec_.Validate());
+      // job.json says what the functions run with from now on (a later resume keeps it); the
+      // attempts already recorded keep the size they ran at.
+      SL_RETURN_IF_ERROR(store_->Put(JobKeys::kJob, spec_.ToJson().dump(2)));
+      record_.memory_mb = spec_.memory_mb;
+      Emit(TrainProgressEvent::Kind::kInfo,
+           fmt::format("memory: {} MB from now on (the job ran at {} MB)", spec_.memory_mb, was));
+    }
   }
   SL_RETURN_IF_ERROR(spec_.Validate());
   if (!opt_.resume && spec_.data.path.empty()) {
@@ -280,9 +291,9 @@ Status Coordinator::RegisterFunctions() {
   }
   preprocess_fn_ = "sl-preprocess-" + spec_.job_id;
   shard_fn_ = "sl-train-" + spec_.job_id;
-  for (auto [name, handler] : {std::pair{preprocess_fn_, kPreprocessHandler}, std::pair{shard_fn_, kShardHandler}}) {
+  for (auto [name, handler] : {std::pair{&preprocess_fn_, kPreprocessHandler}, std::pair{&shard_fn_, kShardHandler}}) {
     faas::FunctionSpec f;
-    f.name = name;
+    f.name = *name;
     f.handler = handler;
     f.provider = spec_.provider;
     f.memory_mb = spec_.memory_mb;
@@ -290,6 +301,16 @@ Status Coordinator::RegisterFunctions() {
     f.environment = env;
     f.source = "serverless trainer";
     SL_RETURN_IF_ERROR(opt_.functions->Deploy(f));
+    // Deploy keeps a function that already exists as it is (function_host.h): one deployed at
+    // another memory size by an earlier run of this job (a resume with --memory on a host that
+    // outlives the coordinator) would keep running at the old size, so the job's functions at
+    // this size get a name of their own.
+    auto deployed = opt_.functions->Describe(f.name);
+    if (deployed.ok() && deployed->spec.memory_mb > 0 && deployed->spec.memory_mb != spec_.memory_mb) {
+      f.name = fmt::format("{}-{}mb", *name, spec_.memory_mb);
+      SL_RETURN_IF_ERROR(opt_.functions->Deploy(f));
+      *name = f.name;
+    }
   }
   return Status::Ok();
 }

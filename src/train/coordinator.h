@@ -61,6 +61,10 @@ struct TrainProgressEvent {
 struct CoordinatorOptions {
   std::string store_uri;
   bool resume = false;
+  // With resume: > 0 runs the rest of the job at this function memory (MB) instead of job.json's
+  // (e.g. after out-of-memory failures); job.json is rewritten with it and the functions are
+  // deployed with it. INVALID_ARGUMENT if the provider does not allow it.
+  int64_t resume_memory_mb = 0;
   // Where the functions run (not owned): the embedded platform, Lambda, HTTP functions, a fake.
   // The train functions are deployed on it (FunctionHost::Deploy).
   faas::FunctionHost* functions = nullptr;

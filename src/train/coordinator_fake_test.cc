@@ -97,7 +97,7 @@ class CoordinatorFakeTest : public ::testing::Test {
   // Scripts the job's two functions: the real handlers, taking `duration(key)` of fake time,
   // except where `faults` says otherwise.
   void Script(const std::string& job_id, std::map<Key, faas::FakeReply> faults,
-              std::function<milliseconds(const Key&)> duration) {
+              std::function<milliseconds(const Key&)> duration, const std::string& name_suffix = "") {
     auto run = [faults = std::move(faults), duration = std::move(duration)](
                    runtime::InvocationResponse (*handler)(const runtime::InvocationRequest&)) {
       return [faults, duration, handler](const faas::InvokeRequest& req) {
@@ -114,12 +114,14 @@ class CoordinatorFakeTest : public ::testing::Test {
         return faas::FakeReply::Ok(out.payload, duration(key));
       };
     };
-    host_.Script("sl-preprocess-" + job_id, {.handler = run(&HandlePreprocess)});
-    host_.Script("sl-train-" + job_id, {.handler = run(&HandleTrainShard)});
+    host_.Script("sl-preprocess-" + job_id + name_suffix, {.handler = run(&HandlePreprocess)});
+    host_.Script("sl-train-" + job_id + name_suffix, {.handler = run(&HandleTrainShard)});
   }
 
-  Result<TrainingResult> Run(const JobSpec& spec) {
+  Result<TrainingResult> Run(const JobSpec& spec, bool resume = false, int64_t resume_memory_mb = 0) {
     CoordinatorOptions o;
+    o.resume = resume;
+    o.resume_memory_mb = resume_memory_mb;
     o.store_uri = Store(spec.job_id);
     o.functions = &host_;
     o.clock = &clock_;
@@ -248,6 +250,52 @@ TEST_F(CoordinatorFakeTest, ExhaustedRetriesAbortNamingRoundShardAttemptsAndLast
                                       "sl-train-exhausted (attempt 1): crash: exit status 139"),
             std::string::npos)
       << r.status().message();
+}
+
+TEST_F(CoordinatorFakeTest, ResumeWithANewMemorySizeRedeploysTheFunctionsAtIt) {
+  JobSpec spec = SmallJob("resize");
+  spec.memory_mb = 128;
+  spec.max_retries = 1;
+  Script("resize",
+         {{{1, 2, 0}, faas::FakeReply::Error(faas::Outcome::kOutOfMemory, "memory limit", milliseconds(500))},
+          {{1, 2, 1}, faas::FakeReply::Error(faas::Outcome::kOutOfMemory, "memory limit", milliseconds(500))}},
+         Second);
+  auto failed = Run(spec);
+  ASSERT_EQ(failed.status().code(), Code::kAborted) << failed.status().ToString();
+
+  // The host outlives the coordinator (as Lambda does) and keeps the 128 MB functions: the
+  // resumed job runs under functions of its own at the new size.
+  Script("resize", {}, Second, "-1024mb");
+  auto resumed = Run(spec, /*resume=*/true, /*resume_memory_mb=*/1024);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->resumed_from_round, 1);
+  EXPECT_EQ(resumed->record.memory_mb, 1024);
+  auto fn = host_.Describe("sl-train-resize-1024mb");
+  ASSERT_TRUE(fn.ok()) << fn.status().ToString();
+  EXPECT_EQ(fn->spec.memory_mb, 1024);
+  // Round 1's shards 0 and 1 had their updates in the store already: only shard 2 runs again.
+  ASSERT_EQ(host_.calls("sl-train-resize-1024mb").size(), 1u);
+  EXPECT_EQ(KeyOf(host_.calls("sl-train-resize-1024mb")[0].request), Key(1, 2, 0));
+  EXPECT_EQ(resumed->record.rounds.at(1).attempts.back().memory_mb, 1024);
+  EXPECT_EQ(resumed->record.rounds.at(0).attempts.at(0).memory_mb, 128);  // ran at the old size
+  // job.json says so, for the functions and a later resume.
+  auto st = store::OpenObjectStore(Store("resize"));
+  ASSERT_TRUE(st.ok());
+  auto job = (*st)->Get(JobKeys::kJob);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(nlohmann::json::parse(*job).at("memory_mb"), 1024);
+}
+
+TEST_F(CoordinatorFakeTest, ResumeWithAMemorySizeTheProviderRefusesFailsNamingIt) {
+  JobSpec spec = SmallJob("badsize");
+  spec.max_retries = 0;
+  // The crash ends after the other shards (a fake clock: nothing else would end their calls).
+  Script("badsize", {{{0, 2, 0}, faas::FakeReply::Error(faas::Outcome::kCrash, "exit status 139", milliseconds(2000))}},
+         Second);
+  ASSERT_FALSE(Run(spec).ok());
+  auto r = Run(spec, /*resume=*/true, /*resume_memory_mb=*/64);
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("64 MB"), std::string::npos) << r.status().ToString();
 }
 
 }  // namespace

@@ -23,14 +23,35 @@ std::vector<int64_t> MemorySizes(const faas::ProviderProfile& p) {
   return out;
 }
 
-Result<double> MeasureSecondsPerSample(const JobSpec& spec, int64_t* train_samples) {
+struct Measured {
+  double seconds_per_sample = 0;
+  int64_t train_samples = 0;
+  MemoryFootprint footprint;
+};
+
+int64_t DatasetBytes(const ml::Dataset& d) {
+  return static_cast<int64_t>(d.features.size() * sizeof(float) + d.tokens.size() * sizeof(int32_t) +
+                              d.token_offsets.size() * sizeof(int64_t) + d.labels.size() * sizeof(int64_t));
+}
+
+Result<Measured> MeasureJob(const JobSpec& spec) {
   SL_ASSIGN_OR_RETURN(ml::data::DatasetSplits splits, ml::data::LoadDataset(spec.data));
-  *train_samples = splits.train.size();
+  Measured out;
+  out.train_samples = splits.train.size();
   std::string name = spec.model_name;
   if (name.empty()) name = splits.train.kind == ml::SampleKind::kTokens ? "textclf" : "cnn";
   SL_ASSIGN_OR_RETURN(ml::ModelSpec ms, ml::MakeModelSpec(name, spec.hparams, ml::InputSpec::Of(splits.train),
                                                           splits.train.num_classes()));
   SL_ASSIGN_OR_RETURN(ml::Model model, ml::Model::Create(ms, spec.local.seed));
+  MemoryFootprint& f = out.footprint;
+  f.dataset_bytes = DatasetBytes(splits.train) + DatasetBytes(splits.validation) + DatasetBytes(splits.test);
+  f.train_bytes = DatasetBytes(splits.train);
+  f.train_samples = splits.train.size();
+  f.workers = spec.workers;
+  f.rounds_per_epoch = spec.rounds_per_epoch;
+  f.model_parameters = model.NumParameters();
+  f.batch_size = spec.local.batch_size;
+  f.sample_floats = splits.train.size() > 0 ? std::max<int64_t>(1, f.train_bytes / splits.train.size() / 4) : 1;
   ml::TrainConfig cfg = spec.local;
   cfg.threads = 1;
   cfg.epochs = 1;
@@ -39,10 +60,41 @@ Result<double> MeasureSecondsPerSample(const JobSpec& spec, int64_t* train_sampl
   cfg.max_steps = 12;
   SL_ASSIGN_OR_RETURN(ml::TrainStats st, ml::Train(model, splits.train, cfg));
   if (st.samples <= 0 || st.seconds <= 0) return Internal("planner: the calibration run trained nothing");
-  return st.seconds / static_cast<double>(st.samples);
+  out.seconds_per_sample = st.seconds / static_cast<double>(st.samples);
+  return out;
 }
 
+double Mb(double bytes) { return bytes / (1 << 20); }
+
 }  // namespace
+
+StageMemory BoundStageMemory(const MemoryFootprint& f) {
+  StageMemory m;
+  const double workers = static_cast<double>(std::max<int64_t>(f.workers, 1));
+  const double shard = static_cast<double>(f.train_bytes) / workers;
+  const double chunk = shard / static_cast<double>(std::max<int64_t>(f.rounds_per_epoch, 1));
+  // A preprocessing function loads every split (ml::data::LoadDataset), decoding from buffers
+  // at most half the decoded size (images: 1 byte per 4-byte float), then copies its shard out
+  // and encodes it: the data, its decode buffers, and two shard copies.
+  const double decode = f.raw_bytes > 0 ? static_cast<double>(f.raw_bytes) : 0.5 * static_cast<double>(f.dataset_bytes);
+  m.preprocess_mb = kWorkerBaselineMb + Mb(static_cast<double>(f.dataset_bytes) + decode + 2 * shard);
+  // A train-shard function holds its decoded shard (and, while decoding, the downloaded bytes),
+  // the round's chunk, the model six times over (weights, gradients, Adam's two moments, the
+  // downloaded global model and the serialised update) and one batch's activations and their
+  // gradients (bounded by 128 values per input value: the cnn's widest layers hold 32 maps of
+  // the input's size, kept forward and backward through a few layers).
+  const double model = static_cast<double>(f.model_parameters) * sizeof(float);
+  const double activations = static_cast<double>(std::max<int64_t>(f.batch_size, 1)) *
+                             static_cast<double>(std::max<int64_t>(f.sample_floats, 1)) * sizeof(float) * 128;
+  m.train_mb = kWorkerBaselineMb + Mb(2 * shard + chunk + 6 * model + activations);
+  m.explanation = fmt::format(
+      "preprocessing holds the whole dataset ({:.0f} MB decoded, {:.0f} MB decode buffers) and two copies of a "
+      "{:.0f} MB shard: ≤ {:.0f} MB; train-shard holds the shard twice, a {:.0f} MB chunk, 6 × {:.1f} MB of model "
+      "state and {:.0f} MB of activations: ≤ {:.0f} MB (each + {:.0f} MB worker baseline)",
+      Mb(static_cast<double>(f.dataset_bytes)), Mb(decode), Mb(shard), m.preprocess_mb, Mb(chunk), Mb(model),
+      Mb(activations), m.train_mb, kWorkerBaselineMb);
+  return m;
+}
 
 Result<Plan> PlanMemory(const PlanInput& input) {
   SL_ASSIGN_OR_RETURN(faas::ProviderProfile profile, faas::LoadProviderProfile(input.spec.provider));
@@ -54,14 +106,27 @@ Result<Plan> PlanMemoryWithProfile(const PlanInput& input, const faas::ProviderP
   SL_RETURN_IF_ERROR(spec.Validate());
   Plan plan;
   int64_t n = input.train_samples;
+  plan.stage_memory.preprocess_mb = input.preprocess_peak_mb;
+  plan.stage_memory.train_mb = input.train_peak_mb;
   if (input.seconds_per_sample > 0) {
     plan.seconds_per_sample = input.seconds_per_sample;
   } else {
-    SL_ASSIGN_OR_RETURN(plan.seconds_per_sample, MeasureSecondsPerSample(spec, &n));
+    SL_ASSIGN_OR_RETURN(Measured m, MeasureJob(spec));
+    plan.seconds_per_sample = m.seconds_per_sample;
+    n = m.train_samples;
     plan.reasoning.push_back(fmt::format("measured {:.1f} µs per training sample of {} at 1 vCPU (12 steps here)",
                                          plan.seconds_per_sample * 1e6, spec.model_name.empty() ? "the model" : spec.model_name));
+    if (input.preprocess_peak_mb <= 0 && input.train_peak_mb <= 0) plan.stage_memory = BoundStageMemory(m.footprint);
   }
   if (n <= 0) return InvalidArgument("planner: train_samples must be > 0");
+  const double peak_mb = std::max(plan.stage_memory.preprocess_mb, plan.stage_memory.train_mb);
+  plan.min_memory_mb = peak_mb > 0 ? static_cast<int64_t>(std::ceil(peak_mb * (1 + kMemoryMargin))) : 0;
+  if (plan.min_memory_mb > 0) {
+    plan.reasoning.push_back(fmt::format(
+        "memory floor {} MB: stage peaks preprocessing {:.0f} MB, train-shard {:.0f} MB, + {:.0f} % margin{}",
+        plan.min_memory_mb, plan.stage_memory.preprocess_mb, plan.stage_memory.train_mb, 100 * kMemoryMargin,
+        plan.stage_memory.explanation.empty() ? "" : " (" + plan.stage_memory.explanation + ")"));
+  }
   const double threads = std::max(1, spec.local.threads);
   const double timeout = profile.max_timeout_s > 0 ? std::min(spec.timeout_s, profile.max_timeout_s) : spec.timeout_s;
   const std::vector<int64_t> sizes = MemorySizes(profile);
@@ -105,10 +170,19 @@ Result<Plan> PlanMemoryWithProfile(const PlanInput& input, const faas::ProviderP
                                          "of the {:.0f} s timeout",
                                          rounds_base, rpe, 100 * kTimeoutSafety, timeout));
   }
-  // Sizes whose invocations fit the timeout's safety margin, cheapest first (ties: faster).
+  // Sizes that hold the stages and whose invocations fit the timeout's safety margin, cheapest
+  // first (ties: faster).
   std::vector<PlanCandidate> fits;
+  bool any_in_time = false;
   for (const auto& c : cands) {
-    if (c.duration_s <= kTimeoutSafety * timeout) fits.push_back(c);
+    if (c.duration_s > kTimeoutSafety * timeout) continue;
+    any_in_time = true;
+    if (c.memory_mb >= plan.min_memory_mb) fits.push_back(c);
+  }
+  if (fits.empty() && any_in_time) {
+    return FailedPrecondition("planner: {} offers no memory size of at least {} MB (the job's memory floor) "
+                              "whose invocations stay within {:.0f} % of the {:.0f} s timeout",
+                              profile.name, plan.min_memory_mb, 100 * kTimeoutSafety, timeout);
   }
   if (fits.empty()) {
     return FailedPrecondition("planner: {} cannot fit {} samples per invocation within {:.0f} % of the {:.0f} s timeout "

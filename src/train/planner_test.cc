@@ -1,5 +1,7 @@
 #include "train/planner.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 namespace sl::train {
@@ -193,6 +195,72 @@ TEST(Planner, RejectsZeroSamples) {
   in.seconds_per_sample = 200e-6;
   in.train_samples = 0;
   EXPECT_EQ(PlanMemoryWithProfile(in, *profile).status().code(), Code::kInvalidArgument);
+}
+
+// Fashion-MNIST as the functions load it: 60,000 train + 10,000 test images of 784 floats (the
+// validation split is cut from train), int64 labels; the cnn's ~0.42 M parameters.
+MemoryFootprint FashionMnistCnn(int64_t workers) {
+  MemoryFootprint f;
+  f.train_samples = 60000;
+  f.train_bytes = 60000 * (784 * 4 + 8);
+  f.dataset_bytes = 70000 * (784 * 4 + 8);
+  f.workers = workers;
+  f.rounds_per_epoch = 4;
+  f.model_parameters = 421642;
+  f.batch_size = 64;
+  f.sample_floats = 784;
+  return f;
+}
+
+TEST(Planner, StageMemoryBoundHoldsTheWholeDatasetForPreprocessing) {
+  const StageMemory m = BoundStageMemory(FashionMnistCnn(2));
+  // 214 MB of decoded images alone: 128 MB (and the 320 MB chosen with a deadline) cannot hold it.
+  EXPECT_GT(m.preprocess_mb, 64 + 214 + 107);
+  EXPECT_GT(m.train_mb, 64 + 2 * 92);
+  EXPECT_GT(m.preprocess_mb, m.train_mb);
+  EXPECT_NE(m.explanation.find("preprocessing"), std::string::npos);
+  // More workers: smaller shards, a smaller bound; never below the worker's baseline.
+  const StageMemory eight = BoundStageMemory(FashionMnistCnn(8));
+  EXPECT_LT(eight.train_mb, m.train_mb);
+  EXPECT_GT(eight.train_mb, kWorkerBaselineMb);
+}
+
+TEST(Planner, NeverChoosesASizeBelowTheStagesPeakMemory) {
+  auto profile = faas::LoadProviderProfile("aws-lambda");
+  ASSERT_TRUE(profile.ok());
+  PlanInput in;
+  in.spec = Spec("aws-lambda");
+  in.seconds_per_sample = 200e-6;
+  in.train_samples = 48000;
+  auto unbounded = PlanMemoryWithProfile(in, *profile);
+  ASSERT_TRUE(unbounded.ok());
+  EXPECT_EQ(unbounded->memory_mb, 128);  // what the planner chose for the cnn before the floor
+  const StageMemory m = BoundStageMemory(FashionMnistCnn(8));
+  in.preprocess_peak_mb = m.preprocess_mb;
+  in.train_peak_mb = m.train_mb;
+  for (double deadline : {0.0, 60.0}) {
+    in.deadline_s = deadline;
+    auto plan = PlanMemoryWithProfile(in, *profile);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    EXPECT_GE(static_cast<double>(plan->memory_mb), m.preprocess_mb * (1 + kMemoryMargin)) << deadline;
+    EXPECT_EQ(plan->min_memory_mb, static_cast<int64_t>(std::ceil(m.preprocess_mb * (1 + kMemoryMargin))));
+    bool said = false;
+    for (const auto& line : plan->reasoning) said = said || line.find("memory floor") != std::string::npos;
+    EXPECT_TRUE(said);
+  }
+}
+
+TEST(Planner, AFloorAboveEverySizeIsRefusedNamingIt) {
+  auto profile = faas::LoadProviderProfile("aws-lambda");
+  ASSERT_TRUE(profile.ok());
+  PlanInput in;
+  in.spec = Spec("aws-lambda");
+  in.seconds_per_sample = 200e-6;
+  in.train_samples = 48000;
+  in.preprocess_peak_mb = 20000;  // more than Lambda's 10,240 MB
+  auto plan = PlanMemoryWithProfile(in, *profile);
+  EXPECT_EQ(plan.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(plan.status().message().find("25000 MB"), std::string::npos) << plan.status().ToString();
 }
 
 ShardAttempt Ok(int64_t memory_mb, double duration_ms, double compute_ms, int64_t samples) {
