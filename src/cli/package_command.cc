@@ -106,9 +106,10 @@ int RunPackage(const Args& args) {
                "train-shard)");
   flags.String("out", &out, "output path: a directory for oci-dir, a file otherwise (required)");
   flags.String("format", &format, "oci-dir | oci-archive | docker-archive");
-  flags.String("tag", &tag, "image name:tag (docker-archive RepoTags; the tag is the OCI "
-                            "ref.name); default: the --push name, else straightline-serve:latest "
-                            "/ straightline-function:latest");
+  flags.String("tag", &tag, "image NAME:TAG: docker-archive RepoTags and the OCI index's "
+                            "ref.name (podman load names the image after it; skopeo reads "
+                            "oci:DIR:NAME:TAG); default: the --push name, else "
+                            "straightline-serve:latest / straightline-function:latest");
   flags.String("compression", &compression,
                "gzip | none: layer compression (docker-archive: always none)");
   flags.Int("gzip-level", &gzip_level, "1 (fastest) .. 9 (smallest); fixed, for reproducibility");
@@ -190,7 +191,9 @@ int RunPackage(const Args& args) {
   }
   const size_t colon = tag.rfind(':'), slash = tag.rfind('/');
   if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) tag += ":latest";
-  o.ref_name = tag.substr(tag.rfind(':') + 1);
+  // The full name, as buildah writes it: `podman load` names the image after it, and
+  // skopeo/umoci take it as the layout reference (oci:DIR:NAME:TAG).
+  o.ref_name = tag;
   if (!json_out) {
     o.progress = [](const std::string& line) {
       fmt::print(stderr, "package: {}\n", line);

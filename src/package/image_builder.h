@@ -53,7 +53,7 @@ struct PackageOptions {
   std::map<std::string, std::string> labels;
   LayerWriteOptions layer;           // compression, level, mtime
   std::string created = "1970-01-01T00:00:00Z";
-  std::string ref_name = "latest";
+  std::string ref_name = "straightline:latest";  // org.opencontainers.image.ref.name
   std::string scratch_dir;           // for the stripped binary
   std::function<void(const std::string&)> progress;  // one line per step; may be empty
 };

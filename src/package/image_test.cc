@@ -124,6 +124,13 @@ json Package(std::vector<std::string> args) {
   return j;
 }
 
+// The default names `package` gives (org.opencontainers.image.ref.name).
+constexpr const char* kServeRef = "straightline-serve:latest";
+constexpr const char* kFunctionRef = "straightline-function:latest";
+
+// The serving oci-archive's name: the test's own, so `podman load` replaces no image of the user.
+std::string ArchiveTag() { return fmt::format("straightline-serve-test-{}:v1", ::getpid()); }
+
 std::string ManifestDigestOfLayout(const std::string& dir) {
   json index = json::parse(ReadFileToString(dir + "/index.json").value_or("{}"), nullptr, false);
   if (index.is_discarded() || !index.contains("manifests")) return "";
@@ -166,7 +173,7 @@ class PackageImageTest : public ::testing::Test {
     serve_dir_ = new json(Package({"serve", "--model", model_, "--format", "oci-dir", "--out",
                                    dir_->Join("serve.oci")}));
     serve_archive_ = new json(Package({"serve", "--model", model_, "--format", "oci-archive",
-                                       "--out", dir_->Join("serve.tar")}));
+                                       "--tag", ArchiveTag(), "--out", dir_->Join("serve.tar")}));
     function_dir_ = new json(Package({"function", "--model", model_, "--compression", "none",
                                       "--format", "oci-dir", "--out", dir_->Join("fn.oci")}));
     function_docker_ = new json(Package(
@@ -184,10 +191,10 @@ class PackageImageTest : public ::testing::Test {
 
   // umoci-unpacks `layout` into `bundle` and rewrites its config.json for a test run: read-only
   // root, host network (so the test reaches it on loopback), a tmpfs /tmp, `args` if given.
-  static void Unpack(const std::string& layout, const std::string& bundle,
+  static void Unpack(const std::string& layout, const std::string& ref, const std::string& bundle,
                      const std::vector<std::string>& args, json extra_mounts = json::array(),
                      const std::vector<std::string>& extra_env = {}) {
-    auto r = RunProcess({"umoci", "unpack", "--image", layout + ":latest", bundle});
+    auto r = RunProcess({"umoci", "unpack", "--image", layout + ":" + ref, bundle});
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->exit_code, 0) << r->err;
     json c = json::parse(ReadFileToString(bundle + "/config.json").value_or("{}"));
@@ -228,7 +235,8 @@ TEST_F(PackageImageTest, SameInputsGiveTheSameDigest) {
   EXPECT_EQ((*function_dir_)["manifest_digest"], (*function_docker_)["manifest_digest"]);
   EXPECT_EQ(ManifestDigestOfLayout(dir_->Join("serve.oci")), (*serve_dir_)["manifest_digest"]);
   // The archive itself is reproducible too: a third build writes the same bytes.
-  Package({"serve", "--model", model_, "--format", "oci-archive", "--out", dir_->Join("again.tar")});
+  Package({"serve", "--model", model_, "--format", "oci-archive", "--tag", ArchiveTag(), "--out",
+           dir_->Join("again.tar")});
   EXPECT_EQ(Sha256File(dir_->Join("again.tar")).value_or("a"),
             Sha256File(dir_->Join("serve.tar")).value_or("b"));
   std::remove(dir_->Join("again.tar").c_str());
@@ -281,7 +289,7 @@ TEST_F(PackageImageTest, ServingImageServesKServeV2UnderRuncReadOnlyAsUid65532) 
   ASSERT_TRUE(MakeDirs(dir_->Join("secret")).ok());
   ASSERT_TRUE(WriteFileAtomic(dir_->Join("secret/token"), "test-token-1\n").ok());
   json cfg = json::parse(
-      RunProcess({"skopeo", "inspect", "--config", "oci:" + dir_->Join("serve.oci") + ":latest"})
+      RunProcess({"skopeo", "inspect", "--config", "oci:" + dir_->Join("serve.oci") + ":" + kServeRef})
           .value_or(ProcessResult{})
           .out,
       nullptr, false);
@@ -294,7 +302,7 @@ TEST_F(PackageImageTest, ServingImageServesKServeV2UnderRuncReadOnlyAsUid65532) 
     for (const auto& a : cfg["config"]["Cmd"]) args.push_back(a.get<std::string>());
   }
   args.insert(args.end(), {"--port", std::to_string(port)});
-  Unpack(dir_->Join("serve.oci"), bundle, args,
+  Unpack(dir_->Join("serve.oci"), kServeRef, bundle, args,
          json::array({{{"destination", "/var/run/secrets/straightline"},
                        {"type", "bind"},
                        {"source", dir_->Join("secret")},
@@ -358,7 +366,7 @@ TEST_F(PackageImageTest, FunctionImageRunsTheWorkerUnderRunc) {
   REQUIRE_TOOL("umoci");
   REQUIRE_TOOL("runc");
   const std::string bundle = dir_->Join("fn-bundle");
-  Unpack(dir_->Join("fn.oci"), bundle, {"/usr/local/bin/straightline-worker", "--list"});
+  Unpack(dir_->Join("fn.oci"), kFunctionRef, bundle, {"/usr/local/bin/straightline-worker", "--list"});
   const std::string name = fmt::format("sl-package-test-fn-{}", ::getpid());
   auto r = RunProcess({"runc", "run", "--bundle", bundle, name});
   RunProcess({"runc", "delete", "--force", name}).status().IgnoreError();
@@ -417,7 +425,7 @@ TEST_F(PackageImageTest, FunctionImageAnswersALambdaRuntimeApiInvocationUnderRun
   });
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   const std::string bundle = dir_->Join("fn-lambda-bundle");
-  Unpack(dir_->Join("fn.oci"), bundle, {}, json::array(),
+  Unpack(dir_->Join("fn.oci"), kFunctionRef, bundle, {}, json::array(),
          {fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", (*server)->port())});
   const std::string name = fmt::format("sl-package-test-fn-lambda-{}", ::getpid());
   {
@@ -457,7 +465,7 @@ TEST_F(PackageImageTest, FunctionImageAnswersHttpOnPortUnderRunc) {
   const int port = FreePort();
   ASSERT_GT(port, 0);
   const std::string bundle = dir_->Join("fn-http-bundle");
-  Unpack(dir_->Join("fn.oci"), bundle, {"/usr/local/bin/straightline-worker", "echo"},
+  Unpack(dir_->Join("fn.oci"), kFunctionRef, bundle, {"/usr/local/bin/straightline-worker", "echo"},
          json::array(), {fmt::format("PORT={}", port)});
   const std::string name = fmt::format("sl-package-test-fn-http-{}", ::getpid());
   {
@@ -492,6 +500,13 @@ TEST_F(PackageImageTest, PodmanLoadsTheDockerArchive) {
   json j = json::parse(i->out, nullptr, false);
   ASSERT_FALSE(j.is_discarded());
   EXPECT_EQ(j[0]["Config"]["User"], "65532:65532");
+  // The oci-archive loads under the name in its index (org.opencontainers.image.ref.name).
+  const std::string oci_ref = "localhost/" + ArchiveTag();
+  auto o = RunProcess({"podman", "load", "-i", dir_->Join("serve.tar")});
+  RunProcess({"podman", "rmi", "-f", oci_ref}).status().IgnoreError();
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->exit_code, 0) << o->err << o->out;
+  EXPECT_NE(o->out.find(oci_ref), std::string::npos) << o->out;
 }
 
 TEST_F(PackageImageTest, PushToALoopbackRegistryAndPullBackKeepTheDigest) {

@@ -47,7 +47,7 @@ struct Descriptor {
 // An image whose blobs are in an OCI layout directory `layout_dir` (blobs/sha256/...).
 struct BuiltImage {
   std::string layout_dir;
-  std::string ref_name;  // the tag, e.g. "latest" (org.opencontainers.image.ref.name)
+  std::string ref_name;  // "NAME:TAG" (org.opencontainers.image.ref.name; oci:DIR:NAME:TAG)
   Descriptor config;
   Descriptor manifest;
   std::vector<LayerBlob> layers;
