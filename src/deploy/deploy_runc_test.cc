@@ -113,7 +113,7 @@ class DescriptorRuncTest : public ::testing::TestWithParam<std::tuple<std::strin
       return;
     }
     const std::string unpacked = w.dir.path() + "/image-bundle";
-    auto r = package::RunProcess({"umoci", "unpack", "--image", layout + ":latest", unpacked});
+    auto r = package::RunProcess({"umoci", "unpack", "--image", layout + ":" + built->ref_name, unpacked});
     if (!r.ok() || r->exit_code != 0) {
       w.image_error = "umoci unpack: " + (r.ok() ? r->err : r.status().ToString());
       return;

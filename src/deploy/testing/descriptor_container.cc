@@ -69,8 +69,8 @@ Result<ContainerRun> WriteDescriptorBundle(const json& c, const json& pod, const
   for (const auto& a : c.value("command", json::array())) run.args.push_back(a.get<std::string>());
   for (const auto& a : c.value("args", json::array())) run.args.push_back(a.get<std::string>());
   if (run.args.empty()) return InvalidArgument("container.command: empty (would run the image's entrypoint)");
-  if (!c.contains("ports") || c["ports"].empty()) return InvalidArgument("container.ports: none");
-  run.port = c["ports"][0]["containerPort"].get<int64_t>();
+  // No port: a container that calls out (a Lambda function polling the Runtime API).
+  if (c.contains("ports") && !c["ports"].empty()) run.port = c["ports"][0]["containerPort"].get<int64_t>();
   // The image's Env, then the descriptor's env over it, then what the platform sets over both.
   std::vector<std::pair<std::string, std::string>> env;
   auto set_env = [&](const std::string& k, const std::string& v) {
@@ -89,7 +89,7 @@ Result<ContainerRun> WriteDescriptorBundle(const json& c, const json& pod, const
     if (!e.contains("value")) return InvalidArgument("container.env {}: only literal values run here", name);
     set_env(name, e["value"].get<std::string>());
   }
-  if (in.platform_sets_port) set_env("PORT", std::to_string(run.port));
+  if (in.platform_sets_port && run.port > 0) set_env("PORT", std::to_string(run.port));
   for (const auto& [k, v] : env) run.env.push_back(k + "=" + v);
   const json pod_sc = pod.value("securityContext", json::object());
   const json sc = c.value("securityContext", json::object());
