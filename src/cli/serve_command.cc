@@ -108,6 +108,7 @@ int RunServe(const Args& args) {
   int sig = WaitForShutdownSignal();
   SL_LOG_INFO("serve", "{}: draining {} request(s) in flight (up to {} s), refusing new ones",
               sig > 0 ? strsignal(sig) : "signal pipe closed", d.drain->in_flight(), drain_timeout_s);
+  d.server->StopAccepting();  // new connections are refused; open ones get 503 while draining
   int left = d.drain->Drain(std::chrono::seconds(drain_timeout_s));
   if (left > 0) SL_LOG_WARN("serve", "{} request(s) still in flight after {} s; stopping anyway", left, drain_timeout_s);
   // The last responses were handed to the server's I/O threads; give them a moment to reach their

@@ -12,6 +12,8 @@
 //     no-op. Sessions are owned by the Core's registry while they wait for a responder.
 #include "common/http_server.h"
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -305,6 +307,14 @@ class BeastHttpServer final : public HttpServer {
 
   int port() const override { return port_; }
 
+  void StopAccepting() override {
+    if (!accepting_.exchange(false)) return;
+    // shutdown(2) on a listening socket takes it out of LISTEN at once (connects are refused) and
+    // fails the pending accept, whose handler then does not re-arm; a plain syscall on the fd, so
+    // it needs no hop onto the io_context's threads.
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
+  }
+
   void Stop() override {
     if (core_->stopped.exchange(true)) return;
     core_->ioc.stop();
@@ -327,7 +337,7 @@ class BeastHttpServer final : public HttpServer {
   void Accept() {
     acceptor_.async_accept(net::make_strand(core_->ioc), [this](error_code ec, tcp::socket sock) {
       if (ec) {
-        if (ec == net::error::operation_aborted || core_->stopped.load()) return;
+        if (ec == net::error::operation_aborted || core_->stopped.load() || !accepting_.load()) return;
         // EMFILE and friends: back off instead of spinning on the error.
         SL_LOG_WARN("http", "accept on port {}: {}", port_, ec.message());
         retry_timer_.expires_after(std::chrono::milliseconds(50));
@@ -350,6 +360,7 @@ class BeastHttpServer final : public HttpServer {
 
   std::shared_ptr<Core> core_;
   tcp::acceptor acceptor_;
+  std::atomic<bool> accepting_{true};
   net::steady_timer retry_timer_;
   net::executor_work_guard<net::io_context::executor_type> work_;
   int threads_;

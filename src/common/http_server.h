@@ -52,6 +52,10 @@ class HttpServer {
   virtual ~HttpServer() = default;
   virtual int port() const = 0;
   virtual void Stop() = 0;  // idempotent; also done by the destructor
+  // Stops listening: new connections are refused by the kernel, while connections already open
+  // keep being served until Stop() (a draining server: SIGTERM under Knative/Kubernetes).
+  // Idempotent; callable from any thread.
+  virtual void StopAccepting() = 0;
 };
 
 }  // namespace sl

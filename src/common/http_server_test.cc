@@ -137,6 +137,23 @@ TEST(HttpServerTest, ServesOnFreePortAndKeepsConnectionAlive) {
   }
 }
 
+// A draining server: open connections keep being answered, new ones are refused by the kernel.
+TEST(HttpServerTest, StopAcceptingRefusesNewConnectionsAndServesOpenOnes) {
+  auto server = StartEcho();
+  RawConn open(server->port());
+  ASSERT_TRUE(open.connected());
+  ASSERT_TRUE(open.Send(Get("/before")));
+  ASSERT_EQ(open.Read().status, 200);
+  server->StopAccepting();
+  server->StopAccepting();  // idempotent
+  RawConn late(server->port());
+  EXPECT_FALSE(late.connected());
+  ASSERT_TRUE(open.Send(Get("/after")));
+  auto r = open.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "GET /after ? ");
+}
+
 TEST(HttpServerTest, AnswersPipelinedRequestsInOrder) {
   auto server = StartEcho();
   RawConn c(server->port());

@@ -92,7 +92,8 @@ c=$(code "$EP/v2/health/ready")
 [ "$c" = 503 ] || [ "$c" = 000 ] || fail "ready after SIGTERM: HTTP $c, want 503 or refused"
 C_READY=$c
 c=$(code -X POST "$EP/v2/models/fmnist/infer" "${JSON[@]}")
-[ "$c" = 503 ] || [ "$c" = 000 ] || fail "new request after SIGTERM: HTTP $c, want 503 or refused"
+# curl opens a new connection, which a draining server no longer accepts (HttpServer::StopAccepting).
+[ "$c" = 000 ] || fail "new connection after SIGTERM: HTTP $c, want a refused connection"
 C_NEW=$c
 wait $CURL
 [ "$(cat "$DIR/slow.code")" = 200 ] && grep -q '"outputs"' "$DIR/slow.body" ||
