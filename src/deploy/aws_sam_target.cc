@@ -13,7 +13,11 @@
 //   Environment.Variables               environment (+ --env)
 //   Events HttpApi POST                 --http-path, default /<function name>, predict only;
 //                                       training functions are invoked by the coordinator
-//                                       through the Invoke API, not over HTTP
+//                                       through the Invoke API, not over HTTP.
+//                                       Open: API Gateway hands the function its payload-format
+//                                       2.0 event (the v2 body in "body", maybe base64), which
+//                                       straightline-worker's Lambda mode does not unwrap yet;
+//                                       the Invoke API path (the function tier's) works today
 #include <cctype>
 #include <cmath>
 
