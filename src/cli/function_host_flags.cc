@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/flags.h"
+#include "faas/functions_file.h"
 #include "faas/remote/http_functions.h"
 #include "faas/remote/http_host.h"
 #include "faas/remote/lambda_host.h"
@@ -11,8 +12,8 @@ namespace sl::cli {
 
 void FunctionHostFlags::Define(FlagSet& flags) {
   flags.String("platform", &platform,
-               "where functions run: local (embedded, default) | lambda (AWS Lambda Invoke API) | http "
-               "(HTTP-triggered functions)");
+               "where functions run: local (embedded) | lambda (AWS Lambda Invoke API) | http (HTTP-triggered "
+               "functions); default: the functions file's provider.platform, else local");
   flags.String("endpoint-url", &endpoint_url,
                "--platform lambda: a Lambda-compatible endpoint, e.g. another host's `straightline platform "
                "serve` (default: AWS's regional endpoint)");
@@ -24,8 +25,25 @@ void FunctionHostFlags::Define(FlagSet& flags) {
   flags.String("http-functions", &http_functions, "--platform http: functions file with each function's url");
 }
 
-Result<OpenedFunctionHost> OpenFunctionHost(const FunctionHostFlags& f, const faas::PlatformOptions& local_options,
+Result<FunctionHostFlags> FunctionHostFlags::Resolved() const {
+  FunctionHostFlags r = *this;
+  const std::string& file = !http_functions.empty() ? http_functions : functions_file;
+  if (!file.empty()) {
+    SL_ASSIGN_OR_RETURN(faas::FunctionsFilePlatform where, faas::ReadFunctionsFilePlatform(file));
+    if (r.platform.empty()) r.platform = !where.platform.empty() ? where.platform : !http_functions.empty() ? "http" : "";
+    if (r.platform == "lambda") {
+      if (r.endpoint_url.empty()) r.endpoint_url = where.endpoint_url;
+      if (r.region.empty()) r.region = where.region;
+    }
+    if (r.platform == "http" && r.http_functions.empty()) r.http_functions = file;
+  }
+  if (r.platform.empty()) r.platform = "local";
+  return r;
+}
+
+Result<OpenedFunctionHost> OpenFunctionHost(const FunctionHostFlags& given, const faas::PlatformOptions& local_options,
                                             const std::string& provider) {
+  SL_ASSIGN_OR_RETURN(const FunctionHostFlags f, given.Resolved());
   OpenedFunctionHost out;
   auto only_for = [&](const std::string& value, const char* flag, const char* platform) -> Status {
     if (!value.empty() && f.platform != platform) {

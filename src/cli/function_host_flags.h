@@ -26,15 +26,23 @@ class FlagSet;
 namespace sl::cli {
 
 struct FunctionHostFlags {
-  std::string platform = "local";
+  // "": the provider block of the functions file (--http-functions, or the command's own
+  // functions_file) says, else local.
+  std::string platform;
   std::string endpoint_url;    // lambda: "" = AWS's regional endpoint
   std::string region;          // lambda: "" = AWS_REGION / ~/.aws/config / us-east-1
   std::string function_image;  // lambda on real AWS: the function image (ECR URI) to create from
   std::string function_role;   // lambda on real AWS: the execution role ARN
   std::string http_functions;  // http: the functions file with a url per function
+  std::string functions_file;  // not a flag: a command's own functions file (invoke --functions)
 
   void Define(FlagSet& flags);
-  bool remote() const { return platform != "local"; }
+  // The flags with the platform decided: --platform as given, else the functions file's
+  // `provider: {platform, endpointUrl, region}` (faas/functions_file.h), else local; flags given
+  // on the command line win over the file. Errors: the file cannot be read or names no platform
+  // we know.
+  Result<FunctionHostFlags> Resolved() const;
+  bool remote() const { return !platform.empty() && platform != "local"; }
 };
 
 // What OpenFunctionHost built. `local` points into `host` when the platform is local (callers
@@ -46,7 +54,7 @@ struct OpenedFunctionHost {
   std::string description;  // one line for the user: which host, endpoint, credentials source
 };
 
-// Builds the host the flags name. `local_options` configure the embedded platform; a remote
+// Builds the host the flags name (after Resolved()). `local_options` configure the embedded platform; a remote
 // host keeps its caller-side ledger in local_options.state_dir and prices invocations under
 // `provider`. INVALID_ARGUMENT naming the flag for a bad --platform or a flag that does not
 // belong to it (e.g. --endpoint-url with --platform local); the host's own errors otherwise

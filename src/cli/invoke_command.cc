@@ -144,19 +144,13 @@ int RunInvoke(const Args& args) {
   host_flags.Define(flags);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (functions.empty() && PathExists("functions.yaml")) functions = "functions.yaml";
-  // The functions file's provider block may say where its functions live; --platform wins.
-  if (!functions.empty() && !flags.IsSet("platform")) {
-    auto where = faas::ReadFunctionsFilePlatform(functions);
-    if (!where.ok()) {
-      fmt::print(stderr, "straightline invoke: {}\n", where.status().ToString());
-      return 2;
-    }
-    if (!where->platform.empty()) host_flags.platform = where->platform;
-    if (host_flags.platform == "lambda") {
-      if (!flags.IsSet("endpoint-url")) host_flags.endpoint_url = where->endpoint_url;
-      if (!flags.IsSet("region")) host_flags.region = where->region;
-    }
-    if (host_flags.platform == "http" && !flags.IsSet("http-functions")) host_flags.http_functions = functions;
+  // The functions file's provider block may say where its functions live; flags win.
+  host_flags.functions_file = functions;
+  if (auto resolved = host_flags.Resolved(); resolved.ok()) {
+    host_flags = *resolved;
+  } else {
+    fmt::print(stderr, "straightline invoke: {}\n", resolved.status().ToString());
+    return 2;
   }
   if (host_flags.remote()) {
     return InvokeRemote(host_flags, name, payload, provider, state_dir, log_type == "Tail", json);

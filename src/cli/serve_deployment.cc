@@ -24,12 +24,13 @@ namespace {
 Result<std::unique_ptr<serve::Tier>> MakeFunctionTiers(const ServeFlags& v, Deployment& d) {
   faas::PlatformOptions po;
   po.state_dir = v.state_dir + "/platform";
-  if (v.functions.remote() && v.model_store.empty()) {
+  SL_ASSIGN_OR_RETURN(const FunctionHostFlags where, v.functions.Resolved());
+  if (where.remote() && v.model_store.empty()) {
     return InvalidArgument("--platform {}: the functions run on another machine and cannot read the model "
                            "folders here; give --model-store s3://BUCKET/PREFIX to deliver the models through",
-                           v.functions.platform);
+                           where.platform);
   }
-  SL_ASSIGN_OR_RETURN(OpenedFunctionHost host, OpenFunctionHost(v.functions, po, v.provider));
+  SL_ASSIGN_OR_RETURN(OpenedFunctionHost host, OpenFunctionHost(where, po, v.provider));
   SL_LOG_INFO("serve", "{}", host.description);
   d.local_platform = host.local;
   d.functions = std::move(host.host);

@@ -38,6 +38,29 @@ std::string StateDirFor(const std::string& store_uri, const std::string& flag) {
   return ".straightline/train-platform";
 }
 
+Result<int64_t> ParseKeepRounds(const std::string& text) {
+  if (text == "all") return int64_t{-1};
+  try {
+    size_t used = 0;
+    const int64_t n = std::stoll(text, &used);
+    if (used == text.size() && n >= 0) return n;
+  } catch (const std::exception&) {
+  }
+  return InvalidArgument("--keep-rounds: '{}' is not a number of rounds (>= 0) or 'all'", text);
+}
+
+// Where the job's objects are and how much is left there.
+std::string StoreUsageLine(const std::string& store_uri, const train::TrainingResult& r) {
+  const double b = static_cast<double>(r.store_bytes);
+  const std::string size = b >= (1 << 20) ? fmt::format("{:.1f} MB", b / (1 << 20)) : fmt::format("{:.1f} KB", b / 1024);
+  std::string line = fmt::format("store: {} holds {} in {} objects", store_uri, size, r.store_objects);
+  if (r.deleted_objects > 0) {
+    line += fmt::format(" ({} objects of finished rounds and the shards deleted; --keep-rounds N|all keeps them)",
+                        r.deleted_objects);
+  }
+  return line;
+}
+
 struct LiveProgress {
   bool quiet = false;
   bool tty = isatty(2) != 0;
@@ -62,22 +85,26 @@ Result<train::TrainingResult> RunOne(const train::JobSpec& spec, const std::stri
   faas::PlatformOptions po;
   po.state_dir = StateDirFor(store_uri, f.state_dir);
   po.local_cpus = f.local_cpus;
-  if (f.host.remote() && store_uri.rfind("file://", 0) == 0) {
+  SL_ASSIGN_OR_RETURN(const FunctionHostFlags where, f.host.Resolved());
+  if (where.remote() && store_uri.rfind("file://", 0) == 0) {
     return InvalidArgument("--platform {}: the functions run on another machine and cannot read the file "
                            "store {}; use a store both sides reach (--store s3://BUCKET/PREFIX)",
-                           f.host.platform, store_uri);
+                           where.platform, store_uri);
   }
   const std::string provider = spec.provider.empty() ? f.provider : spec.provider;
-  SL_ASSIGN_OR_RETURN(cli::OpenedFunctionHost host, OpenFunctionHost(f.host, po, provider));
+  SL_ASSIGN_OR_RETURN(cli::OpenedFunctionHost host, OpenFunctionHost(where, po, provider));
   *ledger = host.ledger_path;
   if (!progress->quiet) fmt::print(stderr, "{}\n", host.description);
   train::CoordinatorOptions co;
   co.store_uri = store_uri;
   co.resume = resume;
   co.resume_memory_mb = resume_memory_mb;
+  SL_ASSIGN_OR_RETURN(co.keep_rounds, ParseKeepRounds(f.keep_rounds));
   co.functions = host.host.get();
   co.on_progress = [progress](const train::TrainProgressEvent& e) { (*progress)(e); };
-  return train::RunServerlessTraining(spec, co);
+  SL_ASSIGN_OR_RETURN(train::TrainingResult r, train::RunServerlessTraining(spec, co));
+  if (!progress->quiet) fmt::print(stderr, "{}\n", StoreUsageLine(store_uri, r));
+  return r;
 }
 
 // The run report's sums, with the provider's emulated cold-start overhead when its profile loads.
@@ -153,6 +180,9 @@ void ServerlessTrainFlags::Register(FlagSet& flags) {
                "serverless: back up a shard running longer than this × the round's median (0 = off)");
   flags.String("store", &store, "serverless: object store for shards, models, updates (default file://$PWD/runs/...)");
   flags.String("resume", &resume, "serverless: continue the job in this store from its last completed round");
+  flags.String("keep-rounds", &keep_rounds,
+               "serverless: also keep the last N rounds' models and updates in the store, or 'all' (default: only "
+               "what a resume needs; a finished job keeps its final model, checkpoint, round records and report)");
   flags.List("compare-providers", &compare_providers,
              "serverless: run the same job under each of these profiles and compare time and cost");
   flags.List("inject-fault", &faults,
@@ -187,6 +217,8 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
       nlohmann::json j = train::RunReportJson(r->record, s);
       j["artifact"] = r->artifact_dir;
       j["store"] = f.resume;
+      j["store_bytes"] = r->store_bytes;
+      j["store_objects"] = r->store_objects;
       j["ledger"] = ledger;
       fmt::print("{}\n", j.dump(2));
     } else {
@@ -257,6 +289,8 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
     nlohmann::json j = train::RunReportJson(r->record, s);
     j["artifact"] = r->artifact_dir;
     j["store"] = store;
+    j["store_bytes"] = r->store_bytes;
+    j["store_objects"] = r->store_objects;
     j["ledger"] = ledger;
     fmt::print("{}\n", j.dump(2));
   } else {
