@@ -1,5 +1,6 @@
 #!/bin/bash
-# Serverless training on HTTP-triggered functions (`train --platform http`), as on Knative or Cloud
+# Serverless training on HTTP-triggered functions (`train --http-functions FILE`, whose provider
+# block says `platform: http`, so no --platform flag is needed), as on Knative or Cloud
 # Run functions: each function is a long-running `straightline-worker --mode http` process (one
 # per function, several requests at once, like a Knative Service), found through a functions file
 # with a url per function; shards, models and updates travel through an S3-compatible store
@@ -57,7 +58,7 @@ EOF
 for _ in $(seq 1 100); do bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null && break; sleep 0.1; done
 
 (cd "$DIR" && "$EXE" train --dataset fashion-mnist --model logreg --workers 2 --epochs 1 --rounds-per-epoch 2 \
-   --seed 1 --provider gcp-cloud-run-functions --memory 2048 --platform http --http-functions "$DIR/functions.yaml" \
+   --seed 1 --provider gcp-cloud-run-functions --memory 2048 --http-functions "$DIR/functions.yaml" \
    --store s3://sl/run --state-dir "$DIR/caller" --out "$DIR/model" --json > "$DIR/train.json" 2> "$DIR/train.err") \
   || fail "train --platform http failed"
 /usr/bin/python3 - "$DIR/train.json" "$DIR/caller/ledger.jsonl" <<'PY' || fail "report or ledger wrong"
