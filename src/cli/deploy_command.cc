@@ -4,6 +4,8 @@
 // README "Deploy" has the mapping table). Writes files only; applies nothing.
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
 #include "common/flags.h"
 #include "deploy/targets.h"
@@ -66,6 +68,8 @@ int RunDeploy(const Args& args) {
   flags.String("image-models-dir", &sv.layout.models_dir, "folder of the models inside the images (<dir>/<model name>)");
   flags.String("image-token-dir", &sv.layout.token_dir, "where the token Secret is mounted");
   flags.Int("image-uid", &sv.layout.uid, "the image's non-root user id");
+  bool json = false;
+  flags.Bool("json", &json, "print {\"target\", \"out\", \"files\"} instead of 'wrote' lines");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (target.empty()) {
     fmt::print(stderr, "--target: required ({})\n", fmt::join(deploy::TargetNames(), " | "));
@@ -92,6 +96,12 @@ int RunDeploy(const Args& args) {
   if (Status st = deploy::WriteOutputs(out, *files); !st.ok()) {
     fmt::print(stderr, "{}\n", st.ToString());
     return 1;
+  }
+  if (json) {
+    nlohmann::json paths = nlohmann::json::array();
+    for (const auto& f : *files) paths.push_back(out + "/" + f.path);
+    fmt::print("{}\n", nlohmann::json{{"target", target}, {"out", out}, {"files", paths}}.dump(2));
+    return 0;
   }
   for (const auto& f : *files) fmt::print("wrote {}/{}\n", out, f.path);
   return 0;
