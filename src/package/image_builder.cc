@@ -123,14 +123,15 @@ ImageConfig MakeImageConfig(const PackageOptions& o, const std::vector<std::stri
       }
     }
     // serve listens on $PORT (the Knative/KServe contract) and needs a token on a non-loopback
-    // address: the token comes from a mounted secret, state goes to the writable /tmp.
-    const std::vector<std::string> rest = {"--tiers",      "local", "--policy",
-                                           "local",        "--host", "0.0.0.0",
-                                           "--auth-token-file", kTokenFile,
-                                           "--state-dir",  "/tmp/straightline"};
+    // address: the token comes from a mounted secret. Its state goes to the writable /tmp
+    // through the environment, so a Cmd overridden by a deployment keeps it.
+    const std::vector<std::string> rest = {"--tiers", "local",   "--policy",
+                                           "local",   "--host",  "0.0.0.0",
+                                           "--auth-token-file", kTokenFile};
     c.cmd.insert(c.cmd.end(), rest.begin(), rest.end());
     c.cmd.insert(c.cmd.end(), o.extra_args.begin(), o.extra_args.end());
     c.env.push_back(fmt::format("PORT={}", o.port));
+    c.env.push_back("STRAIGHTLINE_STATE_DIR=/tmp/straightline");
     c.exposed_ports = {fmt::format("{}/tcp", o.port)};
   } else {
     c.labels["org.straightline.kind"] = "function";
