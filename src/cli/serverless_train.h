@@ -24,6 +24,7 @@ struct ServerlessTrainFlags {
   double speculative_after = 2.0;
   std::string store;                // default: file://$PWD/runs/<dataset>-<model>-<time>
   std::string resume;
+  std::string keep_rounds = "0";    // round objects kept beyond what a resume needs: N or "all"
   std::vector<std::string> compare_providers;
   std::vector<std::string> faults;
   std::string state_dir;            // platform logs + ledger; default <run dir>/platform

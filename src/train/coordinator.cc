@@ -142,6 +142,7 @@ class Coordinator {
   // Adds the accepted update of `shard` (loaded in its shard model) to the round's average.
   Status AddToAverage(int64_t shard);
   Status RunRound(int64_t round);
+  std::string RoundProgressLine(const RoundRecord& rr, int64_t cold) const;
   // The objects a checkpoint of `next_round` writes, in order: the round records that go into
   // objects of their own, then checkpoint.json. Built on the coordinator's thread, because
   // record_ changes while a background write runs.
@@ -154,6 +155,12 @@ class Coordinator {
   // wait is inside a later round's wall_ms). See "Crash points" at RunRound.
   void StartCheckpoint(int64_t next_round, std::optional<std::vector<float>> velocity);
   Status JoinCheckpoint(bool add_wait);
+  // Deletes the round objects a resume at `next_round` does not need (CoordinatorOptions::
+  // keep_rounds): only after the checkpoint of next_round is durable.
+  Status PruneBefore(int64_t next_round);
+  // After the job: deletes every leftover round object older than the kept ones (late writes of
+  // losing attempts, what an earlier coordinator left) and the training shards.
+  Status SweepFinishedJob();
   // Restores next_round_, preprocessed_ and record_ from checkpoint.json (format 1 or 2) and the
   // round records it refers to; DATA_LOSS naming the object that is missing or malformed.
   Status ReadCheckpoint(std::string_view text);
@@ -179,6 +186,7 @@ class Coordinator {
   std::mt19937_64 jitter_{std::random_device{}()};
   std::optional<ml::EvalReport> last_validation_;
   int64_t last_validation_round_ = -1;  // the round whose model last_validation_ scored
+  bool last_validation_whole_ = false;  // on the whole validation split (not the progress subset)
   // Server optimizer state: global model version `server_version_` as flat parameters and its
   // velocity; loaded from the store on the first round this coordinator runs.
   int64_t server_version_ = -1;
@@ -201,6 +209,9 @@ class Coordinator {
   };
   std::future<CheckpointWrite> checkpoint_write_;
   size_t checkpoint_record_ = 0;  // index in record_.rounds of the round it checkpoints
+  // Model versions and rounds below this have had their objects deleted (PruneBefore).
+  int64_t pruned_below_ = 0;
+  int64_t deleted_objects_ = 0;
   static constexpr int64_t kProgressValidationSamples = 2000;
   ml::Dataset progress_validation_;
 };
@@ -601,7 +612,58 @@ Status Coordinator::JoinCheckpoint(bool add_wait) {
     if (add_wait) r->checkpoint_wait_ms += MsBetween(tj, clock_->Now());
   }
   SL_RETURN_IF_ERROR(w.status);
-  if (r != nullptr) Emit(TrainProgressEvent::Kind::kCheckpointed, "", r);
+  if (r != nullptr) {
+    Emit(TrainProgressEvent::Kind::kCheckpointed, "", r);
+    SL_RETURN_IF_ERROR(PruneBefore(r->round + 1));
+  }
+  return Status::Ok();
+}
+
+Status Coordinator::PruneBefore(int64_t next_round) {
+  if (opt_.keep_rounds < 0) return Status::Ok();
+  // A resume at next_round reads model next_round, its velocity and round next_round's updates;
+  // everything older is history. The checkpoint that says so is durable (JoinCheckpoint), so a
+  // crash during these deletes resumes at next_round with what it needs.
+  const int64_t below = next_round - opt_.keep_rounds;
+  for (; pruned_below_ < below; ++pruned_below_) {
+    SL_RETURN_IF_ERROR(store_->Delete(JobKeys::Model(pruned_below_)));
+    SL_RETURN_IF_ERROR(store_->Delete(JobKeys::Velocity(pruned_below_)));
+    deleted_objects_ += 2;
+    for (int64_t s = 0; s < spec_.workers; ++s) {
+      SL_RETURN_IF_ERROR(store_->Delete(JobKeys::Update(pruned_below_, s)));
+      ++deleted_objects_;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Coordinator::SweepFinishedJob() {
+  if (opt_.keep_rounds < 0) return Status::Ok();
+  const int64_t keep_from = spec_.total_rounds() - opt_.keep_rounds;
+  // The number after 'r' (updates/r0004/...) or 'v' (models/v0005.weights); -1 if none.
+  auto number_after = [](const std::string& key, size_t at) -> int64_t {
+    int64_t v = -1;
+    for (size_t i = at; i < key.size() && key[i] >= '0' && key[i] <= '9'; ++i) v = std::max<int64_t>(v, 0) * 10 + (key[i] - '0');
+    return v;
+  };
+  std::vector<std::string> doomed;
+  SL_ASSIGN_OR_RETURN(auto updates, store_->List("updates/r"));
+  for (const auto& o : updates) {
+    const int64_t r = number_after(o.key, std::string_view("updates/r").size());
+    if (r >= 0 && r < keep_from) doomed.push_back(o.key);
+  }
+  SL_ASSIGN_OR_RETURN(auto models, store_->List("models/v"));
+  for (const auto& o : models) {
+    const int64_t v = number_after(o.key, std::string_view("models/v").size());
+    if (v >= 0 && v < keep_from) doomed.push_back(o.key);
+  }
+  if (opt_.keep_rounds == 0) {
+    // The shards are the preprocessing's output; a finished job never reads them again.
+    SL_ASSIGN_OR_RETURN(auto shards, store_->List("shards/"));
+    for (const auto& o : shards) doomed.push_back(o.key);
+  }
+  for (const auto& key : doomed) SL_RETURN_IF_ERROR(store_->Delete(key));
+  deleted_objects_ += static_cast<int64_t>(doomed.size());
   return Status::Ok();
 }
 
@@ -661,6 +723,22 @@ Status Coordinator::ApplyServerOptimizer(int64_t round, ml::Model* average) {
   return Status::Ok();
 }
 
+std::string Coordinator::RoundProgressLine(const RoundRecord& rr, int64_t cold) const {
+  std::string acc = "-";
+  if (rr.validation_accuracy >= 0) {
+    acc = fmt::format("{:.4f}", rr.validation_accuracy);
+  } else if (last_validation_ && last_validation_round_ >= 0) {
+    acc = fmt::format("{:.4f} (after round {})", last_validation_->accuracy, last_validation_round_);
+  }
+  // Rounds are numbered from 0 everywhere (the run report, the ledger's stage tags, the store's
+  // keys); "k/N" counts them.
+  return fmt::format("round {:>3} ({}/{}, epoch {}): {} invocations, {} retried, {} speculative, {} cold; "
+                     "loss {:.4f}, validation accuracy {}, {:.2f} s; billed ${:.6f} so far",
+                     rr.round, rr.round + 1, spec_.total_rounds(), rr.round / spec_.rounds_per_epoch + 1,
+                     rr.attempts.size(), rr.retries, rr.speculative, cold, rr.train_loss, acc, rr.wall_ms / 1000,
+                     CostSoFar());
+}
+
 Status Coordinator::RunRound(int64_t round) {
   const TimePoint t0 = clock_->Now();
   record_.rounds.push_back(RoundRecord{});
@@ -710,13 +788,14 @@ Status Coordinator::RunRound(int64_t round) {
   rr.train_loss = sample_sum > 0 ? loss_sum / sample_sum : 0;
 
   const bool last = round + 1 == spec_.total_rounds();
-  if (spec_.EvaluatesAfter(round) && !last && splits_.validation.size() > 0) {
+  if ((spec_.EvaluatesAfter(round) || last) && splits_.validation.size() > 0) {
     // Progress rounds are scored on the first kProgressValidationSamples validation samples (the
     // split is stratified and shuffled). The last round's model is the job's final model: it is
-    // scored on the whole validation split and the test split after the rounds (final_evaluate_ms),
-    // as the single-process trainer does after its last epoch.
+    // scored on the whole validation split here, so that its progress line shows the accuracy
+    // the report has, and on the test split after the rounds (final_evaluate_ms), as the
+    // single-process trainer does after its last epoch.
     const TimePoint te = clock_->Now();
-    const bool subset = splits_.validation.size() > kProgressValidationSamples;
+    const bool subset = !last && splits_.validation.size() > kProgressValidationSamples;
     if (subset && progress_validation_.size() == 0) {
       std::vector<int64_t> idx(kProgressValidationSamples);
       for (int64_t i = 0; i < kProgressValidationSamples; ++i) idx[i] = i;
@@ -725,6 +804,7 @@ Status Coordinator::RunRound(int64_t round) {
     SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(avg, subset ? progress_validation_ : splits_.validation));
     rr.validation_accuracy = last_validation_->accuracy;
     last_validation_round_ = round;
+    last_validation_whole_ = !subset;
     rr.evaluate_ms = MsBetween(te, clock_->Now());
   }
   // Crash points. The store holds, besides write-once inputs (job.json, shards, model 0):
@@ -761,18 +841,7 @@ Status Coordinator::RunRound(int64_t round) {
 
   int64_t cold = 0;
   for (const auto& a : rr.attempts) cold += a.cold_start;
-  std::string acc = "-";
-  if (rr.validation_accuracy >= 0) {
-    acc = fmt::format("{:.4f}", rr.validation_accuracy);
-  } else if (last_validation_ && last_validation_round_ >= 0) {
-    acc = fmt::format("{:.4f} (after round {})", last_validation_->accuracy, last_validation_round_ + 1);
-  }
-  Emit(TrainProgressEvent::Kind::kRoundDone,
-       fmt::format("round {:>3}/{} (epoch {}): {} invocations, {} retried, {} speculative, {} cold; "
-                   "loss {:.4f}, validation accuracy {}, {:.2f} s; billed ${:.6f} so far",
-                   round + 1, spec_.total_rounds(), round / spec_.rounds_per_epoch + 1, rr.attempts.size(),
-                   rr.retries, rr.speculative, cold, rr.train_loss, acc, rr.wall_ms / 1000, CostSoFar()),
-       &record_.rounds.back());
+  Emit(TrainProgressEvent::Kind::kRoundDone, RoundProgressLine(rr, cold), &record_.rounds.back());
   return Status::Ok();
 }
 
@@ -783,9 +852,13 @@ Result<TrainingResult> Coordinator::Run() {
   SL_RETURN_IF_ERROR(RegisterFunctions());
   TrainingResult result;
   if (opt_.resume) {
+    // The previous coordinator pruned up to here once checkpoint next_round_ was durable (or was
+    // killed first: the end-of-job sweep deletes what it left).
+    pruned_below_ = std::max<int64_t>(0, next_round_ - 1 - std::max<int64_t>(opt_.keep_rounds, 0));
     result.resumed_from_round = next_round_;
     Emit(TrainProgressEvent::Kind::kStage,
-         fmt::format("resuming job {} at round {}/{}", spec_.job_id, next_round_ + 1, spec_.total_rounds()));
+         fmt::format("resuming job {} at round {} ({} of {} rounds done)", spec_.job_id, next_round_, next_round_,
+                     spec_.total_rounds()));
   }
 
   Status status = Status::Ok();
@@ -835,7 +908,9 @@ Result<TrainingResult> Coordinator::Run() {
   SL_ASSIGN_OR_RETURN(ml::Model final_model, ml::Model::Create(spec_.model, spec_.local.seed));
   SL_RETURN_IF_ERROR(final_model.LoadWeights(final_bytes, JobKeys::Model(spec_.total_rounds())));
   const TimePoint te = clock_->Now();
-  if (splits_.validation.size() > 0) {
+  const bool scored = last_validation_ && last_validation_whole_ && last_validation_round_ + 1 == spec_.total_rounds();
+  if (splits_.validation.size() > 0 && !scored) {
+    // A resume after the last round's checkpoint: its model was not scored by this coordinator.
     SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(final_model, splits_.validation));
     if (!record_.rounds.empty() && record_.rounds.back().round + 1 == spec_.total_rounds()) {
       record_.rounds.back().validation_accuracy = last_validation_->accuracy;  // its time is below
@@ -868,6 +943,12 @@ Result<TrainingResult> Coordinator::Run() {
     SL_RETURN_IF_ERROR(ml::WriteArtifact(spec_.out_dir, std::move(m), final_bytes));
     result.artifact_dir = spec_.out_dir;
   }
+  // Orphans have all ended (DrainOrphans above), so no late update lands after the sweep.
+  SL_RETURN_IF_ERROR(SweepFinishedJob());
+  SL_ASSIGN_OR_RETURN(auto left, store_->List(""));
+  for (const auto& o : left) result.store_bytes += o.size;
+  result.store_objects = static_cast<int64_t>(left.size());
+  result.deleted_objects = deleted_objects_;
   result.spec = spec_;
   result.record = record_;
   result.wall_seconds = MsBetween(t0, clock_->Now()) / 1000;

@@ -65,6 +65,13 @@ struct CoordinatorOptions {
   // (e.g. after out-of-memory failures); job.json is rewritten with it and the functions are
   // deployed with it. INVALID_ARGUMENT if the provider does not allow it.
   int64_t resume_memory_mb = 0;
+  // Round objects kept beyond what a resume needs. By default (0) the store keeps the latest
+  // global model and its velocity, the checkpoint and the round records: once a checkpoint with
+  // next_round c is durable, the models and velocities before version c and the updates of the
+  // rounds before c are deleted (a resume at c needs none of them: coordinator.cc, "Crash
+  // points"), and when the job has finished its training shards go too. N > 0 also keeps the
+  // last N rounds' updates and models (and the shards); < 0 keeps everything (--keep-rounds all).
+  int64_t keep_rounds = 0;
   // Where the functions run (not owned): the embedded platform, Lambda, HTTP functions, a fake.
   // The train functions are deployed on it (FunctionHost::Deploy).
   faas::FunctionHost* functions = nullptr;
@@ -88,6 +95,11 @@ struct TrainingResult {
   std::string artifact_dir;   // "" when spec.out_dir is empty
   double wall_seconds = 0;    // this coordinator run
   int64_t resumed_from_round = -1;  // >= 0 when resumed
+  // The store at the end of the job: what is left under its URI, and the round objects this
+  // coordinator deleted (keep_rounds).
+  uint64_t store_bytes = 0;
+  int64_t store_objects = 0;
+  int64_t deleted_objects = 0;
 };
 
 Result<TrainingResult> RunServerlessTraining(JobSpec spec, const CoordinatorOptions& options);

@@ -77,11 +77,11 @@ TRAIN=$!
 
 # Host B crashes in the middle of round 3 and comes back.
 for _ in $(seq 1 1800); do
-  grep -q 'round   3/' "$DIR/train.err" 2>/dev/null && break
+  grep -q 'round   2 (3/' "$DIR/train.err" 2>/dev/null && break
   kill -0 "$TRAIN" 2>/dev/null || break
   sleep 0.1
 done
-grep -q 'round   3/' "$DIR/train.err" || fail "training did not reach round 3"
+grep -q 'round   2 (3/' "$DIR/train.err" || fail "training did not reach round 3"
 sleep 0.3
 netns_kill_host "$TAG" 2
 echo "host B crashed (SIGKILL to every process in it) after round 3 was reported"

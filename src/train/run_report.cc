@@ -160,7 +160,7 @@ std::string RunReportText(const RunRecord& record, const RunSummary& s) {
   out += fmt::format("training overhead share (round wall time not computing gradients on this machine): {:.1f} %\n",
                      100 * s.overhead_share);
   if (record.final_evaluate_ms > 0) {
-    out += fmt::format("final evaluation (whole validation and test splits, after the rounds): {:.2f} s\n",
+    out += fmt::format("final evaluation (test split, after the rounds; the last round scored the whole validation split): {:.2f} s\n",
                        record.final_evaluate_ms / 1000);
   }
   if (s.test_accuracy >= 0) out += fmt::format("test accuracy {:.4f}\n", s.test_accuracy);
