@@ -1,5 +1,6 @@
 #include "package/byte_sink.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <unistd.h>
 

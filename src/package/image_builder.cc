@@ -1,5 +1,7 @@
 #include "package/image_builder.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <set>
