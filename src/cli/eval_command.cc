@@ -32,7 +32,7 @@ int RunEval(const Args& args) {
   flags.Bool("quiet", &quiet, "no progress display");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (o.model_dir.empty()) {
-    fmt::print(stderr, "--model: required (a model artifact directory)\n");
+    fmt::print(stderr, "straightline eval: --model: required (a model artifact directory)\n");
     return 2;
   }
   if (kfold_epochs > 0 || threads > 0) {

@@ -70,12 +70,12 @@ int RunTrain(const Args& args) {
   o.train.threads = static_cast<int>(threads);
   if (!hparams.empty()) {
     if (model.empty()) {
-      fmt::print(stderr, "--hparam needs --model\n");
+      fmt::print(stderr, "straightline train: --hparam needs --model\n");
       return 2;
     }
     Result<nlohmann::json> h = ml::ParseHparams(model, hparams);
     if (!h.ok()) {
-      fmt::print(stderr, "--hparam: {}\n", h.status().message());
+      fmt::print(stderr, "straightline train: --hparam: {}\n", h.status().message());
       return 2;
     }
     o.hparams = *h;

@@ -1,5 +1,6 @@
 #include "ml/evaluate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -130,10 +131,14 @@ std::string EvalReport::ToText() const {
 
 namespace {
 
-// Wraps the caller's sink so fold progress is labelled "fold i/k".
+// Wraps the caller's sink so fold progress is labelled "fold i/k" and carries the ETA of every
+// fold left: this fold's ETA + the folds after it × the mean fold time (of the finished folds;
+// before any has finished, this fold's elapsed + ETA).
 class FoldProgress : public ProgressSink {
  public:
-  FoldProgress(ProgressSink* inner, std::string phase) : inner_(inner), phase_(std::move(phase)) {}
+  FoldProgress(ProgressSink* inner, int64_t fold, int64_t k, const std::vector<double>* finished_seconds)
+      : inner_(inner), phase_(fmt::format("fold {}/{}", fold + 1, k)), folds_after_(k - fold - 1),
+        finished_(finished_seconds) {}
   void Update(const ProgressEvent& e) override { inner_->Update(Relabel(e)); }
   void EpochDone(const ProgressEvent& e) override { inner_->EpochDone(Relabel(e)); }
   void Finish() override { inner_->Finish(); }
@@ -142,10 +147,17 @@ class FoldProgress : public ProgressSink {
  private:
   ProgressEvent Relabel(ProgressEvent e) const {
     e.phase = phase_;
+    double per_fold = e.elapsed_seconds + std::max(0.0, e.eta_seconds);
+    if (!finished_->empty()) {
+      per_fold = std::accumulate(finished_->begin(), finished_->end(), 0.0) / static_cast<double>(finished_->size());
+    }
+    e.overall_eta_seconds = std::max(0.0, e.eta_seconds) + static_cast<double>(folds_after_) * per_fold;
     return e;
   }
   ProgressSink* inner_;
   std::string phase_;
+  int64_t folds_after_;
+  const std::vector<double>* finished_;
 };
 
 }  // namespace
@@ -166,6 +178,7 @@ Result<KFoldReport> CrossValidate(const ModelSpec& spec, const TrainConfig& conf
   report.k = k;
   const TimePoint start = Clock::Real()->Now();
   const int64_t n = data.size();
+  std::vector<double> fold_seconds;  // training time of each finished fold (the overall ETA)
   for (int64_t fold = 0; fold < k; ++fold) {
     const int64_t lo = fold * n / k, hi = (fold + 1) * n / k;
     std::vector<int64_t> train_idx, test_idx;
@@ -177,11 +190,11 @@ Result<KFoldReport> CrossValidate(const ModelSpec& spec, const TrainConfig& conf
     fold_config.seed = config.seed + static_cast<uint64_t>(fold);
     SL_ASSIGN_OR_RETURN(Model model, Model::Create(spec, fold_config.seed));
     std::unique_ptr<FoldProgress> fold_progress;
-    if (progress) {
-      fold_progress = std::make_unique<FoldProgress>(progress, fmt::format("fold {}/{}", fold + 1, k));
-    }
+    if (progress) fold_progress = std::make_unique<FoldProgress>(progress, fold, k, &fold_seconds);
+    const TimePoint fold_start = Clock::Real()->Now();
     SL_ASSIGN_OR_RETURN(TrainStats stats, Train(model, train, fold_config, fold_progress.get()));
     (void)stats;
+    fold_seconds.push_back(SecondsBetween(fold_start, Clock::Real()->Now()));
     SL_ASSIGN_OR_RETURN(EvalReport eval, Evaluate(model, test));
     report.fold_accuracy.push_back(eval.accuracy);
     report.fold_samples.push_back(eval.samples);

@@ -15,10 +15,22 @@ constexpr double kPlainLineSeconds = 10.0;  // non-TTY: one line per 10 s and pe
 ConsoleProgress::ConsoleProgress(std::FILE* out, std::optional<bool> tty, Clock* clock)
     : out_(out), tty_(tty.has_value() ? *tty : isatty(fileno(out)) != 0), clock_(clock) {}
 
+std::string EtaText(double eta_seconds, bool done) {
+  if (done) return "done";
+  if (!(eta_seconds > 0)) return "-";
+  if (eta_seconds < 1) return "<1 s";
+  return HumanSeconds(eta_seconds);
+}
+
 std::string ConsoleProgress::Format(const ProgressEvent& e) {
-  return fmt::format("{} epoch {}/{} batch {}/{} loss {:.4f} {:.0f} samples/s elapsed {} ETA {}",
-                     e.phase, e.epoch, e.epochs, e.batch, e.batches, e.loss, e.samples_per_second,
-                     HumanSeconds(e.elapsed_seconds), HumanSeconds(e.eta_seconds));
+  const bool done = e.total_steps > 0 && e.step >= e.total_steps;
+  std::string out = fmt::format("{} epoch {}/{} batch {}/{} loss {:.4f} {:.0f} samples/s elapsed {} ETA {}",
+                                e.phase, e.epoch, e.epochs, e.batch, e.batches, e.loss, e.samples_per_second,
+                                HumanSeconds(e.elapsed_seconds), EtaText(e.eta_seconds, done));
+  if (e.overall_eta_seconds >= 0) {
+    out += fmt::format(", overall ETA {}", EtaText(e.overall_eta_seconds, done && e.overall_eta_seconds <= 0));
+  }
+  return out;
 }
 
 void ConsoleProgress::Update(const ProgressEvent& e) {

@@ -24,7 +24,14 @@ struct ProgressEvent {
   double samples_per_second = 0;
   double elapsed_seconds = 0;
   double eta_seconds = 0;
+  // The whole job's remaining time when this Train() call is one part of it (k-fold: every fold
+  // left); < 0: none.
+  double overall_eta_seconds = -1;
 };
+
+// "ETA" text: "done" once the last step is reported, "-" while unknown (no step measured yet),
+// "<1 s" below a second, else HumanSeconds (never "0 µs").
+std::string EtaText(double eta_seconds, bool done);
 
 class ProgressSink {
  public:
