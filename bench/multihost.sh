@@ -37,7 +37,7 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 printf '[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n' > "$DIR/hostB/credentials"
 wait_port() {
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do  # 30 s: a server starting on a loaded 2-core machine
     netns_run "$TAG" "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null && return 0
     sleep 0.1
   done

@@ -49,7 +49,7 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 netns_run "$TAG" 3 node "$S3RVER" -d "$DIR/hostC/s3" -a "$C" -p 4568 -s --configure-bucket sl \
   > "$DIR/s3rver.log" 2>&1 &
 wait_port() {  # host, address, port
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do  # 30 s: a server starting on a loaded 2-core machine
     netns_run "$TAG" "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null && return 0
     sleep 0.1
   done
