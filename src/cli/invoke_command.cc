@@ -50,6 +50,12 @@ void PrintSummary(const faas::InvokeResult& r, const std::string& provider) {
              r.function_error.empty() ? "-" : r.function_error, r.request_id,
              r.cold_start ? "Cold start" : "Warm", r.init_ms, r.duration_ms, r.billed_ms,
              r.max_memory_mb, r.queued_ms, r.cost_usd, provider, faas::BillingSourceName(r.billing));
+  // Not queueing: the embedded platform's template process booting (once per platform).
+  if (r.platform_start_ms > 0) {
+    fmt::print(stderr, "Platform start: {:.2f} ms (the embedded platform's template process loading the worker; "
+                       "once per platform, not billed)\n",
+               r.platform_start_ms);
+  }
 }
 
 // --json: one object with stable field names; the function's response is embedded as JSON
@@ -69,6 +75,7 @@ nlohmann::json ReportJson(const faas::InvokeResult& r, const std::string& functi
                       {"duration_ms", r.duration_ms},
                       {"billed_ms", r.billed_ms},
                       {"queued_ms", r.queued_ms},
+                      {"platform_start_ms", r.platform_start_ms},
                       {"max_memory_used_mb", r.max_memory_mb},
                       {"cost_usd", r.cost_usd},
                       {"billing", faas::BillingSourceName(r.billing)}};
@@ -156,7 +163,7 @@ int RunInvoke(const Args& args) {
     return InvokeRemote(host_flags, name, payload, provider, state_dir, log_type == "Tail", json);
   }
   if (spawn != "fork" && spawn != "exec") {
-    fmt::print(stderr, "--spawn: '{}' is not fork or exec\n", spawn);
+    fmt::print(stderr, "straightline invoke: --spawn: '{}' is not fork or exec\n", spawn);
     return 2;
   }
   std::vector<faas::FunctionSpec> specs;
@@ -164,7 +171,7 @@ int RunInvoke(const Args& args) {
   if (!functions.empty()) {
     auto loaded = faas::LoadFunctionsFile(functions);
     if (!loaded.ok()) {
-      fmt::print(stderr, "{}\n", loaded.status().ToString());
+      fmt::print(stderr, "straightline invoke: {}\n", loaded.status().ToString());
       return 2;
     }
     std::string declared;
@@ -183,7 +190,7 @@ int RunInvoke(const Args& args) {
     } else {
       std::string builtins;
       for (const auto& b : BuiltinHandlerNames()) builtins += (builtins.empty() ? "" : ", ") + b;
-      fmt::print(stderr, "{}: no function '{}' (declared: {}) and no built-in handler of that name ({})\n",
+      fmt::print(stderr, "straightline invoke: {}: no function '{}' (declared: {}) and no built-in handler of that name ({})\n",
                  functions, name, declared, builtins);
       return 2;
     }
@@ -206,7 +213,7 @@ int RunInvoke(const Args& args) {
     faas::FunctionSpec copy = specs[0];
     Status v = profile.ok() ? faas::ResolveFunctionSpec(*profile, &copy) : profile.status();
     if (!v.ok()) {
-      fmt::print(stderr, "{}\n", v.ToString());
+      fmt::print(stderr, "straightline invoke: {}\n", v.ToString());
       return 2;
     }
   }
@@ -216,12 +223,12 @@ int RunInvoke(const Args& args) {
   opt.background_maintenance = false;
   auto platform = faas::Platform::Create(opt);
   if (!platform.ok()) {
-    fmt::print(stderr, "{}\n", platform.status().ToString());
+    fmt::print(stderr, "straightline invoke: {}\n", platform.status().ToString());
     return 1;
   }
   Status s = (*platform)->RegisterFunction(specs[0]);
   if (!s.ok()) {
-    fmt::print(stderr, "{}\n", s.ToString());
+    fmt::print(stderr, "straightline invoke: {}\n", s.ToString());
     return 2;
   }
   faas::InvokeRequest req;

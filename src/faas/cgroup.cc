@@ -204,12 +204,17 @@ Result<std::unique_ptr<InstanceCgroup>> CgroupManager::CreateInstance(const std:
     std::string dir = cpu_parent_ + "/" + name;
     if (::mkdir(dir.c_str(), 0755) != 0) return ErrnoError(errno, "mkdir " + dir);
     cg->cpu_dir_ = dir;
-    int64_t quota = std::max<int64_t>(1000, static_cast<int64_t>(vcpu * kCfsPeriodUs));
     SL_RETURN_IF_ERROR(WriteSmall(dir + "/cpu.cfs_period_us", std::to_string(kCfsPeriodUs)));
-    SL_RETURN_IF_ERROR(WriteSmall(dir + "/cpu.cfs_quota_us", std::to_string(quota)));
+    SL_RETURN_IF_ERROR(cg->SetCpuQuota(vcpu));
     cg->procs_files_.push_back(dir + "/cgroup.procs");
   }
   return cg;
+}
+
+Status InstanceCgroup::SetCpuQuota(double vcpu) {
+  if (cpu_dir_.empty()) return Status::Ok();
+  const int64_t quota = std::max<int64_t>(1000, static_cast<int64_t>(vcpu * kCfsPeriodUs));
+  return WriteSmall(cpu_dir_ + "/cpu.cfs_quota_us", std::to_string(quota));
 }
 
 }  // namespace sl::faas

@@ -40,6 +40,9 @@ class InstanceCgroup {
   int64_t OomKills() const;
   // SIGKILLs every process still in the cgroup (stragglers of a killed instance).
   void KillAll();
+  // Changes the CPU quota to `vcpu` (the platform runs INIT at more CPU than the invocations:
+  // platform_lifecycle.cc). No-op without a CPU cgroup.
+  Status SetCpuQuota(double vcpu);
   const std::string& name() const { return name_; }
 
  private:

@@ -49,6 +49,7 @@ struct Invocation {
   std::shared_ptr<Instance> instance;  // GUARDED_BY(platform)
   bool cold = false;
   double init_ms = 0;
+  double platform_start_ms = 0; // of left_queue - accepted: waiting for the template to boot
   uint64_t timer_id = 0;        // GUARDED_BY(platform)
   bool done = false;            // GUARDED_BY(platform)
   std::string tail;             // GUARDED_BY(instance->log_mu): this invocation's log bytes

@@ -56,6 +56,9 @@ struct InvokeResult {
   double duration_ms = 0;      // handler duration, measured
   double billed_ms = 0;        // after the profile's rounding and minimums
   double queued_ms = 0;        // waited for local capacity on this machine (never billed)
+  // Waited for the embedded platform's template process to boot (local hosts, once per
+  // platform: loading the worker and libtorch). Not queueing and not in queued_ms; never billed.
+  double platform_start_ms = 0;
   int64_t max_memory_mb = 0;
   double cost_usd = 0;         // priced under the function's provider profile
   BillingSource billing = BillingSource::kProfile;  // where billed_ms/cost_usd come from

@@ -60,6 +60,7 @@ Status Platform::Impl::Init() {
     std::lock_guard<std::mutex> l(zygote_mu_);
     if (zygote_ || !zygote_status_.ok()) return;
     auto z = ZygoteClient::Start(worker_path_, [this](pid_t pid, int st) { OnExit(pid, st); });
+    zygote_settled_ = std::chrono::steady_clock::now();
     if (z.ok()) {
       zygote_ = std::move(*z);
     } else {

@@ -56,7 +56,8 @@ void Platform::Impl::Finalize(const std::shared_ptr<Instance>& inst,
   r.cold_start = inv->cold;
   r.init_ms = inv->cold ? inv->init_ms : 0;
   r.duration_ms = c.duration_ms;
-  r.queued_ms = std::max(0.0, MsBetween(inv->accepted, inv->left_queue));
+  r.platform_start_ms = inv->platform_start_ms;
+  r.queued_ms = std::max(0.0, MsBetween(inv->accepted, inv->left_queue) - inv->platform_start_ms);
   r.max_memory_mb = ran ? MaxMemoryMb(inst.get()) : 0;
   auto billed = PriceInvocation(fn->profile, r.duration_ms, fn->spec.memory_mb, r.max_memory_mb,
                                 r.init_ms);

@@ -26,6 +26,7 @@
 #include <deque>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -191,6 +192,8 @@ class Platform::Impl {
     return capacity_used_ <= 1e-9 || capacity_used_ + share <= capacity_ + 1e-9;
   }
 
+  // The CPU an instance gets during INIT: max(its size's vCPU, 1), within this machine.
+  double InitVcpu(const FunctionState* fn) const { return std::max(fn->vcpu, std::min(1.0, capacity_)); }
   std::shared_ptr<ZygoteClient> Zygote() {
     std::lock_guard<std::mutex> l(zygote_mu_);
     return zygote_;
@@ -254,6 +257,9 @@ class Platform::Impl {
   // exits, which may itself be waiting for a platform thread that wants to Kill().
   std::shared_ptr<ZygoteClient> zygote_;  // GUARDED_BY(zygote_mu_)
   Status zygote_status_;                  // GUARDED_BY(zygote_mu_)
+  // When the template process had booted (or failed to): what an invocation waited for before
+  // this is platform start, not queueing (InvokeResult::platform_start_ms).
+  std::optional<std::chrono::steady_clock::time_point> zygote_settled_;  // GUARDED_BY(zygote_mu_)
 
   // Log pump: reads every instance's stdout/stderr pipe.
   int epoll_fd_ = -1;

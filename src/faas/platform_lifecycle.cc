@@ -19,18 +19,27 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
   }
   if (abandon) return FailLaunch(inst, Unavailable("platform is shutting down"));
   std::shared_ptr<ZygoteClient> zygote;
+  std::optional<std::chrono::steady_clock::time_point> settled;
   {
     std::lock_guard<std::mutex> l(zygote_mu_);
     if (!zygote_status_.ok()) return FailLaunch(inst, zygote_status_);
     zygote = zygote_;
+    settled = zygote_settled_;
   }
   if (zygote == nullptr) return FailLaunch(inst, Unavailable("template process not started"));
   {
     // The cold start (init_ms) is this instance's spawn + init. Waiting for the template process
-    // to boot, once per platform, is local warm-up: it counts as queued_ms, never billed.
+    // to boot, once per platform, is local warm-up, never billed: reported as platform_start_ms,
+    // apart from queued_ms (it is no wait for capacity: an idle platform's first call had it).
     std::lock_guard<std::mutex> l(mu_);
     inst->created = std::chrono::steady_clock::now();
-    if (inst->bound) inst->bound->left_queue = inst->created;
+    if (inst->bound) {
+      Invocation& b = *inst->bound;
+      if (settled && *settled > b.left_queue) {
+        b.platform_start_ms = MsBetween(b.left_queue, std::min(*settled, inst->created));
+      }
+      b.left_queue = inst->created;
+    }
   }
   // Accept bodies well past the profile's response limit so that an oversized response reaches
   // OnResult and fails as Function.ResponseSizeTooLarge (as on Lambda) instead of hanging.
@@ -39,8 +48,13 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
       static_cast<uint64_t>(std::max<int64_t>(4 * fn->profile.max_sync_response_bytes, 64 << 20)));
   if (!server.ok()) return FailLaunch(inst, server.status());
   inst->server = std::move(*server);
+  // INIT runs at InitVcpu (at least one vCPU where the machine has it), the invocations at the
+  // size's share (set when the instance first polls for work: platform_schedule.cc). At 128 MB
+  // on Lambda (0.07 vCPU) loading the worker and libtorch, ~0.7 CPU-seconds, took ~10 s: the
+  // INIT limit. Lambda caps INIT at 10 s and bills it, and small functions start there, so its
+  // INIT is not throttled to the size's share; neither is ours.
   auto cg = cgroups_->CreateInstance(inst->id, fn->spec.memory_mb << 20,
-                                     fn->cpu_enforced ? fn->vcpu : 0);
+                                     fn->cpu_enforced ? InitVcpu(fn) : 0);
   if (!cg.ok()) return FailLaunch(inst, cg.status().WithContext("instance cgroup"));
   inst->cgroup = std::move(*cg);
   inst->oom_baseline = inst->cgroup->OomKills();
@@ -92,11 +106,12 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     env("GLIBC_TUNABLES", GlibcTunablesForTensorWorkers());
   }
   fn->log->Append(fmt::format(
-      "INIT_START Runtime Version: {} Spawn: {} Memory Limit: {} CPU: {:.3f} vCPU ({}) "
+      "INIT_START Runtime Version: {} Spawn: {} Memory Limit: {} CPU: {:.3f} vCPU ({}) INIT CPU: {:.3f} vCPU "
       "Instance: {}\n",
       bootstrap ? "provided (bootstrap)" : "straightline-worker",
       req.exec ? "exec" : "fork-from-template", inst->cgroup->memory_limited() ? "cgroup-v1" : "rss-poll",
-      fn->vcpu, inst->cgroup->cpu_limited() ? "cgroup-v1 cfs quota" : "not enforced", inst->id));
+      fn->vcpu, inst->cgroup->cpu_limited() ? "cgroup-v1 cfs quota" : "not enforced",
+      inst->cgroup->cpu_limited() ? InitVcpu(fn) : fn->vcpu, inst->id));
   auto pid = zygote->Spawn(std::move(req), pipefd[1]);
   ::close(pipefd[1]);
   if (!pid.ok()) return FailLaunch(inst, pid.status().WithContext("spawn instance"));

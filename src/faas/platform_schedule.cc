@@ -60,6 +60,7 @@ void Platform::Impl::ScheduleLocked(Actions* after) {
       starting->slots_used = 1;
       inv->instance = starting;
       inv->cold = true;
+      fn->cold_starts->Inc();  // when it begins: a cold start that fails is one too
       continue;
     }
     SpawnLocked(fn, inv, after);
@@ -141,6 +142,7 @@ std::shared_ptr<Instance> Platform::Impl::SpawnLocked(FunctionState* fn,
   if (bound) {
     bound->instance = inst;
     bound->cold = true;
+    fn->cold_starts->Inc();  // when it begins: a cold start that fails is one too
     inst->bound = bound;
     inst->slots_used = 1;
   }
@@ -192,13 +194,21 @@ void Platform::Impl::OnNext(const std::shared_ptr<Instance>& inst, HttpResponder
       inst->state = InstanceState::kReady;
       if (inst->init_timer) timer_->Cancel(inst->init_timer);
       inst->init_timer = 0;
+      if (inst->fn->cpu_enforced && InitVcpu(inst->fn) != inst->fn->vcpu) {
+        // INIT is over: from now on the instance runs at its size's CPU (platform_lifecycle.cc).
+        after.push_back([inst, vcpu = inst->fn->vcpu] {
+          std::lock_guard<std::mutex> cl(inst->log_mu);  // Cleanup resets the cgroup under it
+          if (!inst->cgroup) return;
+          Status s = inst->cgroup->SetCpuQuota(vcpu);
+          if (!s.ok()) SL_LOG_WARN("faas", "instance {}: CPU quota after INIT: {}", inst->id, s.ToString());
+        });
+      }
       double init_ms = MsBetween(inst->created, std::chrono::steady_clock::now());
       inst->fn->init->Observe(init_ms / 1000.0);
       UpdateGaugesLocked(inst->fn);
       if (auto bound = inst->bound; bound && !bound->done) {
         inst->bound.reset();
         bound->init_ms = init_ms;
-        inst->fn->cold_starts->Inc();
         DeliverLocked(inst, bound, std::move(respond), &after);
       } else {
         inst->bound.reset();

@@ -705,5 +705,50 @@ TEST_F(PlatformTest, InstanceConcurrencyServesSeveralRequestsOnOneInstance) {
   EXPECT_EQ(platform_->GetFunction("shared")->instances, 1);
 }
 
+TEST_F(PlatformTest, AFailedColdStartCountsAsAColdStart) {
+  InvokeResult r = Call(platform_, "init-error", "{}");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_TRUE(r.cold_start);
+  const std::string text = MetricsRegistry::Default()->Render();
+  EXPECT_EQ(text.find(R"(sl_faas_cold_starts_total{function="init-error"} 0)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(sl_faas_cold_starts_total{function="init-error"})"), std::string::npos) << text;
+}
+
+// The first call on a new platform waits for its template process to boot (libtorch): that is
+// platform start, reported apart, not "queued for local capacity" on an idle machine.
+TEST(PlatformStart, TheTemplateBootIsPlatformStartNotQueueing) {
+  TempDir dir("faas-start");
+  PlatformOptions o;
+  o.state_dir = dir.path();
+  auto p = Platform::Create(o);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_TRUE((*p)->RegisterFunction(Builtin("echo", "echo")).ok());
+  InvokeResult first = Call(p->get(), "echo", "{}");
+  ASSERT_TRUE(first.status.ok()) << first.status.ToString();
+  EXPECT_LT(first.queued_ms, 100) << "platform start " << first.platform_start_ms << " ms";
+  EXPECT_GT(first.platform_start_ms, 0);
+  InvokeResult second = Call(p->get(), "echo", "{}");
+  EXPECT_EQ(second.platform_start_ms, 0);
+}
+
+// Exec'ing the worker at 128 MB (0.07 vCPU on Lambda) loads libtorch: ~0.7 CPU-seconds, which
+// took ~10 s at the size's share and failed INIT. INIT runs at a full vCPU; the call at the share.
+TEST(PlatformExec, ABuiltinAt128MbStartsByExecAndRunsAtItsShareAfterInit) {
+  TempDir dir("faas-exec");
+  PlatformOptions o;
+  o.state_dir = dir.path();
+  o.spawn_mode = SpawnMode::kExec;
+  auto p = Platform::Create(o);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_TRUE((*p)->RegisterFunction(Builtin("spin", "spin")).ok());
+  InvokeResult r = Call(p->get(), "spin", R"({"ms":600})");
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outcome, Outcome::kSuccess) << r.payload;
+  if (!(*p)->isolation().cpu_cgroup) GTEST_SKIP() << "no cgroup cpu controller here";
+  EXPECT_LT(r.init_ms, 5000);
+  const double cpu_ms = Json(r.payload)["cpu_ms"];
+  EXPECT_LT(cpu_ms, 150) << r.payload;  // 0.072 vCPU of 600 ms, as in CpuFollowsMemoryUnderACgroupQuota
+}
+
 }  // namespace
 }  // namespace sl::faas
