@@ -6,7 +6,13 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <sstream>
 #include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -36,6 +42,39 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& out_file) {
   return pid;
 }
 
+// The live descendants of `root` (children first found through /proc/PID/task/*/children).
+std::vector<pid_t> Descendants(pid_t root) {
+  std::vector<pid_t> out, todo{root};
+  while (!todo.empty()) {
+    const pid_t p = todo.back();
+    todo.pop_back();
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(p) + "/task", ec)) {
+      auto text = ReadFileToString(task.path().string() + "/children");
+      if (!text.ok()) continue;
+      std::istringstream in(*text);
+      for (pid_t c; in >> c;) {
+        out.push_back(c);
+        todo.push_back(c);
+      }
+    }
+  }
+  return out;
+}
+
+// State letter and parent of `pid` from /proc/PID/stat; state 0 once it is gone.
+std::pair<char, pid_t> StateOf(pid_t pid) {
+  auto stat = ReadFileToString("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat.ok()) return {0, 0};
+  const size_t close = stat->rfind(')');
+  if (close == std::string::npos) return {0, 0};
+  std::istringstream in(stat->substr(close + 2));
+  char state = 0;
+  pid_t ppid = 0;
+  in >> state >> ppid;
+  return {state, ppid};
+}
+
 int Wait(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
@@ -54,12 +93,14 @@ TEST(TrainCli, CoordinatorKilledMidJobResumesWithEveryRoundOnce) {
   ASSERT_GT(pid, 0);
   // Kill -9 once two rounds are checkpointed, while the job is still running.
   bool killed_running = false;
+  std::vector<pid_t> descendants;
   for (int i = 0; i < 2400; ++i) {
     auto cp = ReadFileToString(root + "/checkpoint.json");
     if (cp.ok()) {
       auto j = nlohmann::json::parse(*cp, nullptr, false);
       if (j.is_object() && j.value("next_round", 0) >= 2) {
         killed_running = waitpid(pid, nullptr, WNOHANG) == 0;
+        descendants = Descendants(pid);  // the template process and its instances
         kill(pid, SIGKILL);
         break;
       }
@@ -69,6 +110,25 @@ TEST(TrainCli, CoordinatorKilledMidJobResumesWithEveryRoundOnce) {
   ASSERT_TRUE(killed_running) << "the job finished (or died) before it could be killed";
   EXPECT_EQ(Wait(pid), 128 + SIGKILL);
   EXPECT_FALSE(ReadFileToString(out + "/manifest.json").ok());
+  // The coordinator's template process and instances end with it (the template reads EOF on its
+  // socket, kills and reaps its instances, and exits). None stays running, and none is left
+  // unreaped by a process of this test: an orphan is its reaper's (init's) to collect.
+  EXPECT_FALSE(descendants.empty());
+  std::set<pid_t> ours{getpid(), pid};
+  ours.insert(descendants.begin(), descendants.end());
+  std::vector<std::string> lingering;
+  for (int i = 0; i < 400; ++i) {  // up to 10 s for the template's own shutdown
+    lingering.clear();
+    for (pid_t d : descendants) {
+      const auto [state, ppid] = StateOf(d);
+      if (state == 0) continue;
+      if (state == 'Z' && ours.count(ppid) == 0) continue;  // gone as far as we can tell
+      lingering.push_back(fmt::format("{} (state {}, parent {})", d, state, ppid));
+    }
+    if (lingering.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_TRUE(lingering.empty()) << fmt::format("{}", fmt::join(lingering, ", "));
 
   pid_t again = Spawn({Binary(), "train", "--resume", uri, "--quiet", "--json"}, dir.Join("resumed.json"));
   ASSERT_EQ(Wait(again), 0);
@@ -84,6 +144,11 @@ TEST(TrainCli, CoordinatorKilledMidJobResumesWithEveryRoundOnce) {
   auto artifact = ml::ReadArtifact(out);
   ASSERT_TRUE(artifact.ok()) << artifact.status().ToString();
   EXPECT_GT(report["test_accuracy"].get<double>(), 0.5);
+  // What a resume needed is gone once the job finished (by default), and the report says what is left.
+  EXPECT_FALSE(std::filesystem::exists(root + "/updates/r0000"));
+  EXPECT_FALSE(std::filesystem::exists(root + "/shards/shard-0000.bin"));
+  EXPECT_TRUE(std::filesystem::exists(root + "/models/v0008.weights"));
+  EXPECT_GT(report["store_bytes"].get<int64_t>(), 0);
 }
 
 TEST(TrainCli, BadServerlessFlagsAreClearErrors) {
@@ -95,6 +160,12 @@ TEST(TrainCli, BadServerlessFlagsAreClearErrors) {
   EXPECT_EQ(Wait(p), 2);
   p = Spawn({Binary(), "train", "--resume", "file://" + dir.Join("nothing-here")}, dir.Join("o"));
   EXPECT_EQ(Wait(p), 1);
+  // A resumed job takes a new size in MB, not a new plan.
+  p = Spawn({Binary(), "train", "--resume", "file://" + dir.Join("nothing-here"), "--memory", "auto"}, dir.Join("o"));
+  EXPECT_EQ(Wait(p), 2);
+  p = Spawn({Binary(), "train", "--workers", "2", "--keep-rounds", "some", "--store", "file://" + dir.Join("k")},
+            dir.Join("o"));
+  EXPECT_EQ(Wait(p), 2);
 }
 
 }  // namespace
