@@ -22,6 +22,7 @@
 #include "common/metrics.h"
 #include "serve/remote/oci_bundle.h"
 #include "serve/remote/replica_process.h"
+#include "serve/remote/serving_image.h"
 
 namespace sl::serve {
 namespace {
@@ -120,6 +121,7 @@ class ContainerTier::Impl {
   std::string runc_path;
   std::string token_file;    // host path of the replica token ("" without replica_auth)
   HttpHeaders auth_headers;  // Authorization: Bearer <replica token>, sent to every replica
+  UnpackedImage image;       // image mode only; image.dir empty otherwise
 
   mutable std::mutex mu;
   mutable std::condition_variable changed;  // replica became ready / died; supervisor wake-up
@@ -139,6 +141,9 @@ class ContainerTier::Impl {
   Counter* replaced_counter = nullptr;
 
   Status Init();
+  Status UnpackImage();
+  // The replica's runc bundle from the unpacked image (image mode).
+  BundleSpec ImageBundle(const std::string& bundle, int port, const std::string& id) const;
   std::shared_ptr<Replica> StartReplicaLocked();
   void RunStarter(std::shared_ptr<Replica> rep);
   void RunWorker(std::shared_ptr<Replica> rep);
@@ -217,6 +222,8 @@ Status ContainerTier::Impl::Init() {
     }
   }
 
+  if (!o.image.empty()) SL_RETURN_IF_ERROR(UnpackImage());
+
   MetricsRegistry* reg = o.metrics ? o.metrics : MetricsRegistry::Default();
   std::string m(ReplicaModeName(mode));
   if (auto f = reg->AddHistogram("sl_serve_container_start_seconds",
@@ -241,6 +248,64 @@ Status ContainerTier::Impl::Init() {
   for (int64_t i = 0; i < o.min_replicas; ++i) StartReplicaLocked();
   supervisor = std::thread([this] { Supervise(); });
   return Status::Ok();
+}
+
+Status ContainerTier::Impl::UnpackImage() {
+  if (mode != ReplicaMode::kRunc) {
+    return FailedPrecondition("container tier: --container-image {} needs runc (mode {} here); "
+                              "without runc use the host bundle mode (no image)",
+                              o.image, ReplicaModeName(mode));
+  }
+  static std::atomic<int64_t> image_seq{0};
+  const std::string dir =
+      fmt::format("{}/image-{}-{}", o.state_dir, getpid(), image_seq.fetch_add(1));
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);  // a leftover of a crashed run with a recycled pid
+  const auto t0 = SteadyClock::now();
+  Result<UnpackedImage> img = UnpackServingImage(o.image, dir);
+  if (!img.ok()) {
+    std::filesystem::remove_all(dir, ec);
+    return img.status().WithContext("container tier");
+  }
+  image = std::move(*img);
+  if (o.replica_auth && image.token_path.empty()) {
+    // An image whose Cmd reads no token: give it the package's token path.
+    image.token_path = "/var/run/secrets/straightline/token";
+    image.args.push_back("--auth-token-file");
+    image.args.push_back(image.token_path);
+  }
+  if (!token_file.empty() && ::chown(token_file.c_str(), image.uid, image.gid) != 0) {
+    // The replica runs as the image's user and must read its 0600 token: it owns the file.
+    return ErrnoError(errno, fmt::format("container tier: chown {} to the image's user {}:{}",
+                                         token_file, image.uid, image.gid));
+  }
+  image.args = BindToLoopback(std::move(image.args));
+  for (const auto& a : o.image_args) image.args.push_back(a);
+  SL_LOG_INFO("serve", "container tier: image {} unpacked in {:.0f} ms into {}; replicas run "
+              "uid {} from its read-only rootfs, listening on 127.0.0.1 only",
+              o.image, MsSince(t0), image.rootfs, image.uid);
+  return Status::Ok();
+}
+
+BundleSpec ContainerTier::Impl::ImageBundle(const std::string& bundle, int port,
+                                            const std::string& id) const {
+  BundleSpec spec;
+  spec.dir = bundle;
+  spec.root_path = image.rootfs;
+  spec.uid = image.uid;
+  spec.gid = image.gid;
+  spec.cwd = image.cwd;
+  spec.args = image.args;
+  spec.env = SetEnv(image.env, "PORT=" + std::to_string(port));
+  if (const char* lvl = std::getenv("STRAIGHTLINE_LOG")) {
+    spec.env = SetEnv(std::move(spec.env), std::string("STRAIGHTLINE_LOG=") + lvl);
+  }
+  for (const auto& e : o.env) spec.env = SetEnv(std::move(spec.env), e);
+  if (!token_file.empty()) spec.ro_binds.emplace_back(token_file, image.token_path);
+  spec.cpus = o.cpus_per_replica;
+  spec.memory_mb = o.memory_mb_per_replica;
+  spec.hostname = id;
+  return spec;
 }
 
 std::shared_ptr<Replica> ContainerTier::Impl::StartReplicaLocked() {
@@ -285,7 +350,12 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
   if (const char* lvl = std::getenv("STRAIGHTLINE_LOG")) env.push_back(std::string("STRAIGHTLINE_LOG=") + lvl);
   for (const auto& e : o.env) env.push_back(e);
   if (Status s = MakeDirs(bundle); !s.ok()) return fail_start(s);
-  if (runc) {
+  if (!image.dir.empty()) {
+    BundleSpec spec = ImageBundle(bundle, *port, rep->id);
+    argv = spec.args;
+    env = spec.env;
+    if (Status s = WriteOciBundle(spec); !s.ok()) return fail_start(s);
+  } else if (runc) {
     BundleSpec spec;
     spec.dir = bundle;
     spec.args = argv;
@@ -625,6 +695,7 @@ void ContainerTier::Shutdown() {
     std::error_code ec;
     std::filesystem::remove(m.token_file, ec);
   }
+  RemoveUnpackedImage(m.image);
 }
 
 std::string_view ContainerTier::mode() const { return ReplicaModeName(impl_->mode); }

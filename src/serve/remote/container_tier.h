@@ -23,6 +23,18 @@
 // is cleaned up (runc kill/delete) and replaced; its queued requests go to other replicas when
 // they have room, else fail UNAVAILABLE.
 //
+// Image mode (`image` set; issue 15 §2): the replicas run a serving image built by `straightline
+// package serve` instead of host bind mounts. The tier unpacks the image once (serving_image.h:
+// umoci, into <state_dir>/image-<pid>-<n>, deleted at Shutdown) and starts every replica as a
+// runc container whose read-only root IS that rootfs, with the image's Entrypoint + Cmd (+
+// image_args), Env, User (65532) and WorkingDir, $PORT set to the replica's port, a fresh tmpfs
+// /tmp and exactly one host bind mount: the tier's token file, read-only, at the path the image's
+// --auth-token-file names. model_dir, binary, command and extra_ro_paths are not used.
+// Networking: replicas share the host network namespace as in bundle mode (the tier reaches
+// them on 127.0.0.1:PORT), so the image's `--host 0.0.0.0` is rewritten to `--host 127.0.0.1`:
+// a replica is reachable on loopback only, never on the host's other addresses. Image mode
+// needs runc (mode auto/runc); mode process, or runc unusable, fails creation.
+//
 // Where runc cannot run (probed once at creation: root, runc, cgroups), mode "auto" runs the same
 // server as a plain child process and logs a warning saying so; mode "runc" then fails creation.
 //
@@ -61,6 +73,9 @@ struct ContainerTierOptions {
   bool replica_auth = true;
   std::vector<std::string> env;         // extra "KEY=value" for the replica
   std::vector<std::string> extra_ro_paths;  // more host paths, bound read-only at the same path
+  // Image mode (see above): "oci-archive:PATH[:REF]" | "oci:DIR[:REF]"; "" = host bundle mode.
+  std::string image;
+  std::vector<std::string> image_args;  // appended to the image's Entrypoint + Cmd
   std::string mode = "auto";            // auto | runc | process
   std::string runc = "runc";            // path or name in PATH
   std::string state_dir = ".straightline/containers";  // bundles and replica logs

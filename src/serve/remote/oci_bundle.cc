@@ -55,19 +55,19 @@ std::string OciConfigJson(const BundleSpec& spec) {
                         {"period", period}};
   }
   if (spec.memory_mb > 0) resources["memory"] = {{"limit", spec.memory_mb * 1024 * 1024}};
-  const json caps = json::array({"CAP_KILL", "CAP_NET_BIND_SERVICE"});
+  const json caps = spec.uid == 0 ? json::array({"CAP_KILL", "CAP_NET_BIND_SERVICE"}) : json::array();
   json config = {
       {"ociVersion", "1.0.2-dev"},
       {"process",
        {{"terminal", false},
-        {"user", {{"uid", 0}, {"gid", 0}}},
+        {"user", {{"uid", spec.uid}, {"gid", spec.gid}}},
         {"args", spec.args},
         {"env", spec.env},
-        {"cwd", "/"},
+        {"cwd", spec.cwd.empty() ? "/" : spec.cwd},
         {"capabilities",
          {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
         {"noNewPrivileges", true}}},
-      {"root", {{"path", "rootfs"}, {"readonly", true}}},
+      {"root", {{"path", spec.root_path.empty() ? "rootfs" : spec.root_path}, {"readonly", true}}},
       {"hostname", spec.hostname},
       {"mounts", mounts},
       {"linux",
@@ -85,7 +85,7 @@ std::string OciConfigJson(const BundleSpec& spec) {
 }
 
 Status WriteOciBundle(const BundleSpec& spec) {
-  SL_RETURN_IF_ERROR(MakeDirs(spec.dir + "/rootfs"));
+  SL_RETURN_IF_ERROR(MakeDirs(spec.root_path.empty() ? spec.dir + "/rootfs" : spec.dir));
   return WriteFileAtomic(spec.dir + "/config.json", OciConfigJson(spec));
 }
 

@@ -26,13 +26,19 @@ struct BundleSpec {
   double cpus = 0;                        // cfs quota in CPUs; 0: unlimited
   int64_t memory_mb = 0;                  // memory limit; 0: unlimited
   std::string hostname = "straightline";
+  // Image mode (serving_image.h): an absolute root file system shared by every replica (it is
+  // mounted read-only, so sharing is safe) instead of the empty <dir>/rootfs; the image's user
+  // (a non-root user gets no capabilities) and working directory.
+  std::string root_path;                  // "": <dir>/rootfs
+  uint32_t uid = 0, gid = 0;
+  std::string cwd = "/";
 };
 
 // The host directories a dynamically linked host binary needs inside the container.
 std::vector<std::pair<std::string, std::string>> HostRuntimeBinds();
 
 std::string OciConfigJson(const BundleSpec& spec);
-// Creates <dir>/rootfs and writes <dir>/config.json atomically.
+// Creates <dir>/rootfs (unless root_path is set) and writes <dir>/config.json atomically.
 Status WriteOciBundle(const BundleSpec& spec);
 
 }  // namespace sl::serve

@@ -1,0 +1,245 @@
+// ContainerTier in image mode (issue 15 §2): the replicas run a real serving image built by
+// `straightline package serve` from the straightline binary of this build, unpacked by umoci and
+// run by runc. Checks what a deployment relies on: the replica answers KServe v2 through the
+// tier, runs as uid 65532 on a read-only root with no host path mounted but the token, listens on
+// loopback only, and the tier deletes its containers and unpacked image at shutdown.
+// Skips (saying which) without root, runc, umoci or tar.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "common/metrics.h"
+#include "package/subprocess.h"
+#include "serve/remote/container_tier.h"
+
+namespace sl::serve {
+namespace {
+
+using nlohmann::json;
+
+bool HaveTool(const std::string& name) {
+  auto r = package::RunProcess({"sh", "-c", "command -v " + name});
+  return r.ok() && r->exit_code == 0;
+}
+
+// One field-split mountinfo line per mount: [4] is the mount point, [5] its options.
+std::vector<std::vector<std::string>> MountInfo(int pid) {
+  std::vector<std::vector<std::string>> out;
+  std::string text = ReadFileToString(fmt::format("/proc/{}/mountinfo", pid)).value_or("");
+  for (size_t at = 0; at < text.size();) {
+    size_t nl = text.find('\n', at);
+    std::string line = text.substr(at, nl - at);
+    std::vector<std::string> f;
+    for (size_t p = 0; p < line.size();) {
+      size_t sp = line.find(' ', p);
+      f.push_back(line.substr(p, sp - p));
+      p = sp == std::string::npos ? line.size() : sp + 1;
+    }
+    if (f.size() > 5) out.push_back(f);
+    at = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  return out;
+}
+
+// Connects to addr:port; true when something accepts.
+bool Accepts(const std::string& addr, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, addr.c_str(), &a.sin_addr);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The host's first IPv4 address that is not loopback ("" if none).
+std::string NonLoopbackAddress() {
+  ifaddrs* ifs = nullptr;
+  if (::getifaddrs(&ifs) != 0) return "";
+  std::string out;
+  for (ifaddrs* i = ifs; i != nullptr && out.empty(); i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    if ((i->ifa_flags & IFF_LOOPBACK) != 0 || (i->ifa_flags & IFF_UP) == 0) continue;
+    char buf[INET_ADDRSTRLEN];
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+    out = buf;
+  }
+  ::freeifaddrs(ifs);
+  return out;
+}
+
+// The first replica log under the tier's state dir, for a failure message.
+std::string ReplicaLogs(const std::string& state_dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(state_dir, ec)) {
+    if (PathExists(e.path().string() + "/replica.log")) {
+      return e.path().string() + "/replica.log:\n" +
+             ReadFileToString(e.path().string() + "/replica.log").value_or("").substr(0, 4000) +
+             "\nconfig.json:\n" +
+             ReadFileToString(e.path().string() + "/config.json").value_or("").substr(0, 4000);
+    }
+  }
+  return "(no replica log)";
+}
+
+InferenceResponse Infer(Tier& tier, const std::string& model, const std::string& body) {
+  InferenceRequest r;
+  r.model = model;
+  r.body = body;
+  r.content_type = "application/json";
+  r.wire_bytes = static_cast<int64_t>(body.size());
+  r.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::promise<InferenceResponse> p;
+  auto f = p.get_future();
+  tier.Submit(std::move(r), [&p](InferenceResponse resp) { p.set_value(std::move(resp)); });
+  return f.get();
+}
+
+class ContainerImageTest : public ::testing::Test {
+ protected:
+  // One model and one serving image (uncompressed layers: ~2 s) for the whole binary.
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0 || !HaveTool("runc") || !HaveTool("umoci") || !HaveTool("tar")) return;
+    dir_ = new TempDir(fmt::format("sl-container-image-test-{}", ::getpid()));
+    const std::string bin = std::string(SL_BINARY_DIR) + "/straightline";
+    const std::string model = dir_->Join("tiny");
+    auto t = package::RunProcess({bin, "train", "--dataset", "fashion-mnist", "--model", "logreg",
+                                  "--epochs", "1", "--limit", "2000", "--out", model});
+    ASSERT_TRUE(t.ok());
+    ASSERT_EQ(t->exit_code, 0) << t->err;
+    auto p = package::RunProcess({bin, "package", "serve", "--model", model, "--format",
+                                  "oci-archive", "--compression", "none", "--out",
+                                  dir_->Join("serve.tar")});
+    ASSERT_TRUE(p.ok());
+    ASSERT_EQ(p->exit_code, 0) << p->err;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "runc needs root here";
+    for (const char* tool : {"runc", "umoci", "tar"}) {
+      if (!HaveTool(tool)) GTEST_SKIP() << tool << " is not installed (scripts/install-deps.sh)";
+    }
+    ASSERT_NE(dir_, nullptr);
+  }
+
+  ContainerTierOptions Options() {
+    ContainerTierOptions o;
+    o.models = {"tiny"};
+    o.image = "oci-archive:" + dir_->Join("serve.tar");
+    o.mode = "runc";
+    o.state_dir = dir_->Join(fmt::format("state-{}", ++seq_));
+    o.min_replicas = 1;
+    o.max_replicas = 1;
+    o.ready_timeout = std::chrono::milliseconds(60000);
+    o.restart_backoff = std::chrono::milliseconds(60000);  // keep the first failure's log
+    o.cpus_per_replica = 1;
+    o.memory_mb_per_replica = 1024;
+    o.metrics = &metrics_;
+    return o;
+  }
+
+  static TempDir* dir_;
+  int seq_ = 0;
+  MetricsRegistry metrics_;
+};
+TempDir* ContainerImageTest::dir_ = nullptr;
+
+TEST_F(ContainerImageTest, ReplicaRunsTheImageReadOnlyAsUid65532OnLoopbackOnly) {
+  ContainerTierOptions o = Options();
+  const std::string state_dir = o.state_dir;
+  auto tier = ContainerTier::Create(o);
+  ASSERT_TRUE(tier.ok()) << tier.status().ToString();
+  ASSERT_EQ((*tier)->mode(), "runc");
+  ASSERT_TRUE((*tier)->WaitForReady(1, std::chrono::seconds(60))) << ReplicaLogs(state_dir);
+
+  const std::string body =
+      ReadFileToString(std::string(SL_SOURCE_DIR) + "/examples/request.json").value_or("");
+  InferenceResponse r = Infer(**tier, "tiny", body);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  json out = json::parse(r.body, nullptr, false);
+  EXPECT_EQ(out["model_name"], "tiny") << r.body;
+  EXPECT_EQ(out["outputs"][0]["shape"], json({1, 10})) << r.body;
+
+  auto reps = (*tier)->Replicas();
+  ASSERT_EQ(reps.size(), 1u);
+  const std::string id = reps[0].id;
+  auto state = package::RunProcess({"runc", "state", id});
+  ASSERT_TRUE(state.ok());
+  const int pid = json::parse(state->out, nullptr, false).value("pid", 0);
+  ASSERT_GT(pid, 0) << state->out;
+  const std::string status = ReadFileToString(fmt::format("/proc/{}/status", pid)).value_or("");
+  EXPECT_NE(status.find("Uid:\t65532\t65532"), std::string::npos) << status;
+  EXPECT_NE(status.find("Gid:\t65532\t65532"), std::string::npos) << status;
+  // The root is the image, read-only; the only other mounts are the kernel file systems, the
+  // tmpfs /tmp and the token file: no /usr, /lib, /etc, binary or model from the host.
+  const std::string token_path = "/var/run/secrets/straightline/token";
+  bool root_ro = false, token_ro = false;
+  for (const auto& f : MountInfo(pid)) {
+    const std::string& at = f[4];
+    if (at == "/") root_ro = f[5].rfind("ro", 0) == 0;
+    if (at == token_path) token_ro = f[5].rfind("ro", 0) == 0;
+    const bool allowed = at == "/" || at == "/tmp" || at == token_path || at == "/proc" ||
+                         at.rfind("/proc/", 0) == 0 || at == "/dev" || at.rfind("/dev/", 0) == 0 ||
+                         at == "/sys" || at.rfind("/sys/", 0) == 0;
+    EXPECT_TRUE(allowed) << "unexpected mount in the replica: " << fmt::format("{}", at);
+  }
+  EXPECT_TRUE(root_ro);
+  EXPECT_TRUE(token_ro) << "the token is bound read-only at " << token_path;
+  // Reachable on loopback (the tier's own path), not on the host's other addresses although the
+  // image's Cmd says --host 0.0.0.0.
+  EXPECT_TRUE(Accepts("127.0.0.1", reps[0].port));
+  const std::string other = NonLoopbackAddress();
+  if (other.empty()) {
+    GTEST_LOG_(INFO) << "no non-loopback IPv4 address here; the off-loopback check is skipped";
+  } else {
+    EXPECT_FALSE(Accepts(other, reps[0].port)) << "replica reachable on " << other;
+  }
+
+  (*tier)->Shutdown();
+  auto list = package::RunProcess({"runc", "list", "-q"});
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->out.find(id), std::string::npos) << list->out;
+  for (const auto& e : std::filesystem::directory_iterator(state_dir)) {
+    EXPECT_EQ(e.path().filename().string().rfind("image-", 0), std::string::npos)
+        << "unpacked image left: " << e.path();
+  }
+}
+
+TEST_F(ContainerImageTest, ImageModeNeedsRuncAndAValidReference) {
+  ContainerTierOptions o = Options();
+  o.mode = "process";
+  auto p = ContainerTier::Create(o);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kFailedPrecondition) << p.status().ToString();
+  EXPECT_NE(p.status().message().find("runc"), std::string::npos) << p.status().ToString();
+  o = Options();
+  o.image = "docker://example/straightline";
+  auto bad = ContainerTier::Create(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("oci-archive:"), std::string::npos);
+  o = Options();
+  o.image = "oci:" + dir_->Join("no-such-layout");
+  auto missing = ContainerTier::Create(o);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no-such-layout"), std::string::npos)
+      << missing.status().ToString();
+}
+
+}  // namespace
+}  // namespace sl::serve
