@@ -280,7 +280,15 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
   if (!r.ok()) {
     Status s = r.status();
     if (!quiet && s.code() != Code::kInvalidArgument && s.code() != Code::kAlreadyExists) {
-      fmt::print(stderr, "the last checkpoint is kept; continue with: straightline train --resume {}\n", store);
+      // Out of memory again and again: the same size would fail the same way on resume.
+      std::string memory_hint;
+      if (s.message().find(train::AttemptOutcomeName(train::AttemptOutcome::kOutOfMemory)) != std::string::npos) {
+        auto profile = faas::LoadProviderProfile(spec.provider);
+        const int64_t more = profile.ok() ? faas::NearestAllowedMemory(*profile, 2 * spec.memory_mb) : 2 * spec.memory_mb;
+        memory_hint = fmt::format(" --memory {}  (or more: attempts ran out of memory at {} MB)", more, spec.memory_mb);
+      }
+      fmt::print(stderr, "the last checkpoint is kept; continue with: straightline train --resume {}{}\n", store,
+                 memory_hint);
     }
     return Fail(s);
   }

@@ -151,6 +151,27 @@ TEST(TrainCli, CoordinatorKilledMidJobResumesWithEveryRoundOnce) {
   EXPECT_GT(report["store_bytes"].get<int64_t>(), 0);
 }
 
+// Issue 17: a job whose functions run out of memory stops; resuming it with more memory finishes
+// it (the functions are deployed again at the new size) instead of failing the same way.
+TEST(TrainCli, AJobOutOfMemoryResumesAtALargerMemorySize) {
+  TempDir dir("train-cli-oom");
+  const std::string uri = "file://" + dir.Join("store");
+  // 128 MB cannot hold Fashion-MNIST decoded (a preprocessing function loads all of it).
+  pid_t p = Spawn({Binary(), "train", "--dataset", "fashion-mnist", "--model", "logreg", "--limit", "2000",
+                   "--workers", "2", "--epochs", "1", "--memory", "128", "--max-retries", "0", "--store", uri,
+                   "--quiet", "--json"},
+                  dir.Join("first.json"));
+  ASSERT_EQ(Wait(p), 1);
+  p = Spawn({Binary(), "train", "--resume", uri, "--memory", "1024", "--quiet", "--json"}, dir.Join("resumed.json"));
+  ASSERT_EQ(Wait(p), 0);
+  auto text = ReadFileToString(dir.Join("resumed.json"));
+  ASSERT_TRUE(text.ok());
+  auto report = nlohmann::json::parse(*text, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << *text;
+  EXPECT_EQ(report["record"]["memory_mb"], 1024);
+  EXPECT_EQ(report["record"]["rounds"].size(), 4u);
+}
+
 TEST(TrainCli, BadServerlessFlagsAreClearErrors) {
   TempDir dir("train-cli-bad");
   pid_t p = Spawn({Binary(), "train", "--workers", "2", "--memory", "lots", "--store", "file://" + dir.Join("s")},
