@@ -91,6 +91,13 @@ Result<std::unique_ptr<serve::Tier>> MakeContainerTier(const ServeFlags& v, cons
     co.command.push_back(a);
   }
   co.mode = v.container_mode;
+  if (!v.container_image.empty()) {
+    // The image carries the binary and the model(s) and its own Cmd; the tier's serving knobs
+    // are appended to its Cmd. The gateway's --model names must match the image's models.
+    co.image = v.container_image;
+    co.image_args = {"--local-threads", std::to_string(v.container_concurrency), "--max-batch",
+                     std::to_string(v.max_batch), "--timeout-ms", std::to_string(v.timeout_ms)};
+  }
   co.state_dir = v.state_dir + "/containers";
   co.min_replicas = v.min_containers;
   co.max_replicas = v.max_containers;
@@ -186,6 +193,10 @@ void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
         "local tier: how long a batch may wait to fill while every worker is busy");
   f.Int("local-queue", &v.local_queue, "local tier: requests that may wait");
   f.String("container-mode", &v.container_mode, "auto (runc, else child process) | runc | process");
+  f.String("container-image", &v.container_image,
+           "oci-archive:PATH | oci:DIR[:REF]: replicas run this serving image (`straightline "
+           "package serve`) under runc, read-only, as its user, on 127.0.0.1 only; default: a "
+           "bundle of host bind mounts");
   f.Int("min-containers", &v.min_containers, "container replicas kept running");
   f.Int("max-containers", &v.max_containers, "container replicas at most");
   f.Int("container-concurrency", &v.container_concurrency, "requests in flight per replica");

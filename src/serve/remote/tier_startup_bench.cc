@@ -5,6 +5,9 @@
 //   serve_tier_startup_bench [--n 10] [--model DIR]        (replica: straightline serve --tiers
 //                                                           local, when --model is given)
 //   serve_tier_startup_bench --python-server               (replica: a tiny Python v2 server)
+//   serve_tier_startup_bench --model DIR --image oci-archive:PATH
+//       also the image mode: the replica runs the serving image (`straightline package serve
+//       --model DIR`) unpacked once per tier; "tier create" is that unpack, excluded from start.
 // Results go to docs/benchmarks.md ("Serving: tier start-up").
 #include <algorithm>
 #include <chrono>
@@ -51,12 +54,14 @@ int main(int argc, char** argv) {
   int n = 10;
   std::string model;
   bool python = false;
+  std::string image;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--n") && i + 1 < argc) n = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
     else if (!std::strcmp(argv[i], "--python-server")) python = true;
+    else if (!std::strcmp(argv[i], "--image") && i + 1 < argc) image = argv[++i];
     else {
-      std::fprintf(stderr, "usage: serve_tier_startup_bench [--n N] [--model DIR | --python-server]\n");
+      std::fprintf(stderr, "usage: serve_tier_startup_bench [--n N] [--model DIR [--image REF] | --python-server]\n");
       return 2;
     }
   }
@@ -66,11 +71,14 @@ int main(int argc, char** argv) {
   std::string server = tmp.Join("server.py");
   if (!sl::WriteFileAtomic(server, kServer).ok()) return 1;
 
-  for (const char* mode : {"runc", "process"}) {
-    std::vector<double> ms;
+  std::vector<std::string> modes = {"runc", "process"};
+  if (!image.empty()) modes.push_back("image");
+  for (const std::string& mode : modes) {
+    std::vector<double> ms, create_ms;
     for (int i = 0; i < n; ++i) {
       sl::serve::ContainerTierOptions o;
-      o.mode = mode;
+      o.mode = mode == "image" ? "runc" : mode;
+      if (mode == "image") o.image = image;
       o.state_dir = tmp.Join("state");
       o.min_replicas = 1;
       o.max_replicas = 1;
@@ -82,19 +90,23 @@ int main(int argc, char** argv) {
         o.command = {"/usr/bin/python3", server, "{port}"};
         o.extra_ro_paths = {tmp.path()};
       }
+      const auto t0 = std::chrono::steady_clock::now();
       auto tier = sl::serve::ContainerTier::Create(o);
       if (!tier.ok()) {
-        std::fprintf(stderr, "%s: %s\n", mode, tier.status().ToString().c_str());
+        std::fprintf(stderr, "%s: %s\n", mode.c_str(), tier.status().ToString().c_str());
         break;
       }
+      create_ms.push_back(std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - t0).count());
       if (!(*tier)->WaitForReady(1, std::chrono::seconds(60))) {
-        std::fprintf(stderr, "%s: replica not ready in 60 s\n", mode);
+        std::fprintf(stderr, "%s: replica not ready in 60 s\n", mode.c_str());
         break;
       }
       ms.push_back((*tier)->Replicas()[0].start_ms);
       (*tier)->Shutdown();
     }
-    Report((std::string("container tier replica start, ") + mode).c_str(), ms);
+    Report(("container tier replica start, " + mode).c_str(), ms);
+    if (mode == "image") Report("container tier create (image unpack)", create_ms);
   }
 
   for (auto spawn : {sl::faas::SpawnMode::kFork, sl::faas::SpawnMode::kExec}) {
