@@ -22,6 +22,8 @@
 #include "common/metrics.h"
 #include "package/subprocess.h"
 #include "serve/remote/container_tier.h"
+#include "serve/remote/oci_bundle.h"
+#include "serve/remote/serving_image.h"
 
 namespace sl::serve {
 namespace {
@@ -107,6 +109,49 @@ InferenceResponse Infer(Tier& tier, const std::string& model, const std::string&
   return f.get();
 }
 
+TEST(ServingImageTest, HostIsRewrittenToLoopbackAndEnvIsReplaced) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(BindToLoopback({"serve", "--host", "0.0.0.0", "--port", "1"}),
+            V({"serve", "--host", "127.0.0.1", "--port", "1"}));
+  EXPECT_EQ(BindToLoopback({"serve", "--host=0.0.0.0"}), V({"serve", "--host=127.0.0.1"}));
+  EXPECT_EQ(BindToLoopback({"serve"}), V({"serve", "--host", "127.0.0.1"}));
+  EXPECT_EQ(SetEnv({"PORT=8080", "A=1", "PORTX=2"}, "PORT=9"), V({"A=1", "PORTX=2", "PORT=9"}));
+}
+
+TEST(ServingImageTest, BadReferencesNameWhatIsWrong) {
+  TempDir dir(fmt::format("sl-serving-image-ref-{}", ::getpid()));
+  auto a = UnpackServingImage("docker://x/y", dir.Join("u"));
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(a.status().message().find("oci-archive:PATH"), std::string::npos) << a.status().ToString();
+  auto b = UnpackServingImage("oci-archive:" + dir.Join("none.tar"), dir.Join("u"));
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("none.tar"), std::string::npos) << b.status().ToString();
+  ASSERT_TRUE(MakeDirs(dir.Join("layout")).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir.Join("layout/index.json"), R"({"manifests":[]})").ok());
+  auto c = UnpackServingImage("oci:" + dir.Join("layout"), dir.Join("u"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("no manifest"), std::string::npos) << c.status().ToString();
+}
+
+TEST(ServingImageTest, ImageBundleUsesTheSharedRootfsAndTheImageUserWithoutCapabilities) {
+  BundleSpec spec;
+  spec.dir = "/tmp/b";
+  spec.root_path = "/state/image-1/bundle/rootfs";
+  spec.uid = 65532;
+  spec.gid = 65532;
+  spec.cwd = "/";
+  spec.args = {"/usr/local/bin/straightline", "serve"};
+  json c = json::parse(OciConfigJson(spec));
+  EXPECT_EQ(c["root"]["path"], spec.root_path);
+  EXPECT_EQ(c["root"]["readonly"], true);
+  EXPECT_EQ(c["process"]["user"]["uid"], 65532);
+  EXPECT_EQ(c["process"]["user"]["gid"], 65532);
+  EXPECT_TRUE(c["process"]["capabilities"]["bounding"].empty());
+  EXPECT_TRUE(c["process"]["capabilities"]["ambient"].empty());
+  for (const auto& m : c["mounts"]) EXPECT_NE(m["type"], "bind") << m.dump();
+}
+
 class ContainerImageTest : public ::testing::Test {
  protected:
   // One model and one serving image (uncompressed layers: ~2 s) for the whole binary.
@@ -145,9 +190,9 @@ class ContainerImageTest : public ::testing::Test {
     o.state_dir = dir_->Join(fmt::format("state-{}", ++seq_));
     o.min_replicas = 1;
     o.max_replicas = 1;
+    o.cpus_per_replica = 1;
     o.ready_timeout = std::chrono::milliseconds(60000);
     o.restart_backoff = std::chrono::milliseconds(60000);  // keep the first failure's log
-    o.cpus_per_replica = 1;
     o.memory_mb_per_replica = 1024;
     o.metrics = &metrics_;
     return o;
@@ -161,22 +206,27 @@ TempDir* ContainerImageTest::dir_ = nullptr;
 
 TEST_F(ContainerImageTest, ReplicaRunsTheImageReadOnlyAsUid65532OnLoopbackOnly) {
   ContainerTierOptions o = Options();
+  // Two replicas from one unpacked rootfs, started at once.
+  o.min_replicas = 2;
+  o.max_replicas = 2;
   const std::string state_dir = o.state_dir;
   auto tier = ContainerTier::Create(o);
   ASSERT_TRUE(tier.ok()) << tier.status().ToString();
   ASSERT_EQ((*tier)->mode(), "runc");
-  ASSERT_TRUE((*tier)->WaitForReady(1, std::chrono::seconds(60))) << ReplicaLogs(state_dir);
+  ASSERT_TRUE((*tier)->WaitForReady(2, std::chrono::seconds(60))) << ReplicaLogs(state_dir);
 
   const std::string body =
       ReadFileToString(std::string(SL_SOURCE_DIR) + "/examples/request.json").value_or("");
-  InferenceResponse r = Infer(**tier, "tiny", body);
-  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
-  json out = json::parse(r.body, nullptr, false);
-  EXPECT_EQ(out["model_name"], "tiny") << r.body;
-  EXPECT_EQ(out["outputs"][0]["shape"], json({1, 10})) << r.body;
+  for (int i = 0; i < 4; ++i) {
+    InferenceResponse r = Infer(**tier, "tiny", body);
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    json out = json::parse(r.body, nullptr, false);
+    EXPECT_EQ(out["model_name"], "tiny") << r.body;
+    EXPECT_EQ(out["outputs"][0]["shape"], json({1, 10})) << r.body;
+  }
 
   auto reps = (*tier)->Replicas();
-  ASSERT_EQ(reps.size(), 1u);
+  ASSERT_EQ(reps.size(), 2u);
   const std::string id = reps[0].id;
   auto state = package::RunProcess({"runc", "state", id});
   ASSERT_TRUE(state.ok());
@@ -213,7 +263,7 @@ TEST_F(ContainerImageTest, ReplicaRunsTheImageReadOnlyAsUid65532OnLoopbackOnly) 
   (*tier)->Shutdown();
   auto list = package::RunProcess({"runc", "list", "-q"});
   ASSERT_TRUE(list.ok());
-  EXPECT_EQ(list->out.find(id), std::string::npos) << list->out;
+  for (const auto& rep : reps) EXPECT_EQ(list->out.find(rep.id), std::string::npos) << list->out;
   for (const auto& e : std::filesystem::directory_iterator(state_dir)) {
     EXPECT_EQ(e.path().filename().string().rfind("image-", 0), std::string::npos)
         << "unpacked image left: " << e.path();
