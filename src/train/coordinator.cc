@@ -850,6 +850,7 @@ Result<TrainingResult> Coordinator::Run() {
   if (opt_.functions == nullptr) return InvalidArgument("coordinator: no function host given");
   SL_RETURN_IF_ERROR(OpenOrCreateJob());
   SL_RETURN_IF_ERROR(RegisterFunctions());
+  record_.host = std::string(opt_.functions->kind());  // a resumed job may run elsewhere
   TrainingResult result;
   if (opt_.resume) {
     // The previous coordinator pruned up to here once checkpoint next_round_ was durable (or was

@@ -134,6 +134,7 @@ nlohmann::json RunRecord::ToJson(size_t rounds_from) const {
   for (size_t i = rounds_from; i < rounds.size(); ++i) rounds_json.push_back(RoundToJson(rounds[i]));
   return {{"job_id", job_id},
           {"provider", provider},
+          {"host", host},
           {"memory_mb", memory_mb},
           {"workers", workers},
           {"preprocessing", pre},
@@ -148,6 +149,7 @@ Result<RunRecord> RunRecord::FromJson(const nlohmann::json& j, std::string_view 
   try {
     r.job_id = j.at("job_id").get<std::string>();
     r.provider = j.at("provider").get<std::string>();
+    r.host = j.value("host", std::string("local"));  // absent before 2026-12-07
     r.memory_mb = j.at("memory_mb").get<int64_t>();
     r.workers = j.at("workers").get<int64_t>();
     for (const auto& a : j.at("preprocessing")) r.preprocessing.push_back(AttemptFromJson(a));

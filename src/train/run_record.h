@@ -98,6 +98,9 @@ struct RoundRecord {
 struct RunRecord {
   std::string job_id;
   std::string provider;          // provider profile the functions ran under
+  // Where the functions ran (faas::FunctionHost::kind: "local", "lambda", "http"); it decides
+  // where the durations come from (this machine, the platform's REPORT lines, round trips).
+  std::string host = "local";
   int64_t memory_mb = 0;
   int64_t workers = 0;           // shards per round
   std::vector<ShardAttempt> preprocessing;  // the preprocessing stage's invocations

@@ -127,12 +127,22 @@ RunSummary Summarize(const RunRecord& record, double local_cpus, const faas::Pro
   return out;
 }
 
+namespace {
+
+// Where a run's function durations come from, by the host that ran them.
+std::string DurationsSource(const RunRecord& record) {
+  if (record.host == "lambda") return "durations and cold starts from the Lambda platform's own REPORT lines";
+  if (record.host == "http") return "durations as the caller's round trips (an upper bound: HTTP functions report none)";
+  return "durations, init (our processes' cold starts)";
+}
+
+}  // namespace
+
 std::string RunReportText(const RunRecord& record, const RunSummary& s) {
   std::string out = fmt::format(
-      "run report: job {}, {} workers, {} MB under {}\n"
-      "measured here: durations, init (our processes' cold starts), phase timings, wall times; "
-      "from the profile: billing rounding and prices\n\n",
-      record.job_id, record.workers, record.memory_mb, record.provider);
+      "run report: job {}, {} workers, {} MB under {}, functions on the {} host\n"
+      "measured: {}; phase timings and wall times here; from the profile: billing rounding and prices\n\n",
+      record.job_id, record.workers, record.memory_mb, record.provider, record.host, DurationsSource(record));
   out += fmt::format("{:<11} {:>4} {:>4} {:>4} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11} "
                      "{:>7}\n",
                      "stage", "inv", "cold", "fail", "T_total s", "T_par s", "downl s", "comp s", "upl s", "wait s",
@@ -181,7 +191,8 @@ nlohmann::json RunReportJson(const RunRecord& record, const RunSummary& s) {
           {"overhead_share", s.overhead_share},
           {"final_evaluate_s", record.final_evaluate_ms / 1000},
           {"test_accuracy", s.test_accuracy},
-          {"measured", {"durations", "init of our processes", "phase timings", "wall times", "queueing"}},
+          {"host", record.host},
+          {"measured", {DurationsSource(record), "phase timings", "wall times", "queueing"}},
           {"from_profile", {"billing rounding", "prices", "provider cold-start overhead (provider_cold_start_s)"}},
           {"record", record.ToJson()}};
 }

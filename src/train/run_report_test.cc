@@ -95,6 +95,20 @@ TEST(RunReport, SumsStagesAsTheFrameworkPaperDoes) {
   nlohmann::json j = RunReportJson(rec, s);
   EXPECT_EQ(j["total"]["invocations"], 7);
   EXPECT_EQ(j["rounds"].size(), 2u);
+  EXPECT_NE(text.find("functions on the local host"), std::string::npos) << text;
+
+  // A run on a remote host says where its durations come from, and the record keeps the host.
+  rec.host = "lambda";
+  EXPECT_NE(RunReportText(rec, s).find("from the Lambda platform's own REPORT lines"), std::string::npos);
+  EXPECT_EQ(RunReportJson(rec, s)["host"], "lambda");
+  auto back = RunRecord::FromJson(rec.ToJson(), "test");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->host, "lambda");
+  nlohmann::json old = rec.ToJson();
+  old.erase("host");  // a record written before hosts existed
+  EXPECT_EQ(RunRecord::FromJson(old, "test")->host, "local");
+  rec.host = "http";
+  EXPECT_NE(RunReportText(rec, s).find("caller's round trips"), std::string::npos);
 }
 
 }  // namespace
