@@ -344,9 +344,7 @@ InvokeResult HttpHost::RunInvoke(HttpClient& client, const InvokeRequest& reques
       clock_->SleepFor(backoff_.Wait(attempt, retry_after));
       continue;
     }
-    out.status = attempt == 0 ? err.status
-                              : Status(err.status.code(), fmt::format("{} (after {} attempts)",
-                                                                      err.status.message(), attempt + 1));
+    out.status = FinalStatus(err.status, attempt);
     out.outcome = OutcomeOfStatus(out.status);
     out.payload.clear();
     fn.accounting->Record(request, out, memory, start, "");

@@ -368,9 +368,7 @@ InvokeResult LambdaHost::RunInvoke(HttpClient& client, const InvokeRequest& requ
       clock_->SleepFor(backoff_.Wait(attempt, retry_after));
       continue;
     }
-    out.status = attempt == 0 ? err.status
-                              : Status(err.status.code(), fmt::format("{} (after {} attempts)",
-                                                                      err.status.message(), attempt + 1));
+    out.status = FinalStatus(err.status, attempt);
     out.outcome = OutcomeOfStatus(out.status);
     out.payload.clear();
     if (sync) accounting_->Record(request, out, known.memory_mb, start, "");

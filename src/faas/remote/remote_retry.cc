@@ -4,6 +4,8 @@
 #include <charconv>
 #include <string_view>
 
+#include <fmt/format.h>
+
 namespace sl::faas {
 
 Backoff::Backoff(const RemoteRetryPolicy& policy, uint64_t seed) : policy_(policy), rng_(seed) {}
@@ -43,6 +45,11 @@ std::optional<Nanos> ParseRetryAfter(std::string_view header) {
   auto [ptr, ec] = std::from_chars(header.data(), header.data() + header.size(), secs);
   if (ec != std::errc() || ptr != header.data() + header.size() || secs < 0) return std::nullopt;
   return std::chrono::seconds(secs);
+}
+
+Status FinalStatus(const Status& last, int attempt) {
+  if (attempt == 0) return last;
+  return Status(last.code(), fmt::format("{} (after {} attempts)", last.message(), attempt + 1));
 }
 
 }  // namespace sl::faas

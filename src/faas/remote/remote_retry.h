@@ -29,6 +29,8 @@
 #include <random>
 #include <string_view>
 
+#include "common/status.h"
+
 #include "common/clock.h"
 
 namespace sl::faas {
@@ -68,5 +70,9 @@ bool ShouldRetry(const RemoteRetryPolicy& policy, RetryClass cls, int attempt, b
 // Retry-After as whole seconds (the only form Lambda and the HTTP triggers send); nullopt when
 // absent or not a number.
 std::optional<Nanos> ParseRetryAfter(std::string_view header);
+
+// The status a call gives up with after its last failed attempt (0-based): the last error, and
+// how many attempts were made when there was more than one.
+Status FinalStatus(const Status& last, int attempt);
 
 }  // namespace sl::faas
