@@ -29,9 +29,8 @@
 #include <random>
 #include <string_view>
 
-#include "common/status.h"
-
 #include "common/clock.h"
+#include "common/status.h"
 
 namespace sl::faas {
 
