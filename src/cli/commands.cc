@@ -33,7 +33,7 @@ const std::vector<Command>& AllCommands() {
       {"eval", "evaluate a model artifact: accuracy, per class, confusion, --kfold K", RunEval},
       {"predict", "predict the class of an image, IDX record or text file", RunPredict},
       {"model", "model import (TorchScript) | show DIR | list", RunModel},
-      {"invoke", "invoke a function once on an embedded local platform", RunInvoke},
+      {"invoke", "invoke a function once: embedded platform, or --platform lambda|http", RunInvoke},
       {"functions", "list: the functions of a functions file, resolved per provider", RunFunctions},
       {"logs", "print a function's log stream (START/END/REPORT lines)", RunLogs},
       {"serve", "serve models over KServe v2 from local, container and function tiers with placement", RunServe},

@@ -132,7 +132,8 @@ int InvokeRemote(const FunctionHostFlags& host_flags, const std::string& name, c
 
 int RunInvoke(const Args& args) {
   FlagSet flags("straightline invoke",
-                "Invoke a function once on an embedded local platform (no server needed).\n"
+                "Invoke a function once on an embedded local platform (no server needed), or on the\n"
+                "platform --platform names (lambda: the AWS Lambda Invoke API; http: HTTP triggers).\n"
                 "Functions come from --functions (default ./functions.yaml if present); a NAME "
                 "the file does not declare (or any NAME without a file) may be a built-in handler "
                 "(echo, sleep, fail, ...), run with default settings.");
