@@ -282,7 +282,7 @@ int RunCalibrate(const Args& args) {
   if (s.ok()) s = Calibrate(v, c, d);
   d.Stop();
   if (!s.ok()) {
-    fmt::print(stderr, "calibrate: {}\n", s.ToString());
+    fmt::print(stderr, "straightline calibrate: {}\n", s.ToString());
     return s.code() == Code::kInvalidArgument ? 2 : 1;
   }
   return 0;

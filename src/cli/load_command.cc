@@ -83,7 +83,7 @@ int RunLoad(const Args& args) {
   if (!auth_token_file.empty()) {
     auto tokens = ReadTokenFile(auth_token_file);
     if (!tokens.ok()) {
-      fmt::print(stderr, "load: --auth-token-file: {}\n", tokens.status().ToString());
+      fmt::print(stderr, "straightline load: --auth-token-file: {}\n", tokens.status().ToString());
       return 2;
     }
     spec.auth_token = tokens->front();
@@ -96,7 +96,7 @@ int RunLoad(const Args& args) {
   }
   auto result = serve::load::RunLoad(spec);
   if (!result.ok()) {
-    fmt::print(stderr, "load: {}\n", result.status().ToString());
+    fmt::print(stderr, "straightline load: {}\n", result.status().ToString());
     return 1;
   }
   auto rows = serve::load::Summarize(spec, *result);

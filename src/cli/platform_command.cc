@@ -131,18 +131,18 @@ int Serve(const Args& args) {
     return 2;
   }
   if (auto profile = faas::LoadProviderProfile(provider); !profile.ok()) {
-    fmt::print(stderr, "platform serve: --provider: {}\n", profile.status().message());
+    fmt::print(stderr, "straightline platform serve: --provider: {}\n", profile.status().message());
     return 2;
   }
   auth_flags.host = host;
   auto auth = faas::ConfigureServeAuth(auth_flags, [](const char* n) { return std::getenv(n); },
                                        Clock::Real());
   if (!auth.ok()) {
-    fmt::print(stderr, "platform serve: {}\n", auth.status().message());
+    fmt::print(stderr, "straightline platform serve: {}\n", auth.status().message());
     return 2;
   }
   if (Status sig = InstallShutdownSignalHandlers(); !sig.ok()) {
-    fmt::print(stderr, "platform serve: {}\n", sig.ToString());
+    fmt::print(stderr, "straightline platform serve: {}\n", sig.ToString());
     return 1;
   }
 
@@ -156,13 +156,13 @@ int Serve(const Args& args) {
   po.use_cgroups = cgroups;
   auto created = faas::Platform::Create(po);
   if (!created.ok()) {
-    fmt::print(stderr, "platform serve: {}\n", created.status().ToString());
+    fmt::print(stderr, "straightline platform serve: {}\n", created.status().ToString());
     return 1;
   }
   std::unique_ptr<faas::Platform> platform = std::move(created).value();
   if (!functions_file.empty()) {
     if (Status st = platform->LoadFunctionsFile(functions_file); !st.ok()) {
-      fmt::print(stderr, "platform serve: {}\n", st.ToString());
+      fmt::print(stderr, "straightline platform serve: {}\n", st.ToString());
       return 1;
     }
   }
@@ -173,7 +173,7 @@ int Serve(const Args& args) {
     spec.handler = eq == std::string::npos ? spec.name : b.substr(eq + 1);
     spec.source = "--builtin " + b;
     if (Status st = platform->RegisterFunction(spec); !st.ok()) {
-      fmt::print(stderr, "platform serve: {}\n", st.ToString());
+      fmt::print(stderr, "straightline platform serve: {}\n", st.ToString());
       return 1;
     }
   }
@@ -195,12 +195,12 @@ int Serve(const Args& args) {
   auto created_file = std::make_shared<faas::CreatedFunctionsFile>(state_dir + "/control/functions.json");
   auto recreated = created_file->Load();
   if (!recreated.ok()) {
-    fmt::print(stderr, "platform serve: {}\n", recreated.status().ToString());
+    fmt::print(stderr, "straightline platform serve: {}\n", recreated.status().ToString());
     return 1;
   }
   for (const auto& spec : *recreated) {
     if (Status st = platform->RegisterFunction(spec); !st.ok()) {
-      fmt::print(stderr, "platform serve: {}: {}\n", created_file->path(), st.ToString());
+      fmt::print(stderr, "straightline platform serve: {}: {}\n", created_file->path(), st.ToString());
       return 1;
     }
   }
@@ -241,7 +241,7 @@ int Serve(const Args& args) {
   fo.metrics_open = auth_flags.open_metrics;
   auto front = faas::LambdaFront::Start(platform.get(), fo);
   if (!front.ok()) {
-    fmt::print(stderr, "platform serve: {}\n", front.status().ToString());
+    fmt::print(stderr, "straightline platform serve: {}\n", front.status().ToString());
     return 1;
   }
   const auto& iso = platform->isolation();

@@ -78,14 +78,14 @@ int RunServe(const Args& args) {
     return 2;
   }
   if (Status s = InstallShutdownSignalHandlers(); !s.ok()) {
-    fmt::print(stderr, "serve: {}\n", s.ToString());
+    fmt::print(stderr, "straightline serve: {}\n", s.ToString());
     return 1;
   }
   Deployment d;
   Status deployed = DeployTiers(v, d);
   if (deployed.ok()) deployed = StartGateway(v, flags, d);
   if (!deployed.ok()) {
-    fmt::print(stderr, "serve: {}\n", deployed.ToString());
+    fmt::print(stderr, "straightline serve: {}\n", deployed.ToString());
     d.Stop();
     return deployed.code() == Code::kInvalidArgument ? 2 : 1;
   }
@@ -97,7 +97,7 @@ int RunServe(const Args& args) {
               endpoint);
   if (!v.port_file.empty()) {
     if (Status s = WriteFileAtomic(v.port_file, std::to_string(d.server->port())); !s.ok()) {
-      fmt::print(stderr, "serve: --port-file: {}\n", s.ToString());
+      fmt::print(stderr, "straightline serve: --port-file: {}\n", s.ToString());
       d.Stop();
       return 1;
     }
