@@ -42,8 +42,7 @@ FakeReply FakeReply::Error(Outcome outcome, std::string message, Nanos duration,
 
 FakeReply FakeReply::Refuse(Status status) {
   FakeReply r;
-  r.result.outcome = OutcomeOfStatus(status);
-  r.result.status = std::move(status);
+  r.result = NotRunResult(std::move(status));
   return r;
 }
 
@@ -68,11 +67,8 @@ FakeFunctionHost::~FakeFunctionHost() {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& inv : calls_) {
     if (inv->call.state == Call::State::kQueued || inv->call.state == Call::State::kRunning) {
-      InvokeResult r;
-      r.status = Unavailable("fake host destroyed before request {} ended", inv->call.request_id);
-      r.outcome = Outcome::kPlatformError;
-      r.request_id = inv->call.request_id;
-      inv->promise.set_value(std::move(r));
+      inv->promise.set_value(NotRunResult(
+          Unavailable("fake host destroyed before request {} ended", inv->call.request_id), inv->call.request_id));
     }
   }
 }
@@ -127,10 +123,7 @@ std::future<InvokeResult> FakeFunctionHost::Invoke(InvokeRequest request) {
   std::future<InvokeResult> future = inv->promise.get_future();
 
   auto refuse = [&](Status s) {
-    InvokeResult r;
-    r.outcome = OutcomeOfStatus(s);
-    r.status = std::move(s);
-    r.request_id = inv->call.request_id;
+    InvokeResult r = NotRunResult(std::move(s), inv->call.request_id);
     inv->call.state = Call::State::kRefused;
     inv->call.result = r;
     inv->promise.set_value(std::move(r));

@@ -1,5 +1,7 @@
 #include "faas/invoker.h"
 
+#include "faas/function_host.h"
+
 namespace sl::faas {
 
 // The default Map: one synchronous Invoke per payload, all submitted at once so the platform
@@ -9,6 +11,15 @@ namespace sl::faas {
 std::vector<std::future<InvokeResult>> Invoker::Map(const std::string& function,
                                                     const std::vector<std::string>& payloads) {
   return MapEach(function, payloads, [this](InvokeRequest r) { return Invoke(std::move(r)); });
+}
+
+InvokeResult NotRunResult(Status status, std::string request_id, BillingSource billing) {
+  InvokeResult r;
+  r.status = std::move(status);
+  r.outcome = OutcomeOfStatus(r.status);
+  r.request_id = std::move(request_id);
+  r.billing = billing;
+  return r;
 }
 
 InvocationRecord LedgerRecordOf(const InvokeResult& r) {

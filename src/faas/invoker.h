@@ -69,6 +69,11 @@ struct InvokeResult {
 // only it knows (function, provider, memory, stage, start time, instance, host).
 InvocationRecord LedgerRecordOf(const InvokeResult& r);
 
+// The result of an invocation the platform did not run: `status` (not OK), its typed outcome
+// (throttled or platform error), and where billing would have come from (nothing is billed).
+InvokeResult NotRunResult(Status status, std::string request_id = "",
+                          BillingSource billing = BillingSource::kProfile);
+
 class Invoker {
  public:
   virtual ~Invoker() = default;

@@ -150,11 +150,7 @@ Status Platform::Impl::Register(FunctionSpec spec) {
 
 std::future<InvokeResult> Platform::Impl::Reject(const std::string& id, Status s) {
   std::promise<InvokeResult> p;
-  InvokeResult r;
-  r.status = std::move(s);
-  r.outcome = OutcomeOfStatus(r.status);
-  r.request_id = id;
-  p.set_value(std::move(r));
+  p.set_value(NotRunResult(std::move(s), id));
   return p.get_future();
 }
 
@@ -246,13 +242,7 @@ std::vector<std::future<InvokeResult>> Platform::Impl::Map(
     auto inv = NewInvocation(p, false, false);
     futures.push_back(inv->promise.get_future());
     Status s = Admit(inv, function, false, /*defer=*/true);
-    if (!s.ok()) {
-      InvokeResult r;
-      r.status = std::move(s);
-      r.outcome = OutcomeOfStatus(r.status);
-      r.request_id = inv->id;
-      inv->promise.set_value(std::move(r));
-    }
+    if (!s.ok()) inv->promise.set_value(NotRunResult(std::move(s), inv->id));
   }
   return futures;
 }

@@ -401,11 +401,7 @@ void Platform::Impl::Shutdown() {
     queued.assign(queue_.begin(), queue_.end());
     queue_.clear();
     for (auto& inv : deferred_) {
-      InvokeResult r;
-      r.status = Unavailable("platform shut down before request {} ran", inv->id);
-      r.outcome = Outcome::kPlatformError;
-      r.request_id = inv->id;
-      inv->promise.set_value(std::move(r));
+      inv->promise.set_value(NotRunResult(Unavailable("platform shut down before request {} ran", inv->id), inv->id));
     }
     deferred_.clear();
   }

@@ -176,11 +176,7 @@ std::future<InvokeResult> HttpHost::Submit(InvokeRequest request, bool in_map) {
   auto promise = std::make_shared<std::promise<InvokeResult>>();
   std::future<InvokeResult> f = promise->get_future();
   auto fail_now = [&](Status s) {
-    InvokeResult r;
-    r.status = std::move(s);
-    r.outcome = OutcomeOfStatus(r.status);
-    r.billing = BillingSource::kMeasuredByCaller;
-    promise->set_value(std::move(r));
+    promise->set_value(NotRunResult(std::move(s), "", BillingSource::kMeasuredByCaller));
     return std::move(f);
   };
   const Fn* fn = Find(request.function);
@@ -207,19 +203,14 @@ std::future<InvokeResult> HttpHost::Submit(InvokeRequest request, bool in_map) {
         try {
           r = RunInvoke(client, *req, in_map, submitted);
         } catch (const std::exception& e) {
-          r = InvokeResult{};
-          r.status = Internal("http: invoke '{}': {}", req->function, e.what());
-          r.outcome = Outcome::kPlatformError;
-          r.billing = BillingSource::kMeasuredByCaller;
+          r = NotRunResult(Internal("http: invoke '{}': {}", req->function, e.what()), "",
+                           BillingSource::kMeasuredByCaller);
         }
         promise->set_value(std::move(r));
       },
       [promise, req] {
-        InvokeResult r;
-        r.status = Unavailable("http: invoke '{}': the host is shutting down", req->function);
-        r.outcome = Outcome::kPlatformError;
-        r.billing = BillingSource::kMeasuredByCaller;
-        promise->set_value(std::move(r));
+        promise->set_value(NotRunResult(Unavailable("http: invoke '{}': the host is shutting down", req->function),
+                                        "", BillingSource::kMeasuredByCaller));
       });
   return f;
 }

@@ -274,19 +274,15 @@ std::future<InvokeResult> LambdaHost::Submit(InvokeRequest request, bool in_map)
         try {
           r = RunInvoke(client, *req, in_map, submitted);
         } catch (const std::exception& e) {
-          r = InvokeResult{};
-          r.status = Internal("lambda: invoke '{}' at {}: {}", req->function, endpoint_, e.what());
-          r.outcome = Outcome::kPlatformError;
-          r.billing = BillingSource::kMeasuredByCaller;
+          r = NotRunResult(Internal("lambda: invoke '{}' at {}: {}", req->function, endpoint_, e.what()), "",
+                           BillingSource::kMeasuredByCaller);
         }
         promise->set_value(std::move(r));
       },
       [promise, req, endpoint] {
-        InvokeResult r;
-        r.status = Unavailable("lambda: invoke '{}' at {}: the host is shutting down", req->function, endpoint);
-        r.outcome = Outcome::kPlatformError;
-        r.billing = BillingSource::kMeasuredByCaller;
-        promise->set_value(std::move(r));
+        promise->set_value(NotRunResult(
+            Unavailable("lambda: invoke '{}' at {}: the host is shutting down", req->function, endpoint), "",
+            BillingSource::kMeasuredByCaller));
       });
   return f;
 }
