@@ -13,6 +13,9 @@
 #include "common/http_server.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <mutex>
@@ -298,6 +301,24 @@ class BeastHttpServer final : public HttpServer {
     return Status::Ok();
   }
 
+  Status Adopt(int fd) {
+    error_code ec;
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      Status s = ErrnoError(errno, fmt::format("http server: adopt listening socket fd {}", fd));
+      ::close(fd);
+      return s;
+    }
+    acceptor_.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      return ErrnoError(ec.value(), fmt::format("http server: adopt listening socket fd {}", fd));
+    }
+    port_ = acceptor_.local_endpoint(ec).port();
+    return Status::Ok();
+  }
+
   void Run() {
     Accept();
     for (int i = 0; i < threads_; ++i) {
@@ -379,7 +400,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options,
   core->max_body_bytes = options.max_body_bytes;
   core->error_response = options.error_response;
   auto server = std::make_unique<BeastHttpServer>(core, threads);
-  SL_RETURN_IF_ERROR(server->Listen(options.host, options.port));
+  if (options.listen_fd >= 0) {
+    SL_RETURN_IF_ERROR(server->Adopt(options.listen_fd));
+  } else {
+    SL_RETURN_IF_ERROR(server->Listen(options.host, options.port));
+  }
   server->Run();
   return std::unique_ptr<HttpServer>(std::move(server));
 }

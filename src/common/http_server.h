@@ -39,6 +39,10 @@ class HttpServer {
   struct Options {
     std::string host = "127.0.0.1";
     int port = 0;  // 0: pick a free port; see port()
+    // >= 0: serve this already-listening TCP socket instead of binding host:port (the server
+    // takes ownership). The function platform creates a Runtime API socket inside an instance's
+    // own network namespace and serves it from the platform's threads (faas/sandbox).
+    int listen_fd = -1;
     int threads = 2;
     uint64_t max_body_bytes = 64ull << 20;
     // Builds the responses the server itself sends (400/413/431 for bad HTTP, 500 when a handler
