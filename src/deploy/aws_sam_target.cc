@@ -14,10 +14,11 @@
 //   Events HttpApi POST                 --http-path, default /<function name>, predict only;
 //                                       training functions are invoked by the coordinator
 //                                       through the Invoke API, not over HTTP.
-//                                       Open: API Gateway hands the function its payload-format
-//                                       2.0 event (the v2 body in "body", maybe base64), which
-//                                       straightline-worker's Lambda mode does not unwrap yet;
-//                                       the Invoke API path (the function tier's) works today
+//                                       PayloadFormatVersion "2.0", pinned: straightline-worker's
+//                                       Lambda mode unwraps that event (the v2 body in "body",
+//                                       base64 when isBase64Encoded) and answers in its response
+//                                       format (runtime/run_handler_http_api.h): 200 with the v2
+//                                       response, 400 with {"error"} for bad input
 #include <cctype>
 #include <cmath>
 
@@ -94,7 +95,8 @@ Result<json> SamTemplate(const FunctionsSpec& f) {
             {"Properties",
              {{"ApiId", {{"Ref", "InferenceApi"}}},
               {"Path", f.http_path.empty() ? "/" + fn.name : f.http_path},
-              {"Method", "POST"}}}}}};
+              {"Method", "POST"},
+              {"PayloadFormatVersion", "2.0"}}}}}};
     }
     const std::string id = LogicalId(fn.name);
     if (resources.contains(id)) {

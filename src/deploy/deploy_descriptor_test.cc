@@ -227,6 +227,7 @@ TEST_F(DescriptorSchemaTest, SamTemplateFromAFunctionsFile) {
   const json& predict = res["ImgClassifyFunction"]["Properties"];
   EXPECT_EQ(predict["Events"]["Infer"]["Type"], "HttpApi");
   EXPECT_EQ(predict["Events"]["Infer"]["Properties"]["Path"], "/img_classify");
+  EXPECT_EQ(predict["Events"]["Infer"]["Properties"]["PayloadFormatVersion"], "2.0");  // what the worker unwraps
   EXPECT_EQ(predict["ProvisionedConcurrencyConfig"]["ProvisionedConcurrentExecutions"], 1);
   EXPECT_EQ(res["InferenceApi"]["Type"], "AWS::Serverless::HttpApi");
 

@@ -4,19 +4,23 @@
 // Env plus what Lambda sets (AWS_LAMBDA_RUNTIME_API, AWS_LAMBDA_FUNCTION_NAME,
 // AWS_LAMBDA_FUNCTION_MEMORY_SIZE = MemorySize), a memory limit of MemorySize and the CPU
 // share AWS Lambda gives it (profiles/aws-lambda.yaml), a read-only root with a writable /tmp,
-// a non-root user; one invocation delivered through a Runtime API served here, as Lambda's.
-// API Gateway in front (the HttpApi route) is not emulated: the payload is the v2 body the
-// route would carry. Skips, saying why, without runc or umoci.
+// a non-root user; invocations delivered through a Runtime API served here, as Lambda's: the
+// events API Gateway sends for the template's HttpApi route (payload format 2.0, the v2 body in
+// "body", plain and base64-encoded; bad input; a body that is not JSON), answered in the 2.0
+// response format with 200 / 400, and one direct invocation with the v2 body (the function
+// tier's way, through the Invoke API). Skips, saying why, without runc or umoci.
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "common/file_util.h"
 #include "common/http_server.h"
 #include "deploy/targets.h"
@@ -32,15 +36,51 @@ namespace {
 
 using nlohmann::json;
 
-// One invocation through the Runtime API (2018-06-01); later polls are left waiting, as
-// Lambda's are while no event comes.
-struct OneInvocation {
+// Invocations through the Runtime API (2018-06-01), one at a time in order; once all are handed
+// out, later polls are left waiting, as Lambda's are while no event comes.
+struct Invocations {
   std::mutex mu;
   std::condition_variable cv;
-  std::string payload, response, error;
-  bool handed = false, done = false;
+  std::vector<std::string> payloads;
+  size_t handed = 0;
+  std::map<std::string, std::string> responses, errors;  // by request id
   std::vector<HttpResponder> parked;
+  size_t Answered() const { return responses.size() + errors.size(); }
 };
+
+// The event API Gateway sends for `METHOD PATH` of an HTTP API (payload format 2.0: lower-case
+// headers, body base64-encoded when isBase64Encoded).
+json HttpApiEvent(const std::string& method, const std::string& path, const std::string& body, bool base64,
+                  const std::string& content_type = "application/json") {
+  return {{"version", "2.0"},
+          {"routeKey", method + " " + path},
+          {"rawPath", path},
+          {"rawQueryString", ""},
+          {"headers",
+           {{"content-type", content_type},
+            {"content-length", std::to_string(body.size())},
+            {"host", "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"},
+            {"user-agent", "curl/7.88.1"},
+            {"x-forwarded-proto", "https"}}},
+          {"requestContext",
+           {{"accountId", "123456789012"},
+            {"apiId", "a1b2c3d4e5"},
+            {"domainName", "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"},
+            {"domainPrefix", "a1b2c3d4e5"},
+            {"http",
+             {{"method", method},
+              {"path", path},
+              {"protocol", "HTTP/1.1"},
+              {"sourceIp", "203.0.113.7"},
+              {"userAgent", "curl/7.88.1"}}},
+            {"requestId", "JKJaXmPLvHcESHA="},
+            {"routeKey", method + " " + path},
+            {"stage", "$default"},
+            {"time", "07/Dec/2026:05:20:00 +0000"},
+            {"timeEpoch", 1796620800000}}},
+          {"body", base64 ? Base64Encode(body) : body},
+          {"isBase64Encoded", base64}};
+}
 
 TEST(SamFunctionRun, TheFunctionImageAnswersAnInvocationAsTheTemplateSays) {
   serve::RuncProbe runc = serve::ProbeRunc("runc");
@@ -91,20 +131,33 @@ TEST(SamFunctionRun, TheFunctionImageAnswersAnInvocationAsTheTemplateSays) {
   const json cfg = json::parse(ReadFileToString(unpacked + "/config.json").value_or("{}"));
   for (const auto& e : cfg["process"]["env"]) image_env.push_back(e);
 
-  // The Runtime API.
-  auto inv = std::make_shared<OneInvocation>();
-  inv->payload = serve::testing::JsonBody(raw, 0, 2);
+  // The Runtime API, with what API Gateway would send on the template's route, then a direct call.
+  const json event = props["Events"]["Infer"];
+  ASSERT_EQ(event["Type"], "HttpApi");
+  ASSERT_EQ(event["Properties"]["PayloadFormatVersion"], "2.0");
+  const std::string method = event["Properties"]["Method"], path = event["Properties"]["Path"];
+  const std::string body = serve::testing::JsonBody(raw, 0, 2);
+  auto inv = std::make_shared<Invocations>();
+  inv->payloads = {
+      HttpApiEvent(method, path, body, false).dump(),
+      HttpApiEvent(method, path, body, true).dump(),
+      HttpApiEvent(method, path, R"({"inputs":[{"name":"input","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]})",
+                   false)
+          .dump(),
+      HttpApiEvent(method, path, "this is not JSON", false, "text/plain").dump(),
+      body,
+  };
   auto api = HttpServer::Start(HttpServer::Options{}, [inv](HttpRequest&& req, HttpResponder respond) {
     std::unique_lock<std::mutex> lock(inv->mu);
     const std::string prefix = "/2018-06-01/runtime/";
     if (req.method == "GET" && req.path == prefix + "invocation/next") {
-      if (inv->handed) {
+      if (inv->handed == inv->payloads.size()) {
         inv->parked.push_back(std::move(respond));
         return;
       }
-      inv->handed = true;
-      HttpResponse r = HttpResponse::Json(200, inv->payload);
-      r.headers.Set("Lambda-Runtime-Aws-Request-Id", "req-1");
+      const size_t i = inv->handed++;
+      HttpResponse r = HttpResponse::Json(200, inv->payloads[i]);
+      r.headers.Set("Lambda-Runtime-Aws-Request-Id", "req-" + std::to_string(i));
       r.headers.Set("Lambda-Runtime-Deadline-Ms",
                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::system_clock::now().time_since_epoch())
@@ -115,15 +168,21 @@ TEST(SamFunctionRun, TheFunctionImageAnswersAnInvocationAsTheTemplateSays) {
       respond(std::move(r));
       return;
     }
-    if (req.method == "POST" && req.path == prefix + "invocation/req-1/response") {
-      inv->response = req.body;
+    const std::string inv_prefix = prefix + "invocation/";
+    if (req.method == "POST" && req.path.rfind(inv_prefix, 0) == 0) {
+      const std::string rest = req.path.substr(inv_prefix.size());
+      const std::string id = rest.substr(0, rest.find('/'));
+      if (rest == id + "/response") {
+        inv->responses[id] = req.body;
+      } else {
+        inv->errors[id] = req.path + ": " + req.body;
+      }
     } else if (req.method == "POST") {
-      inv->error = req.path + ": " + req.body;
+      inv->errors["init"] = req.path + ": " + req.body;
     } else {
       respond(HttpResponse::Json(404, R"({"errorType":"InvalidRequest"})"));
       return;
     }
-    inv->done = true;
     inv->cv.notify_all();
     respond(HttpResponse::Json(202, R"({"status":"OK"})"));
   });
@@ -169,13 +228,41 @@ TEST(SamFunctionRun, TheFunctionImageAnswersAnInvocationAsTheTemplateSays) {
 
   {
     std::unique_lock<std::mutex> lock(inv->mu);
-    inv->cv.wait_for(lock, std::chrono::seconds(60), [&] { return inv->done; });
-    ASSERT_TRUE(inv->done) << "no answer; log:\n" << ReadFileToString(dir.path() + "/fn.log").value_or("");
-    ASSERT_TRUE(inv->error.empty()) << inv->error;
-    const json out = json::parse(inv->response, nullptr, false);
-    ASSERT_TRUE(out.is_object() && out.contains("outputs")) << inv->response;
-    EXPECT_EQ(out["outputs"][0]["shape"][0], 2) << inv->response;
-    EXPECT_EQ(out["model_name"], "tiny") << inv->response;
+    inv->cv.wait_for(lock, std::chrono::seconds(60),
+                     [&] { return inv->Answered() == inv->payloads.size() || inv->errors.count("init"); });
+    ASSERT_EQ(inv->Answered(), inv->payloads.size())
+        << "answers missing; log:\n" << ReadFileToString(dir.path() + "/fn.log").value_or("");
+    for (const auto& [id, e] : inv->errors) ADD_FAILURE() << id << " posted a function error: " << e;
+    // What API Gateway reads: a 2.0 response for each event.
+    auto answer = [&](const std::string& id) {
+      json a = json::parse(inv->responses[id], nullptr, false);
+      EXPECT_TRUE(a.is_object() && a.contains("statusCode") && a.contains("body") && a.contains("isBase64Encoded"))
+          << id << ": " << inv->responses[id];
+      return a;
+    };
+    for (const char* id : {"req-0", "req-1"}) {
+      json a = answer(id);
+      EXPECT_EQ(a["statusCode"], 200) << id << ": " << a.dump();
+      EXPECT_EQ(a["isBase64Encoded"], false);
+      EXPECT_EQ(a["headers"]["content-type"], "application/json");
+      const json out = json::parse(a["body"].get<std::string>(), nullptr, false);
+      ASSERT_TRUE(out.is_object() && out.contains("outputs")) << id << ": " << a.dump();
+      EXPECT_EQ(out["model_name"], "tiny");
+      EXPECT_EQ(out["outputs"][0]["shape"][0], 2);
+    }
+    for (const char* id : {"req-2", "req-3"}) {
+      json a = answer(id);
+      EXPECT_EQ(a["statusCode"], 400) << id << ": " << a.dump();
+      const json err = json::parse(a["body"].get<std::string>(), nullptr, false);
+      ASSERT_TRUE(err.is_object() && err["error"].is_string()) << id << ": " << a.dump();
+      EXPECT_FALSE(err["error"].get<std::string>().empty());
+      EXPECT_EQ(err["errorType"], "INVALID_ARGUMENT") << id << ": " << a.dump();
+    }
+    // The direct invocation: the v2 response itself.
+    const json out = json::parse(inv->responses["req-4"], nullptr, false);
+    ASSERT_TRUE(out.is_object() && out.contains("outputs")) << inv->responses["req-4"];
+    EXPECT_EQ(out["outputs"][0]["shape"][0], 2) << inv->responses["req-4"];
+    EXPECT_EQ(out["model_name"], "tiny") << inv->responses["req-4"];
   }
   (*proc)->Kill();
   (*api)->Stop();

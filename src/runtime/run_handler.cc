@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/run_handler_http_api.h"
 #include "runtime/runtime_api_client.h"
 
 namespace sl::runtime {
@@ -29,7 +30,7 @@ int ServeLoop(const Handler& handler, const std::string& endpoint) {
     }
     InvocationResponse response;
     try {
-      response = handler(*next);
+      response = DispatchInvocation(handler, *next);  // API Gateway HTTP API events unwrapped
     } catch (const std::exception& e) {
       response = InvocationResponse::Failure(e.what(), "Runtime.UnhandledException");
     } catch (...) {
