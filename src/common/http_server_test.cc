@@ -4,10 +4,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
@@ -80,6 +82,24 @@ class RawConn {
     char c;
     return buf_.empty() && ::recv(fd_, &c, 1, 0) == 0;
   }
+
+  // Sends `bytes` one byte every `gap` (a slowloris client) until the server closes the
+  // connection or `limit` bytes went out; true when the server closed it (EOF or reset).
+  bool TrickleUntilClosed(const std::string& bytes, std::chrono::milliseconds gap) {
+    for (char c : bytes) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(gap.count())) > 0) {
+        char b;
+        ssize_t n = ::recv(fd_, &b, 1, MSG_DONTWAIT);
+        if (n <= 0) return true;  // EOF or reset
+        buf_.push_back(b);        // an answer: not closed silently
+        return false;
+      }
+      if (::send(fd_, &c, 1, MSG_NOSIGNAL) <= 0) return true;
+    }
+    return false;
+  }
+  int fd() const { return fd_; }
 
  private:
   static std::string Lower(std::string s) {
@@ -356,6 +376,300 @@ TEST(HttpServerTest, HeadAnd204HaveNoBody) {
   auto after = c.Read();  // framing stayed intact: no stray body bytes before this response
   EXPECT_EQ(after.status, 200);
   EXPECT_EQ(after.body, "abc");
+}
+
+// ---- Resource bounds (issue 16) ------------------------------------------------------------
+
+using std::chrono::milliseconds;
+
+// Polls `pred` every 5 ms for at most 10 s (waiting for the server's side of a close to be
+// counted, not timing anything).
+template <typename Pred>
+bool Eventually(Pred pred) {
+  for (int i = 0; i < 2000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return pred();
+}
+
+// Issue 16: 3,000 slowloris connections were never closed. A head trickled a byte at a time is
+// closed header_timeout after it began, however steadily it trickles; a good request meanwhile
+// is answered.
+TEST(HttpServerBoundsTest, SlowlorisHeadsAreClosedAfterTheHeaderTimeout) {
+  HttpServer::Options options;
+  options.header_timeout = milliseconds(300);
+  std::atomic<int> calls{0};
+  auto server = StartEcho(&calls, options);
+  constexpr int kSlow = 16;
+  std::atomic<int> closed{0};
+  std::vector<std::thread> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    slow.emplace_back([&] {
+      RawConn c(server->port());
+      // 200 bytes at one per 20 ms would take 4 s; the server must cut it at ~0.3 s.
+      std::string head = "GET /slow HTTP/1.1\r\nHost: t\r\nX-Pad: " + std::string(200, 'p');
+      if (c.connected() && c.TrickleUntilClosed(head, milliseconds(20))) closed.fetch_add(1);
+    });
+  }
+  RawConn good(server->port());
+  ASSERT_TRUE(good.Send(Get("/good")));
+  EXPECT_EQ(good.Read().status, 200);
+  for (auto& t : slow) t.join();
+  EXPECT_EQ(closed.load(), kSlow);
+  EXPECT_EQ(calls.load(), 1);  // only the good request reached the handler
+  EXPECT_TRUE(Eventually([&] { return server->stats().header_timeouts == kSlow; }))
+      << server->stats().header_timeouts;
+  EXPECT_TRUE(Eventually([&] { return server->stats().open_connections == 1; }));
+}
+
+// A connection that never sends a byte is closed by the header timeout too.
+TEST(HttpServerBoundsTest, ASilentNewConnectionIsClosedAfterTheHeaderTimeout) {
+  HttpServer::Options options;
+  options.header_timeout = milliseconds(200);
+  auto server = StartEcho(nullptr, options);
+  RawConn c(server->port());
+  ASSERT_TRUE(c.connected());
+  EXPECT_EQ(c.Read().status, 0);  // EOF within the client's 10 s read bound, no answer
+  EXPECT_TRUE(Eventually([&] { return server->stats().header_timeouts == 1; }));
+}
+
+// Issue 16: six unfinished 59 MiB bodies were held with no timeout. A body trickled after its
+// head is closed body_timeout after the head, and the bytes it reserved are returned.
+TEST(HttpServerBoundsTest, SlowBodiesAreClosedAfterTheBodyTimeoutAndTheirBytesReturned) {
+  HttpServer::Options options;
+  options.body_timeout = milliseconds(300);
+  std::atomic<int> calls{0};
+  auto server = StartEcho(&calls, options);
+  constexpr int kSlow = 8;
+  std::vector<std::unique_ptr<RawConn>> conns;
+  for (int i = 0; i < kSlow; ++i) {
+    conns.push_back(std::make_unique<RawConn>(server->port()));
+    ASSERT_TRUE(conns.back()->Send("POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\nab"));
+  }
+  EXPECT_TRUE(Eventually([&] { return server->stats().inflight_body_bytes == kSlow * 100000u; }));
+  std::atomic<int> closed{0};
+  std::vector<std::thread> slow;
+  for (auto& c : conns) {
+    slow.emplace_back([&, conn = c.get()] {
+      if (conn->TrickleUntilClosed(std::string(1000, 'x'), milliseconds(20))) closed.fetch_add(1);
+    });
+  }
+  for (auto& t : slow) t.join();
+  EXPECT_EQ(closed.load(), kSlow);
+  EXPECT_EQ(calls.load(), 0);
+  EXPECT_TRUE(Eventually([&] { return server->stats().body_timeouts == kSlow; }));
+  EXPECT_TRUE(Eventually([&] { return server->stats().inflight_body_bytes == 0; }))
+      << server->stats().inflight_body_bytes;
+}
+
+// An idle keep-alive connection is closed after idle_timeout; a request parked in its handler (a
+// long poll, like the Runtime API's /invocation/next) is not, however long it waits.
+TEST(HttpServerBoundsTest, IdleKeepAliveIsClosedButALongPollIsNot) {
+  std::mutex mu;
+  std::vector<HttpResponder> parked;
+  HttpServer::Options options;
+  options.idle_timeout = milliseconds(200);
+  options.header_timeout = milliseconds(200);
+  auto started = HttpServer::Start(options, [&](HttpRequest&& req, HttpResponder respond) {
+    if (req.path == "/now") return respond(HttpResponse::Text(200, "now"));
+    std::lock_guard<std::mutex> lock(mu);
+    parked.push_back(std::move(respond));
+  });
+  ASSERT_TRUE(started.ok());
+  auto server = std::move(started).value();
+
+  RawConn idle(server->port());
+  ASSERT_TRUE(idle.Send(Get("/now")));
+  ASSERT_EQ(idle.Read().status, 200);
+  EXPECT_EQ(idle.Read().status, 0);  // then EOF: closed while idle
+  EXPECT_TRUE(Eventually([&] { return server->stats().idle_timeouts == 1; }));
+
+  RawConn poll(server->port());
+  ASSERT_TRUE(poll.Send(Get("/next")));
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return parked.size() == 1;
+  }));
+  // Several idle and header timeouts pass while the request waits for its handler.
+  std::this_thread::sleep_for(milliseconds(800));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    parked[0](HttpResponse::Text(200, "work"));
+  }
+  auto r = poll.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "work");
+  EXPECT_EQ(server->stats().idle_timeouts, 1);
+  EXPECT_EQ(server->stats().header_timeouts, 0);
+}
+
+// Issue 16: 1,100 idle connections exhausted the file descriptors and good requests timed out.
+// Over max_connections, a connection is answered 503 + Retry-After and closed (not left in the
+// backlog, no accept-error loop), while the connections inside the cap keep being served.
+TEST(HttpServerBoundsTest, ConnectionsOverTheCapGet503WhileOpenOnesAreServed) {
+  HttpServer::Options options;
+  options.max_connections = 8;
+  auto server = StartEcho(nullptr, options);
+  EXPECT_EQ(server->max_connections(), 8);
+  RawConn good(server->port());
+  ASSERT_TRUE(good.Send(Get("/first")));
+  ASSERT_EQ(good.Read().status, 200);
+  std::vector<std::unique_ptr<RawConn>> idle;
+  for (int i = 0; i < 7; ++i) idle.push_back(std::make_unique<RawConn>(server->port()));
+  ASSERT_TRUE(Eventually([&] { return server->stats().open_connections == 8; }));
+
+  constexpr int kExtra = 40;
+  for (int i = 0; i < kExtra; ++i) {
+    RawConn extra(server->port());
+    ASSERT_TRUE(extra.connected());
+    extra.Send(Get("/extra"));
+    auto r = extra.Read();
+    EXPECT_EQ(r.status, 503) << i;
+    EXPECT_NE(r.head.find("Retry-After: 1"), std::string::npos) << r.head;
+    EXPECT_NE(r.head.find("Connection: close"), std::string::npos) << r.head;
+    EXPECT_TRUE(extra.ClosedByPeer()) << i;
+  }
+  ASSERT_TRUE(good.Send(Get("/still")));  // inside the cap: served as usual
+  auto r = good.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "GET /still ? ");
+  HttpServer::Stats st = server->stats();
+  EXPECT_EQ(st.refused_connections, kExtra);
+  EXPECT_EQ(st.accept_errors, 0);
+  EXPECT_EQ(st.open_connections, 8);
+
+  idle.clear();  // room again: new connections are served
+  ASSERT_TRUE(Eventually([&] { return server->stats().open_connections == 1; }));
+  RawConn later(server->port());
+  ASSERT_TRUE(later.Send(Get("/later")));
+  EXPECT_EQ(later.Read().status, 200);
+}
+
+// The default cap is half the file descriptor limit at Start: under a low RLIMIT_NOFILE the
+// server refuses before it runs out of descriptors (no "accept: Too many open files" storm). In
+// a child process, since it changes the process's limit; the limit is raised again before the
+// test's own client sockets are made (they live in the same process and would count too).
+TEST(HttpServerBoundsTest, DefaultConnectionCapIsHalfTheDescriptorLimit) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        rlimit rl{};
+        getrlimit(RLIMIT_NOFILE, &rl);
+        const rlim_t saved = rl.rlim_cur;
+        rl.rlim_cur = 64;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        auto started = HttpServer::Start({}, [](HttpRequest&&, HttpResponder respond) {
+          respond(HttpResponse::Text(200, "ok"));
+        });
+        if (!started.ok() || (*started)->max_connections() != 32) std::_Exit(10);
+        rl.rlim_cur = saved;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        auto& server = *started;
+        std::vector<std::unique_ptr<RawConn>> conns;
+        for (int i = 0; i < 32; ++i) conns.push_back(std::make_unique<RawConn>(server->port()));
+        if (!Eventually([&] { return server->stats().open_connections == 32; })) std::_Exit(11);
+        int refused = 0;
+        for (int i = 0; i < 5; ++i) {
+          RawConn extra(server->port());
+          if (extra.Read().status == 503) ++refused;
+        }
+        if (refused != 5) std::_Exit(12);
+        if (server->stats().accept_errors != 0) std::_Exit(13);
+        if (!conns[0]->Send(Get("/x")) || conns[0]->Read().status != 200) std::_Exit(14);
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+// Issue 16: unfinished large bodies held hundreds of MB. Bodies in flight are capped: a request
+// whose Content-Length would pass the cap is answered 503 + Retry-After before its body is read
+// (with Expect: 100-continue, instead of the 100), and nothing more is held; when the parked
+// request is answered its bytes are free again.
+TEST(HttpServerBoundsTest, BodiesOverTheInflightCapGet503WithoutBeingHeld) {
+  std::mutex mu;
+  std::vector<HttpResponder> parked;
+  HttpServer::Options options;
+  options.max_body_bytes = 1 << 20;
+  options.max_inflight_body_bytes = 1 << 20;
+  std::atomic<int> calls{0};
+  auto started = HttpServer::Start(options, [&](HttpRequest&& req, HttpResponder respond) {
+    calls.fetch_add(1);
+    if (req.path == "/park") {
+      std::lock_guard<std::mutex> lock(mu);
+      parked.push_back(std::move(respond));
+      return;
+    }
+    respond(HttpResponse::Text(200, std::to_string(req.body.size())));
+  });
+  ASSERT_TRUE(started.ok());
+  auto server = std::move(started).value();
+  EXPECT_EQ(server->max_inflight_body_bytes(), 1u << 20);
+  const std::string big(600 * 1024, 'b');
+
+  RawConn holder(server->port());
+  ASSERT_TRUE(holder.Send(Post("/park", big)));
+  ASSERT_TRUE(Eventually([&] { return calls.load() == 1; }));
+  EXPECT_EQ(server->stats().inflight_body_bytes, big.size());
+
+  // Several clients at once, each with a body that does not fit next to the parked one.
+  constexpr int kClients = 12;
+  std::atomic<int> refused{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&] {
+      RawConn c(server->port());
+      c.Send(Post("/echo", big));
+      auto r = c.Read();
+      if (r.status == 503 && r.head.find("Retry-After: 1") != std::string::npos) refused.fetch_add(1);
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(refused.load(), kClients);
+  RawConn expecting(server->port());
+  ASSERT_TRUE(expecting.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 614400\r\n"
+                             "Expect: 100-continue\r\n\r\n"));
+  EXPECT_EQ(expecting.Read().status, 503);  // not 100: the body is never asked for
+  RawConn chunked(server->port());
+  ASSERT_TRUE(chunked.Send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "96000\r\n" + big + "\r\n0\r\n\r\n"));
+  EXPECT_EQ(chunked.Read().status, 503);
+  EXPECT_EQ(calls.load(), 1);  // none of them reached the handler
+  HttpServer::Stats st = server->stats();
+  EXPECT_EQ(st.inflight_body_bytes, big.size());  // only the parked body is held
+  EXPECT_EQ(st.refused_for_body_bytes, kClients + 2);
+
+  // A small body still fits.
+  RawConn small(server->port());
+  ASSERT_TRUE(small.Send(Post("/echo", std::string(1000, 's'))));
+  EXPECT_EQ(small.Read().body, "1000");
+
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    parked[0](HttpResponse::Text(200, "done"));
+  }
+  EXPECT_EQ(holder.Read().status, 200);
+  EXPECT_TRUE(Eventually([&] { return server->stats().inflight_body_bytes == 0; }));
+  RawConn after(server->port());
+  ASSERT_TRUE(after.Send(Post("/echo", big)));
+  EXPECT_EQ(after.Read().body, std::to_string(big.size()));
+}
+
+// A client that does not read its response is closed after write_timeout.
+TEST(HttpServerBoundsTest, AClientThatDoesNotReadIsClosedAfterTheWriteTimeout) {
+  HttpServer::Options options;
+  options.write_timeout = milliseconds(300);
+  auto started = HttpServer::Start(options, [](HttpRequest&&, HttpResponder respond) {
+    respond(HttpResponse::Text(200, std::string(32 << 20, 'r')));  // more than socket buffers
+  });
+  ASSERT_TRUE(started.ok());
+  auto server = std::move(started).value();
+  RawConn c(server->port());
+  int small = 4096;
+  setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  ASSERT_TRUE(c.Send(Get("/big")));
+  EXPECT_TRUE(Eventually([&] { return server->stats().write_timeouts == 1; }));
+  EXPECT_TRUE(Eventually([&] { return server->stats().open_connections == 0; }));
 }
 
 TEST(HttpMessageTest, HeadersAreCaseInsensitiveAndSetReplaces) {
