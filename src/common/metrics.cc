@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/log.h"
+
 namespace sl {
 namespace {
 
@@ -101,38 +103,74 @@ template <typename Cell>
 Result<Cell*> MetricFamily<Cell>::WithLabels(const std::vector<std::string>& values) {
   SL_RETURN_IF_ERROR(CheckArity(values));
   std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = cells_.find(values); it != cells_.end()) return it->second.get();
+  if (cells_.size() >= max_series()) {
+    std::vector<std::string> overflow(label_names_.size(), std::string(kOverflowLabelValue));
+    if (!overflow_logged_) {
+      overflow_logged_ = true;
+      SL_LOG_WARN("metrics", "metric {}: more than {} label sets; new ones are counted under "
+                  "{}=\"{}\"", name_, max_series(), label_names_.empty() ? "" : label_names_[0],
+                  kOverflowLabelValue);
+    }
+    auto& slot = cells_[overflow];
+    if (!slot) slot = MakeCell();
+    return slot.get();
+  }
   auto& slot = cells_[values];
-  if (!slot) slot = MakeCell();
+  slot = MakeCell();
   return slot.get();
 }
 
-template <>
-void MetricFamily<Counter>::Render(std::string* out) const {
-  AppendHeader(out, *this);
+template <typename Cell>
+size_t MetricFamily<Cell>::series() const {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [values, cell] : cells_) {
+  return cells_.size();
+}
+
+template <typename Cell>
+std::vector<std::pair<const std::vector<std::string>*, const Cell*>> MetricFamily<Cell>::Snapshot()
+    const {
+  std::vector<std::pair<const std::vector<std::string>*, const Cell*>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  out.reserve(cells_.size());
+  for (const auto& [values, cell] : cells_) out.emplace_back(&values, cell.get());
+  return out;
+}
+
+template <>
+void MetricFamily<Counter>::Render(
+    std::string* out, const std::function<void(const std::string&)>* after_snapshot) const {
+  AppendHeader(out, *this);
+  const auto series = Snapshot();
+  if (after_snapshot != nullptr && *after_snapshot) (*after_snapshot)(name_);
+  for (const auto& [values, cell] : series) {
     out->append(name_);
-    AppendLabels(out, label_names_, values);
+    AppendLabels(out, label_names_, *values);
     fmt::format_to(std::back_inserter(*out), " {}\n", FormatSampleValue(cell->Value()));
   }
 }
 
 template <>
-void MetricFamily<Gauge>::Render(std::string* out) const {
+void MetricFamily<Gauge>::Render(
+    std::string* out, const std::function<void(const std::string&)>* after_snapshot) const {
   AppendHeader(out, *this);
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [values, cell] : cells_) {
+  const auto series = Snapshot();
+  if (after_snapshot != nullptr && *after_snapshot) (*after_snapshot)(name_);
+  for (const auto& [values, cell] : series) {
     out->append(name_);
-    AppendLabels(out, label_names_, values);
+    AppendLabels(out, label_names_, *values);
     fmt::format_to(std::back_inserter(*out), " {}\n", FormatSampleValue(cell->Value()));
   }
 }
 
 template <>
-void MetricFamily<Histogram>::Render(std::string* out) const {
+void MetricFamily<Histogram>::Render(
+    std::string* out, const std::function<void(const std::string&)>* after_snapshot) const {
   AppendHeader(out, *this);
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [values, cell] : cells_) {
+  const auto series = Snapshot();
+  if (after_snapshot != nullptr && *after_snapshot) (*after_snapshot)(name_);
+  for (const auto& [values_ptr, cell] : series) {
+    const std::vector<std::string>& values = *values_ptr;
     Histogram::Snapshot s = cell->Read();
     for (size_t i = 0; i < s.cumulative.size(); ++i) {
       std::string le = i < s.upper_bounds.size() ? FormatSampleValue(s.upper_bounds[i]) : "+Inf";
@@ -254,9 +292,14 @@ Result<HistogramFamily*> MetricsRegistry::AddHistogram(const std::string& name,
 }
 
 std::string MetricsRegistry::Render() const {
+  std::vector<const MetricFamilyBase*> families;
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // families are never removed
+    families.reserve(families_.size());
+    for (const auto& [name, family] : families_) families.push_back(family.get());
+  }
   std::string out;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [name, family] : families_) family->Render(&out);
+  for (const MetricFamilyBase* f : families) f->Render(&out, &format_hook_);
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -206,6 +208,62 @@ TEST(MetricsTest, UnlabelledFamilyRendersBareName) {
   GaugeFamily* g = *reg.AddGauge("sl_up", "Up.");
   (*g->WithLabels({}))->Set(1);
   EXPECT_EQ(reg.Render(), "# HELP sl_up Up.\n# TYPE sl_up gauge\nsl_up 1\n");
+}
+
+// Issue 16: 14k unknown model names grew /metrics to 393 MB. Past max_series label sets, new ones
+// share one overflow series, so 10,000 distinct values leave the family and the page small; the
+// label sets from before the cap keep their own series.
+TEST(MetricsTest, LabelSetsPastTheCapShareOneOverflowSeries) {
+  MetricsRegistry reg;
+  CounterFamily* fam = *reg.AddCounter("req_total", "Requests.", {"model", "outcome"});
+  EXPECT_EQ(fam->max_series(), kDefaultMaxSeries);
+  fam->set_max_series(50);
+  for (int i = 0; i < 10000; ++i) {
+    auto c = fam->WithLabels({"m" + std::to_string(i), "ok"});
+    ASSERT_TRUE(c.ok());
+    (*c)->Inc();
+  }
+  EXPECT_EQ(fam->series(), 51u);  // 50 + the overflow series
+  std::string page = reg.Render();
+  EXPECT_LT(page.size(), 4000u) << page.size();
+  Parsed p = ParseExposition(page);
+  const Sample* first = p.Find("req_total", {{"model", "m0"}, {"outcome", "ok"}});
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->value, "1");
+  const Sample* overflow =
+      p.Find("req_total", {{"model", "__overflow__"}, {"outcome", "__overflow__"}});
+  ASSERT_NE(overflow, nullptr) << page;
+  EXPECT_EQ(overflow->value, "9950");
+  // A label set seen before the cap is still its own series.
+  (*fam->WithLabels({"m1", "ok"}))->Inc();
+  EXPECT_EQ(ParseExposition(reg.Render()).Find("req_total", {{"model", "m1"}, {"outcome", "ok"}})->value, "2");
+}
+
+// Issue 16: a scrape blocked inference for 1.7 s. Render formats without holding the family's
+// lock: while a scrape is between copying a family's series and formatting them, another thread
+// creates and increments a series of that same family (it would wait for the scrape, and this
+// test would fail on the 10 s bound, if the lock were held).
+TEST(MetricsTest, AScrapeDoesNotHoldTheFamilyLockWhileFormatting) {
+  MetricsRegistry reg;
+  CounterFamily* fam = *reg.AddCounter("req_total", "Requests.", {"model"});
+  for (int i = 0; i < 1000; ++i) (*fam->WithLabels({"m" + std::to_string(i)}))->Inc();
+  int hooked = 0;
+  bool other_finished = false;
+  reg.SetFormatHookForTesting([&](const std::string& family) {
+    ++hooked;
+    auto other = std::async(std::launch::async, [&] {
+      (*fam->WithLabels({"during-scrape"}))->Inc();  // a new series: takes the family lock
+      (void)reg.AddGauge("g_added_during_scrape", "g");  // takes the registry lock
+    });
+    other_finished = other.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    EXPECT_EQ(family, "req_total");
+  });
+  std::string page = reg.Render();
+  EXPECT_EQ(hooked, 1);
+  EXPECT_TRUE(other_finished);
+  EXPECT_EQ(ParseExposition(page).samples.size(), 1000u);  // the copy: series made after it come next time
+  reg.SetFormatHookForTesting(nullptr);
+  EXPECT_NE(ParseExposition(reg.Render()).Find("req_total", {{"model", "during-scrape"}}), nullptr);
 }
 
 }  // namespace
