@@ -69,8 +69,26 @@ void RemoveDir(const std::string& dir) {
 
 std::atomic<int> g_manager_seq{0};
 
+// SIGKILLs every process listed in a cgroup.procs file until it reads empty (bounded).
+void KillProcsIn(const std::string& procs) {
+  for (int round = 0; round < 20; ++round) {
+    std::ifstream in(procs);
+    pid_t pid;
+    bool any = false;
+    while (in >> pid) {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        any = true;
+      }
+    }
+    if (!any) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 // Removes "straightline-<pid>-<n>" directories under `base` whose platform process is gone
-// (a platform killed by SIGKILL cannot clean up; its zygote already killed the instances).
+// (a platform killed by SIGKILL cannot clean up). Processes still inside (an instance whose
+// template was killed too, or anything it started) are killed first.
 void RemoveStale(const std::string& base) {
   DIR* d = ::opendir(base.c_str());
   if (d == nullptr) return;
@@ -89,7 +107,10 @@ void RemoveStale(const std::string& base) {
         if (e->d_type == DT_DIR && e->d_name[0] != '.') children.push_back(dir + "/" + e->d_name);
       }
       ::closedir(sub);
-      for (const auto& c : children) ::rmdir(c.c_str());
+      for (const auto& c : children) {
+        KillProcsIn(c + "/cgroup.procs");
+        RemoveDir(c);
+      }
     }
     if (::rmdir(dir.c_str()) == 0) SL_LOG_INFO("faas", "removed stale cgroup {}", dir);
   }
@@ -101,6 +122,7 @@ InstanceCgroup::~InstanceCgroup() {
   KillAll();
   if (!memory_dir_.empty()) RemoveDir(memory_dir_);
   if (!cpu_dir_.empty()) RemoveDir(cpu_dir_);
+  if (!pids_dir_.empty()) RemoveDir(pids_dir_);
 }
 
 int64_t InstanceCgroup::PeakMemoryBytes() const {
@@ -126,13 +148,7 @@ int64_t InstanceCgroup::OomKills() const {
 }
 
 void InstanceCgroup::KillAll() {
-  for (const std::string& procs : procs_files_) {
-    std::ifstream in(procs);
-    pid_t pid;
-    while (in >> pid) {
-      if (pid > 0) ::kill(pid, SIGKILL);
-    }
-  }
+  for (const std::string& procs : procs_files_) KillProcsIn(procs);
 }
 
 std::unique_ptr<CgroupManager> CgroupManager::Create(bool enabled) {
@@ -175,6 +191,20 @@ std::unique_ptr<CgroupManager> CgroupManager::Create(bool enabled) {
       notes.push_back(fmt::format("mkdir {}: {}", dir, std::strerror(errno)));
     }
   }
+  std::string pids_own = OwnCgroupPath("pids");
+  std::string pids_base = std::string(kRoot) + "/pids";
+  if (pids_own.empty() || !IsDirectory(pids_base)) {
+    notes.push_back("no cgroup v1 pids controller");
+  } else {
+    std::string parent = pids_base + (pids_own == "/" ? "" : pids_own);
+    RemoveStale(parent);
+    std::string dir = parent + "/" + name;
+    if (::mkdir(dir.c_str(), 0755) == 0 && PathExists(dir + "/pids.max")) {
+      m->pids_parent_ = dir;
+    } else {
+      notes.push_back(fmt::format("mkdir {}: {}", dir, std::strerror(errno)));
+    }
+  }
   for (const auto& n : notes) m->detail_ += (m->detail_.empty() ? "" : "; ") + n;
   return m;
 }
@@ -182,11 +212,12 @@ std::unique_ptr<CgroupManager> CgroupManager::Create(bool enabled) {
 CgroupManager::~CgroupManager() {
   if (!memory_parent_.empty()) RemoveDir(memory_parent_);
   if (!cpu_parent_.empty()) RemoveDir(cpu_parent_);
+  if (!pids_parent_.empty()) RemoveDir(pids_parent_);
 }
 
 Result<std::unique_ptr<InstanceCgroup>> CgroupManager::CreateInstance(const std::string& name,
                                                                       int64_t memory_bytes,
-                                                                      double vcpu) {
+                                                                      double vcpu, int64_t pids_max) {
   std::unique_ptr<InstanceCgroup> cg(new InstanceCgroup());
   cg->name_ = name;
   if (memory_ok() && memory_bytes > 0) {
@@ -206,6 +237,13 @@ Result<std::unique_ptr<InstanceCgroup>> CgroupManager::CreateInstance(const std:
     cg->cpu_dir_ = dir;
     SL_RETURN_IF_ERROR(WriteSmall(dir + "/cpu.cfs_period_us", std::to_string(kCfsPeriodUs)));
     SL_RETURN_IF_ERROR(cg->SetCpuQuota(vcpu));
+    cg->procs_files_.push_back(dir + "/cgroup.procs");
+  }
+  if (pids_ok() && pids_max > 0) {
+    std::string dir = pids_parent_ + "/" + name;
+    if (::mkdir(dir.c_str(), 0755) != 0) return ErrnoError(errno, "mkdir " + dir);
+    cg->pids_dir_ = dir;
+    SL_RETURN_IF_ERROR(WriteSmall(dir + "/pids.max", std::to_string(pids_max)));
     cg->procs_files_.push_back(dir + "/cgroup.procs");
   }
   return cg;

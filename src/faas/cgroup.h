@@ -1,6 +1,7 @@
 // Cgroups for function instances: cgroup v1 `memory` (memory.limit_in_bytes = the function's
-// memory size; the kernel's OOM killer enforces it) and `cpu` (cpu.cfs_quota_us = the vCPUs the
-// memory buys under the provider profile). The platform gets one parent cgroup per controller,
+// memory size; the kernel's OOM killer enforces it), `cpu` (cpu.cfs_quota_us = the vCPUs the
+// memory buys under the provider profile) and `pids` (pids.max: processes and threads at once;
+// also the authoritative list of every process the instance started, which cleanup kills). The platform gets one parent cgroup per controller,
 // nested under the cgroup this process already runs in (memory) or the controller root (cpu):
 // ".../straightline-<pid>-<n>/", and one child per instance. Nothing outside those directories
 // is touched.
@@ -32,13 +33,15 @@ class InstanceCgroup {
   const std::vector<std::string>& procs_files() const { return procs_files_; }
   bool memory_limited() const { return !memory_dir_.empty(); }
   bool cpu_limited() const { return !cpu_dir_.empty(); }
+  bool pids_limited() const { return !pids_dir_.empty(); }
   // Peak memory charged to the instance since the last ResetPeak (memory.max_usage_in_bytes);
   // -1 without a memory cgroup.
   int64_t PeakMemoryBytes() const;
   void ResetPeak();
   // Times the OOM killer fired in this cgroup (memory.oom_control "oom_kill"); 0 without one.
   int64_t OomKills() const;
-  // SIGKILLs every process still in the cgroup (stragglers of a killed instance).
+  // SIGKILLs every process still in the cgroup (stragglers of a killed instance), repeating
+  // while new ones appear (a fork racing the kill).
   void KillAll();
   // Changes the CPU quota to `vcpu` (the platform runs INIT at more CPU than the invocations:
   // platform_lifecycle.cc). No-op without a CPU cgroup.
@@ -49,7 +52,7 @@ class InstanceCgroup {
   friend class CgroupManager;
   InstanceCgroup() = default;
   std::string name_;
-  std::string memory_dir_, cpu_dir_;
+  std::string memory_dir_, cpu_dir_, pids_dir_;
   std::vector<std::string> procs_files_;
 };
 
@@ -60,15 +63,17 @@ class CgroupManager {
 
   bool memory_ok() const { return !memory_parent_.empty(); }
   bool cpu_ok() const { return !cpu_parent_.empty(); }
+  bool pids_ok() const { return !pids_parent_.empty(); }
   const std::string& detail() const { return detail_; }
 
-  // memory_bytes <= 0: no memory cgroup; vcpu <= 0: no CPU quota.
+  // memory_bytes <= 0: no memory cgroup; vcpu <= 0: no CPU quota; pids_max <= 0: no pids limit.
   Result<std::unique_ptr<InstanceCgroup>> CreateInstance(const std::string& name,
-                                                         int64_t memory_bytes, double vcpu);
+                                                         int64_t memory_bytes, double vcpu,
+                                                         int64_t pids_max = 0);
 
  private:
   CgroupManager() = default;
-  std::string memory_parent_, cpu_parent_;
+  std::string memory_parent_, cpu_parent_, pids_parent_;
   std::string detail_;
 };
 

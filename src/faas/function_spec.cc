@@ -1,5 +1,8 @@
 #include "faas/function_spec.h"
 
+#include <climits>
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include <cctype>
@@ -9,6 +12,20 @@
 #include "faas/economics/provider_profile.h"
 
 namespace sl::faas {
+
+void FunctionSpec::AddMount(const std::string& path, bool writable) {
+  if (path.empty()) return;
+  char abs[PATH_MAX];
+  // A path that does not resolve is kept as given: registration then names it.
+  std::string resolved = ::realpath(path.c_str(), abs) != nullptr ? std::string(abs) : path;
+  for (auto& m : mounts) {
+    if (m.path == resolved) {
+      m.writable = m.writable || writable;
+      return;
+    }
+  }
+  mounts.push_back({resolved, writable});
+}
 
 std::string_view HandlerKindName(HandlerKind k) {
   return k == HandlerKind::kBuiltin ? "builtin" : "bootstrap";

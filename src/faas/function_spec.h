@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -37,6 +38,19 @@ struct FunctionSpec {
   int64_t instance_concurrency = 1;   // requests one instance serves at once (Cloud Run > 1)
   std::string keep_alive = "fixed";   // keep_alive_policy.h spec: fixed | fixed:90s | hybrid
   std::map<std::string, std::string> environment;
+  // What a sandboxed instance may reach beyond its own Runtime API (faas/sandbox/): host
+  // directories it sees at the same path (Lambda's closest thing: an EFS mount), and "host:port"
+  // endpoints it may connect to. The endpoint of STRAIGHTLINE_STORE_ENDPOINT (the store a
+  // function was given: store/function_env.h) is always allowed.
+  struct Mount {
+    std::string path;       // absolute host path
+    bool writable = false;
+  };
+  std::vector<Mount> mounts;
+  std::vector<std::string> egress;
+  // Adds a mount of `path` (made absolute; symlinks resolved). No-op for "" .
+  void AddMount(const std::string& path, bool writable);
+  int64_t ephemeral_storage_mb = 512;  // size of the instance's private /tmp (Lambda: 512..10240)
   std::string source = "c++";         // where it was declared, for error messages ("f.yaml")
 };
 

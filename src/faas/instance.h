@@ -25,6 +25,7 @@
 #include "faas/economics/keep_alive_policy.h"
 #include "faas/invoker.h"
 #include "faas/runtime_api_server.h"
+#include "faas/sandbox/instance_network.h"
 
 namespace sl::faas {
 
@@ -78,6 +79,7 @@ struct Instance {
   int64_t oom_baseline = 0;
   uint64_t init_timer = 0;      //                                        GUARDED_BY(platform)
 
+  std::unique_ptr<InstanceNetwork> network;  // sandboxed only; outlives `server` (owns its relays)
   std::unique_ptr<RuntimeApiServer> server;
   std::unique_ptr<InstanceCgroup> cgroup;
 

@@ -1,4 +1,4 @@
-// Platform: creation, function registration, admission (payload limits, throttling, Map's
+// Platform: creation (incl. deciding the isolation), function registration, admission (payload limits, throttling, Map's
 // waiting for concurrency slots) and introspection. See platform_impl.h for the layout.
 #include "faas/platform_impl.h"
 
@@ -38,6 +38,29 @@ Status Platform::Impl::Init() {
     SL_LOG_DEBUG("faas", "isolation: cgroup v1 memory limits and CFS CPU quotas per instance");
   }
 
+  isolation_.pids_cgroup = cgroups_->pids_ok();
+  if (options_.isolation == FunctionIsolation::kNone) {
+    isolation_.sandbox_detail = "isolation 'none' requested";
+  } else {
+    Status probe = ProbeSandbox();
+    if (probe.ok()) {
+      sandbox_root_ = options_.state_dir + "/sandbox-root";
+      SL_RETURN_IF_ERROR(MakeDirs(sandbox_root_));
+      char abs[PATH_MAX];
+      if (::realpath(sandbox_root_.c_str(), abs) == nullptr) return ErrnoError(errno, "realpath " + sandbox_root_);
+      sandbox_root_ = abs;
+      isolation_.sandbox = true;
+    } else if (options_.isolation == FunctionIsolation::kSandbox) {
+      return FailedPrecondition("function isolation 'sandbox' is not possible here: {} (use --function-isolation none "
+                                "to run trusted functions without it)", probe.message());
+    } else {
+      isolation_.sandbox_detail = std::string(probe.message());
+      SL_LOG_WARN("faas", "isolation: function instances are NOT sandboxed ({}): they run as this user in its "
+                  "namespaces", isolation_.sandbox_detail);
+    }
+  }
+  isolation_.sandbox_method = isolation_.sandbox ? "namespaces" : "none";
+
   metrics_ = options_.metrics ? options_.metrics : MetricsRegistry::Default();
   SL_ASSIGN_OR_RETURN(invocations_family_,
                       metrics_->AddCounter("sl_faas_invocations_total",
@@ -71,6 +94,45 @@ Status Platform::Impl::Init() {
   return Status::Ok();
 }
 
+Status Platform::Impl::ResolveSandboxAccess(FunctionState* fn) const {
+  const FunctionSpec& spec = fn->spec;
+  std::vector<std::pair<std::string, std::string>> wanted;  // (field, endpoint)
+  for (const auto& e : spec.egress) wanted.emplace_back("egress", e);
+  for (const auto& e : options_.function_egress) wanted.emplace_back("platform egress", e);
+  if (auto it = spec.environment.find("STRAIGHTLINE_STORE_ENDPOINT"); it != spec.environment.end() && !it->second.empty()) {
+    wanted.emplace_back("environment STRAIGHTLINE_STORE_ENDPOINT", it->second);
+  }
+  for (const auto& [field, text] : wanted) {
+    auto a = ParseEgressEndpoint(text);
+    if (!a.ok()) return InvalidArgument("{}: function '{}': {}: {}", spec.source, spec.name, field, a.status().message());
+    bool dup = false;
+    for (const auto& b : fn->egress) dup = dup || (b.sin_addr.s_addr == a->sin_addr.s_addr && b.sin_port == a->sin_port);
+    if (!dup) fn->egress.push_back(*a);
+  }
+  for (const auto& m : spec.mounts) {
+    if (m.path.empty() || m.path[0] != '/') {
+      return InvalidArgument("{}: function '{}': mount '{}' is not an absolute path", spec.source, spec.name, m.path);
+    }
+    if (!PathExists(m.path)) {
+      return InvalidArgument("{}: function '{}': mount '{}' does not exist", spec.source, spec.name, m.path);
+    }
+    fn->mounts.push_back({m.path, m.path, m.writable, /*idmap=*/true});
+  }
+  if (spec.kind == HandlerKind::kBootstrap) {
+    char abs[PATH_MAX];
+    if (::realpath(spec.code_dir.c_str(), abs) == nullptr) {
+      return InvalidArgument("{}: function '{}': code directory '{}': {}", spec.source, spec.name, spec.code_dir,
+                             std::strerror(errno));
+    }
+    fn->mounts.push_back({abs, abs, false, true});
+  }
+  if (spec.ephemeral_storage_mb < 512 || spec.ephemeral_storage_mb > 10240) {
+    return InvalidArgument("{}: function '{}': ephemeralStorage: {} MB not in 512..10240", spec.source, spec.name,
+                           spec.ephemeral_storage_mb);
+  }
+  return Status::Ok();
+}
+
 Status Platform::Impl::Register(FunctionSpec spec) {
   SL_ASSIGN_OR_RETURN(ProviderProfile profile, LoadProviderProfile(spec.provider));
   SL_RETURN_IF_ERROR(ResolveFunctionSpec(profile, &spec));
@@ -85,6 +147,8 @@ Status Platform::Impl::Register(FunctionSpec spec) {
   fn->share = std::min(fn->vcpu > 0 ? fn->vcpu : capacity_, capacity_);
   fn->cpu_enforced = isolation_.cpu_cgroup && fn->vcpu > 0 && fn->vcpu <= capacity_ + 1e-9;
   fn->arn = FunctionArn(options_.region, spec.name);
+  fn->spec = spec;
+  SL_RETURN_IF_ERROR(ResolveSandboxAccess(fn.get()));
   SL_ASSIGN_OR_RETURN(fn->log, LogStream::Open(options_.state_dir + "/logs/" + spec.name + ".log"));
   const std::vector<std::string> label{spec.name};
   SL_ASSIGN_OR_RETURN(auto* throttles,
@@ -276,6 +340,7 @@ FunctionInfo Platform::Impl::InfoLocked(const FunctionState& fn) const {
   info.instances = static_cast<int64_t>(fn.instances.size());
   for (const auto& i : fn.instances) {
     info.idle_instances += i->state == InstanceState::kReady && i->slots_used == 0;
+    if (i->pid > 0) info.instance_pids.push_back(i->pid);
   }
   info.inflight = fn.inflight;
   info.queued = fn.queued;
@@ -363,5 +428,21 @@ std::string Platform::LogPath(const std::string& function) const {
   return impl_->options_.state_dir + "/logs/" + function + ".log";
 }
 std::string Platform::LedgerPath() const { return impl_->ledger_path_; }
+
+std::string_view FunctionIsolationName(FunctionIsolation i) {
+  switch (i) {
+    case FunctionIsolation::kAuto: return "auto";
+    case FunctionIsolation::kSandbox: return "sandbox";
+    case FunctionIsolation::kNone: return "none";
+  }
+  return "auto";
+}
+
+Result<FunctionIsolation> ParseFunctionIsolation(std::string_view text) {
+  for (auto i : {FunctionIsolation::kAuto, FunctionIsolation::kSandbox, FunctionIsolation::kNone}) {
+    if (text == FunctionIsolationName(i)) return i;
+  }
+  return InvalidArgument("function isolation '{}': want auto, sandbox or none", text);
+}
 
 }  // namespace sl::faas

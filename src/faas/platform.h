@@ -59,6 +59,16 @@ enum class SpawnMode {
   kExec,  // fork + exec a fresh worker per instance (what a naive platform does)
 };
 
+// How function instances are isolated from the host and from each other (faas/sandbox/,
+// runtime/sandbox.h).
+enum class FunctionIsolation {
+  kAuto,     // the sandbox where this machine allows it (root, namespaces); else none, logged
+  kSandbox,  // the sandbox or Create fails, naming why
+  kNone,     // instances share the platform's namespaces and user (a trusted-code development mode)
+};
+std::string_view FunctionIsolationName(FunctionIsolation i);  // "auto" | "sandbox" | "none"
+Result<FunctionIsolation> ParseFunctionIsolation(std::string_view text);
+
 struct PlatformOptions {
   // logs/<function>.log (the log streams) and ledger.jsonl live here. Created if missing.
   std::string state_dir = ".straightline/platform";
@@ -83,6 +93,14 @@ struct PlatformOptions {
   // private mount namespace (AWS's own shell-script tutorial uses bash features under #!/bin/sh).
   bool amazon_linux_shell = true;
   std::string region = "us-east-1";
+  FunctionIsolation isolation = FunctionIsolation::kAuto;
+  // The unprivileged user and group sandboxed instances run as (no passwd entry needed).
+  uint32_t sandbox_uid = 600001;
+  uint32_t sandbox_gid = 600001;
+  // Processes and threads one instance may have at once (cgroup v1 pids.max; Lambda: 1,024).
+  int64_t instance_pids_max = 1024;
+  // "host:port" endpoints every function may connect to, on top of its own FunctionSpec::egress.
+  std::vector<std::string> function_egress;
   // Where platform metrics are registered (not owned); null = MetricsRegistry::Default().
   MetricsRegistry* metrics = nullptr;
 };
@@ -95,6 +113,9 @@ struct FunctionInfo {
   int64_t idle_instances = 0;
   int64_t inflight = 0;       // accepted, not finished (incl. queued for local capacity)
   int64_t queued = 0;         // waiting for local capacity
+  // Host pids of the live instances (a sandboxed instance's is its namespace's init: killing
+  // it ends the instance and everything it started).
+  std::vector<int> instance_pids;
 };
 
 // Which limits this machine really enforces (decided once at Create, logged there).
@@ -103,6 +124,10 @@ struct IsolationReport {
   bool cpu_cgroup = false;     // cpu.cfs_quota_us per instance (else CPU not limited)
   std::string memory_method;   // "cgroup-v1" | "rss-poll"
   std::string cpu_method;      // "cgroup-v1-cfs-quota" | "none"
+  bool sandbox = false;        // instances in their own namespaces as an unprivileged user
+  std::string sandbox_method;  // "namespaces" | "none"
+  std::string sandbox_detail;  // why not, when not
+  bool pids_cgroup = false;    // pids.max per instance
   std::string detail;          // why a controller is not used, if not
 };
 

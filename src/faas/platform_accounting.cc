@@ -29,7 +29,7 @@ int64_t Platform::Impl::MaxMemoryMb(Instance* inst) {
     int64_t b = inst->cgroup->PeakMemoryBytes();
     if (b >= 0) return (b + (1 << 20) - 1) >> 20;
   }
-  return inst->pid > 0 ? ProcPeakRssMb(inst->pid) : 0;
+  return inst->pid > 0 ? InstanceRssMb(inst->pid, isolation_.sandbox) : 0;
 }
 
 void Platform::Impl::Record(const InvocationRecord& rec) {

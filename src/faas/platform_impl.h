@@ -45,6 +45,8 @@
 #include "faas/lambda_format.h"
 #include "faas/log_stream.h"
 #include "faas/task_runner.h"
+#include "faas/sandbox/instance_network.h"
+#include "faas/sandbox/sandbox_probe.h"
 #include "faas/zygote_client.h"
 
 #ifndef SL_WORKER_PATH
@@ -98,6 +100,17 @@ inline int64_t ProcPeakRssMb(pid_t pid, const char* field = "VmHWM:") {
   }
   return 0;
 }
+// The same for an instance (the rss-poll fallback): a sandboxed instance's pid is its
+// namespace's init, whose pages are the template's; the instance is init's child.
+inline int64_t InstanceRssMb(pid_t pid, bool sandboxed, const char* field = "VmHWM:") {
+  if (!sandboxed) return ProcPeakRssMb(pid, field);
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  int64_t total = 0;
+  pid_t child;
+  while (in >> child) total += ProcPeakRssMb(child, field);
+  return total;
+}
+
 
 // Pulls errorType out of an error payload ("" when absent or not JSON).
 inline std::string ErrorTypeOf(const std::string& payload) {
@@ -118,6 +131,8 @@ struct FunctionState {
   std::string arn;
   std::unique_ptr<KeepAlivePolicy> policy;
   std::unique_ptr<LogStream> log;
+  std::vector<sockaddr_in> egress;  // resolved at registration: what a sandboxed instance may reach
+  std::vector<runtime::SandboxMount> mounts;  // host paths a sandboxed instance sees
   std::vector<std::shared_ptr<Instance>> instances;  // not dead     GUARDED_BY(mu_)
   int64_t inflight = 0;                              //              GUARDED_BY(mu_)
   int64_t queued = 0;                                //              GUARDED_BY(mu_)
@@ -169,10 +184,13 @@ class Platform::Impl {
   PlatformOptions options_;
   IsolationReport isolation_;
   std::string ledger_path_;
+  std::string sandbox_root_;  // <state_dir>/sandbox-root: an empty mount point for instance roots
 
  private:
   class Delegate;
   FunctionInfo InfoLocked(const FunctionState& fn) const;
+  // What a function's sandboxed instances may reach (FunctionState::egress, ::mounts).
+  Status ResolveSandboxAccess(FunctionState* fn) const;
   // --- all *Locked methods require mu_; they append work to do after unlocking to `after`.
   void ScheduleLocked(Actions* after);
   void DispatchLocked(const std::shared_ptr<Instance>& inst, std::shared_ptr<Invocation> inv,

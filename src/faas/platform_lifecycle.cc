@@ -43,9 +43,18 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
   }
   // Accept bodies well past the profile's response limit so that an oversized response reaches
   // OnResult and fails as Function.ResponseSizeTooLarge (as on Lambda) instead of hanging.
+  // Sandboxed: the Runtime API is served inside the instance's own network namespace, where it
+  // is the only thing listening besides the relays to its allowed egress (faas/sandbox/).
+  int api_fd = -1;
+  if (isolation_.sandbox) {
+    auto network = InstanceNetwork::Create(fn->egress);
+    if (!network.ok()) return FailLaunch(inst, network.status().WithContext("instance network"));
+    inst->network = std::move(*network);
+    api_fd = inst->network->TakeRuntimeApiListener().Release();
+  }
   auto server = RuntimeApiServer::Start(
       std::make_shared<Delegate>(this, inst),
-      static_cast<uint64_t>(std::max<int64_t>(4 * fn->profile.max_sync_response_bytes, 64 << 20)));
+      static_cast<uint64_t>(std::max<int64_t>(4 * fn->profile.max_sync_response_bytes, 64 << 20)), api_fd);
   if (!server.ok()) return FailLaunch(inst, server.status());
   inst->server = std::move(*server);
   // INIT runs at InitVcpu (at least one vCPU where the machine has it), the invocations at the
@@ -54,7 +63,7 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
   // INIT limit. Lambda caps INIT at 10 s and bills it, and small functions start there, so its
   // INIT is not throttled to the size's share; neither is ours.
   auto cg = cgroups_->CreateInstance(inst->id, fn->spec.memory_mb << 20,
-                                     fn->cpu_enforced ? InitVcpu(fn) : 0);
+                                     fn->cpu_enforced ? InitVcpu(fn) : 0, options_.instance_pids_max);
   if (!cg.ok()) return FailLaunch(inst, cg.status().WithContext("instance cgroup"));
   inst->cgroup = std::move(*cg);
   inst->oom_baseline = inst->cgroup->OomKills();
@@ -69,7 +78,12 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
   runtime::SpawnRequest req;
   const bool bootstrap = fn->spec.kind == HandlerKind::kBootstrap;
   std::string worker_dir = worker_path_.substr(0, worker_path_.rfind('/'));
-  std::string task_root = bootstrap ? fn->spec.code_dir : worker_dir;
+  const bool sandboxed = isolation_.sandbox;
+  // A sandboxed built-in sees no host directory: its task root is an empty /var/task, as on
+  // Lambda (the template already holds the worker's code in memory).
+  // (fn->mounts ends with the code directory's real path for bootstrap functions.)
+  const std::string code_dir = !bootstrap ? "" : sandboxed ? fn->mounts.back().target : fn->spec.code_dir;
+  std::string task_root = bootstrap ? code_dir : sandboxed ? "/var/task" : worker_dir;
   WallTime wall = Clock::Real()->WallNow();
   auto env = [&](const std::string& k, const std::string& v) { req.env.push_back(k + "=" + v); };
   for (const auto& [k, v] : fn->spec.environment) env(k, v);
@@ -89,7 +103,11 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
   env("PATH", "/usr/local/bin:/usr/bin:/bin");
   env("LANG", "C.UTF-8");
   env("TZ", ":UTC");
-  if (const char* tmp = std::getenv("TMPDIR")) env("TMPDIR", tmp);
+  if (sandboxed) {
+    env("TMPDIR", "/tmp");  // its own private /tmp
+  } else if (const char* tmp = std::getenv("TMPDIR")) {
+    env("TMPDIR", tmp);
+  }
   if (fn->spec.instance_concurrency > 1) {
     env("AWS_LAMBDA_MAX_CONCURRENCY", std::to_string(fn->spec.instance_concurrency));
   }
@@ -97,7 +115,7 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
   req.cgroup_procs = inst->cgroup->procs_files();
   if (bootstrap) {
     req.exec = true;
-    req.argv = {fn->spec.code_dir + "/bootstrap"};
+    req.argv = {code_dir + "/bootstrap"};
     req.bash_as_sh = options_.amazon_linux_shell;
   } else if (options_.spawn_mode == SpawnMode::kExec) {
     req.exec = true;
@@ -105,14 +123,28 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     // As the template gets it (zygote_client.cc): our own runtime runs tensor work.
     env("GLIBC_TUNABLES", GlibcTunablesForTensorWorkers());
   }
+  if (sandboxed) {
+    runtime::SandboxSpec& sb = req.sandbox;
+    sb.enabled = true;
+    sb.root_dir = sandbox_root_;
+    sb.uid = options_.sandbox_uid;
+    sb.gid = options_.sandbox_gid;
+    sb.tmp_bytes = static_cast<uint64_t>(fn->spec.ephemeral_storage_mb) << 20;
+    sb.hostname = "localhost";
+    sb.mounts = fn->mounts;
+    if (!bootstrap) sb.mounts.push_back({"", "/var/task", false, false});  // an empty task root
+    if (req.exec && !bootstrap) sb.mounts.push_back({worker_path_, worker_path_, false, false});
+  }
   fn->log->Append(fmt::format(
       "INIT_START Runtime Version: {} Spawn: {} Memory Limit: {} CPU: {:.3f} vCPU ({}) INIT CPU: {:.3f} vCPU "
-      "Instance: {}\n",
+      "Isolation: {} Instance: {}\n",
       bootstrap ? "provided (bootstrap)" : "straightline-worker",
       req.exec ? "exec" : "fork-from-template", inst->cgroup->memory_limited() ? "cgroup-v1" : "rss-poll",
       fn->vcpu, inst->cgroup->cpu_limited() ? "cgroup-v1 cfs quota" : "not enforced",
-      inst->cgroup->cpu_limited() ? InitVcpu(fn) : fn->vcpu, inst->id));
-  auto pid = zygote->Spawn(std::move(req), pipefd[1]);
+      inst->cgroup->cpu_limited() ? InitVcpu(fn) : fn->vcpu,
+      sandboxed ? fmt::format("sandbox (uid {}, {} egress)", options_.sandbox_uid, fn->egress.size()) : "none",
+      inst->id));
+  auto pid = zygote->Spawn(std::move(req), pipefd[1], sandboxed ? inst->network->netns_fd() : -1);
   ::close(pipefd[1]);
   if (!pid.ok()) return FailLaunch(inst, pid.status().WithContext("spawn instance"));
 
@@ -285,6 +317,7 @@ void Platform::Impl::Cleanup(const std::shared_ptr<Instance>& inst) {
     pump_.erase(inst->seq);
   }
   if (inst->server) inst->server->Stop();
+  inst->network.reset();  // stops the egress relays; the namespace goes with its last process
   std::lock_guard<std::mutex> l(inst->log_mu);
   if (inst->log_fd >= 0) {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, inst->log_fd, nullptr);
@@ -379,7 +412,7 @@ void Platform::Impl::RunMaintenance() {
   // Without a memory cgroup the limit is enforced by polling RSS (coarse: between polls an
   // instance can overshoot). Checked outside mu_: /proc reads are slow-ish.
   for (auto& [inst, pid] : rss_check) {
-    int64_t rss = ProcPeakRssMb(pid, "VmRSS:");
+    int64_t rss = InstanceRssMb(pid, isolation_.sandbox, "VmRSS:");
     if (rss > inst->fn->spec.memory_mb) {
       std::lock_guard<std::mutex> l(mu_);
       if (inst->state == InstanceState::kDead) continue;

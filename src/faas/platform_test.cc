@@ -249,11 +249,16 @@ TEST_F(PlatformTest, MemoryLimitKillsTheInstance) {
 TEST_F(PlatformTest, KillMinus9MidInvocationFailsItAndReplacesTheInstance) {
   InvokeResult first = Call(platform_, "victim", R"({"ms":0})");
   ASSERT_TRUE(first.status.ok());
-  int pid = Json(first.payload)["pid"];
+  // The instance's pid as the host sees it (inside its sandbox it is not the same number).
+  auto info = platform_->GetFunction("victim");
+  ASSERT_TRUE(info.ok());
+  ASSERT_EQ(info->instance_pids.size(), 1u);
+  int pid = info->instance_pids[0];
   ASSERT_GT(pid, 1);
+  int inside_pid = Json(first.payload)["pid"];
   InvokeRequest req{"victim", R"({"ms":20000})"};
   auto fut = platform_->Invoke(req);
-  std::string needle = "sleep: pid " + std::to_string(pid) + " sleeping 20000 ms";
+  std::string needle = "sleep: pid " + std::to_string(inside_pid) + " sleeping 20000 ms";
   ASSERT_TRUE(WaitFor([&] {
     auto log = ReadFileToString(platform_->LogPath("victim"));
     return log.ok() && log->find(needle) != std::string::npos;
@@ -270,7 +275,10 @@ TEST_F(PlatformTest, KillMinus9MidInvocationFailsItAndReplacesTheInstance) {
   InvokeResult after = Call(platform_, "victim", R"({"ms":0})");
   ASSERT_TRUE(after.status.ok());
   EXPECT_TRUE(after.cold_start);
-  EXPECT_NE(Json(after.payload)["pid"], pid);
+  info = platform_->GetFunction("victim");
+  ASSERT_TRUE(info.ok());
+  ASSERT_EQ(info->instance_pids.size(), 1u);
+  EXPECT_NE(info->instance_pids[0], pid);
 }
 
 TEST_F(PlatformTest, HandlerCrashIsAnExitError) {

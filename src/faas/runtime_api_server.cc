@@ -22,8 +22,9 @@ HttpResponse RuntimeApiServer::Error(int status, const std::string& type,
 }
 
 Result<std::unique_ptr<RuntimeApiServer>> RuntimeApiServer::Start(
-    std::shared_ptr<Delegate> delegate, uint64_t max_body_bytes) {
+    std::shared_ptr<Delegate> delegate, uint64_t max_body_bytes, int listen_fd) {
   HttpServer::Options opt;
+  opt.listen_fd = listen_fd;
   opt.host = "127.0.0.1";
   opt.port = 0;
   opt.threads = 1;  // one instance polls one request at a time (a few with instance concurrency)

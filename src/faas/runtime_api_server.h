@@ -1,7 +1,7 @@
 // RuntimeApiServer: the platform side of the AWS Lambda Runtime API (2018-06-01) for ONE
-// instance. Each instance gets its own HttpServer on a free loopback port, because
-// AWS_LAMBDA_RUNTIME_API is only "host:port" — the port is how the platform knows which instance
-// is calling. Routes:
+// instance. Each instance gets its own HttpServer — on a free loopback port, or (sandboxed) on
+// 127.0.0.1:9001 inside the instance's own network namespace — because AWS_LAMBDA_RUNTIME_API is
+// only "host:port": the socket is how the platform knows which instance is calling. Routes:
 //   GET  /2018-06-01/runtime/invocation/next           → Delegate::OnNext (long poll)
 //   POST /2018-06-01/runtime/invocation/{id}/response  → Delegate::OnResponse
 //   POST /2018-06-01/runtime/invocation/{id}/error     → Delegate::OnError
@@ -35,9 +35,11 @@ class RuntimeApiServer {
     virtual void OnInitError(std::string body, std::string error_type, HttpResponder respond) = 0;
   };
 
-  // The delegate must outlive the server (it is held as a shared_ptr).
+  // The delegate must outlive the server (it is held as a shared_ptr). listen_fd >= 0: serve that
+  // listening socket (a sandboxed instance's 127.0.0.1:9001, made inside its own network
+  // namespace: faas/sandbox/instance_network.h) instead of a fresh loopback port; taken over.
   static Result<std::unique_ptr<RuntimeApiServer>> Start(std::shared_ptr<Delegate> delegate,
-                                                         uint64_t max_body_bytes);
+                                                         uint64_t max_body_bytes, int listen_fd = -1);
   ~RuntimeApiServer();
   int port() const { return server_->port(); }
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(port()); }

@@ -64,9 +64,9 @@ Result<std::unique_ptr<ZygoteClient>> ZygoteClient::Start(const std::string& wor
   // Wait for its "ready": the template's own initialisation (libtorch) must not be counted as
   // the first instance's cold start.
   auto boot_start = std::chrono::steady_clock::now();
-  int passed = -1;
+  std::vector<int> passed;
   auto ready = runtime::RecvPacket(sv[0], &passed);
-  if (passed >= 0) ::close(passed);
+  for (int fd : passed) ::close(fd);
   if (!ready.ok() || ready->find("\"ready\"") == std::string::npos) {
     int status = 0;
     ::close(sv[0]);
@@ -118,9 +118,9 @@ void ZygoteClient::Stop() {
 
 void ZygoteClient::ReadLoop() {
   for (;;) {
-    int fd = -1;
-    auto packet = runtime::RecvPacket(sock_, &fd);
-    if (fd >= 0) ::close(fd);
+    std::vector<int> fds;
+    auto packet = runtime::RecvPacket(sock_, &fds);
+    for (int fd : fds) ::close(fd);
     if (!packet.ok()) break;
     auto j = nlohmann::json::parse(*packet, nullptr, false);
     if (!j.is_object()) continue;
@@ -145,7 +145,10 @@ void ZygoteClient::ReadLoop() {
   cv_.notify_all();
 }
 
-Result<pid_t> ZygoteClient::Spawn(runtime::SpawnRequest request, int stdout_fd) {
+Result<pid_t> ZygoteClient::Spawn(runtime::SpawnRequest request, int stdout_fd, int netns_fd) {
+  if (stdout_fd < 0 && netns_fd >= 0) {
+    return InvalidArgument("zygote spawn: a network namespace needs a log pipe");
+  }
   uint64_t id;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -154,12 +157,13 @@ Result<pid_t> ZygoteClient::Spawn(runtime::SpawnRequest request, int stdout_fd) 
     waiting_[id] = std::nullopt;
   }
   request.id = id;
+  request.sandbox.has_netns = netns_fd >= 0;
   Status sent;
   {
     std::lock_guard<std::mutex> l(send_mu_);
     sent = sock_ < 0 ? Unavailable("zygote stopped")
                      : runtime::SendPacket(sock_, runtime::SpawnRequestToJson(request).dump(),
-                                           stdout_fd);
+                                           {stdout_fd, netns_fd});
   }
   std::unique_lock<std::mutex> l(mu_);
   if (!sent.ok()) {

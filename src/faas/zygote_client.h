@@ -35,8 +35,10 @@ class ZygoteClient {
                                                      ExitCallback on_exit);
   ~ZygoteClient();
 
-  // Forks an instance; stdout_fd (may be -1) becomes its stdout and stderr. Returns its pid.
-  Result<pid_t> Spawn(runtime::SpawnRequest request, int stdout_fd);
+  // Forks an instance; stdout_fd (may be -1) becomes its stdout and stderr; netns_fd (>= 0 only
+  // with a stdout_fd and request.sandbox.enabled) is the network namespace it joins. Neither is
+  // taken over: the caller closes them. Returns its pid as this process sees it.
+  Result<pid_t> Spawn(runtime::SpawnRequest request, int stdout_fd, int netns_fd = -1);
   // SIGKILLs the instance's process group, if it is still alive.
   Status Kill(pid_t pid);
   void Stop();

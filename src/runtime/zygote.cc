@@ -14,9 +14,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "runtime/run_handler.h"
+#include "runtime/sandbox.h"
 #include "runtime/zygote_protocol.h"
 
 extern char** environ;
@@ -34,7 +36,45 @@ void WriteAll(const std::string& path, const std::string& value) {
   if (fd >= 0) ::close(fd);
 }
 
-[[noreturn]] void BecomeInstance(const SpawnRequest& req, int log_fd, const HandlerRegistry& registry) {
+// PID 1 of a sandboxed instance's namespace: forks the instance process (which returns from
+// here), then reaps whatever ends up parented to it. When the instance exits it reports the
+// instance's wait status on status_fd (init itself cannot die of the instance's signal: the
+// kernel does not deliver default-action signals to a namespace's init from inside) and exits,
+// and the kernel kills everything left in the namespace. A runtime that is PID 1 would also see
+// abort() turned into SIGSEGV and `kill $$` ignored; Lambda's runtime is not PID 1 either.
+void RunSandboxInit(int status_fd) {
+  pid_t instance = ::fork();
+  if (instance < 0) {
+    std::fprintf(stderr, "instance: init: fork: %s\n", std::strerror(errno));
+    std::fflush(stderr);
+    ::_exit(126);
+  }
+  if (instance == 0) {
+    ::close(status_fd);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    return;
+  }
+  ::prctl(PR_SET_DUMPABLE, 0);  // the instance (same uid) cannot ptrace its init
+  ::prctl(PR_SET_NAME, "sl-init");
+  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd >= 0) {  // the log pipe is the instance's: init's copies must not keep it open
+    ::dup2(null_fd, STDOUT_FILENO);
+    ::dup2(null_fd, STDERR_FILENO);
+    ::close(null_fd);
+  }
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid == instance || pid < 0) {
+      if (pid == instance) ::write(status_fd, &status, sizeof(status));
+      ::_exit(0);
+    }
+  }
+}
+
+[[noreturn]] void BecomeInstance(const SpawnRequest& req, int log_fd, int netns_fd, int idmap_userns_fd,
+                                 int status_fd, const HandlerRegistry& registry) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ::setpgid(0, 0);  // its own process group: the platform kills the instance and its children
   sigset_t none;
@@ -47,8 +87,19 @@ void WriteAll(const std::string& path, const std::string& value) {
     ::dup2(log_fd, STDERR_FILENO);
     if (log_fd > STDERR_FILENO) ::close(log_fd);
   }
-  std::string pid = std::to_string(::getpid());
-  for (const auto& procs : req.cgroup_procs) WriteAll(procs, pid);
+  // "0" is the writer itself, whatever PID namespace it is in (a sandboxed instance's init is PID 1).
+  for (const auto& procs : req.cgroup_procs) WriteAll(procs, "0");
+  if (req.sandbox.enabled) {
+    Status s = EnterSandbox(req.sandbox, netns_fd, idmap_userns_fd, req.exec && req.bash_as_sh);
+    if (!s.ok()) {
+      std::fprintf(stderr, "instance: cannot enter its sandbox: %s\n", s.ToString().c_str());
+      std::fflush(stderr);
+      ::_exit(126);
+    }
+  }
+  if (netns_fd >= 0) ::close(netns_fd);
+  if (idmap_userns_fd >= 0) ::close(idmap_userns_fd);
+  if (req.sandbox.enabled) RunSandboxInit(status_fd);  // returns in the instance process only
   if (!req.cwd.empty() && ::chdir(req.cwd.c_str()) != 0) {
     std::fprintf(stderr, "instance: chdir %s: %s\n", req.cwd.c_str(), std::strerror(errno));
   }
@@ -58,7 +109,7 @@ void WriteAll(const std::string& path, const std::string& value) {
     if (eq != std::string::npos) ::setenv(kv.substr(0, eq).c_str(), kv.c_str() + eq + 1, 1);
   }
   if (req.exec) {
-    if (req.bash_as_sh) {
+    if (req.bash_as_sh && !req.sandbox.enabled) {
       // Amazon Linux's /bin/sh is bash; Debian's is dash. A private mount namespace lets a
       // `#!/bin/sh` bootstrap written for Lambda run unmodified without touching the host.
       if (::unshare(CLONE_NEWNS) != 0 ||
@@ -99,6 +150,10 @@ int RunZygote(int control_fd, const HandlerRegistry& registry) {
   // Tell the platform the template is initialised: only now do forks start warm.
   if (!SendPacket(control_fd, R"({"op":"ready"})").ok()) return 1;
   std::set<pid_t> children;
+  std::map<pid_t, int> status_pipes;  // sandboxed: read end of the pipe its init reports on
+  PidNamespaceForNextFork pid_ns;
+  int idmap_userns = -1;          // made on the first sandboxed spawn that asks for idmapped mounts
+  std::string idmap_error;
   auto reap = [&] {
     for (;;) {
       int status = 0;
@@ -106,6 +161,12 @@ int RunZygote(int control_fd, const HandlerRegistry& registry) {
       if (pid <= 0) break;
       if (children.erase(pid)) {
         ::kill(-pid, SIGKILL);  // stragglers the instance started (e.g. curl in a bootstrap)
+        if (auto it = status_pipes.find(pid); it != status_pipes.end()) {
+          int reported = 0;
+          if (::read(it->second, &reported, sizeof(reported)) == sizeof(reported)) status = reported;
+          ::close(it->second);
+          status_pipes.erase(it);
+        }
         std::string msg = nlohmann::json{{"op", "exit"}, {"pid", pid}, {"status", status}}.dump();
         SendPacket(control_fd, msg).IgnoreError();
       }
@@ -124,11 +185,16 @@ int RunZygote(int control_fd, const HandlerRegistry& registry) {
       reap();
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      int fd = -1;
-      auto packet = RecvPacket(control_fd, &fd);
+      std::vector<int> fds;
+      auto packet = RecvPacket(control_fd, &fds);
       if (!packet.ok()) break;  // platform gone
+      auto close_fds = [&] {
+        for (int fd : fds) ::close(fd);
+        fds.clear();
+      };
       auto j = nlohmann::json::parse(*packet, nullptr, false);
       std::string op = j.is_object() ? j.value("op", "") : "";
+      if (op != "spawn") close_fds();
       if (op == "kill") {
         pid_t pid = j.value("pid", 0);
         if (pid > 0 && children.count(pid)) {  // only our own, not-yet-reaped children
@@ -137,21 +203,69 @@ int RunZygote(int control_fd, const HandlerRegistry& registry) {
         }
       } else if (op == "spawn") {
         SpawnRequest req = SpawnRequestFromJson(j);
-        pid_t pid = ::fork();
-        if (pid == 0) {
-          ::close(control_fd);
-          ::close(sfd);
-          BecomeInstance(req, fd, registry);
-        }
+        int log_fd = !fds.empty() ? fds[0] : -1;
+        int netns_fd = req.sandbox.has_netns && fds.size() > 1 ? fds[1] : -1;
         nlohmann::json reply{{"op", "spawned"}, {"id", req.id}};
-        if (pid < 0) {
-          reply["error"] = std::string("fork: ") + std::strerror(errno);
+        std::string error;
+        bool wants_idmap = false;
+        for (const auto& m : req.sandbox.mounts) wants_idmap = wants_idmap || m.idmap;
+        if (req.sandbox.enabled && wants_idmap && idmap_userns < 0 && idmap_error.empty()) {
+          auto ns = CreateIdmapUserns(req.sandbox.uid, req.sandbox.gid);
+          if (ns.ok()) {
+            idmap_userns = *ns;
+          } else {
+            idmap_error = ns.status().ToString();
+            std::fprintf(stderr, "zygote: no idmapped mounts (%s): mounts keep the host's owners\n",
+                         idmap_error.c_str());
+          }
+        }
+        if (req.sandbox.enabled) {
+          Status s = pid_ns.Enter();
+          if (!s.ok()) error = s.ToString();
+        }
+        int status_pipe[2] = {-1, -1};
+        if (error.empty() && req.sandbox.enabled && ::pipe2(status_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+          error = std::string("pipe2: ") + std::strerror(errno);
+          pid_ns.Restore().IgnoreError();
+        }
+        pid_t pid = -1;
+        if (error.empty()) {
+          pid = ::fork();
+          if (pid == 0) {
+            ::close(control_fd);
+            ::close(sfd);
+            for (auto& [other, fd] : status_pipes) ::close(fd);
+            if (status_pipe[0] >= 0) ::close(status_pipe[0]);
+            if (!req.sandbox.enabled && idmap_userns >= 0) ::close(idmap_userns);
+            BecomeInstance(req, log_fd, netns_fd, req.sandbox.enabled ? idmap_userns : -1, status_pipe[1],
+                           registry);
+          }
+          if (status_pipe[1] >= 0) ::close(status_pipe[1]);
+          if (pid > 0 && status_pipe[0] >= 0) {
+            status_pipes[pid] = status_pipe[0];
+          } else if (status_pipe[0] >= 0) {
+            ::close(status_pipe[0]);
+          }
+          if (pid < 0) error = std::string("fork: ") + std::strerror(errno);
+          if (req.sandbox.enabled) {
+            Status s = pid_ns.Restore();
+            if (!s.ok()) {
+              // Every later fork would start yet another namespace: stop serving rather than
+              // hand out half-isolated instances.
+              std::fprintf(stderr, "zygote: %s\n", s.ToString().c_str());
+              close_fds();
+              break;
+            }
+          }
+        }
+        if (!error.empty()) {
+          reply["error"] = error;
         } else {
           ::setpgid(pid, pid);  // also from the parent: no window where a kill misses the group
           children.insert(pid);
           reply["pid"] = pid;
         }
-        if (fd >= 0) ::close(fd);
+        close_fds();
         SendPacket(control_fd, reply.dump()).IgnoreError();
       }
     }
@@ -162,6 +276,7 @@ int RunZygote(int control_fd, const HandlerRegistry& registry) {
   }
   while (::waitpid(-1, nullptr, 0) > 0) {
   }
+  if (idmap_userns >= 0) ::close(idmap_userns);
   return 0;
 }
 

@@ -310,6 +310,9 @@ Status Coordinator::RegisterFunctions() {
     f.memory_mb = spec_.memory_mb;
     f.timeout_s = spec_.timeout_s;
     f.environment = env;
+    // A sandboxed instance sees no host directory it was not given: a file:// store is mounted
+    // (read-write) at its own path; an S3 store is reached through STRAIGHTLINE_STORE_ENDPOINT.
+    if (opt_.store_uri.rfind("file://", 0) == 0) f.AddMount(opt_.store_uri.substr(7), true);
     f.source = "serverless trainer";
     SL_RETURN_IF_ERROR(opt_.functions->Deploy(f));
     // Deploy keeps a function that already exists as it is (function_host.h): one deployed at

@@ -90,7 +90,8 @@ Result<std::unique_ptr<FunctionTier>> FunctionTier::Create(FunctionTierOptions o
   spec.instance_concurrency = options.instance_concurrency;
   spec.keep_alive = options.keep_alive;
   if (options.model_uri.empty()) {
-    spec.environment[kModelDirEnv] = options.model_dir;
+    spec.AddMount(options.model_dir, false);  // what a sandboxed instance may read of the host
+    spec.environment[kModelDirEnv] = spec.mounts.back().path;  // absolute: its cwd is not ours
   } else {
     spec.environment = store::StoreEnvironmentForFunctions();
     spec.environment[kModelUriEnv] = options.model_uri;

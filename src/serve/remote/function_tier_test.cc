@@ -185,15 +185,16 @@ TEST_F(FunctionTierTest, BadInputUnknownModelAndThrottles) {
   EXPECT_EQ(r.status.code(), Code::kUnavailable);
 }
 
-TEST_F(FunctionTierTest, MissingModelDirFailsInit) {
+TEST_F(FunctionTierTest, MissingModelDirFailsAtDeployNamingThePath) {
+  // The model directory is mounted into the function's sandbox: a missing one is refused when
+  // the function is deployed, before any request, naming the function and the path.
   FunctionTierOptions o = Options();
   o.model = "gone";
   o.model_dir = tmp_->Join("no-such-model");
   auto tier_or = FunctionTier::Create(o);
-  ASSERT_TRUE(tier_or.ok());
-  InferenceResponse r = Run(**tier_or, JsonBody(0, 1), "application/json", "gone");
-  EXPECT_FALSE(r.status.ok());
-  EXPECT_NE(r.status.message().find("predict-gone"), std::string::npos) << r.status.ToString();
+  ASSERT_FALSE(tier_or.ok());
+  EXPECT_NE(tier_or.status().message().find("no-such-model"), std::string::npos) << tier_or.status().ToString();
+  EXPECT_NE(tier_or.status().message().find("predict-gone"), std::string::npos) << tier_or.status().ToString();
 }
 
 TEST(PredictPayload, JsonAsIsBinaryWrapped) {
