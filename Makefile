@@ -1,13 +1,14 @@
 # The two set-up commands (see README.md):
 #   make demo   installs what is missing, builds, and runs the main job on embedded defaults
 #   make test   installs what is missing, builds, and runs the whole test suite
-# Other targets: build, deps, sanitize (ASan/UBSan test build), bench, clean.
+# Other targets: build, deps, sanitize (ASan/UBSan test build), bench, clean,
+#   dev-image (the development container image, containers/dev/Containerfile).
 
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo sanitize bench clean
+.PHONY: all deps build test demo sanitize bench clean dev-image
 
 all: build
 
@@ -33,6 +34,9 @@ sanitize: deps
 
 bench: build
 	@echo "benchmarks are programs in $(BUILD)/bench/; see docs/benchmarks.md for how to run each"
+
+dev-image:
+	@containers/dev/build.sh
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "common/file_util.h"
 #include "common/flags.h"
+#include "faas/functions_file.h"
 #include "package/image_builder.h"
 #include "package/push.h"
 
@@ -43,6 +44,14 @@ constexpr const char* kDescription =
     "            and Azure's FUNCTIONS_CUSTOMHANDLER_PORT. With --model DIR the model is baked\n"
     "            in for `predict` (STRAIGHTLINE_MODEL_DIR). Lambda: the libtorch closure is\n"
     "            ~470 MiB, past the 250 MB .zip limit, so functions ship as images (10 GB).\n"
+    "            --functions FILE: one image for every function of a functions file. Built-in\n"
+    "            handlers are checked against the worker's; each custom runtime (runtime:\n"
+    "            provided.al2023, codeUri) is copied to /opt/straightline/functions/NAME with\n"
+    "            its bootstrap's #! interpreter or shared libraries; the index\n"
+    "            /opt/straightline/functions.json lets the CMD name a function: the worker\n"
+    "            serves a built-in function's handler with its environment, or execs a custom\n"
+    "            runtime's bootstrap (_HANDLER, LAMBDA_TASK_ROOT set). The default CMD is\n"
+    "            --handler, else the file's first function.\n"
     "\n"
     "Contents: the binary (debug info stripped unless --no-strip), the shared libraries ldd\n"
     "resolves for it at their host paths (plus the dynamic loader, plus --extra-library for\n"
@@ -61,6 +70,7 @@ constexpr const char* kDescription =
     "  straightline package serve --model models/fmnist-cnn --out fmnist.oci.tar\n"
     "  skopeo inspect oci-archive:fmnist.oci.tar\n"
     "  straightline package function --handler train-shard --format oci-dir --out worker.oci\n"
+    "  straightline package function --functions functions.yaml --out fns.oci.tar\n"
     "  straightline package serve --model models/fmnist-cnn --out img.tar \\\n"
     "      --push 127.0.0.1:5000/fmnist:v1 --dest-tls-verify=false";
 
@@ -94,7 +104,7 @@ std::string Rfc3339(int64_t epoch) {
 int RunPackage(const Args& args) {
   FlagSet flags("straightline package", kDescription);
   std::string kind, out, format = "oci-archive", tag, compression = "gzip", binary, push,
-                        authfile, handler, repository;
+                        authfile, handler, repository, functions_file;
   std::vector<std::string> models, extra_libs, labels, serve_args;
   int64_t gzip_level = 1, port = 8080, epoch = -1;
   bool strip = true, tls_verify = true, json_out = false;
@@ -105,6 +115,9 @@ int RunPackage(const Args& args) {
   flags.String("handler", &handler,
                "function: the default handler, _HANDLER (default: predict with --model, else "
                "train-shard)");
+  flags.String("functions", &functions_file,
+               "function: a functions file; the image carries every function in it (built-ins and "
+               "custom runtimes' codeUri) and the CMD can name any of them");
   flags.String("out", &out, "output path: a directory for oci-dir, a file otherwise (required)");
   flags.String("format", &format, "oci-dir | oci-archive | docker-archive");
   flags.String("tag", &tag, "image NAME:TAG: docker-archive RepoTags and the OCI index's "
@@ -163,6 +176,23 @@ int RunPackage(const Args& args) {
   o.models = SplitCommaList(models);
   o.model_repository = repository;
   o.handler = !handler.empty() ? handler : (o.models.empty() ? "train-shard" : "predict");
+  if (!functions_file.empty()) {
+    if (o.kind != package::ImageKind::kFunction) {
+      return Usage("--functions: only a function image carries functions (package function --functions FILE)");
+    }
+    Result<std::vector<faas::FunctionSpec>> specs = faas::LoadFunctionsFile(functions_file);
+    if (!specs.ok()) return Fail(specs.status());
+    if (specs->empty()) return Usage(fmt::format("--functions {}: declares no functions", functions_file));
+    for (const auto& spec : *specs) {
+      package::PackagedFunction f;
+      f.name = spec.name;
+      f.handler = spec.handler;
+      if (spec.kind == faas::HandlerKind::kBootstrap) f.code_dir = spec.code_dir;
+      f.environment = spec.environment;
+      o.functions.push_back(std::move(f));
+    }
+    if (handler.empty()) o.handler = o.functions.front().name;
+  }
   o.port = static_cast<int>(port);
   o.strip_debug = strip;
   o.extra_libraries = extra_libs;

@@ -2,7 +2,10 @@
 // and an AWS::Serverless::HttpApi with a POST route to each predict function (the StraightLine
 // paper's `img_classify` API: API Gateway → Lambda).
 //   PackageType Image, ImageUri         --image (the function image of `straightline package`)
-//   ImageConfig.Command [handler]       the image's CMD is the handler (Lambda container contract)
+//   ImageConfig.Command [handler]       the image's CMD is the handler (Lambda container contract);
+//                                       [name] for a custom runtime (runtime: provided.*), which
+//                                       the image carries when built with `straightline package
+//                                       function --functions FILE` from the same file
 //   MemorySize                          memorySize of the functions file (resolved against its
 //                                       provider profile), checked against AWS Lambda's sizes
 //   Timeout                             timeout, rounded up to whole seconds, <= Lambda's 900 s
@@ -74,7 +77,9 @@ Result<json> SamTemplate(const FunctionsSpec& f) {
     json props = {
         {"PackageType", "Image"},
         {"ImageUri", f.image},
-        {"ImageConfig", {{"Command", json::array({fn.handler})}}},
+        // A custom runtime runs from an image built with `package function --functions FILE`,
+        // whose index maps the function's name to its bootstrap.
+        {"ImageConfig", {{"Command", json::array({fn.custom_runtime ? fn.name : fn.handler})}}},
         {"MemorySize", fn.memory_mb},
         {"Timeout", timeout},
         {"Architectures", json::array({fn.provider == "aws-lambda-arm64" ? "arm64" : "x86_64"})},

@@ -43,6 +43,11 @@ Result<AzureProject> AzureFunctionsProject(const FunctionsSpec& f) {
   json values = {{"FUNCTIONS_WORKER_RUNTIME", "custom"}, {"AzureWebJobsStorage", ""}};
   std::string default_handler;
   for (const auto& fn : f.functions) {
+    if (fn.custom_runtime) {
+      return InvalidArgument("{}: runtime: a custom runtime speaks the Lambda Runtime API, not Azure's "
+                             "custom-handler protocol: only built-in handlers run as Azure functions",
+                             fn.source);
+    }
     if (fn.name != fn.handler) {
       if (!default_handler.empty() && default_handler != fn.handler) {
         return InvalidArgument("{}: handler: '{}' differs from the function's name and from "

@@ -2,6 +2,7 @@
 // through testing/validate_descriptor.py) against the platform's published schema in
 // ../shared/schemas (STRAIGHTLINE_SCHEMAS_DIR overrides; absent → the tests SKIP, saying so).
 // The rejection tests show the validator refuses broken descriptors, so a pass is not vacuous.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -241,6 +242,30 @@ TEST_F(DescriptorSchemaTest, SamTemplateFromAFunctionsFile) {
   bad["Resources"]["TrainShardFunction"]["Properties"]["MemorySizeMB"] = 3008;
   v = Validate("aws-sam", Write("bad-sam.json", bad.dump()), false);
   EXPECT_EQ(v.rc, 1) << v.output;
+}
+
+// A custom runtime ships in a function image built with `package function --functions FILE`:
+// its CMD is the function's name (the image's functions.json maps it to the bootstrap). Azure runs
+// only built-in handlers (custom handlers speak Azure's protocol, not the Runtime API).
+TEST_F(DescriptorSchemaTest, CustomRuntimeFunctionsRunFromThePackagedFunctionsImage) {
+  ASSERT_TRUE(MakeDirs(dir_.path() + "/hello").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_.path() + "/hello/bootstrap", "#!/bin/sh\n").ok());
+  ASSERT_EQ(::chmod((dir_.path() + "/hello/bootstrap").c_str(), 0755), 0);
+  functions_.functions_file = Write("custom.yaml",
+                                    "provider: {name: aws-lambda}\n"
+                                    "functions:\n"
+                                    "  hello: {runtime: provided.al2023, codeUri: ./hello, handler: greet.handler}\n"
+                                    "  train-shard: {handler: train-shard}\n");
+  auto f = ResolveFunctions(functions_);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  auto t = SamTemplate(*f);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ((*t)["Resources"]["HelloFunction"]["Properties"]["ImageConfig"]["Command"], json({"hello"}));
+  EXPECT_EQ((*t)["Resources"]["TrainShardFunction"]["Properties"]["ImageConfig"]["Command"], json({"train-shard"}));
+  auto az = BuildTarget("azure-functions", serving_, functions_);
+  ASSERT_FALSE(az.ok());
+  EXPECT_NE(az.status().message().find("function 'hello'"), std::string::npos) << az.status().ToString();
+  EXPECT_NE(az.status().message().find("custom runtime"), std::string::npos) << az.status().ToString();
 }
 
 TEST_F(DescriptorSchemaTest, SamTemplateForAModelsPredictFunction) {

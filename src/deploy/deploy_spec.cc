@@ -189,11 +189,6 @@ Result<FunctionsSpec> ResolveFunctions(const FunctionsFlags& f) {
   }
   if (specs.empty()) return InvalidArgument("--functions: {} declares no function", f.functions_file);
   for (auto& spec : specs) {
-    if (spec.kind != faas::HandlerKind::kBuiltin) {
-      // A custom runtime's code is a directory on this machine, not in the function image.
-      return InvalidArgument("{}: function '{}': runtime: only built-in handlers of "
-                             "straightline-worker ship in the function image", spec.source, spec.name);
-    }
     auto profile = faas::LoadProviderProfile(spec.provider);
     if (!profile.ok()) {
       return InvalidArgument("{}: function '{}': provider: {}", spec.source, spec.name,
@@ -203,6 +198,7 @@ Result<FunctionsSpec> ResolveFunctions(const FunctionsFlags& f) {
     FunctionDeploySpec d;
     d.name = spec.name;
     d.handler = spec.handler;
+    d.custom_runtime = spec.kind != faas::HandlerKind::kBuiltin;
     d.source = fmt::format("{}: function '{}'", spec.source, spec.name);
     d.memory_mb = spec.memory_mb;
     d.timeout_s = spec.timeout_s;

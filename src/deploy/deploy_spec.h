@@ -75,7 +75,10 @@ Result<ServingSpec> ResolveServing(const ServingFlags& f);
 // One function as the function targets (aws-sam, azure-functions) describe it.
 struct FunctionDeploySpec {
   std::string name;           // the functions-file name
-  std::string handler;        // built-in handler of straightline-worker (image CMD / _HANDLER)
+  std::string handler;        // built-in handler of straightline-worker (image CMD / _HANDLER),
+                              // or a custom runtime's handler (its bootstrap's _HANDLER)
+  bool custom_runtime = false;  // runtime: provided.*: runs from a function image built with
+                                // `package function --functions FILE`, whose CMD is the name
   std::string source;         // "fns.yaml: function 'x'" for messages
   int64_t memory_mb = 0;      // resolved against the provider profile
   double timeout_s = 0;

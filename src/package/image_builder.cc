@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
@@ -79,6 +80,78 @@ std::string FolderName(const std::string& dir) {
              : fs::path(dir).lexically_normal().filename().string();
 }
 
+// Adds every file under `host_dir` at `image_dir` keeping the executable bit (0755 / 0644):
+// a custom runtime's code folder, whose bootstrap must stay executable.
+Status AddCodeTree(const std::string& host_dir, const std::string& image_dir, LayerTree* tree,
+                   uint64_t* bytes) {
+  std::error_code ec;
+  SL_RETURN_IF_ERROR(tree->AddDirectory(image_dir));
+  std::set<std::string> sorted;  // iteration order is the filesystem's; the tree sorts anyway
+  for (fs::recursive_directory_iterator it(host_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    sorted.insert(it->path().string());
+  }
+  if (ec) return ErrnoError(ec.value(), host_dir);
+  for (const auto& p : sorted) {
+    const std::string dst = image_dir + "/" + fs::path(p).lexically_relative(host_dir).string();
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) return ErrnoError(errno, p);
+    if (S_ISDIR(st.st_mode)) {
+      SL_RETURN_IF_ERROR(tree->AddDirectory(dst));
+    } else if (S_ISREG(st.st_mode)) {
+      SL_RETURN_IF_ERROR(tree->AddFile(dst, p, (st.st_mode & 0111) != 0 ? 0755 : 0644));
+      *bytes += static_cast<uint64_t>(st.st_size);
+    }
+  }
+  return Status::Ok();
+}
+
+// What must be in the image for `bootstrap` to start, besides itself: nothing more when it is
+// an ELF executable (*elf; its shared libraries come from the closure), else its `#!`
+// interpreter, and for `#!/usr/bin/env NAME` env itself and NAME as this host's PATH finds it.
+Result<std::vector<std::string>> InterpretersOf(const std::string& bootstrap, bool* elf) {
+  SL_ASSIGN_OR_RETURN(std::string head, ReadFileToString(bootstrap));
+  head = head.substr(0, 256);
+  *elf = head.size() >= 4 && head.compare(0, 4, "\x7f" "ELF") == 0;
+  if (*elf) return std::vector<std::string>{};
+  if (head.rfind("#!", 0) != 0) {
+    return InvalidArgument("{}: neither an ELF executable nor a script starting with #!", bootstrap);
+  }
+  const size_t nl = head.find('\n');
+  const std::string line = head.substr(2, nl == std::string::npos ? std::string::npos : nl - 2);
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+    if (j > i) words.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  if (words.empty()) return InvalidArgument("{}: empty #! line", bootstrap);
+  std::vector<std::string> out = {words[0]};
+  if (fs::path(words[0]).filename() == "env" && words.size() >= 2) {
+    const char* path_env = std::getenv("PATH");
+    const std::string path = path_env != nullptr ? path_env : "/usr/bin:/bin";
+    std::string found;
+    for (size_t b = 0; b <= path.size() && found.empty();) {
+      size_t e = path.find(':', b);
+      if (e == std::string::npos) e = path.size();
+      const std::string cand = path.substr(b, e - b) + "/" + words[1];
+      if (e > b && ::access(cand.c_str(), X_OK) == 0) found = cand;
+      b = e + 1;
+    }
+    if (found.empty()) return NotFound("{}: its interpreter {} is not on this host's PATH", bootstrap, words[1]);
+    out.push_back(found);
+  }
+  for (const auto& p : out) {
+    if (::access(p.c_str(), X_OK) != 0) {
+      return NotFound("{}: its interpreter {} is not an executable on this host", bootstrap, p);
+    }
+  }
+  return out;
+}
+
 Result<std::string> StrippedBinary(const PackageOptions& o) {
   if (!o.strip_debug) return o.binary;
   const std::string out = o.scratch_dir + "/" + BinaryName(o);
@@ -146,6 +219,13 @@ ImageConfig MakeImageConfig(const PackageOptions& o, const std::vector<std::stri
     c.entrypoint = {"/usr/local/bin/straightline-worker"};
     c.cmd = {o.handler};
     c.env.push_back("_HANDLER=" + o.handler);
+    if (!o.functions.empty()) {
+      // The CMD may name a function of the file: the worker looks it up here.
+      c.env.push_back(std::string("STRAIGHTLINE_FUNCTIONS_FILE=") + kFunctionsFile);
+      std::string fns;
+      for (const auto& f : o.functions) fns += (fns.empty() ? "" : ",") + f.name;
+      c.labels["org.straightline.functions"] = fns;
+    }
     if (names.size() == 1) {
       c.env.push_back(fmt::format("STRAIGHTLINE_MODEL_DIR={}/{}", kModelsDir, names[0]));
       c.env.push_back("STRAIGHTLINE_MODEL_NAME=" + names[0]);
@@ -155,6 +235,7 @@ ImageConfig MakeImageConfig(const PackageOptions& o, const std::vector<std::stri
   c.history = {"straightline package: shared libraries (host closure, see provenance.json)",
                "straightline package: " + BinaryName(o) + ", passwd, group, /tmp, provenance"};
   if (!names.empty()) c.history.push_back("straightline package: models " + joined);
+  if (!o.functions.empty()) c.history.push_back("straightline package: functions (code, functions.json)");
   return c;
 }
 
@@ -174,6 +255,72 @@ Result<BuiltImage> BuildImage(const PackageOptions& o, const std::string& layout
   }
   if (o.kind == ImageKind::kServing && o.models.empty() && o.model_repository.empty()) {
     return InvalidArgument("a serving image needs --model DIR or --model-repository DIR");
+  }
+  if (o.kind == ImageKind::kServing && !o.functions.empty()) {
+    return InvalidArgument("functions go into a function image (package function --functions FILE)");
+  }
+  // Functions: built-ins must be the binary's, custom runtimes need an executable bootstrap and
+  // what starts it.
+  std::vector<std::string> closure_inputs = {o.binary}, interpreters;
+  if (!o.functions.empty()) {
+    std::set<std::string> builtins, names;
+    bool any_builtin = false;
+    for (const auto& f : o.functions) any_builtin = any_builtin || f.code_dir.empty();
+    if (any_builtin) {
+      SL_ASSIGN_OR_RETURN(ProcessResult r, RunProcess({o.binary, "--list"}));
+      if (r.exit_code != 0) return InvalidArgument("{} --list failed: {}", o.binary, FirstLine(r));
+      std::string line;
+      for (std::stringstream in(r.out); std::getline(in, line);) {
+        if (!line.empty()) builtins.insert(line);
+      }
+    }
+    bool default_found = false;
+    for (const auto& f : o.functions) {
+      if (f.name.empty() || f.name.find('/') != std::string::npos || f.name == "." || f.name == "..") {
+        return InvalidArgument("function name '{}' cannot name a folder", f.name);
+      }
+      if (!names.insert(f.name).second) return InvalidArgument("function '{}' is declared twice", f.name);
+      default_found = default_found || f.name == o.handler;
+      if (f.code_dir.empty()) {
+        if (builtins.count(f.handler) == 0) {
+          std::string known;
+          for (const auto& b : builtins) known += (known.empty() ? "" : ", ") + b;
+          return InvalidArgument("function '{}': handler '{}' is not a built-in of {} (known: {}); a custom "
+                                 "runtime needs runtime: provided.al2023 and codeUri",
+                                 f.name, f.handler, o.binary, known);
+        }
+        continue;
+      }
+      const std::string bootstrap = f.code_dir + "/bootstrap";
+      struct stat bs {};
+      if (::stat(bootstrap.c_str(), &bs) != 0 || !S_ISREG(bs.st_mode) || (bs.st_mode & 0111) == 0) {
+        return InvalidArgument("function '{}': {} is not an executable file (a custom runtime's entry point)",
+                               f.name, bootstrap);
+      }
+      bool elf = false;
+      Result<std::vector<std::string>> interp_or = InterpretersOf(bootstrap, &elf);
+      if (!interp_or.ok()) return interp_or.status().WithContext(fmt::format("function '{}'", f.name));
+      const std::vector<std::string> interp = std::move(interp_or).value();
+      if (elf) {
+        SL_ASSIGN_OR_RETURN(ProcessResult r, RunProcess({"ldd", bootstrap}));
+        if (r.exit_code == 0) {
+          closure_inputs.push_back(bootstrap);
+        } else if ((r.out + r.err).find("not a dynamic executable") == std::string::npos) {
+          return InvalidArgument("function '{}': ldd {}: {}", f.name, bootstrap, FirstLine(r));
+        }  // static: nothing to add
+      }
+      for (const auto& i : interp) {
+        if (std::find(interpreters.begin(), interpreters.end(), i) == interpreters.end()) {
+          interpreters.push_back(i);
+          closure_inputs.push_back(i);
+        }
+      }
+    }
+    if (!default_found && builtins.count(o.handler) == 0) {
+      return InvalidArgument("the default function '{}' (--handler) is neither a function of the file nor a "
+                             "built-in handler",
+                             o.handler);
+    }
   }
 
   // Models first: a wrong folder is the most likely mistake and the cheapest to find.
@@ -202,7 +349,8 @@ Result<BuiltImage> BuildImage(const PackageOptions& o, const std::string& layout
   SL_ASSIGN_OR_RETURN(std::string binary, StrippedBinary(o));
 
   // Layer 1: the library closure at host paths.
-  SL_ASSIGN_OR_RETURN(std::vector<std::string> libs, LibraryClosure({o.binary}, o.extra_libraries));
+  SL_ASSIGN_OR_RETURN(std::vector<std::string> libs, LibraryClosure(closure_inputs, o.extra_libraries));
+  libs.insert(libs.end(), interpreters.begin(), interpreters.end());  // scripts' #! programs
   LayerTree lib_layer;
   std::vector<std::string> files;
   for (const auto& l : libs) {
@@ -263,6 +411,31 @@ Result<BuiltImage> BuildImage(const PackageOptions& o, const std::string& layout
                                  &model_bytes));
     }
     SL_RETURN_IF_ERROR(write(model_layer, "models"));
+  }
+  if (!o.functions.empty()) {
+    LayerTree fn_layer;
+    uint64_t code_bytes = 0;
+    json index = json::object();
+    for (const auto& f : o.functions) {
+      json entry = {{"handler", f.handler}, {"environment", f.environment}};
+      if (f.code_dir.empty()) {
+        entry["runtime"] = "builtin";
+      } else {
+        const std::string root = std::string(kFunctionsDir) + "/" + f.name;
+        SL_RETURN_IF_ERROR(AddCodeTree(f.code_dir, root, &fn_layer, &code_bytes));
+        entry["runtime"] = "provided";
+        entry["task_root"] = root;
+        entry["bootstrap"] = root + "/bootstrap";
+      }
+      index[f.name] = entry;
+    }
+    json doc = {{"note", "the functions of the functions file this image was built from (straightline package "
+                         "function --functions); straightline-worker serves the one its CMD names"},
+                {"default", o.handler},
+                {"functions", index}};
+    SL_RETURN_IF_ERROR(fn_layer.AddContents(kFunctionsFile, doc.dump(1) + "\n"));
+    Progress(o, fmt::format("functions: {} ({} of custom-runtime code)", o.functions.size(), HumanBytes(code_bytes)));
+    SL_RETURN_IF_ERROR(write(fn_layer, "functions"));
   }
   return WriteOciLayout(layout_dir, MakeImageConfig(o, names), std::move(layers), o.ref_name);
 }

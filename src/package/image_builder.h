@@ -4,7 +4,8 @@
 //                   /opt/straightline/models/; runs `straightline serve` (KServe v2) on $PORT as
 //                   uid 65532, token auth from /var/run/secrets/straightline/token.
 //   function image  /usr/local/bin/straightline-worker + its library closure (+ optionally a
-//                   model for `predict`); the AWS Lambda container-image contract: the
+//                   model for `predict`, + the custom runtimes of a functions file and the
+//                   index of its functions); the AWS Lambda container-image contract: the
 //                   entrypoint is the worker's Runtime API client, the handler is the CMD
 //                   (and _HANDLER); the worker's HTTP modes answer on $PORT (Knative, Cloud
 //                   Run) or FUNCTIONS_CUSTOMHANDLER_PORT (Azure) from the same image.
@@ -12,7 +13,8 @@
 // Layers, bottom-up: (1) the shared libraries at their host paths, (2) the application:
 // binary, /etc/passwd and /etc/group with the non-root user, /tmp, /opt/straightline/
 // provenance.json (which Debian package and version each library came from), (3) the model(s),
-// when given. Layers change at different rates, so a registry keeps the library layer across
+// when given, (4) the functions of a functions file (code folders, functions.json), when given.
+// Layers change at different rates, so a registry keeps the library layer across
 // model versions.
 //
 // Ownership: BuildImage writes blobs into the layout directory it is given and owns nothing
@@ -39,13 +41,33 @@ inline constexpr uint32_t kImageUid = 65532;  // "nonroot" by the distroless con
 inline constexpr const char* kModelsDir = "/opt/straightline/models";
 inline constexpr const char* kTokenFile = "/var/run/secrets/straightline/token";
 inline constexpr const char* kProvenanceFile = "/opt/straightline/provenance.json";
+// A function image built from a functions file: each custom runtime's code folder goes to
+// kFunctionsDir/NAME, and kFunctionsFile lists every function (straightline-worker reads it,
+// through $STRAIGHTLINE_FUNCTIONS_FILE, to serve a CMD that names a function, not a handler;
+// runtime/run_handler.h).
+inline constexpr const char* kFunctionsDir = "/opt/straightline/functions";
+inline constexpr const char* kFunctionsFile = "/opt/straightline/functions.json";
+
+// One function of a functions file, as the function image carries it.
+struct PackagedFunction {
+  std::string name;      // the functions file's name; the image's CMD to run it
+  std::string handler;   // built-in: straightline-worker's handler; custom: passed as _HANDLER
+  std::string code_dir;  // custom runtime: the host folder with an executable `bootstrap`
+                         // (copied whole, modes kept); empty for a built-in handler
+  std::map<std::string, std::string> environment;  // defaults; the platform's values win
+};
 
 struct PackageOptions {
   ImageKind kind = ImageKind::kServing;
   std::string binary;                // straightline (serving) or straightline-worker (function)
   std::vector<std::string> models;   // model folders (manifest.json + weights), named by folder
   std::string model_repository;      // or a folder of model folders (serving only)
-  std::string handler = "predict";   // function image: the default handler
+  std::string handler = "predict";   // function image: the default handler (or function name)
+  // Function image from a functions file: every function, built-ins checked against the
+  // binary's `--list`, custom runtimes' code folders copied (each bootstrap's interpreter or
+  // shared libraries added to the closure), and kFunctionsFile written. `handler` is then the
+  // name of the function the image runs by default.
+  std::vector<PackagedFunction> functions;
   int port = 8080;
   bool strip_debug = true;           // strip --strip-debug the binary (its debug info is ~95 %)
   std::vector<std::string> extra_libraries;  // libraries loaded with dlopen, with their closure

@@ -3,6 +3,7 @@
 // Tools that are missing (skopeo, umoci, runc, podman, docker-registry) skip their test with a
 // message naming the tool; they are installed by scripts/install-deps.sh.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -548,6 +549,252 @@ TEST_F(PackageImageTest, PushToALoopbackRegistryAndPullBackKeepTheDigest) {
   auto remote = RunProcess({"skopeo", "inspect", "--tls-verify=false", "docker://" + dest});
   ASSERT_TRUE(remote.ok());
   EXPECT_EQ(json::parse(remote->out, nullptr, false).value("Digest", ""), pushed["manifest_digest"]);
+}
+
+// ---- A function image from a functions file (`package function --functions FILE`) ----
+
+// A Lambda custom runtime written in bash alone (the image has no curl): the Runtime API over
+// bash's /dev/tcp. It answers each event with what it sees: its task root's file, _HANDLER, its
+// working directory, an environment variable from the functions file, and the event.
+constexpr const char* kBashBootstrap = R"BOOT(#!/bin/bash
+# A Lambda custom runtime in bash alone (no curl in the image): the Runtime API over /dev/tcp.
+set -u
+host=${AWS_LAMBDA_RUNTIME_API%:*}; port=${AWS_LAMBDA_RUNTIME_API##*:}
+greeting=$(<"$LAMBDA_TASK_ROOT/greeting.txt")
+http() {  # METHOD PATH [BODY] -> sets HEADERS, REQUEST_ID (when sent) and BODY
+  local method=$1 path=$2 body=${3:-}
+  exec 3<>"/dev/tcp/$host/$port"
+  printf '%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+    "$method" "$path" "$host" "${#body}" "$body" >&3
+  local line len=0; HEADERS=""
+  IFS= read -r line <&3
+  while IFS= read -r line <&3; do
+    line=${line%$'\r'}; [[ -z $line ]] && break
+    HEADERS+="$line"$'\n'
+    [[ ${line,,} == content-length:* ]] && len=${line#*: }
+    [[ ${line,,} == lambda-runtime-aws-request-id:* ]] && REQUEST_ID=${line#*: }
+  done
+  BODY=""; ((len > 0)) && IFS= read -r -N "$len" BODY <&3
+  exec 3<&-
+}
+while true; do
+  http GET /2018-06-01/runtime/invocation/next
+  http POST "/2018-06-01/runtime/invocation/$REQUEST_ID/response" "{\"greeting\":\"$greeting\",\"handler\":\"$_HANDLER\",\"cwd\":\"$PWD\",\"stage\":\"${STAGE:-}\",\"event\":$BODY}"
+done
+)BOOT";
+
+// Serves a Runtime API that hands out `payload` once; later polls wait until Stop().
+class OneEventRuntimeApi {
+ public:
+  explicit OneEventRuntimeApi(std::string payload) : payload_(std::move(payload)) {
+    auto s = HttpServer::Start(HttpServer::Options{}, [this](HttpRequest&& req, HttpResponder respond) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (req.method == "GET" && req.path == "/2018-06-01/runtime/invocation/next") {
+        if (handed_) {
+          held_.push_back(std::move(respond));
+          return;
+        }
+        handed_ = true;
+        HttpResponse r = HttpResponse::Json(200, payload_);
+        r.headers.Set("Lambda-Runtime-Aws-Request-Id", "req-1");
+        r.headers.Set("Lambda-Runtime-Deadline-Ms",
+                      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count() + 60000));
+        r.headers.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:000000000000:function:f");
+        respond(std::move(r));
+      } else if (req.path == "/2018-06-01/runtime/invocation/req-1/response") {
+        response_ = req.body;
+        respond(HttpResponse::Text(202, ""));
+      } else {
+        error_ += req.method + " " + req.path + ": " + req.body + "\n";
+        respond(HttpResponse::Text(202, ""));
+      }
+    });
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (s.ok()) server_ = std::move(s).value();
+  }
+  ~OneEventRuntimeApi() { Stop(); }
+  int port() const { return server_ ? server_->port() : 0; }
+  // Waits up to `timeout` for the response (or an error post); returns {response, errors}.
+  std::pair<std::string, std::string> Wait(std::chrono::seconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!response_.empty() || !error_.empty()) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    return {response_, error_};
+  }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& r : held_) r(HttpResponse::Text(410, "test over"));
+      held_.clear();
+    }
+    if (server_) server_->Stop();
+  }
+
+ private:
+  std::string payload_;
+  std::mutex mu_;
+  bool handed_ = false;
+  std::string response_, error_;
+  std::vector<HttpResponder> held_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+// Runs the unpacked bundle (its config.json's args replaced by `args` when given) under runc as
+// Lambda would: only AWS_LAMBDA_RUNTIME_API added; returns the one invocation's response.
+std::string RunLambdaOnce(const std::string& bundle, const std::vector<std::string>& args,
+                          const std::string& payload, const std::string& log, std::string* errors) {
+  OneEventRuntimeApi api(payload);
+  json c = json::parse(ReadFileToString(bundle + "/config.json").value_or("{}"));
+  if (!args.empty()) c["process"]["args"] = args;
+  json env = json::array();
+  for (const auto& v : c["process"]["env"]) {
+    if (v.get<std::string>().rfind("AWS_LAMBDA_RUNTIME_API=", 0) != 0) env.push_back(v);
+  }
+  env.push_back(fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", api.port()));
+  c["process"]["env"] = env;
+  EXPECT_TRUE(WriteFileAtomic(bundle + "/config.json", c.dump()).ok());
+  const std::string name = fmt::format("sl-package-test-fns-{}", ::getpid());
+  std::pair<std::string, std::string> got;
+  {
+    Child runc({"runc", "run", "--bundle", bundle, name}, log);
+    got = api.Wait(std::chrono::seconds(30));
+    RunProcess({"runc", "kill", name, "KILL"}).status().IgnoreError();
+    runc.Wait(std::chrono::seconds(10));
+    if (got.first.empty()) got.second += "no response; container log:\n" + runc.Log();
+  }
+  RunProcess({"runc", "delete", "--force", name}).status().IgnoreError();
+  api.Stop();
+  *errors = got.second;
+  return got.first;
+}
+
+TEST(PackageFunctionsFile, OneImageRunsTheFilesBuiltinAndCustomRuntimeFunctionsUnderRunc) {
+  REQUIRE_ROOT();
+  REQUIRE_TOOL("umoci");
+  REQUIRE_TOOL("runc");
+  TempDir dir("sl-package-fns-test");
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  ASSERT_TRUE(MakeDirs(dir.Join("hello")).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir.Join("hello/bootstrap"), kBashBootstrap).ok());
+  ASSERT_EQ(::chmod(dir.Join("hello/bootstrap").c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFileAtomic(dir.Join("hello/greeting.txt"), "hello from bash").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir.Join("functions.yaml"),
+                              "provider: {name: aws-lambda, memorySize: 512, timeout: 10}\n"
+                              "functions:\n"
+                              "  hello:\n"
+                              "    runtime: provided.al2023\n"
+                              "    codeUri: ./hello\n"
+                              "    handler: greet.handler\n"
+                              "    environment: {STAGE: packaged}\n"
+                              "  say: {handler: echo}\n"
+                              "  shard: {handler: train-shard}\n")
+                  .ok());
+  json built = Package({"function", "--functions", dir.Join("functions.yaml"), "--compression", "none",
+                        "--format", "oci-dir", "--out", dir.Join("fns.oci")});
+  ASSERT_TRUE(built.contains("layers")) << built;
+  EXPECT_EQ(built["layers"].size(), 3u) << "libraries | worker | functions";
+  // Reproducible like every image.
+  json again = Package({"function", "--functions", dir.Join("functions.yaml"), "--compression", "none",
+                        "--format", "oci-dir", "--out", dir.Join("fns-again.oci")});
+  EXPECT_EQ(again["manifest_digest"], built["manifest_digest"]);
+
+  const std::string bundle = dir.Join("fns-bundle");
+  auto r = RunProcess({"umoci", "unpack", "--image", dir.Join("fns.oci") + ":" + kFunctionRef, bundle});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->err;
+  json c = json::parse(ReadFileToString(bundle + "/config.json").value_or("{}"));
+  // The default CMD is the file's first function; the index is named in the environment.
+  EXPECT_EQ(c["process"]["args"], json({"/usr/local/bin/straightline-worker", "hello"}));
+  EXPECT_NE(c["process"]["env"].dump().find("STRAIGHTLINE_FUNCTIONS_FILE=/opt/straightline/functions.json"),
+            std::string::npos)
+      << c["process"]["env"];
+  struct stat st {};
+  ASSERT_EQ(::stat((bundle + "/rootfs/opt/straightline/functions/hello/bootstrap").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+  EXPECT_TRUE(PathExists(bundle + "/rootfs/opt/straightline/functions/hello/greeting.txt"));
+  EXPECT_TRUE(PathExists(bundle + "/rootfs/bin/bash")) << "the bootstrap's #! interpreter";
+  json index = json::parse(ReadFileToString(bundle + "/rootfs/opt/straightline/functions.json").value_or("{}"),
+                           nullptr, false);
+  ASSERT_TRUE(index.is_object()) << "no functions.json";
+  EXPECT_EQ(index["default"], "hello");
+  EXPECT_EQ(index["functions"]["hello"]["runtime"], "provided");
+  EXPECT_EQ(index["functions"]["say"]["handler"], "echo");
+  EXPECT_EQ(index["functions"]["shard"]["runtime"], "builtin");
+  json prov = json::parse(ReadFileToString(bundle + "/rootfs/opt/straightline/provenance.json").value_or("{}"),
+                          nullptr, false);
+  EXPECT_TRUE(prov["debian_packages"].contains("bash")) << prov["debian_packages"];
+
+  // Read-only root, a tmpfs /tmp, host network (the Runtime API is on loopback), uid 65532.
+  c["root"]["readonly"] = true;
+  c["process"]["terminal"] = false;
+  json ns = json::array();
+  for (const auto& n : c["linux"]["namespaces"]) {
+    if (n["type"] != "network") ns.push_back(n);
+  }
+  c["linux"]["namespaces"] = ns;
+  c["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+                         {"options", {"nosuid", "nodev", "mode=1777"}}});
+  EXPECT_EQ(c["process"]["user"]["uid"], 65532);
+  ASSERT_TRUE(WriteFileAtomic(bundle + "/config.json", c.dump()).ok());
+
+  // The image's own entrypoint + CMD: the custom runtime, exec'd by the worker in its folder.
+  std::string errors;
+  std::string out = RunLambdaOnce(bundle, {}, R"({"n":1})", dir.Join("hello.log"), &errors);
+  EXPECT_EQ(errors, "");
+  json hello = json::parse(out, nullptr, false);
+  ASSERT_TRUE(hello.is_object()) << out;
+  EXPECT_EQ(hello["greeting"], "hello from bash");
+  EXPECT_EQ(hello["handler"], "greet.handler");
+  EXPECT_EQ(hello["cwd"], "/opt/straightline/functions/hello");
+  EXPECT_EQ(hello["stage"], "packaged");
+  EXPECT_EQ(hello["event"], json({{"n", 1}}));
+
+  // CMD "say": a built-in function of the file under its own name (Lambda's ImageConfig.Command).
+  out = RunLambdaOnce(bundle, {"/usr/local/bin/straightline-worker", "say"}, R"({"said":"hi"})",
+                      dir.Join("say.log"), &errors);
+  EXPECT_EQ(errors, "");
+  EXPECT_EQ(json::parse(out, nullptr, false), json({{"said", "hi"}})) << out;
+}
+
+TEST(PackageFunctionsFile, ErrorsNameTheFunctionAndWhatIsWrong) {
+  TempDir dir("sl-package-fns-errors");
+  auto package = [&](const std::string& yaml) {
+    EXPECT_TRUE(WriteFileAtomic(dir.Join("f.yaml"), yaml).ok());
+    auto r = RunProcess({BinaryDir() + "/straightline", "package", "function", "--functions", dir.Join("f.yaml"),
+                         "--format", "oci-dir", "--out", dir.Join("x.oci")});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : ProcessResult{};
+  };
+  ProcessResult r = package("functions:\n  f: {handler: no-such-handler}\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("function 'f': handler 'no-such-handler' is not a built-in"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("train-shard"), std::string::npos) << "lists the known handlers: " << r.err;
+
+  ASSERT_TRUE(MakeDirs(dir.Join("odd")).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir.Join("odd/bootstrap"), "#!/no/such/interpreter\n").ok());
+  ASSERT_EQ(::chmod(dir.Join("odd/bootstrap").c_str(), 0755), 0);
+  r = package("functions:\n  odd: {runtime: provided.al2023, codeUri: ./odd, handler: x}\n");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("/no/such/interpreter"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("function 'odd'"), std::string::npos) << r.err;
+
+  r = package("functions:\n  gone: {runtime: provided.al2023, codeUri: ./gone, handler: x}\n");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("gone"), std::string::npos) << r.err;  // the functions file's own check
+
+  auto serve = RunProcess({BinaryDir() + "/straightline", "package", "serve", "--functions", dir.Join("f.yaml"),
+                           "--out", dir.Join("y.tar")});
+  ASSERT_TRUE(serve.ok());
+  EXPECT_EQ(serve->exit_code, 2);
+  EXPECT_NE(serve->err.find("--functions"), std::string::npos) << serve->err;
 }
 
 }  // namespace

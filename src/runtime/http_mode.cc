@@ -21,6 +21,7 @@
 
 #include "common/http_server.h"
 #include "runtime/azure_custom_handler.h"
+#include "runtime/run_handler.h"
 
 namespace sl::runtime {
 namespace {
@@ -341,7 +342,25 @@ int RunHttpMode(const HandlerRegistry& registry, const std::string& handler, Htt
   const char* mode = options.protocol == HttpProtocol::kAzure ? "azure custom handler" : "http";
   const HandlerRegistry::Entry* entry = nullptr;
   if (!handler.empty()) {
-    entry = registry.Find(handler);
+    // A function of the image's functions file (run_handler.h): its built-in handler.
+    std::string name = handler;
+    auto packaged = LookUpPackagedFunction(handler);
+    if (!packaged.ok()) {
+      std::fprintf(stderr, "runtime: %s\n", packaged.status().ToString().c_str());
+      return 2;
+    }
+    if (packaged->has_value()) {
+      if (!(*packaged)->bootstrap.empty()) {
+        std::fprintf(stderr,
+                     "runtime: function '%s' is a custom runtime (%s): it speaks the Lambda Runtime API only, not "
+                     "%s mode\n",
+                     handler.c_str(), (*packaged)->bootstrap.c_str(), mode);
+        return 2;
+      }
+      ApplyDefaultEnvironment(**packaged);
+      name = (*packaged)->handler;
+    }
+    entry = registry.Find(name);
     if (entry == nullptr) {
       std::string known;
       for (const auto& n : registry.Names()) known += (known.empty() ? "" : ", ") + n;

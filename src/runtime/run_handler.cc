@@ -1,11 +1,16 @@
 #include "runtime/run_handler.h"
 
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "common/file_util.h"
 
 #include "runtime/run_handler_http_api.h"
 #include "runtime/runtime_api_client.h"
@@ -85,6 +90,41 @@ int RunHandler(const HandlerRegistry::Entry& entry, const std::string& endpoint,
   return 0;
 }
 
+Result<std::optional<PackagedFunction>> LookUpPackagedFunction(const std::string& name) {
+  const char* file = std::getenv("STRAIGHTLINE_FUNCTIONS_FILE");
+  if (file == nullptr || *file == '\0' || name.empty()) return std::optional<PackagedFunction>();
+  SL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(file));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("functions") || !j["functions"].is_object()) {
+    return DataLoss("{}: not a functions index (no \"functions\" object)", file);
+  }
+  if (!j["functions"].contains(name)) return std::optional<PackagedFunction>();
+  const nlohmann::json& e = j["functions"][name];
+  if (!e.is_object() || !e.contains("handler") || !e["handler"].is_string()) {
+    return DataLoss("{}: function '{}' has no handler", file, name);
+  }
+  PackagedFunction f;
+  f.name = name;
+  f.handler = e["handler"].get<std::string>();
+  if (e.value("runtime", std::string("builtin")) == "provided") {
+    if (!e.contains("bootstrap") || !e["bootstrap"].is_string()) {
+      return DataLoss("{}: custom-runtime function '{}' has no bootstrap", file, name);
+    }
+    f.bootstrap = e["bootstrap"].get<std::string>();
+    f.task_root = e.value("task_root", std::string());
+  }
+  if (e.contains("environment") && e["environment"].is_object()) {
+    for (const auto& [k, v] : e["environment"].items()) {
+      if (v.is_string()) f.environment[k] = v.get<std::string>();
+    }
+  }
+  return std::optional<PackagedFunction>(std::move(f));
+}
+
+void ApplyDefaultEnvironment(const PackagedFunction& f) {
+  for (const auto& [k, v] : f.environment) setenv(k.c_str(), v.c_str(), /*overwrite=*/0);
+}
+
 int RunFromEnvironment(const HandlerRegistry& registry) {
   const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API");
   const char* name = std::getenv("_HANDLER");
@@ -93,6 +133,42 @@ int RunFromEnvironment(const HandlerRegistry& registry) {
     return 2;
   }
   std::string handler = name ? name : "";
+  // A function of the image's functions file, named by the CMD.
+  auto packaged = LookUpPackagedFunction(handler);
+  if (!packaged.ok()) {
+    std::fprintf(stderr, "runtime: %s\n", packaged.status().ToString().c_str());
+    std::fflush(stderr);
+    RuntimeApiClient client(api);
+    client.PostInitError(ErrorJson(packaged.status().ToString(), "Runtime.InitError"), "Runtime.InitError")
+        .IgnoreError();
+    return 2;
+  }
+  if (packaged->has_value()) {
+    const PackagedFunction& f = **packaged;
+    ApplyDefaultEnvironment(f);
+    if (!f.bootstrap.empty()) {
+      // A custom runtime: its bootstrap polls the same Runtime API (Lambda's provided.al2023).
+      setenv("_HANDLER", f.handler.c_str(), 1);
+      if (!f.task_root.empty()) {
+        setenv("LAMBDA_TASK_ROOT", f.task_root.c_str(), 1);
+        if (chdir(f.task_root.c_str()) != 0) {
+          std::fprintf(stderr, "runtime: chdir %s: %s\n", f.task_root.c_str(), std::strerror(errno));
+        }
+      }
+      std::fflush(stdout);
+      std::fflush(stderr);
+      char* argv[] = {const_cast<char*>(f.bootstrap.c_str()), nullptr};
+      execv(f.bootstrap.c_str(), argv);
+      const std::string msg = fmt::format("function '{}': exec {}: {}", f.name, f.bootstrap, std::strerror(errno));
+      std::fprintf(stderr, "runtime: %s\n", msg.c_str());
+      std::fflush(stderr);
+      RuntimeApiClient client(api);
+      client.PostInitError(ErrorJson(msg, "Runtime.InvalidEntrypoint"), "Runtime.InvalidEntrypoint").IgnoreError();
+      return 2;
+    }
+    handler = f.handler;
+    setenv("_HANDLER", handler.c_str(), 1);
+  }
   const HandlerRegistry::Entry* entry = registry.Find(handler);
   if (entry == nullptr) {
     std::string known;

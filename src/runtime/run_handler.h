@@ -10,6 +10,8 @@
 // threads, each with its own connection, all calling the same handler.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 
 #include "runtime/handler_registry.h"
@@ -23,6 +25,27 @@ int RunHandler(const HandlerRegistry::Entry& entry, const std::string& endpoint,
 // Reads AWS_LAMBDA_RUNTIME_API, _HANDLER and AWS_LAMBDA_MAX_CONCURRENCY from the environment,
 // looks the handler up and serves it. An unknown handler is reported to /runtime/init/error
 // (errorType Runtime.HandlerNotFound) so the invocation fails the way Lambda's does.
+// In a function image built from a functions file, _HANDLER (the image's CMD) may name one of
+// its functions (LookUpPackagedFunction): a built-in one is served with its handler, a custom
+// runtime's bootstrap is exec'd in its folder with _HANDLER and LAMBDA_TASK_ROOT set; the
+// function's environment fills variables the platform did not set.
 int RunFromEnvironment(const HandlerRegistry& registry);
+
+// A function of the index $STRAIGHTLINE_FUNCTIONS_FILE names (`straightline package function
+// --functions` writes /opt/straightline/functions.json:
+// {"functions": {NAME: {"runtime": "builtin"|"provided", "handler", "environment",
+// "bootstrap"?, "task_root"?}}}).
+struct PackagedFunction {
+  std::string name;
+  std::string handler;    // built-in handler, or the custom runtime's _HANDLER
+  std::string bootstrap;  // custom runtime: the executable to exec; empty for a built-in
+  std::string task_root;  // custom runtime: its folder (LAMBDA_TASK_ROOT, working directory)
+  std::map<std::string, std::string> environment;
+};
+// nullopt when the variable is unset or the index has no function `name`; an error when the
+// index cannot be read or is malformed.
+Result<std::optional<PackagedFunction>> LookUpPackagedFunction(const std::string& name);
+// Sets each of the function's environment variables that is not set already.
+void ApplyDefaultEnvironment(const PackagedFunction& f);
 
 }  // namespace sl::runtime
