@@ -7,7 +7,10 @@
 //              the runtime is polling and the handler is registered)
 //   invoke_ms  Invoke() → response, client side (init + one no-op invocation + platform work)
 //
-//   cold_start [--fork N] [--exec N] [--memory MB]
+// Fork mode runs once per isolation asked for (--isolation both: the sandbox — own namespaces,
+// unprivileged uid, its own root — and none, in the same run), so the sandbox's cost is a ratio.
+//
+//   cold_start [--fork N] [--exec N] [--memory MB] [--isolation both|sandbox|none]
 #include <algorithm>
 #include <chrono>
 #include <numeric>
@@ -54,11 +57,12 @@ struct ModeResult {
   double template_ready_ms = 0;
 };
 
-Result<ModeResult> RunMode(faas::SpawnMode mode, int n, int64_t memory_mb) {
+Result<ModeResult> RunMode(faas::SpawnMode mode, int n, int64_t memory_mb, faas::FunctionIsolation isolation) {
   TempDir dir("bench-cold");
   faas::PlatformOptions o;
   o.state_dir = dir.path();
   o.spawn_mode = mode;
+  o.isolation = isolation;
   o.background_maintenance = false;
   auto t0 = std::chrono::steady_clock::now();
   SL_ASSIGN_OR_RETURN(auto platform, faas::Platform::Create(o));
@@ -96,8 +100,8 @@ Result<ModeResult> RunMode(faas::SpawnMode mode, int n, int64_t memory_mb) {
   return out;
 }
 
-void Print(const char* mode, const ModeResult& r) {
-  fmt::print("{:<6} n={:<3} init_ms p50 {:8.2f} p90 {:8.2f} p99 {:8.2f} max {:8.2f} | "
+void Print(const std::string& mode, const ModeResult& r) {
+  fmt::print("{:<13} n={:<3} init_ms p50 {:8.2f} p90 {:8.2f} p99 {:8.2f} max {:8.2f} | "
              "invoke_ms p50 {:8.2f} p99 {:8.2f} | first (incl. template boot) {:.0f} ms\n",
              mode, r.init.n, r.init.p50, r.init.p90, r.init.p99, r.init.max, r.invoke.p50,
              r.invoke.p99, r.template_ready_ms);
@@ -111,22 +115,36 @@ int main(int argc, char** argv) {
   flags.Int("fork", &fork_n, "cold starts forked from the template");
   flags.Int("exec", &exec_n, "cold starts by fork+exec of straightline-worker");
   flags.Int("memory", &memory, "function memory (MB); 1,769 MB = 1 vCPU on Lambda");
+  std::string isolation = "both";
+  flags.String("isolation", &isolation, "both | sandbox | none: the isolation of the fork-mode runs");
   Status s = flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!s.ok() || flags.help_requested()) {
     fmt::print("{}{}\n", flags.Help(), s.ok() ? "" : s.message());
     return s.ok() ? 0 : 2;
   }
   fmt::print("cold start of a no-op built-in handler, {} MB (aws-lambda profile)\n", memory);
-  if (fork_n > 0) {
-    auto r = RunMode(faas::SpawnMode::kFork, static_cast<int>(fork_n), memory);
+  std::vector<faas::FunctionIsolation> isolations;
+  if (isolation == "both") {
+    isolations = {faas::FunctionIsolation::kSandbox, faas::FunctionIsolation::kNone};
+  } else {
+    auto i = faas::ParseFunctionIsolation(isolation);
+    if (!i.ok()) {
+      fmt::print(stderr, "cold_start: {}\n", i.status().message());
+      return 2;
+    }
+    isolations = {*i};
+  }
+  for (auto iso : isolations) {
+    if (fork_n <= 0) break;
+    auto r = RunMode(faas::SpawnMode::kFork, static_cast<int>(fork_n), memory, iso);
     if (!r.ok()) {
-      fmt::print(stderr, "fork: {}\n", r.status().ToString());
+      fmt::print(stderr, "fork ({}): {}\n", faas::FunctionIsolationName(iso), r.status().ToString());
       return 1;
     }
-    Print("fork", *r);
+    Print(fmt::format("fork/{}", faas::FunctionIsolationName(iso)), *r);
   }
   if (exec_n > 0) {
-    auto r = RunMode(faas::SpawnMode::kExec, static_cast<int>(exec_n), memory);
+    auto r = RunMode(faas::SpawnMode::kExec, static_cast<int>(exec_n), memory, isolations.front());
     if (!r.ok()) {
       fmt::print(stderr, "exec: {}\n", r.status().ToString());
       return 1;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/flags.h"
+#include "faas/sandbox/instance_network.h"
 #include "faas/functions_file.h"
 #include "faas/remote/http_functions.h"
 #include "faas/remote/http_host.h"
@@ -23,6 +24,7 @@ void FunctionHostFlags::Define(FlagSet& flags) {
   flags.String("function-role", &function_role,
                "--platform lambda on AWS: execution role ARN for functions created from --function-image");
   flags.String("http-functions", &http_functions, "--platform http: functions file with each function's url");
+  DefineIsolationFlags(flags, &function_isolation, &function_egress);
 }
 
 Result<FunctionHostFlags> FunctionHostFlags::Resolved() const {
@@ -39,6 +41,35 @@ Result<FunctionHostFlags> FunctionHostFlags::Resolved() const {
   }
   if (r.platform.empty()) r.platform = "local";
   return r;
+}
+
+void DefineIsolationFlags(FlagSet& flags, std::string* isolation, std::string* egress) {
+  flags.String("function-isolation", isolation,
+               "embedded platform: sandbox (each instance in its own namespaces as an unprivileged user, "
+               "reaching only its Runtime API, its store and --function-egress), none (trusted code: "
+               "instances run as this user on this host), or auto (sandbox where possible; default)");
+  flags.String("function-egress", egress,
+               "embedded platform: comma-separated host:port endpoints every sandboxed function may connect to "
+               "(its store's endpoint is always allowed)");
+}
+
+Status ApplyIsolationFlags(const std::string& isolation, const std::string& egress, faas::PlatformOptions* options) {
+  auto iso = faas::ParseFunctionIsolation(isolation.empty() ? "auto" : isolation);
+  if (!iso.ok()) return InvalidArgument("--function-isolation: {}", iso.status().message());
+  options->isolation = *iso;
+  size_t start = 0;
+  while (start < egress.size()) {
+    size_t comma = egress.find(',', start);
+    std::string item = egress.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) {
+      auto parsed = faas::ParseEgressEndpoint(item);
+      if (!parsed.ok()) return InvalidArgument("--function-egress: {}", parsed.status().message());
+      options->function_egress.push_back(item);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return Status::Ok();
 }
 
 Result<OpenedFunctionHost> OpenFunctionHost(const FunctionHostFlags& given, const faas::PlatformOptions& local_options,
@@ -58,14 +89,24 @@ Result<OpenedFunctionHost> OpenFunctionHost(const FunctionHostFlags& given, cons
   SL_RETURN_IF_ERROR(only_for(f.http_functions, "http-functions", "http"));
   const std::string remote_ledger = local_options.state_dir + "/ledger.jsonl";
 
+  if (f.platform != "local") {
+    if (f.function_isolation != "auto") {
+      return InvalidArgument("--function-isolation is for --platform local, not --platform {}", f.platform);
+    }
+    SL_RETURN_IF_ERROR(only_for(f.function_egress, "function-egress", "local"));
+  }
   if (f.platform == "local") {
-    SL_ASSIGN_OR_RETURN(auto platform, faas::Platform::Create(local_options));
+    faas::PlatformOptions options = local_options;
+    SL_RETURN_IF_ERROR(ApplyIsolationFlags(f.function_isolation, f.function_egress, &options));
+    SL_ASSIGN_OR_RETURN(auto platform, faas::Platform::Create(options));
     out.local = platform.get();
     out.ledger_path = platform->LedgerPath();
     const auto& iso = platform->isolation();
-    out.description = fmt::format("function platform: embedded, state in {}; memory limit {}, cpu limit {}{}",
-                                  local_options.state_dir, iso.memory_method, iso.cpu_method,
-                                  iso.detail.empty() ? "" : " (" + iso.detail + ")");
+    out.description = fmt::format(
+        "function platform: embedded, state in {}; memory limit {}, cpu limit {}{}; functions {}",
+        local_options.state_dir, iso.memory_method, iso.cpu_method, iso.detail.empty() ? "" : " (" + iso.detail + ")",
+        iso.sandbox ? "sandboxed (own namespaces, unprivileged user)"
+                    : "NOT sandboxed (" + iso.sandbox_detail + ")");
     out.host = std::move(platform);
     return out;
   }

@@ -34,6 +34,8 @@ struct FunctionHostFlags {
   std::string function_image;  // lambda on real AWS: the function image (ECR URI) to create from
   std::string function_role;   // lambda on real AWS: the execution role ARN
   std::string http_functions;  // http: the functions file with a url per function
+  std::string function_isolation = "auto";  // local: auto | sandbox | none (faas::FunctionIsolation)
+  std::string function_egress;              // local: comma-separated host:port every function may reach
   std::string functions_file;  // not a flag: a command's own functions file (invoke --functions)
 
   void Define(FlagSet& flags);
@@ -53,6 +55,14 @@ struct OpenedFunctionHost {
   std::string ledger_path;  // where this process's invocations are recorded
   std::string description;  // one line for the user: which host, endpoint, credentials source
 };
+
+// Sets the embedded platform's isolation and egress from the flags' text: INVALID_ARGUMENT naming
+// --function-isolation or --function-egress. Shared with `platform serve`, which has no
+// --platform.
+Status ApplyIsolationFlags(const std::string& isolation, const std::string& egress, faas::PlatformOptions* options);
+// The `--function-isolation` / `--function-egress` flag definitions, for commands without
+// FunctionHostFlags.
+void DefineIsolationFlags(FlagSet& flags, std::string* isolation, std::string* egress);
 
 // Builds the host the flags name (after Resolved()). `local_options` configure the embedded platform; a remote
 // host keeps its caller-side ledger in local_options.state_dir and prices invocations under

@@ -222,6 +222,10 @@ int RunInvoke(const Args& args) {
   opt.state_dir = state_dir;
   opt.spawn_mode = spawn == "exec" ? faas::SpawnMode::kExec : faas::SpawnMode::kFork;
   opt.background_maintenance = false;
+  if (Status iso = ApplyIsolationFlags(host_flags.function_isolation, host_flags.function_egress, &opt); !iso.ok()) {
+    fmt::print(stderr, "straightline invoke: {}\n", iso.message());
+    return 2;
+  }
   auto platform = faas::Platform::Create(opt);
   if (!platform.ok()) {
     fmt::print(stderr, "straightline invoke: {}\n", platform.status().ToString());

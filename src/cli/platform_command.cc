@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/function_host_flags.h"
 #include "cli/commands.h"
 #include "cli/shutdown_signal.h"
 #include "common/flags.h"
@@ -114,6 +115,8 @@ int Serve(const Args& args) {
   flags.String("state-dir", &state_dir, "logs and ledger go here");
   flags.String("ledger", &ledger, "ledger file (default STATE_DIR/ledger.jsonl)");
   flags.String("worker", &worker, "straightline-worker executable (default: found automatically)");
+  std::string function_isolation = "auto", function_egress;
+  DefineIsolationFlags(flags, &function_isolation, &function_egress);
   flags.String("spawn", &spawn, "fork (from a template process) | exec");
   flags.Double("local-cpus", &local_cpus, "vCPUs of instances running at once (0: online CPUs)");
   flags.Int("max-concurrency", &max_concurrency, "account-wide concurrency limit (0: 1000)");
@@ -154,6 +157,10 @@ int Serve(const Args& args) {
   po.local_cpus = local_cpus;
   po.max_concurrency = max_concurrency;
   po.use_cgroups = cgroups;
+  if (Status iso = ApplyIsolationFlags(function_isolation, function_egress, &po); !iso.ok()) {
+    fmt::print(stderr, "straightline platform serve: {}\n", iso.message());
+    return 2;
+  }
   auto created = faas::Platform::Create(po);
   if (!created.ok()) {
     fmt::print(stderr, "straightline platform serve: {}\n", created.status().ToString());
@@ -248,9 +255,10 @@ int Serve(const Args& args) {
   std::vector<std::string> names;
   for (const auto& f : platform->ListFunctions()) names.push_back(f.spec.name);
   SL_LOG_INFO("platform", "serving {} function(s) [{}] at {}; state dir {}; memory limit: {}, "
-              "cpu limit: {}",
+              "cpu limit: {}, pids limit: {}, functions {}",
               names.size(), fmt::join(names, ", "), (*front)->endpoint(), state_dir,
-              iso.memory_method, iso.cpu_method);
+              iso.memory_method, iso.cpu_method, iso.pids_cgroup ? "cgroup-v1" : "none",
+              iso.sandbox ? "sandboxed" : "NOT sandboxed (" + iso.sandbox_detail + ")");
   if (auth->verifier) {
     SL_LOG_INFO("platform", "{}", auth->Describe(auth_flags));
   } else {

@@ -81,6 +81,42 @@ Status Apply(const Ctx& c, const std::string& key, const YAML::Node& v, const st
     if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
     spec->code_dir = std::filesystem::absolute(p).lexically_normal().string();
     if (spec->code_dir.size() > 1 && spec->code_dir.back() == '/') spec->code_dir.pop_back();
+  } else if (key == "ephemeralStorage") {
+    // SAM's EphemeralStorage: {Size: MB}, or just the MB.
+    YAML::Node size = v;
+    if (v.IsMap()) size = v["Size"] ? v["Size"] : v["size"];
+    if (!size) return c.Err(key, "want a size in MB or {Size: MB}");
+    SL_ASSIGN_OR_RETURN(spec->ephemeral_storage_mb, GetInt(c, size, key));
+  } else if (!provider_block && key == "egress") {
+    if (!v.IsSequence()) return c.Err(key, "must be a list of host:port");
+    for (const auto& e : v) {
+      SL_ASSIGN_OR_RETURN(std::string endpoint, GetString(c, e, key));
+      spec->egress.push_back(endpoint);
+    }
+  } else if (!provider_block && key == "mounts") {
+    // Host directories a sandboxed instance sees at the same path: "DIR" (read-only) or
+    // {path: DIR, writable: true}. Relative paths are relative to the file.
+    if (!v.IsSequence()) return c.Err(key, "must be a list of directories or {path, writable}");
+    for (const auto& m : v) {
+      bool writable = false;
+      std::string dir;
+      if (m.IsMap()) {
+        if (!m["path"]) return c.Err(key, "an entry has no path");
+        SL_ASSIGN_OR_RETURN(dir, GetString(c, m["path"], key + ".path"));
+        if (m["writable"]) {
+          try {
+            writable = m["writable"].as<bool>();
+          } catch (const YAML::Exception&) {
+            return c.Err(key + ".writable", "must be true or false");
+          }
+        }
+      } else {
+        SL_ASSIGN_OR_RETURN(dir, GetString(c, m, key));
+      }
+      std::filesystem::path p(dir);
+      if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
+      spec->AddMount(std::filesystem::absolute(p).lexically_normal().string(), writable);
+    }
   } else if (!provider_block && key == "reservedConcurrency") {
     SL_ASSIGN_OR_RETURN(spec->reserved_concurrency, GetInt(c, v, key));
   } else if (!provider_block && key == "provisionedConcurrency") {

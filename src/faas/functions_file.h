@@ -24,6 +24,9 @@
 //       provider: gcp-cloud-run-functions
 //       environment: {GREETING: hi}
 //       url: https://...           # http: the function's HTTP trigger; also headers:, auth:
+//       ephemeralStorage: 1024     # MB of private /tmp (512..10240; SAM's {Size: N} too)
+//       mounts: [./data, {path: ./out, writable: true}]  # host dirs a sandboxed instance sees
+//       egress: [127.0.0.1:9000]   # endpoints a sandboxed instance may connect to
 // `platform`, `endpointUrl`, `region`, `http`, `url`, `headers` and `auth` are read by the remote
 // hosts (faas/remote/http_functions.h for the http ones), not by the embedded platform.
 // `runtime` is `builtin` (default) or `provided`, `provided.al2`, `provided.al2023`.

@@ -51,6 +51,29 @@ functions:
   EXPECT_EQ(hello.environment.at("GREETING"), "hi");
 }
 
+TEST(FunctionsFile, SandboxKeysMountsEgressAndEphemeralStorage) {
+  auto specs = ParseFunctionsYaml(R"(
+functions:
+  etl:
+    handler: echo
+    ephemeralStorage: {Size: 2048}
+    mounts: [data, {path: /srv/out, writable: true}]
+    egress: [127.0.0.1:9000, "http://store.local:4568"]
+)", "fns.yaml", "/base");
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  const FunctionSpec& etl = (*specs)[0];
+  EXPECT_EQ(etl.ephemeral_storage_mb, 2048);
+  ASSERT_EQ(etl.mounts.size(), 2u);
+  EXPECT_EQ(etl.mounts[0].path, "/base/data");
+  EXPECT_FALSE(etl.mounts[0].writable);
+  EXPECT_EQ(etl.mounts[1].path, "/srv/out");
+  EXPECT_TRUE(etl.mounts[1].writable);
+  EXPECT_EQ(etl.egress, (std::vector<std::string>{"127.0.0.1:9000", "http://store.local:4568"}));
+  auto bad = ParseFunctionsYaml("functions:\n  f:\n    handler: echo\n    mounts: [{writable: true}]\n", "fns.yaml", "/b");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("fns.yaml: function 'f': mounts"), std::string::npos) << bad.status().ToString();
+}
+
 TEST(FunctionsFile, RemotePlatformKeysAreAcceptedAndReadBack) {
   TempDir dir("sl-fns-platform");
   const std::string path = dir.Join("functions.yaml");

@@ -308,6 +308,61 @@ TEST_F(SandboxTest, CannotTakeOrAnswerAnotherInstancesInvocation) {
   EXPECT_TRUE(genuine.ok() && *genuine == "genuine\n") << slow.payload;
 }
 
+// What a function is given, it gets: a writable mount at its own path (files the host's root
+// owns appear as its own), and its egress endpoint through the relay — nothing else.
+TEST_F(SandboxTest, MountsAndEgressGiveAccessToExactlyWhatWasDeclared) {
+  auto p = Start(FunctionIsolation::kSandbox);
+  ASSERT_NE(p, nullptr);
+  std::string data = tmp_->Join("granted");
+  ASSERT_TRUE(MakeDirs(data).ok());
+  ASSERT_EQ(::chmod(data.c_str(), 0700), 0);  // root's own, 0700: readable only through the idmap
+  ASSERT_TRUE(WriteFileAtomic(data + "/in.txt", "input").ok());
+  std::atomic<int> hits{0};
+  auto server = HttpServer::Start({}, [&](HttpRequest&& req, HttpResponder respond) {
+    hits++;
+    respond(HttpResponse::Json(200, "{\"path\":\"" + req.path + "\"}"));
+  });
+  ASSERT_TRUE(server.ok());
+  std::atomic<int> other_hits{0};
+  auto other = HttpServer::Start({}, [&](HttpRequest&&, HttpResponder respond) {
+    other_hits++;
+    respond(HttpResponse::Json(200, "{}"));
+  });
+  ASSERT_TRUE(other.ok());
+  FunctionSpec f;
+  f.name = "granted";
+  f.kind = HandlerKind::kBootstrap;
+  f.code_dir = attacker_code_;
+  f.handler = "x";
+  f.AddMount(data, /*writable=*/true);
+  f.egress.push_back(fmt::format("127.0.0.1:{}", (*server)->port()));
+  ASSERT_TRUE(p->RegisterFunction(f).ok());
+  InvokeRequest req;
+  req.function = "granted";
+  req.payload = nlohmann::json(Base64Encode(fmt::format(
+      "cat {0}/in.txt; echo; echo output > {0}/out.txt && echo wrote; "
+      "curl -sS -m 3 http://127.0.0.1:{1}/via-relay; echo; curl -sS -m 3 http://127.0.0.1:{2}/; echo rc=$?",
+      data, (*server)->port(), (*other)->port()))).dump();
+  InvokeResult r = p->Invoke(std::move(req)).get();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  auto j = nlohmann::json::parse(r.payload, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.payload << r.log_tail;
+  auto out = Base64Decode(j.value("out", ""));
+  ASSERT_TRUE(out.ok());
+  EXPECT_NE(out->find("input\nwrote\n"), std::string::npos) << *out;
+  EXPECT_NE(out->find("{\"path\":\"/via-relay\"}"), std::string::npos) << *out;
+  EXPECT_NE(out->find("rc=7"), std::string::npos) << "an undeclared endpoint was reachable:\n" << *out;
+  EXPECT_EQ(hits.load(), 1);
+  EXPECT_EQ(other_hits.load(), 0);
+  // What it wrote is on the host, owned by the host's root (the id mapping of the mount).
+  auto written = ReadFileToString(data + "/out.txt");
+  ASSERT_TRUE(written.ok());
+  EXPECT_EQ(*written, "output\n");
+  struct stat st{};
+  ASSERT_EQ(::stat((data + "/out.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+}
+
 TEST_F(SandboxTest, CannotForkPastItsPidsLimit) {
   auto p = Start(FunctionIsolation::kSandbox, /*pids_max=*/40);
   ASSERT_NE(p, nullptr);
