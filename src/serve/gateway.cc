@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -64,6 +65,53 @@ std::string_view OutcomeOf(int http_status) {
   return "error";
 }
 
+// What the requests in flight hold (GatewayOptions::max_inflight_*), and one request's share.
+struct Admission {
+  std::atomic<int64_t> bytes{0}, samples{0};
+
+  static bool TryAdd(std::atomic<int64_t>& held, int64_t n, int64_t cap) {
+    if (n <= 0) return true;
+    int64_t cur = held.load(std::memory_order_relaxed);
+    do {
+      if (cap > 0 && cur + n > cap) return false;
+    } while (!held.compare_exchange_weak(cur, cur + n, std::memory_order_acq_rel));
+    return true;
+  }
+};
+
+class AdmissionTicket {
+ public:
+  explicit AdmissionTicket(Admission* a) : a_(a) {}
+  ~AdmissionTicket() {
+    a_->bytes.fetch_sub(bytes_, std::memory_order_acq_rel);
+    a_->samples.fetch_sub(samples_, std::memory_order_acq_rel);
+  }
+  AdmissionTicket(const AdmissionTicket&) = delete;
+  AdmissionTicket& operator=(const AdmissionTicket&) = delete;
+  bool AddBytes(int64_t n, int64_t cap) {
+    if (!Admission::TryAdd(a_->bytes, n, cap)) return false;
+    bytes_ += std::max<int64_t>(n, 0);
+    return true;
+  }
+  bool AddSamples(int64_t n, int64_t cap) {
+    if (!Admission::TryAdd(a_->samples, n, cap)) return false;
+    samples_ += std::max<int64_t>(n, 0);
+    return true;
+  }
+  int64_t bytes() const { return bytes_; }
+
+ private:
+  Admission* a_;
+  int64_t bytes_ = 0, samples_ = 0;
+};
+
+// Request memory of a decoded request: the body it keeps for remote tiers and the tensor.
+int64_t DecodedBytes(const InferenceRequest& r) {
+  int64_t n = static_cast<int64_t>(r.body.capacity() + r.dense.capacity() * sizeof(float));
+  for (const auto& t : r.texts) n += static_cast<int64_t>(t.capacity());
+  return n;
+}
+
 }  // namespace
 
 HttpResponse JsonErrorResponse(int status, std::string message) {
@@ -118,6 +166,19 @@ class Gateway::Impl {
                                                  "Requests waiting in a tier.", {"tier"}));
     SL_ASSIGN_OR_RETURN(auto* inflight, m.AddGauge("sl_serve_tier_inflight",
                                                    "Requests running in a tier.", {"tier"}));
+    SL_ASSIGN_OR_RETURN(admission_refusals_, m.AddCounter(
+        "sl_serve_admission_refusals_total",
+        "Inference requests answered 429 because the gateway's requests in flight held "
+        "max_inflight_bytes of request memory or max_inflight_samples samples.", {"resource"}));
+    SL_ASSIGN_OR_RETURN(auto* held_bytes, m.AddGauge("sl_serve_inflight_bytes",
+                                                     "Request memory (bodies and decoded "
+                                                     "tensors) held by inference requests in "
+                                                     "flight."));
+    SL_ASSIGN_OR_RETURN(auto* held_samples, m.AddGauge("sl_serve_inflight_samples",
+                                                       "Samples of the inference requests in "
+                                                       "flight."));
+    SL_ASSIGN_OR_RETURN(inflight_bytes_gauge_, held_bytes->WithLabels({}));
+    SL_ASSIGN_OR_RETURN(inflight_samples_gauge_, held_samples->WithLabels({}));
     SL_ASSIGN_OR_RETURN(auth_failures_, m.AddCounter("sl_serve_auth_failures_total",
                                                      "Requests refused with 401, by what was wrong "
                                                      "with their credentials.", {"reason"}));
@@ -172,7 +233,7 @@ class Gateway::Impl {
     if (!mp.ok) return respond(JsonErrorResponse(404, fmt::format("no such endpoint: {} {}", req.method, path)));
     const ServedModel* model = models_->Find(mp.model);
     if (model == nullptr) {
-      CountClientError(mp.model);
+      CountClientError(kUnknownModelLabel);  // a bounded label: never the name asked for
       return respond(JsonErrorResponse(404, fmt::format("unknown model '{}' (serving: {})", mp.model,
                                                 fmt::join(models_->Names(), ", "))));
     }
@@ -201,8 +262,11 @@ class Gateway::Impl {
     c.refused = refused_.load();
     c.timed_out = timed_out_.load();
     c.failed = failed_.load();
+    c.refused_for_admission = refused_for_admission_.load();
     return c;
   }
+  int64_t inflight_bytes() const { return admission_.bytes.load(); }
+  int64_t inflight_samples() const { return admission_.samples.load(); }
 
  private:
   // One inference request in flight: answered exactly once, by the tier or by the timer.
@@ -214,6 +278,9 @@ class Gateway::Impl {
     uint64_t timer_id = 0;
     std::mutex timer_mu;  // guards timer_id against the callback racing the Schedule
     std::vector<std::string> binary_outputs;  // answer these outputs as raw bytes (v2 codec)
+    // What this request holds of the gateway's admission budget; returned when the last holder
+    // of the Call (the tier's callback, the timer) lets go.
+    std::optional<AdmissionTicket> ticket;
   };
 
   HttpResponse MethodNotAllowed(const HttpRequest& req, std::string_view allowed) {
@@ -245,6 +312,8 @@ class Gateway::Impl {
   }
 
   void RefreshTierGauges() {
+    inflight_bytes_gauge_->Set(static_cast<double>(admission_.bytes.load()));
+    inflight_samples_gauge_->Set(static_cast<double>(admission_.samples.load()));
     for (Tier* t : tiers_) {
       TierState s = t->State();
       const auto i = static_cast<size_t>(s.kind);
@@ -284,20 +353,38 @@ class Gateway::Impl {
       }
       json_header_bytes = *n;
     }
-    auto decoded = v2::DecodeRequest(model.name, content_type, std::move(req.body), model.input,
-                                     json_header_bytes);
-    if (!decoded.ok()) {
-      CountClientError(model.name);
-      return respond(JsonErrorResponse(HttpStatusFor(decoded.status()), decoded.status().message()));
-    }
-    InferenceRequest request = std::move(*decoded);
-    request.arrival = arrival;
-    request.deadline = arrival + options_.request_timeout;
-
     auto call = std::make_shared<Call>();
     call->respond = std::move(respond);
     call->model = model.name;
     call->arrival = arrival;
+    call->ticket.emplace(&admission_);
+    // Admission, first on the body as received (before spending CPU and memory on decoding it).
+    const int64_t body_bytes = static_cast<int64_t>(req.body.size());
+    if (!call->ticket->AddBytes(body_bytes, options_.max_inflight_bytes)) {
+      return RefuseForAdmission(call, "bytes", body_bytes);
+    }
+    auto decoded = v2::DecodeRequest(model.name, content_type, std::move(req.body), model.input,
+                                     json_header_bytes);
+    if (!decoded.ok()) {
+      call->ticket.reset();
+      CountClientError(model.name);
+      return call->respond(
+          JsonErrorResponse(HttpStatusFor(decoded.status()), decoded.status().message()));
+    }
+    InferenceRequest request = std::move(*decoded);
+    request.arrival = arrival;
+    request.deadline = arrival + options_.request_timeout;
+    // ... then on what decoding made (the tensor; the body is kept for remote tiers) and on the
+    // work it brings.
+    const int64_t decoded_bytes = DecodedBytes(request);
+    if (!call->ticket->AddBytes(decoded_bytes - call->ticket->bytes(),
+                                options_.max_inflight_bytes)) {
+      return RefuseForAdmission(call, "bytes", decoded_bytes);
+    }
+    if (!call->ticket->AddSamples(std::max<int64_t>(1, request.batch),
+                                  options_.max_inflight_samples)) {
+      return RefuseForAdmission(call, "samples", request.batch);
+    }
     call->binary_outputs = request.binary_outputs;
     {
       std::lock_guard<std::mutex> l(call->timer_mu);
@@ -310,6 +397,24 @@ class Gateway::Impl {
     }
     placer_->Observe(arrival);
     Place(call, std::move(request), /*excluded=*/-1);
+  }
+
+  void RefuseForAdmission(const std::shared_ptr<Call>& call, std::string_view resource,
+                          int64_t wanted) {
+    refused_for_admission_.fetch_add(1);
+    if (auto c = admission_refusals_->WithLabels({std::string(resource)}); c.ok()) (*c)->Inc();
+    const bool bytes = resource == "bytes";
+    InferenceResponse r;
+    r.status = ResourceExhausted(
+        "gateway busy: requests in flight hold {} {} (limit {}); this request needs {}; retry "
+        "later", bytes ? admission_.bytes.load() : admission_.samples.load(),
+        bytes ? "bytes" : "samples",
+        bytes ? options_.max_inflight_bytes : options_.max_inflight_samples, wanted);
+    call->ticket.reset();  // hold nothing while answering
+    Finish(call, "none",
+           bytes ? "admission: request bytes in flight at the limit"
+                 : "admission: samples in flight at the limit",
+           std::move(r));
   }
 
   // Places and submits; `excluded` is a tier kind (as int) that just refused, or -1.
@@ -346,6 +451,8 @@ class Gateway::Impl {
     std::shared_ptr<InferenceRequest> retry_copy;
     if (!fixed_policy_ && excluded < 0 && tiers_.size() > 1) {
       retry_copy = std::make_shared<InferenceRequest>(request);
+      // The copy is request memory too (admitted already: counted, not refused).
+      if (call->ticket) call->ticket->AddBytes(DecodedBytes(*retry_copy), 0);
     }
     const TierKind kind = d.tier;
     std::string reason = std::move(d.reason);
@@ -435,6 +542,11 @@ class Gateway::Impl {
   HistogramFamily* latency_ = nullptr;
   CounterFamily* placements_ = nullptr;
   CounterFamily* auth_failures_ = nullptr;
+  CounterFamily* admission_refusals_ = nullptr;
+  Gauge* inflight_bytes_gauge_ = nullptr;
+  Gauge* inflight_samples_gauge_ = nullptr;
+  Admission admission_;
+  std::atomic<int64_t> refused_for_admission_{0};
   std::array<Counter*, 3> cold_{}, cost_{};
   std::array<Gauge*, 3> queued_{}, inflight_{}, replicas_{};
   std::atomic<int64_t> ok_{0}, client_error_{0}, refused_{0}, timed_out_{0}, failed_{0};
@@ -476,5 +588,7 @@ HttpHandler Gateway::Handler() {
   };
 }
 Gateway::Counts Gateway::counts() const { return impl_->counts(); }
+int64_t Gateway::inflight_bytes() const { return impl_->inflight_bytes(); }
+int64_t Gateway::inflight_samples() const { return impl_->inflight_samples(); }
 
 }  // namespace sl::serve

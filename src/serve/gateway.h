@@ -29,6 +29,18 @@
 // tier never answers. Every answer carries X-Straightline-Tier: "<tier>; reason=<why>" (or
 // "none; reason=..." when refused), X-Straightline-Queue-Ms and X-Straightline-Service-Ms.
 //
+// Admission (issue 16; under overload with large binary batches the gateway answered no 429 and
+// grew to 4.5 GB): every inference request holds, from its arrival until the tier is done with it
+// (after a 504 too, while the tier still holds it), its request memory — the body as received
+// plus the decoded tensor — and its samples (the work it puts on a tier). A request that would
+// take the gateway past GatewayOptions::max_inflight_bytes (checked on the body before decoding,
+// then on the decoded size) or max_inflight_samples is answered 429 + Retry-After with
+// "X-Straightline-Tier: none; reason=admission: ..." before it is decoded or placed; the tiers'
+// own queue limits still apply after it. Counted in sl_serve_admission_refusals_total{resource};
+// sl_serve_inflight_bytes and sl_serve_inflight_samples show what is held.
+// Metrics labels are bounded: a request for a model the repository does not serve is counted
+// under model="__unknown__" (kUnknownModelLabel), never under the name it asked for.
+//
 // Ownership: borrows the repository, the tiers and the placer; they must outlive the gateway,
 // and the HttpServer must be stopped before the gateway is destroyed.
 // Thread safety: Handle may be called from any number of server threads at once.
@@ -54,8 +66,15 @@ class MetricsRegistry;
 
 namespace sl::serve {
 
+inline constexpr const char* kUnknownModelLabel = "__unknown__";
+
 struct GatewayOptions {
   std::chrono::milliseconds request_timeout{50000};
+  // Admission (see above); 0: no limit. 16,384 samples is ~3 s of work at this machine's
+  // calibrated F = 5,120 samples/s (docs/benchmarks.md); 512 MiB bounds what a burst of large
+  // batches can make the gateway hold (it grew to 4.5 GB without a bound).
+  int64_t max_inflight_bytes = int64_t{512} << 20;
+  int64_t max_inflight_samples = 16384;
   int retry_after_s = 1;                      // Retry-After on 429 / 503
   std::string server_version = "0.1.0";
   MetricsRegistry* metrics = nullptr;         // null: MetricsRegistry::Default()
@@ -79,8 +98,12 @@ class Gateway {
   // Requests answered so far, by outcome (tests): ok, client errors, refused, timed out, failed.
   struct Counts {
     int64_t ok = 0, client_error = 0, refused = 0, timed_out = 0, failed = 0;
+    int64_t refused_for_admission = 0;  // of `refused`: over max_inflight_bytes / _samples
   };
   Counts counts() const;
+  // Held now by requests in flight (see Admission above).
+  int64_t inflight_bytes() const;
+  int64_t inflight_samples() const;
 
   class Impl;
 

@@ -78,6 +78,8 @@ class GatewayTest : public ::testing::Test {
     GatewayOptions go;
     go.metrics = &metrics_;
     go.request_timeout = timeout;
+    go.max_inflight_bytes = max_inflight_bytes_;
+    go.max_inflight_samples = max_inflight_samples_;
     go.auth = auth_;
     if (open_paths_) go.open_paths = *open_paths_;
     gateway_ = Gateway::Create(repo_.get(), tiers, placer_.get(), go).value();
@@ -111,6 +113,8 @@ class GatewayTest : public ::testing::Test {
   }
 
   std::shared_ptr<const TokenAuthenticator> auth_;          // set before Start
+  int64_t max_inflight_bytes_ = GatewayOptions{}.max_inflight_bytes;      // set before Start
+  int64_t max_inflight_samples_ = GatewayOptions{}.max_inflight_samples;  // set before Start
   std::optional<std::vector<std::string>> open_paths_;      // set before Start
   std::unique_ptr<TempDir> tmp_;
   ml::Dataset raw_;
@@ -335,6 +339,150 @@ TEST_F(GatewayTest, MetricsCountRequestsPlacementsAndBatches) {
             std::string::npos);
   EXPECT_NE(m.body.find("sl_serve_local_batch_size_count 3"), std::string::npos);
   EXPECT_NE(m.body.find(R"(sl_serve_tier_replicas{tier="local"})"), std::string::npos);
+}
+
+// A binary-extension request of `n` samples of the tiny model (16 FP32 each): a JSON header,
+// then n * 64 bytes of tensor, as tritonclient sends a large batch.
+struct BinaryBatch {
+  std::string body;
+  std::string header_length;
+};
+BinaryBatch MakeBinaryBatch(int64_t n) {
+  std::string tensor(static_cast<size_t>(n) * 16 * sizeof(float), '\0');
+  nlohmann::json header = {{"inputs", {{{"name", "input__0"}, {"shape", {n, 16}}, {"datatype", "FP32"},
+                                        {"parameters", {{"binary_data_size", tensor.size()}}}}}}};
+  std::string h = header.dump();
+  return {h + tensor, std::to_string(h.size())};
+}
+
+// Issue 16: under overload with large binary batches the gateway answered no 429 and grew to
+// 4.5 GB. With the only worker held, 12 concurrent 4,096-sample batches (~512 KiB of body and
+// tensor each) arrive at a gateway whose requests in flight may hold 1.5 MiB: the ones that fit
+// wait for the worker, every other one is answered 429 + Retry-After at once, what is held
+// never passes the limit, and all of it is returned when the work is done.
+TEST_F(GatewayTest, ConcurrentLargeBatchesOverTheByteBudgetGet429WithoutBeingHeld) {
+  max_inflight_bytes_ = 3 << 19;
+  max_inflight_samples_ = 0;
+  Hold hold;
+  LocalTierOptions lo;
+  lo.workers = 1;
+  lo.on_batch_start = [&](int64_t) { hold.Wait(); };
+  Start("local", lo, {}, milliseconds(50000), /*max_body=*/2 << 20);
+  const BinaryBatch batch = MakeBinaryBatch(4096);
+  auto send = [&] {
+    HttpClient c;
+    HttpHeaders h;
+    h.Set("Content-Type", "application/octet-stream");
+    h.Set("Inference-Header-Content-Length", batch.header_length);
+    return c.Post(base_ + "/v2/models/tiny/infer", batch.body, h);
+  };
+  auto first = std::async(std::launch::async, send);
+  if (first.wait_for(std::chrono::milliseconds(500)) == std::future_status::ready) {
+    auto r = first.get();
+    FAIL() << "the first batch was answered at once: "
+           << (r.ok() ? std::to_string(r->status) + " " + r->body : r.status().ToString());
+  }
+  hold.WaitStarted();
+  constexpr int kClients = 12;
+  std::vector<std::future<Result<HttpResponse>>> rest;
+  for (int i = 0; i < kClients; ++i) rest.push_back(std::async(std::launch::async, send));
+  // Every one is either refused or waiting in the tier's queue while the worker is still held.
+  for (int i = 0; i < 2000 && gateway_->counts().refused_for_admission + local_->State().queued <
+                                  kClients; ++i) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  const int64_t refused = gateway_->counts().refused_for_admission;
+  EXPECT_EQ(refused + local_->State().queued, kClients);
+  EXPECT_GE(refused, kClients - 2);  // at most two more fit next to the first
+  EXPECT_LE(gateway_->inflight_bytes(), 3 << 19);
+  EXPECT_GE(gateway_->inflight_bytes(), 1 << 19);
+  HttpResponse m = Get("/metrics");
+  EXPECT_NE(m.body.find("sl_serve_admission_refusals_total{resource=\"bytes\"} " +
+                        std::to_string(refused)), std::string::npos) << m.body;
+  hold.Release();
+  auto r0 = first.get();
+  ASSERT_TRUE(r0.ok());
+  EXPECT_EQ(r0->status, 200) << r0->body;
+  int answered_429 = 0, answered_200 = 0;
+  for (auto& f : rest) {
+    Result<HttpResponse> r = f.get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (r->status == 200) {
+      ++answered_200;
+      continue;
+    }
+    EXPECT_EQ(r->status, 429) << r->body;
+    EXPECT_EQ(r->headers.Get("Retry-After"), "1");
+    EXPECT_EQ(std::string(r->headers.Get("X-Straightline-Tier")).rfind("none; reason=admission", 0), 0u)
+        << r->headers.Get("X-Straightline-Tier");
+    EXPECT_NE(ErrorOf(*r).find("bytes"), std::string::npos) << r->body;
+    ++answered_429;
+  }
+  EXPECT_EQ(answered_429, refused);
+  EXPECT_EQ(answered_200, kClients - refused);
+  for (int i = 0; i < 1000 && (gateway_->inflight_bytes() != 0 || gateway_->inflight_samples() != 0); ++i) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_EQ(gateway_->inflight_bytes(), 0);
+  EXPECT_EQ(gateway_->inflight_samples(), 0);
+}
+
+// Admission on work: samples in flight (queued or running in a tier) are bounded too, so a burst
+// of big batches is refused before it fills the tier's queue with minutes of work.
+TEST_F(GatewayTest, SamplesInFlightOverTheLimitGet429) {
+  max_inflight_samples_ = 10000;
+  Hold hold;
+  LocalTierOptions lo;
+  lo.workers = 1;
+  lo.on_batch_start = [&](int64_t) { hold.Wait(); };
+  Start("local", lo, {}, milliseconds(50000), /*max_body=*/2 << 20);
+  const BinaryBatch batch = MakeBinaryBatch(4096);
+  auto send = [&] {
+    HttpClient c;
+    HttpHeaders h;
+    h.Set("Content-Type", "application/octet-stream");
+    h.Set("Inference-Header-Content-Length", batch.header_length);
+    return c.Post(base_ + "/v2/models/tiny/infer", batch.body, h);
+  };
+  auto running = std::async(std::launch::async, send);
+  hold.WaitStarted();
+  auto queued = std::async(std::launch::async, send);
+  while (gateway_->inflight_samples() < 8192) std::this_thread::yield();
+  HttpResponse third = Post("/v2/models/tiny/infer", batch.body, "application/octet-stream",
+                            batch.header_length);
+  EXPECT_EQ(third.status, 429) << third.body;
+  EXPECT_NE(ErrorOf(third).find("samples"), std::string::npos) << third.body;
+  // A small request still fits.
+  EXPECT_EQ(gateway_->inflight_samples(), 8192);
+  hold.Release();
+  EXPECT_EQ(running.get()->status, 200);
+  EXPECT_EQ(queued.get()->status, 200);
+  EXPECT_EQ(Post("/v2/models/tiny/infer", testing::JsonBody(raw_, 0, 1)).status, 200);
+}
+
+// Issue 16: 14k unknown model names grew /metrics from 10 KB to 393 MB. Requests for 10,000
+// distinct unknown models are all counted in one series, model="__unknown__".
+TEST_F(GatewayTest, UnknownModelNamesLeaveMetricsSmall) {
+  Start("straightline");
+  const size_t before = Get("/metrics").body.size();
+  std::atomic<int> not_found{0};
+  for (int i = 0; i < 10000; ++i) {
+    HttpRequest req;
+    req.method = "POST";
+    req.path = "/v2/models/no-such-model-" + std::to_string(i) + "/infer";
+    req.headers.Set("Content-Type", "application/json");
+    req.body = testing::JsonBody(raw_, 0, 1);
+    gateway_->Handle(std::move(req), [&](HttpResponse r) {
+      if (r.status == 404) not_found.fetch_add(1);
+    });
+  }
+  EXPECT_EQ(not_found.load(), 10000);
+  HttpResponse m = Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_LT(m.body.size(), before + 1024) << m.body.size();
+  EXPECT_NE(m.body.find(R"(sl_serve_requests_total{model="__unknown__",tier="none",outcome="client_error"} 10000)"),
+            std::string::npos) << m.body;
+  EXPECT_EQ(m.body.find("no-such-model"), std::string::npos);
 }
 
 HttpHeaders Header(std::string name, std::string value) {
