@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
+#include <limits>
 
 namespace sl::store {
 namespace {
@@ -87,6 +88,16 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 std::string StripQuotes(std::string s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
   return s;
+}
+
+// A WallTime counts nanoseconds in an int64: years past 2262 (or before 1677) would overflow it
+// (found by s3_xml_fuzz: "Tue, 01 Dec 4673 10:20:30 GMT" was undefined behaviour).
+Result<WallTime> ToWallTime(time_t secs, int64_t nanos, std::string_view s) {
+  constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1000000000 - 1;
+  if (secs > kMaxSeconds || secs < -kMaxSeconds) {
+    return InvalidArgument("'{}' is outside the years 1678..2261", s);
+  }
+  return WallTime(std::chrono::seconds(secs) + Nanos(nanos));
 }
 
 }  // namespace
@@ -199,8 +210,7 @@ Result<WallTime> ParseIso8601(std::string_view s) {
       ++end;
     }
   }
-  time_t secs = ::timegm(&tm);
-  return WallTime(std::chrono::seconds(secs) + Nanos(nanos));
+  return ToWallTime(::timegm(&tm), nanos, s);
 }
 
 Result<WallTime> ParseHttpDate(std::string_view s) {
@@ -209,7 +219,7 @@ Result<WallTime> ParseHttpDate(std::string_view s) {
   if (::strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S", &tm) == nullptr) {
     return InvalidArgument("'{}' is not an HTTP date", s);
   }
-  return WallTime(std::chrono::seconds(::timegm(&tm)));
+  return ToWallTime(::timegm(&tm), 0, s);
 }
 
 Result<S3ListPage> ParseListObjectsV2(std::string_view xml) {

@@ -74,5 +74,20 @@ TEST(S3XmlTest, ParsesHttpAndIsoDates) {
   EXPECT_EQ(ParseIso8601("nope").status().code(), Code::kInvalidArgument);
 }
 
+// Found by s3_xml_fuzz (issue 16): a year past 2262 overflowed WallTime's int64 nanoseconds
+// (undefined behaviour); it is an error now, and a listing with such a time keeps its entry.
+TEST(S3XmlTest, DatesBeyondWallTimeAreErrors) {
+  EXPECT_EQ(ParseHttpDate("Tue, 01 Dec 4673 10:20:30 GMT").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseIso8601("9999-12-31T23:59:59.999Z").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseIso8601("1000-01-01T00:00:00Z").status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(ParseIso8601("2261-12-31T23:59:59Z").ok());
+  auto page = ParseListObjectsV2(
+      "<ListBucketResult><Contents><Key>k</Key><Size>1</Size>"
+      "<LastModified>4673-01-01T00:00:00Z</LastModified></Contents></ListBucketResult>");
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].last_modified, WallTime{});
+}
+
 }  // namespace
 }  // namespace sl::store
