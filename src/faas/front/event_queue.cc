@@ -23,6 +23,12 @@ EventQueue::EventQueue(Invoker* invoker, Options options)
       g.ok()) {
     if (auto cell = (*g)->WithLabels({}); cell.ok()) depth_ = *cell;
   }
+  if (auto g = reg->AddGauge("sl_front_event_queue_bytes",
+                             "Payload bytes of the Event invocations accepted and not yet "
+                             "finished.");
+      g.ok()) {
+    if (auto cell = (*g)->WithLabels({}); cell.ok()) bytes_gauge_ = *cell;
+  }
   if (auto c = reg->AddCounter("sl_front_event_retries_total",
                                "Event invocation attempts after the first.", {"function"});
       c.ok()) {
@@ -53,10 +59,19 @@ Status EventQueue::Enqueue(InvokeRequest request, std::string request_id) {
           "function '{}' not accepted",
           due_.size() + in_progress_, options_.max_events, request.function);
     }
+    const size_t size = request.payload.size();
+    if (options_.max_bytes > 0 && bytes_ + size > options_.max_bytes) {
+      return ResourceExhausted(
+          "event queue: asynchronous invocations already queued hold {} bytes of payload (limit "
+          "{}); event of {} bytes for function '{}' not accepted",
+          bytes_, options_.max_bytes, size, request.function);
+    }
+    bytes_ += size;
     TimePoint now = options_.clock->Now();
     Event e{std::move(request), std::move(request_id), now, 0, 0, 0};
     due_.emplace(now, std::move(e));
     if (depth_) depth_->Set(static_cast<double>(due_.size() + in_progress_));
+    if (bytes_gauge_) bytes_gauge_->Set(static_cast<double>(bytes_));
   }
   cv_.notify_one();
   return Status::Ok();
@@ -144,7 +159,9 @@ void EventQueue::Finish(Event& event, bool succeeded, const char* reason, Invoke
   {
     std::lock_guard<std::mutex> lock(mu_);
     --in_progress_;
+    bytes_ -= std::min(bytes_, event.request.payload.size());
     if (depth_) depth_->Set(static_cast<double>(due_.size() + in_progress_));
+    if (bytes_gauge_) bytes_gauge_->Set(static_cast<double>(bytes_));
   }
   cv_.notify_all();  // Stop() waits for in-progress attempts
   if (finished_) {
@@ -205,6 +222,11 @@ void EventQueue::Stop() {
 size_t EventQueue::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return due_.size() + in_progress_;
+}
+
+size_t EventQueue::bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
 }
 
 }  // namespace sl::faas

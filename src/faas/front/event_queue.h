@@ -14,8 +14,9 @@
 // Ownership: the invoker is not owned and must outlive the queue.
 // Thread safety: all methods may be called from any thread. Stop() (also run by the destructor)
 // waits for attempts in progress and drops what is still queued (reported as "stopped").
-// Failure contract: Enqueue fails with RESOURCE_EXHAUSTED (queue full, naming the limit) or
-// UNAVAILABLE (stopped); it never blocks on an invocation.
+// Failure contract: Enqueue fails with RESOURCE_EXHAUSTED (queue full: max_events events, or
+// max_bytes of payloads accepted and unfinished — issue 16: 40 events of 5 MiB took a front from
+// 302 to 773 MB — naming the limit) or UNAVAILABLE (stopped); it never blocks on an invocation.
 #pragma once
 
 #include <chrono>
@@ -48,6 +49,7 @@ class EventQueue {
  public:
   struct Options {
     size_t max_events = 10000;  // accepted and unfinished, including those waiting for a retry
+    size_t max_bytes = 128u << 20;  // their payloads' bytes; 0: no limit
     int workers = 4;            // threads running due events; 0: only RunDue() runs them
     int max_retries = 2;        // on function error
     std::vector<Nanos> retry_delays = {std::chrono::minutes(1), std::chrono::minutes(2)};
@@ -72,6 +74,7 @@ class EventQueue {
   int RunDue();
 
   size_t size() const;  // accepted and unfinished (queued, waiting to retry, or in progress)
+  size_t bytes() const;  // their payloads' bytes
   void Stop();
 
  private:
@@ -94,6 +97,7 @@ class EventQueue {
   Invoker* invoker_;
   Options options_;
   Gauge* depth_ = nullptr;
+  Gauge* bytes_gauge_ = nullptr;
   CounterFamily* retries_ = nullptr;
   CounterFamily* finished_ = nullptr;
 
@@ -101,6 +105,7 @@ class EventQueue {
   std::condition_variable cv_;
   std::multimap<TimePoint, Event> due_;  // GUARDED_BY(mu_) by due time, FIFO among equals
   size_t in_progress_ = 0;               // GUARDED_BY(mu_)
+  size_t bytes_ = 0;                     // GUARDED_BY(mu_) payload bytes of size() events
   bool stopped_ = false;                 // GUARDED_BY(mu_)
   std::vector<std::thread> workers_;
 };

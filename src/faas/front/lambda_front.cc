@@ -9,7 +9,9 @@
 
 #include "common/base64.h"
 #include "common/log.h"
+#include "faas/economics/provider_profile.h"
 #include "faas/front/lambda_errors.h"
+#include "faas/function_host.h"
 
 namespace sl::faas {
 namespace {
@@ -153,6 +155,10 @@ LambdaFront::LambdaFront(Invoker* invoker, FrontOptions options)
   EventQueue::Options eq = options_.events;
   if (eq.metrics == nullptr) eq.metrics = registry_;
   events_ = std::make_unique<EventQueue>(invoker_, std::move(eq));
+  FutureWaiter::Options wo;
+  wo.max_waiting = options_.max_sync_waiting > 0 ? options_.max_sync_waiting : 1;
+  waiter_ = std::make_unique<FutureWaiter>(wo);
+  host_ = dynamic_cast<FunctionHost*>(invoker_);
 }
 
 Result<std::unique_ptr<LambdaFront>> LambdaFront::Start(Invoker* invoker, FrontOptions options) {
@@ -172,8 +178,11 @@ LambdaFront::~LambdaFront() { Stop(); }
 
 void LambdaFront::Stop() {
   if (server_) server_->Stop();
+  if (waiter_) waiter_->Stop();  // waits for the synchronous invocations still running
   if (events_) events_->Stop();
 }
+
+size_t LambdaFront::sync_waiting() const { return waiter_ ? waiter_->waiting() : 0; }
 
 int LambdaFront::port() const { return server_ ? server_->port() : 0; }
 
@@ -217,7 +226,9 @@ void LambdaFront::Handle(HttpRequest&& req, HttpResponder respond) {
       size_t slash = rest.find('/');
       std::string_view name = rest.substr(0, slash);
       std::string_view tail = slash == std::string_view::npos ? "" : rest.substr(slash);
-      if (tail == "/invocations" && req.method == "POST") return respond(Invoke(req, name));
+      if (tail == "/invocations" && req.method == "POST") {
+        return Invoke(req, name, std::move(respond));
+      }
       if (tail.empty() && req.method == "GET") return respond(GetFunction(name, false));
       if (tail.empty() && req.method == "DELETE") return respond(DeleteFunction(name));
       if (tail == "/configuration" && req.method == "GET") return respond(GetFunction(name, true));
@@ -230,120 +241,180 @@ void LambdaFront::Handle(HttpRequest&& req, HttpResponder respond) {
       NewRequestId(), "UnknownOperationException"));
 }
 
-HttpResponse LambdaFront::Invoke(HttpRequest& req, std::string_view raw_name) {
-  auto started = std::chrono::steady_clock::now();
+// One Invoke request: what its answer needs, kept until the invocation completes.
+struct LambdaFront::InvokeCall {
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string request_id = NewRequestId();
-  std::string type_header(req.headers.Get("X-Amz-Invocation-Type"));
-  InvocationType type;
+  InvocationType type = InvocationType::kRequestResponse;
   std::string label_function = "(invalid)";
-  auto finish = [&](HttpResponse r, std::string_view error_type) {
-    Metrics::Inc(metrics_->requests, {label_function, std::string(TypeName(type)),
-                                      std::to_string(r.status)});
-    if (!error_type.empty()) Metrics::Inc(metrics_->errors, {label_function, std::string(error_type)});
-    if (r.status == 429) Metrics::Inc(metrics_->throttles, {label_function});
-    if (metrics_->latency) {
-      if (auto h = metrics_->latency->WithLabels({std::string(TypeName(type))}); h.ok()) {
-        (*h)->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                          .count());
-      }
-    }
-    return r;
-  };
-  auto fail = [&](const Status& s, std::string_view type_override = {}) {
-    HttpResponse r = LambdaErrorResponse(s, request_id, type_override);
-    std::string error_type(r.headers.Get("x-amzn-ErrorType"));
-    return finish(std::move(r), error_type);
-  };
+  std::string function;
+  bool tail = false;
+};
 
-  if (type_header.empty() || type_header == "RequestResponse") {
-    type = InvocationType::kRequestResponse;
-  } else if (type_header == "Event") {
-    type = InvocationType::kEvent;
-  } else if (type_header == "DryRun") {
-    type = InvocationType::kDryRun;
-  } else {
-    type = InvocationType::kRequestResponse;
-    return fail(InvalidArgument("X-Amz-Invocation-Type '{}': must be RequestResponse, Event or "
-                                "DryRun",
-                                type_header),
-                "InvalidParameterValueException");
+HttpResponse LambdaFront::Finish(const InvokeCall& call, HttpResponse r,
+                                 std::string_view error_type) {
+  Metrics::Inc(metrics_->requests, {call.label_function, std::string(TypeName(call.type)),
+                                    std::to_string(r.status)});
+  if (!error_type.empty()) {
+    Metrics::Inc(metrics_->errors, {call.label_function, std::string(error_type)});
   }
-  std::string_view log_type = req.headers.Get("X-Amz-Log-Type");
-  if (!log_type.empty() && log_type != "None" && log_type != "Tail") {
-    return fail(InvalidArgument("X-Amz-Log-Type '{}': must be None or Tail", log_type),
-                "InvalidParameterValueException");
-  }
-  Result<std::string> name = ParseFunctionName(raw_name, QueryParam(req.query, "Qualifier"));
-  if (!name.ok()) {
-    bool not_found = name.status().code() == Code::kNotFound;
-    return fail(name.status(), not_found ? "" : "InvalidParameterValueException");
-  }
-  // Only names that exist become label values; a 404 is counted under "(unknown)".
-  label_function = "(unknown)";
-  if (!req.body.empty() && !nlohmann::json::accept(req.body)) {
-    std::string why = "invalid JSON";
-    try {
-      nlohmann::json parsed = nlohmann::json::parse(req.body);
-      why = "invalid JSON";  // unreachable: accept() and parse() agree
-    } catch (const nlohmann::json::parse_error& e) {
-      why = e.what();
+  if (r.status == 429) Metrics::Inc(metrics_->throttles, {call.label_function});
+  if (metrics_->latency) {
+    if (auto h = metrics_->latency->WithLabels({std::string(TypeName(call.type))}); h.ok()) {
+      (*h)->Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - call.started).count());
     }
-    return fail(InvalidArgument("Could not parse request body into json: {}", why));
   }
+  return r;
+}
 
-  InvokeRequest ir;
-  ir.function = *name;
-  ir.tail_log = log_type == "Tail" && type == InvocationType::kRequestResponse;
-  if (type == InvocationType::kEvent || type == InvocationType::kDryRun) {
-    // Validate function and payload first (404/413 before 202, as Lambda does).
-    InvokeRequest check;
-    check.function = *name;
-    check.payload = req.body;
-    check.type = InvocationType::kDryRun;
-    InvokeResult r = invoker_->Invoke(std::move(check)).get();
-    if (!r.status.ok()) return fail(r.status);
-    label_function = *name;
-    if (type == InvocationType::kDryRun) {
-      HttpResponse ok;
-      ok.status = 204;
-      ok.headers.Set("X-Amz-Request-Id", request_id);
-      ok.headers.Set("x-amzn-RequestId", request_id);
-      return finish(std::move(ok), "");
-    }
-    ir.payload = std::move(req.body);
-    Status queued = events_->Enqueue(std::move(ir), request_id);
-    if (!queued.ok()) return fail(queued);
-    HttpResponse accepted;
-    accepted.status = 202;
-    accepted.headers.Set("X-Amz-Request-Id", request_id);
-    accepted.headers.Set("x-amzn-RequestId", request_id);
-    return finish(std::move(accepted), "");
-  }
+HttpResponse LambdaFront::Fail(const InvokeCall& call, const Status& s,
+                               std::string_view type_override) {
+  HttpResponse r = LambdaErrorResponse(s, call.request_id, type_override);
+  std::string error_type(r.headers.Get("x-amzn-ErrorType"));
+  return Finish(call, std::move(r), error_type);
+}
 
-  ir.payload = std::move(req.body);
-  ir.type = InvocationType::kRequestResponse;
-  InvokeResult r;
-  try {
-    r = invoker_->Invoke(std::move(ir)).get();
-  } catch (const std::exception& e) {  // a broken promise is the platform's fault: 500
-    r.status = Internal("invoke '{}': {}", *name, e.what());
-  }
-  if (!r.request_id.empty()) request_id = r.request_id;
-  if (r.status.code() != Code::kNotFound) label_function = *name;
-  if (!r.status.ok()) return fail(r.status);
+Result<int64_t> LambdaFront::AsyncPayloadLimit(const std::string& function) {
+  if (options_.async_payload_limit) return options_.async_payload_limit(function);
+  if (host_ == nullptr) return kDefaultAsyncPayloadBytes;
+  SL_ASSIGN_OR_RETURN(FunctionDescription d, host_->Describe(function));
+  std::lock_guard<std::mutex> lock(profiles_mu_);
+  auto it = async_limits_.find(d.spec.provider);
+  if (it != async_limits_.end()) return it->second;
+  SL_ASSIGN_OR_RETURN(ProviderProfile p, LoadProviderProfile(d.spec.provider));
+  const int64_t limit = p.max_async_request_bytes > 0 ? p.max_async_request_bytes
+                                                      : p.max_sync_request_bytes;
+  async_limits_.emplace(d.spec.provider, limit);
+  return limit;
+}
+
+HttpResponse LambdaFront::Complete(const InvokeCall& call, InvokeResult r) {
+  std::string request_id = r.request_id.empty() ? call.request_id : r.request_id;
+  InvokeCall named = call;
+  named.request_id = request_id;
+  if (r.status.code() != Code::kNotFound) named.label_function = call.function;
+  if (!r.status.ok()) return Fail(named, r.status);
 
   HttpResponse out = HttpResponse::Json(200, std::move(r.payload));
   out.headers.Set("X-Amz-Executed-Version", "$LATEST");
   out.headers.Set("X-Amz-Request-Id", request_id);
   out.headers.Set("x-amzn-RequestId", request_id);
   if (!r.function_error.empty()) out.headers.Set("X-Amz-Function-Error", r.function_error);
-  if (log_type == "Tail") {
+  if (call.tail) {
     std::string_view tail = r.log_tail;
     if (tail.size() > kLogTailBytes) tail.remove_prefix(tail.size() - kLogTailBytes);
     out.headers.Set("X-Amz-Log-Result", Base64Encode(tail));
   }
   std::string error_type = r.function_error;
-  return finish(std::move(out), error_type);
+  return Finish(named, std::move(out), error_type);
+}
+
+void LambdaFront::Invoke(HttpRequest& req, std::string_view raw_name, HttpResponder respond) {
+  auto call = std::make_shared<InvokeCall>();
+  std::string type_header(req.headers.Get("X-Amz-Invocation-Type"));
+  if (type_header.empty() || type_header == "RequestResponse") {
+    call->type = InvocationType::kRequestResponse;
+  } else if (type_header == "Event") {
+    call->type = InvocationType::kEvent;
+  } else if (type_header == "DryRun") {
+    call->type = InvocationType::kDryRun;
+  } else {
+    return respond(Fail(*call,
+                        InvalidArgument("X-Amz-Invocation-Type '{}': must be RequestResponse, "
+                                        "Event or DryRun", type_header),
+                        "InvalidParameterValueException"));
+  }
+  std::string_view log_type = req.headers.Get("X-Amz-Log-Type");
+  if (!log_type.empty() && log_type != "None" && log_type != "Tail") {
+    return respond(Fail(*call, InvalidArgument("X-Amz-Log-Type '{}': must be None or Tail", log_type),
+                        "InvalidParameterValueException"));
+  }
+  Result<std::string> name = ParseFunctionName(raw_name, QueryParam(req.query, "Qualifier"));
+  if (!name.ok()) {
+    bool not_found = name.status().code() == Code::kNotFound;
+    return respond(Fail(*call, name.status(), not_found ? "" : "InvalidParameterValueException"));
+  }
+  call->function = *name;
+  // Only names that exist become label values; a 404 is counted under "(unknown)".
+  call->label_function = "(unknown)";
+  if (!req.body.empty() && !nlohmann::json::accept(req.body)) {
+    std::string why = "invalid JSON";
+    try {
+      nlohmann::json parsed = nlohmann::json::parse(req.body);
+    } catch (const nlohmann::json::parse_error& e) {
+      why = e.what();
+    }
+    return respond(Fail(*call, InvalidArgument("Could not parse request body into json: {}", why)));
+  }
+
+  InvokeRequest ir;
+  ir.function = *name;
+  call->tail = log_type == "Tail" && call->type == InvocationType::kRequestResponse;
+  ir.tail_log = call->tail;
+  if (call->type == InvocationType::kEvent || call->type == InvocationType::kDryRun) {
+    // Validate function and payload first (404/413 before 202, as Lambda does).
+    InvokeRequest check;
+    check.function = *name;
+    check.payload = req.body;
+    check.type = InvocationType::kDryRun;
+    InvokeResult r = invoker_->Invoke(std::move(check)).get();
+    if (!r.status.ok()) return respond(Fail(*call, r.status));
+    call->label_function = *name;
+    if (call->type == InvocationType::kDryRun) {
+      HttpResponse ok;
+      ok.status = 204;
+      ok.headers.Set("X-Amz-Request-Id", call->request_id);
+      ok.headers.Set("x-amzn-RequestId", call->request_id);
+      return respond(Finish(*call, std::move(ok), ""));
+    }
+    // The dry run checked the synchronous limit; an event has the profile's asynchronous one.
+    Result<int64_t> limit = AsyncPayloadLimit(*name);
+    if (!limit.ok()) return respond(Fail(*call, limit.status()));
+    if (*limit > 0 && static_cast<int64_t>(req.body.size()) > *limit) {
+      return respond(Fail(*call, OutOfRange("{} byte payload is too large for the Event "
+                                            "invocation type (limit {} bytes)",
+                                            req.body.size(), *limit)));
+    }
+    ir.payload = std::move(req.body);
+    Status queued = events_->Enqueue(std::move(ir), call->request_id);
+    if (!queued.ok()) return respond(Fail(*call, queued));
+    HttpResponse accepted;
+    accepted.status = 202;
+    accepted.headers.Set("X-Amz-Request-Id", call->request_id);
+    accepted.headers.Set("x-amzn-RequestId", call->request_id);
+    return respond(Finish(*call, std::move(accepted), ""));
+  }
+
+  // Synchronous: answered from the invocation's completion, on the waiter's thread, so that no
+  // HTTP server thread waits for the function.
+  if (!waiter_->TryReserve()) {
+    return respond(Fail(*call, ResourceExhausted(
+        "Rate Exceeded: {} synchronous invocations already waiting at this front",
+        waiter_->waiting())));
+  }
+  ir.payload = std::move(req.body);
+  ir.type = InvocationType::kRequestResponse;
+  std::future<InvokeResult> future;
+  try {
+    future = invoker_->Invoke(std::move(ir));
+  } catch (const std::exception& e) {  // the platform's fault: 500
+    waiter_->Unreserve();
+    return respond(Fail(*call, Internal("invoke '{}': {}", *name, e.what())));
+  }
+  if (future.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    waiter_->Unreserve();  // answered at once (refused, or an in-process invoker): no hand-off
+    InvokeResult r;
+    try {
+      r = future.get();
+    } catch (const std::exception& e) {
+      r.status = Internal("invoke '{}': {}", *name, e.what());
+    }
+    return respond(Complete(*call, std::move(r)));
+  }
+  waiter_->Wait(std::move(future), [this, call, respond = std::move(respond)](InvokeResult r) {
+    respond(Complete(*call, std::move(r)));
+  });
 }
 
 HttpResponse LambdaFront::ListFunctions() {

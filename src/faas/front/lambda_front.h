@@ -25,9 +25,23 @@
 // auth every request is accepted (the library default, for in-process tests and benchmarks;
 // `platform serve` refuses to run that way unless told `--auth none`).
 //
-// Threading: synchronous invocations block one HTTP server thread until the Invoker's future
-// completes, so FrontOptions::http.threads bounds the synchronous invocations in flight (size it
-// above the client connections you expect; /metrics and /healthz need a free thread too).
+// Resource bounds (issue 16):
+//   * An Event invocation's payload is checked against the function's provider profile's
+//     asynchronous limit (limits.max_async_request_bytes: 1 MiB on aws-lambda since Oct 2025,
+//     256 KiB before), not the synchronous one: over it, 413 RequestEntityTooLargeException.
+//     FrontOptions::async_payload_limit decides; by default, when the invoker is a FunctionHost
+//     (the Platform), from Describe(function).spec.provider's profile (loaded once per
+//     provider), else kDefaultAsyncPayloadBytes.
+//   * The Event queue is bounded in payload bytes as well as events (EventQueue::Options::
+//     max_bytes): over either, 429 TooManyRequestsException + Retry-After, as Lambda throttles.
+//   * The HTTP server's own bounds (common/http_server.h) apply: timeouts, connection cap,
+//     request body bytes in flight.
+// Threading: a synchronous invocation does not hold an HTTP server thread while the function
+// runs: the front starts it and answers from its completion on a FutureWaiter thread
+// (future_waiter.h), so /healthz and /metrics stay fast with any number of slow invocations in
+// flight. At most FrontOptions::max_sync_waiting are waited for at once; more get 429
+// TooManyRequestsException before they start. An invoker whose future is ready at once (a
+// refusal, the ScriptedInvoker) is answered inline.
 // Ownership: the invoker is not owned and must outlive the front; the verifier is shared.
 // Thread safety: Start/Stop from one owner thread; the callbacks are called from HTTP threads,
 // several at once. Stop() stops the event queue (queued events are dropped and reported) and
@@ -37,7 +51,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,9 +66,12 @@
 #include "faas/front/create_function.h"
 #include "faas/front/event_queue.h"
 #include "faas/front/function_configuration.h"
+#include "faas/front/future_waiter.h"
 #include "faas/invoker.h"
 
 namespace sl::faas {
+
+class FunctionHost;
 
 struct FrontOptions {
   FrontOptions() { http.threads = 32; }
@@ -74,7 +93,14 @@ struct FrontOptions {
   std::shared_ptr<const SigV4Verifier> auth;
   // With auth: true leaves GET /metrics open (for a Prometheus scraper that cannot sign).
   bool metrics_open = false;
+  // The asynchronous payload limit of a function (bytes; <= 0: none). Null: see the top.
+  std::function<Result<int64_t>(const std::string& function)> async_payload_limit;
+  // Synchronous invocations waited for at once (each holds a waiter thread, not an HTTP one).
+  size_t max_sync_waiting = 1024;
 };
+
+// The asynchronous payload limit used when the invoker cannot say (aws-lambda's profile value).
+inline constexpr int64_t kDefaultAsyncPayloadBytes = 1 << 20;
 
 // The function an Invoke path names. NOT_FOUND for a qualifier other than $LATEST (only the
 // unpublished version exists here), INVALID_ARGUMENT for an empty or malformed name.
@@ -90,13 +116,19 @@ class LambdaFront {
   int port() const;
   std::string endpoint() const;  // "http://127.0.0.1:PORT"
   EventQueue& events() { return *events_; }
+  size_t sync_waiting() const;  // synchronous invocations started and not yet answered
   void Stop();  // idempotent
 
  private:
   struct Metrics;
+  struct InvokeCall;
   LambdaFront(Invoker* invoker, FrontOptions options);
   void Handle(HttpRequest&& req, HttpResponder respond);
-  HttpResponse Invoke(HttpRequest& req, std::string_view raw_name);
+  void Invoke(HttpRequest& req, std::string_view raw_name, HttpResponder respond);
+  HttpResponse Complete(const InvokeCall& call, InvokeResult r);
+  HttpResponse Finish(const InvokeCall& call, HttpResponse r, std::string_view error_type);
+  HttpResponse Fail(const InvokeCall& call, const Status& s, std::string_view type_override = {});
+  Result<int64_t> AsyncPayloadLimit(const std::string& function);
   HttpResponse ListFunctions();
   HttpResponse GetFunction(std::string_view raw_name, bool configuration_only);
   HttpResponse CreateFunction(const HttpRequest& req);
@@ -110,7 +142,11 @@ class LambdaFront {
   MetricsRegistry* registry_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<EventQueue> events_;
-  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<FutureWaiter> waiter_;
+  FunctionHost* host_ = nullptr;  // the invoker, when it is a FunctionHost
+  std::mutex profiles_mu_;
+  std::map<std::string, int64_t> async_limits_;  // GUARDED_BY(profiles_mu_) by provider
+  std::unique_ptr<HttpServer> server_;            // last: stopped and destroyed first
 };
 
 // "Thu, 01 Jan 2026 00:00:00 GMT" (RFC 7231 IMF-fixdate).
