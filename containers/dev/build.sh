@@ -94,4 +94,5 @@ case $engine in
   *) size=$("$engine" image inspect --format '{{.Size}}' "$tag") ;;
 esac
 echo "dev-image: built $tag in $(( $(date +%s) - b0 )) s (total $(( $(date +%s) - start )) s), size $size"
-((simulate)) || echo "dev-image: run it:  podman run --rm -it --privileged -v \"\$PWD/..:/work\" -w /work/$(basename "$PWD") $tag make test"
+((simulate)) || echo "dev-image: run it:  podman run --rm -it --privileged --ulimit nofile=20000:20000 --ulimit nproc=32768:32768" \
+  "-v \"\$PWD/..:/work\" -w /work/$(basename "$PWD") $tag make test"
