@@ -58,9 +58,11 @@ define_target() {
       BIN_NAME=v2_fuzz ;;
     http_request)
       FUZZ=src/common/http_request_fuzz.cc
-      SOURCES=(src/common/http_message.cc)
+      SOURCES=(src/common/http_server.cc src/common/http_message.cc src/common/log.cc
+               src/common/clock.cc src/common/status.cc)
+      LIBS=(-lfmt -lpthread)
       DICT=fuzz/http.dict
-      COVER=(src/common/http_message.cc) ;;
+      COVER=(src/common/http_server.cc src/common/http_message.cc) ;;
     lambda_invoke)
       FUZZ=src/faas/front/lambda_front_fuzz.cc
       SOURCES=(src/faas/front/lambda_front.cc src/faas/front/lambda_errors.cc
@@ -116,13 +118,13 @@ define_target() {
     idx)
       FUZZ=src/ml/data/idx_fuzz.cc
       SOURCES=(src/ml/data/idx.cc src/ml/data/compressed_file.cc src/ml/dataset.cc
-               src/common/file_util.cc src/common/status.cc)
+               src/common/file_util.cc src/common/status.cc src/common/big_buffer_allocator.cc)
       LIBS=(-lfmt -lz)
       COVER=(src/ml/data/idx.cc src/ml/data/compressed_file.cc) ;;
     cifar10)
       FUZZ=src/ml/data/cifar10_fuzz.cc
       SOURCES=(src/ml/data/cifar10.cc src/ml/data/compressed_file.cc src/ml/dataset.cc
-               src/common/file_util.cc src/common/status.cc)
+               src/common/file_util.cc src/common/status.cc src/common/big_buffer_allocator.cc)
       LIBS=(-lfmt -lz)
       MAXLEN=16384
       COVER=(src/ml/data/cifar10.cc src/ml/data/compressed_file.cc) ;;
@@ -136,7 +138,8 @@ define_target() {
     shard_codec)
       FUZZ=src/train/shard_codec_fuzz.cc
       SOURCES=(src/train/shard_codec.cc src/train/framed_blob.cc src/store/checksum.cc
-               src/common/sha256.cc src/ml/dataset.cc src/common/status.cc)
+               src/common/sha256.cc src/ml/dataset.cc src/common/big_buffer_allocator.cc
+               src/common/status.cc)
       LIBS=(-lfmt -lcrypto)
       DICT=fuzz/train_blob.dict
       COVER=(src/train/shard_codec.cc src/train/framed_blob.cc) ;;

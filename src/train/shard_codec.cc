@@ -1,6 +1,9 @@
 #include "train/shard_codec.h"
 
+#include <cstdint>
 #include <cstring>
+
+#include <fmt/format.h>
 
 #include "train/framed_blob.h"
 
@@ -23,6 +26,26 @@ bool TakeArray(std::string_view payload, size_t* offset, size_t count, std::vect
   if (bytes > 0) std::memcpy(v->data(), payload.data() + *offset, bytes);
   *offset += bytes;
   return true;
+}
+
+// Members read with a type check first: nlohmann's get<size_t>/get<int64_t> of 1e30 (or of an
+// integer out of range) is undefined behaviour (found by shard_codec_fuzz).
+void RequireInteger(const nlohmann::json& v, const char* key, bool non_negative) {
+  if (!v.is_number_integer() || (non_negative && !v.is_number_unsigned() && v.get<int64_t>() < 0) ||
+      (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
+    throw nlohmann::json::type_error::create(
+        302, fmt::format("{} is not a{} 64-bit integer", key, non_negative ? " non-negative" : ""), &v);
+  }
+}
+size_t SizeMember(const nlohmann::json& h, const char* key) {
+  const nlohmann::json& v = h.at(key);
+  RequireInteger(v, key, true);
+  return v.get<size_t>();
+}
+int64_t IntMember(const nlohmann::json& h, const char* key) {
+  const nlohmann::json& v = h.at(key);
+  RequireInteger(v, key, false);
+  return v.get<int64_t>();
 }
 
 }  // namespace
@@ -55,11 +78,14 @@ Result<ml::Dataset> DecodeShard(std::string_view bytes, std::string_view where) 
     const std::string kind = f.header.at("kind").get<std::string>();
     if (kind != "dense" && kind != "tokens") return DataLoss("{}: header kind '{}' is unknown", where, kind);
     d.kind = kind == "dense" ? ml::SampleKind::kDense : ml::SampleKind::kTokens;
-    d.sample_shape = f.header.at("sample_shape").get<std::vector<int64_t>>();
-    size = f.header.at("size").get<size_t>();
-    features = f.header.at("features").get<size_t>();
-    tokens = f.header.at("tokens").get<size_t>();
-    d.vocab_size = f.header.at("vocab_size").get<int64_t>();
+    const nlohmann::json& shape = f.header.at("sample_shape");
+    if (!shape.is_array()) throw nlohmann::json::type_error::create(302, "sample_shape is not an array", &shape);
+    for (const auto& dim : shape) RequireInteger(dim, "a sample_shape dimension", true);
+    d.sample_shape = shape.get<std::vector<int64_t>>();
+    size = SizeMember(f.header, "size");
+    features = SizeMember(f.header, "features");
+    tokens = SizeMember(f.header, "tokens");
+    d.vocab_size = IntMember(f.header, "vocab_size");
     d.class_names = f.header.at("class_names").get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception& e) {
     return DataLoss("{}: shard header: {}", where, e.what());
@@ -72,6 +98,16 @@ Result<ml::Dataset> DecodeShard(std::string_view bytes, std::string_view where) 
   if (!ok || off != f.payload.size()) {
     return DataLoss("{}: payload of {} bytes does not hold the arrays its header describes", where,
                     f.payload.size());
+  }
+  if (d.kind == ml::SampleKind::kDense) {
+    // SampleNumel() multiplies in int64: a shape whose product overflows it is refused first.
+    int64_t numel = 1;
+    for (int64_t dim : d.sample_shape) {
+      if (__builtin_mul_overflow(numel, dim, &numel)) {
+        return DataLoss("{}: sample shape {} has more elements than an int64 counts", where,
+                        f.header["sample_shape"].dump());
+      }
+    }
   }
   if (d.kind == ml::SampleKind::kDense && features != size * static_cast<size_t>(d.SampleNumel())) {
     return DataLoss("{}: {} feature values for {} samples of shape numel {}", where, features, size,

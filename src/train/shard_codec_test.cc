@@ -1,6 +1,10 @@
 #include "train/shard_codec.h"
 
+#include <cstdint>
+
 #include <gtest/gtest.h>
+
+#include "train/framed_blob.h"
 
 namespace sl::train {
 namespace {
@@ -66,6 +70,32 @@ TEST(ShardCodec, RejectsCorruptedBytes) {
   std::string bytes = EncodeShard(DenseData());
   bytes[bytes.size() - 3] ^= 0x10;
   EXPECT_EQ(DecodeShard(bytes, "s").status().code(), Code::kDataLoss);
+}
+
+// Found by shard_codec_fuzz (issue 16): sizes and shapes that are not non-negative integers were
+// cast by nlohmann (1e30: undefined behaviour), and a shape whose product overflows int64 reached
+// SampleNumel(); they are DATA_LOSS now.
+TEST(ShardCodec, RejectsSizesAndShapesThatAreNotCounts) {
+  auto header = [](const char* key, nlohmann::json value) {
+    nlohmann::json h = {{"name", "n"},     {"kind", "dense"}, {"sample_shape", {1, 2}},
+                        {"size", 0},       {"features", 0},   {"tokens", 0},
+                        {"vocab_size", 0}, {"class_names", {"a"}}};
+    h[key] = value;
+    return EncodeFrame("SLSHARD1", h, "");
+  };
+  ASSERT_TRUE(DecodeShard(header("name", "x"), "s").ok());
+  EXPECT_EQ(DecodeShard(header("size", 1e30), "s").status().code(), Code::kDataLoss);
+  EXPECT_EQ(DecodeShard(header("features", -1), "s").status().code(), Code::kDataLoss);
+  EXPECT_EQ(DecodeShard(header("tokens", 0.5), "s").status().code(), Code::kDataLoss);
+  EXPECT_EQ(DecodeShard(header("vocab_size", 1e300), "s").status().code(), Code::kDataLoss);
+  EXPECT_EQ(DecodeShard(header("sample_shape", {1, 2.5}), "s").status().code(), Code::kDataLoss);
+  EXPECT_EQ(DecodeShard(header("sample_shape", {-1, 2}), "s").status().code(), Code::kDataLoss);
+  EXPECT_EQ(DecodeShard(header("sample_shape", {UINT64_MAX, 1}), "s").status().code(),
+            Code::kDataLoss);
+  EXPECT_EQ(DecodeShard(header("size", UINT64_MAX), "s").status().code(), Code::kDataLoss);
+  EXPECT_EQ(DecodeShard(header("sample_shape", {1LL << 32, 1LL << 32, 1LL << 32}), "s")
+                .status().code(),
+            Code::kDataLoss);
 }
 
 }  // namespace

@@ -1,12 +1,27 @@
 #include "train/update_codec.h"
 
 #include <cmath>
+#include <cstdint>
+
+#include <fmt/format.h>
 
 #include "train/framed_blob.h"
 
 namespace sl::train {
 namespace {
 constexpr std::string_view kMagic = "SLUPDT01";
+
+// An integer member, refused unless the JSON holds an integer that fits: nlohmann's get<int64_t>
+// of 1e30 is undefined behaviour (found by update_codec_fuzz).
+int64_t IntMember(const nlohmann::json& h, const char* key) {
+  const nlohmann::json& v = h.at(key);
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
+    throw nlohmann::json::type_error::create(302, fmt::format("{} is not a 64-bit integer", key),
+                                             &v);
+  }
+  return v.get<int64_t>();
+}
 }  // namespace
 
 std::string EncodeUpdate(const ShardUpdate& u) {
@@ -31,11 +46,11 @@ Result<ShardUpdate> DecodeUpdate(std::string_view bytes, int64_t round, int64_t 
     return InvalidArgument("{}: loss is not finite (diverged)", where);
   }
   try {
-    u.round = f.header.at("round").get<int64_t>();
-    u.shard = f.header.at("shard").get<int64_t>();
-    u.attempt = f.header.at("attempt").get<int64_t>();
-    u.samples = f.header.at("samples").get<int64_t>();
-    u.steps = f.header.at("steps").get<int64_t>();
+    u.round = IntMember(f.header, "round");
+    u.shard = IntMember(f.header, "shard");
+    u.attempt = IntMember(f.header, "attempt");
+    u.samples = IntMember(f.header, "samples");
+    u.steps = IntMember(f.header, "steps");
     u.loss = f.header.at("loss").get<double>();
     u.download_model_ms = f.header.value("download_model_ms", 0.0);
     u.download_shard_ms = f.header.value("download_shard_ms", 0.0);

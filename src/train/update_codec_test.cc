@@ -1,8 +1,11 @@
 #include "train/update_codec.h"
 
 #include <cmath>
+#include <cstdint>
 
 #include <gtest/gtest.h>
+
+#include "train/framed_blob.h"
 
 namespace sl::train {
 namespace {
@@ -47,6 +50,23 @@ TEST(UpdateCodec, RejectsNoSamplesDivergedLossAndCorruption) {
   std::string bytes = EncodeUpdate(Update());
   bytes.back() ^= 0x01;
   EXPECT_EQ(DecodeUpdate(bytes, 4, 2, "k").status().code(), Code::kDataLoss);
+}
+
+// Found by update_codec_fuzz (issue 16): integer members that are not integers (3.5, 1e30, an
+// unsigned past int64) were cast by nlohmann (1e30: undefined behaviour); they are DATA_LOSS now.
+TEST(UpdateCodec, RejectsIntegerMembersThatAreNotInt64) {
+  auto header = [](const char* key, nlohmann::json value) {
+    nlohmann::json h = {{"round", 4}, {"shard", 2}, {"attempt", 0}, {"samples", 1},
+                        {"steps", 1}, {"loss", 0.5}};
+    h[key] = value;
+    return EncodeFrame("SLUPDT01", h, "w");
+  };
+  ASSERT_TRUE(DecodeUpdate(header("steps", 7), 4, 2, "k").ok());
+  EXPECT_EQ(DecodeUpdate(header("round", 4.5), 4, 2, "k").status().code(), Code::kDataLoss);
+  EXPECT_EQ(DecodeUpdate(header("steps", 1e30), 4, 2, "k").status().code(), Code::kDataLoss);
+  EXPECT_EQ(DecodeUpdate(header("samples", UINT64_MAX), 4, 2, "k").status().code(),
+            Code::kDataLoss);
+  EXPECT_EQ(DecodeUpdate(header("attempt", "1"), 4, 2, "k").status().code(), Code::kDataLoss);
 }
 
 }  // namespace
