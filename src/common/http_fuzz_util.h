@@ -84,9 +84,10 @@ struct ParsedResponse {
 };
 
 // Splits a byte stream into HTTP/1.1 responses framed by Content-Length (what HttpServer
-// writes; no chunked encoding). `head_request[i]` says that response i answers a HEAD (no body
-// follows its Content-Length). Aborts on anything that is not a well-formed response: the server
-// must never write garbage, whatever it was sent. 1xx responses are kept (they carry no body).
+// writes; no chunked encoding). `head_request[i]` says that final response i answers a HEAD: no
+// body follows its Content-Length, except for the server's own 400/413/431/503. Aborts on
+// anything that is not a well-formed response: the server must never write garbage, whatever it
+// was sent. 1xx responses are kept (they carry no body).
 inline std::vector<ParsedResponse> SplitResponses(const char* target, std::string_view s,
                                                   const std::vector<bool>& head_request = {}) {
   std::vector<ParsedResponse> out;
@@ -117,7 +118,11 @@ inline std::vector<ParsedResponse> SplitResponses(const char* target, std::strin
       r.headers.items.emplace_back(std::string(line.substr(0, colon)), std::string(value));
     }
     const bool informational = r.status < 200;
-    const bool answers_head = final_responses < head_request.size() && head_request[final_responses];
+    // The server's own errors for unreadable requests (400/413/431/503) always carry their body,
+    // even when the method was HEAD: no handler answered.
+    const bool server_error = r.status == 400 || r.status == 413 || r.status == 431 || r.status == 503;
+    const bool answers_head = final_responses < head_request.size() &&
+                              head_request[final_responses] && !server_error;
     if (!informational) {
       std::string_view cl = r.headers.Get("Content-Length");
       if (cl.empty() && r.status != 204 && r.status != 304) {
