@@ -208,7 +208,7 @@ if command -v ccache >/dev/null 2>&1; then CCACHE=ccache; fi
 # shellcheck disable=SC2054  # commas inside one flag
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 CXXFLAGS=(-std=c++20 -gline-tables-only -O1 -Wall -Wextra -I"$ROOT/src" "${SAN[@]}"
-          -fsanitize=fuzzer-no-link)
+          -fsanitize=fuzzer-no-link -DSL_PROFILES_DIR="\"$ROOT/profiles\"")
 
 # True when $1 (an object) is missing or older than this script or any file of its .d list.
 stale() {
@@ -267,7 +267,8 @@ coverage_target() {
   local t="$1" corpus="$2" cov="$OUT/cov/$t" abs=() src
   mkdir -p "$cov"
   for src in "${SOURCES[@]}"; do abs+=("$ROOT/$src"); done
-  "$CXX" -std=c++20 -O1 -I"$ROOT/src" -fprofile-instr-generate -fcoverage-mapping \
+  "$CXX" -std=c++20 -O1 -I"$ROOT/src" -DSL_PROFILES_DIR="\"$ROOT/profiles\"" \
+    -fprofile-instr-generate -fcoverage-mapping \
     -fsanitize=fuzzer "${abs[@]}" "${LIBS[@]}" -o "$cov/${t}_cov"
   rm -f "$cov"/*.profraw
   LLVM_PROFILE_FILE="$cov/run.profraw" ASAN_OPTIONS= "$cov/${t}_cov" -runs=0 \

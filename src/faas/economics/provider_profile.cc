@@ -130,6 +130,10 @@ class Reader {
     double d = static_cast<double>(*out);
     SL_RETURN_IF_ERROR(Num(section, sec, key, required, &d, static_cast<double>(min_value)));
     if (d != std::floor(d)) return Error(section[key], sec + "." + key, "must be an integer");
+    // 2^63 and above do not fit: casting them is undefined (found by provider_profile_fuzz).
+    if (d >= 9223372036854775808.0) {
+      return Error(section[key], sec + "." + key, fmt::format("{} is out of range", d));
+    }
     *out = static_cast<int64_t>(d);
     return Status::Ok();
   }
@@ -479,8 +483,14 @@ int64_t NearestAllowedMemory(const ProviderProfile& p, int64_t memory_mb) {
   }
   int64_t m = std::clamp(memory_mb, p.min_memory_mb, p.max_memory_mb);
   if (p.memory_step_mb > 0) {
-    int64_t over = (m - p.min_memory_mb) % p.memory_step_mb;
-    if (over != 0) m = std::min(p.max_memory_mb, m + p.memory_step_mb - over);
+    // Up to the next step when it is <= max_mb, else down to the last step below it: a max_mb
+    // off the min_mb + k * step_mb grid is not itself an allowed size (found by
+    // provider_profile_fuzz), and m + step must not overflow.
+    const int64_t over = (m - p.min_memory_mb) % p.memory_step_mb;
+    if (over != 0) {
+      const int64_t up = p.memory_step_mb - over;
+      m = up <= p.max_memory_mb - m ? m + up : m - over;
+    }
   }
   return m;
 }

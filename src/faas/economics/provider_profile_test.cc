@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdlib>
 
 #include "common/file_util.h"
@@ -175,6 +176,34 @@ TEST(ProviderProfileTest, ValidationErrorsNameFileLineAndField) {
         << "want '" << c.expect << "' in: " << p.status().message();
     EXPECT_EQ(p.status().message().rfind("test.yaml", 0), 0u) << p.status().message();
   }
+}
+
+// Found by provider_profile_fuzz (issue 16): an integer field of 2^63 or more was cast to int64
+// (undefined behaviour), and with a max_mb off the step grid NearestAllowedMemory answered max_mb,
+// a size CheckMemorySize refuses.
+TEST(ProviderProfileTest, HugeIntegersAreRefusedAndNearestMemoryIsAllowed) {
+  for (const char* huge : {"1e300", "9223372036854775807", "9223372036854775808"}) {
+    auto p = ParseProviderProfile(Replace(MinimalProfile(), "max_mb: {value: 1024,",
+                                          std::string("max_mb: {value: ") + huge + ","),
+                                  "test.yaml");
+    ASSERT_FALSE(p.ok()) << huge;
+    EXPECT_NE(p.status().message().find("memory.max_mb"), std::string::npos)
+        << p.status().message();
+  }
+  auto p = ParseProviderProfile(
+      Replace(Replace(MinimalProfile(), "step_mb: {value: 1,", "step_mb: {value: 64,"),
+              "max_mb: {value: 1024,", "max_mb: {value: 1000,"),
+      "test.yaml");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  for (int64_t asked : {int64_t{0}, int64_t{129}, int64_t{960}, int64_t{961}, int64_t{1000},
+                        int64_t{5000}, INT64_MAX}) {
+    const int64_t m = NearestAllowedMemory(*p, asked);
+    EXPECT_TRUE(CheckMemorySize(*p, m).ok()) << asked << " -> " << m;
+  }
+  EXPECT_EQ(NearestAllowedMemory(*p, 129), 192);
+  EXPECT_EQ(NearestAllowedMemory(*p, 1000), 960);
+  p->memory_step_mb = INT64_MAX - 10;  // m + step must not overflow
+  EXPECT_EQ(NearestAllowedMemory(*p, 500), 128);
 }
 
 TEST(ProviderProfileTest, SyntaxErrorNamesLine) {
