@@ -83,8 +83,9 @@ Status Apply(const Ctx& c, const std::string& key, const YAML::Node& v, const st
     if (spec->code_dir.size() > 1 && spec->code_dir.back() == '/') spec->code_dir.pop_back();
   } else if (key == "ephemeralStorage") {
     // SAM's EphemeralStorage: {Size: MB}, or just the MB.
-    YAML::Node size = v;
-    if (v.IsMap()) size = v["Size"] ? v["Size"] : v["size"];
+    // (No assignment to a Node: a missing key of a const map is an invalid node, and assigning
+    // it threw YAML::InvalidNode out of the parser; found by functions_yaml_fuzz.)
+    const YAML::Node size = v.IsMap() ? (v["Size"] ? v["Size"] : v["size"]) : v;
     if (!size) return c.Err(key, "want a size in MB or {Size: MB}");
     SL_ASSIGN_OR_RETURN(spec->ephemeral_storage_mb, GetInt(c, size, key));
   } else if (!provider_block && key == "egress") {

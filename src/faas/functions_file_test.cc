@@ -131,6 +131,24 @@ TEST(FunctionsFile, ErrorsNameFileFunctionAndField) {
   EXPECT_NE(syntax.status().message().find("s.yaml: line"), std::string::npos);
 }
 
+// Found by functions_yaml_fuzz (issue 16): a map without Size/size as ephemeralStorage threw
+// YAML::InvalidNode out of the parser (terminating the CLI) instead of an INVALID_ARGUMENT.
+TEST(FunctionsFile, EphemeralStorageMapWithoutSizeIsAnError) {
+  auto bad = ParseFunctionsYaml("functions:\n  f:\n    handler: echo\n    ephemeralStorage: {Sise: 1024}\n",
+                                "fns.yaml", ".");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("'f': ephemeralStorage: want a size"), std::string::npos)
+      << bad.status().ToString();
+  for (const char* good : {"{Size: 1024}", "{size: 1024}", "1024"}) {
+    auto ok = ParseFunctionsYaml(
+        std::string("functions:\n  f:\n    handler: echo\n    ephemeralStorage: ") + good + "\n",
+        "fns.yaml", ".");
+    ASSERT_TRUE(ok.ok()) << good << ": " << ok.status().ToString();
+    EXPECT_EQ((*ok)[0].ephemeral_storage_mb, 1024) << good;
+  }
+}
+
 TEST(FunctionsFile, MissingFileIsNotFound) {
   auto r = LoadFunctionsFile("/nonexistent/functions.yaml");
   ASSERT_FALSE(r.ok());
