@@ -13,12 +13,22 @@
 namespace sl::ml {
 namespace {
 
+// The header's limit: checked before any pixel buffer is allocated, so that a few bytes of header
+// cannot ask for terabytes (found by image_io_fuzz).
+constexpr int64_t kMaxPixels = int64_t{1} << 24;
+
 Result<Image> ReadPng(const std::string& path, const std::string& bytes) {
   png_image img;
   std::memset(&img, 0, sizeof img);
   img.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&img, bytes.data(), bytes.size())) {
     return InvalidArgument("{}: not a readable PNG: {}", path, img.message);
+  }
+  if (static_cast<int64_t>(img.width) * img.height > kMaxPixels) {
+    const auto w = img.width, h = img.height;
+    png_image_free(&img);
+    return InvalidArgument("{}: a {} x {} PNG is larger than the limit of {} pixels", path, w, h,
+                           kMaxPixels);
   }
   const bool color = (img.format & PNG_FORMAT_FLAG_COLOR) != 0;
   img.format = color ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
@@ -78,19 +88,28 @@ Result<Image> ReadNetpbm(const std::string& path, const std::string& bytes) {
                            out.height, maxval);
   }
   const int64_t hw = out.width * out.height, count = hw * channels;
+  if (hw > kMaxPixels) {
+    return InvalidArgument("{}: a {} x {} image is larger than the limit of {} pixels", path,
+                           out.width, out.height, kMaxPixels);
+  }
+  // Every pixel takes at least one byte (binary) or one digit (ASCII): a file too short for its
+  // header's size is refused before the buffers are allocated.
+  const int64_t bps = binary && maxval > 255 ? 2 : 1;
+  const size_t body_at = std::min(pos + (binary ? 1 : 0), bytes.size());
+  if (static_cast<int64_t>(bytes.size() - body_at) < count * bps) {
+    return InvalidArgument("{}: truncated: {} pixel bytes after byte {}, needs {}", path,
+                           bytes.size() - body_at, body_at, count * bps);
+  }
   out.pixels.resize(count);
   std::vector<float> interleaved(count);
   if (binary) {
-    ++pos;  // the single whitespace after maxval
-    const int64_t bps = maxval > 255 ? 2 : 1;
-    if (static_cast<int64_t>(bytes.size() - std::min(pos, bytes.size())) < count * bps) {
-      return InvalidArgument("{}: truncated: {} pixel bytes after byte {}, needs {}", path,
-                             bytes.size() - std::min(pos, bytes.size()), pos, count * bps);
-    }
+    pos = body_at;  // after the single whitespace after maxval
     const auto* p = reinterpret_cast<const uint8_t*>(bytes.data() + pos);
     for (int64_t i = 0; i < count; ++i) {
       int64_t v = bps == 2 ? (p[2 * i] << 8) | p[2 * i + 1] : p[i];
-      interleaved[i] = static_cast<float>(v) / maxval;
+      // Values over maxval are clamped, as in the ASCII formats (else pixels exceed 1; found by
+      // image_io_fuzz).
+      interleaved[i] = static_cast<float>(std::min(v, maxval)) / maxval;
     }
   } else {
     for (int64_t i = 0; i < count; ++i) {

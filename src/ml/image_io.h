@@ -3,7 +3,8 @@
 // Pixels become floats in [0, 1] (value / max value), CHW order — the raw scale of the
 // dataset loaders, ready for Predictor::PredictDense.
 // Errors name the file and what is wrong (NOT_FOUND, INVALID_ARGUMENT for an unknown or
-// truncated format). Thread safety: stateless.
+// truncated format, or an image over 2^24 pixels, e.g. 4096 x 4096, refused before its pixels
+// are allocated). Thread safety: stateless.
 #pragma once
 
 #include <cstdint>

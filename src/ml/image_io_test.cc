@@ -71,5 +71,52 @@ TEST(ImageIo, BadFilesNameThePathAndProblem) {
   EXPECT_EQ(ReadImage(tmp.Join("bad.png")).status().code(), Code::kInvalidArgument);
 }
 
+// Found by image_io_fuzz (issue 16): binary P5/P6 samples over maxval became pixels over 1 (the
+// ASCII formats clamp), and a header of a few bytes could make the reader allocate its claimed
+// size (a 1,000,000 x 1,000,000 PNG: terabytes) before finding the file too short.
+TEST(ImageIo, SamplesOverMaxvalClampAndHugeHeadersAreRefusedBeforeAllocating) {
+  TempDir tmp("ml-image");
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("over.pgm"), std::string("P5 2 1 25\n\xff\x19")).ok());
+  auto over = ReadImage(tmp.Join("over.pgm"));
+  ASSERT_TRUE(over.ok()) << over.status().ToString();
+  EXPECT_EQ(over->pixels, (std::vector<float>{1, 1}));
+
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("huge.pgm"), "P5 1048576 1048576 255\nabc").ok());
+  auto huge_pgm = ReadImage(tmp.Join("huge.pgm"));
+  EXPECT_EQ(huge_pgm.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(huge_pgm.status().message().find("larger than"), std::string::npos)
+      << huge_pgm.status().ToString();
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("long.pgm"), "P2 1000 1000 255\n1 2 3\n").ok());
+  EXPECT_NE(ReadImage(tmp.Join("long.pgm")).status().message().find("truncated"),
+            std::string::npos);
+
+  // A valid 1 x 1 PNG whose IHDR then claims 1,000,000 x 1,000,000 (CRC recomputed).
+  const uint8_t px[] = {7};
+  png_image img{};
+  img.version = PNG_IMAGE_VERSION;
+  img.width = 1;
+  img.height = 1;
+  img.format = PNG_FORMAT_GRAY;
+  std::vector<uint8_t> mem(1024);
+  png_alloc_size_t n = mem.size();
+  ASSERT_TRUE(png_image_write_to_memory(&img, mem.data(), &n, 0, px, 0, nullptr));
+  std::string png(reinterpret_cast<const char*>(mem.data()), n);
+  const unsigned char big[4] = {0x00, 0x0f, 0x42, 0x40};  // 1,000,000 big-endian
+  png.replace(16, 4, reinterpret_cast<const char*>(big), 4);
+  png.replace(20, 4, reinterpret_cast<const char*>(big), 4);
+  uint32_t crc = 0xffffffffu;  // CRC-32 of the chunk type and data
+  for (int i = 12; i < 29; ++i) {
+    crc ^= static_cast<uint8_t>(png[i]);
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (crc & 1 ? 0xedb88320u : 0);
+  }
+  crc ^= 0xffffffffu;
+  for (int i = 0; i < 4; ++i) png[29 + i] = static_cast<char>((crc >> (24 - 8 * i)) & 0xff);
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("huge.png"), png).ok());
+  auto huge_png = ReadImage(tmp.Join("huge.png"));
+  EXPECT_EQ(huge_png.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(huge_png.status().message().find("larger than"), std::string::npos)
+      << huge_png.status().ToString();
+}
+
 }  // namespace
 }  // namespace sl::ml
