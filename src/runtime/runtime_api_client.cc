@@ -6,8 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 namespace sl::runtime {
 namespace {
@@ -133,9 +135,22 @@ Result<RuntimeApiClient::Reply> RuntimeApiClient::RoundTripOnce(const std::strin
     for (;;) {
       size_t eol;
       while ((eol = buf_.find("\r\n")) == std::string::npos) SL_RETURN_IF_ERROR(ReadMore());
-      size_t chunk = std::strtoul(buf_.c_str(), nullptr, 16);
+      // The size: 1 to 15 hex digits, then an optional ";extension". strtoul took "-1" or
+      // "ffffffffffffffff" as SIZE_MAX, and `chunk + 2` wrapped: the framing bytes that followed
+      // became the body (found by runtime_api_client_fuzz).
+      const std::string_view line(buf_.data(), std::min(eol, buf_.find(';')));
+      size_t chunk = 0;
+      if (line.empty() || line.size() > 15 ||
+          line.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+        return Internal("runtime API {}: malformed chunk size '{}'", endpoint_,
+                        buf_.substr(0, std::min<size_t>(eol, 40)));
+      }
+      chunk = std::stoull(std::string(line), nullptr, 16);
       buf_.erase(0, eol + 2);
       while (buf_.size() < chunk + 2) SL_RETURN_IF_ERROR(ReadMore());
+      if (buf_.compare(chunk, 2, "\r\n") != 0) {
+        return Internal("runtime API {}: chunk of {} bytes not followed by CRLF", endpoint_, chunk);
+      }
       reply.body.append(buf_, 0, chunk);
       buf_.erase(0, chunk + 2);
       if (chunk == 0) break;  // (trailers not supported; the platform sends none)

@@ -1,6 +1,11 @@
 // The runtime client and loop against an in-process fake of the platform's Runtime API.
 #include "runtime/runtime_api_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -75,6 +80,67 @@ TEST(RuntimeApiClient, NextParsesHeadersAndPostsGoToTheRightPaths) {
 TEST(RuntimeApiClient, UnreachableEndpointIsUnavailable) {
   RuntimeApiClient client("127.0.0.1:1");
   EXPECT_EQ(client.Next().status().code(), Code::kUnavailable);
+}
+
+// A Runtime API that answers one connection with fixed bytes, then half-closes.
+class RawReplyServer {
+ public:
+  explicit RawReplyServer(std::string reply) : reply_(std::move(reply)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len), 0);
+    EXPECT_EQ(::listen(fd_, 4), 0);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      ::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+      ::shutdown(c, SHUT_WR);
+      char buf[1024];
+      while (::read(c, buf, sizeof buf) > 0) {
+      }
+      ::close(c);
+    });
+  }
+  ~RawReplyServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::string reply_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// Found by runtime_api_client_fuzz (issue 16): a chunk size of "ffffffffffffffff" or "-1" was
+// read by strtoul as SIZE_MAX and `chunk + 2` wrapped, so Next() returned OK with the framing
+// bytes that followed as the payload. Malformed sizes and chunks without their CRLF are INTERNAL.
+TEST(RuntimeApiClient, MalformedChunkSizesAreErrorsNotPayload) {
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r1\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  for (const char* body : {"ffffffffffffffff\r\n\r\n0\r\n\r\n", "-1\r\nab\r\n0\r\n\r\n",
+                           "3\r\nabcX\r\n0\r\n\r\n", "\r\n0\r\n\r\n"}) {
+    RawReplyServer server(head + body);
+    RuntimeApiClient client(server.endpoint());
+    auto r = client.Next();
+    EXPECT_FALSE(r.ok()) << "accepted " << body << " as payload '" << (r.ok() ? r->payload : "")
+                         << "'";
+  }
+  RawReplyServer good(head + "3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n");
+  RuntimeApiClient client(good.endpoint());
+  auto r = client.Next();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->payload, "abcde");
+  EXPECT_EQ(r->request_id, "r1");
 }
 
 TEST(RunHandler, ServesUntilThePlatformGoesAway) {
