@@ -67,15 +67,16 @@ define_target() {
       FUZZ=src/faas/front/lambda_front_fuzz.cc
       SOURCES=(src/faas/front/lambda_front.cc src/faas/front/lambda_errors.cc
                src/faas/front/event_queue.cc src/faas/front/function_configuration.cc
-               src/faas/front/create_function.cc src/faas/front/scripted_invoker.cc
-               src/faas/invoker.cc src/common/http_server.cc src/common/http_message.cc
-               src/common/metrics.cc src/common/log.cc src/common/status.cc src/common/clock.cc
-               src/common/base64.cc src/common/sigv4_verifier.cc src/common/sigv4.cc
-               src/common/sha256.cc)
-      LIBS=(-lfmt -lcrypto -lpthread)
+               src/faas/front/create_function.cc src/faas/front/future_waiter.cc
+               src/faas/front/scripted_invoker.cc src/faas/invoker.cc src/faas/function_host.cc
+               src/faas/economics/provider_profile.cc src/common/file_util.cc
+               src/common/http_server.cc src/common/http_message.cc src/common/metrics.cc
+               src/common/log.cc src/common/status.cc src/common/clock.cc src/common/base64.cc
+               src/common/sigv4_verifier.cc src/common/sigv4.cc src/common/sha256.cc)
+      LIBS=(-lfmt -lcrypto -lyaml-cpp -lpthread)
       DICT=fuzz/lambda_invoke.dict
       COVER=(src/faas/front/lambda_front.cc src/faas/front/create_function.cc
-             src/common/http_server.cc) ;;
+             src/faas/front/lambda_errors.cc src/common/sigv4_verifier.cc) ;;
     runtime_api_server)
       FUZZ=src/faas/runtime_api_server_fuzz.cc
       SOURCES=(src/faas/runtime_api_server.cc src/common/http_server.cc
