@@ -28,6 +28,14 @@ struct RetryPolicy {
   double multiplier = 2.0;
 };
 
+// Process-wide counts over every Retrier, for reports ("how many transient store errors did this
+// work meet?"): read them before and after, and take the difference. Thread-safe (atomics).
+struct RetryCounts {
+  int64_t retries = 0;  // attempts after a transient failure (each after a backoff wait)
+  int64_t gave_up = 0;  // operations that stayed UNAVAILABLE after all their attempts
+};
+RetryCounts ProcessRetryCounts();
+
 class Retrier {
  public:
   // `clock` is not owned and must outlive the Retrier; null means Clock::Real().

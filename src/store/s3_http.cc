@@ -46,6 +46,18 @@ size_t ReadBody(char* buf, size_t size, size_t nmemb, void* userp) {
   }
 }
 
+// libcurl rewinds a request body when it resends the request, e.g. on a fresh connection after
+// the server closed a reused keep-alive one; without this, such a resend fails with
+// CURLE_SEND_FAIL_REWIND.
+int SeekBody(void* userp, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(userp);
+  const HttpCall& c = *t->call;
+  uint64_t len = c.body_fd >= 0 ? c.body_length : c.body.size();
+  if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > len) return CURL_SEEKFUNC_FAIL;
+  t->sent = static_cast<uint64_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
 size_t WriteBody(char* data, size_t size, size_t nmemb, void* userp) {
   auto* t = static_cast<Transfer*>(userp);
   size_t n = size * nmemb;
@@ -89,6 +101,7 @@ bool IsTransient(CURLcode rc) {
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
+    case CURLE_SEND_FAIL_REWIND:
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:
@@ -168,6 +181,8 @@ Result<HttpReply> HttpClient::Perform(const HttpCall& call, std::string_view wha
   if (has_body) {
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
     curl_easy_setopt(curl, CURLOPT_READDATA, &t);
+    curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, SeekBody);
+    curl_easy_setopt(curl, CURLOPT_SEEKDATA, &t);
   }
   CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(hdrs);

@@ -54,6 +54,15 @@ std::string StripQuotes(std::string s) {
   return s;
 }
 
+// Each put's own random id, kept as user metadata so that a put can recognise its own object
+// after a lost reply (S3Store::Settle).
+constexpr const char* kPutIdHeader = "x-amz-meta-sl-put-id";
+
+std::string NewPutId() {
+  thread_local std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(::getpid()) << 32));
+  return fmt::format("{:016x}{:016x}", rng(), rng());
+}
+
 bool IsPlainMd5(std::string_view etag) {
   if (etag.size() != 32) return false;
   for (char c : etag) {
@@ -180,13 +189,14 @@ class S3Store final : public ObjectStore {
     SL_RETURN_IF_ERROR(CheckKey(key));
     std::string sha = Sha256Hex(data);
     SL_ASSIGN_OR_RETURN(bool use_header, PrepareIfAbsent(key, options));
+    const std::string put_id = NewPutId();
     if (data.size() > options_.multipart_threshold) {
-      return Multipart(key, sha, data, -1, data.size(), use_header);
+      return Settle(key, put_id, Multipart(key, sha, put_id, data, -1, data.size(), use_header));
     }
-    S3Request r = PutRequest(key, sha, use_header);
+    S3Request r = PutRequest(key, sha, put_id, use_header);
     r.payload_sha256 = sha;  // the body is hashed anyway: let the server check it in transit
     r.body = data;
-    return Execute(r, key).status();
+    return Settle(key, put_id, Execute(r, key).status());
   }
 
   Status PutFile(std::string_view key, const std::string& path, const PutOptions& options) override {
@@ -211,12 +221,15 @@ class S3Store final : public ObjectStore {
     }
     std::string sha = hasher.FinishHex();
     SL_ASSIGN_OR_RETURN(bool use_header, PrepareIfAbsent(key, options));
-    if (size > options_.multipart_threshold) return Multipart(key, sha, {}, fd.get(), size, use_header);
-    S3Request r = PutRequest(key, sha, use_header);
+    const std::string put_id = NewPutId();
+    if (size > options_.multipart_threshold) {
+      return Settle(key, put_id, Multipart(key, sha, put_id, {}, fd.get(), size, use_header));
+    }
+    S3Request r = PutRequest(key, sha, put_id, use_header);
     r.payload_sha256 = sha;
     r.body_fd = fd.get();
     r.body_length = size;
-    return Execute(r, key).status();
+    return Settle(key, put_id, Execute(r, key).status());
   }
 
   Result<std::string> Get(std::string_view key) override {
@@ -370,9 +383,11 @@ class S3Store final : public ObjectStore {
     return DataLoss("{}: key '{}': corrupted object: {}", uri_, PrintableKey(key), why);
   }
 
-  S3Request PutRequest(std::string_view key, const std::string& sha, bool if_none_match) const {
+  S3Request PutRequest(std::string_view key, const std::string& sha, const std::string& put_id,
+                       bool if_none_match) const {
     S3Request r = Req("PUT", prefix_ + std::string(key));
     r.headers["x-amz-meta-sha256"] = sha;
+    r.headers[kPutIdHeader] = put_id;
     r.headers["content-type"] = "application/octet-stream";
     if (if_none_match) r.headers["if-none-match"] = "*";
     return r;
@@ -403,7 +418,7 @@ class S3Store final : public ObjectStore {
     std::string probe = fmt::format(".sl-probe-{:016x}", std::random_device{}() * 0x9E3779B97F4A7C15ull ^ ::getpid());
     std::string sha = Sha256Hex("probe");
     auto put = [&]() {
-      S3Request r = PutRequest(probe, sha, true);
+      S3Request r = PutRequest(probe, sha, NewPutId(), true);
       r.body = "probe";
       r.payload_sha256 = sha;
       return Execute(r, probe).status();
@@ -426,12 +441,13 @@ class S3Store final : public ObjectStore {
   }
 
   // Multipart upload of `size` bytes from `mem` (fd < 0) or from file `fd`.
-  Status Multipart(std::string_view key, const std::string& sha, std::string_view mem, int fd, uint64_t size,
-                   bool if_none_match) {
+  Status Multipart(std::string_view key, const std::string& sha, const std::string& put_id, std::string_view mem,
+                   int fd, uint64_t size, bool if_none_match) {
     std::string s3_key = prefix_ + std::string(key);
     S3Request init = Req("POST", s3_key);
     init.query = {{"uploads", ""}};
     init.headers["x-amz-meta-sha256"] = sha;
+    init.headers[kPutIdHeader] = put_id;
     init.headers["content-type"] = "application/octet-stream";
     init.payload_sha256 = Sha256Hex("");
     SL_ASSIGN_OR_RETURN(HttpReply init_reply, Execute(init, key));
@@ -508,6 +524,10 @@ class S3Store final : public ObjectStore {
                                          err.code, err.message));
       }
     }
+    // A CompleteMultipartUpload whose reply was lost after the server completed it cannot be
+    // completed again: S3 answers NoSuchUpload, s3rver a 500 on every retry. Either way the
+    // object may already be this upload's.
+    if (!s.ok() && WrittenBy(key, put_id)) return Status::Ok();
     if (!s.ok()) AbortUpload(key, s3_key, upload_id);
     return s;
   }
@@ -516,6 +536,23 @@ class S3Store final : public ObjectStore {
     S3Request r = Req("DELETE", s3_key);
     r.query = {{"uploadId", upload_id}};
     Execute(r, key).status().IgnoreError();  // best effort; lifecycle rules clean up the rest
+  }
+
+  // A put can be refused by its own earlier attempt: one the server carried out but whose reply
+  // was lost (a reset, a 500 after the write, a truncated reply). Its retry then finds the key
+  // taken (412: ALREADY_EXISTS, for put-if-absent) or its multipart upload gone (NoSuchUpload:
+  // NOT_FOUND). If the object there carries this put's id, the put succeeded, exactly once;
+  // otherwise the error stands (another writer won, or the upload really is gone).
+  Status Settle(std::string_view key, const std::string& put_id, Status s) {
+    if (s.code() != Code::kAlreadyExists && s.code() != Code::kNotFound) return s;
+    return WrittenBy(key, put_id) ? Status::Ok() : s;
+  }
+
+  // Whether the object at `key` is the one the put `put_id` wrote.
+  bool WrittenBy(std::string_view key, const std::string& put_id) {
+    S3Request r = Req("HEAD", prefix_ + std::string(key));
+    auto head = Execute(r, key);
+    return head.ok() && head->Header(kPutIdHeader) == put_id;
   }
 
   Status HttpError(const HttpReply& reply, std::string_view key) const {

@@ -16,7 +16,13 @@
 // "auto" mode the store probes once, with a throwaway key, whether a second conditional PUT is
 // refused; if not, it emulates with HEAD-then-PUT and capabilities() says so.
 // Retries: UNAVAILABLE (connection refused/reset, timeouts, 5xx, 503 SlowDown, 429,
-// RequestTimeout, 409 ConditionalRequestConflict) is retried per options.retry.
+// RequestTimeout, 409 ConditionalRequestConflict, a body cut short of its Content-Length) is
+// retried per options.retry; request bodies rewind when libcurl resends on a fresh connection.
+// Lost replies: every put carries a random id (`x-amz-meta-sl-put-id`). When a retried put is
+// refused by what its own earlier attempt did (412 on put-if-absent, NoSuchUpload or a failing
+// CompleteMultipartUpload after the upload was completed), a HEAD that finds its id there turns
+// the refusal into the success it was: put-if-absent stays exactly-once through lost replies.
+// (Tested through store/testing/fault_proxy.h in front of s3rver.)
 // Thread safety: all methods may be called concurrently.
 #pragma once
 
