@@ -97,6 +97,7 @@ Ended AttemptFrom(const faas::InvokeResult& r, int64_t round, int64_t shard, int
     a.samples = j.value("samples", int64_t{0});
     a.steps = j.value("steps", int64_t{0});
     a.loss = j.value("loss", 0.0);
+    a.store_retries = j.value("store_retries", int64_t{0});
     if (j.value("late", false)) e.outcome = AttemptOutcome::kAcceptedLate;
   }
   return e;
@@ -850,8 +851,10 @@ Status Coordinator::RunRound(int64_t round) {
 
 Result<TrainingResult> Coordinator::Run() {
   const TimePoint t0 = clock_->Now();
+  const int64_t store_retries0 = store::ProcessRetryCounts().retries;
   if (opt_.functions == nullptr) return InvalidArgument("coordinator: no function host given");
   SL_RETURN_IF_ERROR(OpenOrCreateJob());
+  const int64_t store_retries_before = record_.coordinator_store_retries;  // earlier runs of a resumed job
   SL_RETURN_IF_ERROR(RegisterFunctions());
   record_.host = std::string(opt_.functions->kind());  // a resumed job may run elsewhere
   TrainingResult result;
@@ -926,6 +929,7 @@ Result<TrainingResult> Coordinator::Run() {
     record_.test_accuracy = result.test->accuracy;
   }
   record_.final_evaluate_ms = MsBetween(te, clock_->Now());
+  record_.coordinator_store_retries = store_retries_before + store::ProcessRetryCounts().retries - store_retries0;
   SL_RETURN_IF_ERROR(WriteCheckpoint(spec_.total_rounds()));
   SL_RETURN_IF_ERROR(store_->Put(JobKeys::kReport, record_.ToJson().dump(2)));
   if (!spec_.out_dir.empty()) {

@@ -27,7 +27,8 @@ nlohmann::json AttemptJson(const ShardAttempt& a) {
           {"upload_ms", a.upload_ms},
           {"samples", a.samples},
           {"steps", a.steps},
-          {"loss", a.loss}};
+          {"loss", a.loss},
+          {"store_retries", a.store_retries}};
 }
 
 ShardAttempt AttemptFromJson(const nlohmann::json& j) {
@@ -54,6 +55,7 @@ ShardAttempt AttemptFromJson(const nlohmann::json& j) {
   a.samples = j.at("samples").get<int64_t>();
   a.steps = j.at("steps").get<int64_t>();
   a.loss = j.at("loss").get<double>();
+  a.store_retries = j.value("store_retries", int64_t{0});  // absent before 2026-12-07
   return a;
 }
 
@@ -141,7 +143,8 @@ nlohmann::json RunRecord::ToJson(size_t rounds_from) const {
           {"preprocessing_wall_ms", preprocessing_wall_ms},
           {"rounds", rounds_json},
           {"test_accuracy", test_accuracy},
-          {"final_evaluate_ms", final_evaluate_ms}};
+          {"final_evaluate_ms", final_evaluate_ms},
+          {"coordinator_store_retries", coordinator_store_retries}};
 }
 
 Result<RunRecord> RunRecord::FromJson(const nlohmann::json& j, std::string_view where) {
@@ -160,6 +163,7 @@ Result<RunRecord> RunRecord::FromJson(const nlohmann::json& j, std::string_view 
     }
     r.test_accuracy = j.at("test_accuracy").get<double>();
     r.final_evaluate_ms = j.value("final_evaluate_ms", 0.0);  // absent before 2026-12-04
+    r.coordinator_store_retries = j.value("coordinator_store_retries", int64_t{0});  // absent before 2026-12-07
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument("{}: run record: {}", where, e.what());
   }

@@ -71,6 +71,9 @@ struct ShardAttempt {
   int64_t samples = 0;           // samples processed (sum over local steps)
   int64_t steps = 0;
   double loss = 0;               // mean local training loss
+  // Transient store errors (5xx, SlowDown, resets, truncated bodies) the handler's store client
+  // met and retried with backoff (store/retry.h), as the handler reported them.
+  int64_t store_retries = 0;
 };
 
 struct RoundRecord {
@@ -110,6 +113,9 @@ struct RunRecord {
   // Scoring the final model on the whole validation and test splits, after the last round (the
   // last round's validation_accuracy comes from here; its evaluate_ms stays 0).
   double final_evaluate_ms = 0;
+  // Transient store errors the coordinator's own store client retried (all of its runs: a
+  // resumed job adds to it).
+  int64_t coordinator_store_retries = 0;
 
   // rounds_from: only rounds[rounds_from..] go into "rounds" (a checkpoint keeps the earlier ones
   // in objects of their own, so it does not grow with the job).

@@ -26,6 +26,7 @@ StageSummary SumAttempts(std::string stage, const std::vector<ShardAttempt>& att
     s.queued_s += a.queued_ms / 1000;
     s.gb_s += a.billed_ms / 1000 * static_cast<double>(a.memory_mb) / 1024;
     s.cost_usd += a.cost_usd;
+    s.store_retries += a.store_retries;
   }
   return s;
 }
@@ -51,6 +52,7 @@ void Add(StageSummary* into, const StageSummary& s, bool parallel_sum) {
   into->provider_cold_start_s += s.provider_cold_start_s;
   into->gb_s += s.gb_s;
   into->cost_usd += s.cost_usd;
+  into->store_retries += s.store_retries;
 }
 
 nlohmann::json StageJson(const StageSummary& s) {
@@ -75,6 +77,7 @@ nlohmann::json StageJson(const StageSummary& s) {
           {"provider_cold_start_s", s.provider_cold_start_s},
           {"gb_s", s.gb_s},
           {"cost_usd", s.cost_usd},
+          {"store_retries", s.store_retries},
           {"loss", s.loss},
           {"validation_accuracy", s.validation_accuracy}};
 }
@@ -173,6 +176,11 @@ std::string RunReportText(const RunRecord& record, const RunSummary& s) {
     out += fmt::format("final evaluation (test split, after the rounds; the last round scored the whole validation split): {:.2f} s\n",
                        record.final_evaluate_ms / 1000);
   }
+  if (s.total.store_retries > 0 || record.coordinator_store_retries > 0) {
+    out += fmt::format("object store: {} transient errors retried with backoff inside the functions, {} by the "
+                       "coordinator\n",
+                       s.total.store_retries, record.coordinator_store_retries);
+  }
   if (s.test_accuracy >= 0) out += fmt::format("test accuracy {:.4f}\n", s.test_accuracy);
   return out;
 }
@@ -191,6 +199,7 @@ nlohmann::json RunReportJson(const RunRecord& record, const RunSummary& s) {
           {"overhead_share", s.overhead_share},
           {"final_evaluate_s", record.final_evaluate_ms / 1000},
           {"test_accuracy", s.test_accuracy},
+          {"store_retries", {{"functions", s.total.store_retries}, {"coordinator", record.coordinator_store_retries}}},
           {"host", record.host},
           {"measured", {DurationsSource(record), "phase timings", "wall times", "queueing"}},
           {"from_profile", {"billing rounding", "prices", "provider cold-start overhead (provider_cold_start_s)"}},

@@ -43,6 +43,7 @@ struct StageSummary {
   double provider_cold_start_s = 0;  // emulated from the profile (0 without one)
   double gb_s = 0;
   double cost_usd = 0;
+  int64_t store_retries = 0;   // Σ transient store errors retried inside the functions
   double loss = 0;
   double validation_accuracy = -1;
 };

@@ -111,5 +111,39 @@ TEST(RunReport, SumsStagesAsTheFrameworkPaperDoes) {
   EXPECT_NE(RunReportText(rec, s).find("caller's round trips"), std::string::npos);
 }
 
+// Transient store errors retried inside the functions and by the coordinator are summed, kept
+// through the record's JSON (older records without them read as 0) and shown in the report.
+TEST(RunReport, CountsStoreRetriesOfFunctionsAndCoordinator) {
+  RunRecord rec;
+  rec.job_id = "j";
+  rec.workers = 2;
+  rec.preprocessing = {A(0, "ok", 10, 100, 0, 1e-6), A(1, "ok", 10, 100, 0, 1e-6)};
+  rec.preprocessing[1].store_retries = 2;
+  RoundRecord r0;
+  r0.attempts = {A(0, "ok", 0, 100, 90, 1e-6), A(1, "ok", 0, 100, 90, 1e-6)};
+  r0.attempts[0].store_retries = 3;
+  rec.rounds = {r0};
+  rec.coordinator_store_retries = 4;
+  auto back = RunRecord::FromJson(rec.ToJson(), "test");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->coordinator_store_retries, 4);
+  EXPECT_EQ(back->rounds[0].attempts[0].store_retries, 3);
+  RunSummary s = Summarize(*back, 2);
+  EXPECT_EQ(s.total.store_retries, 5);
+  EXPECT_NE(RunReportText(*back, s).find("object store: 5 transient errors retried with backoff inside the functions, 4 by "
+                                         "the coordinator"),
+            std::string::npos)
+      << RunReportText(*back, s);
+  EXPECT_EQ(RunReportJson(*back, s)["store_retries"]["functions"], 5);
+  nlohmann::json old = rec.ToJson();
+  old.erase("coordinator_store_retries");
+  old["rounds"][0]["attempts"][0].erase("store_retries");
+  auto older = RunRecord::FromJson(old, "old");
+  ASSERT_TRUE(older.ok()) << older.status().ToString();
+  EXPECT_EQ(older->coordinator_store_retries, 0);
+  EXPECT_EQ(older->rounds[0].attempts[0].store_retries, 0);
+  EXPECT_EQ(Summarize(*older, 2).total.store_retries, 2);
+}
+
 }  // namespace
 }  // namespace sl::train

@@ -187,6 +187,7 @@ std::vector<int64_t> ChunkIndices(const JobSpec& job, int64_t n, int64_t round, 
 }  // namespace
 
 InvocationResponse HandlePreprocess(const InvocationRequest& request) {
+  const int64_t store_retries0 = store::ProcessRetryCounts().retries;  // one invocation at a time per instance
   auto p = ParsePayload(request.payload, false);
   if (!p.ok()) return Fail(p.status());
   auto st = StoreFor(p->store);
@@ -211,11 +212,13 @@ InvocationResponse HandlePreprocess(const InvocationRequest& request) {
   Status s = (*st)->Put(JobKeys::Shard(p->shard), bytes);
   if (!s.ok()) return Fail(s);
   nlohmann::json out = {{"samples", end - begin}, {"bytes", bytes.size()}, {"load_ms", load_ms},
-                        {"upload_ms", MsSince(t1)}};
+                        {"upload_ms", MsSince(t1)},
+                        {"store_retries", store::ProcessRetryCounts().retries - store_retries0}};
   return InvocationResponse::Success(out.dump());
 }
 
 InvocationResponse HandleTrainShard(const InvocationRequest& request) {
+  const int64_t store_retries0 = store::ProcessRetryCounts().retries;
   auto p = ParsePayload(request.payload, true);
   if (!p.ok()) return Fail(p.status());
   auto st = StoreFor(p->store);
@@ -317,7 +320,8 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
                         {"download_shard_ms", u.download_shard_ms},
                         {"compute_ms", u.compute_ms},
                         {"upload_ms", MsSince(t3)},
-                        {"late", late}};
+                        {"late", late},
+                        {"store_retries", store::ProcessRetryCounts().retries - store_retries0}};
   return InvocationResponse::Success(out.dump());
 }
 
