@@ -259,6 +259,9 @@ Status Coordinator::OpenOrCreateJob() {
     if (Result<std::string> dir = ml::data::ResolveDatasetPath(spec_.data); dir.ok()) {
       spec_.data.path = std::filesystem::absolute(*dir).string();
     }
+  } else if (!opt_.resume && !spec_.data.path.empty()) {
+    // A relative --data-dir means this process's working directory, not a function's.
+    spec_.data.path = std::filesystem::absolute(spec_.data.path).lexically_normal().string();
   }
   Emit(TrainProgressEvent::Kind::kStage, fmt::format("loading {} for validation and test", spec_.data.name));
   SL_ASSIGN_OR_RETURN(splits_, ml::data::LoadDataset(spec_.data));
@@ -314,6 +317,11 @@ Status Coordinator::RegisterFunctions() {
     // A sandboxed instance sees no host directory it was not given: a file:// store is mounted
     // (read-write) at its own path; an S3 store is reached through STRAIGHTLINE_STORE_ENDPOINT.
     if (opt_.store_uri.rfind("file://", 0) == 0) f.AddMount(opt_.store_uri.substr(7), true);
+    // Preprocessing reads the dataset's files: their directory, read-only (a function image or
+    // a sandbox has no other view of the host's data).
+    if (std::string_view(handler) == kPreprocessHandler && !spec_.data.path.empty() && std::filesystem::exists(spec_.data.path)) {
+      f.AddMount(spec_.data.path, false);
+    }
     f.source = "serverless trainer";
     SL_RETURN_IF_ERROR(opt_.functions->Deploy(f));
     // Deploy keeps a function that already exists as it is (function_host.h): one deployed at
