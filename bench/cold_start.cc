@@ -9,8 +9,12 @@
 //
 // Fork mode runs once per isolation asked for (--isolation both: the sandbox — own namespaces,
 // unprivileged uid, its own root — and none, in the same run), so the sandbox's cost is a ratio.
+// --image REF adds a third kind: the same handler from a function image (`straightline package
+// function`), each instance a runc container over the unpacked image (PlatformOptions::
+// function_image); its init_ms is runc create + start + the worker's exec and libtorch init.
 //
 //   cold_start [--fork N] [--exec N] [--memory MB] [--isolation both|sandbox|none]
+//              [--image oci-archive:PATH --image-n N]
 #include <algorithm>
 #include <chrono>
 #include <numeric>
@@ -57,12 +61,14 @@ struct ModeResult {
   double template_ready_ms = 0;
 };
 
-Result<ModeResult> RunMode(faas::SpawnMode mode, int n, int64_t memory_mb, faas::FunctionIsolation isolation) {
+Result<ModeResult> RunMode(faas::SpawnMode mode, int n, int64_t memory_mb, faas::FunctionIsolation isolation,
+                           const std::string& image = "") {
   TempDir dir("bench-cold");
   faas::PlatformOptions o;
   o.state_dir = dir.path();
   o.spawn_mode = mode;
   o.isolation = isolation;
+  o.function_image = image;  // Deploy runs the built-in from the image
   o.background_maintenance = false;
   auto t0 = std::chrono::steady_clock::now();
   SL_ASSIGN_OR_RETURN(auto platform, faas::Platform::Create(o));
@@ -74,9 +80,9 @@ Result<ModeResult> RunMode(faas::SpawnMode mode, int n, int64_t memory_mb, faas:
     s.timeout_s = 60;
     return s;
   };
-  // The first cold start also waits for the template process to boot (libtorch init): report
-  // it separately, it is paid once per platform.
-  SL_RETURN_IF_ERROR(platform->RegisterFunction(spec("warmup")));
+  // The first cold start also waits for the template process to boot (libtorch init) or, from an
+  // image, for the image to be unpacked: report it separately, it is paid once per platform.
+  SL_RETURN_IF_ERROR(platform->Deploy(spec("warmup")));
   auto first = platform->Invoke({"warmup", "{}"}).get();
   if (!first.status.ok()) return first.status;
   ModeResult out;
@@ -85,7 +91,7 @@ Result<ModeResult> RunMode(faas::SpawnMode mode, int n, int64_t memory_mb, faas:
   std::vector<double> init, invoke;
   for (int i = 0; i < n; ++i) {
     std::string name = fmt::format("cold-{}", i);
-    SL_RETURN_IF_ERROR(platform->RegisterFunction(spec(name)));
+    SL_RETURN_IF_ERROR(platform->Deploy(spec(name)));
     auto start = std::chrono::steady_clock::now();
     faas::InvokeResult r = platform->Invoke({name, "{}"}).get();
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -117,6 +123,10 @@ int main(int argc, char** argv) {
   flags.Int("memory", &memory, "function memory (MB); 1,769 MB = 1 vCPU on Lambda");
   std::string isolation = "both";
   flags.String("isolation", &isolation, "both | sandbox | none: the isolation of the fork-mode runs");
+  std::string image;
+  int64_t image_n = 20;
+  flags.String("image", &image, "oci-archive:PATH | oci:DIR: also time cold starts from this function image (runc)");
+  flags.Int("image-n", &image_n, "cold starts from --image");
   Status s = flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!s.ok() || flags.help_requested()) {
     fmt::print("{}{}\n", flags.Help(), s.ok() ? "" : s.message());
@@ -150,6 +160,14 @@ int main(int argc, char** argv) {
       return 1;
     }
     Print("exec", *r);
+  }
+  if (!image.empty() && image_n > 0) {
+    auto r = RunMode(faas::SpawnMode::kFork, static_cast<int>(image_n), memory, faas::FunctionIsolation::kSandbox, image);
+    if (!r.ok()) {
+      fmt::print(stderr, "image: {}\n", r.status().ToString());
+      return 1;
+    }
+    Print("image/runc", *r);
   }
   return 0;
 }
