@@ -20,7 +20,9 @@ void FunctionHostFlags::Define(FlagSet& flags) {
                "serve` (default: AWS's regional endpoint)");
   flags.String("region", &region, "--platform lambda: AWS region (default: AWS_REGION, ~/.aws/config, us-east-1)");
   flags.String("function-image", &function_image,
-               "--platform lambda on AWS: function image URI (ECR) that missing functions are created from");
+               "the function image the functions run from: --platform lambda on AWS, an image URI (ECR) that "
+               "missing functions are created from; --platform local, an oci-archive:PATH or oci:DIR from "
+               "`straightline package function`, run under runc");
   flags.String("function-role", &function_role,
                "--platform lambda on AWS: execution role ARN for functions created from --function-image");
   flags.String("http-functions", &http_functions, "--platform http: functions file with each function's url");
@@ -84,9 +86,11 @@ Result<OpenedFunctionHost> OpenFunctionHost(const FunctionHostFlags& given, cons
   };
   SL_RETURN_IF_ERROR(only_for(f.endpoint_url, "endpoint-url", "lambda"));
   SL_RETURN_IF_ERROR(only_for(f.region, "region", "lambda"));
-  SL_RETURN_IF_ERROR(only_for(f.function_image, "function-image", "lambda"));
   SL_RETURN_IF_ERROR(only_for(f.function_role, "function-role", "lambda"));
   SL_RETURN_IF_ERROR(only_for(f.http_functions, "http-functions", "http"));
+  if (f.platform == "http" && !f.function_image.empty()) {
+    return InvalidArgument("--function-image is for --platform local or lambda, not --platform http");
+  }
   const std::string remote_ledger = local_options.state_dir + "/ledger.jsonl";
 
   if (f.platform != "local") {
@@ -98,6 +102,7 @@ Result<OpenedFunctionHost> OpenFunctionHost(const FunctionHostFlags& given, cons
   if (f.platform == "local") {
     faas::PlatformOptions options = local_options;
     SL_RETURN_IF_ERROR(ApplyIsolationFlags(f.function_isolation, f.function_egress, &options));
+    options.function_image = f.function_image;  // a function image (oci-archive:/oci:) run under runc
     SL_ASSIGN_OR_RETURN(auto platform, faas::Platform::Create(options));
     out.local = platform.get();
     out.ledger_path = platform->LedgerPath();

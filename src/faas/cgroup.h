@@ -47,6 +47,8 @@ class InstanceCgroup {
   // platform_lifecycle.cc). No-op without a CPU cgroup.
   Status SetCpuQuota(double vcpu);
   const std::string& name() const { return name_; }
+  // The memory controller directory ("" without one); runc joins it for a function image.
+  const std::string& memory_dir() const { return memory_dir_; }
 
  private:
   friend class CgroupManager;

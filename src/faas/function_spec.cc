@@ -28,7 +28,12 @@ void FunctionSpec::AddMount(const std::string& path, bool writable) {
 }
 
 std::string_view HandlerKindName(HandlerKind k) {
-  return k == HandlerKind::kBuiltin ? "builtin" : "bootstrap";
+  switch (k) {
+    case HandlerKind::kBuiltin: return "builtin";
+    case HandlerKind::kBootstrap: return "bootstrap";
+    case HandlerKind::kImage: return "image";
+  }
+  return "builtin";
 }
 
 Status ResolveFunctionSpec(const ProviderProfile& profile, FunctionSpec* spec) {
@@ -50,6 +55,10 @@ Status ResolveFunctionSpec(const ProviderProfile& profile, FunctionSpec* spec) {
   spec->provider = profile.name;
   if (spec->kind == HandlerKind::kBuiltin) {
     if (spec->handler.empty()) return err("handler", "missing (a built-in handler name)");
+  } else if (spec->kind == HandlerKind::kImage) {
+    if (spec->image.rfind("oci-archive:", 0) != 0 && spec->image.rfind("oci:", 0) != 0) {
+      return err("image", fmt::format("'{}': want oci-archive:PATH[:REF] or oci:DIR[:REF]", spec->image));
+    }
   } else {
     if (spec->code_dir.empty()) return err("codeUri", "missing (directory with `bootstrap`)");
     std::string bootstrap = spec->code_dir + "/bootstrap";

@@ -9,6 +9,9 @@
 //   kBootstrap  any executable named `bootstrap` in code_dir that speaks the Lambda Runtime API
 //               (Lambda's custom runtime, `runtime: provided.al2023`); `handler` is passed
 //               through as _HANDLER and code_dir as LAMBDA_TASK_ROOT.
+//   kImage      a container image (`image:`, as Lambda's PackageType: Image): an OCI image, such
+//               as `straightline package function` builds, run under runc with the image's
+//               Entrypoint; `handler`, when given, replaces its Cmd (Lambda's ImageConfig.Command).
 // Thread safety: plain value.
 #pragma once
 
@@ -23,13 +26,14 @@ namespace sl::faas {
 
 struct ProviderProfile;
 
-enum class HandlerKind { kBuiltin, kBootstrap };
+enum class HandlerKind { kBuiltin, kBootstrap, kImage };
 
 struct FunctionSpec {
   std::string name;                   // Lambda rules: [A-Za-z0-9_-]{1,64}
   HandlerKind kind = HandlerKind::kBuiltin;
   std::string handler;                // builtin: registry name; bootstrap: passed as _HANDLER
   std::string code_dir;               // bootstrap only: directory holding `bootstrap`
+  std::string image;                  // image only: oci-archive:PATH[:REF] | oci:DIR[:REF]
   std::string provider = "aws-lambda";  // provider profile name (profiles/<name>.yaml)
   int64_t memory_mb = 0;              // 0: the profile's default
   double timeout_s = 0;               // 0: the profile's default
@@ -59,6 +63,6 @@ struct FunctionSpec {
 //   "functions.yaml: function 'resize': memorySize: 100 MB not allowed by aws-lambda (128..10240)".
 Status ResolveFunctionSpec(const ProviderProfile& profile, FunctionSpec* spec);
 
-std::string_view HandlerKindName(HandlerKind k);  // "builtin" | "bootstrap"
+std::string_view HandlerKindName(HandlerKind k);  // "builtin" | "bootstrap" | "image"
 
 }  // namespace sl::faas

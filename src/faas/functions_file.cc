@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -118,6 +119,25 @@ Status Apply(const Ctx& c, const std::string& key, const YAML::Node& v, const st
       if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
       spec->AddMount(std::filesystem::absolute(p).lexically_normal().string(), writable);
     }
+  } else if (!provider_block && key == "image") {
+    // A function image: oci-archive:PATH[:REF] or oci:DIR[:REF]; a relative PATH is relative to
+    // this file, like codeUri.
+    SL_ASSIGN_OR_RETURN(std::string ref, GetString(c, v, key));
+    for (const char* scheme : {"oci-archive:", "oci:"}) {
+      if (ref.rfind(scheme, 0) != 0) continue;
+      std::string rest = ref.substr(std::strlen(scheme));
+      std::string tail;
+      if (size_t colon = rest.find(':'); colon != std::string::npos) {
+        tail = rest.substr(colon);
+        rest = rest.substr(0, colon);
+      }
+      std::filesystem::path p(rest);
+      if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
+      ref = scheme + std::filesystem::absolute(p).lexically_normal().string() + tail;
+      break;
+    }
+    spec->image = ref;
+    spec->kind = HandlerKind::kImage;
   } else if (!provider_block && key == "reservedConcurrency") {
     SL_ASSIGN_OR_RETURN(spec->reserved_concurrency, GetInt(c, v, key));
   } else if (!provider_block && key == "provisionedConcurrency") {

@@ -24,6 +24,9 @@
 //       provider: gcp-cloud-run-functions
 //       environment: {GREETING: hi}
 //       url: https://...           # http: the function's HTTP trigger; also headers:, auth:
+//     trainer:
+//       image: oci-archive:./fn.tar  # a function image (`straightline package function`), run
+//       handler: train-shard         #   under runc; handler replaces the image's Cmd
 //       ephemeralStorage: 1024     # MB of private /tmp (512..10240; SAM's {Size: N} too)
 //       mounts: [./data, {path: ./out, writable: true}]  # host dirs a sandboxed instance sees
 //       egress: [127.0.0.1:9000]   # endpoints a sandboxed instance may connect to

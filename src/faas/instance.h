@@ -80,6 +80,8 @@ struct Instance {
   uint64_t init_timer = 0;      //                                        GUARDED_BY(platform)
 
   std::unique_ptr<InstanceNetwork> network;  // sandboxed only; outlives `server` (owns its relays)
+  std::string runc_id;          // image functions: the runc container ("" otherwise)
+  std::string runc_bundle;      // its bundle directory
   std::unique_ptr<RuntimeApiServer> server;
   std::unique_ptr<InstanceCgroup> cgroup;
 

@@ -116,6 +116,13 @@ Status Platform::Impl::ResolveSandboxAccess(FunctionState* fn) const {
     if (!PathExists(m.path)) {
       return InvalidArgument("{}: function '{}': mount '{}' does not exist", spec.source, spec.name, m.path);
     }
+    if (m.writable && spec.kind == HandlerKind::kImage) {
+      return FailedPrecondition(
+          "{}: function '{}': mount '{}' is writable, but a function image runs as the image's own "
+          "user and runc here cannot map the host's owners onto it; give the function an s3:// store "
+          "(reached through its egress) instead of a file:// one",
+          spec.source, spec.name, m.path);
+    }
     fn->mounts.push_back({m.path, m.path, m.writable, /*idmap=*/true});
   }
   if (spec.kind == HandlerKind::kBootstrap) {
@@ -149,6 +156,9 @@ Status Platform::Impl::Register(FunctionSpec spec) {
   fn->arn = FunctionArn(options_.region, spec.name);
   fn->spec = spec;
   SL_RETURN_IF_ERROR(ResolveSandboxAccess(fn.get()));
+  if (spec.kind == HandlerKind::kImage) {
+    SL_ASSIGN_OR_RETURN(fn->image, ImageFor(fn->spec));
+  }
   SL_ASSIGN_OR_RETURN(fn->log, LogStream::Open(options_.state_dir + "/logs/" + spec.name + ".log"));
   const std::vector<std::string> label{spec.name};
   SL_ASSIGN_OR_RETURN(auto* throttles,
@@ -376,7 +386,14 @@ Result<std::unique_ptr<Platform>> Platform::Create(PlatformOptions options) {
 Status Platform::RegisterFunction(FunctionSpec spec) { return impl_->Register(std::move(spec)); }
 
 Status Platform::Deploy(const FunctionSpec& spec) {
-  Status s = impl_->Register(spec);
+  FunctionSpec copy = spec;
+  if (!impl_->options_.function_image.empty() && copy.kind == HandlerKind::kBuiltin) {
+    // As LambdaHost deploys with --function-image: the built-in handler runs from the image,
+    // named by the Cmd (Lambda's ImageConfig.Command).
+    copy.kind = HandlerKind::kImage;
+    copy.image = impl_->options_.function_image;
+  }
+  Status s = impl_->Register(std::move(copy));
   return s.code() == Code::kAlreadyExists ? Status::Ok() : s;
 }
 

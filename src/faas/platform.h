@@ -101,6 +101,9 @@ struct PlatformOptions {
   int64_t instance_pids_max = 1024;
   // "host:port" endpoints every function may connect to, on top of its own FunctionSpec::egress.
   std::vector<std::string> function_egress;
+  // oci-archive:PATH | oci:DIR: Deploy (the FunctionHost seam the trainer and the function tier
+  // use) runs built-in functions from this function image under runc, the handler as its Cmd.
+  std::string function_image;
   // Where platform metrics are registered (not owned); null = MetricsRegistry::Default().
   MetricsRegistry* metrics = nullptr;
 };
@@ -146,7 +149,8 @@ class Platform final : public FunctionHost {
   std::vector<FunctionInfo> ListFunctions() const;  // sorted by name
   Result<FunctionInfo> GetFunction(const std::string& name) const;
 
-  // FunctionHost: Deploy registers (an existing function of the name is kept as it is);
+  // FunctionHost: Deploy registers (an existing function of the name is kept as it is; with
+  // options.function_image a built-in runs from that image);
   // Describe is GetFunction with the live counters.
   std::string_view kind() const override { return "local"; }
   Status Deploy(const FunctionSpec& spec) override;

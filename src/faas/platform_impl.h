@@ -46,6 +46,7 @@
 #include "faas/log_stream.h"
 #include "faas/task_runner.h"
 #include "faas/sandbox/instance_network.h"
+#include "package/unpacked_image.h"
 #include "faas/sandbox/sandbox_probe.h"
 #include "faas/zygote_client.h"
 
@@ -133,6 +134,7 @@ struct FunctionState {
   std::unique_ptr<LogStream> log;
   std::vector<sockaddr_in> egress;  // resolved at registration: what a sandboxed instance may reach
   std::vector<runtime::SandboxMount> mounts;  // host paths a sandboxed instance sees
+  std::shared_ptr<const package::UnpackedImage> image;  // kImage: unpacked once, shared by instances
   std::vector<std::shared_ptr<Instance>> instances;  // not dead     GUARDED_BY(mu_)
   int64_t inflight = 0;                              //              GUARDED_BY(mu_)
   int64_t queued = 0;                                //              GUARDED_BY(mu_)
@@ -185,6 +187,15 @@ class Platform::Impl {
   IsolationReport isolation_;
   std::string ledger_path_;
   std::string sandbox_root_;  // <state_dir>/sandbox-root: an empty mount point for instance roots
+  std::string runc_path_;     // for image functions; "" until the first one registers
+  std::mutex images_mu_;
+  std::map<std::string, std::shared_ptr<const package::UnpackedImage>> images_;  // by reference  GUARDED_BY(images_mu_)
+  // Unpacks (once per reference) the image of a kImage function.
+  Result<std::shared_ptr<const package::UnpackedImage>> ImageFor(const FunctionSpec& spec);
+  // Writes the runc bundle of an image instance and fills `req` to start it (`runc run`).
+  Status PrepareImageInstance(const std::shared_ptr<Instance>& inst, runtime::SpawnRequest* req);
+  // `runc delete --force` of an image instance's container, and its bundle directory.
+  void RemoveImageContainer(Instance* inst);
 
  private:
   class Delegate;

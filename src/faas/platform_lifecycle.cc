@@ -135,16 +135,24 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     if (!bootstrap) sb.mounts.push_back({"", "/var/task", false, false});  // an empty task root
     if (req.exec && !bootstrap) sb.mounts.push_back({worker_path_, worker_path_, false, false});
   }
+  const bool from_image = fn->spec.kind == HandlerKind::kImage;
+  if (from_image) {
+    Status s = PrepareImageInstance(inst, &req);
+    if (!s.ok()) return FailLaunch(inst, s.WithContext("runc bundle"));
+  }
   fn->log->Append(fmt::format(
       "INIT_START Runtime Version: {} Spawn: {} Memory Limit: {} CPU: {:.3f} vCPU ({}) INIT CPU: {:.3f} vCPU "
       "Isolation: {} Instance: {}\n",
-      bootstrap ? "provided (bootstrap)" : "straightline-worker",
-      req.exec ? "exec" : "fork-from-template", inst->cgroup->memory_limited() ? "cgroup-v1" : "rss-poll",
+      from_image ? "image " + fn->spec.image : bootstrap ? "provided (bootstrap)" : "straightline-worker",
+      from_image ? "runc" : req.exec ? "exec" : "fork-from-template", inst->cgroup->memory_limited() ? "cgroup-v1" : "rss-poll",
       fn->vcpu, inst->cgroup->cpu_limited() ? "cgroup-v1 cfs quota" : "not enforced",
       inst->cgroup->cpu_limited() ? InitVcpu(fn) : fn->vcpu,
-      sandboxed ? fmt::format("sandbox (uid {}, {} egress)", options_.sandbox_uid, fn->egress.size()) : "none",
+      from_image  ? fmt::format("container (uid {}, {} egress)", fn->image->uid, fn->egress.size())
+      : sandboxed ? fmt::format("sandbox (uid {}, {} egress)", options_.sandbox_uid, fn->egress.size())
+                  : "none",
       inst->id));
-  auto pid = zygote->Spawn(std::move(req), pipefd[1], sandboxed ? inst->network->netns_fd() : -1);
+  // (runc joins the network namespace by its /proc path: no fd for the template to pass.)
+  auto pid = zygote->Spawn(std::move(req), pipefd[1], sandboxed && !from_image ? inst->network->netns_fd() : -1);
   ::close(pipefd[1]);
   if (!pid.ok()) return FailLaunch(inst, pid.status().WithContext("spawn instance"));
 
@@ -266,6 +274,10 @@ void Platform::Impl::OnExit(pid_t pid, int status) {
     inst = it->second;
     by_pid_.erase(it);
   }
+  // `runc run` exits with 128+N for a container killed by signal N: report the signal.
+  if (!inst->runc_id.empty() && WIFEXITED(status) && WEXITSTATUS(status) > 128 && WEXITSTATUS(status) < 160) {
+    status = WEXITSTATUS(status) - 128;
+  }
   // Read the OOM counter before taking mu_ again: cgroup files are the instance's I/O.
   bool oom;
   {
@@ -324,6 +336,7 @@ void Platform::Impl::Cleanup(const std::shared_ptr<Instance>& inst) {
     ::close(inst->log_fd);
     inst->log_fd = -1;
   }
+  RemoveImageContainer(inst.get());  // image functions: runc's state and bundle
   inst->cgroup.reset();  // kills stragglers, removes the directories
   std::lock_guard<std::mutex> ml(mu_);
   auto& all = all_instances_;

@@ -1,39 +1,21 @@
 // ServingImage: a straightline serving image (`straightline package serve`) unpacked once into a
-// directory the container tier owns, so its replicas run the image itself instead of a bundle of
-// host bind mounts. The reference is `oci-archive:PATH[:REF]` (an OCI layout in one tar, as
-// `package --format oci-archive` writes) or `oci:DIR[:REF]` (an OCI layout directory); REF is the
-// manifest's org.opencontainers.image.ref.name ("NAME:TAG"), by default the layout's only (first)
-// manifest's. The layers are applied by `umoci unpack` (an archive is first extracted with tar),
-// and the process the image describes (Entrypoint + Cmd, Env, User, WorkingDir) is read from
-// the runtime config umoci derives from the image config.
-//
-// Ownership: the result names files under `dir`; RemoveUnpackedImage deletes `dir`.
-// Thread safety: plain functions. Failure contract: INVALID_ARGUMENT naming the reference when
-// it is malformed; FAILED_PRECONDITION when tar/umoci are missing; INTERNAL with the tool's first
-// error line when unpacking fails.
+// directory the container tier owns (package/unpacked_image.h), so its replicas run the image
+// itself instead of a bundle of host bind mounts; plus the adjustments a replica's process gets.
+// Thread safety: plain functions.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "common/status.h"
+#include "package/unpacked_image.h"
 
 namespace sl::serve {
 
-struct UnpackedImage {
-  std::string dir;                 // what UnpackServingImage created
-  std::string rootfs;              // absolute path of the image's root file system
-  std::vector<std::string> args;   // Entrypoint + Cmd
-  std::vector<std::string> env;    // the image's Env, "KEY=value"
-  uint32_t uid = 0, gid = 0;       // the image's User, resolved by umoci
-  std::string cwd = "/";
-  // Where the server reads its token: the value of --auth-token-file in args ("" if absent).
-  std::string token_path;
-};
-
-// Unpacks `reference` into `dir` (created; must not exist or be empty).
-Result<UnpackedImage> UnpackServingImage(const std::string& reference, const std::string& dir);
+using package::RemoveUnpackedImage;
+using package::UnpackedImage;
+inline Result<UnpackedImage> UnpackServingImage(const std::string& reference, const std::string& dir) {
+  return package::UnpackImage(reference, dir);
+}
 
 // `args` with every `--host X` / `--host=X` pointing at 127.0.0.1 (appended when absent), so a
 // replica sharing the host network namespace listens on loopback only.
@@ -41,7 +23,5 @@ std::vector<std::string> BindToLoopback(std::vector<std::string> args);
 
 // `env` with KEY=value set (replacing an existing KEY).
 std::vector<std::string> SetEnv(std::vector<std::string> env, const std::string& key_value);
-
-void RemoveUnpackedImage(const UnpackedImage& image);
 
 }  // namespace sl::serve

@@ -1,4 +1,4 @@
-#include "serve/remote/oci_bundle.h"
+#include "package/oci_bundle.h"
 
 #include <cmath>
 
@@ -6,7 +6,7 @@
 
 #include "common/file_util.h"
 
-namespace sl::serve {
+namespace sl::package {
 
 std::vector<std::pair<std::string, std::string>> HostRuntimeBinds() {
   std::vector<std::pair<std::string, std::string>> binds;
@@ -39,7 +39,7 @@ std::string OciConfigJson(const BundleSpec& spec) {
       {{"destination", "/tmp"},
        {"type", "tmpfs"},
        {"source", "tmpfs"},
-       {"options", {"nosuid", "nodev", "mode=1777", "size=262144k"}}},
+       {"options", {"nosuid", "nodev", "mode=1777", "size=" + std::to_string(spec.tmp_mb * 1024) + "k"}}},
   });
   for (const auto& [host, inside] : spec.ro_binds) {
     if (!PathExists(host)) continue;
@@ -55,6 +55,12 @@ std::string OciConfigJson(const BundleSpec& spec) {
                         {"period", period}};
   }
   if (spec.memory_mb > 0) resources["memory"] = {{"limit", spec.memory_mb * 1024 * 1024}};
+  if (spec.pids_limit > 0) resources["pids"] = {{"limit", spec.pids_limit}};
+  json namespaces = json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
+  // Without a "network" entry the container shares the host's, so its 127.0.0.1 port is ours.
+  if (!spec.network_namespace.empty()) {
+    namespaces.push_back({{"type", "network"}, {"path", spec.network_namespace}});
+  }
   const json caps = spec.uid == 0 ? json::array({"CAP_KILL", "CAP_NET_BIND_SERVICE"}) : json::array();
   json config = {
       {"ociVersion", "1.0.2-dev"},
@@ -72,15 +78,14 @@ std::string OciConfigJson(const BundleSpec& spec) {
       {"mounts", mounts},
       {"linux",
        {{"resources", resources},
-        // No "network" namespace: the container shares the host's, so its 127.0.0.1 port is ours.
-        {"namespaces",
-         json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}})},
+        {"namespaces", namespaces},
         {"maskedPaths",
          {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
           "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
         {"readonlyPaths",
          {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
   };
+  if (!spec.cgroups_path.empty()) config["linux"]["cgroupsPath"] = spec.cgroups_path;
   return config.dump(2);
 }
 
@@ -89,4 +94,4 @@ Status WriteOciBundle(const BundleSpec& spec) {
   return WriteFileAtomic(spec.dir + "/config.json", OciConfigJson(spec));
 }
 
-}  // namespace sl::serve
+}  // namespace sl::package
