@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 namespace sl::train {
@@ -223,6 +225,27 @@ TEST(Planner, StageMemoryBoundHoldsTheWholeDatasetForPreprocessing) {
   const StageMemory eight = BoundStageMemory(FashionMnistCnn(8));
   EXPECT_LT(eight.train_mb, m.train_mb);
   EXPECT_GT(eight.train_mb, kWorkerBaselineMb);
+}
+
+// The README's `train --memory auto` scaled down with --limit (issue 17, scripts/readme-test.py):
+// the functions' preprocessing still decodes the whole dataset, so the floor must not shrink with
+// the limit (it was 182 MB with --limit 1500, and every preprocessing function died at 192 MB).
+TEST(Planner, TrainLimitDoesNotLowerThePreprocessingBound) {
+  if (::access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0) {
+    GTEST_SKIP() << "Fashion-MNIST is not installed (scripts/install-deps.sh)";
+  }
+  PlanInput in;
+  in.spec = Spec("aws-lambda");
+  in.spec.workers = 4;
+  in.spec.epochs = 1;
+  in.spec.data.name = "fashion-mnist";
+  in.spec.data.train_limit = 1500;
+  in.spec.model_name = "logreg";
+  auto plan = PlanMemory(in);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  // 70,000 decoded images of 784 floats = 214 MB, whatever the limit.
+  EXPECT_GT(plan->stage_memory.preprocess_mb, kWorkerBaselineMb + 214) << plan->stage_memory.explanation;
+  EXPECT_GE(static_cast<double>(plan->memory_mb), plan->stage_memory.preprocess_mb * (1 + kMemoryMargin));
 }
 
 TEST(Planner, NeverChoosesASizeBelowTheStagesPeakMemory) {
