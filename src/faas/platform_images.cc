@@ -26,6 +26,13 @@ std::string FindRunc() {
   return "";
 }
 
+// runc runs in another working directory than the platform's and resolves a bundle's root
+// against the bundle: every path handed to it is absolute. A relative state dir (the trainer's
+// default .straightline/train-platform with an s3:// store) made every image instance fail with
+// "runc run failed: chdir .straightline/...: no such file or directory" (issue 17, found by
+// scripts/readme-test.py running the README's `train --function-image` example).
+std::string Absolute(const std::string& dir) { return std::filesystem::absolute(dir).lexically_normal().string(); }
+
 }  // namespace
 
 Result<std::shared_ptr<const package::UnpackedImage>> Platform::Impl::ImageFor(const FunctionSpec& spec) {
@@ -40,7 +47,7 @@ Result<std::shared_ptr<const package::UnpackedImage>> Platform::Impl::ImageFor(c
   if (runc_path_.empty()) runc_path_ = FindRunc();
   if (runc_path_.empty()) return err("runc is not installed (scripts/install-deps.sh installs it)");
   if (auto it = images_.find(spec.image); it != images_.end()) return it->second;
-  const std::string dir = fmt::format("{}/images/{}", options_.state_dir, images_.size());
+  const std::string dir = fmt::format("{}/images/{}", Absolute(options_.state_dir), images_.size());
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);  // a previous platform's copy in this state dir
   auto start = std::chrono::steady_clock::now();
@@ -59,7 +66,7 @@ Status Platform::Impl::PrepareImageInstance(const std::shared_ptr<Instance>& ins
   FunctionState* fn = inst->fn;
   const package::UnpackedImage& image = *fn->image;
   package::BundleSpec b;
-  b.dir = fmt::format("{}/runc/bundles/{}", options_.state_dir, inst->id);
+  b.dir = fmt::format("{}/runc/bundles/{}", Absolute(options_.state_dir), inst->id);
   b.root_path = image.rootfs;
   // Lambda's ImageConfig.Command: the function's handler replaces the image's Cmd.
   if (fn->spec.handler.empty()) {
@@ -102,7 +109,7 @@ Status Platform::Impl::PrepareImageInstance(const std::shared_ptr<Instance>& ins
   inst->runc_id = "sl-" + inst->id;
   inst->runc_bundle = b.dir;
   req->exec = true;
-  req->argv = {runc_path_, "--root", options_.state_dir + "/runc/state", "run", "--bundle", b.dir, inst->runc_id};
+  req->argv = {runc_path_, "--root", Absolute(options_.state_dir) + "/runc/state", "run", "--bundle", b.dir, inst->runc_id};
   req->cwd = b.dir;
   req->env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
   req->sandbox = runtime::SandboxSpec{};  // runc makes the container's namespaces
@@ -112,7 +119,7 @@ Status Platform::Impl::PrepareImageInstance(const std::shared_ptr<Instance>& ins
 void Platform::Impl::RemoveImageContainer(Instance* inst) {
   if (inst->runc_id.empty()) return;
   auto r = package::RunProcess(
-      {runc_path_, "--root", options_.state_dir + "/runc/state", "delete", "--force", inst->runc_id});
+      {runc_path_, "--root", Absolute(options_.state_dir) + "/runc/state", "delete", "--force", inst->runc_id});
   if (!r.ok() || (r->exit_code != 0 && r->err.find("does not exist") == std::string::npos)) {
     SL_LOG_DEBUG("faas", "runc delete {}: {}", inst->runc_id, r.ok() ? package::FirstLine(*r) : r.status().ToString());
   }
