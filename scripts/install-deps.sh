@@ -16,6 +16,7 @@ DEBIAN_PACKAGES=(
   # peers and real clients used by tests and benchmarks
   python3-torch awscli runc curl python3-flask gunicorn skopeo umoci docker-registry podman
   python3-jsonschema python3-yaml  # deploy tests: descriptors vs the platforms' JSON Schemas
+  mmdebstrap  # dev_image_test and containers/dev/build.sh: a Debian root where no registry is reachable
   # fuzzing (scripts/fuzz-v2.sh: clang++ -fsanitize=fuzzer)
   clang
 )
