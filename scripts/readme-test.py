@@ -26,7 +26,7 @@ drift apart:
 - Only loopback traffic: as root the whole run is in its own network namespace (only `lo`, so
   the README's fixed ports 8080 and 9000 are free, and anything reaching for another address fails
   at once) and its own mount namespace where /tmp is the scratch directory's tmp/ (the README's
-  /tmp paths stay out of the host's /tmp). Not root: no namespaces; blocks needing root fail.
+  /tmp paths stay out of the host's /tmp). Not root: skipped (exit status 77).
 - Scaled down only through the documented STRAIGHTLINE_<COMMAND>_ARGS variables (README, "Usage":
   flags appended to every command line of that command): SCALE below, printed at the start.
 
@@ -193,21 +193,26 @@ def stop_group(pgid, proc=None):
         pass
 
 
-def enter_namespaces(scratch):
-    """Re-runs this script in new network and mount namespaces (root only); returns False if not."""
-    if os.environ.get("READMETEST_IN_NS") == "1":
-        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-        tmp = os.path.join(scratch, "tmp")
-        os.makedirs(tmp, exist_ok=True)
-        os.chmod(tmp, 0o1777)
-        subprocess.run(["mount", "--bind", tmp, "/tmp"], check=True)
-        return True
+def run_in_namespaces(scratch):
+    """Runs this script again in new network and mount namespaces; returns its exit status."""
     if os.geteuid() != 0 or not shutil.which("unshare"):
-        return False
+        # Without its own namespaces the run would use the host's ports 8080 and 9000, its network
+        # and its /tmp: not a test to run beside others.
+        print("SKIP: readme-test needs root and unshare(1) for its own network and mount namespaces")
+        return 77
     env = dict(os.environ, READMETEST_IN_NS="1", READMETEST_SCRATCH=scratch)
     r = subprocess.run(["unshare", "--net", "--mount", "--propagation", "private", "--fork", "--kill-child",
                         sys.executable] + sys.argv, env=env)
     return r.returncode
+
+
+def set_up_namespaces(scratch):
+    """Inside the namespaces: loopback up, /tmp = scratch/tmp."""
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    tmp = os.path.join(scratch, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    os.chmod(tmp, 0o1777)
+    subprocess.run(["mount", "--bind", tmp, "/tmp"], check=True)
 
 
 def main():
@@ -229,21 +234,23 @@ def main():
             print(f"README.md:{b.line:<5} {b.lang or '-':<5} {'; '.join(b.directives) or '':<40} {b.first_line()}")
         return 0
 
-    # Not under /tmp: in the mount namespace /tmp is scratch/tmp.
-    scratch = os.environ.get("READMETEST_SCRATCH") or tempfile.mkdtemp(prefix="sl-readme-test-", dir="/var/tmp")
-    isolated = enter_namespaces(scratch)
-    if isinstance(isolated, int) and not isinstance(isolated, bool):  # the run in the namespaces ended
-        if isolated == 0 and not a.keep:
+    if os.environ.get("READMETEST_IN_NS") != "1":
+        # Not under /tmp: in the mount namespace /tmp is scratch/tmp.
+        scratch = tempfile.mkdtemp(prefix="sl-readme-test-", dir="/var/tmp")
+        rc = run_in_namespaces(scratch)
+        if rc in (0, 77) and not a.keep:
             shutil.rmtree(scratch, ignore_errors=True)
         else:
             print(f"readme-test: kept {scratch}")
-        return isolated
+        return rc
+    scratch = os.environ["READMETEST_SCRATCH"]
+    set_up_namespaces(scratch)
     work = os.path.join(scratch, "work")
     home = os.path.join(scratch, "home")
     os.makedirs(work, exist_ok=True)
     os.makedirs(home, exist_ok=True)
     # The README's examples run from a clone: they name files of the repository by relative paths.
-    for name in ("examples", "profiles"):
+    for name in ("examples",):
         if not os.path.exists(os.path.join(work, name)):
             os.symlink(os.path.join(src, name), os.path.join(work, name))
     logs = os.path.join(scratch, "logs")
@@ -255,7 +262,7 @@ def main():
     # 2, curl, skopeo, podman...): a standard PATH, not the developer's (a pyenv shim's AWS CLI 1
     # has no --cli-binary-format).
     env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    env.update({"SL": exe, "HOME": home, "TMPDIR": "/tmp" if isolated else os.path.join(scratch, "tmp")})
+    env.update({"SL": exe, "HOME": home, "TMPDIR": "/tmp"})
     os.makedirs(env["TMPDIR"], exist_ok=True)
     # podman (`podman load` in "Package") keeps images in the scratch directory, not the host's
     # /var/lib/containers: CONTAINERS_STORAGE_CONF is podman's own variable for that.
@@ -266,7 +273,7 @@ def main():
     env.update(SCALE)
 
     print(f"readme-test: {len(blocks)} code blocks in {readme}")
-    print(f"readme-test: scratch {scratch} ({'own network and mount namespaces, /tmp = scratch/tmp' if isolated else 'no namespaces: not root'})")
+    print(f"readme-test: scratch {scratch} (own network and mount namespaces, /tmp = scratch/tmp)")
     print(f"readme-test: SL={exe}")
     for k, v in SCALE.items():
         print(f"readme-test: {k}=\"{v}\"")
@@ -294,6 +301,15 @@ def main():
                 if not m:
                     results.append((b, "fail", 0.0, "a yaml block must name its file on its first line (# NAME.yaml)"))
                     print(f"README.md:{b.line:<5} FAIL  {0:6.1f}s  yaml block names no file (first line '# NAME.yaml')")
+                    continue
+                try:  # a README file that is not valid YAML is a README bug
+                    import yaml
+                    yaml.safe_load(b.text)
+                except ImportError:
+                    pass
+                except yaml.YAMLError as e:
+                    results.append((b, "fail", 0.0, f"{m.group(1)} is not valid YAML: {e}"))
+                    print(f"README.md:{b.line:<5} FAIL  {0:6.1f}s  {m.group(1)} is not valid YAML: {e}")
                     continue
                 path = os.path.join(work, m.group(1))
                 os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -356,11 +372,6 @@ def main():
     for b, s, _, why in results:
         if s == "fail":
             print(f"  FAILED  README.md:{b.line}: {why}")
-    if os.environ.get("READMETEST_IN_NS") != "1":  # else the parent outside the namespaces cleans up
-        if n["fail"] == 0 and not a.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
-        else:
-            print(f"readme-test: kept {scratch}")
     return 1 if n["fail"] else 0
 
 
