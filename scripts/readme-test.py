@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Runs the README's examples as written, in order, in a scratch directory (issue 17).
 
-    scripts/readme-test.py [STRAIGHTLINE_EXE [SOURCE_DIR]] [--only LINE,...] [--keep] [--list]
+    scripts/readme-test.py [STRAIGHTLINE_EXE [SOURCE_DIR]] [--only LINE,...] [--keep] [--list] [--readme MD]
 
 The examples are read from README.md's own fenced code blocks, so the README and this test cannot
 drift apart:
@@ -58,6 +58,7 @@ SCALE = {
     "STRAIGHTLINE_PACKAGE_ARGS": "--compression none",
 }
 BLOCK_TIMEOUT_S = 420
+DOC = "README.md"  # the file's name in messages
 DIRECTIVE = re.compile(r"^\s*<!--\s*readme-test:\s*(.*?)\s*-->\s*$")
 FILE_COMMENT = re.compile(r"^#\s*([\w./-]+\.(?:ya?ml|json))\s*$")
 
@@ -90,13 +91,13 @@ def parse_readme(path):
             while j < len(lines) and not lines[j].startswith("```"):
                 j += 1
             if j == len(lines):
-                sys.exit(f"README.md:{i + 1}: unterminated code block")
+                sys.exit(f"{DOC}:{i + 1}: unterminated code block")
             blocks.append(Block(i + 1, lang, "\n".join(lines[start:j]) + "\n", pending))
             pending = []
             i = j
         elif l.strip():
             if pending:
-                sys.exit(f"README.md:{i + 1}: a readme-test directive must come right before a code block")
+                sys.exit(f"{DOC}:{i + 1}: a readme-test directive must come right before a code block")
         i += 1
     return blocks
 
@@ -222,16 +223,19 @@ def main():
     ap.add_argument("--only", help="comma-separated README lines of the blocks to run (debugging)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     ap.add_argument("--list", action="store_true", help="list the blocks and what would be done")
+    ap.add_argument("--readme", help="another markdown file (the harness's own test)")
     a = ap.parse_args()
     src = os.path.abspath(a.src or os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     exe = os.path.abspath(a.exe or os.path.join(src, "build/straightline"))
-    readme = os.path.join(src, "README.md")
+    readme = os.path.abspath(a.readme) if a.readme else os.path.join(src, "README.md")
+    global DOC
+    DOC = os.path.basename(readme)
     blocks = parse_readme(readme)
     only = {int(x) for x in a.only.split(",")} if a.only else None
 
     if a.list:
         for b in blocks:
-            print(f"README.md:{b.line:<5} {b.lang or '-':<5} {'; '.join(b.directives) or '':<40} {b.first_line()}")
+            print(f"{DOC}:{b.line:<5} {b.lang or '-':<5} {'; '.join(b.directives) or '':<40} {b.first_line()}")
         return 0
 
     if os.environ.get("READMETEST_IN_NS") != "1":
@@ -292,7 +296,7 @@ def main():
             if skip:
                 reason = skip[0][4:].strip(" :()") or "no reason given"
                 results.append((b, "skip", 0.0, reason))
-                print(f"README.md:{b.line:<5} skip  {0:6.1f}s  {b.first_line()}\n           ({reason})")
+                print(f"{DOC}:{b.line:<5} skip  {0:6.1f}s  {b.first_line()}\n           ({reason})")
                 sys.stdout.flush()
                 continue
             if b.lang in ("yaml", "yml"):
@@ -300,7 +304,7 @@ def main():
                 m = FILE_COMMENT.match(first)
                 if not m:
                     results.append((b, "fail", 0.0, "a yaml block must name its file on its first line (# NAME.yaml)"))
-                    print(f"README.md:{b.line:<5} FAIL  {0:6.1f}s  yaml block names no file (first line '# NAME.yaml')")
+                    print(f"{DOC}:{b.line:<5} FAIL  {0:6.1f}s  yaml block names no file (first line '# NAME.yaml')")
                     continue
                 try:  # a README file that is not valid YAML is a README bug
                     import yaml
@@ -309,14 +313,14 @@ def main():
                     pass
                 except yaml.YAMLError as e:
                     results.append((b, "fail", 0.0, f"{m.group(1)} is not valid YAML: {e}"))
-                    print(f"README.md:{b.line:<5} FAIL  {0:6.1f}s  {m.group(1)} is not valid YAML: {e}")
+                    print(f"{DOC}:{b.line:<5} FAIL  {0:6.1f}s  {m.group(1)} is not valid YAML: {e}")
                     continue
                 path = os.path.join(work, m.group(1))
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, "w") as f:
                     f.write(b.text)
                 results.append((b, "ok", 0.0, ""))
-                print(f"README.md:{b.line:<5} ok    {0:6.1f}s  wrote {m.group(1)}")
+                print(f"{DOC}:{b.line:<5} ok    {0:6.1f}s  wrote {m.group(1)}")
                 sys.stdout.flush()
                 continue
             block_env = dict(env)
@@ -350,7 +354,7 @@ def main():
             dt = time.time() - t0
             status = "ok" if err is None else "fail"
             results.append((b, status, dt, err or ""))
-            print(f"README.md:{b.line:<5} {status if status == 'ok' else 'FAIL':<5} {dt:6.1f}s  {b.first_line()}")
+            print(f"{DOC}:{b.line:<5} {status if status == 'ok' else 'FAIL':<5} {dt:6.1f}s  {b.first_line()}")
             if err is not None:
                 print(f"  {err}; the block:")
                 for l in b.text.rstrip().splitlines():
@@ -368,10 +372,10 @@ def main():
     print(f"readme-test: {n['ok']} ok, {n['skip']} skipped, {n['fail']} failed in {time.time() - t_all:.0f} s")
     for b, s, _, why in results:
         if s == "skip":
-            print(f"  skipped README.md:{b.line}: {why}")
+            print(f"  skipped {DOC}:{b.line}: {why}")
     for b, s, _, why in results:
         if s == "fail":
-            print(f"  FAILED  README.md:{b.line}: {why}")
+            print(f"  FAILED  {DOC}:{b.line}: {why}")
     return 1 if n["fail"] else 0
 
 
