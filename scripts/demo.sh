@@ -8,8 +8,8 @@
 #
 #   scripts/demo.sh BUILD_DIR
 #   env: DEMO_OUT (default models/fmnist-cnn-sls), DEMO_WORKERS (8), DEMO_EPOCHS (3),
-#        DEMO_ROUNDS_PER_EPOCH (32), DEMO_LR (0.003), DEMO_SERVER_MOMENTUM (0.5): the settings
-#        that reach 0.88 in 2 epochs in docs/benchmarks.md; DEMO_MIN_ACCURACY (0.88),
+#        DEMO_ROUNDS_PER_EPOCH, DEMO_LR, DEMO_SERVER_MOMENTUM (unset: train's defaults for the
+#        number of workers, train/serverless_defaults.h); DEMO_MIN_ACCURACY (0.88),
 #        DEMO_KFOLD (3 folds on DEMO_KFOLD_LIMIT=6000 train samples, 1 epoch each; 0 = skip),
 #        DEMO_LOAD_PHASES (load on the served model, DURATION_S:FROM:TO sessions/s; default 15:10:150),
 #        DEMO_F, DEMO_D (the thresholds the demo serves with; default 100 requests/s, 65536 bytes)
@@ -19,9 +19,10 @@ SL="$BUILD/straightline"
 OUT=${DEMO_OUT:-models/fmnist-cnn-sls}
 WORKERS=${DEMO_WORKERS:-8}
 EPOCHS=${DEMO_EPOCHS:-3}
-RPE=${DEMO_ROUNDS_PER_EPOCH:-32}
-LR=${DEMO_LR:-0.003}
-MOMENTUM=${DEMO_SERVER_MOMENTUM:-0.5}
+TUNING=()  # empty: the serverless defaults chosen from the workers and the data size
+[ -n "${DEMO_ROUNDS_PER_EPOCH:-}" ] && TUNING+=(--rounds-per-epoch "$DEMO_ROUNDS_PER_EPOCH")
+[ -n "${DEMO_LR:-}" ] && TUNING+=(--lr "$DEMO_LR")
+[ -n "${DEMO_SERVER_MOMENTUM:-}" ] && TUNING+=(--server-momentum "$DEMO_SERVER_MOMENTUM")
 MIN_ACC=${DEMO_MIN_ACCURACY:-0.88}
 KFOLD=${DEMO_KFOLD:-3}
 KFOLD_LIMIT=${DEMO_KFOLD_LIMIT:-6000}
@@ -37,10 +38,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== 1. serverless training: cnn on Fashion-MNIST, $WORKERS functions per round, $EPOCHS epochs x $RPE rounds"
+echo "== 1. serverless training: cnn on Fashion-MNIST, $WORKERS functions per round, $EPOCHS epochs"
 echo "   (functions under the aws-lambda profile on the local platform; state in $STORE)"
 "$SL" train --dataset fashion-mnist --model cnn --workers "$WORKERS" --epochs "$EPOCHS" \
-  --rounds-per-epoch "$RPE" --server-momentum "$MOMENTUM" --lr "$LR" --seed 1 --store "$STORE" --out "$OUT"
+  ${TUNING[@]+"${TUNING[@]}"} --seed 1 --store "$STORE" --out "$OUT"
 LEDGER="$PWD/$RUN-platform/ledger.jsonl"
 
 echo

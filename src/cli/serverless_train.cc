@@ -2,6 +2,8 @@
 // (train/coordinator.h), live progress, the run report, and the provider comparison.
 #include "cli/serverless_train.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +17,8 @@
 #include "faas/economics/provider_profile.h"
 #include "cli/function_host_flags.h"
 #include "faas/platform.h"
+#include "ml/data/registry.h"
+#include "train/serverless_defaults.h"
 #include "train/coordinator.h"
 #include "train/planner.h"
 #include "train/report/provider_comparison.h"
@@ -161,17 +165,36 @@ int CompareProviders(const train::JobSpec& base, const std::string& base_store, 
 
 }  // namespace
 
+namespace {
+
+// The train split's expected size before the data is loaded: the dataset's standard train pool
+// less the validation share, or --limit; 0 when unknown.
+int64_t ExpectedTrainSamples(const ml::data::DatasetOptions& data) {
+  int64_t pool = 0;
+  for (const auto& info : ml::data::KnownDatasets()) {
+    if (info.name == data.name) pool = info.nominal_train_pool;
+  }
+  int64_t n = pool > 0 ? static_cast<int64_t>(static_cast<double>(pool) * (1.0 - data.validation_fraction)) : 0;
+  if (data.train_limit > 0) n = n > 0 ? std::min(n, data.train_limit) : data.train_limit;
+  return n;
+}
+
+}  // namespace
+
 void ServerlessTrainFlags::Register(FlagSet& flags) {
   flags.Int("workers", &workers, "serverless training: functions (shards) per round; 0 = train in this process");
   flags.String("provider", &provider, "serverless: provider profile the functions run under (profiles/*.yaml)");
   flags.String("memory", &memory, "serverless: function memory in MB, or 'auto' (cheapest size for --deadline)");
   flags.Double("deadline", &deadline_s, "serverless, --memory auto: the job should finish within this many seconds");
   flags.Double("timeout", &timeout_s, "serverless: function timeout in seconds");
-  flags.Int("rounds-per-epoch", &rounds_per_epoch, "serverless: averaging rounds per epoch (each trains on 1/R of every shard)");
+  flags.Int("rounds-per-epoch", &rounds_per_epoch, "serverless: averaging rounds per epoch (each trains on 1/R of every shard; default: from the workers and the data size, train/serverless_defaults.h)");
   flags.Double("server-lr", &server_lr,
                "serverless: the coordinator's step along each round's averaged change (1: plain FedAvg)");
   flags.Double("server-momentum", &server_momentum,
-               "serverless: momentum of the coordinator's step across rounds (FedAvgM; 0: off)");
+               "serverless: momentum of the coordinator's step across rounds (FedAvgM; 0: off; default: 0.5 from 2 workers on)");
+  flags.String("lr-schedule", &lr_schedule,
+               "serverless: the functions' learning rate over the job's rounds: tail (constant, then decaying "
+               "linearly to ~0 over the last quarter; default), cosine (decaying over the whole job) or constant");
   flags.Int("evaluate-every", &evaluate_every,
             "serverless: score the validation split every N rounds (0: at the end of every epoch; "
             "each scoring pauses the job)");
@@ -243,6 +266,19 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
   spec.evaluate_every = f.evaluate_every;
   spec.server.lr = f.server_lr;
   spec.server.momentum = f.server_momentum;
+  spec.lr_schedule = f.lr_schedule;
+  std::string defaults_line;  // printed once the flags have been checked
+  {
+    // What the user did not choose follows the workers and the data size
+    // (train/serverless_defaults.h); what they chose stays.
+    const train::ServerlessDefaults d =
+        train::ChooseServerlessDefaults(f.workers, ExpectedTrainSamples(o.data), o.train.batch_size, o.train.lr);
+    if (!flags.IsSet("lr")) spec.local.lr = d.lr;
+    if (!flags.IsSet("server-momentum")) spec.server.momentum = d.server_momentum;
+    if (!flags.IsSet("rounds-per-epoch")) spec.rounds_per_epoch = d.rounds_per_epoch;
+    if (!flags.IsSet("lr-schedule")) spec.lr_schedule = d.lr_schedule;
+    defaults_line = fmt::format("serverless defaults {} (flags you give win)", d.why);
+  }
   spec.provider = f.provider;
   spec.timeout_s = f.timeout_s;
   spec.max_retries = f.max_retries;
@@ -272,6 +308,7 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
     spec.memory_mb = *parsed;
   }
   if (Status s = spec.Validate(); !s.ok()) return Fail(s);
+  if (!quiet) fmt::print(stderr, "{}\n", defaults_line);
 
   if (!f.compare_providers.empty()) return CompareProviders(spec, store, f, &progress, json);
 

@@ -20,6 +20,7 @@ struct ServerlessTrainFlags {
   int64_t evaluate_every = 0;       // rounds; 0 = at the end of every epoch
   double server_lr = 1.0;           // FedAvg's server step (train/server_optimizer.h)
   double server_momentum = 0.0;
+  std::string lr_schedule = "tail";     // the defaults above are chosen from the workers unless set
   int64_t max_retries = 3;
   double speculative_after = 2.0;
   std::string store;                // default: file://$PWD/runs/<dataset>-<model>-<time>

@@ -34,7 +34,7 @@ int RunTrain(const Args& args) {
   flags.Int("max-steps", &max_steps, "stop after this many optimizer steps (0: run all epochs)");
   flags.Int("batch-size", &batch_size, "mini-batch size");
   flags.String("optimizer", &optimizer, "adam | sgd");
-  flags.Double("lr", &lr, "learning rate");
+  flags.Double("lr", &lr, "learning rate (serverless: the default is scaled by sqrt(--workers), see --rounds-per-epoch)");
   flags.Double("momentum", &momentum, "SGD momentum");
   flags.Double("weight-decay", &weight_decay, "L2 weight decay");
   flags.Int("seed", &seed, "seed for the split, initialisation, shuffling and dropout");

@@ -1,5 +1,9 @@
 #include "train/job_spec.h"
 
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
 #include <fmt/format.h>
 
 namespace sl::train {
@@ -38,6 +42,9 @@ Status JobSpec::Validate() const {
   if (rounds_per_epoch < 1) return InvalidArgument("rounds-per-epoch: {} (must be >= 1)", rounds_per_epoch);
   if (evaluate_every < 0) return InvalidArgument("evaluate-every: {} (must be >= 0)", evaluate_every);
   SL_RETURN_IF_ERROR(server.Validate());
+  if (lr_schedule != "constant" && lr_schedule != "cosine" && lr_schedule != "tail") {
+    return InvalidArgument("lr-schedule: '{}' is not 'constant' or 'cosine'", lr_schedule);
+  }
   if (memory_mb < 128) return InvalidArgument("memory: {} MB (must be >= 128)", memory_mb);
   if (timeout_s <= 0) return InvalidArgument("timeout: {} s (must be > 0)", timeout_s);
   if (max_retries < 0) return InvalidArgument("max-retries: {} (must be >= 0)", max_retries);
@@ -100,6 +107,7 @@ nlohmann::json JobSpec::ToJson() const {
           {"evaluate_every", evaluate_every},
           {"server_lr", server.lr},
           {"server_momentum", server.momentum},
+          {"lr_schedule", lr_schedule},
           {"out_dir", out_dir},
           {"faults", faults_json}};
 }
@@ -122,6 +130,20 @@ int64_t JobSpec::UpdateSamples(int64_t train_samples, int64_t round, int64_t sha
   if (local.max_steps <= 0) return n;
   const int64_t batches = (n + local.batch_size - 1) / local.batch_size;
   return local.max_steps / batches * n + local.max_steps % batches * local.batch_size;
+}
+
+double JobSpec::LocalLr(int64_t round) const {
+  if (lr_schedule == "constant" || total_rounds() <= 1) return local.lr;
+  if (lr_schedule == "tail") {
+    const double total = static_cast<double>(total_rounds());
+    const double tail = std::max(1.0, std::round(total * 0.25));
+    const double left = total - static_cast<double>(round);  // rounds left, this one included
+    return left > tail ? local.lr : local.lr * (left - 0.5) / tail;
+  }
+  // The middle of the round's share of the job, so the last round still moves (a schedule that
+  // reaches zero at the round's start would make it a no-op).
+  const double progress = (static_cast<double>(round) + 0.5) / static_cast<double>(total_rounds());
+  return local.lr * 0.5 * (1.0 + std::cos(std::numbers::pi * std::min(1.0, progress)));
 }
 
 bool JobSpec::EvaluatesAfter(int64_t round) const {
@@ -156,6 +178,7 @@ Result<JobSpec> JobSpec::FromJson(const nlohmann::json& j, std::string_view wher
     s.speculative_after = j.at("speculative_after").get<double>();
     s.server.lr = j.value("server_lr", 1.0);
     s.server.momentum = j.value("server_momentum", 0.0);
+    s.lr_schedule = j.value("lr_schedule", std::string("constant"));
     if (j.contains("evaluate_every")) {
       s.evaluate_every = j.at("evaluate_every").get<int64_t>();
     } else if (j.contains("evaluate_every_round")) {  // job.json written before evaluate_every

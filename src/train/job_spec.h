@@ -65,10 +65,17 @@ struct JobSpec {
   // on the critical path, so every round costs as much as a tenth of a round's compute
   // (docs/benchmarks.md, "Serverless training: time to accuracy").
   int64_t evaluate_every = 0;
+  // How each round's local learning rate follows the job: "constant" (local.lr every round) or
+  // "cosine" (local.lr * (1 + cos(pi * round / total_rounds)) / 2, decaying to near zero by the
+  // last round, so the job ends on small steps whatever its length; a job.json written before
+  // 2026-12-07 has no schedule and means "constant").
+  std::string lr_schedule = "constant";
   std::string out_dir;                    // artifact directory ("" = none)
   std::vector<FaultInjection> faults;
 
   int64_t total_rounds() const { return epochs * rounds_per_epoch; }
+  // The local learning rate of round `round` under lr_schedule.
+  double LocalLr(int64_t round) const;
   // The job's plan of samples, one arithmetic for the functions and the coordinator. Shard s of
   // a train split of n samples is [n·s/workers, n·(s+1)/workers); round r trains on chunk
   // c = r mod rounds_per_epoch of the shard's m samples (reshuffled every epoch), [m·c/rpe,

@@ -27,6 +27,7 @@ TEST(JobSpec, JsonRoundTripKeepsEveryField) {
   s.timeout_s = 30;
   s.max_retries = 1;
   s.speculative_after = 0;
+  s.lr_schedule = "tail";
   s.out_dir = "models/x";
   s.faults.push_back({-1, 1, 0, "crash"});
   auto back = JobSpec::FromJson(s.ToJson(), "job.json");
@@ -45,6 +46,41 @@ TEST(JobSpec, ValidateNamesTheField) {
   EXPECT_NE(s.Validate().message().find("speculative-after"), std::string::npos);
   auto bad = JobSpec::FromJson({{"format", "other"}}, "x/job.json");
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+}
+
+TEST(JobSpec, LocalLrFollowsTheSchedule) {
+  JobSpec s;
+  s.local.lr = 0.004;
+  s.epochs = 2;
+  s.rounds_per_epoch = 4;  // 8 rounds
+  for (int64_t r = 0; r < 8; ++r) EXPECT_EQ(s.LocalLr(r), 0.004) << r;  // constant
+  s.lr_schedule = "tail";  // the last quarter (2 rounds) decays: 0.75, 0.25 of lr
+  for (int64_t r = 0; r < 6; ++r) EXPECT_EQ(s.LocalLr(r), 0.004) << r;
+  EXPECT_DOUBLE_EQ(s.LocalLr(6), 0.004 * 0.75);
+  EXPECT_DOUBLE_EQ(s.LocalLr(7), 0.004 * 0.25);
+  s.lr_schedule = "cosine";
+  EXPECT_LT(s.LocalLr(0), 0.004);
+  EXPECT_GT(s.LocalLr(0), 0.0039);
+  for (int64_t r = 1; r < 8; ++r) EXPECT_LT(s.LocalLr(r), s.LocalLr(r - 1)) << r;
+  EXPECT_GT(s.LocalLr(7), 0.0);  // the last round still moves
+  s.epochs = 1;
+  s.rounds_per_epoch = 1;  // one round: the schedule has nothing to decay
+  s.lr_schedule = "tail";
+  EXPECT_EQ(s.LocalLr(0), 0.004);
+}
+
+TEST(JobSpec, AJobWithoutAScheduleIsConstantAndABadOneIsNamed) {
+  JobSpec s;
+  s.lr_schedule = "tail";
+  nlohmann::json j = s.ToJson();
+  j.erase("lr_schedule");  // job.json written before 2026-12-07
+  auto old = JobSpec::FromJson(j, "job.json");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->lr_schedule, "constant");
+  j["lr_schedule"] = "step";
+  auto bad = JobSpec::FromJson(j, "job.json");
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("lr-schedule"), std::string::npos) << bad.status().ToString();
 }
 
 TEST(FaultInjection, ParsesAndRejects) {

@@ -158,7 +158,7 @@ TEST(TrainCli, AJobOutOfMemoryResumesAtALargerMemorySize) {
   const std::string uri = "file://" + dir.Join("store");
   // 128 MB cannot hold Fashion-MNIST decoded (a preprocessing function loads all of it).
   pid_t p = Spawn({Binary(), "train", "--dataset", "fashion-mnist", "--model", "logreg", "--limit", "2000",
-                   "--workers", "2", "--epochs", "1", "--memory", "128", "--max-retries", "0", "--store", uri,
+                   "--workers", "2", "--epochs", "1", "--rounds-per-epoch", "4", "--memory", "128", "--max-retries", "0", "--store", uri,
                    "--quiet", "--json"},
                   dir.Join("first.json"));
   ASSERT_EQ(Wait(p), 1);

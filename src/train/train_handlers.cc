@@ -287,6 +287,7 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
     if (chunk.size() == 0) return Fail(FailedPrecondition("shard {} has no samples for round {}", p->shard, p->round));
     ml::TrainConfig cfg = job.local;
     cfg.epochs = 1;
+    cfg.lr = job.LocalLr(p->round);
     cfg.seed = job.local.seed + static_cast<uint64_t>(p->round) * 1000 + static_cast<uint64_t>(p->shard);
     auto stats = ml::Train(*model, chunk, cfg);
     if (!stats.ok()) return Fail(stats.status());

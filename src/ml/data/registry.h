@@ -65,6 +65,9 @@ struct DatasetInfo {
   std::string name;
   SampleKind kind;
   std::string description;
+  // The train pool's size in the standard release (before the validation split), for choosing
+  // defaults before the data is loaded (train/serverless_defaults.h); 0 = unknown.
+  int64_t nominal_train_pool = 0;
 };
 const std::vector<DatasetInfo>& KnownDatasets();
 

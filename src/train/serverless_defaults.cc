@@ -1,0 +1,34 @@
+#include "train/serverless_defaults.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace sl::train {
+
+ServerlessDefaults ChooseServerlessDefaults(int64_t workers, int64_t train_samples, int64_t batch_size,
+                                            double base_lr) {
+  ServerlessDefaults d;
+  const int64_t k = std::max<int64_t>(1, workers);
+  d.lr = base_lr * std::sqrt(static_cast<double>(k));
+  d.server_momentum = k >= 2 ? 0.5 : 0.0;
+  int64_t rounds = std::max<int64_t>(4, 2 * k);
+  std::string bound;
+  if (train_samples > 0 && batch_size > 0) {
+    // Local steps one function makes over its shard in an epoch.
+    const int64_t steps = std::max<int64_t>(1, train_samples / k / batch_size);
+    const int64_t cap = std::max<int64_t>(1, steps / kMinLocalSteps);
+    if (cap < rounds) {
+      rounds = cap;
+      bound = fmt::format(", at least {} local steps per round", kMinLocalSteps);
+    }
+  }
+  d.rounds_per_epoch = rounds;
+  d.why = fmt::format("for {} workers: --lr {:.3g}{}, --server-momentum {}, --rounds-per-epoch {} (2 x workers{}), "
+                      "--lr-schedule tail",
+                      k, d.lr, k > 1 ? fmt::format(" (x sqrt({}))", k) : "", d.server_momentum, rounds, bound);
+  return d;
+}
+
+}  // namespace sl::train
