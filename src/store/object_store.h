@@ -3,6 +3,8 @@
 //
 //   file:///abs/root     the embedded default: objects are plain files under root (file_store.h)
 //   s3://bucket[/prefix] any S3-compatible endpoint over the S3 REST API with SigV4 (s3_store.h)
+//   az://account/container[/prefix]  Azure Blob Storage (or Azurite) over the Blob REST API with
+//                        Shared Key or a SAS token (azure_store.h)
 //
 // Guarantees every backend gives (checked by the shared conformance suite):
 //   * Atomic visibility: a reader sees a whole object or none, never a torn one, even when the
@@ -123,9 +125,10 @@ class ObjectStore {
   }
 };
 
-// How to open a store. Unset fields come from the environment (s3 only):
-// AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION
-// (or AWS_DEFAULT_REGION; default "us-east-1").
+// How to open a store. Unset fields come from the environment: s3: AWS_ENDPOINT_URL,
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (or
+// AWS_DEFAULT_REGION; default "us-east-1"); az: AZURE_STORAGE_CONNECTION_STRING, or
+// AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN (azure_store.h).
 struct StoreOptions {
   // file backend
   bool fsync = false;  // fsync data and directory on Put: survive power loss, not only crashes
@@ -139,17 +142,25 @@ struct StoreOptions {
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;
-  uint64_t multipart_threshold = 16ull << 20;  // PutFile/Put above this use multipart upload
-  uint64_t part_size = 16ull << 20;
+
+  // az backend (azure_store.h). Unset: from the environment, see above.
+  std::string azure_connection_string;
+  std::string azure_account_key;  // base64
+  std::string azure_sas_token;    // without the leading '?'
+  std::string azure_endpoint;     // blob endpoint, e.g. "http://127.0.0.1:10000/devstoreaccount1"
+
+  // s3 and az
+  uint64_t multipart_threshold = 16ull << 20;  // PutFile/Put above this use multipart upload (az: blocks)
+  uint64_t part_size = 16ull << 20;            // part (az: block) size
   int upload_concurrency = 4;                  // parts in flight at once
-  int list_page_size = 1000;                   // max-keys for List()
+  int list_page_size = 1000;                   // max-keys (az: maxresults) for List()
   // "auto": probe once whether the server honours `If-None-Match: *` on PUT, else emulate;
-  // "header": trust the server (AWS S3 since 2024); "emulate": check-then-write.
+  // "header": trust the server (AWS S3 since 2024, Azure); "emulate": check-then-write.
   std::string conditional_put = "auto";
   double connect_timeout_seconds = 5;
   double low_speed_timeout_seconds = 30;  // abort a transfer that moves < 1 byte/s this long
 
-  // both
+  // all
   RetryPolicy retry;
   Clock* clock = nullptr;  // not owned; null: Clock::Real(). Retry waits go through it.
 };
@@ -157,7 +168,7 @@ struct StoreOptions {
 // Opens the store for `uri`. An unknown scheme is INVALID_ARGUMENT listing the supported ones.
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const StoreOptions& options = {});
 
-// The schemes OpenObjectStore understands: {"file", "s3"}.
+// The schemes OpenObjectStore understands: {"file", "s3", "az"}.
 const std::vector<std::string>& SupportedSchemes();
 
 }  // namespace sl::store

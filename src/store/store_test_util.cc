@@ -59,6 +59,7 @@ std::unique_ptr<TestBackend> MakeFileBackend() { return std::make_unique<FileBac
 std::unique_ptr<TestBackend> MakeBackend(const std::string& name) {
   if (name == "file") return MakeFileBackend();
   if (name == "s3") return MakeS3Backend();
+  if (name == "az") return MakeAzBackend();
   ADD_FAILURE() << "unknown test backend " << name;
   return nullptr;
 }

@@ -21,6 +21,8 @@ class TestBackend {
  public:
   virtual ~TestBackend() = default;
   virtual std::string name() const = 0;
+  // Why this backend cannot run here (its server is not installed), or "" when it can.
+  virtual std::string unavailable() const { return ""; }
   // A fresh, empty store (a new root or a new key prefix).
   virtual std::unique_ptr<ObjectStore> NewStore(const StoreOptions& options = {}) = 0;
   // Flips a byte of the stored object `key` of `store` without touching its checksum.
@@ -37,6 +39,8 @@ class TestBackend {
 std::unique_ptr<TestBackend> MakeFileBackend();
 // "s3": a store on a shared s3rver (started on first use, on 127.0.0.1 and a free port).
 std::unique_ptr<TestBackend> MakeS3Backend();
+// "az": a store on a shared Azurite (started on first use, on 127.0.0.1 and a free port).
+std::unique_ptr<TestBackend> MakeAzBackend();
 std::unique_ptr<TestBackend> MakeBackend(const std::string& name);
 
 // Random bytes (all 256 values) of length n from `seed`.

@@ -1,0 +1,145 @@
+#include "store/azure_test_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "store/s3_http.h"
+#include "store/s3_test_server.h"
+
+namespace sl::store::testing {
+namespace {
+
+bool CanConnect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+std::string AzuriteProcess::Binary() {
+  std::string bin = SourceDir() + "/.deps/node_modules/.bin/azurite-blob";
+  if (!PathExists(bin)) {
+    std::string cmd = SourceDir() + "/scripts/install-deps.sh >&2";
+    if (std::system(cmd.c_str()) != 0 || !PathExists(bin)) return "";
+  }
+  return bin;
+}
+
+std::string AzuriteProcess::connection_string() const {
+  return fmt::format("DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={};", kAzuriteAccount,
+                     kAzuriteKey, endpoint());
+}
+
+Result<std::unique_ptr<AzuriteProcess>> AzuriteProcess::Start(const std::string& container) {
+  std::string bin = Binary();
+  if (bin.empty()) return FailedPrecondition("azurite-blob is not installed (scripts/install-deps.sh)");
+  std::unique_ptr<AzuriteProcess> p(new AzuriteProcess());
+  p->container_ = container;
+  p->data_dir_ = p->dir_.Join("data");
+  SL_RETURN_IF_ERROR(MakeDirs(p->data_dir_));
+  std::string log = p->dir_.Join("azurite.log");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    p->port_ = FreeLoopbackPort();
+    if (p->port_ <= 0) return Unavailable("no free loopback port");
+    std::string port = std::to_string(p->port_);
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) return ErrnoError(errno, "fork azurite");
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(1);
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      ::setpgid(0, 0);
+      ::execl(bin.c_str(), bin.c_str(), "--blobHost", "127.0.0.1", "--blobPort", port.c_str(), "--location",
+              p->data_dir_.c_str(), "--silent", "--skipApiVersionCheck", "--disableTelemetry",
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    p->pid_ = pid;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (CanConnect(p->port_)) {
+        SL_RETURN_IF_ERROR(p->CreateContainer(container));
+        return p;
+      }
+      int st = 0;
+      if (::waitpid(pid, &st, WNOHANG) == pid) {  // died (port taken by a racer?): try another port
+        p->pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (p->pid_ > 0) return DeadlineExceeded("azurite on port {} did not start within 30 s; see {}", p->port_, log);
+  }
+  return Unavailable("azurite exited at startup three times; see {}", log);
+}
+
+Status AzuriteProcess::CreateContainer(const std::string& name) const {
+  AzureSignRequest sig;
+  sig.method = "PUT";
+  sig.path = fmt::format("/{}/{}", kAzuriteAccount, name);
+  sig.query = {{"restype", "container"}};
+  sig.headers["x-ms-date"] = FormatRfc1123(Clock::Real()->WallNow());
+  sig.headers["x-ms-version"] = kAzureApiVersion;
+  SL_ASSIGN_OR_RETURN(std::string auth, AzureSharedKeyAuthorization(kAzuriteAccount, kAzuriteKey, sig));
+  HttpClient http(5, 30);
+  HttpCall call;
+  call.method = "PUT";
+  call.url = fmt::format("http://127.0.0.1:{}{}?restype=container", port_, sig.path);
+  for (const auto& [k, v] : sig.headers) call.headers.push_back(k + ": " + v);
+  call.headers.push_back("authorization: " + auth);
+  SL_ASSIGN_OR_RETURN(HttpReply reply, http.Perform(call, "azurite: create container " + name));
+  if (reply.status == 201 || reply.status == 409) return Status::Ok();
+  return Internal("azurite: create container {}: HTTP {}: {}", name, reply.status, reply.body.substr(0, 300));
+}
+
+AzuriteProcess::~AzuriteProcess() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    int st = 0;
+    if (::waitpid(pid_, &st, WNOHANG) == pid_) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid_, SIGKILL);
+  int st = 0;
+  ::waitpid(pid_, &st, 0);
+}
+
+AzuriteProcess* SharedAzurite() {
+  static std::unique_ptr<AzuriteProcess> server;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (AzuriteProcess::Binary().empty()) return;
+    auto s = AzuriteProcess::Start("sl-test");
+    if (!s.ok()) {
+      std::fprintf(stderr, "cannot start azurite: %s\n", s.status().ToString().c_str());
+      std::abort();
+    }
+    server = std::move(s).value();
+  });
+  return server.get();
+}
+
+}  // namespace sl::store::testing
