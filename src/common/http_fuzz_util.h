@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -48,7 +49,18 @@ inline std::string Exchange(const char* target, int port, std::string_view bytes
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    Fail(target, "connect", std::strerror(errno));
+    // libFuzzer's SIGALRM (its -timeout check, every second) interrupts connect(2); the
+    // connection then completes asynchronously.
+    if (errno != EINTR) Fail(target, "connect", std::strerror(errno));
+    pollfd p{fd, POLLOUT, 0};
+    int ready;
+    while ((ready = ::poll(&p, 1, timeout_s * 1000)) < 0 && errno == EINTR) {
+    }
+    if (ready == 0) Fail(target, "connect", "timed out");
+    int err = 0;
+    socklen_t len = sizeof(err);
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) Fail(target, "connect", std::strerror(err));
   }
   size_t off = 0;
   while (off < bytes.size()) {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,21 @@ namespace sl::runtime {
 namespace {
 
 constexpr const char* kPrefix = "/2018-06-01/runtime";
+
+// After connect(2) failed with EINTR (a signal arrived while it waited: libFuzzer's SIGALRM, a
+// profiler's SIGPROF, a handler installed without SA_RESTART) the kernel goes on connecting; a
+// second connect() would say EALREADY. Waits for the outcome instead, as long as a blocking
+// connect would, and returns its errno (0: connected).
+int AwaitInterruptedConnect(int fd) {
+  pollfd p{fd, POLLOUT, 0};
+  while (::poll(&p, 1, -1) < 0) {
+    if (errno != EINTR) return errno;
+  }
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  return err;
+}
 
 std::string ToLower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -68,8 +84,11 @@ Status RuntimeApiClient::Connect() {
   if (fd < 0) return ErrnoError(errno, "socket");
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  int err = 0;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    int err = errno;
+    err = errno == EINTR ? AwaitInterruptedConnect(fd) : errno;
+  }
+  if (err != 0) {
     ::close(fd);
     return Unavailable("runtime API {}: connect: {}", endpoint_, std::strerror(err));
   }

@@ -5,9 +5,9 @@
 // half-closes. The first byte picks:
 //   * bits 0-1: the call (Next, PostResponse, PostError, PostInitError);
 //   * bit 2 clear: the rest is sent as the reply, raw. Contract: OK, UNAVAILABLE or INTERNAL,
-//     never a hang; Next OK means a non-empty request id; and when the reply is chunked and a
-//     chunked, an OK Next means a strict decoder (below) decodes the body to exactly its payload
-//     (so a chunk claiming more bytes than the reply holds, or a malformed size, is an error);
+//     never a hang; Next OK means a non-empty request id; and when the reply is chunked, an OK
+//     Next means a strict decoder (below) decodes the body to exactly its payload (so a chunk
+//     claiming more bytes than the reply holds, or a malformed size, is an error);
 //   * bit 2 set: the rest is "request id\ndeadline\npayload", framed by the harness as a
 //     well-formed 200 reply (chunked with chunk sizes from the payload when bit 3 is set, else
 //     Content-Length); Next must return exactly that id, deadline and payload.

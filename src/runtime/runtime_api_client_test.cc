@@ -3,9 +3,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -141,6 +146,69 @@ TEST(RuntimeApiClient, MalformedChunkSizesAreErrorsNotPayload) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->payload, "abcde");
   EXPECT_EQ(r->request_id, "r1");
+}
+
+// Found by runtime_api_client_fuzz (issue 16): a signal delivered while connect(2) waits (there,
+// libFuzzer's SIGALRM; in an instance, any handler installed without SA_RESTART) made connect fail
+// with EINTR, and Connect() reported the platform as unreachable (UNAVAILABLE "Interrupted system
+// call": the instance would exit). The kernel goes on connecting after EINTR; the client now waits
+// for that outcome. Here connect is held waiting on a listener whose accept queue (backlog 0) is
+// full, signals arrive every 10 ms, then the queue is drained and the SYN retransmit (~1 s)
+// connects.
+TEST(RuntimeApiClient, ConnectInterruptedBySignalStillConnects) {
+  struct sigaction quiet {}, old{};
+  quiet.sa_handler = [](int) {};
+  sigemptyset(&quiet.sa_mask);
+  quiet.sa_flags = 0;  // no SA_RESTART
+  ASSERT_EQ(::sigaction(SIGUSR1, &quiet, &old), 0);
+
+  int listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(listen_fd, 0), 0);
+  ASSERT_EQ(::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  // Fills the accept queue: the client's SYN is dropped until it is drained.
+  int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::connect(filler, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+
+  const pthread_t client_thread = ::pthread_self();
+  std::atomic<int> signals{0};
+  std::thread platform([&] {
+    for (int i = 0; i < 30; ++i) {  // 300 ms of signals while the client is in connect()
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      ::pthread_kill(client_thread, SIGUSR1);
+      ++signals;
+    }
+    ::close(::accept(listen_fd, nullptr, nullptr));  // the filler
+    // The client, after its SYN retransmit (none comes when it gave up on EINTR).
+    pollfd p{listen_fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) return;
+    int c = ::accept(listen_fd, nullptr, nullptr);
+    if (c < 0) return;
+    std::string request;  // the GET's head, then the reply (the client keeps the connection)
+    char buf[1024];
+    ssize_t n;
+    while (request.find("\r\n\r\n") == std::string::npos && (n = ::read(c, buf, sizeof buf)) > 0) {
+      request.append(buf, static_cast<size_t>(n));
+    }
+    const std::string reply =
+        "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r1\r\nContent-Length: 2\r\n\r\nhi";
+    ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+    ::close(c);
+  });
+  RuntimeApiClient client("127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+  auto r = client.Next();
+  platform.join();
+  ::close(filler);
+  ::close(listen_fd);
+  ::sigaction(SIGUSR1, &old, nullptr);
+  EXPECT_EQ(signals.load(), 30);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->request_id, "r1");
+  EXPECT_EQ(r->payload, "hi");
 }
 
 TEST(RunHandler, ServesUntilThePlatformGoesAway) {
