@@ -1,5 +1,6 @@
 // `straightline store ls|put|get|cat|rm|stat URI`: inspect what training and serving leave in
-// an object store. URIs name an object or a prefix: s3://bucket/key, file:///root/key. For
+// an object store. URIs name an object or a prefix: s3://bucket/key,
+// az://account/container/key, file:///root/key. For
 // file:// the store root is the nearest directory at or above the path that is a store
 // (store::FindFileStoreRoot), or --root. `put` outside any store creates one
 // (store::NewFileStoreRootFor) and says where; the read commands say how to create one.
@@ -46,7 +47,9 @@ struct CommonFlags {
   bool json = false;
 
   void Register(FlagSet& flags, bool with_json) {
-    flags.String("endpoint", &endpoint, "S3 endpoint URL (default: $AWS_ENDPOINT_URL, else AWS)");
+    flags.String("endpoint", &endpoint,
+                 "S3 endpoint URL (default: $AWS_ENDPOINT_URL, else AWS) or, for az://, the blob endpoint "
+                 "(default: from $AZURE_STORAGE_CONNECTION_STRING, else https://ACCOUNT.blob.core.windows.net)");
     flags.String("region", &region, "S3 region (default: $AWS_REGION or us-east-1)");
     flags.String("access-key-id", &access_key_id, "S3 access key (default: $AWS_ACCESS_KEY_ID)");
     flags.String("secret-access-key", &secret_access_key, "S3 secret key (default: $AWS_SECRET_ACCESS_KEY)");
@@ -57,6 +60,7 @@ struct CommonFlags {
   store::StoreOptions Options() const {
     store::StoreOptions o;
     o.endpoint = endpoint;
+    o.azure_endpoint = endpoint;  // each backend reads its own field
     o.region = region;
     o.access_key_id = access_key_id;
     o.secret_access_key = secret_access_key;
@@ -72,6 +76,13 @@ Result<Target> SplitUri(const std::string& uri, const std::string& root_flag, bo
     size_t slash = rest.find('/');
     if (slash == std::string::npos) return Target{uri, ""};
     return Target{"s3://" + rest.substr(0, slash), rest.substr(slash + 1)};
+  }
+  if (uri.starts_with("az://")) {  // az://account/container/key: the store is the container
+    std::string rest = uri.substr(5);
+    size_t slash = rest.find('/');
+    if (slash != std::string::npos) slash = rest.find('/', slash + 1);
+    if (slash == std::string::npos) return Target{uri, ""};
+    return Target{"az://" + rest.substr(0, slash), rest.substr(slash + 1)};
   }
   if (uri.starts_with("file://")) {
     std::string path = uri.substr(7);
@@ -130,7 +141,7 @@ int RunLs(const Args& args) {
   CommonFlags c;
   std::string uri;
   c.Register(flags, true);
-  flags.Positional("URI", &uri, "s3://bucket/prefix or file:///root/prefix");
+  flags.Positional("URI", &uri, "s3://bucket/prefix, az://account/container/prefix or file:///root/prefix");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
@@ -158,7 +169,7 @@ int RunStat(const Args& args) {
   CommonFlags c;
   std::string uri;
   c.Register(flags, true);
-  flags.Positional("URI", &uri, "s3://bucket/key or file:///root/key");
+  flags.Positional("URI", &uri, "s3://bucket/key, az://account/container/key or file:///root/key");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
@@ -185,7 +196,7 @@ int RunPut(const Args& args) {
   c.Register(flags, false);
   flags.Bool("if-absent", &if_absent, "fail with ALREADY_EXISTS instead of replacing an existing object");
   flags.Positional("FILE", &local, "local file to upload");
-  flags.Positional("URI", &uri, "destination s3://bucket/key or file:///root/key");
+  flags.Positional("URI", &uri, "destination s3://bucket/key, az://account/container/key or file:///root/key");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root, /*create=*/true);
   if (!t.ok()) return Fail(t.status());
@@ -210,7 +221,7 @@ int RunGet(const Args& args) {
   CommonFlags c;
   std::string local, uri;
   c.Register(flags, false);
-  flags.Positional("URI", &uri, "s3://bucket/key or file:///root/key");
+  flags.Positional("URI", &uri, "s3://bucket/key, az://account/container/key or file:///root/key");
   flags.Positional("FILE", &local, "local destination file");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
@@ -232,7 +243,7 @@ int RunCat(const Args& args) {
   CommonFlags c;
   std::string uri;
   c.Register(flags, false);
-  flags.Positional("URI", &uri, "s3://bucket/key or file:///root/key");
+  flags.Positional("URI", &uri, "s3://bucket/key, az://account/container/key or file:///root/key");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
@@ -251,7 +262,7 @@ int RunRm(const Args& args) {
   CommonFlags c;
   std::string uri;
   c.Register(flags, false);
-  flags.Positional("URI", &uri, "s3://bucket/key or file:///root/key");
+  flags.Positional("URI", &uri, "s3://bucket/key, az://account/container/key or file:///root/key");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
@@ -273,7 +284,9 @@ void PrintStoreUsage(std::FILE* out) {
              "  cat URI           write an object to stdout, verified\n"
              "  rm URI            delete an object\n\n"
              "URIs: s3://bucket/key (endpoint and credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,\n"
-             "AWS_SECRET_ACCESS_KEY, AWS_REGION or the flags) and file:///dir/key: the store is the\n"
+             "AWS_SECRET_ACCESS_KEY, AWS_REGION or the flags), az://account/container/key (Azure Blob\n"
+             "Storage: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN)\n"
+             "and file:///dir/key: the store is the\n"
              "nearest directory at or above that is one (or --root DIR); put creates it if none is.\n"
              "Run 'straightline store SUBCOMMAND --help' for its flags.\n");
 }

@@ -99,8 +99,10 @@ Status Platform::Impl::ResolveSandboxAccess(FunctionState* fn) const {
   std::vector<std::pair<std::string, std::string>> wanted;  // (field, endpoint)
   for (const auto& e : spec.egress) wanted.emplace_back("egress", e);
   for (const auto& e : options_.function_egress) wanted.emplace_back("platform egress", e);
-  if (auto it = spec.environment.find("STRAIGHTLINE_STORE_ENDPOINT"); it != spec.environment.end() && !it->second.empty()) {
-    wanted.emplace_back("environment STRAIGHTLINE_STORE_ENDPOINT", it->second);
+  for (const char* store_env : {"STRAIGHTLINE_STORE_ENDPOINT", "STRAIGHTLINE_STORE_AZURE_ENDPOINT"}) {
+    if (auto it = spec.environment.find(store_env); it != spec.environment.end() && !it->second.empty()) {
+      wanted.emplace_back(fmt::format("environment {}", store_env), it->second);
+    }
   }
   for (const auto& [field, text] : wanted) {
     auto a = ParseEgressEndpoint(text);

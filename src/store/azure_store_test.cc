@@ -16,6 +16,7 @@
 #include "common/file_util.h"
 #include "store/azure_rest.h"
 #include "store/azure_test_server.h"
+#include "store/function_env.h"
 #include "store/object_store.h"
 #include "store/s3_http.h"
 #include "store/s3_xml.h"
@@ -311,6 +312,27 @@ TEST_F(AzureStoreTest, FaultsAreRetriedAndPutIfAbsentStaysExactlyOnce) {
   std::printf("fault proxy: %llu requests, %llu faults injected\n", static_cast<unsigned long long>(stats.requests),
               static_cast<unsigned long long>(stats.faults()));
   EXPECT_GT(stats.faults(), 10u);
+}
+
+// How an az:// store reaches a function: the caller's AZURE_* become STRAIGHTLINE_STORE_AZURE_*
+// (with the blob endpoint spelled out for the sandbox's egress), and a function whose
+// environment has only those opens the same store.
+TEST_F(AzureStoreTest, CredentialsReachFunctionsThroughTheStoreEnvironment) {
+  NoAzureEnv clean;
+  std::map<std::string, std::string> env;
+  {
+    ScopedEnv conn("AZURE_STORAGE_CONNECTION_STRING", server_->connection_string().c_str());
+    env = StoreEnvironmentForFunctions();
+  }
+  EXPECT_EQ(env["STRAIGHTLINE_STORE_AZURE_CONNECTION_STRING"], server_->connection_string());
+  EXPECT_EQ(env["STRAIGHTLINE_STORE_AZURE_ENDPOINT"], server_->endpoint());
+  EXPECT_EQ(env.count("STRAIGHTLINE_STORE_AZURE_KEY"), 0u);
+  std::vector<std::unique_ptr<ScopedEnv>> function_side;
+  for (const auto& [k, v] : env) function_side.push_back(std::make_unique<ScopedEnv>(k.c_str(), v.c_str()));
+  auto store = OpenObjectStore(Uri(prefix_ + "/fn"), StoreOptionsFromFunctionEnvironment());
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Put("from-function", "ok").ok());
+  EXPECT_EQ(Open(prefix_ + "/fn")->Get("from-function").value(), "ok");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "common/file_util.h"
 #include "common/sha256.h"
+#include "store/azure_rest.h"
 
 namespace sl::store {
 namespace {
@@ -18,6 +19,9 @@ constexpr std::pair<const char*, const char*> kStoreEnv[] = {
     {"AWS_ACCESS_KEY_ID", "STRAIGHTLINE_STORE_ACCESS_KEY_ID"},
     {"AWS_SECRET_ACCESS_KEY", "STRAIGHTLINE_STORE_SECRET_ACCESS_KEY"},
     {"AWS_SESSION_TOKEN", "STRAIGHTLINE_STORE_SESSION_TOKEN"},
+    {"AZURE_STORAGE_CONNECTION_STRING", "STRAIGHTLINE_STORE_AZURE_CONNECTION_STRING"},
+    {"AZURE_STORAGE_KEY", "STRAIGHTLINE_STORE_AZURE_KEY"},
+    {"AZURE_STORAGE_SAS_TOKEN", "STRAIGHTLINE_STORE_AZURE_SAS_TOKEN"},
 };
 
 std::string Env(const char* name) {
@@ -32,6 +36,13 @@ std::map<std::string, std::string> StoreEnvironmentForFunctions() {
   for (const auto& [from, to] : kStoreEnv) {
     if (std::string v = Env(from); !v.empty()) env[to] = v;
   }
+  // The Azure blob endpoint on its own as well (also when it is only inside the connection
+  // string): the function platform opens the sandbox's egress to it, as to an S3 endpoint.
+  std::string az_endpoint = Env("AZURE_STORAGE_BLOB_ENDPOINT");
+  if (std::string conn = Env("AZURE_STORAGE_CONNECTION_STRING"); az_endpoint.empty() && !conn.empty()) {
+    if (auto c = ParseAzureConnectionString(conn); c.ok()) az_endpoint = c->blob_endpoint;
+  }
+  if (!az_endpoint.empty()) env["STRAIGHTLINE_STORE_AZURE_ENDPOINT"] = az_endpoint;
   return env;
 }
 
@@ -42,6 +53,10 @@ StoreOptions StoreOptionsFromFunctionEnvironment() {
   options.access_key_id = Env("STRAIGHTLINE_STORE_ACCESS_KEY_ID");
   options.secret_access_key = Env("STRAIGHTLINE_STORE_SECRET_ACCESS_KEY");
   options.session_token = Env("STRAIGHTLINE_STORE_SESSION_TOKEN");
+  options.azure_connection_string = Env("STRAIGHTLINE_STORE_AZURE_CONNECTION_STRING");
+  options.azure_account_key = Env("STRAIGHTLINE_STORE_AZURE_KEY");
+  options.azure_sas_token = Env("STRAIGHTLINE_STORE_AZURE_SAS_TOKEN");
+  options.azure_endpoint = Env("STRAIGHTLINE_STORE_AZURE_ENDPOINT");
   return options;
 }
 

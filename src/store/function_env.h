@@ -1,7 +1,7 @@
 // How a store travels to a function: a function platform reserves AWS_* for the runtime (a real
-// Lambda gets its credentials from its execution role), so the caller passes the S3 endpoint and
-// credentials of its store as STRAIGHTLINE_STORE_* and the function side opens the same store
-// from them. Both directions live here so that the names cannot drift apart.
+// Lambda gets its credentials from its execution role), so the caller passes the S3 (or Azure)
+// endpoint and credentials of its store as STRAIGHTLINE_STORE_* and the function side opens the
+// same store from them. Both directions live here so that the names cannot drift apart.
 //
 // Also: copying a directory of files (a model artifact) into a store prefix and back, which is
 // how a model reaches a function that runs on another host.
@@ -17,8 +17,11 @@
 namespace sl::store {
 
 // STRAIGHTLINE_STORE_{ENDPOINT,REGION,ACCESS_KEY_ID,SECRET_ACCESS_KEY,SESSION_TOKEN} from this
-// process's AWS_{ENDPOINT_URL,REGION,ACCESS_KEY_ID,SECRET_ACCESS_KEY,SESSION_TOKEN}; unset ones
-// are left out.
+// process's AWS_{ENDPOINT_URL,REGION,ACCESS_KEY_ID,SECRET_ACCESS_KEY,SESSION_TOKEN}, and
+// STRAIGHTLINE_STORE_AZURE_{CONNECTION_STRING,KEY,SAS_TOKEN} from AZURE_STORAGE_{CONNECTION_STRING,
+// KEY,SAS_TOKEN} plus STRAIGHTLINE_STORE_AZURE_ENDPOINT (AZURE_STORAGE_BLOB_ENDPOINT, else the
+// connection string's blob endpoint: the function platform opens egress to it); unset ones are
+// left out.
 std::map<std::string, std::string> StoreEnvironmentForFunctions();
 
 // The StoreOptions a function opens its store with, from the STRAIGHTLINE_STORE_* environment;

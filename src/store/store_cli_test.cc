@@ -5,7 +5,9 @@
 
 #include "cli/commands.h"
 #include "common/file_util.h"
+#include "common/sha256.h"
 #include "store/checksum.h"
+#include "store/azure_test_server.h"
 #include "store/s3_test_server.h"
 #include "store/store_test_util.h"
 
@@ -145,6 +147,43 @@ TEST(StoreCliTest, S3EndpointAndCredentialsFromFlags) {
   EXPECT_EQ(arr[0]["size"], 8);
   ASSERT_EQ(RunCli(with({"rm", uri})).code, 0);
   EXPECT_EQ(RunCli(with({"stat", uri})).code, 1);
+}
+
+TEST(StoreCliTest, AzureCredentialsFromTheConnectionStringAndEndpointFromTheFlag) {
+  auto* server = testing::SharedAzurite();
+  if (server == nullptr) GTEST_SKIP() << "azurite is not installed (scripts/install-deps.sh)";
+  TempDir tmp;
+  std::string data = testing::RandomBytes(100'000, 32);
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("f"), data).ok());
+  std::string base = fmt::format("az://{}/{}/cli-{}", kAzuriteAccount, server->container(), ::getpid());
+  std::string conn = fmt::format("AccountName={};AccountKey={}", kAzuriteAccount, kAzuriteKey);
+  const char* old = std::getenv("AZURE_STORAGE_CONNECTION_STRING");
+  std::string saved = old == nullptr ? "" : old;
+  ::setenv("AZURE_STORAGE_CONNECTION_STRING", conn.c_str(), 1);
+  cli::Args ep = {"--endpoint", server->endpoint()};
+  auto with = [&](cli::Args a) {
+    a.insert(a.end(), ep.begin(), ep.end());
+    return a;
+  };
+  EXPECT_EQ(RunCli(with({"put", tmp.Join("f"), base + "/w.bin"})).code, 0);
+  EXPECT_EQ(RunCli(with({"put", "--if-absent", tmp.Join("f"), base + "/w.bin"})).code, 1);
+  auto cat = RunCli(with({"cat", base + "/w.bin"}));
+  ASSERT_EQ(cat.code, 0) << cat.err;
+  EXPECT_TRUE(cat.out == data);
+  auto stat = RunCli(with({"stat", "--json", base + "/w.bin"}));
+  ASSERT_EQ(stat.code, 0) << stat.err;
+  EXPECT_EQ(nlohmann::json::parse(stat.out)["checksum"], "sha256:" + Sha256Hex(data));
+  auto ls = RunCli(with({"ls", "--json", base + "/"}));
+  ASSERT_EQ(ls.code, 0) << ls.err;
+  auto arr = nlohmann::json::parse(ls.out);
+  ASSERT_EQ(arr.size(), 1u);
+  EXPECT_EQ(arr[0]["uri"], base + "/w.bin");
+  ASSERT_EQ(RunCli(with({"rm", base + "/w.bin"})).code, 0);
+  auto gone = RunCli(with({"stat", base + "/w.bin"}));
+  EXPECT_EQ(gone.code, 1);
+  EXPECT_NE(gone.err.find("BlobNotFound"), std::string::npos) << gone.err;
+  if (old == nullptr) ::unsetenv("AZURE_STORAGE_CONNECTION_STRING");
+  else ::setenv("AZURE_STORAGE_CONNECTION_STRING", saved.c_str(), 1);
 }
 
 }  // namespace
