@@ -18,6 +18,7 @@
 #include "cli/function_host_flags.h"
 #include "faas/platform.h"
 #include "ml/data/registry.h"
+#include "store/function_env.h"
 #include "train/serverless_defaults.h"
 #include "train/coordinator.h"
 #include "train/planner.h"
@@ -92,7 +93,7 @@ Result<train::TrainingResult> RunOne(const train::JobSpec& spec, const std::stri
   SL_ASSIGN_OR_RETURN(const FunctionHostFlags where, f.host.Resolved());
   if (where.remote() && store_uri.rfind("file://", 0) == 0) {
     return InvalidArgument("--platform {}: the functions run on another machine and cannot read the file "
-                           "store {}; use a store both sides reach (--store s3://BUCKET/PREFIX)",
+                           "store {}; use a store both sides reach (--store s3://BUCKET/PREFIX or az://ACCOUNT/CONTAINER/PREFIX)",
                            where.platform, store_uri);
   }
   const std::string provider = spec.provider.empty() ? f.provider : spec.provider;
@@ -101,6 +102,9 @@ Result<train::TrainingResult> RunOne(const train::JobSpec& spec, const std::stri
   if (!progress->quiet) fmt::print(stderr, "{}\n", host.description);
   train::CoordinatorOptions co;
   co.store_uri = store_uri;
+  // The store's endpoint and credentials as the functions read them (STRAIGHTLINE_STORE_*, S3 and
+  // Azure alike; store/function_env.h).
+  co.function_environment = store::StoreEnvironmentForFunctions();
   co.resume = resume;
   co.resume_memory_mb = resume_memory_mb;
   SL_ASSIGN_OR_RETURN(co.keep_rounds, ParseKeepRounds(f.keep_rounds));

@@ -5,6 +5,7 @@
 //   download CONTAINER BLOB FILE             downloadToFile
 //   props CONTAINER BLOB                     prints {size, md5, metadata, blockCount} as JSON
 //   sas                                      prints an account SAS (read/write/list/delete, 1 h)
+//   mkcontainer CONTAINER                    creates the container if it does not exist
 // Usage: node azure_sdk_interop.js NODE_MODULES_DIR COMMAND ARGS...
 const path = require('path');
 const blob = require(path.resolve(process.argv[2]) + '/@azure/storage-blob');
@@ -31,6 +32,8 @@ async function main() {
       metadata: p.metadata,
       blockCount: blocks.committedBlocks.length,
     }));
+  } else if (cmd === 'mkcontainer') {
+    await svc.getContainerClient(args[0]).createIfNotExists();
   } else if (cmd === 'sas') {
     const m = /AccountName=([^;]+);AccountKey=([^;]+)/.exec(process.env.AZURE_STORAGE_CONNECTION_STRING);
     const cred = new blob.StorageSharedKeyCredential(m[1], m[2]);

@@ -1,0 +1,73 @@
+#!/bin/bash
+# Serverless training with its store on Azure Blob Storage: `train --workers 4 --store
+# az://devstoreaccount1/slrun/run1` against Azurite (the official emulator, on 127.0.0.1 and a free
+# port, its workspace in a temp dir, telemetry off), credentials from
+# AZURE_STORAGE_CONNECTION_STRING only. The functions (sandboxed instances of the embedded
+# platform) reach the store through STRAIGHTLINE_STORE_AZURE_*; the run must reach the usual
+# accuracy and the same test accuracy as the identical job on a file:// store, and its shards,
+# models and updates must be in the container (listed by `straightline store ls az://...`).
+# Usage: azure_train_e2e_test.sh STRAIGHTLINE_EXE SOURCE_DIR   (SKIP, 77, without azurite)
+set -u
+EXE=$(readlink -f "$1")
+SRC=$(readlink -f "$2")
+AZURITE=$SRC/.deps/node_modules/.bin/azurite-blob
+SDK=$SRC/src/store/testing/azure_sdk_interop.js
+DATA=/usr/share/datasets/fashion-mnist
+[ -x "$AZURITE" ] || { echo "SKIP: azurite is not installed (scripts/install-deps.sh)"; exit 77; }
+[ -d "$DATA" ] || { echo "SKIP: $DATA missing (Debian dataset-fashion-mnist)"; exit 77; }
+DIR=$(mktemp -d /tmp/sl-az-train.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  for f in "$DIR"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
+  exit 1
+}
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 150); do bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+PORT=$(free_port)
+"$AZURITE" --blobHost 127.0.0.1 --blobPort "$PORT" --location "$DIR/azurite" --silent --skipApiVersionCheck \
+  --disableTelemetry > "$DIR/azurite.err" 2>&1 &
+PIDS+=($!)
+wait_port "$PORT" || fail "azurite did not listen"
+KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$KEY;BlobEndpoint=http://127.0.0.1:$PORT/devstoreaccount1;"
+unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN AZURE_STORAGE_BLOB_ENDPOINT
+unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+node "$SDK" "$SRC/.deps/node_modules" mkcontainer slrun > "$DIR/mkcontainer.out" 2> "$DIR/mkcontainer.err" \
+  || fail "creating the container with the SDK"
+
+train() {  # name store-uri
+  (cd "$DIR" && "$EXE" train --dataset fashion-mnist --data-dir "$DATA" --model logreg \
+     --workers 4 --epochs 1 --rounds-per-epoch 4 --seed 1 --memory 1024 --store "$2" \
+     --state-dir "$DIR/$1-state" --out "$DIR/$1-model" --json > "$DIR/$1.json" 2> "$DIR/$1.err") \
+    || fail "train $1 ($2) failed"
+}
+T0=$(date +%s.%N)
+train az az://devstoreaccount1/slrun/run1
+T1=$(date +%s.%N)
+train file "file://$DIR/file-store"
+T2=$(date +%s.%N)
+
+"$EXE" store ls --json az://devstoreaccount1/slrun/run1/ > "$DIR/ls.json" 2> "$DIR/ls.err" || fail "store ls az://"
+/usr/bin/python3 - "$DIR" "$T0" "$T1" "$T2" <<'PY' || fail "training on az:// differs"
+import json, sys
+d, t0, t1, t2 = sys.argv[1], *map(float, sys.argv[2:])
+az = json.load(open(f"{d}/az.json"))
+fi = json.load(open(f"{d}/file.json"))
+objs = json.load(open(f"{d}/ls.json"))
+assert az["test_accuracy"] > 0.75, az["test_accuracy"]
+assert az["test_accuracy"] == fi["test_accuracy"], (az["test_accuracy"], fi["test_accuracy"])
+assert len(objs) >= 4, objs
+size = sum(o["size"] for o in objs)
+print(f"train --workers 4 --store az:// on Azurite: test accuracy {az['test_accuracy']:.4f} "
+      f"(file:// {fi['test_accuracy']:.4f}), {len(objs)} objects / {size / 2**20:.1f} MiB in the container; "
+      f"{t1 - t0:.1f} s on az://, {t2 - t1:.1f} s on file://")
+PY
+echo PASS
