@@ -15,6 +15,7 @@ DEBIAN_PACKAGES=(
   dataset-fashion-mnist
   # peers and real clients used by tests and benchmarks
   python3-torch awscli runc curl python3-flask gunicorn skopeo umoci docker-registry podman
+  wrk  # bench/soak/soak.sh: an independent HTTP client on the gateway
   python3-jsonschema python3-yaml  # deploy tests: descriptors vs the platforms' JSON Schemas
   mmdebstrap  # dev_image_test and containers/dev/build.sh: a Debian root where no registry is reachable
   # fuzzing (scripts/fuzz-v2.sh: clang++ -fsanitize=fuzzer)
