@@ -57,13 +57,16 @@ int main(int argc, char** argv) {
   sl::FlagSet flags("store_throughput", "Measure put/get throughput and latency of an object store.");
   std::string uri, sizes_s = "1024,1048576,67108864", ops_s = "200,50,4", workdir, label, file_checksum = "crc32c";
   int64_t threads = 1;
-  flags.String("uri", &uri, "store URI: file:///abs/dir or s3://bucket/prefix");
+  flags.String("uri", &uri, "store URI: file:///abs/dir, s3://bucket/prefix or az://account/container/prefix");
   flags.String("sizes", &sizes_s, "object sizes in bytes, comma-separated");
   flags.String("ops", &ops_s, "operations per size, comma-separated (same count as --sizes)");
   flags.Int("threads", &threads, "operations in flight at once");
   flags.String("workdir", &workdir, "local scratch directory (default: a temp dir)");
   flags.String("label", &label, "name printed in the backend column (default: the URI scheme)");
   flags.String("file-checksum", &file_checksum, "file backend: checksum recorded for new objects (crc32c, sha256)");
+  int64_t multipart_threshold = 0, part_size = 0;
+  flags.Int("multipart-threshold", &multipart_threshold, "s3/az: bytes above which puts go in parts (0: the default)");
+  flags.Int("part-size", &part_size, "s3/az: part (block) size in bytes (0: the default)");
   sl::Status ps = flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!ps.ok() || uri.empty()) {
     fmt::print(stderr, "{}\n{}", ps.ok() ? "--uri is required" : ps.message(), flags.Help());
@@ -84,6 +87,8 @@ int main(int argc, char** argv) {
 
   sl::store::StoreOptions options;
   options.file_checksum = file_checksum;
+  if (multipart_threshold > 0) options.multipart_threshold = static_cast<uint64_t>(multipart_threshold);
+  if (part_size > 0) options.part_size = static_cast<uint64_t>(part_size);
   auto opened = sl::store::OpenObjectStore(uri, options);
   if (!opened.ok()) {
     fmt::print(stderr, "{}\n", opened.status().ToString());

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cerrno>
 #include <cstdlib>
 #include <mutex>
@@ -187,9 +188,15 @@ class AzureStore final : public ObjectStore {
     struct stat st{};
     if (::fstat(fd.get(), &st) != 0) return ErrnoError(errno, fmt::format("{}: stat {}", uri_, path));
     uint64_t size = static_cast<uint64_t>(st.st_size);
-    const bool blocks = size > options_.multipart_threshold;
-    // The SHA-256 is metadata sent with Put Blob / Put Block List, so it is computed first: one
-    // extra read of the file, from the page cache (and the whole-body MD5 for a single Put Blob).
+    SL_ASSIGN_OR_RETURN(bool use_header, PrepareIfAbsent(key, options));
+    const std::string put_id = NewPutId();
+    if (size > options_.multipart_threshold) {
+      // Blocks: the SHA-256 is needed only by Put Block List, and each block's MD5 only by its
+      // own Put Block, so both are computed on a thread running ahead of the uploads (Blocks).
+      return Settle(key, put_id, Blocks(key, "", put_id, {}, fd.get(), size, use_header));
+    }
+    // Put Blob: the SHA-256 (metadata) and the MD5 (Content-MD5) go in the request's headers, so
+    // they are computed first, in one read of the file from the page cache.
     Sha256Hasher hasher;
     Md5 md5;
     std::string buf;
@@ -201,13 +208,9 @@ class AzureStore final : public ObjectStore {
                                                              PrintableKey(key), path, off));
       }
       hasher.Update(buf);
-      if (!blocks) md5.Update(buf);
+      md5.Update(buf);
     }
-    std::string sha = hasher.FinishHex();
-    SL_ASSIGN_OR_RETURN(bool use_header, PrepareIfAbsent(key, options));
-    const std::string put_id = NewPutId();
-    if (blocks) return Settle(key, put_id, Blocks(key, sha, put_id, {}, fd.get(), size, use_header));
-    AzRequest r = PutBlobRequest(key, sha, put_id, use_header);
+    AzRequest r = PutBlobRequest(key, hasher.FinishHex(), put_id, use_header);
     r.headers["content-md5"] = md5.FinishBase64();
     r.body_fd = fd.get();
     r.body_length = size;
@@ -424,37 +427,74 @@ class AzureStore final : public ObjectStore {
     return mode;
   }
 
-  // Put Block × n (concurrently) + Put Block List, from `mem` (fd < 0) or file `fd`.
-  Status Blocks(std::string_view key, const std::string& sha, const std::string& put_id, std::string_view mem, int fd,
+  // options.part_size, or more when that would take more blocks than a blob may have.
+  uint64_t BlockSize(uint64_t size) const {
+    return std::max<uint64_t>(options_.part_size, (size + kMaxBlocks - 1) / kMaxBlocks);
+  }
+
+  // Put Block × n (options.upload_concurrency at once) + Put Block List, from `mem` (fd < 0; `sha`
+  // given) or from file `fd` (sha ""): then a hashing thread reads the file once, in order, for
+  // each block's MD5 (which its Put Block waits for) and the whole file's SHA-256 (which Put
+  // Block List waits for), so hashing overlaps the uploads instead of preceding them.
+  Status Blocks(std::string_view key, std::string sha, const std::string& put_id, std::string_view mem, int fd,
                 uint64_t size, bool if_none_match) {
     std::string blob = prefix_ + std::string(key);
-    uint64_t block = std::max<uint64_t>(options_.part_size, (size + kMaxBlocks - 1) / kMaxBlocks);
+    const uint64_t block = BlockSize(size);
     const size_t n_blocks = static_cast<size_t>((size + block - 1) / block);
     // Same length for every id of the blob (Azure requires it), unique to this put.
     std::vector<std::string> ids(n_blocks);
     for (size_t i = 0; i < n_blocks; ++i) ids[i] = Base64Encode(fmt::format("{}-{:06}", put_id, i));
     std::atomic<size_t> next{0};
     std::atomic<bool> failed{false};
-    std::mutex err_mu;
-    Status first_error;  // GUARDED_BY(err_mu)
+    std::mutex mu;
+    std::condition_variable hashed_cv;
+    std::vector<std::string> md5s(n_blocks);  // GUARDED_BY(mu) for the file path
+    size_t n_hashed = 0;                      // GUARDED_BY(mu)
+    Status first_error;                       // GUARDED_BY(mu)
+    auto fail = [&](Status s) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (first_error.ok()) first_error = std::move(s);
+      failed = true;
+      hashed_cv.notify_all();
+    };
+    std::thread hasher_thread;
+    if (fd >= 0) {
+      hasher_thread = std::thread([&] {
+        Sha256Hasher sha_all;
+        std::string buf;
+        for (size_t i = 0; i < n_blocks && !failed.load(); ++i) {
+          Md5 md5;
+          uint64_t off = i * block, end = std::min(size, off + block);
+          for (uint64_t o = off; o < end; o += kHashChunk) {
+            uint64_t n = std::min<uint64_t>(kHashChunk, end - o);
+            if (int err = PReadExact(fd, o, n, &buf); err != 0) {
+              fail(ErrnoError(err == -1 ? EIO : err, fmt::format("{}: key '{}': reading the file at byte {}", uri_,
+                                                                 PrintableKey(key), o)));
+              return;
+            }
+            sha_all.Update(buf);
+            md5.Update(buf);
+          }
+          std::lock_guard<std::mutex> lock(mu);
+          md5s[i] = md5.FinishBase64();
+          n_hashed = i + 1;
+          if (n_hashed == n_blocks) sha = sha_all.FinishHex();
+          hashed_cv.notify_all();
+        }
+      });
+    }
     auto worker = [&] {
-      std::string buf;
       while (!failed.load()) {
         size_t i = next.fetch_add(1);
         if (i >= n_blocks) return;
         uint64_t off = i * block, len = std::min(block, size - off);
         AzRequest r = Req("PUT", blob);
         r.query = {{"comp", "block"}, {"blockid", ids[i]}};
-        Status s;
         if (fd >= 0) {
-          // MD5 of the block from the page cache, 1 MiB at a time, then the block streamed.
-          Md5 md5;
-          for (uint64_t o = 0; o < len && s.ok(); o += kHashChunk) {
-            int err = PReadExact(fd, off + o, std::min<uint64_t>(kHashChunk, len - o), &buf);
-            if (err != 0) s = ErrnoError(err == -1 ? EIO : err, fmt::format("reading the file at byte {}", off + o));
-            else md5.Update(buf);
-          }
-          r.headers["content-md5"] = md5.FinishBase64();
+          std::unique_lock<std::mutex> lock(mu);
+          hashed_cv.wait(lock, [&] { return n_hashed > i || failed.load(); });
+          if (failed.load()) return;
+          r.headers["content-md5"] = md5s[i];
           r.body_fd = fd;
           r.body_offset = off;
           r.body_length = len;
@@ -462,13 +502,9 @@ class AzureStore final : public ObjectStore {
           r.body = mem.substr(off, len);
           r.headers["content-md5"] = Md5Base64(r.body);
         }
-        if (s.ok()) s = Execute(r, key).status();
+        Status s = Execute(r, key).status();
         if (!s.ok()) {
-          std::lock_guard<std::mutex> lock(err_mu);
-          if (first_error.ok()) {
-            first_error = s.WithContext(fmt::format("Put Block {} of {} (bytes {}..{})", i + 1, n_blocks, off, off + len));
-          }
-          failed = true;
+          fail(s.WithContext(fmt::format("Put Block {} of {} (bytes {}..{})", i + 1, n_blocks, off, off + len)));
           return;
         }
       }
@@ -478,6 +514,7 @@ class AzureStore final : public ObjectStore {
     for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(worker);
     worker();
     for (auto& t : threads) t.join();
+    if (hasher_thread.joinable()) hasher_thread.join();
     if (failed) return first_error;  // the uncommitted blocks are the service's to discard
     std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
     for (const auto& id : ids) xml += "<Latest>" + id + "</Latest>";

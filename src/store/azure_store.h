@@ -21,8 +21,9 @@
 // uploads do), otherwise returned unverified (Head's checksum and sha256 are then "").
 // Large objects: above options.multipart_threshold, Put Block of options.part_size blocks
 // (options.upload_concurrency in flight; PutFile streams each from the file, never holding more
-// than the curl buffers) and one Put Block List that publishes the blob atomically with its
-// metadata. Block ids carry the put's random id, so concurrent writers of one blob never mix
+// than the curl buffers, while a hashing thread reads the file once ahead of the uploads for each
+// block's MD5 and the whole SHA-256) and one Put Block List that publishes the blob atomically
+// with its metadata. Block ids carry the put's random id, so concurrent writers of one blob never mix
 // their uncommitted blocks; uncommitted blocks of a failed upload are discarded by the service
 // (after a week on Azure), and the old blob stays readable meanwhile.
 // PutIfAbsent: `If-None-Match: *` on Put Blob / Put Block List (409 BlobAlreadyExists or 412
