@@ -27,7 +27,7 @@ Result<std::unique_ptr<serve::Tier>> MakeFunctionTiers(const ServeFlags& v, Depl
   SL_ASSIGN_OR_RETURN(const FunctionHostFlags where, v.functions.Resolved());
   if (where.remote() && v.model_store.empty()) {
     return InvalidArgument("--platform {}: the functions run on another machine and cannot read the model "
-                           "folders here; give --model-store s3://BUCKET/PREFIX to deliver the models through",
+                           "folders here; give --model-store s3://BUCKET/PREFIX (or az://ACCOUNT/CONTAINER/PREFIX) to deliver the models through",
                            where.platform);
   }
   SL_ASSIGN_OR_RETURN(OpenedFunctionHost host, OpenFunctionHost(where, po, v.provider));
@@ -211,7 +211,7 @@ void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
   f.String("keep-alive", &v.keep_alive, "function keep-alive policy (fixed | hybrid ...)");
   f.String("state-dir", &v.state_dir, "container bundles, function platform state, thresholds");
   f.String("model-store", &v.model_store,
-           "function tier: deliver the models to the functions through this store folder (s3://BUCKET/PREFIX; "
+           "function tier: deliver the models to the functions through this store folder (s3://BUCKET/PREFIX, az://ACCOUNT/CONTAINER/PREFIX; "
            "needed with a remote --platform)");
   v.functions.Define(f);
 }
