@@ -18,6 +18,7 @@
 #include "ml/model.h"
 #include "ml/ordered_average.h"
 #include "ml/train_job.h"
+#include "store/function_env.h"
 #include "store/object_store.h"
 #include "train/server_optimizer.h"
 #include "train/stage_scheduler.h"
@@ -292,18 +293,9 @@ Status Coordinator::OpenOrCreateJob() {
 
 Status Coordinator::RegisterFunctions() {
   std::map<std::string, std::string> env = opt_.function_environment;
-  if (env.empty()) {
-    // AWS_* is reserved for the runtime on Lambda; the functions read STRAIGHTLINE_STORE_*.
-    const std::pair<const char*, const char*> kMap[] = {
-        {"AWS_ENDPOINT_URL", "STRAIGHTLINE_STORE_ENDPOINT"},
-        {"AWS_REGION", "STRAIGHTLINE_STORE_REGION"},
-        {"AWS_ACCESS_KEY_ID", "STRAIGHTLINE_STORE_ACCESS_KEY_ID"},
-        {"AWS_SECRET_ACCESS_KEY", "STRAIGHTLINE_STORE_SECRET_ACCESS_KEY"},
-        {"AWS_SESSION_TOKEN", "STRAIGHTLINE_STORE_SESSION_TOKEN"}};
-    for (const auto& [from, to] : kMap) {
-      if (const char* v = std::getenv(from); v != nullptr && *v != '\0') env[to] = v;
-    }
-  }
+  // AWS_* is reserved for the runtime on Lambda; the functions read STRAIGHTLINE_STORE_* (S3 and
+  // Azure alike, store/function_env.h).
+  if (env.empty()) env = store::StoreEnvironmentForFunctions();
   preprocess_fn_ = "sl-preprocess-" + spec_.job_id;
   shard_fn_ = "sl-train-" + spec_.job_id;
   for (auto [name, handler] : {std::pair{&preprocess_fn_, kPreprocessHandler}, std::pair{&shard_fn_, kShardHandler}}) {
