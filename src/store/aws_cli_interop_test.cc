@@ -25,11 +25,8 @@ constexpr const char* kAws = "/usr/bin/aws";  // the Debian awscli; a different 
 class AwsCliInteropTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!PathExists(kAws)) {  // the test installs what it needs (Debian package awscli)
-      std::string cmd = testing::SourceDir() + "/scripts/install-deps.sh >&2";
-      ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    }
-    ASSERT_TRUE(PathExists(kAws)) << kAws << " is missing after scripts/install-deps.sh";
+    // Tests never install anything themselves; `make test` runs scripts/install-deps.sh first.
+    ASSERT_TRUE(PathExists(kAws)) << kAws << " (Debian awscli) is missing: run scripts/install-deps.sh";
     server_ = testing::SharedS3rver();
     prefix_ = fmt::format("interop-{}", ::getpid());
     // A private AWS config: small multipart threshold/chunk so a 12 MiB upload is multipart.

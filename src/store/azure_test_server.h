@@ -18,7 +18,8 @@ namespace sl::store::testing {
 
 class AzuriteProcess {
  public:
-  // The azurite-blob program, or "" when it is not installed (after trying scripts/install-deps.sh).
+  // The azurite-blob program, or "" when it is not installed (tests never install it themselves:
+  // `make test` runs scripts/install-deps.sh first).
   static std::string Binary();
   static Result<std::unique_ptr<AzuriteProcess>> Start(const std::string& container);
   ~AzuriteProcess();

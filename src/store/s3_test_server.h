@@ -16,7 +16,8 @@ namespace sl::store::testing {
 
 class S3rverProcess {
  public:
-  // Installs s3rver via scripts/install-deps.sh if it is missing.
+  // FAILED_PRECONDITION naming scripts/install-deps.sh if s3rver is not installed (tests never
+  // install anything themselves).
   static Result<std::unique_ptr<S3rverProcess>> Start(const std::string& bucket);
   ~S3rverProcess();
 
