@@ -235,7 +235,6 @@ class Platform::Impl {
   void Cleanup(const std::shared_ptr<Instance>& inst);
   void Finalize(const std::shared_ptr<Instance>& inst, const std::shared_ptr<Invocation>& inv,
                 const Completion& c);
-  void Deliver(const std::shared_ptr<Invocation>& inv, InvokeResult r);
   void DrainLogs(Instance* inst);
   int64_t MaxMemoryMb(Instance* inst);
   void Record(const InvocationRecord& rec);
