@@ -17,8 +17,6 @@
 namespace sl::serve {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
 constexpr std::array<TierKind, 3> kKinds = {TierKind::kLocal, TierKind::kContainer,
                                             TierKind::kFunction};
 
@@ -138,6 +136,8 @@ class Gateway::Impl {
        GatewayOptions options)
       : models_(models), tiers_(std::move(tiers)), placer_(placer), options_(std::move(options)) {
     if (options_.metrics == nullptr) options_.metrics = MetricsRegistry::Default();
+    if (options_.clock == nullptr) options_.clock = Clock::Real();
+    clock_ = options_.clock;
     fixed_policy_ = placer_->name() == "local" || placer_->name() == "container" ||
                     placer_->name() == "function";
   }
@@ -273,7 +273,7 @@ class Gateway::Impl {
   struct Call {
     HttpResponder respond;
     std::string model;
-    SteadyClock::time_point arrival;
+    TimePoint arrival;
     std::atomic<bool> answered{false};
     uint64_t timer_id = 0;
     std::mutex timer_mu;  // guards timer_id against the callback racing the Schedule
@@ -336,7 +336,7 @@ class Gateway::Impl {
   }
 
   void Infer(const ServedModel& model, HttpRequest&& req, HttpResponder respond) {
-    const auto arrival = SteadyClock::now();
+    const TimePoint arrival = clock_->Now();
     std::string content_type(req.headers.Get("Content-Type"));
     if (v2::ClassifyContentType(content_type) == v2::BodyKind::kUnsupported) {
       CountClientError(model.name);
@@ -388,14 +388,18 @@ class Gateway::Impl {
     call->binary_outputs = request.binary_outputs;
     {
       std::lock_guard<std::mutex> l(call->timer_mu);
-      call->timer_id = timer_.Schedule(request.deadline, [this, call] {
+      // The timer runs on real time; on another clock (tests) the same timeout from real now.
+      const TimePoint fire_at = clock_ == Clock::Real()
+                                    ? request.deadline
+                                    : Clock::Real()->Now() + options_.request_timeout;
+      call->timer_id = timer_.Schedule(fire_at, [this, call] {
         InferenceResponse r;
         r.status = DeadlineExceeded("request timeout of {} ms passed before the tier answered",
                                     options_.request_timeout.count());
         Finish(call, "none", "timeout", std::move(r));
       });
     }
-    placer_->Observe(arrival);
+    placer_->Observe();
     Place(call, std::move(request), /*excluded=*/-1);
   }
 
@@ -460,12 +464,12 @@ class Gateway::Impl {
     done.tier = kind;
     done.samples = std::max<int64_t>(1, request.batch);
     done.predicted_ms = d.predicted_ms;
-    const auto placed = SteadyClock::now();
+    const TimePoint placed = clock_->Now();
     tier->Submit(std::move(request), [this, call, done, placed, reason, retry_copy](
                                          InferenceResponse r) mutable {
       const TierKind kind = done.tier;
       done.observed_ms =
-          std::chrono::duration<double, std::milli>(SteadyClock::now() - placed).count();
+          std::chrono::duration<double, std::milli>(clock_->Now() - placed).count();
       placer_->Completed(done, r);
       if (r.cold_start) cold_[static_cast<size_t>(kind)]->Inc();
       if (r.cost_usd > 0) cost_[static_cast<size_t>(kind)]->Inc(r.cost_usd);
@@ -527,7 +531,7 @@ class Gateway::Impl {
       (*c)->Inc();
     }
     const double seconds =
-        std::chrono::duration<double>(SteadyClock::now() - call->arrival).count();
+        std::chrono::duration<double>(clock_->Now() - call->arrival).count();
     if (auto h = latency_->WithLabels({std::string(tier)}); h.ok()) (*h)->Observe(seconds);
     call->respond(std::move(resp));
   }
@@ -536,6 +540,7 @@ class Gateway::Impl {
   std::vector<Tier*> tiers_;
   Placer* placer_;
   GatewayOptions options_;
+  Clock* clock_ = nullptr;  // options_.clock, never null
   bool fixed_policy_ = false;
   DeadlineTimer timer_;
   CounterFamily* requests_ = nullptr;

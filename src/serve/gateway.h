@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "common/auth_token.h"
+#include "common/clock.h"
 #include "common/host_cpu.h"
 #include "common/http_message.h"
 #include "common/http_server.h"
@@ -79,6 +80,10 @@ struct GatewayOptions {
   std::string server_version = "0.1.0";
   MetricsRegistry* metrics = nullptr;         // null: MetricsRegistry::Default()
   HostCpuMeter* host_cpu = nullptr;           // not owned; null: placers see host_cpu_busy = -1
+  // Arrival times, request deadlines (InferenceRequest::deadline) and the latencies measured
+  // (not owned). Null: Clock::Real(). Give the placer and the tiers the same clock. The request
+  // timeout itself fires on real time (DeadlineTimer): it bounds a real waiting client.
+  Clock* clock = nullptr;
   // Null: every path is open (`serve --auth none`). Shared: immutable, read by every thread.
   std::shared_ptr<const TokenAuthenticator> auth;
   // Exact paths answered without a token when `auth` is set.

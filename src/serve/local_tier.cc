@@ -17,16 +17,14 @@
 namespace sl::serve {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
 struct Pending {
   InferenceRequest request;
   InferenceCallback done;
   const ServedModel* model = nullptr;
-  SteadyClock::time_point enqueued;
+  TimePoint enqueued;
 };
 
-double MsBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
+double MsBetween(TimePoint a, TimePoint b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
@@ -35,7 +33,8 @@ double MsBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
 class LocalTier::Impl {
  public:
   Impl(const ModelRepository* models, LocalTierOptions options)
-      : models_(models), options_(options) {
+      : models_(models), options_(options),
+        clock_(options.clock != nullptr ? options.clock : Clock::Real()) {
     if (options_.metrics != nullptr) {
       auto batch = options_.metrics->AddHistogram(
           "sl_serve_local_batch_size", "Samples per forward pass of the local tier.", {},
@@ -66,7 +65,7 @@ class LocalTier::Impl {
       } else if (queued_ >= options_.queue_limit) {
         refused = ResourceExhausted("local tier: queue full ({} requests waiting)", queued_);
       } else {
-        queues_[model].push_back({std::move(request), std::move(done), model, SteadyClock::now()});
+        queues_[model].push_back({std::move(request), std::move(done), model, clock_->Now()});
         ++queued_;
         SetDepth();
       }
@@ -167,10 +166,14 @@ class LocalTier::Impl {
         // Wait for more only while every other worker is busy: with an idle worker, running
         // now costs no throughput, and waiting would only add latency.
         if (stop_ || busy_ < options_.workers || samples >= options_.max_batch ||
-            SteadyClock::now() >= flush_at) {
+            clock_->Now() >= flush_at) {
           break;
         }
-        cv_.wait_until(l, flush_at);
+        if (clock_ == Clock::Real()) {
+          cv_.wait_until(l, flush_at);
+        } else {
+          cv_.wait_for(l, std::chrono::milliseconds(1));  // a test's clock moves without notice
+        }
         if (stop_) break;
       }
       inflight_ += static_cast<int64_t>(batch.size());
@@ -186,11 +189,11 @@ class LocalTier::Impl {
 
   // Runs one batch (all of one model) and answers every request. Called without mu_.
   void Run(std::vector<Pending>& batch) {
-    auto start = SteadyClock::now();
+    TimePoint start = clock_->Now();
     const ServedModel& model = *batch.front().model;
     std::vector<Pending*> live;
     for (Pending& p : batch) {
-      if (p.request.deadline != SteadyClock::time_point{} && start >= p.request.deadline) {
+      if (p.request.deadline != TimePoint{} && start >= p.request.deadline) {
         InferenceResponse r;
         r.status = DeadlineExceeded("local tier: request deadline passed after {:.1f} ms in the queue",
                                     MsBetween(p.enqueued, start));
@@ -205,7 +208,7 @@ class LocalTier::Impl {
     for (Pending* p : live) live_samples += p->request.batch;
     if (options_.on_batch_start) {
       options_.on_batch_start(live_samples);
-      start = SteadyClock::now();
+      start = clock_->Now();
     }
 
     std::vector<Result<std::string>> bodies;
@@ -230,7 +233,7 @@ class LocalTier::Impl {
     if (bodies.empty()) {
       for (Pending* p : live) bodies.push_back(v2::RunPredictions(*model.predictor, p->request, model.version));
     }
-    const auto end = SteadyClock::now();
+    const TimePoint end = clock_->Now();
     const double run_ms = MsBetween(start, end);
     batches_.fetch_add(1);
     samples_.fetch_add(live_samples);
@@ -256,6 +259,7 @@ class LocalTier::Impl {
 
   const ModelRepository* models_;
   const LocalTierOptions options_;
+  Clock* const clock_;  // never null
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<const ServedModel*, std::deque<Pending>> queues_;  // GUARDED_BY(mu_)

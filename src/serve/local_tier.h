@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "serve/model_repository.h"
 #include "serve/tier.h"
@@ -40,6 +41,9 @@ struct LocalTierOptions {
   std::chrono::microseconds max_queue_delay{500};
   int64_t queue_limit = 256;                   // requests waiting, over all models
   MetricsRegistry* metrics = nullptr;          // null: no metrics
+  // Queue times, the batching delay, deadlines and forward-pass times (not owned). Null:
+  // Clock::Real(). On another clock (tests) the batching wait re-checks it every millisecond.
+  Clock* clock = nullptr;
   // Observer called on the worker thread before each forward pass with the batch's sample count
   // (instrumentation; tests use it to hold a worker busy deterministically). May be empty.
   std::function<void(int64_t samples)> on_batch_start;

@@ -4,7 +4,8 @@
 // and the fixed ones "local" | "container" | "function".
 //
 // The gateway calls Observe() once per arriving request (this feeds the request-frequency window
-// f_t), then Place(); after the tier answers it calls Completed() so live policies can learn.
+// f_t, stamped on the placer's own clock: the one Place() reads f_t "now" on), then Place();
+// after the tier answers it calls Completed() so live policies can learn.
 // Every Decision carries a short reason for the X-Straightline-Tier header and the metrics.
 // Thread safety: all methods may be called from any number of threads at once.
 #pragma once
@@ -52,7 +53,7 @@ class Placer {
  public:
   virtual ~Placer() = default;
   virtual std::string_view name() const = 0;
-  virtual void Observe(std::chrono::steady_clock::time_point now) = 0;
+  virtual void Observe() = 0;
   virtual Decision Place(const PlacementInput& input) = 0;
   virtual void Completed(const Completion& completion, const InferenceResponse& response) = 0;
 };

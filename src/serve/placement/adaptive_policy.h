@@ -83,7 +83,7 @@ class AdaptivePlacer final : public Placer {
 
   AdaptivePlacer(Options options, Clock* clock);
   std::string_view name() const override { return "adaptive"; }
-  void Observe(std::chrono::steady_clock::time_point now) override { rate_.Record(now); }
+  void Observe() override { rate_.Record(clock_->Now()); }
   Decision Place(const PlacementInput& input) override;
   void Completed(const Completion& completion, const InferenceResponse& response) override;
 

@@ -12,7 +12,7 @@ class FixedPlacer final : public Placer {
  public:
   explicit FixedPlacer(TierKind tier) : tier_(tier) {}
   std::string_view name() const override { return TierLabel(tier_); }
-  void Observe(std::chrono::steady_clock::time_point) override {}
+  void Observe() override {}
   Decision Place(const PlacementInput& input) override;
   void Completed(const Completion&, const InferenceResponse&) override {}
 

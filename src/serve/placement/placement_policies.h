@@ -34,7 +34,7 @@ struct PlacerOptions {
   double latency_slo_ms = 0;               // adaptive: 0 = no SLO
   double cost_budget_usd = 0;              // adaptive: max billed cost per request, 0 = none
   double colocated_below_cpu = 0;          // adaptive: AdaptivePlacer::Options::colocated_below_cpu
-  Clock* clock = nullptr;                  // null: Clock::Real(); reads f_t "now" in Place()
+  Clock* clock = nullptr;                  // null: Clock::Real(); Observe() and Place() read it
 };
 
 // The policy names MakePlacer accepts, in help order.

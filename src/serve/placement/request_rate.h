@@ -4,8 +4,8 @@
 // Each bucket is one 64-bit atomic packing (bucket epoch, count); Record() is a short CAS loop
 // and PerSecond() reads every bucket once, so both are lock-free. The window slides by one bucket
 // width (window / buckets): f_t = arrivals in the buckets of the last `window` / window seconds.
-// Times come from the caller (the gateway's Observe(now), tests' FakeClock), never from a clock
-// read inside, so tests are exact.
+// Times come from the caller (the placer's injected Clock in Observe()/Place(), tests'
+// FakeClock), never from a clock read inside, so tests are exact.
 // Thread safety: Record and PerSecond may be called from any number of threads at once.
 #pragma once
 #include <atomic>

@@ -32,7 +32,7 @@ class StraightLinePlacer final : public Placer {
   StraightLinePlacer(double frequency_threshold, int64_t size_threshold,
                      std::chrono::nanoseconds window, Clock* clock);
   std::string_view name() const override { return "straightline"; }
-  void Observe(std::chrono::steady_clock::time_point now) override { rate_.Record(now); }
+  void Observe() override { rate_.Record(clock_->Now()); }
   Decision Place(const PlacementInput& input) override;
   void Completed(const Completion&, const InferenceResponse&) override {}
 

@@ -128,7 +128,7 @@ TEST(StraightLinePolicyTest, UndeployedFunctionFallsToCapacityBranch) {
 
 TEST(StraightLinePolicyTest, ObserveFeedsTheFrequency) {
   Fixture f;
-  for (int i = 0; i < 501; ++i) f.placer.Observe(f.clock.Now());
+  for (int i = 0; i < 501; ++i) f.placer.Observe();
   PlacementInput in;
   in.wire_bytes = 1000;
   in.tiers = f.tiers;

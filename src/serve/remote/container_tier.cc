@@ -27,7 +27,6 @@
 namespace sl::serve {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
 constexpr const char* kBinaryInContainer = "/opt/straightline/straightline";
 constexpr const char* kModelInContainer = "/model";
 constexpr const char* kTokenInContainer = "/opt/straightline/token";
@@ -43,14 +42,14 @@ std::string_view RStateName(RState s) {
   return "?";
 }
 
-double MsSince(SteadyClock::time_point t) {
-  return std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count();
+double MsBetween(TimePoint a, TimePoint b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
 struct Pending {
   InferenceRequest request;
   InferenceCallback done;
-  SteadyClock::time_point enqueued;
+  TimePoint enqueued;
   bool waited_for_start = false;
 };
 
@@ -61,8 +60,8 @@ struct Replica {
   std::unique_ptr<ReplicaProcess> proc;
   std::deque<Pending> queue;
   int64_t inflight = 0;
-  SteadyClock::time_point spawned;
-  SteadyClock::time_point last_busy;
+  TimePoint spawned;
+  TimePoint last_busy;
   double start_ms = 0;
   std::condition_variable cv;
   std::thread starter;
@@ -117,6 +116,7 @@ Status StatusFromHttp(int http, const std::string& body, const std::string& wher
 class ContainerTier::Impl {
  public:
   ContainerTierOptions o;
+  Clock* clock = Clock::Real();  // o.clock, never null
   ReplicaMode mode = ReplicaMode::kProcess;
   std::string runc_path;
   std::string token_file;    // host path of the replica token ("" without replica_auth)
@@ -133,7 +133,7 @@ class ContainerTier::Impl {
   int64_t replaced = 0;
   double start_ewma = 0;
   double service_ewma = 0;
-  SteadyClock::time_point next_start_allowed{};
+  TimePoint next_start_allowed{};
   std::thread supervisor;
 
   Histogram* start_hist = nullptr;
@@ -261,7 +261,7 @@ Status ContainerTier::Impl::UnpackImage() {
       fmt::format("{}/image-{}-{}", o.state_dir, getpid(), image_seq.fetch_add(1));
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);  // a leftover of a crashed run with a recycled pid
-  const auto t0 = SteadyClock::now();
+  const TimePoint t0 = clock->Now();
   Result<UnpackedImage> img = UnpackServingImage(o.image, dir);
   if (!img.ok()) {
     std::filesystem::remove_all(dir, ec);
@@ -283,7 +283,7 @@ Status ContainerTier::Impl::UnpackImage() {
   for (const auto& a : o.image_args) image.args.push_back(a);
   SL_LOG_INFO("serve", "container tier: image {} unpacked in {:.0f} ms into {}; replicas run "
               "uid {} from its read-only rootfs, listening on 127.0.0.1 only",
-              o.image, MsSince(t0), image.rootfs, image.uid);
+              o.image, MsBetween(t0, clock->Now()), image.rootfs, image.uid);
   return Status::Ok();
 }
 
@@ -311,7 +311,7 @@ BundleSpec ContainerTier::Impl::ImageBundle(const std::string& bundle, int port,
 std::shared_ptr<Replica> ContainerTier::Impl::StartReplicaLocked() {
   auto rep = std::make_shared<Replica>();
   rep->id = fmt::format("sl-serve-{}-{}", getpid(), next_id++);
-  rep->spawned = SteadyClock::now();
+  rep->spawned = clock->Now();
   rep->last_busy = rep->spawned;
   ++started;
   live.push_back(rep);
@@ -328,7 +328,7 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
     std::vector<Pending> failed;
     {
       std::lock_guard<std::mutex> lock(mu);
-      next_start_allowed = SteadyClock::now() + o.restart_backoff;
+      next_start_allowed = clock->Now() + o.restart_backoff;
       if (rep->state == RState::kStarting) failed = RetireLocked(rep, RState::kDead);
     }
     Fail(std::move(failed), Unavailable("container tier: replica {} failed to start: {}", rep->id,
@@ -381,7 +381,7 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
   }
   HttpClient client(HttpClient::Options{.connect_timeout_ms = 200, .timeout_ms = 1000});
   const std::string url = fmt::format("http://127.0.0.1:{}/v2/health/ready", *port);
-  const auto deadline = SteadyClock::now() + o.ready_timeout;
+  const TimePoint deadline = clock->Now() + o.ready_timeout;
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -389,7 +389,7 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
     }
     auto r = client.Get(url, auth_headers);
     if (r.ok() && r->status == 200) break;
-    if (SteadyClock::now() > deadline) {
+    if (clock->Now() > deadline) {
       return fail_start(DeadlineExceeded("{} not ready after {} ms (log: {})", url,
                                          o.ready_timeout.count(), log_path));
     }
@@ -398,8 +398,8 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
   std::lock_guard<std::mutex> lock(mu);
   if (rep->state != RState::kStarting) return;
   rep->state = RState::kReady;
-  rep->start_ms = MsSince(rep->spawned);
-  rep->last_busy = SteadyClock::now();
+  rep->last_busy = clock->Now();
+  rep->start_ms = MsBetween(rep->spawned, rep->last_busy);
   UpdateEwma(&start_ewma, rep->start_ms);
   if (start_hist) start_hist->Observe(rep->start_ms / 1000.0);
   UpdateGaugeLocked();
@@ -427,10 +427,10 @@ void ContainerTier::Impl::RunWorker(std::shared_ptr<Replica> rep) {
       port = rep->port;
     }
     InferenceResponse resp;
-    resp.queue_ms = MsSince(p.enqueued);
+    const TimePoint start = clock->Now();
+    resp.queue_ms = MsBetween(p.enqueued, start);
     resp.cold_start = p.waited_for_start;
-    const auto start = SteadyClock::now();
-    const bool has_deadline = p.request.deadline != SteadyClock::time_point{};
+    const bool has_deadline = p.request.deadline != TimePoint{};
     int64_t timeout_ms = 60000;
     if (has_deadline) {
       timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(p.request.deadline - start).count();
@@ -461,11 +461,11 @@ void ContainerTier::Impl::RunWorker(std::shared_ptr<Replica> rep) {
         if (!ct.empty()) resp.content_type = std::string(ct);
       }
     }
-    resp.service_ms = MsSince(start);
+    resp.service_ms = MsBetween(start, clock->Now());
     {
       std::lock_guard<std::mutex> lock(mu);
       --rep->inflight;
-      rep->last_busy = SteadyClock::now();
+      rep->last_busy = clock->Now();
       if (resp.status.ok()) UpdateEwma(&service_ewma, resp.service_ms);
     }
     p.done(std::move(resp));
@@ -517,7 +517,7 @@ void ContainerTier::Impl::Fail(std::vector<Pending> pendings, const Status& s) {
   for (auto& p : pendings) {
     InferenceResponse resp;
     resp.status = s;
-    resp.queue_ms = MsSince(p.enqueued);
+    resp.queue_ms = MsBetween(p.enqueued, clock->Now());
     p.done(std::move(resp));
   }
 }
@@ -528,7 +528,7 @@ void ContainerTier::Impl::Supervise() {
     changed.wait_for(lock, o.supervise_interval);
     if (shutdown) break;
     std::vector<Pending> crashed;
-    const auto now = SteadyClock::now();
+    const TimePoint now = clock->Now();
     // 1. Replicas whose process exited: clean up, replace below.
     int64_t replace = 0;  // ready replicas that crashed: started again even above min
     for (auto rep : std::vector<std::shared_ptr<Replica>>(live)) {
@@ -595,6 +595,7 @@ ContainerTier::~ContainerTier() { Shutdown(); }
 Result<std::unique_ptr<ContainerTier>> ContainerTier::Create(ContainerTierOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->o = std::move(options);
+  if (impl->o.clock != nullptr) impl->clock = impl->o.clock;
   std::unique_ptr<ContainerTier> tier(new ContainerTier(std::move(impl)));
   SL_RETURN_IF_ERROR(tier->impl_->Init());
   return tier;
@@ -609,7 +610,7 @@ std::vector<std::string> ContainerTier::Models() const { return impl_->o.models;
 
 void ContainerTier::Submit(InferenceRequest request, InferenceCallback done) {
   Impl& m = *impl_;
-  const auto now = SteadyClock::now();
+  const TimePoint now = m.clock->Now();
   std::unique_lock<std::mutex> lock(m.mu);
   auto refuse = [&](Status s) {
     lock.unlock();
@@ -618,7 +619,7 @@ void ContainerTier::Submit(InferenceRequest request, InferenceCallback done) {
     done(std::move(resp));
   };
   if (m.shutdown) return refuse(Unavailable("container tier: shutting down"));
-  if (request.deadline != SteadyClock::time_point{} && now >= request.deadline) {
+  if (request.deadline != TimePoint{} && now >= request.deadline) {
     return refuse(DeadlineExceeded("container tier: request deadline passed before queueing"));
   }
   if (!m.o.models.empty() &&

@@ -50,6 +50,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "serve/tier.h"
 
@@ -91,6 +92,10 @@ struct ContainerTierOptions {
   double cpus_per_replica = 1;          // cgroup cfs quota (runc mode); 0: unlimited
   int64_t memory_mb_per_replica = 1024; // cgroup memory limit (runc mode); 0: unlimited
   MetricsRegistry* metrics = nullptr;   // null: MetricsRegistry::Default()
+  // Queue, start and service times, request deadlines, restart backoff and idle time before
+  // scale-down (not owned). Null: Clock::Real(). The supervisor and the readiness probe still
+  // pace themselves in real time (supervise_interval, 5 ms), re-reading this clock each time.
+  Clock* clock = nullptr;
 };
 
 struct ReplicaInfo {

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "common/http_client.h"
 #include "common/metrics.h"
@@ -102,13 +103,14 @@ class ContainerTierTest : public ::testing::Test {
   }
 
   static InferenceResponse Run(Tier& tier, const std::string& model, const std::string& body,
-                               const std::string& content_type = "application/json") {
+                               const std::string& content_type = "application/json",
+                               Clock* clock = Clock::Real()) {
     InferenceRequest r;
     r.model = model;
     r.body = body;
     r.content_type = content_type;
     r.wire_bytes = static_cast<int64_t>(body.size());
-    r.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    r.deadline = clock->Now() + std::chrono::seconds(30);
     std::promise<InferenceResponse> p;
     auto f = p.get_future();
     tier.Submit(std::move(r), [&p](InferenceResponse resp) { p.set_value(std::move(resp)); });
@@ -257,7 +259,10 @@ TEST_F(ContainerTierTest, ChildProcessFallbackServesAndScalesToZeroIdle) {
   o.max_replicas = 1;
   o.queue_per_replica = 2;
   o.replica_concurrency = 1;
-  o.idle_before_scale_down = std::chrono::milliseconds(300);
+  // Idle time is on a FakeClock: the replica scales down when the test says time has passed.
+  FakeClock clock;
+  o.clock = &clock;
+  o.idle_before_scale_down = std::chrono::seconds(30);
   auto tier_or = ContainerTier::Create(o);
   ASSERT_TRUE(tier_or.ok()) << tier_or.status().ToString();
   auto& tier = **tier_or;
@@ -265,27 +270,34 @@ TEST_F(ContainerTierTest, ChildProcessFallbackServesAndScalesToZeroIdle) {
   EXPECT_TRUE(tier.Replicas().empty());
 
   // Scale from zero: the first request waits for the start and says so.
-  InferenceResponse r = Run(tier, "m", "{\"inputs\":[]}");
+  InferenceResponse r = Run(tier, "m", "{\"inputs\":[]}", "application/json", &clock);
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_TRUE(r.cold_start);
   auto j = nlohmann::json::parse(r.body);
   EXPECT_GT(j["pid"].get<int>(), 10);  // a plain child process, host pid namespace
   EXPECT_EQ(j["in_container"], false);
   EXPECT_EQ(OurContainers(), 0);
-  r = Run(tier, "m", "{}");
+  r = Run(tier, "m", "{}", "application/json", &clock);
   EXPECT_FALSE(r.cold_start);
 
   // Bounded queue: one running + two queued, the fourth is refused.
   std::vector<std::future<InferenceResponse>> fs;
   for (int i = 0; i < 3; ++i) {
-    fs.push_back(std::async(std::launch::async, [&] { return Run(tier, "m", "sleep0.5"); }));
+    fs.push_back(std::async(std::launch::async, [&] {
+      return Run(tier, "m", "sleep0.5", "application/json", &clock);
+    }));
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  r = Run(tier, "m", "{}");
+  r = Run(tier, "m", "{}", "application/json", &clock);
   EXPECT_EQ(r.status.code(), Code::kResourceExhausted) << r.status.ToString();
   for (auto& f : fs) EXPECT_TRUE(f.get().status.ok());
 
-  // Idle → scaled down to zero (min 0).
+  // Idle → scaled down to zero (min 0): not a moment before idle_before_scale_down has passed
+  // (three supervisor rounds see 1 ms short of it), then at the next round.
+  clock.Advance(std::chrono::seconds(30) - std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(tier.Replicas().size(), 1u);
+  clock.Advance(std::chrono::milliseconds(1));
   for (int i = 0; i < 300 && !tier.Replicas().empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

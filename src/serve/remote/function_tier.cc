@@ -14,7 +14,6 @@
 
 namespace sl::serve {
 namespace {
-using SteadyClock = std::chrono::steady_clock;
 
 // Waits for the invocation until `deadline` on `clock`; false if the deadline came first. The
 // real clock is waited on exactly; another clock (a test's FakeClock) moves without notice, so
@@ -153,7 +152,7 @@ void FunctionTier::Submit(InferenceRequest request, InferenceCallback done) {
   // One waiter per in-flight invocation (bounded by the concurrency limit).
   std::thread([impl, future = std::move(future), done = std::move(done), deadline]() mutable {
     bool answered = false;
-    if (deadline != SteadyClock::time_point{} && !ReadyBy(future, deadline, impl->clock)) {
+    if (deadline != TimePoint{} && !ReadyBy(future, deadline, impl->clock)) {
       InferenceResponse resp;
       resp.status = DeadlineExceeded("function tier: {}: request deadline passed while the "
                                      "invocation ran",
