@@ -277,11 +277,20 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
     // (train/serverless_defaults.h); what they chose stays.
     const train::ServerlessDefaults d =
         train::ChooseServerlessDefaults(f.workers, ExpectedTrainSamples(o.data), o.train.batch_size, o.train.lr);
-    if (!flags.IsSet("lr")) spec.local.lr = d.lr;
-    if (!flags.IsSet("server-momentum")) spec.server.momentum = d.server_momentum;
-    if (!flags.IsSet("rounds-per-epoch")) spec.rounds_per_epoch = d.rounds_per_epoch;
-    if (!flags.IsSet("lr-schedule")) spec.lr_schedule = d.lr_schedule;
-    defaults_line = fmt::format("serverless defaults {} (flags you give win)", d.why);
+    std::vector<std::string> applied;
+    auto apply = [&](const char* flag, const std::string& note, auto* field, auto value) {
+      if (flags.IsSet(flag)) return;
+      *field = value;
+      applied.push_back(note);
+    };
+    apply("lr", d.lr_note, &spec.local.lr, d.lr);
+    apply("server-momentum", d.momentum_note, &spec.server.momentum, d.server_momentum);
+    apply("rounds-per-epoch", d.rounds_note, &spec.rounds_per_epoch, d.rounds_per_epoch);
+    apply("lr-schedule", d.schedule_note, &spec.lr_schedule, d.lr_schedule);
+    if (!applied.empty()) {
+      defaults_line = fmt::format("serverless defaults for {} workers: {} (flags you give win)\n", f.workers,
+                                  fmt::join(applied, ", "));
+    }
   }
   spec.provider = f.provider;
   spec.timeout_s = f.timeout_s;
@@ -312,7 +321,7 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
     spec.memory_mb = *parsed;
   }
   if (Status s = spec.Validate(); !s.ok()) return Fail(s);
-  if (!quiet) fmt::print(stderr, "{}\n", defaults_line);
+  if (!quiet) fmt::print(stderr, "{}", defaults_line);
 
   if (!f.compare_providers.empty()) return CompareProviders(spec, store, f, &progress, json);
 

@@ -25,9 +25,10 @@ ServerlessDefaults ChooseServerlessDefaults(int64_t workers, int64_t train_sampl
     }
   }
   d.rounds_per_epoch = rounds;
-  d.why = fmt::format("for {} workers: --lr {:.3g}{}, --server-momentum {}, --rounds-per-epoch {} (2 x workers{}), "
-                      "--lr-schedule tail",
-                      k, d.lr, k > 1 ? fmt::format(" (x sqrt({}))", k) : "", d.server_momentum, rounds, bound);
+  d.lr_note = fmt::format("--lr {:.3g}{}", d.lr, k > 1 ? fmt::format(" (x sqrt({}))", k) : "");
+  d.momentum_note = fmt::format("--server-momentum {}", d.server_momentum);
+  d.rounds_note = fmt::format("--rounds-per-epoch {} (2 x workers{})", rounds, bound);
+  d.schedule_note = "--lr-schedule " + d.lr_schedule;
   return d;
 }
 

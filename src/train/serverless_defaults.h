@@ -29,7 +29,9 @@ struct ServerlessDefaults {
   double server_momentum = 0.0;
   int64_t rounds_per_epoch = 4;
   std::string lr_schedule = "tail";
-  std::string why;                 // one line for the user: what was chosen and from what
+  // For the user, per setting: "--flag value (from what)", so a caller can say which defaults it
+  // applied (those the user did not set).
+  std::string lr_note, momentum_note, rounds_note, schedule_note;
 };
 
 inline constexpr int64_t kMinLocalSteps = 6;

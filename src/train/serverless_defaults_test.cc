@@ -18,7 +18,10 @@ TEST(ServerlessDefaults, TwoAndEightWorkersOnFashionMnistGetTheMeasuredSettings)
   EXPECT_NEAR(eight.lr, 1e-3 * std::sqrt(8.0), 1e-12);
   EXPECT_EQ(eight.server_momentum, 0.5);
   EXPECT_EQ(eight.rounds_per_epoch, 16);  // 105 local steps per epoch / 16 = 6.6 per round
-  EXPECT_NE(eight.why.find("--rounds-per-epoch 16"), std::string::npos) << eight.why;
+  EXPECT_EQ(eight.rounds_note, "--rounds-per-epoch 16 (2 x workers)");
+  EXPECT_EQ(eight.lr_note, "--lr 0.00283 (x sqrt(8))");
+  EXPECT_EQ(eight.momentum_note, "--server-momentum 0.5");
+  EXPECT_EQ(eight.schedule_note, "--lr-schedule tail");
 }
 
 TEST(ServerlessDefaults, OneWorkerIsTheSingleProcessRecipe) {
@@ -32,7 +35,7 @@ TEST(ServerlessDefaults, SmallDataGetsFewerRoundsSoEveryRoundHasLocalSteps) {
   // 2,000 samples over 8 workers at batch 64: 3 local steps per epoch; one round per epoch.
   ServerlessDefaults d = ChooseServerlessDefaults(8, 2000, 64, 1e-3);
   EXPECT_EQ(d.rounds_per_epoch, 1);
-  EXPECT_NE(d.why.find("local steps per round"), std::string::npos) << d.why;
+  EXPECT_NE(d.rounds_note.find("at least 6 local steps per round"), std::string::npos) << d.rounds_note;
   // 16 workers on 54,000: 52 steps per epoch, so 8 rounds, not 32.
   EXPECT_EQ(ChooseServerlessDefaults(16, 54000, 64, 1e-3).rounds_per_epoch, 8);
   // Unknown size: the workers alone decide.
