@@ -17,6 +17,7 @@
 #include "common/sha256.h"
 #include "common/sigv4.h"
 #include "store/fd.h"
+#include "store/file_download.h"
 #include "store/io.h"
 #include "store/key.h"
 #include "store/retry.h"
@@ -271,47 +272,23 @@ class S3Store final : public ObjectStore {
 
   Status GetToFile(std::string_view key, const std::string& path) override {
     SL_RETURN_IF_ERROR(CheckKey(key));
-    thread_local std::mt19937_64 rng(std::random_device{}());
-    std::string dir = ".", base = path;
-    if (size_t slash = path.rfind('/'); slash != std::string::npos) {
-      dir = slash == 0 ? "/" : path.substr(0, slash);
-      base = path.substr(slash + 1);
-    }
-    std::string tmp = fmt::format("{}/.{}.sl-get-{:x}", dir, base, rng());
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!fd.valid()) return ErrnoError(errno, fmt::format("{}: key '{}': creating {}", uri_, PrintableKey(key), tmp));
+    SL_ASSIGN_OR_RETURN(FileDownload file,
+                        FileDownload::Create(path, fmt::format("{}: key '{}'", uri_, PrintableKey(key))));
     Verifier verifier;
-    uint64_t written = 0;
     S3Request r = Req("GET", prefix_ + std::string(key));
     r.before_attempt = [&]() -> Status {
       verifier = Verifier();
-      written = 0;
-      if (::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0) {
-        return ErrnoError(errno, fmt::format("{}: truncating {}", uri_, tmp));
-      }
-      return Status::Ok();
+      return file.Restart();
     };
     r.sink = [&](const HttpReply& reply, std::string_view chunk) -> Status {
       if (!verifier.started()) verifier.Start(reply);
       verifier.Update(chunk);
-      if (int err = WriteAll(fd.get(), chunk); err != 0) {
-        return ErrnoError(err, fmt::format("{}: key '{}': writing {} at byte {}", uri_, PrintableKey(key), tmp, written));
-      }
-      written += chunk.size();
-      return Status::Ok();
+      return file.Append(chunk);
     };
-    auto reply = Execute(r, key);
-    Status s = reply.status();
-    if (s.ok()) {
-      if (!verifier.started()) verifier.Start(*reply);  // empty body: no sink call
-      if (std::string bad = verifier.Finish(); !bad.empty()) s = Corrupted(key, bad);
-    }
-    if (s.ok() && ::close(fd.Release()) != 0) s = ErrnoError(errno, fmt::format("{}: closing {}", uri_, tmp));
-    if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-      s = ErrnoError(errno, fmt::format("{}: key '{}': renaming to {}", uri_, PrintableKey(key), path));
-    }
-    if (!s.ok()) ::unlink(tmp.c_str());
-    return s;
+    SL_ASSIGN_OR_RETURN(HttpReply reply, Execute(r, key));
+    if (!verifier.started()) verifier.Start(reply);  // empty body: no sink call
+    if (std::string bad = verifier.Finish(); !bad.empty()) return Corrupted(key, bad);
+    return file.Commit();
   }
 
   Result<ObjectInfo> Head(std::string_view key) override {
