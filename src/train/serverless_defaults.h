@@ -11,7 +11,7 @@
 //     larger batch),
 //   - server momentum 0.5 from 2 workers on (FedAvgM: consistent directions across rounds add up;
 //     one worker's average is its own trajectory, which momentum would only amplify),
-//   - more, shorter rounds as K grows, 2K per epoch, but never fewer than kMinLocalSteps local
+//   - more, shorter rounds as K grows, 2K per epoch (at least 4), but never fewer than kMinLocalSteps local
 //     steps per round (each round restarts the functions' Adam state, whose first steps are
 //     sign-like and noisy; with a handful of steps per round the job stops converging),
 //   - the "tail" schedule: the learning rate constant, then decaying linearly to ~0 over the last

@@ -29,6 +29,8 @@ TEST(ServerlessDefaults, OneWorkerIsTheSingleProcessRecipe) {
   EXPECT_EQ(one.lr, 1e-3);
   EXPECT_EQ(one.server_momentum, 0.0);
   EXPECT_EQ(one.rounds_per_epoch, 4);
+  EXPECT_EQ(one.rounds_note, "--rounds-per-epoch 4 (at least 4)");
+  EXPECT_EQ(one.lr_note, "--lr 0.001");
 }
 
 TEST(ServerlessDefaults, SmallDataGetsFewerRoundsSoEveryRoundHasLocalSteps) {
