@@ -18,20 +18,6 @@
 #include "store/s3_test_server.h"
 
 namespace sl::store::testing {
-namespace {
-
-bool CanConnect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-}  // namespace
 
 std::string AzuriteProcess::Binary() {
   std::string bin = SourceDir() + "/.deps/node_modules/.bin/azurite-blob";
@@ -77,7 +63,7 @@ Result<std::unique_ptr<AzuriteProcess>> AzuriteProcess::Start(const std::string&
     p->pid_ = pid;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (CanConnect(p->port_)) {
+      if (CanConnectLoopback(p->port_)) {
         SL_RETURN_IF_ERROR(p->CreateContainer(container));
         return p;
       }
@@ -113,16 +99,7 @@ Status AzuriteProcess::CreateContainer(const std::string& name) const {
 }
 
 AzuriteProcess::~AzuriteProcess() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 100; ++i) {
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == pid_) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ::kill(pid_, SIGKILL);
-  int st = 0;
-  ::waitpid(pid_, &st, 0);
+  if (pid_ > 0) StopChild(pid_);
 }
 
 AzuriteProcess* SharedAzurite() {

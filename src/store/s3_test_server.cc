@@ -41,10 +41,10 @@ int FreeLoopbackPort() {
   return port;
 }
 
-namespace {
 
-bool CanConnect(int port) {
+bool CanConnectLoopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -54,7 +54,17 @@ bool CanConnect(int port) {
   return ok;
 }
 
-}  // namespace
+void StopChild(pid_t pid) {
+  ::kill(pid, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    int st = 0;
+    if (::waitpid(pid, &st, WNOHANG) == pid) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGKILL);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+}
 
 Result<std::unique_ptr<S3rverProcess>> S3rverProcess::Start(const std::string& bucket) {
   std::string bin = SourceDir() + "/.deps/node_modules/.bin/s3rver";
@@ -95,7 +105,7 @@ Result<std::unique_ptr<S3rverProcess>> S3rverProcess::Start(const std::string& b
     p->pid_ = pid;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (CanConnect(p->port_)) return p;
+      if (CanConnectLoopback(p->port_)) return p;
       int st = 0;
       if (::waitpid(pid, &st, WNOHANG) == pid) {  // died (port taken by a racer?): try another port
         p->pid_ = -1;
@@ -111,16 +121,7 @@ Result<std::unique_ptr<S3rverProcess>> S3rverProcess::Start(const std::string& b
 }
 
 S3rverProcess::~S3rverProcess() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 100; ++i) {
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == pid_) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ::kill(pid_, SIGKILL);
-  int st = 0;
-  ::waitpid(pid_, &st, 0);
+  if (pid_ > 0) StopChild(pid_);
 }
 
 S3rverProcess* SharedS3rver() {

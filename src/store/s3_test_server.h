@@ -49,4 +49,10 @@ std::string SourceDir();
 // A port on 127.0.0.1 that nothing listens on right now.
 int FreeLoopbackPort();
 
+// Whether something accepts connections on 127.0.0.1:port.
+bool CanConnectLoopback(int port);
+
+// Stops a test server's child: SIGTERM, up to 2 s to exit, then SIGKILL; reaps it.
+void StopChild(pid_t pid);
+
 }  // namespace sl::store::testing
