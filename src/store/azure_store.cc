@@ -124,6 +124,7 @@ struct AzRequest {
   std::function<Status(const HttpReply&, std::string_view)> sink;
   std::function<Status()> before_attempt;
   bool missing_is_ok = false;  // Delete: 404 BlobNotFound is success
+  bool is_list = false;        // List Blobs (counted apart: transfer_counts.h)
 };
 
 AzRequest Req(std::string method, std::string blob) {
@@ -295,6 +296,7 @@ class AzureStore final : public ObjectStore {
     SL_RETURN_IF_ERROR(ValidatePrefix(options.prefix).WithContext(uri_));
     if (options.max_keys < 1) return InvalidArgument("{}: list max_keys must be >= 1, got {}", uri_, options.max_keys);
     AzRequest r = Req("GET", "");
+    r.is_list = true;
     r.query = {{"restype", "container"},
                {"comp", "list"},
                {"prefix", prefix_ + options.prefix},
@@ -597,6 +599,7 @@ class AzureStore final : public ObjectStore {
       call.body_offset = r.body_offset;
       call.body_length = r.body_length;
       call.sink = r.sink;
+      call.is_list = r.is_list;
       result = http_.Perform(call, what);
       if (!result.ok()) return result.status();
       if (result->status < 200 || result->status >= 300) {

@@ -1,5 +1,6 @@
 // The shared conformance suite: every test here runs against every backend (file, s3 on a real
-// S3-compatible server, az on Azurite). Where backends legitimately differ, the test asks the store's
+// S3-compatible server, az on Azurite, gs on gcs_test_server.h — written from Google's docs, as
+// no XML-API emulator exists here). Where backends legitimately differ, the test asks the store's
 // Capabilities or the test backend and checks the promise that backend makes.
 #include <algorithm>
 #include <atomic>
@@ -348,7 +349,7 @@ TEST_P(ConformanceTest, ConcurrentWritersLastWriterWinsAndReadersNeverSeeTornDat
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ConformanceTest, ::testing::Values("file", "s3", "az"),
+INSTANTIATE_TEST_SUITE_P(Backends, ConformanceTest, ::testing::Values("file", "s3", "az", "gs"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

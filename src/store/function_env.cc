@@ -22,6 +22,9 @@ constexpr std::pair<const char*, const char*> kStoreEnv[] = {
     {"AZURE_STORAGE_CONNECTION_STRING", "STRAIGHTLINE_STORE_AZURE_CONNECTION_STRING"},
     {"AZURE_STORAGE_KEY", "STRAIGHTLINE_STORE_AZURE_KEY"},
     {"AZURE_STORAGE_SAS_TOKEN", "STRAIGHTLINE_STORE_AZURE_SAS_TOKEN"},
+    {"GS_ACCESS_KEY_ID", "STRAIGHTLINE_STORE_GS_ACCESS_KEY_ID"},
+    {"GS_SECRET_ACCESS_KEY", "STRAIGHTLINE_STORE_GS_SECRET_ACCESS_KEY"},
+    {"GOOGLE_CLOUD_STORAGE_ENDPOINT", "STRAIGHTLINE_STORE_GCS_ENDPOINT"},
 };
 
 std::string Env(const char* name) {
@@ -57,6 +60,9 @@ StoreOptions StoreOptionsFromFunctionEnvironment() {
   options.azure_account_key = Env("STRAIGHTLINE_STORE_AZURE_KEY");
   options.azure_sas_token = Env("STRAIGHTLINE_STORE_AZURE_SAS_TOKEN");
   options.azure_endpoint = Env("STRAIGHTLINE_STORE_AZURE_ENDPOINT");
+  options.gcs_access_key_id = Env("STRAIGHTLINE_STORE_GS_ACCESS_KEY_ID");
+  options.gcs_secret = Env("STRAIGHTLINE_STORE_GS_SECRET_ACCESS_KEY");
+  options.gcs_endpoint = Env("STRAIGHTLINE_STORE_GCS_ENDPOINT");
   return options;
 }
 

@@ -1,5 +1,5 @@
 // How a store travels to a function: a function platform reserves AWS_* for the runtime (a real
-// Lambda gets its credentials from its execution role), so the caller passes the S3 (or Azure)
+// Lambda gets its credentials from its execution role), so the caller passes the S3 (Azure, GCS)
 // endpoint and credentials of its store as STRAIGHTLINE_STORE_* and the function side opens the
 // same store from them. Both directions live here so that the names cannot drift apart.
 //
@@ -20,8 +20,9 @@ namespace sl::store {
 // process's AWS_{ENDPOINT_URL,REGION,ACCESS_KEY_ID,SECRET_ACCESS_KEY,SESSION_TOKEN}, and
 // STRAIGHTLINE_STORE_AZURE_{CONNECTION_STRING,KEY,SAS_TOKEN} from AZURE_STORAGE_{CONNECTION_STRING,
 // KEY,SAS_TOKEN} plus STRAIGHTLINE_STORE_AZURE_ENDPOINT (AZURE_STORAGE_BLOB_ENDPOINT, else the
-// connection string's blob endpoint: the function platform opens egress to it); unset ones are
-// left out.
+// connection string's blob endpoint: the function platform opens egress to it), and
+// STRAIGHTLINE_STORE_GS_{ACCESS_KEY_ID,SECRET_ACCESS_KEY} and STRAIGHTLINE_STORE_GCS_ENDPOINT from
+// GS_{ACCESS_KEY_ID,SECRET_ACCESS_KEY} and GOOGLE_CLOUD_STORAGE_ENDPOINT; unset ones are left out.
 std::map<std::string, std::string> StoreEnvironmentForFunctions();
 
 // The StoreOptions a function opens its store with, from the STRAIGHTLINE_STORE_* environment;

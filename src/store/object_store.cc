@@ -2,12 +2,13 @@
 
 #include "store/azure_store.h"
 #include "store/file_store.h"
+#include "store/gcs_store.h"
 #include "store/s3_store.h"
 
 namespace sl::store {
 
 const std::vector<std::string>& SupportedSchemes() {
-  static const std::vector<std::string> schemes = {"file", "s3", "az"};
+  static const std::vector<std::string> schemes = {"file", "s3", "gs", "az"};
   return schemes;
 }
 
@@ -36,6 +37,7 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const
     return OpenFileStore(std::string(rest), options);
   }
   if (scheme == "s3") return OpenS3StoreFromUri(uri, options);
+  if (scheme == "gs") return OpenGcsStoreFromUri(uri, options);
   if (scheme == "az") return OpenAzureStoreFromUri(uri, options);
   return InvalidArgument("{}: unsupported object store URI scheme '{}'; supported: {}", uri,
                          scheme.empty() ? "(none)" : scheme, fmt::format("{}://", fmt::join(SupportedSchemes(), "://, ")));

@@ -5,6 +5,8 @@
 //   s3://bucket[/prefix] any S3-compatible endpoint over the S3 REST API with SigV4 (s3_store.h)
 //   az://account/container[/prefix]  Azure Blob Storage (or Azurite) over the Blob REST API with
 //                        Shared Key or a SAS token (azure_store.h)
+//   gs://bucket[/prefix] Google Cloud Storage over its XML API with an HMAC key, by the s3
+//                        client in the Cloud Storage dialect (gcs_store.h, s3_dialect.h)
 //
 // Guarantees every backend gives (checked by the shared conformance suite):
 //   * Atomic visibility: a reader sees a whole object or none, never a torn one, even when the
@@ -128,7 +130,8 @@ class ObjectStore {
 // How to open a store. Unset fields come from the environment: s3: AWS_ENDPOINT_URL,
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (or
 // AWS_DEFAULT_REGION; default "us-east-1"); az: AZURE_STORAGE_CONNECTION_STRING, or
-// AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN (azure_store.h).
+// AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN (azure_store.h); gs:
+// GS_ACCESS_KEY_ID, GS_SECRET_ACCESS_KEY, GOOGLE_CLOUD_STORAGE_ENDPOINT (gcs_store.h).
 struct StoreOptions {
   // file backend
   bool fsync = false;  // fsync data and directory on Put: survive power loss, not only crashes
@@ -149,7 +152,12 @@ struct StoreOptions {
   std::string azure_sas_token;    // without the leading '?'
   std::string azure_endpoint;     // blob endpoint, e.g. "http://127.0.0.1:10000/devstoreaccount1"
 
-  // s3 and az
+  // gs backend (gcs_store.h). Unset: from the environment, see above.
+  std::string gcs_access_key_id;  // HMAC key access ID
+  std::string gcs_secret;         // HMAC key secret
+  std::string gcs_endpoint;       // XML API endpoint, e.g. "http://127.0.0.1:4443"
+
+  // s3, gs and az
   uint64_t multipart_threshold = 16ull << 20;  // PutFile/Put above this use multipart upload (az: blocks)
   uint64_t part_size = 16ull << 20;            // part (az: block) size
   int upload_concurrency = 4;                  // parts in flight at once
@@ -168,7 +176,7 @@ struct StoreOptions {
 // Opens the store for `uri`. An unknown scheme is INVALID_ARGUMENT listing the supported ones.
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const StoreOptions& options = {});
 
-// The schemes OpenObjectStore understands: {"file", "s3", "az"}.
+// The schemes OpenObjectStore understands: {"file", "s3", "gs", "az"}.
 const std::vector<std::string>& SupportedSchemes();
 
 }  // namespace sl::store

@@ -8,6 +8,8 @@
 
 #include <curl/curl.h>
 
+#include "store/transfer_counts.h"
+
 namespace sl::store {
 namespace {
 
@@ -186,6 +188,10 @@ Result<HttpReply> HttpClient::Perform(const HttpCall& call, std::string_view wha
   }
   CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(hdrs);
+  curl_off_t up = 0, down = 0;
+  curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &up);
+  curl_easy_getinfo(curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
+  CountTransfer(call.method, call.is_list, static_cast<int64_t>(up), static_cast<int64_t>(down));
   if (rc != CURLE_OK) {
     // Do not reuse a handle whose connection failed mid-transfer.
     curl_easy_cleanup(curl);

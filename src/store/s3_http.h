@@ -2,6 +2,7 @@
 // handle (keep-alive connections are reused), request bodies from memory or from a file range
 // (streamed, never loaded whole), response bodies to memory or to a sink callback (streamed).
 //
+// Every attempt is counted in ProcessTransferCounts (transfer_counts.h).
 // Transport failures (refused, reset, timed out, truncated) are UNAVAILABLE so the caller's
 // retry loop handles them; HTTP error statuses are returned as replies, not errors, because
 // only the caller can name what they mean.
@@ -43,6 +44,8 @@ struct HttpCall {
   // Called with each chunk of a 2xx response body (the reply's headers are complete by then).
   // A non-OK status aborts the transfer and is returned by Perform.
   std::function<Status(const HttpReply& reply, std::string_view chunk)> sink;
+  // A listing: counted as a list request (transfer_counts.h), whatever its method.
+  bool is_list = false;
 };
 
 class HttpClient {

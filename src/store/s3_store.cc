@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/base64.h"
 #include "common/sha256.h"
 #include "common/sigv4.h"
 #include "store/fd.h"
@@ -21,6 +22,7 @@
 #include "store/io.h"
 #include "store/key.h"
 #include "store/retry.h"
+#include "store/s3_dialect.h"
 #include "store/s3_http.h"
 #include "store/s3_xml.h"
 
@@ -55,9 +57,9 @@ std::string StripQuotes(std::string s) {
   return s;
 }
 
-// Each put's own random id, kept as user metadata so that a put can recognise its own object
-// after a lost reply (S3Store::Settle).
-constexpr const char* kPutIdHeader = "x-amz-meta-sl-put-id";
+// Each put's own random id, kept as user metadata ("<meta prefix>sl-put-id") so that a put can
+// recognise its own object after a lost reply (S3Store::Settle).
+constexpr const char* kPutIdMeta = "sl-put-id";
 
 std::string NewPutId() {
   thread_local std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(::getpid()) << 32));
@@ -77,13 +79,39 @@ std::string Env(const char* name) {
   return v == nullptr ? std::string() : std::string(v);
 }
 
+// User metadata `name` of a reply: the dialect's prefix first, then the other one (GCS answers a
+// request signed the AWS way with either, depending on how the object was written).
+std::string Meta(const S3Dialect& d, const HttpReply& reply, const std::string& name) {
+  std::string v = reply.Header(d.meta_prefix + name);
+  if (v.empty()) v = reply.Header((d.meta_prefix == "x-amz-meta-" ? "x-goog-meta-" : "x-amz-meta-") + name);
+  return v;
+}
+
+// The MD5 in GCS's `x-goog-hash: crc32c=<b64>,md5=<b64>` as hex, or "" (multipart objects have
+// none).
+std::string GoogHashMd5Hex(const HttpReply& reply) {
+  std::string h = reply.Header("x-goog-hash");
+  size_t at = h.find("md5=");
+  if (at == std::string::npos) return "";
+  std::string b64 = h.substr(at + 4, h.find(',', at) == std::string::npos ? std::string::npos : h.find(',', at) - at - 4);
+  auto raw = Base64Decode(b64);
+  if (!raw.ok() || raw->size() != 16) return "";
+  std::string hex;
+  for (unsigned char c : *raw) hex += fmt::format("{:02x}", c);
+  return hex;
+}
+
 // How an object's bytes are checked on read, decided from the response headers.
 class Verifier {
  public:
+  explicit Verifier(const S3Dialect& d) : d_(&d) {}
   void Start(const HttpReply& reply) {
-    sha_expected_ = reply.Header("x-amz-meta-sha256");
+    sha_expected_ = Meta(*d_, reply, "sha256");
     std::string etag = StripQuotes(reply.Header("etag"));
-    if (!sha_expected_.empty()) {
+    if (std::string goog = d_->goog_hash ? GoogHashMd5Hex(reply) : ""; sha_expected_.empty() && !goog.empty()) {
+      md5_expected_ = goog;
+      md5_ = std::make_unique<Md5Hasher>();
+    } else if (!sha_expected_.empty()) {
       sha_ = std::make_unique<Sha256Hasher>();
     } else if (IsPlainMd5(etag)) {
       md5_expected_ = etag;
@@ -103,12 +131,13 @@ class Verifier {
       if (got != sha_expected_) return fmt::format("content sha256 {} does not match recorded {}", got, sha_expected_);
     } else if (md5_) {
       std::string got = md5_->FinishHex();
-      if (got != md5_expected_) return fmt::format("content md5 {} does not match ETag {}", got, md5_expected_);
+      if (got != md5_expected_) return fmt::format("content md5 {} does not match the recorded {}", got, md5_expected_);
     }
     return "";
   }
 
  private:
+  const S3Dialect* d_;
   bool started_ = false;
   std::string sha_expected_, md5_expected_;
   std::unique_ptr<Sha256Hasher> sha_;
@@ -120,15 +149,15 @@ struct Endpoint {
   std::string host;  // "127.0.0.1:9000"
 };
 
-Result<Endpoint> ParseEndpoint(std::string url) {
+Result<Endpoint> ParseEndpoint(std::string url, const std::string& service) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   size_t scheme_end = url.find("://");
   if (scheme_end == std::string::npos || (url.substr(0, scheme_end) != "http" && url.substr(0, scheme_end) != "https")) {
-    return InvalidArgument("S3 endpoint '{}' must be http://host[:port] or https://host[:port]", url);
+    return InvalidArgument("{} endpoint '{}' must be http://host[:port] or https://host[:port]", service, url);
   }
   std::string host = url.substr(scheme_end + 3);
   if (host.empty() || host.find('/') != std::string::npos) {
-    return InvalidArgument("S3 endpoint '{}' must be a scheme and host[:port] without a path", url);
+    return InvalidArgument("{} endpoint '{}' must be a scheme and host[:port] without a path", service, url);
   }
   return Endpoint{url, host};
 }
@@ -145,6 +174,8 @@ struct S3Request {
   uint64_t body_offset = 0, body_length = 0;
   std::function<Status(const HttpReply&, std::string_view)> sink;
   std::function<Status()> before_attempt;  // resets sink state for a retry
+  bool is_list = false;                    // a listing (counted apart: store/transfer_counts.h)
+  bool missing_is_ok = false;              // Delete: 404 other than NoSuchBucket is success
 };
 
 S3Request Req(std::string method, std::string s3_key) {
@@ -158,9 +189,11 @@ enum class CondMode { kUnknown = 0, kHeader = 1, kEmulate = 2 };
 
 class S3Store final : public ObjectStore {
  public:
-  S3Store(std::string bucket, std::string prefix, Endpoint endpoint, AwsCredentials creds, std::string region,
-          StoreOptions options)
-      : bucket_(std::move(bucket)),
+  S3Store(const S3Dialect& dialect, std::string bucket, std::string prefix, Endpoint endpoint, AwsCredentials creds,
+          std::string region, StoreOptions options)
+      : d_(dialect),
+        put_id_header_(dialect.meta_prefix + kPutIdMeta),
+        bucket_(std::move(bucket)),
         prefix_(std::move(prefix)),
         endpoint_(std::move(endpoint)),
         creds_(std::move(creds)),
@@ -169,7 +202,7 @@ class S3Store final : public ObjectStore {
         clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
         retrier_(options_.retry, clock_),
         http_(options_.connect_timeout_seconds, options_.low_speed_timeout_seconds) {
-    uri_ = "s3://" + bucket_;
+    uri_ = d_.scheme + "://" + bucket_;
     if (!prefix_.empty()) uri_ += "/" + prefix_.substr(0, prefix_.size() - 1);
     if (options_.conditional_put == "header") cond_mode_ = static_cast<int>(CondMode::kHeader);
     if (options_.conditional_put == "emulate") cond_mode_ = static_cast<int>(CondMode::kEmulate);
@@ -191,7 +224,7 @@ class S3Store final : public ObjectStore {
     std::string sha = Sha256Hex(data);
     SL_ASSIGN_OR_RETURN(bool use_header, PrepareIfAbsent(key, options));
     const std::string put_id = NewPutId();
-    if (data.size() > options_.multipart_threshold) {
+    if (data.size() > options_.multipart_threshold && UseMultipart(use_header)) {
       return Settle(key, put_id, Multipart(key, sha, put_id, data, -1, data.size(), use_header));
     }
     S3Request r = PutRequest(key, sha, put_id, use_header);
@@ -223,7 +256,7 @@ class S3Store final : public ObjectStore {
     std::string sha = hasher.FinishHex();
     SL_ASSIGN_OR_RETURN(bool use_header, PrepareIfAbsent(key, options));
     const std::string put_id = NewPutId();
-    if (size > options_.multipart_threshold) {
+    if (size > options_.multipart_threshold && UseMultipart(use_header)) {
       return Settle(key, put_id, Multipart(key, sha, put_id, {}, fd.get(), size, use_header));
     }
     S3Request r = PutRequest(key, sha, put_id, use_header);
@@ -237,7 +270,7 @@ class S3Store final : public ObjectStore {
     SL_RETURN_IF_ERROR(CheckKey(key));
     S3Request r = Req("GET", prefix_ + std::string(key));
     SL_ASSIGN_OR_RETURN(HttpReply reply, Execute(r, key));
-    Verifier v;
+    Verifier v(d_);
     v.Start(reply);
     v.Update(reply.body);
     if (std::string bad = v.Finish(); !bad.empty()) return Corrupted(key, bad);
@@ -274,10 +307,10 @@ class S3Store final : public ObjectStore {
     SL_RETURN_IF_ERROR(CheckKey(key));
     SL_ASSIGN_OR_RETURN(FileDownload file,
                         FileDownload::Create(path, fmt::format("{}: key '{}'", uri_, PrintableKey(key))));
-    Verifier verifier;
+    Verifier verifier(d_);
     S3Request r = Req("GET", prefix_ + std::string(key));
     r.before_attempt = [&]() -> Status {
-      verifier = Verifier();
+      verifier = Verifier(d_);
       return file.Restart();
     };
     r.sink = [&](const HttpReply& reply, std::string_view chunk) -> Status {
@@ -299,7 +332,7 @@ class S3Store final : public ObjectStore {
     info.key = std::string(key);
     info.size = std::strtoull(reply.Header("content-length").c_str(), nullptr, 10);
     info.etag = StripQuotes(reply.Header("etag"));
-    info.sha256 = reply.Header("x-amz-meta-sha256");
+    info.sha256 = Meta(d_, reply, "sha256");
     if (!info.sha256.empty()) info.checksum = "sha256:" + info.sha256;
     if (auto t = ParseHttpDate(reply.Header("last-modified")); t.ok()) info.modified = *t;
     return info;
@@ -309,10 +342,16 @@ class S3Store final : public ObjectStore {
     SL_RETURN_IF_ERROR(ValidatePrefix(options.prefix).WithContext(uri_));
     if (options.max_keys < 1) return InvalidArgument("{}: list max_keys must be >= 1, got {}", uri_, options.max_keys);
     S3Request r = Req("GET", "");
-    r.query = {{"list-type", "2"}, {"prefix", prefix_ + options.prefix}, {"max-keys", std::to_string(options.max_keys)}};
-    if (!options.page_token.empty()) r.query.emplace_back("continuation-token", options.page_token);
+    r.is_list = true;
+    if (d_.marker_listing) {  // GCS: the page token is the last key of the previous page
+      r.query = {{"prefix", prefix_ + options.prefix}, {"max-keys", std::to_string(std::min(options.max_keys, 1000))}};
+      if (!options.page_token.empty()) r.query.emplace_back("marker", prefix_ + options.page_token);
+    } else {
+      r.query = {{"list-type", "2"}, {"prefix", prefix_ + options.prefix}, {"max-keys", std::to_string(options.max_keys)}};
+      if (!options.page_token.empty()) r.query.emplace_back("continuation-token", options.page_token);
+    }
     SL_ASSIGN_OR_RETURN(HttpReply reply, Execute(r, options.prefix));
-    auto page = ParseListObjectsV2(reply.body);
+    auto page = d_.marker_listing ? ParseListObjectsMarker(reply.body) : ParseListObjectsV2(reply.body);
     if (!page.ok()) return Internal("{}: listing '{}': {}", uri_, options.prefix, page.status().message());
     ListResult out;
     for (auto& e : page->entries) {
@@ -326,7 +365,18 @@ class S3Store final : public ObjectStore {
       info.modified = e.last_modified;
       out.objects.push_back(std::move(info));
     }
-    if (page->truncated) out.next_page_token = page->next_continuation_token;
+    if (page->truncated) {
+      out.next_page_token = page->next_continuation_token;
+      if (d_.marker_listing) {
+        // The marker is a full object name; the token handed out is relative to the prefix, like
+        // the keys (a NextMarker outside the prefix cannot happen: listings stay under it).
+        if (!out.next_page_token.starts_with(prefix_)) {
+          return Internal("{}: listing '{}': NextMarker '{}' is outside the store prefix", uri_, options.prefix,
+                          out.next_page_token);
+        }
+        out.next_page_token = out.next_page_token.substr(prefix_.size());
+      }
+    }
     return out;
   }
 
@@ -348,7 +398,9 @@ class S3Store final : public ObjectStore {
   Status Delete(std::string_view key) override {
     SL_RETURN_IF_ERROR(CheckKey(key));
     S3Request r = Req("DELETE", prefix_ + std::string(key));
-    // S3 answers 204 also for a missing key; a 404 can only mean NoSuchBucket: NOT_FOUND.
+    // S3 answers 204 also for a missing key; GCS answers 404 NoSuchKey, which is success here
+    // too. NoSuchBucket stays NOT_FOUND.
+    r.missing_is_ok = true;
     auto reply = Execute(r, key);
     return reply.status();
   }
@@ -363,11 +415,16 @@ class S3Store final : public ObjectStore {
   S3Request PutRequest(std::string_view key, const std::string& sha, const std::string& put_id,
                        bool if_none_match) const {
     S3Request r = Req("PUT", prefix_ + std::string(key));
-    r.headers["x-amz-meta-sha256"] = sha;
-    r.headers[kPutIdHeader] = put_id;
+    r.headers[d_.meta_prefix + "sha256"] = sha;
+    r.headers[put_id_header_] = put_id;
     r.headers["content-type"] = "application/octet-stream";
-    if (if_none_match) r.headers["if-none-match"] = "*";
+    if (if_none_match) r.headers[d_.if_absent_header] = d_.if_absent_value;
     return r;
+  }
+
+  // Multipart above the threshold, unless the put needs a precondition the dialect's
+  // CompleteMultipartUpload does not take (GCS): then one streamed PUT carries it.
+  bool UseMultipart(bool precondition) const { return !precondition || d_.multipart_preconditions;
   }
 
   // For if_absent puts: returns whether to send If-None-Match, after doing the emulated
@@ -423,8 +480,8 @@ class S3Store final : public ObjectStore {
     std::string s3_key = prefix_ + std::string(key);
     S3Request init = Req("POST", s3_key);
     init.query = {{"uploads", ""}};
-    init.headers["x-amz-meta-sha256"] = sha;
-    init.headers[kPutIdHeader] = put_id;
+    init.headers[d_.meta_prefix + "sha256"] = sha;
+    init.headers[put_id_header_] = put_id;
     init.headers["content-type"] = "application/octet-stream";
     init.payload_sha256 = Sha256Hex("");
     SL_ASSIGN_OR_RETURN(HttpReply init_reply, Execute(init, key));
@@ -487,7 +544,7 @@ class S3Store final : public ObjectStore {
     S3Request done = Req("POST", s3_key);
     done.query = {{"uploadId", upload_id}};
     done.headers["content-type"] = "application/xml";
-    if (if_none_match) done.headers["if-none-match"] = "*";
+    if (if_none_match) done.headers[d_.if_absent_header] = d_.if_absent_value;
     done.payload_sha256 = Sha256Hex(xml);
     done.body = xml;
     auto reply = Execute(done, key);
@@ -529,14 +586,15 @@ class S3Store final : public ObjectStore {
   bool WrittenBy(std::string_view key, const std::string& put_id) {
     S3Request r = Req("HEAD", prefix_ + std::string(key));
     auto head = Execute(r, key);
-    return head.ok() && head->Header(kPutIdHeader) == put_id;
+    return head.ok() && Meta(d_, *head, kPutIdMeta) == put_id;
   }
 
   Status HttpError(const HttpReply& reply, std::string_view key) const {
     S3Error e = ParseS3Error(reply.body);
     std::string what = key.empty() ? uri_ : fmt::format("{}: key '{}'", uri_, PrintableKey(key));
-    std::string detail = fmt::format("HTTP {}{}{}", reply.status, e.code.empty() ? "" : " " + e.code,
-                                     e.message.empty() ? "" : ": " + e.message);
+    std::string detail = fmt::format("HTTP {}{}{}{}", reply.status, e.code.empty() ? "" : " " + e.code,
+                                     e.message.empty() ? "" : ": " + e.message,
+                                     e.details.empty() ? "" : " (" + e.details + ")");
     switch (reply.status) {
       case 404:
         if (e.code == "NoSuchBucket") {
@@ -556,6 +614,7 @@ class S3Store final : public ObjectStore {
       case 400:
         if (e.code == "RequestTimeout") return Unavailable("{}: {}", what, detail);
         return InvalidArgument("{}: {}", what, detail);
+      case 408:  // GCS: RequestTimeout
       case 429:
       case 500:
       case 502:
@@ -584,7 +643,7 @@ class S3Store final : public ObjectStore {
       sig.headers = r.headers;
       sig.headers["host"] = endpoint_.host;
       sig.payload_sha256 = r.payload_sha256;
-      std::string auth = SignV4(sig, creds_, region_, "s3", clock_->WallNow());
+      std::string auth = SignV4(sig, creds_, region_, "s3", clock_->WallNow());  // GCS HMAC too (s3_dialect.h)
       HttpCall call;
       call.method = r.method;
       call.url = url;
@@ -595,9 +654,13 @@ class S3Store final : public ObjectStore {
       call.body_offset = r.body_offset;
       call.body_length = r.body_length;
       call.sink = r.sink;
+      call.is_list = r.is_list;
       result = http_.Perform(call, what);
       if (!result.ok()) return result.status();
       if (result->status < 200 || result->status >= 300) {
+        if (r.missing_is_ok && result->status == 404 && ParseS3Error(result->body).code != "NoSuchBucket") {
+          return Status::Ok();
+        }
         Status err = HttpError(*result, key);
         result = err;
         return err;
@@ -608,6 +671,8 @@ class S3Store final : public ObjectStore {
     return result;
   }
 
+  const S3Dialect& d_;
+  const std::string put_id_header_;  // "<meta prefix>sl-put-id"
   const std::string bucket_;
   const std::string prefix_;  // "" or "some/prefix/"
   const Endpoint endpoint_;
@@ -642,12 +707,10 @@ Result<std::unique_ptr<ObjectStore>> OpenS3StoreFromUri(std::string_view uri, co
 
   std::string region = !options.region.empty() ? options.region : Env("AWS_REGION");
   if (region.empty()) region = Env("AWS_DEFAULT_REGION");
-  if (region.empty()) region = "us-east-1";
+  if (region.empty()) region = S3Dialect::Aws().region_default;
   std::string endpoint = !options.endpoint.empty() ? options.endpoint : Env("AWS_ENDPOINT_URL_S3");
   if (endpoint.empty()) endpoint = Env("AWS_ENDPOINT_URL");
   if (endpoint.empty()) endpoint = fmt::format("https://s3.{}.amazonaws.com", region);
-  auto ep = ParseEndpoint(endpoint);
-  if (!ep.ok()) return ep.status().WithContext(uri);
   AwsCredentials creds;
   creds.access_key_id = !options.access_key_id.empty() ? options.access_key_id : Env("AWS_ACCESS_KEY_ID");
   creds.secret_access_key = !options.secret_access_key.empty() ? options.secret_access_key : Env("AWS_SECRET_ACCESS_KEY");
@@ -655,11 +718,48 @@ Result<std::unique_ptr<ObjectStore>> OpenS3StoreFromUri(std::string_view uri, co
   if (creds.access_key_id.empty() || creds.secret_access_key.empty()) {
     return FailedPrecondition("{}: no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the flags)", uri);
   }
+  auto store = OpenS3CompatibleStore(S3Dialect::Aws(), std::move(bucket), std::move(prefix), std::move(endpoint),
+                                     std::move(creds), std::move(region), options);
+  if (!store.ok()) return store.status().WithContext(uri);
+  return store;
+}
+
+const S3Dialect& S3Dialect::Aws() {
+  static const S3Dialect d{.scheme = "s3",
+                           .service = "S3",
+                           .meta_prefix = "x-amz-meta-",
+                           .if_absent_header = "if-none-match",
+                           .if_absent_value = "*",
+                           .multipart_preconditions = true,
+                           .marker_listing = false,
+                           .goog_hash = false,
+                           .region_default = "us-east-1"};
+  return d;
+}
+
+const S3Dialect& S3Dialect::Gcs() {
+  static const S3Dialect d{.scheme = "gs",
+                           .service = "Cloud Storage",
+                           .meta_prefix = "x-goog-meta-",
+                           .if_absent_header = "x-goog-if-generation-match",
+                           .if_absent_value = "0",
+                           .multipart_preconditions = false,
+                           .marker_listing = true,
+                           .goog_hash = true,
+                           .region_default = "auto"};
+  return d;
+}
+
+Result<std::unique_ptr<ObjectStore>> OpenS3CompatibleStore(const S3Dialect& dialect, std::string bucket,
+                                                           std::string prefix, std::string endpoint,
+                                                           AwsCredentials creds, std::string region,
+                                                           const StoreOptions& options) {
+  SL_ASSIGN_OR_RETURN(Endpoint ep, ParseEndpoint(endpoint, dialect.service));
   if (options.conditional_put != "auto" && options.conditional_put != "header" && options.conditional_put != "emulate") {
-    return InvalidArgument("{}: conditional_put must be auto, header or emulate, not '{}'", uri, options.conditional_put);
+    return InvalidArgument("conditional_put must be auto, header or emulate, not '{}'", options.conditional_put);
   }
-  return std::unique_ptr<ObjectStore>(
-      new S3Store(std::move(bucket), std::move(prefix), std::move(*ep), std::move(creds), std::move(region), options));
+  return std::unique_ptr<ObjectStore>(new S3Store(dialect, std::move(bucket), std::move(prefix), std::move(ep),
+                                                  std::move(creds), std::move(region), options));
 }
 
 }  // namespace sl::store

@@ -222,9 +222,12 @@ Result<WallTime> ParseHttpDate(std::string_view s) {
   return ToWallTime(::timegm(&tm), 0, s);
 }
 
-Result<S3ListPage> ParseListObjectsV2(std::string_view xml) {
+namespace {
+
+// The <Contents> entries and IsTruncated of a ListBucketResult (both listing versions).
+Result<S3ListPage> ParseListEntries(std::string_view xml, std::string_view what) {
   if (XmlBlocks(xml, "ListBucketResult").empty()) {
-    return InvalidArgument("ListObjectsV2 response is not a ListBucketResult: '{}'", xml.substr(0, 200));
+    return InvalidArgument("{} response is not a ListBucketResult: '{}'", what, xml.substr(0, 200));
   }
   S3ListPage page;
   for (std::string_view c : XmlBlocks(xml, "Contents")) {
@@ -233,13 +236,20 @@ Result<S3ListPage> ParseListObjectsV2(std::string_view xml) {
     std::string size = XmlFirst(c, "Size");
     auto [p, ec] = std::from_chars(size.data(), size.data() + size.size(), e.size);
     if (ec != std::errc() || e.key.empty()) {
-      return InvalidArgument("ListObjectsV2 response: malformed <Contents> entry '{}'", c.substr(0, 200));
+      return InvalidArgument("{} response: malformed <Contents> entry '{}'", what, c.substr(0, 200));
     }
     e.etag = StripQuotes(XmlFirst(c, "ETag"));
     if (auto t = ParseIso8601(XmlFirst(c, "LastModified")); t.ok()) e.last_modified = *t;
     page.entries.push_back(std::move(e));
   }
   page.truncated = XmlFirst(xml, "IsTruncated") == "true";
+  return page;
+}
+
+}  // namespace
+
+Result<S3ListPage> ParseListObjectsV2(std::string_view xml) {
+  SL_ASSIGN_OR_RETURN(S3ListPage page, ParseListEntries(xml, "ListObjectsV2"));
   page.next_continuation_token = XmlFirst(xml, "NextContinuationToken");
   if (page.truncated && page.next_continuation_token.empty()) {
     return InvalidArgument("ListObjectsV2 response is truncated but has no NextContinuationToken");
@@ -247,10 +257,22 @@ Result<S3ListPage> ParseListObjectsV2(std::string_view xml) {
   return page;
 }
 
+Result<S3ListPage> ParseListObjectsMarker(std::string_view xml) {
+  SL_ASSIGN_OR_RETURN(S3ListPage page, ParseListEntries(xml, "ListObjects"));
+  if (!page.truncated) return page;
+  page.next_continuation_token = XmlFirst(xml, "NextMarker");
+  if (page.next_continuation_token.empty() && !page.entries.empty()) page.next_continuation_token = page.entries.back().key;
+  if (page.next_continuation_token.empty()) {
+    return InvalidArgument("ListObjects response is truncated but has no NextMarker and no entries");
+  }
+  return page;
+}
+
 S3Error ParseS3Error(std::string_view xml) {
   auto blocks = XmlBlocks(xml, "Error");
   if (blocks.empty()) return {};
-  return S3Error{XmlFirst(blocks.front(), "Code"), XmlFirst(blocks.front(), "Message")};
+  return S3Error{XmlFirst(blocks.front(), "Code"), XmlFirst(blocks.front(), "Message"),
+                 XmlFirst(blocks.front(), "Details")};
 }
 
 }  // namespace sl::store

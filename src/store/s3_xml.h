@@ -39,12 +39,18 @@ struct S3ListPage {
 
 // ListBucketResult (ListObjectsV2). Errors name what was malformed.
 Result<S3ListPage> ParseListObjectsV2(std::string_view xml);
+// ListBucketResult of a marker listing (ListObjects v1, what Cloud Storage's XML API answers
+// without list-type=2): next_continuation_token is <NextMarker>, or the last key of a truncated
+// page that has none (S3 v1 omits it without a delimiter).
+Result<S3ListPage> ParseListObjectsMarker(std::string_view xml);
 
 struct S3Error {
   std::string code;     // "NoSuchKey", "SlowDown", ...
   std::string message;
+  std::string details;  // Cloud Storage's <Details> ("No such object: bucket/key"); "" on S3
 };
-// <Error><Code>..</Code><Message>..</Message></Error>; empty code if the body is not one.
+// <Error><Code>..</Code><Message>..</Message>[<Details>..</Details>]</Error>; empty code if the
+// body is not one.
 S3Error ParseS3Error(std::string_view xml);
 
 // "2026-11-22T20:53:01.123Z" (ISO 8601, as in listings) → WallTime.

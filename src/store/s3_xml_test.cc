@@ -89,5 +89,36 @@ TEST(S3XmlTest, DatesBeyondWallTimeAreErrors) {
   EXPECT_EQ(page->entries[0].last_modified, WallTime{});
 }
 
+// Cloud Storage's XML listing (marker/NextMarker) and error body (with <Details>), in the shapes
+// of cloud.google.com/storage/docs/xml-api/get-bucket-list and .../reference-status.
+TEST(S3XmlTest, MarkerListingAndGcsErrorDetails) {
+  auto page = ParseListObjectsMarker(
+      "<?xml version='1.0' encoding='UTF-8'?><ListBucketResult xmlns='http://doc.s3.amazonaws.com/2006-03-01'>"
+      "<Name>b</Name><Prefix>p/</Prefix><Marker></Marker><NextMarker>p/b</NextMarker><IsTruncated>true</IsTruncated>"
+      "<Contents><Key>p/a</Key><Generation>1</Generation><MetaGeneration>1</MetaGeneration>"
+      "<LastModified>2026-12-07T10:00:00.000Z</LastModified><ETag>\"d41d8cd98f00b204e9800998ecf8427e\"</ETag>"
+      "<Size>0</Size></Contents><Contents><Key>p/b</Key><Size>3</Size></Contents></ListBucketResult>");
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 2u);
+  EXPECT_EQ(page->entries[0].etag, "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_TRUE(page->truncated);
+  EXPECT_EQ(page->next_continuation_token, "p/b");
+  // Truncated without NextMarker (S3's v1 without a delimiter): the last key.
+  auto no_marker = ParseListObjectsMarker(
+      "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>z</Key><Size>1</Size></Contents></ListBucketResult>");
+  ASSERT_TRUE(no_marker.ok());
+  EXPECT_EQ(no_marker->next_continuation_token, "z");
+  EXPECT_EQ(ParseListObjectsMarker("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>").status().code(),
+            Code::kInvalidArgument);
+  auto last = ParseListObjectsMarker("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->next_continuation_token, "");
+  S3Error e = ParseS3Error(
+      "<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code><Message>The specified key does not "
+      "exist.</Message><Details>No such object: b/p/x</Details></Error>");
+  EXPECT_EQ(e.code, "NoSuchKey");
+  EXPECT_EQ(e.details, "No such object: b/p/x");
+}
+
 }  // namespace
 }  // namespace sl::store

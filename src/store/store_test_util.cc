@@ -60,6 +60,7 @@ std::unique_ptr<TestBackend> MakeBackend(const std::string& name) {
   if (name == "file") return MakeFileBackend();
   if (name == "s3") return MakeS3Backend();
   if (name == "az") return MakeAzBackend();
+  if (name == "gs") return MakeGsBackend();
   ADD_FAILURE() << "unknown test backend " << name;
   return nullptr;
 }

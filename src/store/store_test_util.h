@@ -41,6 +41,12 @@ std::unique_ptr<TestBackend> MakeFileBackend();
 std::unique_ptr<TestBackend> MakeS3Backend();
 // "az": a store on a shared Azurite (started on first use, on 127.0.0.1 and a free port).
 std::unique_ptr<TestBackend> MakeAzBackend();
+// "gs": a store on a shared GcsTestServer (gcs_test_server.h; in process, 127.0.0.1, free port).
+std::unique_ptr<TestBackend> MakeGsBackend();
+class GcsTestServer;
+GcsTestServer* SharedGcsTestServer();
+// `base` with the shared GcsTestServer's endpoint and HMAC key.
+StoreOptions GcsTestStoreOptions(const StoreOptions& base = {});
 std::unique_ptr<TestBackend> MakeBackend(const std::string& name);
 
 // Random bytes (all 256 values) of length n from `seed`.
