@@ -13,6 +13,8 @@
 #include "store/function_env.h"
 #include "store/object_store.h"
 #include "serve/local_tier.h"
+#include "serve/model_poller.h"
+#include "serve/model_sources.h"
 #include "serve/model_router_tier.h"
 #include "serve/placement/thresholds.h"
 #include "serve/remote/container_tier.h"
@@ -39,7 +41,8 @@ Result<std::unique_ptr<serve::Tier>> MakeFunctionTiers(const ServeFlags& v, Depl
     SL_ASSIGN_OR_RETURN(model_store, store::OpenObjectStore(v.model_store));
   }
   std::map<std::string, std::unique_ptr<serve::Tier>> parts;
-  for (const auto& [name, model] : d.models->models()) {
+  for (const auto& model : d.models->Snapshot()) {
+    const std::string& name = model->name;
     serve::FunctionTierOptions fo;
     fo.model = name;
     fo.model_dir = model->dir;
@@ -70,6 +73,12 @@ Result<std::unique_ptr<serve::Tier>> MakeContainerTier(const ServeFlags& v, cons
   co.models = d.models->Names();
   if (co.models.size() == 1) {
     co.model_dir = d.models->Find(co.models[0])->dir;
+  } else if (serve::IsStoreUri(v.repository)) {
+    // Each store model sits in its own cache folder; a replica takes one folder.
+    return InvalidArgument("container tier: several models from the store repository {}; the "
+                           "container tier serves one model folder or one local --model-repository "
+                           "DIR (serve them with --tiers local,function, or one --model URI each "
+                           "per server)", v.repository);
   } else if (!v.repository.empty() && v.models.empty()) {
     co.model_dir = std::filesystem::absolute(v.repository).string();
     co.command = {"{binary}", "serve", "--tiers", "local", "--port", "{port}",
@@ -151,13 +160,17 @@ Status SetUpGatewayAuth(const ServeFlags& v, serve::GatewayOptions& go, Deployme
 }  // namespace
 
 void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
-  f.List("model", &v.models, "model directory to serve, DIR or NAME=DIR (name: the folder name); "
-                             "repeat or comma-separate for several");
-  f.String("model-repository", &v.repository, "a folder of model folders: serve every one");
+  f.List("model", &v.models, "model to serve: DIR or NAME=DIR (name: the folder name), or a model "
+                             "folder in a store, URI or NAME=URI (s3://BUCKET/PREFIX/NAME, "
+                             "az://ACCOUNT/CONTAINER/PREFIX/NAME): downloaded once, verified, cached "
+                             "under <state-dir>/model-cache; repeat or comma-separate for several");
+  f.String("model-repository", &v.repository, "a folder of model folders, DIR or a store URI: serve every one");
   f.String("host", &v.host, "address to listen on (loopback unless told otherwise)");
   f.String("tiers", &v.tiers, "tiers to deploy: comma-separated of local, container, function");
   if (for_serve) {
     f.Int("port", &v.port, "port to listen on (0: a free one, printed as 'endpoint: ...')");
+    f.Int("poll-s", &v.poll_s, "models from a store: look for a new version every N seconds and "
+                               "swap it in once downloaded and verified (0: never; local tier only)");
     f.String("port-file", &v.port_file, "write the port chosen here once serving (atomically)");
     f.String("policy", &v.policy, "placement: straightline (Algorithm 1) | adaptive | local | "
                                   "container | function");
@@ -221,6 +234,27 @@ Status CheckServeFlags(const ServeFlags& v) {
     return InvalidArgument("give --model DIR or --model-repository DIR");
   }
   if (v.port < 0 || v.port > 65535) return InvalidArgument("--port: {} is not a TCP port", v.port);
+  if (v.poll_s < 0) return InvalidArgument("--poll-s must be >= 0 (0: never), got {}", v.poll_s);
+  if (v.poll_s > 0) {
+    bool from_store = serve::IsStoreUri(v.repository);
+    for (const std::string& m : SplitCommaList(v.models)) {
+      const size_t eq = m.find('=');  // NAME=URI; a '=' after "://" belongs to the URI
+      const bool named = eq != std::string::npos && eq < m.find("://");
+      from_store = from_store || serve::IsStoreUri(named ? m.substr(eq + 1) : m);
+    }
+    if (!from_store) {
+      return InvalidArgument("--poll-s {}: no model comes from a store (give --model URI or "
+                             "--model-repository URI; a local folder is not polled)", v.poll_s);
+    }
+    for (const std::string& t : SplitCommaList({v.tiers})) {
+      if (t != "local") {
+        // The container replicas and the functions load the model folder they were started
+        // with; a swap would reach only the local tier and the version header would lie.
+        return InvalidArgument("--poll-s swaps versions in the local tier only, and --tiers names "
+                               "'{}'; use --tiers local (or drop --poll-s)", t);
+      }
+    }
+  }
   if (v.timeout_ms <= 0) return InvalidArgument("--timeout-ms must be positive, got {}", v.timeout_ms);
   if (v.max_body_mb <= 0) return InvalidArgument("--max-body-mb must be positive, got {}", v.max_body_mb);
   if (v.http_threads < 0) {
@@ -261,6 +295,7 @@ std::vector<serve::Tier*> Deployment::TierPointers() const {
 }
 
 void Deployment::Stop() {
+  if (poller) poller->Stop();
   if (server) server->Stop();
   for (auto& t : tiers) t->Shutdown();
   if (local_platform) local_platform->Shutdown();
@@ -268,7 +303,16 @@ void Deployment::Stop() {
 
 Status DeployTiers(const ServeFlags& v, Deployment& d) {
   std::vector<std::string> dirs = SplitCommaList(v.models);
-  SL_ASSIGN_OR_RETURN(d.models, serve::ModelRepository::Load(dirs, v.repository));
+  serve::StoreModelOptions so;
+  so.cache_dir = v.state_dir + "/model-cache";
+  SL_ASSIGN_OR_RETURN(serve::LoadedModels loaded, serve::LoadModels(dirs, v.repository, so));
+  d.models = std::move(loaded.repository);
+  if (v.poll_s > 0) {
+    serve::ModelPollerOptions po;
+    po.period = std::chrono::seconds(v.poll_s);
+    SL_ASSIGN_OR_RETURN(d.poller, serve::ModelPoller::Start(d.models.get(), std::move(loaded.sources), po));
+    SL_LOG_INFO("serve", "polling the store for new model versions every {} s", v.poll_s);
+  }
   std::vector<std::string> kinds = SplitCommaList({v.tiers});
   if (kinds.empty()) return InvalidArgument("--tiers: give at least one of local, container, function");
   for (size_t i = 0; i < kinds.size(); ++i) {  // before anything starts

@@ -8,7 +8,8 @@
 //   SL_RETURN_IF_ERROR(StartGateway(v, flags, d));      // placer + gateway + HTTP server
 //   ...; d.Stop();
 //
-// Ownership: Deployment owns everything it holds; Stop() stops the server first, then the tiers
+// Ownership: Deployment owns everything it holds; Stop() stops the model poller and the server
+// first, then the tiers
 // (containers deleted, function instances killed), then the platform. Idempotent; the
 // destructor does not call it (callers stop explicitly so they can report counts afterwards).
 // Failure contract: errors name the flag or the model (INVALID_ARGUMENT for a bad --tiers, the
@@ -25,6 +26,7 @@
 #include "common/http_server.h"
 #include "common/status.h"
 #include "serve/gateway.h"
+#include "serve/model_poller.h"
 #include "serve/model_repository.h"
 #include "serve/placement/placement_policies.h"
 #include "serve/placer.h"
@@ -58,6 +60,9 @@ struct ServeFlags {
   int64_t container_memory_mb = 1024, container_idle_s = 30;
   std::string provider = "aws-lambda", keep_alive = "fixed";
   int64_t function_memory_mb = 1024, function_concurrency = 32, provisioned = 0;
+  // Models from a store (--model URI, --model-repository URI): seconds between polls for a new
+  // version (0: never). Local tier only (CheckServeFlags).
+  int64_t poll_s = 0;
   std::string model_store;       // function tier: models travel to the functions through it
   FunctionHostFlags functions;   // function tier: --platform local|lambda|http
   // Authentication and binding of `serve` (issue 14; calibrate's own gateways use a token of
@@ -78,6 +83,7 @@ Status CheckServeFlags(const ServeFlags& v);
 
 struct Deployment {
   std::unique_ptr<serve::ModelRepository> models;
+  std::unique_ptr<serve::ModelPoller> poller;  // --poll-s: swaps store models' new versions in
   std::unique_ptr<faas::FunctionHost> functions;  // the function tier's host (--platform)
   faas::Platform* local_platform = nullptr;      // into `functions` when it is the embedded one
   std::vector<std::unique_ptr<serve::Tier>> tiers;

@@ -231,7 +231,8 @@ class Gateway::Impl {
     }
     ModelPath mp = ParseModelPath(path);
     if (!mp.ok) return respond(JsonErrorResponse(404, fmt::format("no such endpoint: {} {}", req.method, path)));
-    const ServedModel* model = models_->Find(mp.model);
+    // This request's view of the model: a version swapped in while it runs does not affect it.
+    std::shared_ptr<const ServedModel> model = models_->Find(mp.model);
     if (model == nullptr) {
       CountClientError(kUnknownModelLabel);  // a bounded label: never the name asked for
       return respond(JsonErrorResponse(404, fmt::format("unknown model '{}' (serving: {})", mp.model,
@@ -252,7 +253,7 @@ class Gateway::Impl {
       return respond(HttpResponse::Json(ready ? 200 : 503, j.dump()));
     }
     if (req.method != "POST") return respond(MethodNotAllowed(req, "POST"));
-    Infer(*model, std::move(req), std::move(respond));
+    Infer(std::move(model), std::move(req), std::move(respond));
   }
 
   Counts counts() const {
@@ -273,6 +274,7 @@ class Gateway::Impl {
   struct Call {
     HttpResponder respond;
     std::string model;
+    std::string model_version;  // current at arrival; named when the tier does not say
     TimePoint arrival;
     std::atomic<bool> answered{false};
     uint64_t timer_id = 0;
@@ -335,7 +337,8 @@ class Gateway::Impl {
     if (auto c = requests_->WithLabels({model, "none", "client_error"}); c.ok()) (*c)->Inc();
   }
 
-  void Infer(const ServedModel& model, HttpRequest&& req, HttpResponder respond) {
+  void Infer(std::shared_ptr<const ServedModel> served, HttpRequest&& req, HttpResponder respond) {
+    const ServedModel& model = *served;
     const TimePoint arrival = clock_->Now();
     std::string content_type(req.headers.Get("Content-Type"));
     if (v2::ClassifyContentType(content_type) == v2::BodyKind::kUnsupported) {
@@ -356,6 +359,7 @@ class Gateway::Impl {
     auto call = std::make_shared<Call>();
     call->respond = std::move(respond);
     call->model = model.name;
+    call->model_version = model.version;
     call->arrival = arrival;
     call->ticket.emplace(&admission_);
     // Admission, first on the body as received (before spending CPU and memory on decoding it).
@@ -372,6 +376,7 @@ class Gateway::Impl {
           JsonErrorResponse(HttpStatusFor(decoded.status()), decoded.status().message()));
     }
     InferenceRequest request = std::move(*decoded);
+    request.served = std::move(served);
     request.arrival = arrival;
     request.deadline = arrival + options_.request_timeout;
     // ... then on what decoding made (the tensor; the body is kept for remote tiers) and on the
@@ -520,6 +525,10 @@ class Gateway::Impl {
     resp.headers.Set("X-Straightline-Service-Ms", fmt::format("{:.3f}", r.service_ms));
     if (r.cold_start) resp.headers.Set("X-Straightline-Cold-Start", "1");
     if (r.batch_size > 0) resp.headers.Set("X-Straightline-Batch-Size", std::to_string(r.batch_size));
+    if (r.status.ok()) {
+      resp.headers.Set(kModelVersionHeader,
+                       r.model_version.empty() ? call->model_version : r.model_version);
+    }
 
     const std::string_view outcome = OutcomeOf(resp.status);
     if (outcome == "ok") ok_.fetch_add(1);

@@ -27,7 +27,10 @@
 // (not for the fixed policies). No tier can take it → 429 (all full) / 503 (none available) with
 // Retry-After. The request deadline (default 50 s, as the paper's load tests) → 504, even if the
 // tier never answers. Every answer carries X-Straightline-Tier: "<tier>; reason=<why>" (or
-// "none; reason=..." when refused), X-Straightline-Queue-Ms and X-Straightline-Service-Ms.
+// "none; reason=..." when refused), X-Straightline-Queue-Ms and X-Straightline-Service-Ms; every
+// answered inference also X-Straightline-Model-Version: the version that ran it (issue 20: a model
+// from a store is swapped for a new version while serving; requests decoded before the swap run
+// on the version they were decoded for).
 //
 // Admission (issue 16; under overload with large binary batches the gateway answered no 429 and
 // grew to 4.5 GB): every inference request holds, from its arrival until the tier is done with it
@@ -68,6 +71,7 @@ class MetricsRegistry;
 namespace sl::serve {
 
 inline constexpr const char* kUnknownModelLabel = "__unknown__";
+inline constexpr const char* kModelVersionHeader = "X-Straightline-Model-Version";
 
 struct GatewayOptions {
   std::chrono::milliseconds request_timeout{50000};

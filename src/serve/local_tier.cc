@@ -20,7 +20,9 @@ namespace {
 struct Pending {
   InferenceRequest request;
   InferenceCallback done;
-  const ServedModel* model = nullptr;
+  // The version current when the request arrived: it runs on that one even if the repository
+  // swaps in another meanwhile (ModelRepository::Replace).
+  std::shared_ptr<const ServedModel> model;
   TimePoint enqueued;
 };
 
@@ -50,7 +52,8 @@ class LocalTier::Impl {
   ~Impl() { Shutdown(); }
 
   void Submit(InferenceRequest request, InferenceCallback done) {
-    const ServedModel* model = models_->Find(request.model);
+    std::shared_ptr<const ServedModel> model =
+        request.served != nullptr ? request.served : models_->Find(request.model);
     if (model == nullptr) {
       InferenceResponse r;
       r.status = NotFound("local tier: unknown model '{}'", request.model);
@@ -65,7 +68,8 @@ class LocalTier::Impl {
       } else if (queued_ >= options_.queue_limit) {
         refused = ResourceExhausted("local tier: queue full ({} requests waiting)", queued_);
       } else {
-        queues_[model].push_back({std::move(request), std::move(done), model, clock_->Now()});
+        std::deque<Pending>& q = queues_[model->name];
+        q.push_back({std::move(request), std::move(done), std::move(model), clock_->Now()});
         ++queued_;
         SetDepth();
       }
@@ -95,7 +99,7 @@ class LocalTier::Impl {
   }
 
   void Shutdown() {
-    std::map<const ServedModel*, std::deque<Pending>> dropped;
+    std::map<std::string, std::deque<Pending>, std::less<>> dropped;
     {
       std::lock_guard<std::mutex> l(mu_);
       if (stop_ && workers_.empty()) return;
@@ -160,6 +164,9 @@ class LocalTier::Impl {
       while (batchable) {
         if (!q->empty()) {
           if (samples + q->front().request.batch > options_.max_batch) break;
+          // One forward pass runs one version: a batch stops where a newer version's requests
+          // begin (after a swap, the old version's requests are ahead of them in the queue).
+          if (q->front().model != batch.front().model) break;
           take();
           continue;
         }
@@ -248,6 +255,7 @@ class LocalTier::Impl {
       r.queue_ms = MsBetween(live[i]->enqueued, start);
       r.service_ms = run_ms;
       r.batch_size = live_samples;
+      r.model_version = model.version;
       if (bodies[i].ok()) {
         r.body = std::move(*bodies[i]);
       } else {
@@ -262,7 +270,8 @@ class LocalTier::Impl {
   Clock* const clock_;  // never null
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::map<const ServedModel*, std::deque<Pending>> queues_;  // GUARDED_BY(mu_)
+  // By model name; a queue may hold two versions of its model around a swap, oldest first.
+  std::map<std::string, std::deque<Pending>, std::less<>> queues_;  // GUARDED_BY(mu_)
   int64_t queued_ = 0;                                         // GUARDED_BY(mu_)
   int64_t inflight_ = 0;                                       // GUARDED_BY(mu_)
   int64_t busy_ = 0;                                           // GUARDED_BY(mu_) workers in a batch

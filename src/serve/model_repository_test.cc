@@ -17,7 +17,7 @@ TEST(ModelRepositoryTest, LoadsModelDirsByFolderNameOrGivenName) {
   auto repo = ModelRepository::Load({tmp.Join("tiny") + "/", "renamed=" + tmp.Join("other")}, "");
   ASSERT_TRUE(repo.ok()) << repo.status().ToString();
   EXPECT_EQ((*repo)->Names(), (std::vector<std::string>{"renamed", "tiny"}));
-  const ServedModel* m = (*repo)->Find("tiny");
+  auto m = (*repo)->Find("tiny");
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->input.shape, (std::vector<int64_t>{1, 4, 4}));
   EXPECT_EQ(m->num_classes, 3);

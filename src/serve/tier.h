@@ -30,12 +30,18 @@ namespace sl::serve {
 enum class TierKind { kLocal, kContainer, kFunction };
 std::string_view TierName(TierKind kind);  // "local" | "container" | "function"
 
+struct ServedModel;  // serve/model_repository.h
+
 // A decoded KServe v2 inference request for one model.
 // The HTTP header of the binary tensor data extension: the JSON part's length (v2/v2_codec.h).
 inline constexpr const char* kInferenceHeaderLength = "Inference-Header-Content-Length";
 
 struct InferenceRequest {
   std::string model;
+  // The version the gateway decoded the request for (the repository's current one at arrival);
+  // the local tier runs it on that version even if another was swapped in since. Null: the tier
+  // looks the model up itself.
+  std::shared_ptr<const ServedModel> served;
   std::string id;                       // the v2 "id" field, echoed in the response
   // Samples in the model's input layout, raw scale (see ml/predictor.h): n * input numel floats.
   int64_t batch = 0;
@@ -69,6 +75,10 @@ struct InferenceResponse {
   bool cold_start = false;              // function cold start or container start on the path
   double cost_usd = 0;                  // billed cost (function tier), 0 elsewhere
   int64_t batch_size = 0;               // local tier: size of the dynamic batch it ran in
+  // The model version that answered (local tier: the one the request ran on, which may differ
+  // from the current one after a swap); "" when the tier does not know (the gateway then names
+  // the version current when the request arrived).
+  std::string model_version;
 };
 
 using InferenceCallback = std::function<void(InferenceResponse)>;
