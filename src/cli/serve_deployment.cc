@@ -29,7 +29,7 @@ Result<std::unique_ptr<serve::Tier>> MakeFunctionTiers(const ServeFlags& v, Depl
   SL_ASSIGN_OR_RETURN(const FunctionHostFlags where, v.functions.Resolved());
   if (where.remote() && v.model_store.empty()) {
     return InvalidArgument("--platform {}: the functions run on another machine and cannot read the model "
-                           "folders here; give --model-store s3://BUCKET/PREFIX (or az://ACCOUNT/CONTAINER/PREFIX) to deliver the models through",
+                           "folders here; give --model-store s3://BUCKET/PREFIX (or gs://BUCKET/PREFIX, az://ACCOUNT/CONTAINER/PREFIX) to deliver the models through",
                            where.platform);
   }
   SL_ASSIGN_OR_RETURN(OpenedFunctionHost host, OpenFunctionHost(where, po, v.provider));
@@ -161,7 +161,7 @@ Status SetUpGatewayAuth(const ServeFlags& v, serve::GatewayOptions& go, Deployme
 
 void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
   f.List("model", &v.models, "model to serve: DIR or NAME=DIR (name: the folder name), or a model "
-                             "folder in a store, URI or NAME=URI (s3://BUCKET/PREFIX/NAME, "
+                             "folder in a store, URI or NAME=URI (s3://BUCKET/PREFIX/NAME, gs://BUCKET/PREFIX/NAME, "
                              "az://ACCOUNT/CONTAINER/PREFIX/NAME): downloaded once, verified, cached "
                              "under <state-dir>/model-cache; repeat or comma-separate for several");
   f.String("model-repository", &v.repository, "a folder of model folders, DIR or a store URI: serve every one");
@@ -224,7 +224,7 @@ void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
   f.String("keep-alive", &v.keep_alive, "function keep-alive policy (fixed | hybrid ...)");
   f.String("state-dir", &v.state_dir, "container bundles, function platform state, thresholds");
   f.String("model-store", &v.model_store,
-           "function tier: deliver the models to the functions through this store folder (s3://BUCKET/PREFIX, az://ACCOUNT/CONTAINER/PREFIX; "
+           "function tier: deliver the models to the functions through this store folder (s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, az://ACCOUNT/CONTAINER/PREFIX; "
            "needed with a remote --platform)");
   v.functions.Define(f);
 }

@@ -93,7 +93,7 @@ Result<train::TrainingResult> RunOne(const train::JobSpec& spec, const std::stri
   SL_ASSIGN_OR_RETURN(const FunctionHostFlags where, f.host.Resolved());
   if (where.remote() && store_uri.rfind("file://", 0) == 0) {
     return InvalidArgument("--platform {}: the functions run on another machine and cannot read the file "
-                           "store {}; use a store both sides reach (--store s3://BUCKET/PREFIX or az://ACCOUNT/CONTAINER/PREFIX)",
+                           "store {}; use a store both sides reach (--store s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or az://ACCOUNT/CONTAINER/PREFIX)",
                            where.platform, store_uri);
   }
   const std::string provider = spec.provider.empty() ? f.provider : spec.provider;
@@ -205,7 +205,8 @@ void ServerlessTrainFlags::Register(FlagSet& flags) {
   flags.Int("max-retries", &max_retries, "serverless: re-invocations per shard per round before the job stops");
   flags.Double("speculative-after", &speculative_after,
                "serverless: back up a shard running longer than this × the round's median (0 = off)");
-  flags.String("store", &store, "serverless: object store for shards, models, updates (default file://$PWD/runs/...)");
+  flags.String("store", &store, "serverless: object store for shards, models, updates: file:///DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX "
+               "or az://ACCOUNT/CONTAINER/PREFIX (default file://$PWD/runs/...)");
   flags.String("resume", &resume, "serverless: continue the job in this store from its last completed round");
   flags.String("keep-rounds", &keep_rounds,
                "serverless: also keep the last N rounds' models and updates in the store, or 'all' (default: only "

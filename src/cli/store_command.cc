@@ -1,5 +1,5 @@
 // `straightline store ls|put|get|cat|rm|stat URI`: inspect what training and serving leave in
-// an object store. URIs name an object or a prefix: s3://bucket/key,
+// an object store. URIs name an object or a prefix: s3://bucket/key, gs://bucket/key,
 // az://account/container/key, file:///root/key. For
 // file:// the store root is the nearest directory at or above the path that is a store
 // (store::FindFileStoreRoot), or --root. `put` outside any store creates one
@@ -48,11 +48,14 @@ struct CommonFlags {
 
   void Register(FlagSet& flags, bool with_json) {
     flags.String("endpoint", &endpoint,
-                 "S3 endpoint URL (default: $AWS_ENDPOINT_URL, else AWS) or, for az://, the blob endpoint "
+                 "S3 endpoint URL (default: $AWS_ENDPOINT_URL, else AWS); for gs://, the XML API endpoint (default: "
+                 "$GOOGLE_CLOUD_STORAGE_ENDPOINT, else https://storage.googleapis.com); for az://, the blob endpoint "
                  "(default: from $AZURE_STORAGE_CONNECTION_STRING, else https://ACCOUNT.blob.core.windows.net)");
     flags.String("region", &region, "S3 region (default: $AWS_REGION or us-east-1)");
-    flags.String("access-key-id", &access_key_id, "S3 access key (default: $AWS_ACCESS_KEY_ID)");
-    flags.String("secret-access-key", &secret_access_key, "S3 secret key (default: $AWS_SECRET_ACCESS_KEY)");
+    flags.String("access-key-id", &access_key_id,
+                 "S3 access key (default: $AWS_ACCESS_KEY_ID); gs://: HMAC access ID (default: $GS_ACCESS_KEY_ID)");
+    flags.String("secret-access-key", &secret_access_key,
+                 "S3 secret key (default: $AWS_SECRET_ACCESS_KEY); gs://: HMAC secret (default: $GS_SECRET_ACCESS_KEY)");
     flags.String("root", &root, "file:// store root, when it cannot be found from the URI");
     if (with_json) flags.Bool("json", &json, "print JSON instead of text");
   }
@@ -61,6 +64,9 @@ struct CommonFlags {
     store::StoreOptions o;
     o.endpoint = endpoint;
     o.azure_endpoint = endpoint;  // each backend reads its own field
+    o.gcs_endpoint = endpoint;
+    o.gcs_access_key_id = access_key_id;
+    o.gcs_secret = secret_access_key;
     o.region = region;
     o.access_key_id = access_key_id;
     o.secret_access_key = secret_access_key;
@@ -71,11 +77,11 @@ struct CommonFlags {
 // Splits an object/prefix URI into the store and the key within it.
 // `create`: a file:// path in no store becomes a new store (put); otherwise NOT_FOUND.
 Result<Target> SplitUri(const std::string& uri, const std::string& root_flag, bool create = false) {
-  if (uri.starts_with("s3://")) {
+  if (uri.starts_with("s3://") || uri.starts_with("gs://")) {  // the store is the bucket
     std::string rest = uri.substr(5);
     size_t slash = rest.find('/');
     if (slash == std::string::npos) return Target{uri, ""};
-    return Target{"s3://" + rest.substr(0, slash), rest.substr(slash + 1)};
+    return Target{uri.substr(0, 5) + rest.substr(0, slash), rest.substr(slash + 1)};
   }
   if (uri.starts_with("az://")) {  // az://account/container/key: the store is the container
     std::string rest = uri.substr(5);
@@ -141,7 +147,7 @@ int RunLs(const Args& args) {
   CommonFlags c;
   std::string uri;
   c.Register(flags, true);
-  flags.Positional("URI", &uri, "s3://bucket/prefix, az://account/container/prefix or file:///root/prefix");
+  flags.Positional("URI", &uri, "s3://bucket/prefix, gs://bucket/prefix, az://account/container/prefix or file:///root/prefix");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
@@ -169,7 +175,7 @@ int RunStat(const Args& args) {
   CommonFlags c;
   std::string uri;
   c.Register(flags, true);
-  flags.Positional("URI", &uri, "s3://bucket/key, az://account/container/key or file:///root/key");
+  flags.Positional("URI", &uri, "s3://bucket/key, gs://bucket/key, az://account/container/key or file:///root/key");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
@@ -196,7 +202,7 @@ int RunPut(const Args& args) {
   c.Register(flags, false);
   flags.Bool("if-absent", &if_absent, "fail with ALREADY_EXISTS instead of replacing an existing object");
   flags.Positional("FILE", &local, "local file to upload");
-  flags.Positional("URI", &uri, "destination s3://bucket/key, az://account/container/key or file:///root/key");
+  flags.Positional("URI", &uri, "destination s3://bucket/key, gs://bucket/key, az://account/container/key or file:///root/key");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root, /*create=*/true);
   if (!t.ok()) return Fail(t.status());
@@ -221,7 +227,7 @@ int RunGet(const Args& args) {
   CommonFlags c;
   std::string local, uri;
   c.Register(flags, false);
-  flags.Positional("URI", &uri, "s3://bucket/key, az://account/container/key or file:///root/key");
+  flags.Positional("URI", &uri, "s3://bucket/key, gs://bucket/key, az://account/container/key or file:///root/key");
   flags.Positional("FILE", &local, "local destination file");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
@@ -243,7 +249,7 @@ int RunCat(const Args& args) {
   CommonFlags c;
   std::string uri;
   c.Register(flags, false);
-  flags.Positional("URI", &uri, "s3://bucket/key, az://account/container/key or file:///root/key");
+  flags.Positional("URI", &uri, "s3://bucket/key, gs://bucket/key, az://account/container/key or file:///root/key");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
@@ -262,7 +268,7 @@ int RunRm(const Args& args) {
   CommonFlags c;
   std::string uri;
   c.Register(flags, false);
-  flags.Positional("URI", &uri, "s3://bucket/key, az://account/container/key or file:///root/key");
+  flags.Positional("URI", &uri, "s3://bucket/key, gs://bucket/key, az://account/container/key or file:///root/key");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = SplitUri(uri, c.root);
   if (!t.ok()) return Fail(t.status());
@@ -284,7 +290,9 @@ void PrintStoreUsage(std::FILE* out) {
              "  cat URI           write an object to stdout, verified\n"
              "  rm URI            delete an object\n\n"
              "URIs: s3://bucket/key (endpoint and credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,\n"
-             "AWS_SECRET_ACCESS_KEY, AWS_REGION or the flags), az://account/container/key (Azure Blob\n"
+             "AWS_SECRET_ACCESS_KEY, AWS_REGION or the flags), gs://bucket/key (Google Cloud Storage XML\n"
+             "API with an HMAC key: GS_ACCESS_KEY_ID, GS_SECRET_ACCESS_KEY, GOOGLE_CLOUD_STORAGE_ENDPOINT\n"
+             "or the flags), az://account/container/key (Azure Blob\n"
              "Storage: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN)\n"
              "and file:///dir/key: the store is the\n"
              "nearest directory at or above that is one (or --root DIR); put creates it if none is.\n"

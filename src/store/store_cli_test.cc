@@ -9,6 +9,7 @@
 #include "store/checksum.h"
 #include "store/azure_test_server.h"
 #include "store/s3_test_server.h"
+#include "store/gcs_test_server.h"
 #include "store/store_test_util.h"
 
 namespace sl::cli {
@@ -184,6 +185,39 @@ TEST(StoreCliTest, AzureCredentialsFromTheConnectionStringAndEndpointFromTheFlag
   EXPECT_NE(gone.err.find("BlobNotFound"), std::string::npos) << gone.err;
   if (old == nullptr) ::unsetenv("AZURE_STORAGE_CONNECTION_STRING");
   else ::setenv("AZURE_STORAGE_CONNECTION_STRING", saved.c_str(), 1);
+}
+
+TEST(StoreCliTest, GcsThroughTheFlagsWithAnHmacKey) {
+  auto* server = testing::SharedGcsTestServer();
+  TempDir tmp;
+  std::string data = testing::RandomBytes(70'000, 33);
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("f"), data).ok());
+  std::string base = fmt::format("gs://{}/cli-{}", server->bucket(), ::getpid());
+  cli::Args creds = {"--endpoint", server->endpoint(), "--access-key-id", testing::GcsTestServer::kAccessId,
+                     "--secret-access-key", testing::GcsTestServer::kSecret};
+  auto with = [&](cli::Args a) {
+    a.insert(a.end(), creds.begin(), creds.end());
+    return a;
+  };
+  EXPECT_EQ(RunCli(with({"put", tmp.Join("f"), base + "/w.bin"})).code, 0);
+  auto again = RunCli(with({"put", "--if-absent", tmp.Join("f"), base + "/w.bin"}));
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.err.find("PreconditionFailed"), std::string::npos) << again.err;
+  auto cat = RunCli(with({"cat", base + "/w.bin"}));
+  ASSERT_EQ(cat.code, 0) << cat.err;
+  EXPECT_TRUE(cat.out == data);
+  auto stat = RunCli(with({"stat", "--json", base + "/w.bin"}));
+  ASSERT_EQ(stat.code, 0) << stat.err;
+  EXPECT_EQ(nlohmann::json::parse(stat.out)["checksum"], "sha256:" + Sha256Hex(data));
+  auto ls = RunCli(with({"ls", "--json", base + "/"}));
+  ASSERT_EQ(ls.code, 0) << ls.err;
+  auto arr = nlohmann::json::parse(ls.out);
+  ASSERT_EQ(arr.size(), 1u);
+  EXPECT_EQ(arr[0]["uri"], base + "/w.bin");
+  ASSERT_EQ(RunCli(with({"rm", base + "/w.bin"})).code, 0);
+  auto gone = RunCli(with({"stat", base + "/w.bin"}));
+  EXPECT_EQ(gone.code, 1);
+  EXPECT_NE(gone.err.find("no such key"), std::string::npos) << gone.err;
 }
 
 }  // namespace
