@@ -43,7 +43,7 @@ LLVM_SUFFIX=""
 
 ALL_TARGETS=(v2 http_request lambda_invoke runtime_api_server runtime_api_client s3_xml
              functions_yaml provider_profile image_io idx cifar10 framed_blob shard_codec
-             update_codec)
+             update_codec azure_trace)
 
 # Sets, for target $1: FUZZ (its _fuzz.cc), SOURCES (what it links, repository paths), LIBS,
 # SEEDS (seed corpus directory), DICT (dictionary or ""), MAXLEN, COVER (the parser files whose
@@ -160,6 +160,16 @@ define_target() {
       LIBS=(-lfmt -lcrypto)
       DICT=fuzz/train_blob.dict
       COVER=(src/train/update_codec.cc src/train/framed_blob.cc) ;;
+    azure_trace)
+      FUZZ=src/trace/azure_trace_fuzz.cc
+      SOURCES=(src/trace/csv_reader.cc src/trace/azure_trace.cc src/trace/workload.cc
+               src/trace/keep_alive_sim.cc src/trace/keep_alive_study.cc
+               src/faas/economics/keep_alive_policy.cc src/common/file_util.cc
+               src/common/clock.cc src/common/status.cc)
+      LIBS=(-lfmt -lpthread)
+      MAXLEN=8192
+      COVER=(src/trace/csv_reader.cc src/trace/azure_trace.cc src/trace/workload.cc
+             src/trace/keep_alive_sim.cc) ;;
     *)
       echo "fuzz-all: unknown target '$t' (--list names them)" >&2
       exit 2 ;;

@@ -87,6 +87,7 @@ Result<StudyReport> RunKeepAliveStudy(const Workload& workload,
     std::vector<double> pct;
     for (auto& a : per_app) {
       po.wasted_gb_s += a.outcome.wasted_gb_s;  // idle memory counts even for an app never called
+      po.idle_hours += a.outcome.idle_seconds / 3600;
       po.prewarms += a.outcome.prewarms;
       if (a.outcome.invocations == 0) continue;
       po.invocations += a.outcome.invocations;
@@ -128,6 +129,7 @@ nlohmann::json StudyToJson(const StudyReport& r, bool per_app) {
     pj["cold_start_pct_over_apps"] = q;
     pj["wasted_gb_s"] = p.wasted_gb_s;
     pj["wasted_vs_first"] = base > 0 ? nlohmann::json(p.wasted_gb_s / base) : nlohmann::json();
+    pj["idle_instance_hours"] = p.idle_hours;
     pj["simulation_s"] = p.seconds;
     if (per_app) {
       nlohmann::json apps = nlohmann::json::array();
@@ -153,15 +155,16 @@ std::string FormatStudy(const StudyReport& r) {
   for (const auto& n : r.notes) out += fmt::format("# {}\n", n);
   out += fmt::format("# {} invocations over {:.0f} s; cold-start % over apps; wasted = GB-s loaded "
                      "but idle\n", r.invocations, r.horizon_s);
-  out += fmt::format("{:<18} {:<20} {:>5} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>12} {:>8} {:>7}\n",
+  out += fmt::format("{:<18} {:<20} {:>5} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>12} {:>8} {:>8} {:>7}\n",
                      "POLICY", "NAME", "APPS", "COLD", "P25%", "P50%", "P75%", "P90%", "P99%",
-                     "WASTED_GB_S", "VS_1ST", "SIM_S");
+                     "WASTED_GB_S", "VS_1ST", "IDLE_H", "SIM_S");
   const double base = r.policies.empty() ? 0 : r.policies.front().wasted_gb_s;
   for (const auto& p : r.policies) {
     out += fmt::format("{:<18} {:<20} {:>5} {:>8}", p.spec, p.name, p.apps.size(), p.cold_starts);
     for (const auto& [q, v] : p.cold_pct_quantiles) out += fmt::format(" {:>7.2f}", v);
-    out += fmt::format(" {:>12.0f} {:>8} {:>7.3f}\n", p.wasted_gb_s,
-                       base > 0 ? fmt::format("{:.3f}", p.wasted_gb_s / base) : "-", p.seconds);
+    out += fmt::format(" {:>12.0f} {:>8} {:>8.1f} {:>7.3f}\n", p.wasted_gb_s,
+                       base > 0 ? fmt::format("{:.3f}", p.wasted_gb_s / base) : "-", p.idle_hours,
+                       p.seconds);
   }
   return out;
 }

@@ -39,6 +39,8 @@ struct PolicyOutcome {
   double cold_pct_mean = 0;
   int64_t invocations = 0, cold_starts = 0, prewarms = 0;
   double wasted_gb_s = 0;
+  double idle_hours = 0;  // instance-hours loaded but idle, not weighted by memory (the paper's
+                          // "wasted memory time")
   double seconds = 0;  // simulation time of this policy (wall clock, for the report only)
 };
 

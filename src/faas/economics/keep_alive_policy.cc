@@ -141,25 +141,52 @@ HybridHistogramPolicy::Snapshot HybridHistogramPolicy::Histogram(const std::stri
   return snap;
 }
 
+namespace {
+
+// "<number><ms|s|m|h>" → seconds; false if it is not one or negative.
+bool ParseSpecDuration(const std::string& v, double* seconds) {
+  char* end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  const std::string unit = end ? std::string(end) : "";
+  const double scale = unit == "ms" ? 1e-3 : unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
+  if (end == v.c_str() || scale < 0 || !(x >= 0) || !std::isfinite(x) || x * scale > 1e9) return false;
+  *seconds = x * scale;
+  return true;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<KeepAlivePolicy>> MakeKeepAlivePolicy(const std::string& spec,
                                                              const ProviderProfile& profile) {
   const Nanos profile_idle = SecondsToNanos(profile.keep_alive_s);
   if (spec == "fixed") return std::unique_ptr<KeepAlivePolicy>(new FixedKeepAlive(profile_idle));
-  if (spec == "hybrid") {
+  if (spec == "hybrid" || spec.rfind("hybrid:", 0) == 0) {
     HybridHistogramPolicy::Options o;
     o.fallback_keep_alive = profile_idle;
+    // Options after "hybrid", each ":key=duration".
+    size_t pos = spec.find(':');
+    while (pos != std::string::npos) {
+      const size_t next = spec.find(':', pos + 1);
+      const std::string opt = spec.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+      const size_t eq = opt.find('=');
+      double s = 0;
+      const std::string key = opt.substr(0, eq);
+      if (eq == std::string::npos || !ParseSpecDuration(opt.substr(eq + 1), &s) ||
+          (key != "range" && key != "fallback") || (key == "range" && s < 60)) {
+        return InvalidArgument("keep-alive policy '{}': want hybrid[:range=<duration, >= 1m>]"
+                               "[:fallback=<duration>]", spec);
+      }
+      (key == "range" ? o.range : o.fallback_keep_alive) = SecondsToNanos(s);
+      pos = next;
+    }
     return std::unique_ptr<KeepAlivePolicy>(new HybridHistogramPolicy(o));
   }
   if (spec.rfind("fixed:", 0) == 0) {
-    std::string v = spec.substr(6);
-    char* end = nullptr;
-    double x = std::strtod(v.c_str(), &end);
-    std::string unit = end ? std::string(end) : "";
-    double scale = unit == "ms" ? 1e-3 : unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
-    if (end == v.c_str() || scale < 0 || !(x >= 0) || !std::isfinite(x)) {
+    double s = 0;
+    if (!ParseSpecDuration(spec.substr(6), &s)) {
       return InvalidArgument("keep-alive policy '{}': want fixed:<number><ms|s|m|h>", spec);
     }
-    return std::unique_ptr<KeepAlivePolicy>(new FixedKeepAlive(SecondsToNanos(x * scale)));
+    return std::unique_ptr<KeepAlivePolicy>(new FixedKeepAlive(SecondsToNanos(s)));
   }
   return InvalidArgument("keep-alive policy '{}': want fixed, fixed:<duration> or hybrid", spec);
 }

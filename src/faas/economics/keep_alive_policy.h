@@ -140,6 +140,9 @@ class HybridHistogramPolicy final : public KeepAlivePolicy {
 //   "fixed"          FixedKeepAlive(profile.keep_alive_s)
 //   "fixed:90s"      FixedKeepAlive(90 s)   (units: ms, s, m, h)
 //   "hybrid"         HybridHistogramPolicy with paper defaults, fallback = profile.keep_alive_s
+//   "hybrid:range=2h:fallback=4h"  the same with another histogram range (>= 1 minute, the bin)
+//                    and/or fallback keep-alive (Shahrad et al. vary the range; the keep-alive
+//                    study, trace/keep_alive_study.h, compares them)
 // INVALID_ARGUMENT naming the spec otherwise.
 Result<std::unique_ptr<KeepAlivePolicy>> MakeKeepAlivePolicy(const std::string& spec,
                                                              const ProviderProfile& profile);

@@ -157,7 +157,16 @@ TEST(KeepAlivePolicyTest, MakeFromSpec) {
   ASSERT_TRUE(hybrid.ok());
   EXPECT_EQ((*hybrid)->Name(), "hybrid-histogram");
   EXPECT_EQ((*hybrid)->Decide("x").keep_alive, minutes(10));  // fallback = profile default
-  for (const char* bad : {"fixed:", "fixed:10parsecs", "lru", "fixed:-5s"}) {
+  // Options of the hybrid policy: range and fallback keep-alive.
+  auto ranged = MakeKeepAlivePolicy("hybrid:range=2h:fallback=4h", p);
+  ASSERT_TRUE(ranged.ok()) << ranged.status().ToString();
+  EXPECT_EQ((*ranged)->Decide("x").keep_alive, hours(4));
+  auto* h = dynamic_cast<HybridHistogramPolicy*>(ranged->get());
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->Histogram("x").bins.size(), 120u);  // 2 h of 1-minute bins
+  EXPECT_EQ((*MakeKeepAlivePolicy("hybrid:fallback=90s", p))->Decide("x").keep_alive, seconds(90));
+  for (const char* bad : {"fixed:", "fixed:10parsecs", "lru", "fixed:-5s", "hybrid:", "hybrid:range",
+                          "hybrid:range=30s", "hybrid:size=2h", "hybrid:range=2h:", "hybridx"}) {
     auto r = MakeKeepAlivePolicy(bad, p);
     EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
     EXPECT_NE(r.status().message().find(bad), std::string::npos);
