@@ -309,6 +309,27 @@ Status ParseFunctionSections(Reader& r, const YAML::Node& root, ProviderProfile&
   return Status::Ok();
 }
 
+// network: {cloud: aws, egress_per_gb: {...}, store_write_per_1k: {...}, store_read_per_1k: {...}}
+Status ParseNetworkSection(Reader& r, const YAML::Node& root, ProviderProfile& p) {
+  YAML::Node n = root["network"];
+  if (!n.IsDefined()) return Status::Ok();
+  SL_RETURN_IF_ERROR(r.OnlyKeys(n, "network", {"cloud", "egress_per_gb", "store_write_per_1k", "store_read_per_1k"}));
+  SL_ASSIGN_OR_RETURN(p.network.cloud, r.Str(n["cloud"], "network.cloud", true));
+  static const std::set<std::string> kClouds = {"aws", "gcp", "azure", "ibm", "oracle"};
+  if (!kClouds.count(p.network.cloud)) {
+    return r.Error(n["cloud"], "network.cloud", fmt::format("'{}' is not one of {}", p.network.cloud, fmt::join(kClouds, ", ")));
+  }
+  for (auto [key, out] : {std::pair{"egress_per_gb", &p.network.egress_per_gb},
+                          std::pair{"store_write_per_1k", &p.network.store_write_per_1k},
+                          std::pair{"store_read_per_1k", &p.network.store_read_per_1k}}) {
+    if (!n[key].IsDefined()) continue;
+    double v = 0;
+    SL_RETURN_IF_ERROR(r.Num(n, "network", key, true, &v));
+    *out = v;
+  }
+  return Status::Ok();
+}
+
 Status ParseVmSection(Reader& r, const YAML::Node& root, ProviderProfile& p) {
   YAML::Node v = root["vm"];
   if (!v.IsDefined()) return r.Error(root, "vm", "missing (required for kind: vm)");
@@ -370,7 +391,7 @@ Result<ProviderProfile> ParseProviderProfile(std::string_view text, const std::s
   try {
     SL_RETURN_IF_ERROR(r.OnlyKeys(root, "", {"name", "display_name", "kind", "deprecated", "notes",
                                              "sources", "pricing", "free_tier", "billing", "memory",
-                                             "cpu", "limits", "keep_alive", "cold_start", "vm"}));
+                                             "cpu", "limits", "keep_alive", "cold_start", "vm", "network"}));
     SL_RETURN_IF_ERROR(r.LoadSources(root));
     SL_ASSIGN_OR_RETURN(p.name, r.Str(root["name"], "name", false));
     if (p.name.empty()) p.name = Stem(file);
@@ -395,6 +416,7 @@ Result<ProviderProfile> ParseProviderProfile(std::string_view text, const std::s
     } else {
       return r.Error(root["kind"], "kind", fmt::format("'{}' is not function|vm", kind));
     }
+    SL_RETURN_IF_ERROR(ParseNetworkSection(r, root, p));
   } catch (const YAML::Exception& e) {
     // Type mismatches deep inside a value (e.g. a table cell that is not a number).
     return InvalidArgument("{}:{}: {}", file, e.mark.line + 1, e.msg);

@@ -110,6 +110,17 @@ struct ProviderProfile {
   double cold_start_mean_ms = 0;               // platform cold-start overhead (emulated, not ours)
   double cold_start_sd_ms = 0;
 
+  // --- network and object store of the provider's cloud (optional `network:` section) ---
+  // What moving bytes out of this cloud and using its object store cost, for pricing transfer
+  // between functions of one cloud and a store of another (transfer_pricing.h). A price the
+  // file does not give is nullopt: such a transfer is reported as not priced, never as free.
+  struct Network {
+    std::string cloud;                          // "aws", "gcp", "azure", "ibm", "oracle"; "" = not stated
+    std::optional<double> egress_per_gb;        // USD per GiB leaving the cloud (internet / other clouds)
+    std::optional<double> store_write_per_1k;   // USD per 1,000 object-store writes (PUT/POST) and listings
+    std::optional<double> store_read_per_1k;    // USD per 1,000 object-store reads (GET/HEAD)
+  } network;
+
   // --- always-on VM (kind == kVm) ---
   double vm_hourly_usd = 0;
   double vm_vcpus = 0;
