@@ -64,7 +64,12 @@ UnitOutcome SimulateUnit(const WorkloadUnit& unit, Nanos horizon, faas::KeepAliv
     if (t_done == t) {  // an invocation ends: its instance may go idle
       const int id = done.top().second;
       done.pop();
-      if (--inst[id].busy == 0) go_idle(id, t, policy.Decide(unit.key));
+      if (--inst[id].busy == 0) {
+        KeepAliveDecision d = policy.Decide(unit.key);
+        ++out.decisions[d.reason];
+        out.keep_alive_s_sum += std::chrono::duration<double>(d.keep_alive).count();
+        go_idle(id, t, d);
+      }
       policy.RecordCompletion(unit.key, t);
       continue;
     }

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "common/clock.h"
@@ -42,6 +43,10 @@ struct UnitOutcome {
   int64_t prewarms = 0;
   double idle_seconds = 0;        // instance-seconds loaded with nothing running
   double wasted_gb_s = 0;         // idle_seconds x memory_mb / 1024
+  // Why instances stayed or went: each Decide's reason ("fixed", "histogram", "no-history", ...)
+  // and the sum of the keep-alive times it chose (their mean explains the idle time).
+  std::map<std::string, int64_t> decisions;
+  double keep_alive_s_sum = 0;
 };
 
 // Plays unit.calls (sorted by start) up to horizon against policy, which is keyed by unit.key.

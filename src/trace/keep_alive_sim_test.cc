@@ -118,6 +118,10 @@ TEST(KeepAliveSim, HybridHistogramPreWarmsAPeriodicFunction) {
   EXPECT_EQ(out.prewarms, 10);
   EXPECT_EQ(out.instances_started, 21);
   EXPECT_NEAR(out.idle_seconds, 8330, 1e-6);
+  // Decide ran at each of the 20 ends: 1 without history, 9 with too few samples, 10 histogram.
+  EXPECT_EQ(out.decisions, (std::map<std::string, int64_t>{
+                               {"no-history", 1}, {"too-few-samples", 9}, {"histogram", 10}}));
+  EXPECT_NEAR(out.keep_alive_s_sum, 10 * 600 + 10 * 414, 1e-6);
   auto h = policy.Histogram("app");
   EXPECT_EQ(h.in_range, 19);
   EXPECT_EQ(h.bins[29], 19);

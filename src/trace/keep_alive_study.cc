@@ -11,6 +11,12 @@ namespace {
 
 constexpr double kQuantiles[] = {0.25, 0.5, 0.75, 0.9, 0.99};
 
+double MeanKeepAlive(const UnitOutcome& o) {
+  int64_t n = 0;
+  for (const auto& [reason, k] : o.decisions) n += k;
+  return n ? o.keep_alive_s_sum / static_cast<double>(n) : 0;
+}
+
 }  // namespace
 
 double Quantile(std::vector<double> v, double q) {
@@ -83,6 +89,8 @@ Result<StudyReport> RunKeepAliveStudy(const Workload& workload,
       sum.prewarms += u.prewarms;
       sum.idle_seconds += u.idle_seconds;
       sum.wasted_gb_s += u.wasted_gb_s;
+      sum.keep_alive_s_sum += u.keep_alive_s_sum;
+      for (const auto& [reason, n] : u.decisions) sum.decisions[reason] += n;
     }
     std::vector<double> pct;
     for (auto& a : per_app) {
@@ -141,7 +149,9 @@ nlohmann::json StudyToJson(const StudyReport& r, bool per_app) {
                         {"cold_start_pct", a.cold_start_pct()},
                         {"prewarms", a.outcome.prewarms},
                         {"idle_s", a.outcome.idle_seconds},
-                        {"wasted_gb_s", a.outcome.wasted_gb_s}});
+                        {"wasted_gb_s", a.outcome.wasted_gb_s},
+                        {"decisions", a.outcome.decisions},
+                        {"mean_keep_alive_s", MeanKeepAlive(a.outcome)}});
       }
       pj["per_app"] = std::move(apps);
     }
