@@ -9,6 +9,12 @@
 // --port 0 and read that line, or --port-file), then runs until SIGINT or SIGTERM and shuts
 // down: the HTTP server first, then the tiers (containers deleted, function instances killed).
 //
+// Models from a store (issue 20): --model s3://BUCKET/PREFIX/NAME (az://, gs://, file:// alike;
+// NAME=URI to rename) and --model-repository URI are fetched once into <state-dir>/model-cache,
+// verified against their manifest, and loaded like folders; --poll-s N swaps in new versions while
+// serving (local tier only). The deployment side is serve/model_sources.h and serve/model_poller.h;
+// every inference answer names its version in X-Straightline-Model-Version.
+//
 // Authentication (issue 14): every request but the health checks needs a token (--auth token,
 // the default): the tokens of --auth-token-file, else one generated at the first start and kept
 // in <state-dir>/token (mode 0600). Before the endpoint line, "token-file: PATH" names that file:

@@ -310,6 +310,7 @@ Status DeployTiers(const ServeFlags& v, Deployment& d) {
   if (v.poll_s > 0) {
     serve::ModelPollerOptions po;
     po.period = std::chrono::seconds(v.poll_s);
+    po.metrics = MetricsRegistry::Default();  // the gateway's /metrics
     SL_ASSIGN_OR_RETURN(d.poller, serve::ModelPoller::Start(d.models.get(), std::move(loaded.sources), po));
     SL_LOG_INFO("serve", "polling the store for new model versions every {} s", v.poll_s);
   }

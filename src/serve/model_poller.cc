@@ -41,6 +41,13 @@ Result<std::unique_ptr<ModelPoller>> ModelPoller::Start(
   p->sources_ = std::move(sources);
   p->options_ = options;
   p->clock_ = options.clock != nullptr ? options.clock : Clock::Real();
+  if (options.metrics != nullptr) {
+    SL_ASSIGN_OR_RETURN(p->polls_metric_,
+                        options.metrics->AddCounter("sl_serve_model_polls_total",
+                                                    "Polls of a store model for a new version, by "
+                                                    "outcome (swapped, refused, ...).",
+                                                    {"model", "result"}));
+  }
   if (options.period.count() > 0 && !p->sources_.empty()) {
     // The first period counts from here, not from whenever the thread gets to run.
     const TimePoint first = p->clock_->Now() + options.period;
@@ -84,6 +91,9 @@ std::vector<ModelPoller::Outcome> ModelPoller::PollNow() {
   int64_t swaps = 0, refusals = 0;
   for (auto& source : sources_) {
     Outcome o = PollOne(*source);
+    if (polls_metric_ != nullptr) {
+      if (auto c = polls_metric_->WithLabels({o.model, std::string(ChangeName(o.change))}); c.ok()) (*c)->Inc();
+    }
     if (o.change == Change::kSwapped) ++swaps;
     if (o.change == Change::kRefused) ++refusals;
     out.push_back(std::move(o));

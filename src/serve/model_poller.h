@@ -14,7 +14,8 @@
 // store that cannot be reached, or a missing manifest, is logged as a warning and polled again
 // next time.
 //
-// Ownership: owns the sources; borrows the repository, which must outlive the poller.
+// Ownership: owns the sources; borrows the repository (and the clock and metrics registry of the
+// options), which must outlive the poller.
 // Thread safety: PollNow may be called from any thread (polls run one at a time); Stop joins the
 // polling thread and is idempotent; the destructor calls it.
 #pragma once
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/status.h"
 #include "serve/model_repository.h"
 #include "serve/store_model_source.h"
@@ -41,6 +43,9 @@ struct ModelPollerOptions {
   std::chrono::nanoseconds period{0};
   // Not owned; null: Clock::Real(). On another clock the thread re-reads it every millisecond.
   Clock* clock = nullptr;
+  // Not owned; null: no metrics. sl_serve_model_polls_total{model, result} counts every poll by
+  // its outcome (ChangeName: unchanged, swapped, refused, skipped, error).
+  MetricsRegistry* metrics = nullptr;
 };
 
 class ModelPoller {
@@ -83,6 +88,7 @@ class ModelPoller {
   std::vector<std::unique_ptr<StoreModelSource>> sources_;
   ModelPollerOptions options_;
   Clock* clock_ = nullptr;
+  CounterFamily* polls_metric_ = nullptr;  // null without a registry
 
   std::mutex poll_mu_;  // one poll at a time
   std::map<std::string, Refused> refused_;  // GUARDED_BY(poll_mu_), by model name

@@ -249,6 +249,8 @@ TEST(ModelPollerClockTest, PollsEveryPeriodOfTheInjectedClock) {
   ModelPollerOptions po;
   po.period = 30s;
   po.clock = &clock;
+  MetricsRegistry metrics;
+  po.metrics = &metrics;
   auto poller = ModelPoller::Start(loaded.repository.get(), std::move(loaded.sources), po).value();
   clock.Advance(29s);
   std::this_thread::sleep_for(20ms);  // the thread looks every 1 ms: 29 s is not a period
@@ -260,6 +262,9 @@ TEST(ModelPollerClockTest, PollsEveryPeriodOfTheInjectedClock) {
   clock.Advance(30s);
   ASSERT_TRUE(Eventually([&] { return poller->swaps() == 1; }));
   EXPECT_EQ(loaded.repository->Find("m")->version, VersionOf(tmp.Join("v2")));
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find(R"(sl_serve_model_polls_total{model="m",result="unchanged"} 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(sl_serve_model_polls_total{model="m",result="swapped"} 1)"), std::string::npos) << text;
   poller->Stop();
   const int64_t polls = poller->polls();
   clock.Advance(300s);
