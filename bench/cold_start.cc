@@ -61,11 +61,16 @@ struct ModeResult {
   double template_ready_ms = 0;
 };
 
+// The template the no-op starts from: the libtorch-linked worker's, as an ML function's would
+// (--torch-free-template: straightline-worker-base's, as the platform does for built-ins).
+bool g_torch_free_template = false;
+
 Result<ModeResult> RunMode(faas::SpawnMode mode, int n, int64_t memory_mb, faas::FunctionIsolation isolation,
                            const std::string& image = "") {
   TempDir dir("bench-cold");
   faas::PlatformOptions o;
   o.state_dir = dir.path();
+  o.torch_free_template = g_torch_free_template;
   o.spawn_mode = mode;
   o.isolation = isolation;
   o.function_image = image;  // Deploy runs the built-in from the image
@@ -127,6 +132,9 @@ int main(int argc, char** argv) {
   int64_t image_n = 20;
   flags.String("image", &image, "oci-archive:PATH | oci:DIR: also time cold starts from this function image (runc)");
   flags.Int("image-n", &image_n, "cold starts from --image");
+  flags.Bool("torch-free-template", &g_torch_free_template,
+             "start the no-op from straightline-worker-base's template (no libtorch), as the platform "
+             "does for built-ins; default: the libtorch-linked worker's, as for ML functions");
   Status s = flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!s.ok() || flags.help_requested()) {
     fmt::print("{}{}\n", flags.Help(), s.ok() ? "" : s.message());

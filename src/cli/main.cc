@@ -1,4 +1,5 @@
-// `straightline`: dispatches to one subcommand per file (see commands.h / commands.cc).
+// `straightline` and `straightline-ml`: dispatch to one subcommand per file (see commands.h for
+// which program runs which command).
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -69,6 +70,9 @@ int main(int argc, char** argv) {
   }
   for (const auto& c : sl::cli::AllCommands()) {
     if (name == c.name) {
+      // A command that needs libtorch, in the torch-free front: straightline-ml runs it with the
+      // arguments as given (and appends STRAIGHTLINE_<COMMAND>_ARGS itself, once).
+      if (c.run == nullptr) return sl::cli::ExecMlProgram(name, argv);
       std::vector<std::string> args(argv + 2, argv + argc);
       auto extra = ArgsFromEnvironment(name);
       auto at = std::find(args.begin(), args.end(), "--");  // flags go before a "--", if any

@@ -74,12 +74,6 @@ constexpr const char* kDescription =
     "  straightline package serve --model models/fmnist-cnn --out img.tar \\\n"
     "      --push 127.0.0.1:5000/fmnist:v1 --dest-tls-verify=false";
 
-std::string SelfDir() {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? "." : self.parent_path().string();
-}
-
 int Fail(const Status& s) {
   fmt::print(stderr, "straightline package: {}\n", s.ToString());
   return s.code() == Code::kInvalidArgument ? 2 : 1;
@@ -127,8 +121,9 @@ int RunPackage(const Args& args) {
   flags.String("compression", &compression,
                "gzip | none: layer compression (docker-archive: always none)");
   flags.Int("gzip-level", &gzip_level, "1 (fastest) .. 9 (smallest); fixed, for reproducibility");
-  flags.String("binary", &binary, "the executable to package (default: straightline, or "
-                                  "straightline-worker next to it)");
+  flags.String("binary", &binary, "the executable to package (default: serve: straightline-ml, "
+                                  "installed as straightline; function: straightline-worker; "
+                                  "both from this program's folder)");
   flags.Bool("strip", &strip, "strip debug info from the binary (--no-strip keeps it)");
   flags.List("extra-library", &extra_libs,
              "a shared library loaded with dlopen to add, with what it needs (repeatable)");
@@ -210,9 +205,11 @@ int RunPackage(const Args& args) {
   o.layer.gzip_level = static_cast<int>(gzip_level);
   o.layer.mtime = epoch;
   o.created = Rfc3339(epoch);
+  // A serving image ships straightline-ml (every command, in-process) as /usr/local/bin/straightline:
+  // the torch-free front would exec a straightline-ml the image does not have.
   o.binary = !binary.empty() ? binary
-             : o.kind == package::ImageKind::kServing ? SelfDir() + "/straightline"
-                                                      : SelfDir() + "/straightline-worker";
+             : o.kind == package::ImageKind::kServing ? ExecutableDir() + "/straightline-ml"
+                                                      : ExecutableDir() + "/straightline-worker";
   if (tag.empty() && !push.empty()) {
     tag = push.substr(push.rfind('/') == std::string::npos ? 0 : push.rfind('/') + 1);
   }

@@ -2,6 +2,9 @@
 // waiting for concurrency slots) and introspection. See platform_impl.h for the layout.
 #include "faas/platform_impl.h"
 
+#include "runtime/builtin_handlers.h"
+#include "runtime/handler_registry.h"
+
 namespace sl::faas {
 
 // ---------------------------------------------------------------------------------------------
@@ -77,21 +80,71 @@ Status Platform::Impl::Init() {
   lifecycle_ = std::make_unique<TaskRunner>();
   pump_thread_ = std::thread([this] { PumpLoop(); });
   if (options_.background_maintenance) maint_thread_ = std::thread([this] { MaintenanceLoop(); });
-  // Start the template process now, off the caller's thread: its initialisation (libtorch) is
-  // paid once per platform, not by the first cold start.
-  lifecycle_->Post([this] {
-    std::lock_guard<std::mutex> l(zygote_mu_);
-    if (zygote_ || !zygote_status_.ok()) return;
-    auto z = ZygoteClient::Start(worker_path_, [this](pid_t pid, int st) { OnExit(pid, st); });
-    zygote_settled_ = std::chrono::steady_clock::now();
-    if (z.ok()) {
-      zygote_ = std::move(*z);
-    } else {
-      zygote_status_ = z.status();
-      SL_LOG_ERROR("faas", "template process: {}", z.status().ToString());
+  // Each template process starts when the first function that needs it is registered
+  // (PrestartTemplate), off the caller's thread: its initialisation is paid once per platform,
+  // not by the first cold start.
+  templates_[kMl].path = worker_path_;
+  templates_[kBase].path = worker_path_;
+  if (options_.torch_free_template) {
+    const std::string base = worker_path_.substr(0, worker_path_.rfind('/') + 1) + "straightline-worker-base";
+    if (::access(base.c_str(), X_OK) == 0) {
+      templates_[kBase].path = base;
+      runtime::HandlerRegistry builtins;
+      SL_RETURN_IF_ERROR(runtime::RegisterBuiltinHandlers(&builtins));
+      for (auto& name : builtins.Names()) base_handlers_.insert(std::move(name));
     }
-  });
+  }
   return Status::Ok();
+}
+
+Platform::Impl::TemplateKind Platform::Impl::TemplateFor(const FunctionState& fn) const {
+  if (base_handlers_.empty()) return kMl;
+  if (fn.spec.kind != HandlerKind::kBuiltin || options_.spawn_mode == SpawnMode::kExec) return kBase;
+  return base_handlers_.count(fn.spec.handler) > 0 ? kBase : kMl;
+}
+
+void Platform::Impl::PrestartTemplate(TemplateKind kind) {
+  {
+    std::lock_guard<std::mutex> l(zygote_mu_);
+    if (templates_[kind].prestart_posted) return;
+    templates_[kind].prestart_posted = true;
+  }
+  lifecycle_->Post([this, kind] { StartedTemplate(kind).status().IgnoreError(); });
+}
+
+Result<std::pair<std::shared_ptr<ZygoteClient>, std::chrono::steady_clock::time_point>>
+Platform::Impl::StartedTemplate(TemplateKind kind) {
+  TemplateSlot& t = templates_[kind];
+  {
+    std::lock_guard<std::mutex> l(zygote_mu_);
+    if (!t.status.ok()) return t.status;
+    if (t.client != nullptr) return std::make_pair(t.client, *t.settled);
+  }
+  // Only the lifecycle thread starts templates, so no other start races this one; the lock is
+  // not held over the ~0.1-0.4 s boot, so kills of other instances are not held up.
+  auto z = ZygoteClient::Start(t.path, [this](pid_t pid, int st) { OnExit(pid, st); });
+  std::lock_guard<std::mutex> l(zygote_mu_);
+  t.settled = std::chrono::steady_clock::now();
+  if (!z.ok()) {
+    t.status = z.status();
+    SL_LOG_ERROR("faas", "template process: {}", z.status().ToString());
+    return t.status;
+  }
+  t.client = std::move(*z);
+  return std::make_pair(t.client, *t.settled);
+}
+
+void Platform::Impl::KillInstanceProcess(pid_t pid) {
+  for (const auto& z : Templates()) z->Kill(pid).IgnoreError();  // exits are reported either way
+}
+
+std::vector<std::shared_ptr<ZygoteClient>> Platform::Impl::Templates() {
+  std::lock_guard<std::mutex> l(zygote_mu_);
+  std::vector<std::shared_ptr<ZygoteClient>> out;
+  for (const auto& t : templates_) {
+    if (t.client != nullptr) out.push_back(t.client);
+  }
+  return out;
 }
 
 Status Platform::Impl::ResolveSandboxAccess(FunctionState* fn) const {
@@ -202,6 +255,7 @@ Status Platform::Impl::Register(FunctionSpec spec) {
                 fn->spec.name, fn->vcpu, fn->spec.memory_mb, fn->profile.name,
                 isolation_.cpu_cgroup ? "more than this machine's capacity" : isolation_.detail);
   }
+  PrestartTemplate(TemplateFor(*fn));
   Actions after;
   {
     std::lock_guard<std::mutex> l(mu_);

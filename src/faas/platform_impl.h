@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -27,6 +28,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -223,10 +225,30 @@ class Platform::Impl {
 
   // The CPU an instance gets during INIT: max(its size's vCPU, 1), within this machine.
   double InitVcpu(const FunctionState* fn) const { return std::max(fn->vcpu, std::min(1.0, capacity_)); }
-  std::shared_ptr<ZygoteClient> Zygote() {
-    std::lock_guard<std::mutex> l(zygote_mu_);
-    return zygote_;
+  // The template processes (zygote.h) instances start from. kMl is worker_path_'s (libtorch and
+  // the ML handlers); kBase is straightline-worker-base's (no libtorch): built-in handlers it
+  // has, and bootstrap, image and exec'd instances, which exec another program anyway. Without
+  // a base worker both slots name worker_path_ and TemplateFor() always answers kMl.
+  enum TemplateKind { kMl = 0, kBase = 1 };
+  TemplateKind TemplateFor(const FunctionState& fn) const;
+  // The program an exec'd (SpawnMode::kExec) built-in instance runs.
+  const std::string& WorkerFor(const FunctionState& fn) const {
+    return fn.spec.kind == HandlerKind::kBuiltin && base_handlers_.count(fn.spec.handler) > 0
+               ? templates_[kBase].path
+               : worker_path_;
   }
+  // Starts the template (once; later calls return at once) on the lifecycle thread, so that
+  // its initialisation is paid before the first cold start, off the caller's thread.
+  void PrestartTemplate(TemplateKind kind);
+  // Starts it now if it is not running (lifecycle thread only), and returns it with when it had
+  // settled, or why it cannot start.
+  Result<std::pair<std::shared_ptr<ZygoteClient>, std::chrono::steady_clock::time_point>>
+  StartedTemplate(TemplateKind kind);
+  // SIGKILLs an instance: asks every template, since only the one that spawned it has it among
+  // its children and the others ignore the pid (runtime/zygote.cc), so a recycled pid is safe.
+  void KillInstanceProcess(pid_t pid);
+  // Every running template, for shutdown.
+  std::vector<std::shared_ptr<ZygoteClient>> Templates();
   void Launch(const std::shared_ptr<Instance>& inst);
   void FailLaunch(const std::shared_ptr<Instance>& inst, const Status& why);
   void OnExit(pid_t pid, int status);
@@ -280,14 +302,23 @@ class Platform::Impl {
   bool stopping_ = false;                                            // GUARDED_BY(mu_)
   std::vector<std::shared_ptr<Instance>> all_instances_;  // for shutdown   GUARDED_BY(mu_)
 
+  // The built-in handler names straightline-worker-base has (runtime/builtin_handlers.h); empty
+  // without a base worker. Set in Init.
+  std::set<std::string> base_handlers_;
+
   std::mutex zygote_mu_;
-  // Copied out under zygote_mu_ and used without it: Stop() joins the thread that reports
-  // exits, which may itself be waiting for a platform thread that wants to Kill().
-  std::shared_ptr<ZygoteClient> zygote_;  // GUARDED_BY(zygote_mu_)
-  Status zygote_status_;                  // GUARDED_BY(zygote_mu_)
-  // When the template process had booted (or failed to): what an invocation waited for before
-  // this is platform start, not queueing (InvokeResult::platform_start_ms).
-  std::optional<std::chrono::steady_clock::time_point> zygote_settled_;  // GUARDED_BY(zygote_mu_)
+  struct TemplateSlot {
+    std::string path;  // the worker executable (set in Init, immutable)
+    // Copied out under zygote_mu_ and used without it: Stop() joins the thread that reports
+    // exits, which may itself be waiting for a platform thread that wants to Kill().
+    std::shared_ptr<ZygoteClient> client;  // GUARDED_BY(zygote_mu_)
+    Status status;                         // GUARDED_BY(zygote_mu_)
+    // When the template process had booted (or failed to): what an invocation waited for before
+    // this is platform start, not queueing (InvokeResult::platform_start_ms).
+    std::optional<std::chrono::steady_clock::time_point> settled;  // GUARDED_BY(zygote_mu_)
+    bool prestart_posted = false;                                  // GUARDED_BY(zygote_mu_)
+  };
+  std::array<TemplateSlot, 2> templates_;
 
   // Log pump: reads every instance's stdout/stderr pipe.
   int epoll_fd_ = -1;

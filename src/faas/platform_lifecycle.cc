@@ -18,15 +18,10 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     abandon = stopping_ || inst->state == InstanceState::kDead;
   }
   if (abandon) return FailLaunch(inst, Unavailable("platform is shutting down"));
-  std::shared_ptr<ZygoteClient> zygote;
-  std::optional<std::chrono::steady_clock::time_point> settled;
-  {
-    std::lock_guard<std::mutex> l(zygote_mu_);
-    if (!zygote_status_.ok()) return FailLaunch(inst, zygote_status_);
-    zygote = zygote_;
-    settled = zygote_settled_;
-  }
-  if (zygote == nullptr) return FailLaunch(inst, Unavailable("template process not started"));
+  auto started = StartedTemplate(TemplateFor(*fn));
+  if (!started.ok()) return FailLaunch(inst, started.status());
+  std::shared_ptr<ZygoteClient> zygote = started->first;
+  const std::chrono::steady_clock::time_point settled = started->second;
   {
     // The cold start (init_ms) is this instance's spawn + init. Waiting for the template process
     // to boot, once per platform, is local warm-up, never billed: reported as platform_start_ms,
@@ -35,8 +30,8 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     inst->created = std::chrono::steady_clock::now();
     if (inst->bound) {
       Invocation& b = *inst->bound;
-      if (settled && *settled > b.left_queue) {
-        b.platform_start_ms = MsBetween(b.left_queue, std::min(*settled, inst->created));
+      if (settled > b.left_queue) {
+        b.platform_start_ms = MsBetween(b.left_queue, std::min(settled, inst->created));
       }
       b.left_queue = inst->created;
     }
@@ -119,7 +114,7 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     req.bash_as_sh = options_.amazon_linux_shell;
   } else if (options_.spawn_mode == SpawnMode::kExec) {
     req.exec = true;
-    req.argv = {worker_path_};
+    req.argv = {WorkerFor(*fn)};
     // As the template gets it (zygote_client.cc): our own runtime runs tensor work.
     env("GLIBC_TUNABLES", GlibcTunablesForTensorWorkers());
   }
@@ -133,7 +128,7 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     sb.hostname = "localhost";
     sb.mounts = fn->mounts;
     if (!bootstrap) sb.mounts.push_back({"", "/var/task", false, false});  // an empty task root
-    if (req.exec && !bootstrap) sb.mounts.push_back({worker_path_, worker_path_, false, false});
+    if (req.exec && !bootstrap) sb.mounts.push_back({req.argv[0], req.argv[0], false, false});
   }
   const bool from_image = fn->spec.kind == HandlerKind::kImage;
   if (from_image) {
@@ -143,7 +138,9 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
   fn->log->Append(fmt::format(
       "INIT_START Runtime Version: {} Spawn: {} Memory Limit: {} CPU: {:.3f} vCPU ({}) INIT CPU: {:.3f} vCPU "
       "Isolation: {} Instance: {}\n",
-      from_image ? "image " + fn->spec.image : bootstrap ? "provided (bootstrap)" : "straightline-worker",
+      from_image  ? "image " + fn->spec.image
+      : bootstrap ? "provided (bootstrap)"
+                  : WorkerFor(*fn).substr(WorkerFor(*fn).rfind('/') + 1),  // straightline-worker[-base]
       from_image ? "runc" : req.exec ? "exec" : "fork-from-template", inst->cgroup->memory_limited() ? "cgroup-v1" : "rss-poll",
       fn->vcpu, inst->cgroup->cpu_limited() ? "cgroup-v1 cfs quota" : "not enforced",
       inst->cgroup->cpu_limited() ? InitVcpu(fn) : fn->vcpu,
@@ -177,9 +174,7 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     if (inst->state == InstanceState::kDead || stopping_) {
       MarkDeadLocked(inst, "shutdown", &after);  // kill it now that we know its pid
       inst->state = InstanceState::kDead;
-      after.push_back([this, pid = *pid] {
-        if (auto z = Zygote()) z->Kill(pid).IgnoreError();
-      });
+      after.push_back([zygote, pid = *pid] { zygote->Kill(pid).IgnoreError(); });
     } else {
       std::weak_ptr<Instance> weak = inst;
       auto limit = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -471,7 +466,7 @@ void Platform::Impl::Shutdown() {
     maint_thread_.join();
   }
   if (lifecycle_) lifecycle_->Stop();  // pending launches see stopping_ and kill what they start
-  if (auto z = Zygote()) z->Stop();  // the template kills every instance; exits arrive meanwhile
+  for (const auto& z : Templates()) z->Stop();  // a template kills its instances; exits arrive meanwhile
   std::vector<std::shared_ptr<Instance>> all;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -501,7 +496,7 @@ void Platform::Impl::Shutdown() {
   timer_.reset();
   {
     std::lock_guard<std::mutex> l(zygote_mu_);
-    zygote_.reset();
+    for (auto& t : templates_) t.client.reset();
   }
   cgroups_.reset();
   if (epoll_fd_ >= 0) ::close(epoll_fd_);

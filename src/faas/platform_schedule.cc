@@ -176,9 +176,7 @@ void Platform::Impl::MarkDeadLocked(const std::shared_ptr<Instance>& inst,
   if (inst->init_timer) timer_->Cancel(inst->init_timer);
   pid_t pid = inst->pid;
   if (pid > 0) {
-    after->push_back([this, pid] {
-      if (auto z = Zygote()) z->Kill(pid).IgnoreError();  // exits are reported either way
-    });
+    after->push_back([this, pid] { KillInstanceProcess(pid); });
   }
 }
 

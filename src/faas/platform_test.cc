@@ -746,6 +746,7 @@ TEST(PlatformExec, ABuiltinAt128MbStartsByExecAndRunsAtItsShareAfterInit) {
   PlatformOptions o;
   o.state_dir = dir.path();
   o.spawn_mode = SpawnMode::kExec;
+  o.torch_free_template = false;  // exec the libtorch-linked worker, the case this is about
   auto p = Platform::Create(o);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   ASSERT_TRUE((*p)->RegisterFunction(Builtin("spin", "spin")).ok());
@@ -756,6 +757,48 @@ TEST(PlatformExec, ABuiltinAt128MbStartsByExecAndRunsAtItsShareAfterInit) {
   EXPECT_LT(r.init_ms, 5000);
   const double cpu_ms = Json(r.payload)["cpu_ms"];
   EXPECT_LT(cpu_ms, 150) << r.payload;  // 0.072 vCPU of 600 ms, as in CpuFollowsMemoryUnderACgroupQuota
+}
+
+}  // namespace
+}  // namespace sl::faas
+
+namespace sl::faas {
+namespace {
+
+// The "Runtime Version" of a function's INIT_START log lines (the worker its instance runs).
+std::string RuntimeVersionOf(Platform* p, const std::string& function) {
+  std::string log = ReadFileToString(p->LogPath(function)).value_or("");
+  const std::string key = "Runtime Version: ";
+  size_t at = log.find(key);
+  if (at == std::string::npos) return "(no INIT_START in " + function + ".log)";
+  at += key.size();
+  return log.substr(at, log.find(' ', at) - at);
+}
+
+// Built-in handlers start from the template of straightline-worker-base, which loads no libtorch
+// (issue 17: a one-shot `invoke sleep` paid ~0.35 s for it); a handler only straightline-worker
+// has (an ML one) from that worker's template; torch_free_template = false puts every function
+// on the worker's.
+TEST(PlatformTemplates, BuiltinsStartFromTheTorchFreeWorkerAndMlHandlersFromTheWorker) {
+  for (bool torch_free : {true, false}) {
+    SCOPED_TRACE(torch_free ? "torch_free_template" : "one template");
+    TempDir dir("faas-templates");
+    PlatformOptions o;
+    o.state_dir = dir.path();
+    o.torch_free_template = torch_free;
+    auto p = Platform::Create(o);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    ASSERT_TRUE((*p)->RegisterFunction(Builtin("echo", "echo")).ok());
+    ASSERT_TRUE((*p)->RegisterFunction(Builtin("shard", "train-shard", 512)).ok());
+    InvokeResult e = Call(p->get(), "echo", R"({"a":1})");
+    ASSERT_TRUE(e.status.ok()) << e.status.ToString();
+    EXPECT_EQ(e.payload, R"({"a":1})");
+    InvokeResult s = Call(p->get(), "shard", "{}");  // a bad request: the handler answers an error
+    ASSERT_TRUE(s.status.ok()) << s.status.ToString();
+    (*p)->Shutdown();
+    EXPECT_EQ(RuntimeVersionOf(p->get(), "echo"), torch_free ? "straightline-worker-base" : "straightline-worker");
+    EXPECT_EQ(RuntimeVersionOf(p->get(), "shard"), "straightline-worker");
+  }
 }
 
 }  // namespace

@@ -118,7 +118,9 @@ chmod 644 "$DIR/secrets/token"
 chmod -R a+rX "$DIR/fmnist"
 PORT_C=$(free_port)
 CID="sl-contract-$$"
-/usr/bin/python3 - "$DIR/bundle/config.json" "$EXE" "$DIR" "$PORT_C" <<'PY' || fail "write config.json"
+# The program images ship as straightline: straightline-ml, which runs every command in-process
+# (the torch-free front beside $EXE would exec a straightline-ml the container does not have).
+/usr/bin/python3 - "$DIR/bundle/config.json" "$(dirname "$EXE")/straightline-ml" "$DIR" "$PORT_C" <<'PY' || fail "write config.json"
 import json, os, sys
 path, exe, d, port = sys.argv[1:]
 binds = [(p, p) for p in ("/usr", "/lib", "/lib64", "/bin", "/etc") if os.path.exists(p)]
