@@ -15,6 +15,7 @@
 
 #include "faas/economics/pricing.h"
 #include "faas/economics/provider_profile.h"
+#include "faas/economics/transfer_pricing.h"
 #include "cli/function_host_flags.h"
 #include "faas/platform.h"
 #include "ml/data/registry.h"
@@ -115,11 +116,14 @@ Result<train::TrainingResult> RunOne(const train::JobSpec& spec, const std::stri
   return r;
 }
 
-// The run report's sums, with the provider's emulated cold-start overhead when its profile loads.
+// The run report's sums, with the provider's emulated cold-start overhead and the store
+// transfer's prices when the profiles load.
 train::RunSummary SummaryOf(const train::RunRecord& record, const ServerlessTrainFlags& f) {
   auto profile = faas::LoadProviderProfile(record.provider);
+  auto store_cloud = faas::LoadStoreCloudProfile(faas::CloudOfStoreUri(record.store));
+  const faas::ProviderProfile* store_prices = store_cloud.ok() && store_cloud->has_value() ? &**store_cloud : nullptr;
   return train::Summarize(record, f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN),
-                          profile.ok() ? &*profile : nullptr);
+                          profile.ok() ? &*profile : nullptr, store_prices);
 }
 
 Result<int64_t> ParseMemoryMb(const std::string& text) {

@@ -99,6 +99,13 @@ Ended AttemptFrom(const faas::InvokeResult& r, int64_t round, int64_t shard, int
     a.steps = j.value("steps", int64_t{0});
     a.loss = j.value("loss", 0.0);
     a.store_retries = j.value("store_retries", int64_t{0});
+    if (auto io = j.find("store_io"); io != j.end() && io->is_object()) {
+      a.store_bytes_read = io->value("bytes_read", int64_t{0});
+      a.store_bytes_written = io->value("bytes_written", int64_t{0});
+      a.store_read_requests = io->value("read_requests", int64_t{0});
+      a.store_write_requests = io->value("write_requests", int64_t{0});
+      a.store_list_requests = io->value("list_requests", int64_t{0});
+    }
     if (j.value("late", false)) e.outcome = AttemptOutcome::kAcceptedLate;
   }
   return e;
@@ -857,6 +864,7 @@ Result<TrainingResult> Coordinator::Run() {
   const int64_t store_retries_before = record_.coordinator_store_retries;  // earlier runs of a resumed job
   SL_RETURN_IF_ERROR(RegisterFunctions());
   record_.host = std::string(opt_.functions->kind());  // a resumed job may run elsewhere
+  record_.store = opt_.store_uri;  // its scheme names the store's cloud (transfer pricing)
   TrainingResult result;
   if (opt_.resume) {
     // The previous coordinator pruned up to here once checkpoint next_round_ was durable (or was

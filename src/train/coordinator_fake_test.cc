@@ -9,9 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "faas/economics/transfer_pricing.h"
 #include "faas/fake_function_host.h"
+#include "store/gcs_test_server.h"
 #include "store/object_store.h"
 #include "train/coordinator.h"
+#include "train/run_report.h"
 #include "train/train_handlers.h"
 
 namespace sl::train {
@@ -118,11 +121,12 @@ class CoordinatorFakeTest : public ::testing::Test {
     host_.Script("sl-train-" + job_id + name_suffix, {.handler = run(&HandleTrainShard)});
   }
 
-  Result<TrainingResult> Run(const JobSpec& spec, bool resume = false, int64_t resume_memory_mb = 0) {
+  Result<TrainingResult> Run(const JobSpec& spec, bool resume = false, int64_t resume_memory_mb = 0,
+                             const std::string& store_uri = "") {
     CoordinatorOptions o;
     o.resume = resume;
     o.resume_memory_mb = resume_memory_mb;
-    o.store_uri = Store(spec.job_id);
+    o.store_uri = store_uri.empty() ? Store(spec.job_id) : store_uri;
     o.functions = &host_;
     o.clock = &clock_;
     o.function_environment = {{"STRAIGHTLINE_TEST", "1"}};
@@ -403,6 +407,88 @@ TEST_F(CoordinatorFakeTest, ResumeFromEveryCheckpointOfAPrunedStoreIsExact) {
     EXPECT_EQ(*(*store::OpenObjectStore(ro.store_uri))->Get(JobKeys::Model(4)), final_model);
     EXPECT_EQ(resumed->record.rounds.size(), 4u);
     EXPECT_EQ(Objects(ro.store_uri).count("updates/r0003/shard-0000.update"), 0u);
+  }
+}
+
+// Cross-cloud transfer priced (issue 20): the same job with its store in Google Cloud Storage (the
+// in-process XML API server, gcs_test_server.h), its functions priced first as AWS Lambda, then
+// as Cloud Run functions. The handlers count what their store client moved; the run report prices
+// it: AWS functions reading from and writing to gs:// pay both clouds' egress, GCP functions none.
+TEST_F(CoordinatorFakeTest, AStoreInAnotherCloudPricesTheTransferAndOneInTheSameCloudDoesNot) {
+  auto server = store::testing::GcsTestServer::Start("sl-transfer");
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const std::string endpoint = (*server)->endpoint();
+  // The coordinator's store from GS_* / GOOGLE_CLOUD_STORAGE_ENDPOINT, the in-process functions'
+  // from what a platform would hand them (STRAIGHTLINE_STORE_*).
+  for (const auto& [k, v] : std::map<std::string, std::string>{
+           {"GS_ACCESS_KEY_ID", store::testing::GcsTestServer::kAccessId},
+           {"GS_SECRET_ACCESS_KEY", store::testing::GcsTestServer::kSecret},
+           {"GOOGLE_CLOUD_STORAGE_ENDPOINT", endpoint},
+           {"STRAIGHTLINE_STORE_GS_ACCESS_KEY_ID", store::testing::GcsTestServer::kAccessId},
+           {"STRAIGHTLINE_STORE_GS_SECRET_ACCESS_KEY", store::testing::GcsTestServer::kSecret},
+           {"STRAIGHTLINE_STORE_GCS_ENDPOINT", endpoint}}) {
+    ::setenv(k.c_str(), v.c_str(), 1);
+  }
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  auto gcs_prices = faas::LoadStoreCloudProfile("gcp");
+  ASSERT_TRUE(gcs_prices.ok() && gcs_prices->has_value()) << gcs_prices.status().ToString();
+  for (const std::string provider : {"aws-lambda", "gcp-cloud-run-functions"}) {
+    JobSpec spec = SmallJob("xfer-" + provider);
+    spec.provider = provider;
+    Script(spec.job_id, {}, Second);
+    const std::string uri = "gs://sl-transfer/" + spec.job_id;
+    auto r = Run(spec, false, 0, uri);
+    ASSERT_TRUE(r.ok()) << provider << ": " << r.status().ToString();
+    EXPECT_EQ(r->record.store, uri);
+    // What the record says the functions moved, summed here.
+    int64_t read = 0, written = 0, train_attempts = 0;
+    auto add = [&](const ShardAttempt& a) {
+      read += a.store_bytes_read;
+      written += a.store_bytes_written;
+    };
+    for (const auto& a : r->record.preprocessing) add(a);
+    for (const auto& round : r->record.rounds) {
+      for (const auto& a : round.attempts) {
+        add(a);
+        ++train_attempts;
+      }
+    }
+    // Each train attempt read its round's model at least (the shards come on top); every version
+    // has the final one's size (the finished job keeps only that one).
+    auto st = store::OpenObjectStore(uri);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    auto model = (*st)->Head(JobKeys::Model(spec.total_rounds()));
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    EXPECT_GE(read, static_cast<int64_t>(model->size) * train_attempts) << provider;
+    EXPECT_GT(written, 0) << provider;
+
+    auto profile = faas::LoadProviderProfile(provider);
+    ASSERT_TRUE(profile.ok());
+    RunSummary s = Summarize(r->record, 1, &*profile, &**gcs_prices);
+    EXPECT_EQ(s.store_cloud, "gcp");
+    EXPECT_EQ(s.total.store_io.bytes_read, read);
+    EXPECT_EQ(s.total.store_io.bytes_written, written);
+    EXPECT_GT(s.total.store_request_usd, 0) << provider;  // Cloud Storage's operation fees either way
+    if (provider == "aws-lambda") {
+      // Reads leave Google Cloud at $0.12/GiB, writes leave AWS at $0.09/GiB (docs/providers.md).
+      const double expected = static_cast<double>(read) / kGiB * 0.12 + static_cast<double>(written) / kGiB * 0.09;
+      EXPECT_GT(s.total.transfer_usd, 0);
+      EXPECT_NEAR(s.total.transfer_usd, expected, 1e-12);
+      EXPECT_NE(RunReportText(r->record, s).find("transfer between clouds $"), std::string::npos);
+      EXPECT_NEAR(RunReportJson(r->record, s)["transfer"]["transfer_usd"].get<double>(), expected, 1e-12);
+    } else {
+      EXPECT_EQ(s.total.transfer_usd, 0) << "functions and store in one cloud move nothing between clouds";
+    }
+    EXPECT_TRUE(s.transfer_unpriced.empty());
+    const std::string text = RunReportText(r->record, s);
+    const size_t line = text.find("object store gs://");
+    ASSERT_NE(line, std::string::npos) << text;
+    std::printf("%s: %s", provider.c_str(), text.substr(line, text.find('\n', line) - line + 1).c_str());
+  }
+  for (const char* k : {"GS_ACCESS_KEY_ID", "GS_SECRET_ACCESS_KEY", "GOOGLE_CLOUD_STORAGE_ENDPOINT",
+                        "STRAIGHTLINE_STORE_GS_ACCESS_KEY_ID", "STRAIGHTLINE_STORE_GS_SECRET_ACCESS_KEY",
+                        "STRAIGHTLINE_STORE_GCS_ENDPOINT"}) {
+    ::unsetenv(k);
   }
 }
 

@@ -28,7 +28,12 @@ nlohmann::json AttemptJson(const ShardAttempt& a) {
           {"samples", a.samples},
           {"steps", a.steps},
           {"loss", a.loss},
-          {"store_retries", a.store_retries}};
+          {"store_retries", a.store_retries},
+          {"store_bytes_read", a.store_bytes_read},
+          {"store_bytes_written", a.store_bytes_written},
+          {"store_read_requests", a.store_read_requests},
+          {"store_write_requests", a.store_write_requests},
+          {"store_list_requests", a.store_list_requests}};
 }
 
 ShardAttempt AttemptFromJson(const nlohmann::json& j) {
@@ -56,6 +61,12 @@ ShardAttempt AttemptFromJson(const nlohmann::json& j) {
   a.steps = j.at("steps").get<int64_t>();
   a.loss = j.at("loss").get<double>();
   a.store_retries = j.value("store_retries", int64_t{0});  // absent before 2026-12-07
+  // Store transfer counts: absent before 2026-12-07 (issue 20).
+  a.store_bytes_read = j.value("store_bytes_read", int64_t{0});
+  a.store_bytes_written = j.value("store_bytes_written", int64_t{0});
+  a.store_read_requests = j.value("store_read_requests", int64_t{0});
+  a.store_write_requests = j.value("store_write_requests", int64_t{0});
+  a.store_list_requests = j.value("store_list_requests", int64_t{0});
   return a;
 }
 
@@ -137,6 +148,7 @@ nlohmann::json RunRecord::ToJson(size_t rounds_from) const {
   return {{"job_id", job_id},
           {"provider", provider},
           {"host", host},
+          {"store", store},
           {"memory_mb", memory_mb},
           {"workers", workers},
           {"preprocessing", pre},
@@ -153,6 +165,7 @@ Result<RunRecord> RunRecord::FromJson(const nlohmann::json& j, std::string_view 
     r.job_id = j.at("job_id").get<std::string>();
     r.provider = j.at("provider").get<std::string>();
     r.host = j.value("host", std::string("local"));  // absent before 2026-12-07
+    r.store = j.value("store", std::string());      // absent before 2026-12-07
     r.memory_mb = j.at("memory_mb").get<int64_t>();
     r.workers = j.at("workers").get<int64_t>();
     for (const auto& a : j.at("preprocessing")) r.preprocessing.push_back(AttemptFromJson(a));

@@ -74,6 +74,14 @@ struct ShardAttempt {
   // Transient store errors (5xx, SlowDown, resets, truncated bodies) the handler's store client
   // met and retried with backoff (store/retry.h), as the handler reported them.
   int64_t store_retries = 0;
+  // What the handler's store client moved and asked (store/transfer_counts.h), as the handler
+  // reported it: bodies in bytes, requests by billing class. For pricing transfer between
+  // clouds (faas/economics/transfer_pricing.h). 0 for a file:// store and failed attempts.
+  int64_t store_bytes_read = 0;
+  int64_t store_bytes_written = 0;
+  int64_t store_read_requests = 0;
+  int64_t store_write_requests = 0;
+  int64_t store_list_requests = 0;
 };
 
 struct RoundRecord {
@@ -104,6 +112,9 @@ struct RunRecord {
   // Where the functions ran (faas::FunctionHost::kind: "local", "lambda", "http"); it decides
   // where the durations come from (this machine, the platform's REPORT lines, round trips).
   std::string host = "local";
+  // The job's store URI (its scheme says the store's cloud, for transfer pricing); "" in records
+  // written before 2026-12-07.
+  std::string store;
   int64_t memory_mb = 0;
   int64_t workers = 0;           // shards per round
   std::vector<ShardAttempt> preprocessing;  // the preprocessing stage's invocations

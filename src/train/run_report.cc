@@ -27,9 +27,25 @@ StageSummary SumAttempts(std::string stage, const std::vector<ShardAttempt>& att
     s.gb_s += a.billed_ms / 1000 * static_cast<double>(a.memory_mb) / 1024;
     s.cost_usd += a.cost_usd;
     s.store_retries += a.store_retries;
+    s.store_io += faas::StoreTransfer{.bytes_read = a.store_bytes_read,
+                                      .bytes_written = a.store_bytes_written,
+                                      .read_requests = a.store_read_requests,
+                                      .write_requests = a.store_write_requests,
+                                      .list_requests = a.store_list_requests};
   }
   return s;
 }
+
+// Prices a stage's store traffic (nothing without the functions' profile).
+void PriceStoreIo(StageSummary* s, const RunRecord& record, const faas::ProviderProfile* profile,
+                  const faas::ProviderProfile* store_cloud) {
+  if (profile == nullptr) return;
+  faas::TransferPrice p = faas::PriceTransfer(*profile, store_cloud, record.store, s->store_io);
+  s->transfer_usd = p.transfer_usd;
+  s->store_request_usd = p.request_usd;
+}
+
+int64_t Requests(const faas::StoreTransfer& t) { return t.read_requests + t.write_requests + t.list_requests; }
 
 void Add(StageSummary* into, const StageSummary& s, bool parallel_sum) {
   into->invocations += s.invocations;
@@ -53,6 +69,9 @@ void Add(StageSummary* into, const StageSummary& s, bool parallel_sum) {
   into->gb_s += s.gb_s;
   into->cost_usd += s.cost_usd;
   into->store_retries += s.store_retries;
+  into->store_io += s.store_io;
+  into->transfer_usd += s.transfer_usd;
+  into->store_request_usd += s.store_request_usd;
 }
 
 nlohmann::json StageJson(const StageSummary& s) {
@@ -78,6 +97,13 @@ nlohmann::json StageJson(const StageSummary& s) {
           {"gb_s", s.gb_s},
           {"cost_usd", s.cost_usd},
           {"store_retries", s.store_retries},
+          {"store_bytes_read", s.store_io.bytes_read},
+          {"store_bytes_written", s.store_io.bytes_written},
+          {"store_read_requests", s.store_io.read_requests},
+          {"store_write_requests", s.store_io.write_requests},
+          {"store_list_requests", s.store_io.list_requests},
+          {"transfer_usd", s.transfer_usd},
+          {"store_request_usd", s.store_request_usd},
           {"loss", s.loss},
           {"validation_accuracy", s.validation_accuracy}};
 }
@@ -93,15 +119,18 @@ std::string Row(const StageSummary& s) {
 
 }  // namespace
 
-RunSummary Summarize(const RunRecord& record, double local_cpus, const faas::ProviderProfile* profile) {
+RunSummary Summarize(const RunRecord& record, double local_cpus, const faas::ProviderProfile* profile,
+                     const faas::ProviderProfile* store_cloud) {
   RunSummary out;
   const double cold_s = profile != nullptr ? profile->cold_start_mean_ms / 1000 : 0;
   out.preprocessing = SumAttempts("preprocess", record.preprocessing);
+  PriceStoreIo(&out.preprocessing, record, profile, store_cloud);
   out.preprocessing.provider_cold_start_s = static_cast<double>(out.preprocessing.cold_starts) * cold_s;
   out.preprocessing.wall_s = record.preprocessing_wall_ms / 1000;
   out.training.stage = "training";
   for (const auto& r : record.rounds) {
     StageSummary s = SumAttempts(fmt::format("round-{}", r.round), r.attempts);
+    PriceStoreIo(&s, record, profile, store_cloud);
     // The next round waits for the part of the checkpoint written on the coordinator's thread
     // (all of it in records that do not say; the rest overlaps the next round's functions).
     s.wall_s = (r.wall_ms + (r.checkpoint_wait_ms >= 0 ? r.checkpoint_wait_ms : r.checkpoint_ms)) / 1000;
@@ -124,6 +153,11 @@ RunSummary Summarize(const RunRecord& record, double local_cpus, const faas::Pro
   out.total.loss = out.training.loss;
   out.total.validation_accuracy = out.training.validation_accuracy;
   out.test_accuracy = record.test_accuracy;
+  out.store_cloud = faas::CloudOfStoreUri(record.store);
+  if (profile != nullptr) {
+    out.function_cloud = profile->network.cloud;
+    out.transfer_unpriced = faas::PriceTransfer(*profile, store_cloud, record.store, out.total.store_io).unpriced;
+  }
   if (out.training.wall_s > 0 && local_cpus > 0) {
     out.overhead_share = std::clamp(1.0 - (out.training.compute_s / local_cpus) / out.training.wall_s, 0.0, 1.0);
   }
@@ -181,6 +215,19 @@ std::string RunReportText(const RunRecord& record, const RunSummary& s) {
                        "coordinator\n",
                        s.total.store_retries, record.coordinator_store_retries);
   }
+  if (Requests(s.total.store_io) > 0) {
+    const double mib = 1024.0 * 1024.0;
+    out += fmt::format("object store {} ({}) from functions in {}: {:.2f} MiB read, {:.2f} MiB written, {} requests; "
+                       "transfer between clouds ${:.6f}{}, store requests ${:.6f} (both from the profiles' network prices, "
+                       "not in the billed cost above)\n",
+                       record.store, s.store_cloud.empty() ? "no cloud" : s.store_cloud,
+                       s.function_cloud.empty() ? "an unstated cloud" : s.function_cloud,
+                       static_cast<double>(s.total.store_io.bytes_read) / mib,
+                       static_cast<double>(s.total.store_io.bytes_written) / mib, Requests(s.total.store_io),
+                       s.total.transfer_usd, s.store_cloud == s.function_cloud ? " (same cloud: none)" : "",
+                       s.total.store_request_usd);
+    for (const auto& u : s.transfer_unpriced) out += fmt::format("  not priced: {}\n", u);
+  }
   if (s.test_accuracy >= 0) out += fmt::format("test accuracy {:.4f}\n", s.test_accuracy);
   return out;
 }
@@ -200,6 +247,16 @@ nlohmann::json RunReportJson(const RunRecord& record, const RunSummary& s) {
           {"final_evaluate_s", record.final_evaluate_ms / 1000},
           {"test_accuracy", s.test_accuracy},
           {"store_retries", {{"functions", s.total.store_retries}, {"coordinator", record.coordinator_store_retries}}},
+          {"transfer",
+           {{"store", record.store},
+            {"store_cloud", s.store_cloud},
+            {"function_cloud", s.function_cloud},
+            {"bytes_read", s.total.store_io.bytes_read},
+            {"bytes_written", s.total.store_io.bytes_written},
+            {"requests", Requests(s.total.store_io)},
+            {"transfer_usd", s.total.transfer_usd},
+            {"store_request_usd", s.total.store_request_usd},
+            {"unpriced", s.transfer_unpriced}}},
           {"host", record.host},
           {"measured", {DurationsSource(record), "phase timings", "wall times", "queueing"}},
           {"from_profile", {"billing rounding", "prices", "provider cold-start overhead (provider_cold_start_s)"}},

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "faas/economics/provider_profile.h"
+#include "faas/economics/transfer_pricing.h"
 #include "train/run_record.h"
 
 namespace sl::train {
@@ -44,6 +45,13 @@ struct StageSummary {
   double gb_s = 0;
   double cost_usd = 0;
   int64_t store_retries = 0;   // Σ transient store errors retried inside the functions
+  // The functions' object-store traffic as they reported it (store/transfer_counts.h) and its
+  // price (faas/economics/transfer_pricing.h; needs the profile): egress between the functions'
+  // cloud and the store's — 0 within one cloud — and the store's request fees. Neither is in
+  // cost_usd, the functions' own bill.
+  faas::StoreTransfer store_io;
+  double transfer_usd = 0;
+  double store_request_usd = 0;
   double loss = 0;
   double validation_accuracy = -1;
 };
@@ -60,10 +68,19 @@ struct RunSummary {
   // compute is the local training inside the functions (not loading or serializing weights).
   // Data loading, preprocessing and the final evaluation are outside (reported on their own).
   double overhead_share = 0;
+  // Transfer pricing context: the functions' and the store's clouds ("" = none stated / local
+  // store), and what could not be priced (a cloud without prices in the profiles).
+  std::string function_cloud;
+  std::string store_cloud;
+  std::vector<std::string> transfer_unpriced;
 };
 
-// `profile` (optional): the provider the record ran under, for the emulated cold-start overhead.
-RunSummary Summarize(const RunRecord& record, double local_cpus, const faas::ProviderProfile* profile = nullptr);
+// `profile` (optional): the provider the record ran under, for the emulated cold-start overhead
+// and transfer pricing. `store_cloud` (optional): a profile of the store's cloud
+// (faas::LoadStoreCloudProfile(faas::CloudOfStoreUri(record.store))), for its egress and request
+// prices when it is not the functions' cloud; without it such a transfer is listed as unpriced.
+RunSummary Summarize(const RunRecord& record, double local_cpus, const faas::ProviderProfile* profile = nullptr,
+                     const faas::ProviderProfile* store_cloud = nullptr);
 std::string RunReportText(const RunRecord& record, const RunSummary& summary);
 nlohmann::json RunReportJson(const RunRecord& record, const RunSummary& summary);
 

@@ -18,6 +18,7 @@
 #include "ml/trainer.h"
 #include "store/function_env.h"
 #include "store/object_store.h"
+#include "store/transfer_counts.h"
 #include "train/job_spec.h"
 #include "train/shard_codec.h"
 #include "train/update_codec.h"
@@ -34,6 +35,15 @@ double MsSince(std::chrono::steady_clock::time_point t0) {
 
 InvocationResponse Fail(const Status& s) {
   return InvocationResponse::Failure(s.ToString(), "TrainError");
+}
+
+// What this invocation's store client moved and asked since `before` (one invocation at a time
+// per instance, so the process-wide counts are this invocation's), for transfer pricing.
+void AddStoreIo(nlohmann::json* out, const store::TransferCounts& before) {
+  store::TransferCounts d = store::ProcessTransferCounts() - before;
+  (*out)["store_io"] = {{"bytes_read", d.bytes_received},      {"bytes_written", d.bytes_sent},
+                        {"read_requests", d.read_requests},    {"write_requests", d.write_requests},
+                        {"list_requests", d.list_requests}};
 }
 
 // Per-instance state kept between warm invocations.
@@ -188,6 +198,7 @@ std::vector<int64_t> ChunkIndices(const JobSpec& job, int64_t n, int64_t round, 
 
 InvocationResponse HandlePreprocess(const InvocationRequest& request) {
   const int64_t store_retries0 = store::ProcessRetryCounts().retries;  // one invocation at a time per instance
+  const store::TransferCounts io0 = store::ProcessTransferCounts();
   auto p = ParsePayload(request.payload, false);
   if (!p.ok()) return Fail(p.status());
   auto st = StoreFor(p->store);
@@ -214,11 +225,13 @@ InvocationResponse HandlePreprocess(const InvocationRequest& request) {
   nlohmann::json out = {{"samples", end - begin}, {"bytes", bytes.size()}, {"load_ms", load_ms},
                         {"upload_ms", MsSince(t1)},
                         {"store_retries", store::ProcessRetryCounts().retries - store_retries0}};
+  AddStoreIo(&out, io0);
   return InvocationResponse::Success(out.dump());
 }
 
 InvocationResponse HandleTrainShard(const InvocationRequest& request) {
   const int64_t store_retries0 = store::ProcessRetryCounts().retries;
+  const store::TransferCounts io0 = store::ProcessTransferCounts();
   auto p = ParsePayload(request.payload, true);
   if (!p.ok()) return Fail(p.status());
   auto st = StoreFor(p->store);
@@ -323,6 +336,7 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
                         {"upload_ms", MsSince(t3)},
                         {"late", late},
                         {"store_retries", store::ProcessRetryCounts().retries - store_retries0}};
+  AddStoreIo(&out, io0);
   return InvocationResponse::Success(out.dump());
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "faas/economics/pricing.h"
+#include "faas/economics/transfer_pricing.h"
 
 namespace sl::train {
 
@@ -36,6 +37,8 @@ Result<ProviderComparison> CompareProviders(const std::vector<std::string>& prov
     profiles.push_back(std::move(p));
   }
   ProviderComparison out;
+  // Profiles of the store clouds met so far (each run may use its own store), for transfer prices.
+  std::map<std::string, std::optional<faas::ProviderProfile>> store_clouds;
   for (const auto& p : profiles) {
     Result<RunRecord> record = run(p);
     if (!record.ok()) {
@@ -46,7 +49,13 @@ Result<ProviderComparison> CompareProviders(const std::vector<std::string>& prov
     r.display_name = p.display_name;
     r.memory_mb = record->memory_mb;
     r.vcpu = faas::VcpuForMemory(p, record->memory_mb);
-    r.summary = Summarize(*record, local_cpus, &p);
+    const std::string cloud = faas::CloudOfStoreUri(record->store);
+    if (!store_clouds.count(cloud)) {
+      auto sc = faas::LoadStoreCloudProfile(cloud);
+      store_clouds[cloud] = sc.ok() ? *sc : std::nullopt;  // none: the run's summary lists it unpriced
+    }
+    const auto& sc = store_clouds[cloud];
+    r.summary = Summarize(*record, local_cpus, &p, sc ? &*sc : nullptr);
     r.provider_cold_start_s = r.summary.total.provider_cold_start_s;
     r.test_accuracy = record->test_accuracy;
     out.runs.push_back(std::move(r));
@@ -76,7 +85,8 @@ namespace {
 nlohmann::json TaskJson(const StageSummary& s) {
   return {{"t_total_min", s.t_total_s / 60}, {"t_parallel_min", s.t_parallel_s / 60}, {"wall_min", s.wall_s / 60},
           {"invocations", s.invocations},    {"cold_starts", s.cold_starts},          {"gb_s", s.gb_s},
-          {"cost_usd", s.cost_usd}};
+          {"cost_usd", s.cost_usd},          {"transfer_usd", s.transfer_usd}, {"store_request_usd", s.store_request_usd},
+          {"store_bytes_read", s.store_io.bytes_read}, {"store_bytes_written", s.store_io.bytes_written}};
 }
 
 }  // namespace
@@ -84,19 +94,23 @@ nlohmann::json TaskJson(const StageSummary& s) {
 std::string ProviderComparisonText(const ProviderComparison& c) {
   std::string out =
       "Training minutes and cost per provider and task (the framework paper's Tables 1 and 2), this run:\n";
-  out += fmt::format("{:<16} {:>6} {:>5} | {:>9} {:>9} {:>10} | {:>9} {:>9} {:>10} | {:>10} {:>4} {:>8} {:>8}\n",
+  out += fmt::format("{:<16} {:>6} {:>5} | {:>9} {:>9} {:>10} | {:>9} {:>9} {:>10} | {:>10} {:>10} {:>10} {:>4} {:>8} "
+                     "{:>8}\n",
                      "provider", "MB", "vCPU", "prep Ttot", "prep Tpar", "prep $", "train Ttot", "train Tpar",
-                     "train $", "total $", "cold", "+cold s", "test acc");
+                     "train $", "total $", "transfer $", "store req $", "cold", "+cold s", "test acc");
   for (const auto& r : c.runs) {
     const auto& p = r.summary.preprocessing;
     const auto& t = r.summary.training;
     std::string acc = r.test_accuracy >= 0 ? fmt::format("{:.4f}", r.test_accuracy) : "-";
     out += fmt::format(
-        "{:<16} {:>6} {:>5.2f} | {:>7.3f}mn {:>7.3f}mn {:>10.6f} | {:>8.3f}mn {:>8.3f}mn {:>10.6f} | {:>10.6f} {:>4} "
-        "{:>8.1f} {:>8}\n",
+        "{:<16} {:>6} {:>5.2f} | {:>7.3f}mn {:>7.3f}mn {:>10.6f} | {:>8.3f}mn {:>8.3f}mn {:>10.6f} | {:>10.6f} {:>10.6f} "
+        "{:>10.6f} {:>4} {:>8.1f} {:>8}\n",
         r.provider, r.memory_mb, r.vcpu, p.t_total_s / 60, p.t_parallel_s / 60, p.cost_usd, t.t_total_s / 60,
-        t.t_parallel_s / 60, t.cost_usd, r.summary.total.cost_usd, r.summary.total.cold_starts, r.provider_cold_start_s,
-        acc);
+        t.t_parallel_s / 60, t.cost_usd, r.summary.total.cost_usd, r.summary.total.transfer_usd,
+        r.summary.total.store_request_usd, r.summary.total.cold_starts, r.provider_cold_start_s, acc);
+  }
+  for (const auto& r : c.runs) {
+    for (const auto& u : r.summary.transfer_unpriced) out += fmt::format("{}: not priced: {}\n", r.provider, u);
   }
   if (!c.vms.empty()) {
     out += fmt::format("\nThe same training on one always-on VM (traditional cloud), times of the {} run:\n",
@@ -114,7 +128,10 @@ std::string ProviderComparisonText(const ProviderComparison& c) {
       "billing rounding and minimums, memory sizes, VM prices, and '+cold s' = cold starts × the provider's "
       "platform cold-start mean (not in the measured times). Ttot = Σ T_i, Tpar = Σ over rounds of max T_i "
       "(eq. 5). VM 'wall' = the job's wall time on this machine; VM 'work' = Σ T_i over the VM's vCPUs "
-      "(CPU-bound estimate); both with the VM's billing minimum.\n";
+      "(CPU-bound estimate); both with the VM's billing minimum. 'transfer $' = the functions' object-store "
+      "traffic between their cloud and the store's (bytes read priced at the store cloud's egress, bytes written at "
+      "the functions' cloud's; 0 within one cloud or for a local store), 'store req $' = the store's request fees; "
+      "neither is in 'total $', the functions' bill (prices: the profiles' network sections, docs/providers.md).\n";
   return out;
 }
 
@@ -146,7 +163,9 @@ nlohmann::json ProviderComparisonJson(const ProviderComparison& c) {
   return {{"providers", runs},
           {"vms", vms},
           {"measured", {"durations", "init of our processes", "phase timings", "wall times"}},
-          {"emulated", {"prices", "billing rounding and minimums", "provider cold-start overhead", "VM prices"}}};
+          {"emulated",
+           {"prices", "billing rounding and minimums", "provider cold-start overhead", "VM prices",
+            "transfer and store request prices"}}};
 }
 
 }  // namespace sl::train

@@ -2,7 +2,9 @@
 // the same job run once under each provider profile, then per provider and per task
 // (preprocessing, training) the training minutes (T_total = Σ T_i and T_parallel by eq. 5) and
 // the billed cost — the shape of the framework paper's Tables 1 and 2 — plus the same work on one
-// always-on VM (the "traditional cloud" baseline), all from the runs' records (the ledgers).
+// always-on VM (the "traditional cloud" baseline), all from the runs' records (the ledgers). A
+// separate column prices the functions' object-store traffic when the store is in another cloud
+// than the provider (faas/economics/transfer_pricing.h), another the store's request fees.
 //
 // The runs themselves are a callback, so this is testable without a platform: the CLI's callback
 // runs the coordinator with the provider's profile (its CPU-per-memory rule becomes the

@@ -139,5 +139,41 @@ TEST(ProviderComparison, BadListsAndFailedRunsAreReported) {
   EXPECT_EQ(calls, 2);  // stops at the first failure
 }
 
+// The transfer column (issue 20): the same job on an az:// store, its functions under AWS, GCP and
+// Azure profiles. Each attempt read 10 MiB and wrote 2 MiB: across clouds that is 10 MiB out of
+// Azure ($0.087/GiB) + 2 MiB out of the functions' cloud; within Azure it is nothing. The store's
+// request fees (Azure's) apply to all three.
+TEST(ProviderComparison, TransferBetweenCloudsIsASeparateColumn) {
+  auto run = [&](const faas::ProviderProfile& p) -> Result<RunRecord> {
+    RunRecord r = FakeRun(p, 1.0);
+    r.store = "az://acct/runs/job";
+    auto io = [](ShardAttempt& a) {
+      a.store_bytes_read = 10 << 20;
+      a.store_bytes_written = 2 << 20;
+      a.store_read_requests = 3;
+      a.store_write_requests = 1;
+    };
+    for (auto& a : r.preprocessing) io(a);
+    for (auto& rr : r.rounds) for (auto& a : rr.attempts) io(a);
+    return r;
+  };
+  auto c = CompareProviders({"aws-lambda", "gcp-functions", "azure-functions"}, run, 2, {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  constexpr double kGiB = 1024.0 * 1024 * 1024;
+  const double read_gib = 6 * (10 << 20) / kGiB, written_gib = 6 * (2 << 20) / kGiB;  // 6 attempts
+  EXPECT_NEAR(c->runs[0].summary.total.transfer_usd, read_gib * 0.087 + written_gib * 0.09, 1e-12);
+  EXPECT_NEAR(c->runs[1].summary.total.transfer_usd, read_gib * 0.087 + written_gib * 0.12, 1e-12);
+  EXPECT_EQ(c->runs[2].summary.total.transfer_usd, 0);
+  for (const auto& r : c->runs) {
+    EXPECT_NEAR(r.summary.total.store_request_usd, 6 * (1 * 0.0055 + 3 * 0.00044) / 1000, 1e-15) << r.provider;
+    // Not part of the functions' own bill.
+    EXPECT_NEAR(r.summary.total.cost_usd, 2e-5 + 1e-4, 1e-15) << r.provider;
+  }
+  const std::string text = ProviderComparisonText(*c);
+  EXPECT_NE(text.find("transfer $"), std::string::npos) << text;
+  EXPECT_NEAR(ProviderComparisonJson(*c)["providers"][0]["total"]["transfer_usd"].get<double>(),
+              read_gib * 0.087 + written_gib * 0.09, 1e-12);
+}
+
 }  // namespace
 }  // namespace sl::train
