@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -231,6 +232,13 @@ TEST_P(StoreServingTest, SwapsUnderLoadRefusesACorruptVersionAndRestartsFromTheC
   EXPECT_EQ(restarted->repository->Find("tiny")->version, v2);
   EXPECT_EQ(restart_counts->Of("Get manifest.json"), 1);
   EXPECT_EQ(restart_counts->Of("GetToFile weights.pt"), 0);  // no download
+  int cached = 0;  // v1 was kept beside v2 after the swap; the restart keeps only v2
+  for (const auto& e : std::filesystem::directory_iterator(
+           std::filesystem::path(restarted->repository->Find("tiny")->dir).parent_path())) {
+    EXPECT_EQ(e.path().filename().string(), v2);
+    ++cached;
+  }
+  EXPECT_EQ(cached, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreServingTest, ::testing::Values("s3", "az"),

@@ -57,6 +57,8 @@ Status AddStoreModel(std::unique_ptr<StoreModelSource> source, LoadedModels& out
   SL_ASSIGN_OR_RETURN(auto model, LoadFromStore(*source, published, &downloaded));
   SL_LOG_INFO("serve", "model {}: version {} from {} ({})", source->name(), published.version,
               source->uri(), downloaded ? "downloaded and verified" : "from the cache");
+  // Versions cached by earlier runs are not coming back (a restart reads the manifest again).
+  source->Prune({published.version});
   models.push_back(std::move(model));
   out.sources.push_back(std::move(source));
   return Status::Ok();

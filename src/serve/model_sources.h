@@ -5,6 +5,7 @@
 //
 // LoadModels returns the repository and the store sources, which a ModelPoller
 // (serve/model_poller.h) watches for new versions.
+// Each store model's cache keeps only the version loaded (older ones are removed).
 // Failure contract: the first model that cannot be fetched or loaded fails the whole call, with
 // its error (naming the model and its URI or folder); a cached version that no longer verifies
 // is evicted and downloaded once more before giving up.

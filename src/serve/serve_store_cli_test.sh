@@ -160,6 +160,13 @@ serve_fails "s3://sl/models/none/manifest.json" s3://sl/models/none
 serve_fails "no S3 credentials" s3://sl/models/fmnist -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY
 serve_fails "s3://sl/models/fmnist" s3://sl/models/fmnist AWS_ENDPOINT_URL=http://127.0.0.1:$(free_port)
 grep -q "UNAVAILABLE" "$DIR/err.err" || fail "an unreachable endpoint is not UNAVAILABLE: $(cat "$DIR/err.err")"
+# --poll-s needs a store model and the local tier alone (exit 2, naming the reason).
+"$EXE" serve --model "$DIR/m1" --poll-s 5 --tiers local --port 0 --auth none --state-dir "$DIR/state-err" \
+  > /dev/null 2> "$DIR/err.err"
+[ $? = 2 ] && grep -q "no model comes from a store" "$DIR/err.err" || fail "--poll-s with a local folder: $(cat "$DIR/err.err")"
+"$EXE" serve --model s3://sl/models/fmnist --poll-s 5 --tiers local,function --port 0 --auth none \
+  --state-dir "$DIR/state-err" > /dev/null 2> "$DIR/err.err"
+[ $? = 2 ] && grep -q "local tier only" "$DIR/err.err" || fail "--poll-s with the function tier: $(cat "$DIR/err.err")"
 echo "ok: errors"
 
 # --- az on Azurite (when installed) ---
