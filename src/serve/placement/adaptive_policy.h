@@ -15,32 +15,21 @@
 //     correction = EWMA of observed / predicted over this tier's recent completions of requests of
 //                  the same size class (1 sample, 2–16, more), as the gateway measured them;
 //                  it fades back to 1 with a half-life of `correction_half_life` without news.
-//     Why: the model above sees each tier's own queue, not the CPU the tiers share. On one
-//     machine a container replica or a function instance competes with the local pool for the
-//     same cores, so under load its requests take many times what its idle service time says;
-//     a ramp run without this sent 41 % of the requests to tiers that then answered them with
-//     a p99 of 1.2–1.3 s (docs/benchmarks.md, end of "Serving: placement ...").
+//     Why: the model sees each tier's own queue, not the CPU the tiers share on one machine.
 //   Tiers without capacity are never chosen. cost(tier) = the tier's recent mean billed cost per
 //   request (functions; local and container are already paid for).
 // Starts are the last resort: while some tier can take the request warm (has capacity and needs
 // no start), tiers that would need a start are not candidates — except, with an SLO, when no warm
-// tier is predicted to meet it and the start is. Why: on shared cores a start (fork, model load,
-// runc) takes CPU from the warm tiers while the request waits for it, and a warm tier's bounded
-// queue drains in tens of ms where a start takes hundreds; the 2026-12-04 burst runs without this
-// rule made 19 cold starts while the local tier had room, and those requests set adaptive's p99
-// (350 ms against 8.8 ms for Algorithm 1; docs/benchmarks.md, "Serving: placement ...").
+// tier is predicted to meet it and the start is. Why: on shared cores a start takes CPU from the
+// warm tiers while the request waits for it, and a warm queue drains faster than a start.
 // Shared cores: while the local tier can take the request warm, the other tiers that run on the
-// gateway's own cores (TierState::shares_gateway_cpu: here, the containers and the function
-// instances) are not candidates either — except, with an SLO, when local is predicted to miss it
-// and they are predicted to meet it. Why: on busy cores they compete for the same CPU, so
-// sending them work adds no capacity, only their extra per-request work (one more HTTP hop, the
-// body decoded again). With `colocated_below_cpu` > 0 the rule is lifted while the host's CPU
-// (PlacementInput::host_cpu_busy) is known to be less busy than that: a local pool limited by
-// its threads, not its cores, can then overflow by prediction. It is off by default because on
-// this machine gating it by a 50–200 ms CPU sample let a few hundred burst-onset requests through
-// and raised adaptive's burst p99 from 82 to 92–107 ms; in the 2026-12-04 runs with 6,000 req/s bursts, adaptive without this rule sent 18 %
-// of the requests to the container, served less and dropped 1.4 % of the sessions where
-// Algorithm 1 (all local) dropped none. Tiers on other hosts are compared by prediction alone.
+// gateway's own cores (TierState::shares_gateway_cpu) are not candidates either — except, with
+// an SLO, when local is predicted to miss it and they are predicted to meet it. Why: on busy
+// cores they add no capacity, only their extra per-request work. With `colocated_below_cpu` > 0
+// the rule is lifted while the host's CPU (PlacementInput::host_cpu_busy) is known to be less
+// busy than that; off by default. Tiers on other hosts are compared by prediction alone.
+// The measurements behind each rule: docs/benchmarks.md, "Serving: placement under a ramp,
+// bursts and 10x overload", "Why the adaptive placer's rules".
 // Choice among the candidates: tiers over the cost budget are dropped; with an SLO, the cheapest
 // tier whose prediction meets it (ties: faster); without one, or when none meets it, the fastest.
 // RESOURCE_EXHAUSTED when no deployed tier has capacity (within budget).
