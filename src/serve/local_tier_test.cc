@@ -120,6 +120,47 @@ TEST_F(LocalTierTest, QueuedRequestsRunAsOneBatchWithTheSameAnswers) {
   EXPECT_EQ(tier->samples_run(), 9);
 }
 
+TEST_F(LocalTierTest, QueuedRequestsRunOnTheVersionTheyArrivedForAndBatchesNeverMixVersions) {
+  testing::WriteTinyModel(tmp_->Join("v2"), 8);
+  ModelDir v2dir;
+  v2dir.name = "tiny";
+  v2dir.dir = tmp_->Join("v2");
+  v2dir.version = "v2";
+  auto v2 = ModelRepository::LoadModel(v2dir).value();
+  Gate gate;
+  LocalTierOptions o;
+  o.workers = 1;
+  o.max_batch = 16;
+  o.max_queue_delay = milliseconds(0);
+  o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
+  auto tier = LocalTier::Create(repo_.get(), o).value();
+  auto first = Submit(*tier, Request(0, 1));
+  gate.WaitForBatches(1);  // the only worker is busy: the rest queue
+  std::vector<std::future<InferenceResponse>> old_ones, new_ones;
+  for (int64_t i = 0; i < 3; ++i) old_ones.push_back(Submit(*tier, Request(i, 1)));
+  ASSERT_TRUE(repo_->Replace(v2).ok());
+  for (int64_t i = 0; i < 3; ++i) new_ones.push_back(Submit(*tier, Request(i, 1)));
+  // A request the gateway decoded for the old version before the swap keeps it.
+  InferenceRequest pinned = Request(0, 1);
+  auto v1 = ModelRepository::LoadModel(ModelDir{"tiny", tmp_->Join("tiny"), "1", ""}).value();
+  pinned.served = v1;
+  auto late_old = Submit(*tier, std::move(pinned));
+  gate.Release();
+  EXPECT_EQ(first.get().model_version, "1");
+  for (auto& f : old_ones) EXPECT_EQ(f.get().model_version, "1");
+  for (int64_t i = 0; i < 3; ++i) {
+    InferenceResponse r = new_ones[static_cast<size_t>(i)].get();
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    EXPECT_EQ(r.model_version, "v2");
+    auto parsed = v2::ParseResponse(r.body).value();
+    auto alone = v2->predictor->PredictDense(std::span<const float>(raw_.features.data() + i * 16, 16), 1).value();
+    EXPECT_NEAR(parsed.probabilities[0][1], alone[0].probabilities[1], 1e-5) << i;
+  }
+  EXPECT_EQ(late_old.get().model_version, "1");
+  // First alone, then the 3 old ones (not joined by the new ones), the 3 new ones, the pinned one.
+  EXPECT_EQ(gate.seen(), (std::vector<int64_t>{1, 3, 3, 1}));
+}
+
 TEST_F(LocalTierTest, BatchesNeverExceedMaxBatchSamples) {
   Gate gate;
   LocalTierOptions o;
