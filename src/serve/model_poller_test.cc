@@ -1,4 +1,5 @@
-// Serving models from a real store (s3rver and Azurite on loopback): the answers equal the local
+// Serving models from a real store (s3rver and Azurite on loopback; gs:// on the in-process
+// Cloud Storage XML API server): the answers equal the local
 // predictor's, a new version swaps in under load without a failed request and the version header
 // switches, a corrupted version is refused while the old one keeps serving, and a restart takes
 // the version from the cache without downloading it. Polling is driven by PollNow and, for the
@@ -25,6 +26,7 @@
 #include "serve/serve_test_util.h"
 #include "serve/store_model_test_util.h"
 #include "store/azure_test_server.h"
+#include "store/gcs_test_server.h"
 #include "store/s3_test_server.h"
 
 namespace sl::serve {
@@ -81,6 +83,14 @@ class StoreServingTest : public ::testing::TestWithParam<std::string> {
       opts_.secret_access_key = store::testing::S3rverProcess::kSecretKey;
       opts_.region = "us-east-1";
       base_ = fmt::format("s3://{}/{}", s3->bucket(), prefix);
+    } else if (GetParam() == "gs") {
+      // The documented Cloud Storage XML API subset, in process (store/gcs_test_server.h).
+      static store::testing::GcsTestServer* gcs =
+          store::testing::GcsTestServer::Start("sl-serve").value().release();
+      opts_.gcs_endpoint = gcs->endpoint();
+      opts_.gcs_access_key_id = store::testing::GcsTestServer::kAccessId;
+      opts_.gcs_secret = store::testing::GcsTestServer::kSecret;
+      base_ = fmt::format("gs://{}/{}", gcs->bucket(), prefix);
     } else {
       store::testing::AzuriteProcess* az = store::testing::SharedAzurite();
       if (az == nullptr) GTEST_SKIP() << "azurite is not installed (scripts/install-deps.sh installs it)";
@@ -241,7 +251,7 @@ TEST_P(StoreServingTest, SwapsUnderLoadRefusesACorruptVersionAndRestartsFromTheC
   EXPECT_EQ(cached, 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreServingTest, ::testing::Values("s3", "az"),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreServingTest, ::testing::Values("s3", "az", "gs"),
                          [](const auto& info) { return info.param; });
 
 TEST(ModelPollerClockTest, PollsEveryPeriodOfTheInjectedClock) {
