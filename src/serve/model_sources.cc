@@ -29,7 +29,8 @@ Result<std::shared_ptr<const ServedModel>> LoadFromStore(StoreModelSource& sourc
                 source.name(), published.version, dir, model.status().message());
     source.Evict(published.version);
   }
-  return Internal("model {}: unreachable", source.name());
+  // Not reached: the second attempt downloads (fresh), and a fresh folder's failure returns above.
+  return Internal("model {}: version {} could not be loaded", source.name(), published.version);
 }
 
 namespace {
