@@ -14,6 +14,7 @@
 
 #include "common/file_util.h"
 #include "common/metrics.h"
+#include "common/wait_until.h"
 #include "faas/economics/ledger.h"
 #include "faas/economics/provider_profile.h"
 
@@ -46,17 +47,6 @@ FunctionSpec Builtin(const std::string& name, const std::string& handler, int64_
   s.memory_mb = memory;
   s.timeout_s = timeout;
   return s;
-}
-
-// Waits (real time, bounded) until pred() holds; for process exits, which are asynchronous.
-template <typename Pred>
-bool WaitFor(Pred pred, milliseconds limit = milliseconds(10000)) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return pred();
 }
 
 // AWS Lambda developer guide, "Tutorial: Building a custom runtime": bootstrap and function.sh,
@@ -259,7 +249,7 @@ TEST_F(PlatformTest, KillMinus9MidInvocationFailsItAndReplacesTheInstance) {
   InvokeRequest req{"victim", R"({"ms":20000})"};
   auto fut = platform_->Invoke(req);
   std::string needle = "sleep: pid " + std::to_string(inside_pid) + " sleeping 20000 ms";
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(WaitUntil([&] {
     auto log = ReadFileToString(platform_->LogPath("victim"));
     return log.ok() && log->find(needle) != std::string::npos;
   })) << "the handler never started";
@@ -548,7 +538,7 @@ TEST_F(PlatformTest, ProvisionedInstancesAreWarmBeforeTheFirstCall) {
   FunctionSpec spec = Builtin("provisioned", "echo");
   spec.provisioned_concurrency = 2;
   ASSERT_TRUE(platform_->RegisterFunction(spec).ok());
-  ASSERT_TRUE(WaitFor([&] { return platform_->GetFunction("provisioned")->idle_instances == 2; }));
+  ASSERT_TRUE(WaitUntil([&] { return platform_->GetFunction("provisioned")->idle_instances == 2; }));
   InvokeResult r = Call(platform_, "provisioned", R"({"p":1})");
   ASSERT_TRUE(r.status.ok());
   EXPECT_FALSE(r.cold_start);
@@ -573,7 +563,7 @@ TEST_F(PlatformTest, EventInvocationsAreAcceptedAndRetriedTwice) {
     }
     return n;
   };
-  ASSERT_TRUE(WaitFor([&] { return attempts() >= 3; }));
+  ASSERT_TRUE(WaitUntil([&] { return attempts() >= 3; }));
   std::this_thread::sleep_for(milliseconds(200));  // and no fourth
   EXPECT_EQ(attempts(), 3);
 }
@@ -630,7 +620,7 @@ TEST(PlatformKeepAlive, HybridPolicyUnloadsAndPreWarmsBeforeTheNextArrival) {
     ASSERT_TRUE(Call(p->get(), "periodic", "{}").status.ok());
     clock.Advance(std::chrono::minutes(5));
     (*p)->RunMaintenance();
-    ASSERT_TRUE(WaitFor(settled));
+    ASSERT_TRUE(WaitUntil(settled));
   }
   ASSERT_TRUE(Call(p->get(), "periodic", "{}").status.ok());
   (*p)->RunMaintenance();  // idle starts: the policy says pre-warm, so unload now
@@ -638,7 +628,7 @@ TEST(PlatformKeepAlive, HybridPolicyUnloadsAndPreWarmsBeforeTheNextArrival) {
   clock.Advance(std::chrono::minutes(4) + std::chrono::seconds(40));  // past 5 min * (1 - 10%)
   (*p)->RunMaintenance();  // pre-warm
   EXPECT_EQ((*p)->GetFunction("periodic")->instances, 1);
-  ASSERT_TRUE(WaitFor(settled));
+  ASSERT_TRUE(WaitUntil(settled));
   clock.Advance(std::chrono::seconds(20));
   InvokeResult r = Call(p->get(), "periodic", "{}");
   ASSERT_TRUE(r.status.ok());

@@ -23,6 +23,7 @@
 #include "common/file_util.h"
 #include "common/http_server.h"
 #include "common/metrics.h"
+#include "common/wait_until.h"
 #include "faas/platform.h"
 #include "faas/sandbox/sandbox_probe.h"
 
@@ -68,15 +69,6 @@ int CountHostProcesses(const std::string& needle, bool kill = false) {
   }
   ::closedir(d);
   return n;
-}
-
-bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
 }
 
 struct Attack {

@@ -135,6 +135,8 @@ class ContainerTier::Impl {
   double service_ewma = 0;
   TimePoint next_start_allowed{};
   std::thread supervisor;
+  int64_t supervisor_rounds = 0;  // completed, GUARDED_BY(mu)
+  mutable std::condition_variable round_done;
 
   Histogram* start_hist = nullptr;
   Gauge* running_gauge = nullptr;
@@ -586,6 +588,8 @@ void ContainerTier::Impl::Supervise() {
                                          "and no other replica had room"));
     Reap(std::move(dead));
     lock.lock();
+    ++supervisor_rounds;
+    round_done.notify_all();
   }
 }
 
@@ -720,6 +724,12 @@ int64_t ContainerTier::replicas_started() const {
 int64_t ContainerTier::replicas_replaced() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->replaced;
+}
+
+bool ContainerTier::WaitForSupervisorRounds(int64_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  const int64_t target = impl_->supervisor_rounds + n;
+  return impl_->round_done.wait_for(lock, timeout, [&] { return impl_->supervisor_rounds >= target; });
 }
 
 bool ContainerTier::WaitForReady(int64_t n, std::chrono::milliseconds timeout) const {

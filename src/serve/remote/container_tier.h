@@ -125,6 +125,10 @@ class ContainerTier final : public Tier {
   int64_t replicas_replaced() const;   // after a crash
   // Blocks until `n` replicas are ready or `timeout` passes; true when they are.
   bool WaitForReady(int64_t n, std::chrono::milliseconds timeout) const;
+  // Blocks until the supervisor (scaling, replacement) has completed `n` more rounds, or
+  // `timeout` passes; true when it has. With a FakeClock, tests advance time and then wait for
+  // rounds instead of sleeping to show that a rule did not fire.
+  bool WaitForSupervisorRounds(int64_t n, std::chrono::milliseconds timeout) const;
 
   class Impl;
 

@@ -20,6 +20,7 @@
 #include "common/file_util.h"
 #include "common/http_client.h"
 #include "common/metrics.h"
+#include "common/wait_until.h"
 #include "serve/remote/oci_bundle.h"
 #include "serve/remote/replica_process.h"
 
@@ -222,9 +223,7 @@ TEST_F(ContainerTierTest, RuncContainersServeScaleReplaceAndCleanUp) {
   auto reps = tier.Replicas();
   ASSERT_EQ(reps.size(), 2u);
   kill(-reps[0].pid, SIGKILL);
-  for (int i = 0; i < 400 && tier.replicas_replaced() < 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(WaitUntil([&] { return tier.replicas_replaced() >= 1; }));
   EXPECT_EQ(tier.replicas_replaced(), 1);
   ASSERT_TRUE(tier.WaitForReady(2, std::chrono::seconds(20)));
   EXPECT_EQ(OurContainers(), 2) << RuncList();
@@ -232,9 +231,7 @@ TEST_F(ContainerTierTest, RuncContainersServeScaleReplaceAndCleanUp) {
   reps = tier.Replicas();
   ASSERT_EQ(reps.size(), 2u);
   for (const auto& rep : reps) kill(-rep.pid, SIGKILL);
-  for (int i = 0; i < 400 && tier.replicas_replaced() < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(WaitUntil([&] { return tier.replicas_replaced() >= 3; }));
   EXPECT_EQ(tier.replicas_replaced(), 3);
   ASSERT_TRUE(tier.WaitForReady(1, std::chrono::seconds(20)));
   r = Run(tier, "m", "{}");
@@ -282,11 +279,15 @@ TEST_F(ContainerTierTest, ChildProcessFallbackServesAndScalesToZeroIdle) {
 
   // Bounded queue: one running + two queued, the fourth is refused.
   std::vector<std::future<InferenceResponse>> fs;
+  auto held = [&] {  // requests the one replica runs or queues
+    auto reps = tier.Replicas();
+    return reps.empty() ? int64_t{0} : reps[0].inflight + reps[0].queued;
+  };
   for (int i = 0; i < 3; ++i) {
     fs.push_back(std::async(std::launch::async, [&] {
       return Run(tier, "m", "sleep0.5", "application/json", &clock);
     }));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(WaitUntil([&] { return held() == i + 1; })) << "held " << held() << ", want " << i + 1;
   }
   r = Run(tier, "m", "{}", "application/json", &clock);
   EXPECT_EQ(r.status.code(), Code::kResourceExhausted) << r.status.ToString();
@@ -295,13 +296,10 @@ TEST_F(ContainerTierTest, ChildProcessFallbackServesAndScalesToZeroIdle) {
   // Idle → scaled down to zero (min 0): not a moment before idle_before_scale_down has passed
   // (three supervisor rounds see 1 ms short of it), then at the next round.
   clock.Advance(std::chrono::seconds(30) - std::chrono::milliseconds(1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_TRUE(tier.WaitForSupervisorRounds(3, std::chrono::seconds(10)));
   EXPECT_EQ(tier.Replicas().size(), 1u);
   clock.Advance(std::chrono::milliseconds(1));
-  for (int i = 0; i < 300 && !tier.Replicas().empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(tier.Replicas().empty());
+  EXPECT_TRUE(WaitUntil([&] { return tier.Replicas().empty(); }));
   tier.Shutdown();
 }
 
