@@ -53,11 +53,13 @@ class LocalTierTest : public ::testing::Test {
     repo_ = ModelRepository::Load({tmp_->Join("tiny")}, "").value();
   }
 
-  InferenceRequest Request(int64_t first, int64_t n, milliseconds timeout = milliseconds(50000)) {
+  // Arrives now on `clock` (the tier's), with a deadline `timeout` later.
+  InferenceRequest Request(int64_t first, int64_t n, milliseconds timeout = milliseconds(50000),
+                           Clock* clock = Clock::Real()) {
     auto r = v2::DecodeRequest("tiny", "application/json", testing::JsonBody(raw_, first, n),
                                repo_->Find("tiny")->input);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    r->arrival = std::chrono::steady_clock::now();
+    r->arrival = clock->Now();
     r->deadline = r->arrival + timeout;
     return std::move(*r);
   }
@@ -206,15 +208,17 @@ TEST_F(LocalTierTest, FullQueueRefusesAtOnceAndShutdownFailsTheQueued) {
 
 TEST_F(LocalTierTest, ExpiredRequestsAreNotRunAndUnknownModelsAreNotFound) {
   Gate gate;
+  FakeClock clock;
   LocalTierOptions o;
   o.workers = 1;
   o.max_batch = 1;
+  o.clock = &clock;
   o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
   auto tier = LocalTier::Create(repo_.get(), o).value();
-  auto running = Submit(*tier, Request(0, 1));
+  auto running = Submit(*tier, Request(0, 1, milliseconds(50000), &clock));
   gate.WaitForBatches(1);
-  auto expired = Submit(*tier, Request(1, 1, milliseconds(1)));
-  std::this_thread::sleep_for(milliseconds(5));  // real deadline: let it pass while queued
+  auto expired = Submit(*tier, Request(1, 1, milliseconds(1), &clock));
+  clock.Advance(milliseconds(2));  // its deadline passes while it is queued
   gate.Release();
   EXPECT_TRUE(running.get().status.ok());
   EXPECT_EQ(expired.get().status.code(), Code::kDeadlineExceeded);
