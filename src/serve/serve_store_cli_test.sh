@@ -18,22 +18,9 @@ DATA=/usr/share/datasets/fashion-mnist
 [ -f "$S3RVER" ] || { echo "SKIP: s3rver is not installed (scripts/install-deps.sh)"; exit 77; }
 [ -d "$DATA" ] || { echo "SKIP: $DATA missing (Debian dataset-fashion-mnist)"; exit 77; }
 DIR=$(mktemp -d /tmp/sl-serve-store.XXXXXX)
-PIDS=()
 SERVE_PID=
-cleanup() {
-  [ -n "$SERVE_PID" ] && kill -KILL "$SERVE_PID" 2>/dev/null
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$DIR"/*.err; do [ -s "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
-  exit 1
-}
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 150); do bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+cleanup_extra() { [ -n "$SERVE_PID" ] && kill -KILL "$SERVE_PID" 2>/dev/null; }
+. "$SRC/scripts/cli-test-lib.sh"
 version_of() { sha256sum "$1/manifest.json" | cut -c1-16; }
 
 # Two small real models (logreg on 3,000 images, one epoch, different seeds) and a request body.
@@ -140,13 +127,7 @@ scenario() {  # name base-uri
 }
 
 # --- s3 on s3rver ---
-S3PORT=$(free_port)
-NODE_OPTIONS=--openssl-legacy-provider node "$S3RVER" -d "$DIR/s3" -a 127.0.0.1 -p "$S3PORT" -s --configure-bucket sl \
-  > "$DIR/s3rver.err" 2>&1 &
-PIDS+=($!)
-wait_port "$S3PORT" || fail "s3rver did not listen"
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1 AWS_ENDPOINT_URL=http://127.0.0.1:$S3PORT
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+start_s3rver sl
 scenario s3 s3://sl/models
 
 # Errors name the URI: no manifest, no credentials, an endpoint nobody listens on.
@@ -171,14 +152,7 @@ echo "ok: errors"
 
 # --- az on Azurite (when installed) ---
 if [ -x "$AZURITE" ]; then
-  AZPORT=$(free_port)
-  "$AZURITE" --blobHost 127.0.0.1 --blobPort "$AZPORT" --location "$DIR/azurite" --silent --skipApiVersionCheck \
-    --disableTelemetry > "$DIR/azurite.err" 2>&1 &
-  PIDS+=($!)
-  wait_port "$AZPORT" || fail "azurite did not listen"
-  KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-  export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$KEY;BlobEndpoint=http://127.0.0.1:$AZPORT/devstoreaccount1;"
-  unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN AZURE_STORAGE_BLOB_ENDPOINT
+  start_azurite
   node "$SDK" "$SRC/.deps/node_modules" mkcontainer slmodels > /dev/null 2> "$DIR/mkcontainer.err" \
     || fail "creating the container with the SDK"
   scenario az az://devstoreaccount1/slmodels/models

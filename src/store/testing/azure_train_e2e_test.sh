@@ -18,29 +18,9 @@ DATA=/usr/share/datasets/fashion-mnist
 [ -x "$AZURITE" ] || { echo "SKIP: azurite is not installed (scripts/install-deps.sh)"; exit 77; }
 [ -d "$DATA" ] || { echo "SKIP: $DATA missing (Debian dataset-fashion-mnist)"; exit 77; }
 DIR=$(mktemp -d /tmp/sl-az-train.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$DIR"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
-  exit 1
-}
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 150); do bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+. "$SRC/scripts/cli-test-lib.sh"
 
-PORT=$(free_port)
-"$AZURITE" --blobHost 127.0.0.1 --blobPort "$PORT" --location "$DIR/azurite" --silent --skipApiVersionCheck \
-  --disableTelemetry > "$DIR/azurite.err" 2>&1 &
-PIDS+=($!)
-wait_port "$PORT" || fail "azurite did not listen"
-KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$KEY;BlobEndpoint=http://127.0.0.1:$PORT/devstoreaccount1;"
-unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN AZURE_STORAGE_BLOB_ENDPOINT
+start_azurite
 unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 node "$SDK" "$SRC/.deps/node_modules" mkcontainer slrun > "$DIR/mkcontainer.out" 2> "$DIR/mkcontainer.err" \
   || fail "creating the container with the SDK"

@@ -15,34 +15,16 @@ EXE=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
 BIN=$(dirname "$EXE")
 PROXY=$BIN/sl-s3-fault-proxy
-S3RVER=$SRC/.deps/node_modules/s3rver/bin/s3rver.js
+S3RVER=$SRC/.deps/node_modules/s3rver/bin/s3rver.js  # started by start_s3rver
 DATA=/usr/share/datasets/fashion-mnist
 [ -f "$S3RVER" ] || { echo "SKIP: s3rver is not installed (scripts/install-deps.sh)"; exit 77; }
 [ -d "$DATA" ] || { echo "SKIP: $DATA missing (Debian dataset-fashion-mnist)"; exit 77; }
 [ -x "$PROXY" ] || { echo "FAIL: $PROXY missing (cmake --build build --target sl-s3-fault-proxy)"; exit 1; }
 DIR=$(mktemp -d /tmp/sl-store-fault.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$DIR"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
-  exit 1
-}
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 150); do bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+. "$SRC/scripts/cli-test-lib.sh"
 
-S3PORT=$(free_port)
-NODE_OPTIONS=--openssl-legacy-provider node "$S3RVER" -d "$DIR/s3" -a 127.0.0.1 -p "$S3PORT" -s --configure-bucket sl \
-  > "$DIR/s3rver.err" 2>&1 &
-PIDS+=($!)
-wait_port "$S3PORT" || fail "s3rver did not listen"
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+start_s3rver sl
+unset AWS_ENDPOINT_URL  # each command names its endpoint: the server, or the proxy in front of it
 
 # About 20 % of requests get a fault; at most 2 in a row per request (the store tries 5 times).
 FAULTS=500:0.04,503:0.04,slow:0.04,reset:0.04,truncate:0.04
