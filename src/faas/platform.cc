@@ -16,8 +16,10 @@ Status Platform::Impl::Init() {
   worker_path_ = options_.worker_path.empty() ? DefaultWorkerPath() : options_.worker_path;
   if (worker_path_.empty() || ::access(worker_path_.c_str(), X_OK) != 0) {
     return FailedPrecondition(
-        "worker executable '{}' not found or not executable (set PlatformOptions.worker_path "
-        "or $STRAIGHTLINE_WORKER)", worker_path_);
+        "worker executable {} (set PlatformOptions.worker_path or $STRAIGHTLINE_WORKER; it is "
+        "built as build/straightline-worker)",
+        worker_path_.empty() ? "straightline-worker not found next to this program or in the folders above it"
+                             : "'" + worker_path_ + "' not found or not executable");
   }
   unsigned hw = std::thread::hardware_concurrency();
   capacity_ = options_.local_cpus > 0 ? options_.local_cpus : (hw > 0 ? hw : 1);
@@ -152,7 +154,8 @@ Status Platform::Impl::ResolveSandboxAccess(FunctionState* fn) const {
   std::vector<std::pair<std::string, std::string>> wanted;  // (field, endpoint)
   for (const auto& e : spec.egress) wanted.emplace_back("egress", e);
   for (const auto& e : options_.function_egress) wanted.emplace_back("platform egress", e);
-  for (const char* store_env : {"STRAIGHTLINE_STORE_ENDPOINT", "STRAIGHTLINE_STORE_AZURE_ENDPOINT"}) {
+  for (const char* store_env :
+       {"STRAIGHTLINE_STORE_ENDPOINT", "STRAIGHTLINE_STORE_AZURE_ENDPOINT", "STRAIGHTLINE_STORE_GCS_ENDPOINT"}) {
     if (auto it = spec.environment.find(store_env); it != spec.environment.end() && !it->second.empty()) {
       wanted.emplace_back(fmt::format("environment {}", store_env), it->second);
     }

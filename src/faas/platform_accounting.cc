@@ -2,6 +2,8 @@
 // memory, price under its provider profile, ledger record, metrics — and event retries.
 #include "faas/platform_impl.h"
 
+#include "faas/economics/store_io_report.h"
+
 namespace sl::faas {
 
 void Platform::Impl::DrainLogs(Instance* inst) {
@@ -105,6 +107,7 @@ void Platform::Impl::Finalize(const std::shared_ptr<Instance>& inst,
   rec.cpu_enforced = fn->cpu_enforced;
   rec.stage = inv->stage;
   rec.host = "local";
+  RecordStoreIo(fn->profile, r.payload, &rec);  // the function's store traffic, priced (issue 20)
   Record(rec);
 
   if (auto cnt = invocations_family_->WithLabels({fn->spec.name, std::string(OutcomeName(c.outcome))});

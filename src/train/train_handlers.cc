@@ -39,9 +39,11 @@ InvocationResponse Fail(const Status& s) {
 
 // What this invocation's store client moved and asked since `before` (one invocation at a time
 // per instance, so the process-wide counts are this invocation's), for transfer pricing.
-void AddStoreIo(nlohmann::json* out, const store::TransferCounts& before) {
+// The shape is faas/economics/store_io_report.h's: the platform copies it into the ledger.
+void AddStoreIo(nlohmann::json* out, const std::string& store_uri, const store::TransferCounts& before) {
   store::TransferCounts d = store::ProcessTransferCounts() - before;
-  (*out)["store_io"] = {{"bytes_read", d.bytes_received},      {"bytes_written", d.bytes_sent},
+  (*out)["store_io"] = {{"store", store_uri},
+                        {"bytes_read", d.bytes_received},      {"bytes_written", d.bytes_sent},
                         {"read_requests", d.read_requests},    {"write_requests", d.write_requests},
                         {"list_requests", d.list_requests}};
 }
@@ -225,7 +227,7 @@ InvocationResponse HandlePreprocess(const InvocationRequest& request) {
   nlohmann::json out = {{"samples", end - begin}, {"bytes", bytes.size()}, {"load_ms", load_ms},
                         {"upload_ms", MsSince(t1)},
                         {"store_retries", store::ProcessRetryCounts().retries - store_retries0}};
-  AddStoreIo(&out, io0);
+  AddStoreIo(&out, p->store, io0);
   return InvocationResponse::Success(out.dump());
 }
 
@@ -336,7 +338,7 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
                         {"upload_ms", MsSince(t3)},
                         {"late", late},
                         {"store_retries", store::ProcessRetryCounts().retries - store_retries0}};
-  AddStoreIo(&out, io0);
+  AddStoreIo(&out, p->store, io0);
   return InvocationResponse::Success(out.dump());
 }
 

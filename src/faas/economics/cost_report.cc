@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "faas/economics/pricing.h"
+#include "faas/economics/transfer_pricing.h"
 
 namespace sl::faas {
 namespace {
@@ -23,7 +24,27 @@ struct Item {
   double init_s = 0;
   double platform_cold_s = 0;      // profile cold-start mean, cold invocations only
   BilledInvocation bill;           // zero for throttled
+  TransferPrice xfer;              // the record's store traffic under this view's profile
 };
+
+// Prices a record's store traffic under `profile` (no store: nothing). Store clouds' profiles are
+// loaded once per report.
+TransferPrice PriceStoreIo(const InvocationRecord& r, const ProviderProfile& profile,
+                           std::map<std::string, std::optional<ProviderProfile>>* store_clouds) {
+  if (r.store.empty()) return {};
+  const std::string cloud = CloudOfStoreUri(r.store);
+  if (!store_clouds->count(cloud)) {
+    auto p = LoadStoreCloudProfile(cloud);
+    (*store_clouds)[cloud] = p.ok() ? *p : std::nullopt;
+  }
+  const auto& sc = (*store_clouds)[cloud];
+  return PriceTransfer(profile, sc ? &*sc : nullptr, r.store,
+                       StoreTransfer{.bytes_read = r.store_bytes_read,
+                                     .bytes_written = r.store_bytes_written,
+                                     .read_requests = r.store_read_requests,
+                                     .write_requests = r.store_write_requests,
+                                     .list_requests = r.store_list_requests});
+}
 
 struct StageAcc {
   UsageTotals t;
@@ -49,6 +70,11 @@ void Add(StageAcc& a, const Item& it) {
   t.compute_usd += it.bill.compute_usd;
   t.request_usd += it.bill.request_usd;
   t.cost_usd += it.bill.cost_usd;
+  t.store_bytes_read += it.rec->store_bytes_read;
+  t.store_bytes_written += it.rec->store_bytes_written;
+  t.store_requests += it.rec->store_read_requests + it.rec->store_write_requests + it.rec->store_list_requests;
+  t.transfer_usd += it.xfer.transfer_usd;
+  t.store_request_usd += it.xfer.request_usd;
   const double lat = it.dur_s + (it.rec->cold_start ? it.init_s : 0);
   a.max_lat = std::max(a.max_lat, lat);
   a.max_lat_cold = std::max(a.max_lat_cold, lat + it.platform_cold_s);
@@ -69,6 +95,11 @@ void Merge(UsageTotals& into, const StageAcc& a) {
   into.compute_usd += t.compute_usd;
   into.request_usd += t.request_usd;
   into.cost_usd += t.cost_usd;
+  into.store_bytes_read += t.store_bytes_read;
+  into.store_bytes_written += t.store_bytes_written;
+  into.store_requests += t.store_requests;
+  into.transfer_usd += t.transfer_usd;
+  into.store_request_usd += t.store_request_usd;
   // Stages run one after another: their parallel times add up.
   into.t_parallel_s += a.max_lat;
   into.t_parallel_cold_s += a.max_lat_cold;
@@ -120,6 +151,9 @@ Status BuildView(const std::vector<Item>& items, const CostOptions& opt, Pricing
     view->groups.push_back(std::move(g));
   }
   for (const std::string& s : all.order) Merge(view->total, all.acc.at(s));
+  std::set<std::string> unpriced;
+  for (const Item& it : items) unpriced.insert(it.xfer.unpriced.begin(), it.xfer.unpriced.end());
+  for (const auto& u : unpriced) view->notes.push_back("store traffic not priced: " + u);
 
   view->total_after_free_tier_usd = view->total.cost_usd;
   if (opt.free_tier) {
@@ -158,6 +192,7 @@ Result<CostReport> BuildCostReport(const std::vector<InvocationRecord>& records,
   auto load = options.load_profile ? options.load_profile
                                    : [](const std::string& n) { return LoadProviderProfile(n); };
   std::map<std::string, ProviderProfile> cache;
+  std::map<std::string, std::optional<ProviderProfile>> store_clouds;
   auto get = [&](const std::string& name, const std::string& why) -> Result<const ProviderProfile*> {
     auto it = cache.find(name);
     if (it != cache.end()) return &it->second;
@@ -203,12 +238,13 @@ Result<CostReport> BuildCostReport(const std::vector<InvocationRecord>& records,
       return InvalidArgument("request {}: provider {} is a VM profile", r.request_id, r.provider);
     }
     Item it{&r, p, r.duration_ms / 1000.0, r.cold_start ? r.init_ms / 1000.0 : 0,
-            r.cold_start ? p->cold_start_mean_ms / 1000.0 : 0, {}};
+            r.cold_start ? p->cold_start_mean_ms / 1000.0 : 0, {}, {}};
     if (r.outcome != Outcome::kThrottled) {
       auto bill = PriceInvocation(*p, r.duration_ms, r.memory_mb, r.max_memory_used_mb, it.init_s * 1000);
       if (!bill.ok()) return bill.status().WithContext(fmt::format("request {}", r.request_id));
       it.bill = *bill;
     }
+    it.xfer = PriceStoreIo(r, *p, &store_clouds);
     items.push_back(it);
     if (r.start_time.time_since_epoch().count() > 0) {
       // Seconds relative to the first timed record (epoch seconds as doubles lose microseconds).
@@ -256,13 +292,14 @@ Result<CostReport> BuildCostReport(const std::vector<InvocationRecord>& records,
       }
       Item it{&r, target, scale * r.duration_ms / 1000.0,
               r.cold_start ? scale * r.init_ms / 1000.0 : 0,
-              r.cold_start ? target->cold_start_mean_ms / 1000.0 : 0, {}};
+              r.cold_start ? target->cold_start_mean_ms / 1000.0 : 0, {}, {}};
       if (r.outcome != Outcome::kThrottled) {
         auto bill = PriceInvocation(*target, it.dur_s * 1000, mem, r.max_memory_used_mb,
                                     it.init_s * 1000);
         if (!bill.ok()) return bill.status().WithContext(fmt::format("request {}", r.request_id));
         it.bill = *bill;
       }
+      it.xfer = PriceStoreIo(r, *target, &store_clouds);
       ritems.push_back(it);
     }
     for (const auto& m : remaps) {
@@ -318,6 +355,13 @@ void FormatView(const PricingView& v, bool by_function, std::string* out) {
     for (const StageTotals& s : g.stages) row("  stage " + s.stage, "", s.totals);
   }
   row("TOTAL", "", v.total);
+  if (v.total.store_requests > 0) {
+    fmt::format_to(w, "  object store traffic of the functions: {:.3f} MiB read, {:.3f} MiB written, {} requests; "
+                      "transfer between clouds {}, store requests {} (not in the total)\n",
+                   static_cast<double>(v.total.store_bytes_read) / (1 << 20),
+                   static_cast<double>(v.total.store_bytes_written) / (1 << 20), v.total.store_requests,
+                   Money(v.total.transfer_usd), Money(v.total.store_request_usd));
+  }
   for (const FreeTierCredit& f : v.free_tier) {
     fmt::format_to(w, "  free tier {} (one month, whole ledger): -{}\n", f.provider, Money(f.usd));
   }
@@ -335,7 +379,9 @@ nlohmann::json TotalsJson(const UsageTotals& t) {
           {"billed_s", t.billed_s},       {"gb_s", t.gb_s},
           {"vcpu_s", t.vcpu_s},           {"ghz_s", t.ghz_s},
           {"compute_usd", t.compute_usd}, {"request_usd", t.request_usd},
-          {"cost_usd", t.cost_usd}};
+          {"cost_usd", t.cost_usd},       {"store_bytes_read", t.store_bytes_read},
+          {"store_bytes_written", t.store_bytes_written}, {"store_requests", t.store_requests},
+          {"transfer_usd", t.transfer_usd}, {"store_request_usd", t.store_request_usd}};
 }
 
 nlohmann::json ViewJson(const PricingView& v) {

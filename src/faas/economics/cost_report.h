@@ -8,7 +8,10 @@
 //   T_parallel+cold = as above, plus the profile's platform cold-start mean for cold invocations
 //                (emulated: our processes' init is measured, the provider's overhead is not)
 //   GB-s, vCPU-s, GHz-s and cost C_total = Σ N_i·T_i·C_i after each provider's rounding,
-//   minimums and request fees (pricing.h).
+//   minimums and request fees (pricing.h);
+//   apart from it, the functions' object-store traffic (bytes, requests) and its price: egress
+//   between the view's function cloud and the store's, and the store's request fees
+//   (transfer_pricing.h) — repricing under another provider moves the functions to its cloud.
 // Repricing keeps the measured work: durations (optionally scaled by the single-thread CPU ratio
 // min(1,vCPU_src)/min(1,vCPU_dst) when scale_cpu is set), init times and peak memory; memory is
 // mapped to the target's nearest allowed size. Prices, rounding and overheads come from the
@@ -60,6 +63,13 @@ struct UsageTotals {
   double compute_usd = 0;
   double request_usd = 0;
   double cost_usd = 0;
+  // Object-store traffic the functions reported (InvocationRecord::store*) and its price under
+  // this view's profiles (transfer_pricing.h); not part of cost_usd.
+  int64_t store_bytes_read = 0;
+  int64_t store_bytes_written = 0;
+  int64_t store_requests = 0;
+  double transfer_usd = 0;
+  double store_request_usd = 0;
 };
 
 struct StageTotals {

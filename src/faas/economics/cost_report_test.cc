@@ -224,5 +224,36 @@ TEST(CostReportTest, RemoteRowsSayWhereTheirDurationsComeFrom) {
   EXPECT_NE(text.find("measured on this machine's instances (profile)"), std::string::npos) << text;
 }
 
+// The ledger's store traffic (issue 20): records of functions reading and writing an s3:// store,
+// priced as recorded (aws-lambda: same cloud, no egress) and repriced under gcp-functions (the
+// functions move to Google Cloud: reads leave AWS at $0.09/GiB, writes leave GCP at $0.12/GiB).
+TEST(CostReportTest, StoreTrafficIsCountedAndItsTransferPricedPerView) {
+  std::vector<InvocationRecord> ledger = {Rec("train", "aws-lambda", 1769, 1000), Rec("train", "aws-lambda", 1769, 1000)};
+  for (auto& r : ledger) {
+    r.store = "s3://bucket/run";
+    r.store_bytes_read = 1LL << 30;
+    r.store_bytes_written = 1LL << 29;
+    r.store_read_requests = 500;
+    r.store_write_requests = 250;
+  }
+  CostOptions o;
+  o.reprice = {"gcp-functions"};
+  o.vms = {};
+  auto rep = BuildCostReport(ledger, o);
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  const UsageTotals& rec = rep->recorded.total;
+  EXPECT_EQ(rec.store_bytes_read, 2LL << 30);
+  EXPECT_EQ(rec.store_requests, 1500);
+  EXPECT_EQ(rec.transfer_usd, 0);                                   // Lambda and S3: one cloud
+  EXPECT_NEAR(rec.store_request_usd, 0.5 * 0.005 + 1 * 0.0004, kEps);  // S3's request fees
+  const UsageTotals& gcp = rep->repriced[0].total;
+  EXPECT_NEAR(gcp.transfer_usd, 2 * 0.09 + 1 * 0.12, kEps);
+  EXPECT_NEAR(gcp.store_request_usd, rec.store_request_usd, kEps);  // still S3's fees
+  EXPECT_NEAR(rec.cost_usd, rep->recorded.total.compute_usd + rep->recorded.total.request_usd, kEps);
+  const std::string text = FormatCostReport(*rep);
+  EXPECT_NE(text.find("transfer between clouds $0.30000000"), std::string::npos) << text;
+  EXPECT_NEAR(CostReportToJson(*rep)["repriced"][0]["total"]["transfer_usd"].get<double>(), 0.3, kEps);
+}
+
 }  // namespace
 }  // namespace sl::faas

@@ -57,6 +57,16 @@ nlohmann::json RecordToJson(const InvocationRecord& r) {
   if (!r.stage.empty()) j["stage"] = r.stage;
   if (!r.host.empty()) j["host"] = r.host;
   if (r.billing != BillingSource::kProfile) j["billing"] = BillingSourceName(r.billing);
+  if (!r.store.empty()) {
+    j["store"] = r.store;
+    j["store_bytes_read"] = r.store_bytes_read;
+    j["store_bytes_written"] = r.store_bytes_written;
+    j["store_read_requests"] = r.store_read_requests;
+    j["store_write_requests"] = r.store_write_requests;
+    j["store_list_requests"] = r.store_list_requests;
+    j["transfer_usd"] = r.transfer_usd;
+    j["store_request_usd"] = r.store_request_usd;
+  }
   return j;
 }
 
@@ -154,6 +164,14 @@ Result<InvocationRecord> RecordFromJson(const nlohmann::json& j, std::string_vie
   SL_RETURN_IF_ERROR(num("cost_usd", &r.cost_usd, false));
   SL_RETURN_IF_ERROR(num("queued_ms", &r.queued_ms, false));
   SL_RETURN_IF_ERROR(boolean("cpu_enforced", &r.cpu_enforced));
+  SL_RETURN_IF_ERROR(str("store", &r.store, false));
+  SL_RETURN_IF_ERROR(integer("store_bytes_read", &r.store_bytes_read, false));
+  SL_RETURN_IF_ERROR(integer("store_bytes_written", &r.store_bytes_written, false));
+  SL_RETURN_IF_ERROR(integer("store_read_requests", &r.store_read_requests, false));
+  SL_RETURN_IF_ERROR(integer("store_write_requests", &r.store_write_requests, false));
+  SL_RETURN_IF_ERROR(integer("store_list_requests", &r.store_list_requests, false));
+  SL_RETURN_IF_ERROR(num("transfer_usd", &r.transfer_usd, false));
+  SL_RETURN_IF_ERROR(num("store_request_usd", &r.store_request_usd, false));
   std::string outcome = "success";
   SL_RETURN_IF_ERROR(str("outcome", &outcome, false));
   auto o = ParseOutcome(outcome);

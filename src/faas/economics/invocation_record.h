@@ -70,6 +70,18 @@ struct InvocationRecord {
   bool cpu_enforced = false; // the instance ran under a cgroup CPU quota matching the profile
   std::string host;          // which FunctionHost ran it: "" or "local", "lambda", "http"
   BillingSource billing = BillingSource::kProfile;
+  // Object-store traffic the function reported in its response (store_io_report.h) and its
+  // price under `provider` (transfer_pricing.h): measured bytes and requests, egress between the
+  // function's cloud and the store's (0 within one), the store's request fees. `store` is ""
+  // (and the fields absent from the JSON line) when the function reported none.
+  std::string store;
+  int64_t store_bytes_read = 0;
+  int64_t store_bytes_written = 0;
+  int64_t store_read_requests = 0;
+  int64_t store_write_requests = 0;
+  int64_t store_list_requests = 0;
+  double transfer_usd = 0;
+  double store_request_usd = 0;
 };
 
 nlohmann::json RecordToJson(const InvocationRecord& r);

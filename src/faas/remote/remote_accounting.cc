@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "faas/economics/pricing.h"
+#include "faas/economics/store_io_report.h"
 
 namespace sl::faas {
 
@@ -79,6 +80,7 @@ void RemoteAccounting::Record(const InvokeRequest& request, const InvokeResult& 
   rec.error_type = std::string(error_type);
   rec.start_time = start;
   rec.host = host_;
+  RecordStoreIo(profile_, r.payload, &rec);  // the function's store traffic, priced (issue 20)
   if (Status s = ledger_->Append(rec); !s.ok()) {
     SL_LOG_WARN("faas", "{}: ledger {}: {}", host_, ledger_->path(), s.ToString());
   }
