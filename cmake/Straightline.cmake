@@ -11,6 +11,11 @@ function(sl_add_test)
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
   add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+  # Tests of the layers that start functions need the worker executables built (found at run
+  # time through STRAIGHTLINE_BINARY_DIR; resolved at generate time, since src/worker comes later).
+  if("${T_LIBS}" MATCHES "sl_(faas|train|serve|deploy)")
+    add_dependencies(${T_NAME} straightline-worker straightline-worker-base)
+  endif()
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()

@@ -52,10 +52,6 @@
 #include "faas/sandbox/sandbox_probe.h"
 #include "faas/zygote_client.h"
 
-#ifndef SL_WORKER_PATH
-#define SL_WORKER_PATH ""
-#endif
-
 namespace sl::faas {
 
 // Small helpers shared by the platform_*.cc files.
@@ -79,16 +75,29 @@ inline std::string Hex32() {
   return out;
 }
 
+// straightline-worker, found at run time (no build-time path: sl_faas need not wait for the
+// worker, which links the ML layers): $STRAIGHTLINE_WORKER; else next to this executable (an
+// install, build/straightline); else in $STRAIGHTLINE_BINARY_DIR (CTest sets it); else in up to
+// three folders above this executable (build/src/faas/faas_test, build/bench/cold_start).
+// "" when none is executable.
 inline std::string DefaultWorkerPath() {
   if (const char* env = std::getenv("STRAIGHTLINE_WORKER"); env != nullptr && *env) return env;
+  std::vector<std::string> dirs;
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n > 0) {
-    std::string self(buf, static_cast<size_t>(n));
-    std::string candidate = self.substr(0, self.rfind('/')) + "/straightline-worker";
+  std::string self = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  std::string dir = self.substr(0, self.rfind('/') == std::string::npos ? 0 : self.rfind('/'));
+  if (!dir.empty()) dirs.push_back(dir);
+  if (const char* env = std::getenv("STRAIGHTLINE_BINARY_DIR"); env != nullptr && *env) dirs.push_back(env);
+  for (int up = 0; up < 3 && dir.rfind('/') != std::string::npos && dir.rfind('/') > 0; ++up) {
+    dir = dir.substr(0, dir.rfind('/'));
+    dirs.push_back(dir);
+  }
+  for (const auto& d : dirs) {
+    std::string candidate = d + "/straightline-worker";
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
-  return SL_WORKER_PATH;
+  return "";
 }
 
 // VmHWM of a process in MB (peak RSS), the fallback when there is no memory cgroup.
