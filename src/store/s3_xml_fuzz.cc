@@ -64,11 +64,28 @@ void CheckListPage(std::string_view xml) {
         again);
 }
 
+// The marker listing (Cloud Storage's XML API, issue 20): a truncated page always has a next
+// marker, and it is the NextMarker or, without one, the last key of the page.
+void CheckMarkerPage(std::string_view xml) {
+  auto r = ParseListObjectsMarker(xml);
+  if (!r.ok()) {
+    Check(r.status().code() == sl::Code::kInvalidArgument, "ParseListObjectsMarker error code",
+          r.status().ToString());
+    return;
+  }
+  Check(!r->truncated || !r->next_continuation_token.empty(), "truncated marker page without a marker");
+  if (!r->truncated) Check(r->next_continuation_token.empty(), "a last page with a marker");
+  if (r->truncated && XmlFirst(xml, "NextMarker").empty()) {
+    Check(r->next_continuation_token == r->entries.back().key, "fallback marker is not the last key");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view xml(reinterpret_cast<const char*>(data), size);
   CheckListPage(xml);
+  CheckMarkerPage(xml);
   S3Error err = ParseS3Error(xml);
   (void)err;
   for (std::string_view name : {"Key", "Contents", "UploadId", "Error", "a"}) {
