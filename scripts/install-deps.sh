@@ -17,6 +17,7 @@ DEBIAN_PACKAGES=(
   python3-torch awscli runc curl python3-flask gunicorn skopeo umoci docker-registry podman
   wrk  # bench/soak/soak.sh: an independent HTTP client on the gateway
   python3-jsonschema python3-yaml  # deploy tests: descriptors vs the platforms' JSON Schemas
+  chromium  # straightline report --png: figures rendered headless from file:// pages
   mmdebstrap  # dev_image_test and containers/dev/build.sh: a Debian root where no registry is reachable
   # fuzzing (scripts/fuzz-v2.sh: clang++ -fsanitize=fuzzer)
   clang

@@ -23,6 +23,19 @@ std::string CanonicalProviderName(const std::string& name) {
   return it == kAliases.end() ? name : it->second;
 }
 
+ProviderRun ProviderRunOf(const RunRecord& record, const faas::ProviderProfile& profile,
+                          const faas::ProviderProfile* store_cloud, double local_cpus) {
+  ProviderRun r;
+  r.provider = profile.name;
+  r.display_name = profile.display_name;
+  r.memory_mb = record.memory_mb;
+  r.vcpu = faas::VcpuForMemory(profile, record.memory_mb);
+  r.summary = Summarize(record, local_cpus, &profile, store_cloud);
+  r.provider_cold_start_s = r.summary.total.provider_cold_start_s;
+  r.test_accuracy = record.test_accuracy;
+  return r;
+}
+
 Result<ProviderComparison> CompareProviders(const std::vector<std::string>& providers, const RunUnderProvider& run,
                                             double local_cpus, const std::vector<std::string>& vms) {
   if (providers.empty()) return InvalidArgument("CompareProviders: no provider to compare");
@@ -44,24 +57,23 @@ Result<ProviderComparison> CompareProviders(const std::vector<std::string>& prov
     if (!record.ok()) {
       return Status(record.status().code(), fmt::format("provider {}: {}", p.name, record.status().message()));
     }
-    ProviderRun r;
-    r.provider = p.name;
-    r.display_name = p.display_name;
-    r.memory_mb = record->memory_mb;
-    r.vcpu = faas::VcpuForMemory(p, record->memory_mb);
     const std::string cloud = faas::CloudOfStoreUri(record->store);
     if (!store_clouds.count(cloud)) {
       auto sc = faas::LoadStoreCloudProfile(cloud);
       store_clouds[cloud] = sc.ok() ? *sc : std::nullopt;  // none: the run's summary lists it unpriced
     }
     const auto& sc = store_clouds[cloud];
-    r.summary = Summarize(*record, local_cpus, &p, sc ? &*sc : nullptr);
-    r.provider_cold_start_s = r.summary.total.provider_cold_start_s;
-    r.test_accuracy = record->test_accuracy;
-    out.runs.push_back(std::move(r));
+    out.runs.push_back(ProviderRunOf(*record, p, sc ? &*sc : nullptr, local_cpus));
   }
+  SL_ASSIGN_OR_RETURN(out.vms, VmBaselines(out.runs, vms));
+  return out;
+}
+
+Result<std::vector<VmBaseline>> VmBaselines(const std::vector<ProviderRun>& runs, const std::vector<std::string>& vms) {
+  std::vector<VmBaseline> out;
+  if (runs.empty()) return out;
   // The VM does the job of the run with the shortest measured wall time.
-  const ProviderRun& ref = *std::min_element(out.runs.begin(), out.runs.end(), [](const auto& a, const auto& b) {
+  const ProviderRun& ref = *std::min_element(runs.begin(), runs.end(), [](const auto& a, const auto& b) {
     return a.summary.total.wall_s < b.summary.total.wall_s;
   });
   for (const auto& name : vms) {
@@ -75,7 +87,7 @@ Result<ProviderComparison> CompareProviders(const std::vector<std::string>& prov
     v.work_s = ref.summary.total.t_total_s / std::max(1.0, vm.vm_vcpus);
     SL_ASSIGN_OR_RETURN(v.wall_cost_usd, faas::VmCost(vm, v.wall_s));
     SL_ASSIGN_OR_RETURN(v.work_cost_usd, faas::VmCost(vm, v.work_s));
-    out.vms.push_back(v);
+    out.push_back(v);
   }
   return out;
 }

@@ -61,6 +61,11 @@ struct ProviderComparison {
   std::vector<VmBaseline> vms;
 };
 
+// One run's row: `record` summarised (Summarize) under `profile` (the provider it ran under) and
+// `store_cloud` (optional, as Summarize's).
+ProviderRun ProviderRunOf(const RunRecord& record, const faas::ProviderProfile& profile,
+                          const faas::ProviderProfile* store_cloud, double local_cpus);
+
 using RunUnderProvider = std::function<Result<RunRecord>(const faas::ProviderProfile& profile)>;
 
 // Runs `run` once per provider (in order) and summarises every run with Summarize(record,
@@ -68,6 +73,13 @@ using RunUnderProvider = std::function<Result<RunRecord>(const faas::ProviderPro
 Result<ProviderComparison> CompareProviders(
     const std::vector<std::string>& providers, const RunUnderProvider& run, double local_cpus,
     const std::vector<std::string>& vms = {"ec2-c5.large", "ec2-m5.large", "gce-e2-standard-2"});
+
+// The always-on VM baselines of `runs` (CompareProviders' `vms` step, also used by `straightline
+// report` for runs given as records): each VM does the job of the run with the shortest measured
+// wall time. Empty for no runs; NOT_FOUND for an unknown VM profile.
+Result<std::vector<VmBaseline>> VmBaselines(const std::vector<ProviderRun>& runs,
+                                            const std::vector<std::string>& vms = {"ec2-c5.large", "ec2-m5.large",
+                                                                                   "gce-e2-standard-2"});
 
 std::string ProviderComparisonText(const ProviderComparison& c);
 nlohmann::json ProviderComparisonJson(const ProviderComparison& c);

@@ -1,0 +1,152 @@
+#include "report/report_figures.h"
+
+#include <gtest/gtest.h>
+
+#include "report/html_report.h"
+#include "report/report_test_fixtures.h"
+
+namespace sl::report {
+namespace {
+
+using testing::MakeComparisonJson;
+using testing::MakeLedgerText;
+using testing::MakeLoadJson;
+using testing::MakeRecord;
+
+ReportInput Parse(const std::string& source, const std::string& text) {
+  auto in = ParseReportInput(source, text);
+  EXPECT_TRUE(in.ok()) << in.status().ToString();
+  return in.ok() ? *in : ReportInput{};
+}
+
+std::vector<std::string> Ids(const std::vector<Figure>& figs) {
+  std::vector<std::string> ids;
+  for (const auto& f : figs) ids.push_back(f.id);
+  return ids;
+}
+
+const Figure& Find(const std::vector<Figure>& figs, const std::string& id) {
+  for (const auto& f : figs) {
+    if (f.id == id) return f;
+  }
+  static Figure none;
+  ADD_FAILURE() << "no figure " << id;
+  return none;
+}
+
+int Count(const std::string& s, const std::string& what) {
+  int n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + what.size())) ++n;
+  return n;
+}
+
+void ExpectCaptionSaysMeasuredAndEmulated(const Figure& f) {
+  EXPECT_NE(f.caption.find("easured"), std::string::npos) << f.id;
+  EXPECT_NE(f.caption.find("mulated"), std::string::npos) << f.id;
+}
+
+TEST(ReportFiguresTest, NoInputsNoFigures) { EXPECT_TRUE(BuildFigures({}).empty()); }
+
+TEST(ReportFiguresTest, TrainingRunGivesTablesVmAndPerRoundFigures) {
+  const auto figs = BuildFigures({Parse("runs/a/report.json", MakeRecord(4, 2).ToJson().dump())});
+  EXPECT_EQ(Ids(figs), (std::vector<std::string>{"train-time", "train-cost", "cost-vs-vm", "round-loss",
+                                                 "round-accuracy", "round-time", "round-cost"}));
+  for (const auto& f : figs) ExpectCaptionSaysMeasuredAndEmulated(f);
+  // Loss: one series of 4 rounds; accuracy only where scored (rounds 1 and 3).
+  EXPECT_NE(Find(figs, "round-loss").svg.find("data-points=\"4\""), std::string::npos);
+  EXPECT_NE(Find(figs, "round-accuracy").svg.find("data-points=\"2\""), std::string::npos);
+  EXPECT_NE(Find(figs, "round-accuracy").svg.find("test accuracy of the final model: a (aws-lambda) 0.8750"),
+            std::string::npos);
+  // Time per task: four series (T_total, T_parallel per task) over one provider.
+  const std::string& time = Find(figs, "train-time").svg;
+  EXPECT_EQ(Count(time, "<g class=\"series\""), 4);
+  EXPECT_NE(time.find(">aws-lambda</text>"), std::string::npos);
+  // Cost: preprocess and training only (no transfer on a file:// store).
+  EXPECT_EQ(Count(Find(figs, "train-cost").svg, "<g class=\"series\""), 2);
+  // VM: the run and the three VM profiles.
+  const std::string& vm = Find(figs, "cost-vs-vm").svg;
+  EXPECT_NE(vm.find(">ec2-c5.large</text>"), std::string::npos);
+  EXPECT_NE(vm.find("data-name=\"functions (billed)\" data-points=\"1\""), std::string::npos);
+  EXPECT_NE(vm.find("data-name=\"VM for the job&#39;s wall time\" data-points=\"3\""), std::string::npos);
+  // Cost so far ends at the whole bill: 0.002 + 4 x 2 x 0.001.
+  EXPECT_NE(Find(figs, "round-cost").svg.find("(3, 0.01)"), std::string::npos);
+}
+
+TEST(ReportFiguresTest, ComparisonGivesProviderFiguresOnly) {
+  const auto figs = BuildFigures({Parse("cmp.json", MakeComparisonJson())});
+  EXPECT_EQ(Ids(figs), (std::vector<std::string>{"train-time", "train-cost", "cost-vs-vm"}));
+  const std::string& time = Find(figs, "train-time").svg;
+  EXPECT_NE(time.find(">aws-lambda</text>"), std::string::npos);
+  EXPECT_NE(time.find(">gcp-functions</text>"), std::string::npos);
+  EXPECT_NE(time.find("data-name=\"training T_total\" data-points=\"2\""), std::string::npos);
+}
+
+TEST(ReportFiguresTest, SeveralRunsAreToldApartByLabel) {
+  const auto figs = BuildFigures({Parse("runs/a/report.json", MakeRecord(2, 1).ToJson().dump()),
+                                  Parse("runs/b/report.json", MakeRecord(3, 1, "gcp-functions").ToJson().dump())});
+  EXPECT_NE(Find(figs, "train-time").svg.find(">a: aws-lambda</text>"), std::string::npos);
+  EXPECT_NE(Find(figs, "train-time").svg.find(">b: gcp-functions</text>"), std::string::npos);
+  const std::string& loss = Find(figs, "round-loss").svg;
+  EXPECT_NE(loss.find("data-name=\"a\" data-points=\"2\""), std::string::npos);
+  EXPECT_NE(loss.find("data-name=\"b\" data-points=\"3\""), std::string::npos);
+  EXPECT_NE(Find(figs, "cost-vs-vm").svg.find(">b: ec2-m5.large</text>"), std::string::npos);
+}
+
+TEST(ReportFiguresTest, LoadReportGivesLatencyFailuresAndPlacements) {
+  const auto figs = BuildFigures({Parse("load.json", MakeLoadJson())});
+  EXPECT_EQ(Ids(figs), (std::vector<std::string>{"load-latency-tier", "load-latency-phase", "load-failures",
+                                                 "load-placements"}));
+  for (const auto& f : figs) EXPECT_NE(f.caption.find("Measured"), std::string::npos) << f.id;
+  const std::string& tier = Find(figs, "load-latency-tier").svg;
+  EXPECT_NE(tier.find("p99: function: 900"), std::string::npos);
+  EXPECT_NE(tier.find("data-name=\"p50\" data-points=\"2\""), std::string::npos);
+  // Placements: the function tier got requests only in the ramp phase.
+  const std::string& place = Find(figs, "load-placements").svg;
+  EXPECT_NE(place.find("data-name=\"local\" data-points=\"2\""), std::string::npos);
+  EXPECT_NE(place.find("data-name=\"function\" data-points=\"1\""), std::string::npos);
+  EXPECT_NE(place.find("function: ramp: 200"), std::string::npos);
+  // Failure rate in percent: 10 of 200 on the function tier.
+  EXPECT_NE(Find(figs, "load-failures").svg.find("function: ramp: 5<"), std::string::npos);
+}
+
+TEST(ReportFiguresTest, LedgerGivesPerFunctionFigures) {
+  const auto figs = BuildFigures({Parse("ledger.jsonl", MakeLedgerText(6))});
+  EXPECT_EQ(Ids(figs), (std::vector<std::string>{"ledger-invocations", "ledger-duration", "ledger-cost", "ledger-vm",
+                                                 "ledger-timeline"}));
+  for (const auto& f : figs) EXPECT_NE(f.caption.find("easured"), std::string::npos) << f.id;
+  const std::string& inv = Find(figs, "ledger-invocations").svg;
+  EXPECT_NE(inv.find("invocations: predict: 3<"), std::string::npos);
+  EXPECT_NE(inv.find("cold starts: train-shard: 1<"), std::string::npos);
+  // Six invocations one second apart: every one in the timeline.
+  const std::string& tl = Find(figs, "ledger-timeline").svg;
+  EXPECT_NE(tl.find("data-name=\"invocations\""), std::string::npos);
+  EXPECT_EQ(Count(tl, "<title>invocations: ("), Count(tl, "<title>cold starts: ("));
+}
+
+TEST(ReportHtmlTest, OneDocumentWithEveryFigureNoUrlAndDeterministic) {
+  std::vector<ReportInput> inputs = {Parse("runs/a/report.json", MakeRecord(4, 2).ToJson().dump()),
+                                     Parse("cmp.json", MakeComparisonJson()), Parse("load.json", MakeLoadJson()),
+                                     Parse("ledger.jsonl", MakeLedgerText(6))};
+  const auto figs = BuildFigures(inputs);
+  const std::string html = ReportHtml("My <report>", inputs, figs);
+  EXPECT_EQ(html, ReportHtml("My <report>", inputs, BuildFigures(inputs)));
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_NE(html.find("<h1>My &lt;report&gt;</h1>"), std::string::npos);
+  EXPECT_EQ(Count(html, "<svg "), static_cast<int>(figs.size()));
+  EXPECT_EQ(Count(html, "<figcaption>"), static_cast<int>(figs.size()));
+  for (const auto& f : figs) EXPECT_NE(html.find("<figure id=\"" + f.id + "\">"), std::string::npos) << f.id;
+  for (const char* section : {"<h2>Training</h2>", "<h2>Serving under load</h2>", "<h2>Function platform</h2>"}) {
+    EXPECT_EQ(Count(html, section), 1) << section;
+  }
+}
+
+TEST(ReportHtmlTest, SvgSizeReadsTheFirstTag) {
+  EXPECT_EQ(SvgSize("<svg width=\"760.00\" height=\"401.5\" viewBox=\"0 0 1 1\"><rect width=\"3\"/></svg>"),
+            (std::pair<int, int>{760, 402}));
+  EXPECT_EQ(SvgSize("<p>no svg</p>"), (std::pair<int, int>{0, 0}));
+}
+
+}  // namespace
+}  // namespace sl::report

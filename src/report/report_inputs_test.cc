@@ -1,0 +1,182 @@
+#include "report/report_inputs.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "common/file_util.h"
+#include "store/object_store.h"
+#include "report/report_test_fixtures.h"
+
+namespace sl::report {
+namespace {
+
+using testing::MakeComparisonJson;
+using testing::MakeLedgerText;
+using testing::MakeLoadJson;
+using testing::MakeRecord;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = (std::filesystem::temp_directory_path() / "sl-report-test-XXXXXX").string();
+    path_ = ::mkdtemp(t.data()) ? t : "";
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(ReportInputTest, StoreReportJsonIsATrainingRunSummarisedUnderItsProfile) {
+  const train::RunRecord rec = MakeRecord(4, 2);
+  auto in = ParseReportInput("runs/demo-1/report.json", rec.ToJson().dump(2));
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ(in->kind, InputKind::kTrainingRun);
+  EXPECT_EQ(in->label, "demo-1");  // report.json is named after its store folder
+  EXPECT_EQ(in->record.rounds.size(), 4u);
+  ASSERT_EQ(in->comparison.runs.size(), 1u);
+  const auto& run = in->comparison.runs[0];
+  EXPECT_EQ(run.provider, "aws-lambda");
+  EXPECT_NEAR(run.summary.training.cost_usd, 8 * 0.001, 1e-12);
+  EXPECT_NEAR(run.summary.preprocessing.cost_usd, 0.002, 1e-12);
+  EXPECT_NEAR(run.summary.training.t_total_s, 8 * 8.0, 1e-9);
+  // The VM baselines of the economics layer's VM profiles (train::VmBaselines' defaults).
+  ASSERT_EQ(in->comparison.vms.size(), 3u);
+  EXPECT_EQ(in->comparison.vms[0].vm, "ec2-c5.large");
+  EXPECT_GT(in->comparison.vms[0].wall_cost_usd, 0);
+  EXPECT_TRUE(in->notes.empty());
+}
+
+TEST(ReportInputTest, TrainJsonOutputIsATrainingRun) {
+  const train::RunRecord rec = MakeRecord(3, 2);
+  nlohmann::json j = train::RunReportJson(rec, train::Summarize(rec, 1));
+  j["artifact"] = "models/x";
+  auto in = ParseReportInput("train.json", j.dump());
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ(in->kind, InputKind::kTrainingRun);
+  EXPECT_EQ(in->label, "train");
+  EXPECT_EQ(in->record.rounds.size(), 3u);
+  EXPECT_DOUBLE_EQ(in->record.test_accuracy, 0.875);
+}
+
+TEST(ReportInputTest, UnknownProviderIsNotedAndKeepsRecordedCosts) {
+  const train::RunRecord rec = MakeRecord(2, 1, "no-such-cloud");
+  auto in = ParseReportInput("r.json", rec.ToJson().dump());
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  ASSERT_EQ(in->notes.size(), 1u);
+  EXPECT_NE(in->notes[0].find("no-such-cloud"), std::string::npos);
+  EXPECT_NEAR(in->comparison.runs[0].summary.total.cost_usd, 0.002 + 2 * 0.001, 1e-12);
+}
+
+TEST(ReportInputTest, ProviderComparisonIsReadBack) {
+  auto in = ParseReportInput("cmp.json", MakeComparisonJson());
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ(in->kind, InputKind::kProviderComparison);
+  ASSERT_EQ(in->comparison.runs.size(), 2u);
+  EXPECT_EQ(in->comparison.runs[1].provider, "gcp-functions");
+  // 2 rounds x 2 workers x 8 s = 32 s of training, written in minutes and read back in seconds.
+  EXPECT_NEAR(in->comparison.runs[0].summary.training.t_total_s, 32, 1e-9);
+  EXPECT_NEAR(in->comparison.runs[0].summary.training.cost_usd, 0.004, 1e-12);
+  ASSERT_EQ(in->comparison.vms.size(), 1u);
+  EXPECT_DOUBLE_EQ(in->comparison.vms[0].wall_cost_usd, 0.0014);
+  EXPECT_DOUBLE_EQ(in->comparison.vms[0].work_cost_usd, 0.0009);
+}
+
+TEST(ReportInputTest, LoadReportIsRead) {
+  auto in = ParseReportInput("load.json", MakeLoadJson());
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ(in->kind, InputKind::kLoadReport);
+  EXPECT_EQ(in->load.phases, (std::vector<std::string>{"warm", "ramp"}));
+  ASSERT_EQ(in->load.groups.size(), 8u);
+  EXPECT_EQ(in->load.groups[3].tier, "function");
+  EXPECT_DOUBLE_EQ(in->load.groups[3].p99_ms, 900);
+  EXPECT_DOUBLE_EQ(in->load.groups[3].failure_rate, 0.05);
+}
+
+TEST(ReportInputTest, LedgerIsReadAndCostedPerFunction) {
+  auto in = ParseReportInput("ledger.jsonl", MakeLedgerText(6));
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ(in->kind, InputKind::kLedger);
+  EXPECT_EQ(in->label, "ledger");
+  EXPECT_EQ(in->invocations.size(), 6u);
+  ASSERT_EQ(in->cost.recorded.groups.size(), 2u);
+  int64_t total = 0, cold = 0;
+  for (const auto& g : in->cost.recorded.groups) total += g.totals.invocations, cold += g.totals.cold_starts;
+  EXPECT_EQ(total, 6);
+  EXPECT_EQ(cold, 2);
+  EXPECT_FALSE(in->cost.vms.empty());
+  // A ledger of one line is one JSON object: still a ledger.
+  auto one = ParseReportInput("one.jsonl", MakeLedgerText(1));
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->kind, InputKind::kLedger);
+}
+
+TEST(ReportInputTest, ClearErrorsNameTheFileAndWhatWasExpected) {
+  auto unknown = ParseReportInput("odd.json", R"({"hello": 1})");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("odd.json"), std::string::npos);
+  EXPECT_NE(unknown.status().message().find("expected one of: a training run"), std::string::npos);
+  EXPECT_NE(unknown.status().message().find("load report"), std::string::npos);
+
+  auto text = ParseReportInput("notes.txt", "just some words\n");
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.status().message().find("notes.txt: not JSON"), std::string::npos);
+
+  auto empty = ParseReportInput("e.json", "  \n");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("e.json: empty"), std::string::npos);
+
+  auto array = ParseReportInput("a.json", "[1, 2]");
+  ASSERT_FALSE(array.ok());
+  EXPECT_NE(array.status().message().find("a.json: a JSON array"), std::string::npos);
+
+  // A broken ledger line keeps the ledger reader's file:line context.
+  std::string ledger = MakeLedgerText(3) + "{\"request_id\": \"x\"}\n";
+  auto bad = ParseReportInput("l.jsonl", ledger);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("l.jsonl:4"), std::string::npos) << bad.status().ToString();
+
+  // A run record with a broken field names it.
+  nlohmann::json rec = MakeRecord(1, 1).ToJson();
+  rec["rounds"][0]["attempts"] = "not a list";
+  auto broken = ParseReportInput("r.json", rec.dump());
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("r.json"), std::string::npos) << broken.status().ToString();
+}
+
+TEST(ReportInputTest, ReadsFilesStoreFoldersAndStoreUris) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string store = dir.path() + "/run1";
+  std::filesystem::create_directories(store);
+  auto st = store::OpenObjectStore("file://" + store);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  ASSERT_TRUE((*st)->Put("report.json", MakeRecord(2, 1).ToJson().dump()).ok());
+  for (const std::string& source : {store, "file://" + store, store + "/report.json"}) {
+    auto in = ReadReportInput(source);
+    ASSERT_TRUE(in.ok()) << source << ": " << in.status().ToString();
+    EXPECT_EQ(in->kind, InputKind::kTrainingRun) << source;
+    EXPECT_EQ(in->label, "run1") << source;
+  }
+  auto missing = ReadReportInput(dir.path() + "/nope.json");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  EXPECT_NE(missing.status().message().find("nope.json"), std::string::npos);
+  // A folder without report.json: not a finished job's store.
+  auto no_report = ReadReportInput(dir.path());
+  ASSERT_FALSE(no_report.ok());
+  EXPECT_NE(no_report.status().message().find("a folder without report.json"), std::string::npos)
+      << no_report.status().ToString();
+  auto no_store_report = ReadReportInput("file://" + dir.path());
+  ASSERT_FALSE(no_store_report.ok());
+  EXPECT_NE(no_store_report.status().message().find("no report.json"), std::string::npos)
+      << no_store_report.status().ToString();
+}
+
+}  // namespace
+}  // namespace sl::report

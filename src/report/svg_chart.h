@@ -1,0 +1,91 @@
+// SVG charts written by the program, for `straightline report` (report.h): grouped bar charts and
+// line charts with axes, labelled ticks, axis titles with units, a legend and an optional subtitle
+// line. Each chart is one self-contained <svg> element (no script, no external reference, no
+// font or stylesheet outside it), so a report opens offline and its figures can be checked with
+// any XML parser.
+//
+// Deterministic: the same spec gives the same bytes (fixed colour order, coordinates printed with
+// two decimals, tick labels from NiceTicks). Every piece of text (titles, labels, series and
+// category names, which may come from user files) is XML-escaped.
+// Values that are not finite are skipped (a bar or point is left out), never drawn at NaN.
+// Thread safety: pure functions.
+#pragma once
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sl::report {
+
+// Text and attribute values: & < > " ' escaped; control characters other than tab and newline
+// (not allowed in XML 1.0) replaced by U+FFFD.
+std::string EscapeXml(std::string_view text);
+
+// A linear map from the domain [d0, d1] to the range [r0, r1] (pixels; r0 > r1 for a y axis).
+// A zero-width domain maps everything to the middle of the range.
+class LinearScale {
+ public:
+  LinearScale(double d0, double d1, double r0, double r1) : d0_(d0), d1_(d1), r0_(r0), r1_(r1) {}
+  double operator()(double v) const;
+
+ private:
+  double d0_, d1_, r0_, r1_;
+};
+
+// "Nice" axis ticks covering [lo, hi]: a step of 1, 2 or 5 × 10^k giving about `target` intervals,
+// the first tick at or below lo and the last at or above hi. lo == hi is widened around the value
+// (0 → [0, 1]); lo > hi is swapped. `min_step` > 0 bounds the step from below (1: whole-number
+// ticks, for rounds).
+struct Ticks {
+  double lo = 0;
+  double hi = 1;
+  double step = 1;
+  std::vector<double> values;
+};
+Ticks NiceTicks(double lo, double hi, int target = 5, double min_step = 0);
+// A tick's label with as many decimals as `step` needs ("0.25", "1.5k"-style suffixes are not
+// used: units go in the axis title). "-0" prints as "0".
+std::string FormatTick(double value, double step);
+
+struct BarSeries {
+  std::string name;
+  std::vector<double> values;  // one per category; missing or non-finite: no bar
+};
+
+struct BarChartSpec {
+  std::string title;
+  std::string subtitle;            // optional line under the title
+  std::string x_label;             // e.g. "provider"
+  std::string y_label;             // with its unit, e.g. "cost (USD)"
+  std::vector<std::string> categories;
+  std::vector<BarSeries> series;
+  int width = 760;
+  int height = 380;
+};
+std::string BarChartSvg(const BarChartSpec& spec);
+
+struct LineSeries {
+  std::string name;
+  std::vector<std::pair<double, double>> points;  // (x, y), drawn in the given order
+};
+
+struct LineChartSpec {
+  std::string title;
+  std::string subtitle;
+  std::string x_label;
+  std::string y_label;
+  std::vector<LineSeries> series;
+  // Fixed y range when y_min < y_max (e.g. accuracy 0..1); else from the data.
+  double y_min = 0;
+  double y_max = 0;
+  bool y_from_zero = true;         // with a data range: include 0 on the y axis
+  bool x_integer = false;          // x is a count (rounds): whole-number ticks only
+  int width = 760;
+  int height = 380;
+};
+std::string LineChartSvg(const LineChartSpec& spec);
+
+// The colour of series i (a fixed palette, cycled).
+std::string_view SeriesColor(size_t i);
+
+}  // namespace sl::report
