@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/trace_handler.h"
+
 extern char** environ;
 
 namespace sl::runtime {
@@ -112,6 +114,8 @@ Status RegisterBuiltinHandlers(HandlerRegistry* registry) {
   SL_RETURN_IF_ERROR(registry->Register("alloc", Alloc));
   SL_RETURN_IF_ERROR(registry->Register("env", Env));
   SL_RETURN_IF_ERROR(registry->Register("spin", Spin));
+  SL_RETURN_IF_ERROR(registry->Register(
+      "trace", [](const InvocationRequest& req) { return RunTraceHandler(req, Clock::Real()); }));
   SL_RETURN_IF_ERROR(registry->Register(
       "init-error",
       [](const InvocationRequest&) { return InvocationResponse::Success("{}"); },
