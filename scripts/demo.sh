@@ -4,7 +4,7 @@
 # then verification (held-out test accuracy, a short k-fold cross-validation, one prediction) and
 # the cost of the run as billed by each provider; then the model is deployed three ways (local
 # pool, runc containers, functions) behind the KServe v2 gateway with placement thresholds
-# calibrated here, and a short ramp of load is sent to it.
+# calibrated here, and a short ramp of load is sent to it; last, the report of all of it as HTML.
 #
 #   scripts/demo.sh BUILD_DIR
 #   env: DEMO_OUT (default models/fmnist-cnn-sls), DEMO_WORKERS (8), DEMO_EPOCHS (3),
@@ -13,6 +13,8 @@
 #        DEMO_KFOLD (3 folds on DEMO_KFOLD_LIMIT=6000 train samples, 1 epoch each; 0 = skip),
 #        DEMO_LOAD_PHASES (load on the served model, DURATION_S:FROM:TO sessions/s; default 15:10:150),
 #        DEMO_F, DEMO_D (the thresholds the demo serves with; default 100 requests/s, 65536 bytes)
+#   It ends with `straightline report`: runs/demo-<time>-report/report.html (and figures/*.png
+#   when Chromium is installed).
 set -euo pipefail
 BUILD=${1:?usage: scripts/demo.sh BUILD_DIR}
 SL="$BUILD/straightline"
@@ -107,13 +109,24 @@ curl -s -H "Authorization: Bearer $(cat "$TOKEN_FILE")" "$EP/v2/models/$NAME"; e
 echo
 echo "== 8. load: sessions of 2 requests ramping ${DEMO_LOAD_PHASES:-15:10:150}/s, mixed sizes (1-image JSON, raw pixels, 64-image JSON)"
 "$SL" load --target "$EP" --model "$NAME" --phases "${DEMO_LOAD_PHASES:-15:10:150}" --session-requests 2 \
-  --mix json:8,pixels:1,batch:1:64 --auth-token-file "$TOKEN_FILE"
+  --mix json:8,pixels:1,batch:1:64 --auth-token-file "$TOKEN_FILE" --json-out "$SERVE_STATE/load.json"
 echo
 echo "placements (policy, tier, rule) and billed cost of the function tier:"
 curl -s -H "Authorization: Bearer $(cat "$TOKEN_FILE")" "$EP/metrics" | grep -E '^sl_serve_(placements_total|billed_cost_usd_total|cold_starts_total)' || true
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true; SERVE_PID=
 
 echo
+REPORT_DIR="$PWD/$RUN-report"
+echo "== 9. report: the figures of this run (time and cost per task, against always-on VMs, loss and"
+echo "   accuracy per round, response times, failures and placements per tier, the platform's functions)"
+# The training run (its store), the load, and every ledger: the training platform's and the
+# function tier's.
+mapfile -t LEDGERS < <(find "$PWD/$RUN-platform" "$SERVE_STATE" -name ledger.jsonl -size +0 2>/dev/null | sort)
+"$SL" report "$STORE" "$SERVE_STATE/load.json" "${LEDGERS[@]}" --title "straightline demo: $NAME" \
+  --out "$REPORT_DIR/report.html" --png "$REPORT_DIR/figures"
+
+echo
 echo "demo: model artifact at $(cd "$OUT" && pwd)"
 echo "demo: store (shards, model versions, updates, report.json) at $STORE"
 echo "demo: serving state (thresholds.json, container bundles, function ledger) at $SERVE_STATE"
+echo "demo: report (open it in a browser; figures as PNGs in $REPORT_DIR/figures) at $REPORT_DIR/report.html"

@@ -23,6 +23,7 @@ SL_DECLARE_COMMAND(RunLogs)
 SL_DECLARE_COMMAND(RunLoad)
 SL_DECLARE_COMMAND(RunPackage)
 SL_DECLARE_COMMAND(RunDeploy)
+SL_DECLARE_COMMAND(RunReport)
 #if SL_CLI_ML
 // Need libtorch: linked into straightline-ml only.
 SL_DECLARE_COMMAND(RunTrain)
@@ -55,6 +56,7 @@ const std::vector<Command>& AllCommands() {
       {"load", "open-loop load on a KServe v2 server (loopback): phases, sessions, payload mix", RunLoad},
       {"package", "build an OCI image (serving or function) without a container engine; --push", RunPackage},
       {"deploy", "write descriptors: aws-sam | knative | kserve | kubernetes | azure-functions", RunDeploy},
+      {"report", "the papers' figures as one offline HTML file from runs, comparisons, load reports, ledgers", RunReport},
   };
   return commands;
 }

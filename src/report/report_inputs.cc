@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -24,15 +25,16 @@ constexpr std::string_view kExpected =
     "output: record), a provider comparison (`train --compare-providers ... --json`: providers, vms), a load "
     "report (`load --json-out`: phases, groups) or a ledger (JSON Lines: request_id, function, ...)";
 
-// The last non-empty path part, without ".json"/".jsonl": "runs/a/report.json" → "report",
-// "file:///tmp/run1" → "run1". A training run's report.json is named after its folder instead.
+// The last non-empty path part, without ".json"/".jsonl": "runs/a/load.json" → "load",
+// "file:///tmp/run1" → "run1". A store's report.json and a state folder's ledger.jsonl are named
+// after their folder instead ("runs/a/report.json" → "a").
 std::string LabelOf(std::string_view source) {
   std::string s(source);
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   const size_t slash = s.rfind('/');
   std::string base = slash == std::string::npos ? s : s.substr(slash + 1);
   std::string dir = slash == std::string::npos ? "" : s.substr(0, slash);
-  if (base == "report.json" && !dir.empty()) return LabelOf(dir);
+  if ((base == "report.json" || base == "ledger.jsonl") && !dir.empty()) return LabelOf(dir);
   for (std::string_view ext : {".jsonl", ".json"}) {
     if (base.size() > ext.size() && base.ends_with(ext)) base.resize(base.size() - ext.size());
   }
@@ -265,6 +267,14 @@ Result<ReportInput> ReadReportInput(const std::string& source) {
     text = std::move(*got);
   }
   return ParseReportInput(source, text);
+}
+
+void DisambiguateLabels(std::vector<ReportInput>* inputs) {
+  std::map<std::string, int> seen;
+  for (auto& in : *inputs) {
+    const int n = ++seen[in.label];
+    if (n > 1) in.label = fmt::format("{} ({})", in.label, n);
+  }
 }
 
 }  // namespace sl::report

@@ -77,4 +77,7 @@ Result<ReportInput> ReadReportInput(const std::string& source);
 // ReadReportInput's business.
 Result<ReportInput> ParseReportInput(const std::string& source, const std::string& text);
 
+// Labels told apart where two inputs got the same one: the second "ledger" becomes "ledger (2)".
+void DisambiguateLabels(std::vector<ReportInput>* inputs);
+
 }  // namespace sl::report

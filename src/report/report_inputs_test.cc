@@ -101,7 +101,7 @@ TEST(ReportInputTest, LedgerIsReadAndCostedPerFunction) {
   auto in = ParseReportInput("ledger.jsonl", MakeLedgerText(6));
   ASSERT_TRUE(in.ok()) << in.status().ToString();
   EXPECT_EQ(in->kind, InputKind::kLedger);
-  EXPECT_EQ(in->label, "ledger");
+  EXPECT_EQ(in->label, "ledger");  // no folder to name it after
   EXPECT_EQ(in->invocations.size(), 6u);
   ASSERT_EQ(in->cost.recorded.groups.size(), 2u);
   int64_t total = 0, cold = 0;
@@ -113,6 +113,22 @@ TEST(ReportInputTest, LedgerIsReadAndCostedPerFunction) {
   auto one = ParseReportInput("one.jsonl", MakeLedgerText(1));
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   EXPECT_EQ(one->kind, InputKind::kLedger);
+}
+
+TEST(ReportInputTest, LabelsComeFromNamesAndAreToldApart) {
+  std::vector<ReportInput> ins;
+  for (const char* source : {"runs/x-platform/ledger.jsonl", "serve/platform/ledger.jsonl", "b/platform/ledger.jsonl"}) {
+    auto in = ParseReportInput(source, MakeLedgerText(2));
+    ASSERT_TRUE(in.ok()) << in.status().ToString();
+    ins.push_back(*in);
+  }
+  EXPECT_EQ(ins[0].label, "x-platform");  // a ledger is named after its state folder
+  DisambiguateLabels(&ins);
+  EXPECT_EQ(ins[1].label, "platform");
+  EXPECT_EQ(ins[2].label, "platform (2)");
+  auto load = ParseReportInput("out/load-ramp.json", MakeLoadJson());
+  ASSERT_TRUE(load.ok());
+  EXPECT_EQ(load->label, "load-ramp");
 }
 
 TEST(ReportInputTest, ClearErrorsNameTheFileAndWhatWasExpected) {
