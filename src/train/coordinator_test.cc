@@ -9,6 +9,7 @@
 #include "common/file_util.h"
 #include "faas/economics/ledger.h"
 #include "faas/platform.h"
+#include "store/gcs_test_server.h"
 #include "ml/artifact.h"
 #include "ml/predictor.h"
 #include "store/object_store.h"
@@ -364,6 +365,52 @@ TEST_F(CoordinatorTest, RunsAgainstAnS3CompatibleStore) {
   auto st = store::OpenObjectStore("s3://" + s3->bucket() + "/job1");
   ASSERT_TRUE(st.ok());
   EXPECT_TRUE((*st)->Head(JobKeys::Model(2)).ok());
+}
+
+// A gs:// store (the in-process Cloud Storage XML API server) reached by real function processes
+// (sandboxed when root: the platform opens their egress to STRAIGHTLINE_STORE_GCS_ENDPOINT), and
+// the ledger's records of the train functions: the bytes and requests they reported, priced as
+// AWS Lambda functions against Google Cloud's store — bytes read × $0.12/GiB + bytes written ×
+// $0.09/GiB, computed here (issue 20).
+TEST_F(CoordinatorTest, AGcsStoreFromLambdaPricedFunctionsPutsPricedTransferInTheLedger) {
+  auto server = store::testing::GcsTestServer::Start("sl-ledger");
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  setenv("GS_ACCESS_KEY_ID", store::testing::GcsTestServer::kAccessId, 1);
+  setenv("GS_SECRET_ACCESS_KEY", store::testing::GcsTestServer::kSecret, 1);
+  setenv("GOOGLE_CLOUD_STORAGE_ENDPOINT", (*server)->endpoint().c_str(), 1);
+  JobSpec s = SmallJob();
+  s.epochs = 1;
+  ASSERT_EQ(s.provider, "aws-lambda");
+  CoordinatorOptions o = Options("gs://sl-ledger/job1");
+  o.function_environment.clear();  // the store environment from this process (STRAIGHTLINE_STORE_GS_*)
+  auto r = RunServerlessTraining(s, o);
+  unsetenv("GS_ACCESS_KEY_ID");
+  unsetenv("GS_SECRET_ACCESS_KEY");
+  unsetenv("GOOGLE_CLOUD_STORAGE_ENDPOINT");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ledger = faas::ReadLedger(platform_->LedgerPath());
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  int64_t priced = 0, read = 0, written = 0;
+  double usd = 0;
+  for (const auto& rec : *ledger) {
+    if (rec.function.find(r->spec.job_id) == std::string::npos || rec.outcome != faas::Outcome::kSuccess) continue;
+    ASSERT_EQ(rec.store, "gs://sl-ledger/job1") << rec.request_id;
+    EXPECT_GT(rec.store_bytes_read + rec.store_bytes_written, 0) << rec.request_id;
+    EXPECT_GT(rec.store_read_requests + rec.store_write_requests, 0) << rec.request_id;
+    const double expected = static_cast<double>(rec.store_bytes_read) / kGiB * 0.12 +
+                            static_cast<double>(rec.store_bytes_written) / kGiB * 0.09;
+    EXPECT_NEAR(rec.transfer_usd, expected, 1e-15) << rec.request_id;
+    EXPECT_GT(rec.transfer_usd, 0) << rec.request_id;
+    EXPECT_GT(rec.store_request_usd, 0) << rec.request_id;
+    ++priced;
+    read += rec.store_bytes_read;
+    written += rec.store_bytes_written;
+    usd += rec.transfer_usd;
+  }
+  EXPECT_GE(priced, 3 + 2 * 3) << "every preprocess and train invocation of the job";
+  std::printf("ledger: %lld invocations on gs:// read %lld and wrote %lld bytes: transfer $%.9f\n",
+              static_cast<long long>(priced), static_cast<long long>(read), static_cast<long long>(written), usd);
 }
 
 }  // namespace
