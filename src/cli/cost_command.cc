@@ -13,9 +13,11 @@ int RunCost(const Args& args) {
   FlagSet flags("straightline cost",
                 "Cost of the invocations in a ledger: T_total, T_parallel, GB-s and USD per "
                 "function or provider, under each record's provider profile and optionally "
-                "repriced under others, with an always-on VM comparison. Durations, init times "
-                "and memory are measured; prices, rounding and platform overheads come from "
-                "profiles/ (see docs/providers.md).");
+                "repriced under others, with an always-on VM comparison, and the functions' "
+                "object-store traffic with its transfer (egress between clouds) and request "
+                "prices, apart from the total. Durations, init times, memory and store bytes are "
+                "measured; prices, rounding and platform overheads come from profiles/ (see "
+                "docs/providers.md).");
   std::string ledger, by = "function";
   std::vector<std::string> reprice, vms;
   bool free_tier = false, json = false, scale_cpu = false;
