@@ -284,12 +284,13 @@ void LoadFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* ou
   if (!any) return;
   constexpr const char* kMeasured =
       "Measured by `straightline load` on this machine (open-loop sessions over loopback); the tier is the one the "
-      "gateway's placer chose (its response header), 'none' when no response named one.";
+      "gateway's placer chose (its response header), 'none' when no response named one. Function-tier requests "
+      "ran on this machine's function platform under the provider profile's memory, CPU and concurrency limits "
+      "(emulated); no provider platform overhead is added to the times.";
   if (!by_tier.categories.empty()) {
     out->push_back({"load-latency-tier", "Serving under load", "Response time per tier (StraightLine Fig. 8)",
                     fmt::format("Nearest-rank percentiles of the response time over all phases. {} A function "
-                                "tier's cold starts are those of this machine's processes, not a provider's "
-                                "(emulated only in the ledger's billing).",
+                                "tier's cold starts are those of this machine's processes, not a provider's.",
                                 kMeasured),
                     BarChartSvg(by_tier)});
   }
@@ -394,7 +395,8 @@ void LedgerFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* 
   if (several) timeline.subtitle.clear();  // intervals differ per ledger
   constexpr const char* kMeasured =
       "Measured by the platform on this machine: invocations, cold starts (our processes' spawn and init), "
-      "durations, outcomes.";
+      "durations, outcomes. Each function ran under its provider profile's memory, CPU and concurrency limits "
+      "(emulated).";
   out->push_back({"ledger-invocations", "Function platform", "Invocations and cold starts per function",
                   fmt::format("{} Errors are every outcome but success and throttled.", kMeasured),
                   BarChartSvg(inv)});
