@@ -73,7 +73,7 @@ TEST(AzureProjectRun, TheCustomHandlerServesEveryFunctionAsTheHostWould) {
                                            dir.path() + "/handler.log");
   ASSERT_TRUE(proc.ok()) << proc.status().ToString();
 
-  HttpClient http(HttpClient::Options{1000, 10000});
+  HttpClient http(HttpClient::Options::Timeouts(1000, 10000));
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   const std::string body = serve::testing::JsonBody(raw, 0, 2);
   Result<HttpResponse> r = Unavailable("not tried");

@@ -205,7 +205,7 @@ TEST_P(DescriptorRuncTest, ContainerRunsAndAnswersAsDescribed) {
   container_ = std::move(*started);
 
   // Readiness as the platform probes it: until 200, within 90 s.
-  HttpClient http(HttpClient::Options{1000, 5000});
+  HttpClient http(HttpClient::Options::Timeouts(1000, 5000));
   const std::string base = "http://127.0.0.1:" + std::to_string(run->port);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
   int ready = 0;

@@ -381,7 +381,7 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
     rep->proc = std::move(*proc);
     if (rep->state != RState::kStarting) return;  // retired meanwhile; Reap kills it
   }
-  HttpClient client(HttpClient::Options{.connect_timeout_ms = 200, .timeout_ms = 1000});
+  HttpClient client(HttpClient::Options::Timeouts(200, 1000));
   const std::string url = fmt::format("http://127.0.0.1:{}/v2/health/ready", *port);
   const TimePoint deadline = clock->Now() + o.ready_timeout;
   while (true) {
@@ -412,7 +412,7 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
 }
 
 void ContainerTier::Impl::RunWorker(std::shared_ptr<Replica> rep) {
-  HttpClient client(HttpClient::Options{.connect_timeout_ms = 2000, .timeout_ms = 60000});
+  HttpClient client(HttpClient::Options::Timeouts(2000, 60000));
   while (true) {
     Pending p;
     int port = 0;
