@@ -115,7 +115,8 @@ Status RegisterBuiltinHandlers(HandlerRegistry* registry) {
   SL_RETURN_IF_ERROR(registry->Register("env", Env));
   SL_RETURN_IF_ERROR(registry->Register("spin", Spin));
   SL_RETURN_IF_ERROR(registry->Register(
-      "trace", [](const InvocationRequest& req) { return RunTraceHandler(req, Clock::Real()); }));
+      "trace", [](const InvocationRequest& req) { return RunTraceHandler(req, Clock::Real()); },
+      TraceHandlerInit));
   SL_RETURN_IF_ERROR(registry->Register(
       "init-error",
       [](const InvocationRequest&) { return InvocationResponse::Success("{}"); },

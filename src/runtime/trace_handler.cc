@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -104,6 +105,19 @@ InvocationResponse RunTraceHandler(const InvocationRequest& request, Clock* cloc
                                                     {"ran_ms", MsSince(clock, t0)},
                                                     {"pid", static_cast<int>(::getpid())}}
                                          .dump());
+}
+
+Status TraceHandlerInit() {
+  const char* env = std::getenv("STRAIGHTLINE_TRACE_MB");
+  if (env == nullptr || *env == '\0') return Status::Ok();
+  char* end = nullptr;
+  const double mb = std::strtod(env, &end);
+  if (end == env || *end != '\0' || !std::isfinite(mb) || mb < 0 || mb > kMaxMb) {
+    return InvalidArgument("trace: STRAIGHTLINE_TRACE_MB '{}': want MiB in [0, {}]", env, kMaxMb);
+  }
+  const auto mib = static_cast<size_t>(std::ceil(mb));
+  if (mib > 0 && !Touch(mib << 20)) return ResourceExhausted("trace: cannot map {} MiB in INIT", mib);
+  return Status::Ok();
 }
 
 int64_t TraceHandlerResidentMb() {

@@ -1,6 +1,7 @@
 #include "runtime/trace_handler.h"
 
 #include <chrono>
+#include <cstdlib>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -81,6 +82,18 @@ TEST(TraceHandlerTest, BadPayloadsAreHandledErrorsNamingTheField) {
     EXPECT_EQ(r.error_type, "HandlerError") << c.payload;
     EXPECT_NE(r.payload.find(c.says), std::string::npos) << c.payload << ": " << r.payload;
   }
+}
+
+TEST(TraceHandlerTest, InitTouchesTheMemoryTheEnvironmentNames) {
+  ::setenv("STRAIGHTLINE_TRACE_MB", "60", 1);
+  EXPECT_TRUE(TraceHandlerInit().ok());
+  EXPECT_GE(TraceHandlerResidentMb(), 60);
+  ::setenv("STRAIGHTLINE_TRACE_MB", "lots", 1);
+  Status bad = TraceHandlerInit();
+  EXPECT_EQ(bad.code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.message().find("STRAIGHTLINE_TRACE_MB 'lots'"), std::string::npos) << bad.ToString();
+  ::unsetenv("STRAIGHTLINE_TRACE_MB");
+  EXPECT_TRUE(TraceHandlerInit().ok());
 }
 
 TEST(TraceHandlerTest, IsABuiltinHandler) {
