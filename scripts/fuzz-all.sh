@@ -96,10 +96,10 @@ define_target() {
       COVER=(src/faas/runtime_api_server.cc src/common/http_server.cc) ;;
     runtime_api_client)
       FUZZ=src/runtime/runtime_api_client_fuzz.cc
-      SOURCES=(src/runtime/runtime_api_client.cc src/common/status.cc)
+      SOURCES=(src/runtime/runtime_api_client.cc src/common/http_connection.cc src/common/status.cc)
       LIBS=(-lfmt -lpthread)
       DICT=fuzz/http.dict
-      COVER=(src/runtime/runtime_api_client.cc) ;;
+      COVER=(src/runtime/runtime_api_client.cc src/common/http_connection.cc) ;;
     s3_xml)
       FUZZ=src/store/s3_xml_fuzz.cc
       SOURCES=(src/store/s3_xml.cc src/common/status.cc src/common/clock.cc)

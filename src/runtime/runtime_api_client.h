@@ -5,8 +5,9 @@
 //   POST /2018-06-01/runtime/invocation/{id}/response   → PostResponse()
 //   POST /2018-06-01/runtime/invocation/{id}/error      → PostError()
 //   POST /2018-06-01/runtime/init/error                 → PostInitError()
-// A tiny blocking client of its own (not libcurl, not Beast) because it sits on the warm path
-// of every invocation and in every forked instance: one write and one or two reads per call.
+// On common/http_connection.h (not libcurl, not Beast) because it sits on the warm path of every
+// invocation and in every forked instance: one write and one or two reads per call. No timeout:
+// /next is a long poll.
 // Failure contract: UNAVAILABLE when the platform cannot be reached or closes the connection
 // (the instance should exit: the platform is gone or replacing it); INTERNAL on a malformed
 // reply or an unexpected HTTP status, naming the path and status.
@@ -15,6 +16,7 @@
 
 #include <string>
 
+#include "common/http_connection.h"
 #include "common/status.h"
 #include "runtime/handler_registry.h"
 
@@ -35,23 +37,13 @@ class RuntimeApiClient {
   Status PostInitError(const std::string& error_json, const std::string& error_type);
 
  private:
-  struct Reply {
-    int status = 0;
-    std::string headers_raw;  // "name: value\r\n..." lowercase names
-    std::string body;
-    std::string Header(const std::string& lower_name) const;
-  };
-  Status Connect();
-  void Close();
-  Result<Reply> RoundTrip(const std::string& method, const std::string& path,
-                          const std::string& body, const std::string& extra_headers);
-  Result<Reply> RoundTripOnce(const std::string& request);
-  Status ReadMore();  // appends to buf_
+  // One request; `extra_headers` are complete "Name: value\r\n" lines.
+  Status RoundTrip(const std::string& method, const std::string& path, const std::string& body,
+                   const std::string& extra_headers);
 
-  std::string endpoint_, host_;
-  int port_ = 0;
-  int fd_ = -1;
-  std::string buf_;  // bytes read but not consumed
+  std::string endpoint_;
+  HttpConnection connection_;
+  HttpConnection::Response reply_;  // the last reply, reused
 };
 
 }  // namespace sl::runtime
