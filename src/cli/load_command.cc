@@ -3,11 +3,13 @@
 // response-time percentiles and session length per phase and per tier, and writes JSON / CSV.
 // Only loopback targets are accepted. The gateway's token (issue 14) comes from
 // --auth-token-file FILE (its first token) or the STRAIGHTLINE_TOKEN environment variable.
+// With --trace, an Azure Functions trace is replayed instead (trace_load_command.h).
 #include <cstdlib>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/trace_load_command.h"
 #include "common/auth_token.h"
 #include "common/file_util.h"
 #include "common/flags.h"
@@ -17,10 +19,13 @@
 namespace sl::cli {
 
 int RunLoad(const Args& args) {
+  // Trace replay (issue 21): its own flags and report (trace_load_command.cc).
+  if (HasTraceFlag(args)) return RunTraceLoad(args);
   using serve::load::LoadSpec;
   FlagSet flags("straightline load",
                 "Generate open-loop load against a KServe v2 server on 127.0.0.1 and report failure "
-                "rate, session length and response-time percentiles per phase and per tier.");
+                "rate, session length and response-time percentiles per phase and per tier. "
+                "`load --trace PATH --help`: replay an Azure Functions trace instead.");
   std::string config, target = "http://127.0.0.1:8080", model, phases, mix = "json";
   std::string json_out, csv_out, auth_token_file;
   int64_t session_requests = 1, max_total = 0, concurrency = 64, backlog = 0, timeout_ms = 50000;

@@ -1,0 +1,122 @@
+#!/bin/bash
+# `straightline load --trace` as a user runs it, on the shared Azure trace samples (read in place
+# from ../shared/data): a short replay of each format on the embedded platform (a few trace minutes
+# at high --speed, a handful of functions: seconds of wall time), the JSON report against the
+# ledger, and clear errors for bad flags and bad traces. Functions run as real instances of the
+# `trace` handler; no network beyond loopback.
+# Usage: load_trace_cli_test.sh STRAIGHTLINE_EXE SOURCE_DIR
+set -u
+EXE=$1
+SRC=$2
+PY=/usr/bin/python3
+SAMPLES=$(cd "$SRC/../shared/data/azure-functions-trace" 2>/dev/null && pwd) ||
+  { echo "FAIL: no trace samples in $SRC/../shared/data/azure-functions-trace"; exit 1; }
+DIR=$(mktemp -d /tmp/sl-load-trace-cli.XXXXXX)
+trap 'rm -rf "$DIR"' EXIT
+fail() { echo "FAIL: $*"; [ -s "$DIR/err" ] && { echo "--- stderr:"; tail -20 "$DIR/err"; }; exit 1; }
+run() { "$EXE" "$@" >"$DIR/out" 2>"$DIR/err"; RC=$?; }
+expect_rc() { [ "$RC" = "$1" ] || fail "$2: exit code $RC, expected $1; stdout: $(head -c 600 "$DIR/out")"; }
+expect_out() { grep -qF -- "$1" "$DIR/out" || fail "$2: stdout does not contain '$1': $(head -c 800 "$DIR/out")"; }
+expect_err() { grep -qF -- "$1" "$DIR/err" || fail "$2: stderr does not contain '$1': $(head -c 800 "$DIR/err")"; }
+check() {  # WHAT PYTHON [ARGS...]: a failed assert fails the test
+  local what=$1 code=$2; shift 2
+  "$PY" -c "import json, math, sys
+$code" "$@" >"$DIR/pyout" 2>&1 || fail "$what: $(tail -5 "$DIR/pyout")"
+}
+cd "$DIR" || exit 1
+INV="$SAMPLES/sample104_inv.csv"
+T21="$SAMPLES/azure2021_sample200.csv"
+COMMON=(--function-isolation none --state-dir "$DIR/state")
+
+# --- help ---
+run load --trace --help
+expect_rc 0 "load --trace --help"
+expect_out "--touch-scale" "load --trace --help"
+expect_out "--minutes" "load --trace --help"
+run load --help
+expect_rc 0 "load --help"
+expect_out "load --trace PATH --help" "load --help names the trace mode"
+
+# --- 2019: 4 trace minutes of 4 functions at speed 40 (6 s), JSON report vs ledger ---
+run load --trace "$INV" --minutes 0-4 --functions 4 --seed 24 --speed 40 --touch-scale 0.05 \
+  --keep-alive fixed:1m --json-out "$DIR/r2019.json" "${COMMON[@]}"
+expect_rc 0 "2019 replay"
+expect_out "sampled 4 of the 37 with invocations in the window (104 in the trace)" "2019 replay"
+expect_out "minutes replayed: 0-4 of 0-1440" "2019 replay"
+expect_out "speed 40: send times and handler durations divided by 40" "2019 replay"
+expect_out "handlers touch 0.05 x their app's memory share" "2019 replay"
+expect_out "simulator (fixed(60s)" "2019 replay"
+check "2019 report and ledger" '
+r = json.load(open(sys.argv[1]))
+t = r["total"]
+assert r["changes"]["functions_sampled"] == 4 and r["changes"]["speed"] == 40, r["changes"]
+assert r["changes"]["minutes"] == [0, 4], r["changes"]["minutes"]
+assert t["planned"] == t["sent"] == t["completed"] > 0 and t["failed"] == 0, t
+assert t["cold_starts"] >= 4, t
+assert sum(f["sent"] for f in r["functions"]) == t["sent"]
+assert all(f["cold_starts"] >= 1 for f in r["functions"]), "every function starts cold"
+rows = [json.loads(l) for l in open(sys.argv[2])]
+rows = [x for x in rows if x.get("stage") == "trace-replay"]
+assert len(rows) == t["sent"], (len(rows), t["sent"])
+mem = {f["name"]: f["memory_mb"] for f in r["functions"]}
+for x in rows:
+    assert x["memory_mb"] == mem[x["function"]], x
+billed = sum(x["billed_ms"] / 1000 * x["memory_mb"] / 1024 for x in rows)
+assert abs(billed - t["billed_gb_s"]) < 1e-6 * max(1, billed), (billed, t["billed_gb_s"])
+assert t["wasted_gb_s"] >= 0 and "simulated" in t
+' "$DIR/r2019.json" "$DIR/state/ledger.jsonl"
+
+# --- 2021: 2 minutes of 5 functions at speed 20, --json ---
+rm -rf "$DIR/state"
+run load --trace "$T21" --trace-format 2021 --minutes 0-2 --functions 5 --speed 20 --json "${COMMON[@]}"
+expect_rc 0 "2021 replay"
+check "2021 report" '
+r = json.load(open(sys.argv[1]))
+t = r["total"]
+assert t["sent"] == t["completed"] == t["planned"] > 0 and t["failed"] == 0, t
+assert r["keep_alive"] == "fixed", r["keep_alive"]
+assert any("2021 format" in n for n in r["notes"]), r["notes"]
+' "$DIR/out"
+
+# --- bad flags and bad traces ---
+run load --trace
+expect_rc 2 "--trace without a value"
+run load --trace "$DIR/missing.csv"
+expect_rc 2 "missing trace"
+expect_err "missing.csv" "missing trace names the file"
+printf 'app,func,end_timestamp,duration\na,f,1.5,x\n' >"$DIR/bad.csv"
+run load --trace "$DIR/bad.csv"
+expect_rc 2 "malformed 2021 trace"
+expect_err "bad.csv:2:" "malformed trace names file:line"
+run load --trace "$INV" --trace-format 2021
+expect_rc 2 "wrong --trace-format"
+expect_err "is a 2019 trace" "wrong --trace-format"
+run load --trace "$INV" --speed 0
+expect_rc 2 "--speed 0"
+expect_err "--speed 0" "--speed 0"
+run load --trace "$INV" --minutes 30-10
+expect_rc 2 "--minutes backwards"
+expect_err "--minutes '30-10'" "--minutes backwards"
+run load --trace "$INV" --minutes 1400-1500
+expect_rc 2 "--minutes past the end"
+expect_err "has minutes 0-1440" "--minutes past the end"
+run load --trace "$INV" --arrivals bursty
+expect_rc 2 "--arrivals"
+expect_err "bursty" "--arrivals"
+run load --trace "$INV" --keep-alive forever "${COMMON[@]}"
+expect_rc 2 "--keep-alive"
+expect_err "--keep-alive" "--keep-alive"
+run load --trace "$INV" --target gateway
+expect_rc 2 "gateway without a model"
+expect_err "--model" "gateway without a model"
+run load --trace "$INV" --target http://10.1.2.3:8080 --model m
+expect_rc 2 "non-loopback gateway"
+expect_err "loopback" "non-loopback gateway"
+run load --trace "$INV" --target somewhere
+expect_rc 2 "--target"
+expect_err "want platform, gateway" "--target"
+# The whole day of every function cannot be held here with the apps' memory: refused up front.
+run load --trace "$INV" --max-memory-gb 1 "${COMMON[@]}"
+expect_rc 2 "memory budget"
+expect_err "over the 1024 MB" "memory budget"
+echo "PASS"
