@@ -244,7 +244,9 @@ std::string BarChartSvg(const BarChartSpec& spec) {
       const double v = s.values[ci];
       if (!Finite(v)) continue;
       const double x = f.plot_x0 + band * static_cast<double>(ci) + band * 0.1 + bar_w * static_cast<double>(si);
-      const double top = std::min(y(v), zero), h = std::abs(y(v) - zero);
+      // At least a hairline: a measured 0 (no failures) must not look like a missing value.
+      const double h = std::max(std::abs(y(v) - zero), 1.0);
+      const double top = v >= 0 ? zero - h : zero;
       bars += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}: {}: {:.6g}</title></rect>\n",
                           Num(x), Num(top), Num(std::max(bar_w - 1, 1.0)), Num(h), SeriesColor(si),
                           EscapeXml(s.name), EscapeXml(spec.categories[ci]), v);

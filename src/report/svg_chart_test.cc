@@ -182,6 +182,16 @@ TEST(LineChartTest, IntegerXHasWholeTicksEvenForOnePoint) {
   EXPECT_EQ(x_axis.find("0.5"), std::string::npos);
 }
 
+TEST(BarChartTest, ZeroIsAHairlineNotAGap) {
+  BarChartSpec spec;
+  spec.categories = {"a", "b", "c"};
+  spec.series = {{"s", {0, 3, std::numeric_limits<double>::quiet_NaN()}}};
+  const std::vector<double> h = BarHeights(BarChartSvg(spec), "s");
+  ASSERT_EQ(h.size(), 2u);  // the NaN has no bar; the 0 has one
+  EXPECT_DOUBLE_EQ(h[0], 1);
+  EXPECT_GT(h[1], 100);
+}
+
 TEST(BarChartTest, SameSpecSameBytes) { EXPECT_EQ(BarChartSvg(TwoSeriesBars()), BarChartSvg(TwoSeriesBars())); }
 
 TEST(LineChartTest, PointsPolylinesAndFixedRange) {
