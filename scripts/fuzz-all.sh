@@ -58,7 +58,7 @@ define_target() {
   case "$t" in
     v2)
       FUZZ=src/serve/v2/v2_fuzz.cc
-      SOURCES=(src/serve/v2/v2_codec.cc src/serve/v2/json_reader.cc src/common/status.cc)
+      SOURCES=(src/serve/v2/v2_codec.cc src/serve/v2/json_reader.cc src/serve/api/tier.cc src/common/status.cc)
       LIBS=(-lfmt -lpng)
       SEEDS=src/serve/v2/fuzz_corpus
       DICT=src/serve/v2/v2_fuzz.dict

@@ -46,7 +46,7 @@ if [[ -n "$COVERAGE" ]]; then
   mkdir -p "$COV"
   SOURCES_ABS=()
   for src in src/serve/v2/v2_fuzz.cc src/serve/v2/v2_codec.cc src/serve/v2/json_reader.cc \
-             src/common/status.cc; do
+             src/serve/api/tier.cc src/common/status.cc; do
     SOURCES_ABS+=("$ROOT/$src")
   done
   "$CXX" -std=c++20 -O1 -I"$ROOT/src" -fprofile-instr-generate -fcoverage-mapping \
@@ -71,7 +71,7 @@ SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 CXXFLAGS=(-std=c++20 -gline-tables-only -O1 -Wall -Wextra -Werror -I"$ROOT/src" "${SAN[@]}"
           -fsanitize=fuzzer-no-link)
 SOURCES=(src/serve/v2/v2_fuzz.cc src/serve/v2/v2_codec.cc src/serve/v2/json_reader.cc
-         src/common/status.cc)
+         src/serve/api/tier.cc src/common/status.cc)
 
 # True when $1 (an object) is missing or older than this script or any file of its .d list.
 stale() {

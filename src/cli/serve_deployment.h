@@ -29,8 +29,8 @@
 #include "serve/model_poller.h"
 #include "serve/model_repository.h"
 #include "serve/placement/placement_policies.h"
-#include "serve/placer.h"
-#include "serve/tier.h"
+#include "serve/api/placer.h"
+#include "serve/api/tier.h"
 
 namespace sl {
 class FlagSet;

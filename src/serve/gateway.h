@@ -61,8 +61,8 @@
 #include "common/http_server.h"
 #include "common/status.h"
 #include "serve/model_repository.h"
-#include "serve/placer.h"
-#include "serve/tier.h"
+#include "serve/api/placer.h"
+#include "serve/api/tier.h"
 
 namespace sl {
 class MetricsRegistry;

@@ -27,7 +27,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "serve/model_repository.h"
-#include "serve/tier.h"
+#include "serve/api/tier.h"
 
 namespace sl {
 class MetricsRegistry;

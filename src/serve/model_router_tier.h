@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "serve/tier.h"
+#include "serve/api/tier.h"
 
 namespace sl::serve {
 

@@ -4,7 +4,7 @@
 // Thread safety: stateless; safe from any thread.
 #pragma once
 #include "serve/placement/placement_policies.h"
-#include "serve/placer.h"
+#include "serve/api/placer.h"
 
 namespace sl::serve {
 

@@ -1,4 +1,4 @@
-// Placement policies (issue 6): the factory the gateway uses to build its Placer (serve/placer.h).
+// Placement policies (issue 6): the factory the gateway uses to build its Placer (serve/api/placer.h).
 //
 //   PlacerOptions o; o.policy = "straightline"; o.frequency_threshold = 500; o.size_threshold = 65536;
 //   SL_ASSIGN_OR_RETURN(std::unique_ptr<Placer> placer, MakePlacer(o));
@@ -22,7 +22,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "serve/placer.h"
+#include "serve/api/placer.h"
 
 namespace sl::serve {
 

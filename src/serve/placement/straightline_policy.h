@@ -23,7 +23,7 @@
 
 #include "common/clock.h"
 #include "serve/placement/request_rate.h"
-#include "serve/placer.h"
+#include "serve/api/placer.h"
 
 namespace sl::serve {
 

@@ -22,7 +22,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "serve/tier.h"
+#include "serve/api/tier.h"
 
 namespace sl {
 class Clock;

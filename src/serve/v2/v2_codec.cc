@@ -18,19 +18,6 @@
 
 #include "serve/v2/json_reader.h"
 
-namespace sl::serve {
-
-std::string_view TierName(TierKind kind) {
-  switch (kind) {
-    case TierKind::kLocal: return "local";
-    case TierKind::kContainer: return "container";
-    case TierKind::kFunction: return "function";
-  }
-  return "unknown";
-}
-
-}  // namespace sl::serve
-
 namespace sl::serve::v2 {
 namespace {
 

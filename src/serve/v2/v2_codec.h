@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "serve/tier.h"
+#include "serve/api/tier.h"
 
 namespace sl::serve::v2 {
 

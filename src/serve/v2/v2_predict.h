@@ -11,7 +11,7 @@
 
 #include "common/status.h"
 #include "ml/predictor.h"
-#include "serve/tier.h"
+#include "serve/api/tier.h"
 #include "serve/v2/v2_codec.h"
 
 namespace sl::serve::v2 {
