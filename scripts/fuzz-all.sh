@@ -127,13 +127,13 @@ define_target() {
       COVER=(src/ml/image_io.cc) ;;
     idx)
       FUZZ=src/ml/data/idx_fuzz.cc
-      SOURCES=(src/ml/data/idx.cc src/ml/data/compressed_file.cc src/ml/dataset.cc
+      SOURCES=(src/ml/data/idx.cc src/ml/data/compressed_file.cc src/ml/data/dataset.cc
                src/common/file_util.cc src/common/status.cc src/common/big_buffer_allocator.cc)
       LIBS=(-lfmt -lz)
       COVER=(src/ml/data/idx.cc src/ml/data/compressed_file.cc) ;;
     cifar10)
       FUZZ=src/ml/data/cifar10_fuzz.cc
-      SOURCES=(src/ml/data/cifar10.cc src/ml/data/compressed_file.cc src/ml/dataset.cc
+      SOURCES=(src/ml/data/cifar10.cc src/ml/data/compressed_file.cc src/ml/data/dataset.cc
                src/common/file_util.cc src/common/status.cc src/common/big_buffer_allocator.cc)
       LIBS=(-lfmt -lz)
       MAXLEN=16384
@@ -148,7 +148,7 @@ define_target() {
     shard_codec)
       FUZZ=src/train/shard_codec_fuzz.cc
       SOURCES=(src/train/shard_codec.cc src/train/framed_blob.cc src/store/checksum.cc
-               src/common/sha256.cc src/ml/dataset.cc src/common/big_buffer_allocator.cc
+               src/common/sha256.cc src/ml/data/dataset.cc src/common/big_buffer_allocator.cc
                src/common/status.cc)
       LIBS=(-lfmt -lcrypto)
       DICT=fuzz/train_blob.dict

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "ml/dataset.h"
+#include "ml/data/dataset.h"
 #include "ml/model.h"
 #include "ml/progress.h"
 #include "ml/trainer.h"

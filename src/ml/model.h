@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "ml/dataset.h"
+#include "ml/data/dataset.h"
 #include "ml/model_spec.h"
 
 namespace sl::ml {

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "ml/dataset.h"
+#include "ml/data/dataset.h"
 
 namespace sl::ml {
 

@@ -25,7 +25,7 @@
 
 #include "common/status.h"
 #include "ml/artifact.h"
-#include "ml/dataset.h"
+#include "ml/data/dataset.h"
 
 namespace sl::ml {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "ml/dataset.h"
+#include "ml/data/dataset.h"
 
 namespace sl::ml::testing {
 

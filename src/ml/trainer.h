@@ -19,7 +19,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "ml/dataset.h"
+#include "ml/data/dataset.h"
 #include "ml/model.h"
 #include "ml/progress.h"
 

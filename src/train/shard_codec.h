@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "ml/dataset.h"
+#include "ml/data/dataset.h"
 
 namespace sl::train {
 

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "ml/dataset.h"
+#include "ml/data/dataset.h"
 
 namespace sl::ml::data {
 

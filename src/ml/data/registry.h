@@ -37,7 +37,7 @@
 #include "common/status.h"
 #include "ml/data/normalization.h"
 #include "ml/data/text_featurizer.h"
-#include "ml/dataset.h"
+#include "ml/data/dataset.h"
 
 namespace sl::ml::data {
 

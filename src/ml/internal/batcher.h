@@ -5,7 +5,7 @@
 // Thread safety: const methods are safe to call concurrently.
 #pragma once
 
-#include "ml/dataset.h"
+#include "ml/data/dataset.h"
 #include "ml/internal/net.h"
 
 namespace sl::ml {

@@ -1,4 +1,4 @@
-#include "ml/dataset.h"
+#include "ml/data/dataset.h"
 
 #include <algorithm>
 #include <cassert>
