@@ -15,11 +15,17 @@ constexpr std::string_view kPalette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7
 
 constexpr double kCharWidth = 6.6;  // px per character at font-size 12 (sans-serif), for layout
 constexpr double kLeft = 78, kRight = 24, kPlotHeightShare = 0.72;
+constexpr size_t kMaxCategoryLabel = 30;  // bytes; longer category names are shortened in the middle
 
 std::string Num(double v) {
   std::string s = fmt::format("{:.2f}", v);
   if (s == "-0.00") s = "0.00";
   return s;
+}
+
+// A <title> with the whole name when the label shows a shortened one.
+std::string Tooltip(const std::string& full, const std::string& shown) {
+  return full == shown ? "" : "<title>" + EscapeXml(full) + "</title>";
 }
 
 double TextWidth(std::string_view s) { return kCharWidth * static_cast<double>(s.size()); }
@@ -132,7 +138,20 @@ Frame MakeFrame(int width, int height, bool subtitle, double x_labels_h, bool ro
 
 bool Finite(double v) { return std::isfinite(v); }
 
+bool Continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
 }  // namespace
+
+std::string ShortLabel(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes || max_bytes < 8) return std::string(text);
+  // Keep both ends (a run's label and a VM's name both tell categories apart), cut on UTF-8
+  // character boundaries so the result stays valid text.
+  size_t head = (max_bytes - 1) / 2;
+  while (head > 0 && Continuation(text[head])) --head;
+  size_t tail = text.size() - (max_bytes - 1 - (max_bytes - 1) / 2);
+  while (tail < text.size() && Continuation(text[tail])) ++tail;
+  return std::string(text.substr(0, head)) + "\u2026" + std::string(text.substr(tail));
+}
 
 std::string EscapeXml(std::string_view text) {
   std::string out;
@@ -212,13 +231,16 @@ std::string BarChartSvg(const BarChartSpec& spec) {
   const size_t n = std::max<size_t>(spec.categories.size(), 1);
   double left = kLeft;
   double band = (std::max(spec.width, 320) - left - kRight) / static_cast<double>(n);
+  // Axis labels are shortened (the whole name stays in each label's and bar's tooltip).
+  std::vector<std::string> shown;
+  for (const auto& c : spec.categories) shown.push_back(ShortLabel(c, kMaxCategoryLabel));
   size_t longest = 0;
-  for (const auto& c : spec.categories) longest = std::max(longest, c.size());
+  for (const auto& c : shown) longest = std::max(longest, c.size());
   const bool rotate = TextWidth(std::string(longest, 'x')) > band - 4;
   if (rotate && !spec.categories.empty()) {
     // Rotated by -35° and anchored at its end, a label reaches left by its width × cos 35° from its
     // category's centre: widen the left margin so the first one stays inside the image.
-    const double reach = TextWidth(spec.categories[0]) * 0.82 - band / 2 + 8;
+    const double reach = TextWidth(shown[0]) * 0.82 - band / 2 + 8;
     if (reach > left) {
       left = std::min(reach, std::max(spec.width, 320) / 3.0);
       band = (std::max(spec.width, 320) - left - kRight) / static_cast<double>(n);
@@ -261,11 +283,12 @@ std::string BarChartSvg(const BarChartSpec& spec) {
     const double cx = f.plot_x0 + band * (static_cast<double>(ci) + 0.5);
     const double ly = f.plot_y1 + 14;
     if (rotate) {
-      out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" transform=\"rotate(-35 {} {})\">{}</text>\n",
-                         Num(cx), Num(ly), Num(cx), Num(ly), EscapeXml(spec.categories[ci]));
+      out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" transform=\"rotate(-35 {} {})\">{}{}</text>\n",
+                         Num(cx), Num(ly), Num(cx), Num(ly), Tooltip(spec.categories[ci], shown[ci]),
+                         EscapeXml(shown[ci]));
     } else {
-      out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", Num(cx), Num(ly),
-                         EscapeXml(spec.categories[ci]));
+      out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}{}</text>\n", Num(cx), Num(ly),
+                         Tooltip(spec.categories[ci], shown[ci]), EscapeXml(shown[ci]));
     }
   }
   out += "</g>\n";
@@ -298,6 +321,7 @@ std::string LineChartSvg(const LineChartSpec& spec) {
     xlo = v >= 1 || v < 0 ? v - 1 : 0;
     xhi = v + 1;
   }
+  if (spec.x_integer && xlo > 0) xlo = 0;  // counts (rounds) start at 0, even when scored from round 15
   const Ticks tx = NiceTicks(xlo, xhi, 8, spec.x_integer ? 1 : 0);
   const Ticks ty = NiceTicks(ylo, yhi);
   const LinearScale x(tx.lo, tx.hi, f.plot_x0, f.plot_x1);

@@ -79,11 +79,16 @@ struct LineChartSpec {
   double y_min = 0;
   double y_max = 0;
   bool y_from_zero = true;         // with a data range: include 0 on the y axis
-  bool x_integer = false;          // x is a count (rounds): whole-number ticks only
+  bool x_integer = false;          // x is a count (rounds): whole-number ticks, from 0
   int width = 760;
   int height = 380;
 };
 std::string LineChartSvg(const LineChartSpec& spec);
+
+// `text` if it has at most `max_bytes` bytes, else its start and end around "…", cut on UTF-8
+// character boundaries (about max_bytes long). Category labels longer than 30 bytes are drawn so,
+// with the whole name as their tooltip.
+std::string ShortLabel(std::string_view text, size_t max_bytes);
 
 // The colour of series i (a fixed palette, cycled).
 std::string_view SeriesColor(size_t i);

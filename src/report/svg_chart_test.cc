@@ -155,7 +155,7 @@ TEST(BarChartTest, NegativeValuesHangBelowZero) {
 TEST(BarChartTest, LongCategoryNamesAreRotatedAndTheChartGrows) {
   BarChartSpec spec = TwoSeriesBars();
   const std::string flat = BarChartSvg(spec);
-  spec.categories = {"a-very-long-function-name-number-one", "a-very-long-function-name-number-two", "c"};
+  spec.categories = {"a-very-long-function-name-1", "a-very-long-function-name-2", "c", "d", "e", "f"};
   const std::string rotated = BarChartSvg(spec);
   EXPECT_EQ(flat.find("rotate(-35"), std::string::npos);
   EXPECT_NE(rotated.find("rotate(-35"), std::string::npos);
@@ -192,6 +192,30 @@ TEST(BarChartTest, ZeroIsAHairlineNotAGap) {
   EXPECT_GT(h[1], 100);
 }
 
+TEST(ShortLabelTest, KeepsBothEndsOnCharacterBoundaries) {
+  EXPECT_EQ(ShortLabel("short", 30), "short");
+  const std::string s = ShortLabel("demo-20261207-161753-platform: gce-e2-standard-2", 30);
+  EXPECT_EQ(s, "demo-20261207-\u2026e-e2-standard-2");
+  // Multi-byte characters are never cut in half.
+  const std::string u = ShortLabel("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", 9);
+  for (size_t i = 0; i + 1 < u.size(); ++i) {
+    if (static_cast<unsigned char>(u[i]) == 0xC3) {
+      EXPECT_EQ(static_cast<unsigned char>(u[i + 1]) & 0xC0, 0x80);
+    }
+  }
+  EXPECT_NE(u.find("\u2026"), std::string::npos);
+  EXPECT_EQ(u.find("\u2026") % 2, 0u);  // whole é before it
+}
+
+TEST(BarChartTest, LongCategoriesShortenedWithTheWholeNameAsTooltip) {
+  BarChartSpec spec;
+  spec.categories = {"demo-20261207-161753-platform: gce-e2-standard-2", "b"};
+  spec.series = {{"s", {1, 2}}};
+  const std::string svg = BarChartSvg(spec);
+  EXPECT_NE(svg.find("<title>demo-20261207-161753-platform: gce-e2-standard-2</title>demo-20261207-\u2026e-e2-standard-2</text>"),
+            std::string::npos);
+}
+
 TEST(BarChartTest, SameSpecSameBytes) { EXPECT_EQ(BarChartSvg(TwoSeriesBars()), BarChartSvg(TwoSeriesBars())); }
 
 TEST(LineChartTest, PointsPolylinesAndFixedRange) {
@@ -215,6 +239,15 @@ TEST(LineChartTest, PointsPolylinesAndFixedRange) {
 std::string YAxis(const std::string& svg) {
   const size_t at = svg.find("<g class=\"y-axis\">");
   return at == std::string::npos ? "" : svg.substr(at, svg.find("</g>", at) - at);
+}
+
+TEST(LineChartTest, IntegerXStartsAtZero) {
+  LineChartSpec spec;
+  spec.x_integer = true;
+  spec.series = {{"acc", {{15, 0.8}, {31, 0.85}, {47, 0.86}}}};
+  const std::string svg = LineChartSvg(spec);
+  const size_t at = svg.find("<g class=\"x-axis\">");
+  EXPECT_NE(svg.substr(at, svg.find("</g>", at) - at).find(">0<"), std::string::npos);
 }
 
 TEST(LineChartTest, YFromZeroIncludesZero) {
