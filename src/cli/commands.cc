@@ -24,6 +24,7 @@ SL_DECLARE_COMMAND(RunLoad)
 SL_DECLARE_COMMAND(RunPackage)
 SL_DECLARE_COMMAND(RunDeploy)
 SL_DECLARE_COMMAND(RunReport)
+SL_DECLARE_COMMAND(RunSimulate)
 #if SL_CLI_ML
 // Need libtorch: linked into straightline-ml only.
 SL_DECLARE_COMMAND(RunTrain)
@@ -57,6 +58,7 @@ const std::vector<Command>& AllCommands() {
       {"package", "build an OCI image (serving or function) without a container engine; --push", RunPackage},
       {"deploy", "write descriptors: aws-sam | knative | kserve | kubernetes | azure-functions", RunDeploy},
       {"report", "the papers' figures as one offline HTML file from runs, comparisons, load reports, ledgers", RunReport},
+      {"simulate", "keep-alive: a trace against keep-alive policies in virtual time (cold starts, wasted GB-s)", RunSimulate},
   };
   return commands;
 }
