@@ -259,6 +259,11 @@ def main():
     for name in ("examples",):
         if not os.path.exists(os.path.join(work, name)):
             os.symlink(os.path.join(src, name), os.path.join(work, name))
+    # ../shared beside the clone (the trace samples the README reads in place, never copied):
+    # work is scratch/work, so scratch/shared is its ../shared.
+    shared = os.path.realpath(os.path.join(src, "..", "shared"))
+    if os.path.isdir(shared) and not os.path.exists(os.path.join(scratch, "shared")):
+        os.symlink(shared, os.path.join(scratch, "shared"))
     logs = os.path.join(scratch, "logs")
     os.makedirs(logs, exist_ok=True)
 
