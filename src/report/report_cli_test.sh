@@ -49,9 +49,10 @@ html = open(sys.argv[2], encoding="utf-8").read()
 kinds = [i["kind"] for i in summary["inputs"]]
 assert kinds == ["training run", "training run", "training run", "provider comparison", "load report", "ledger"], kinds
 ids = [f["id"] for f in summary["figures"]]
-want = ["train-time", "train-cost", "cost-vs-vm", "round-loss", "round-accuracy", "round-time", "round-cost",
-        "load-latency-tier", "load-latency-phase", "load-failures", "load-placements",
-        "ledger-invocations", "ledger-duration", "ledger-cost", "ledger-vm", "ledger-timeline"]
+want = ["train-time", "train-cost", "train-breakdown", "cost-vs-vm", "round-loss", "round-accuracy", "round-time",
+        "round-cost", "load-latency-tier", "load-latency-phase", "load-failures", "load-placements",
+        "ledger-invocations", "ledger-duration", "ledger-cost", "ledger-vm", "ledger-timeline",
+        "ledger-concurrency", "ledger-cost-time"]
 assert ids == want, ids
 # No URL of any kind outside the text the user gave (here: only file:// paths, no http).
 assert not re.search(r"https?://", html), re.search(r".{40}https?://.{40}", html).group(0)

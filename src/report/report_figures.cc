@@ -106,6 +106,37 @@ void TrainingTables(const std::vector<ReportInput>& inputs, std::vector<Figure>*
                               kEmulated),
                   BarChartSvg(cost)});
 
+  // Where the time went, for runs with records (a comparison's JSON carries no phase times).
+  BarChartSpec parts;
+  parts.title = "Where the training time went";
+  parts.subtitle = "functions: summed over all invocations; coordinator: its own wall time";
+  parts.x_label = "training run";
+  parts.y_label = "time (s)";
+  parts.series = {{"functions: init (cold starts)", {}},     {"functions: download", {}},
+                  {"functions: compute", {}},                {"functions: upload", {}},
+                  {"functions: queued for capacity", {}},    {"coordinator: waiting for stragglers", {}},
+                  {"coordinator: aggregate + evaluate", {}}, {"coordinator: write model + checkpoint", {}}};
+  const bool several_runs = Several(inputs, {InputKind::kTrainingRun, InputKind::kProviderComparison});
+  for (const auto& in : inputs) {
+    if (in.kind != InputKind::kTrainingRun) continue;
+    for (const auto& r : in.comparison.runs) {
+      const train::StageSummary& t = r.summary.total;
+      parts.categories.push_back(Prefixed(several_runs, in, r.provider));
+      const double v[] = {t.init_s,       t.download_s,         t.compute_s,
+                          t.upload_s,     t.queued_s,           t.straggler_wait_s,
+                          t.aggregate_s + t.evaluate_s, t.write_model_s + t.checkpoint_s};
+      for (size_t i = 0; i < parts.series.size(); ++i) parts.series[i].values.push_back(v[i]);
+    }
+  }
+  if (!parts.categories.empty()) {
+    out->push_back({"train-breakdown", "Training", "Where the training time went",
+                    "Measured on this machine: the phases inside the functions as the handlers timed them (summed "
+                    "over every invocation, so parallel functions add up), the wait for local capacity (never "
+                    "billed), and the coordinator's own steps (wall time). Nothing here is emulated from the "
+                    "provider profiles; the provider's platform cold-start overhead is not included.",
+                    BarChartSvg(parts)});
+  }
+
   // Against always-on VMs: each comparison's VMs do the job of its fastest run.
   const bool several = Several(inputs, {InputKind::kTrainingRun, InputKind::kProviderComparison});
   BarChartSpec vm;
@@ -340,6 +371,13 @@ void LedgerFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* 
   timeline.title = "Invocations and cold starts over time";
   timeline.x_label = "time since the ledger's first invocation (s)";
   timeline.y_label = "invocations started per interval";
+  LineChartSpec concurrency, cost_time;
+  concurrency.title = "Invocations in flight over time";
+  concurrency.x_label = timeline.x_label;
+  concurrency.y_label = "invocations in flight (peak per interval)";
+  cost_time.title = "Billed cost over time";
+  cost_time.x_label = timeline.x_label;
+  cost_time.y_label = "cost so far (USD)";
   bool any = false;
   for (const auto& in : inputs) {
     if (in.kind != InputKind::kLedger) continue;
@@ -369,30 +407,68 @@ void LedgerFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* 
       vm_span.values.push_back(v.span_cost_usd);
       vm_work.values.push_back(v.work_cost_usd);
     }
-    // Invocations per interval: about 40 intervals of a round width over the ledger's span.
-    WallTime first = WallTime::max(), last = WallTime::min();
-    for (const auto& r : in.invocations) first = std::min(first, r.start_time), last = std::max(last, r.start_time);
-    const double span_s = std::chrono::duration<double>(last - first).count();
+    // Per interval (about 40 of a round width over the ledger's span, first start to last end):
+    // invocations started, cold starts, the most invocations in flight at once (accepted, not yet
+    // finished: queued + init + duration) and the bill so far (each invocation's cost at its start).
+    WallTime first = WallTime::max();
+    for (const auto& r : in.invocations) first = std::min(first, r.start_time);
+    auto since = [&](WallTime t) { return std::chrono::duration<double>(t - first).count(); };
+    std::vector<std::pair<double, int>> events;  // (s since first, +1 start / -1 end)
+    double span_s = 0;
+    for (const auto& r : in.invocations) {
+      const double start = since(r.start_time);
+      const double end = start + (r.queued_ms + (r.cold_start ? r.init_ms : 0) + r.duration_ms) / 1000;
+      events.emplace_back(start, +1);
+      events.emplace_back(end, -1);
+      span_s = std::max(span_s, end);
+    }
+    std::sort(events.begin(), events.end());  // at equal times the end (-1) comes first
     const Ticks t = NiceTicks(0, std::max(span_s, 1e-3), 40);
     const double w = t.step;
     const size_t n = static_cast<size_t>(std::floor(span_s / w)) + 1;
-    std::vector<double> started(n, 0), cold(n, 0);
+    auto bucket = [&](double at) { return std::min(n - 1, static_cast<size_t>(std::max(at, 0.0) / w)); };
+    std::vector<double> started(n, 0), cold(n, 0), peak(n, 0), cost_at(n, 0);
     for (const auto& r : in.invocations) {
-      const size_t b = std::min(n - 1, static_cast<size_t>(std::chrono::duration<double>(r.start_time - first).count() / w));
+      const size_t b = bucket(since(r.start_time));
       started[b] += 1;
       cold[b] += r.cold_start;
+      cost_at[b] += r.cost_usd;
+    }
+    // Sweep: a bucket's peak is the level carried into it (unless an event sits on its left edge,
+    // which then decides it) and every level reached inside it.
+    int level = 0;
+    size_t carried = 0;  // buckets up to this one have the level carried into them
+    for (const auto& [at, delta] : events) {
+      const size_t b = bucket(at);
+      for (; carried + 1 < b; ++carried) peak[carried + 1] = std::max(peak[carried + 1], static_cast<double>(level));
+      if (carried < b) {
+        if (at > static_cast<double>(b) * w + 1e-9) peak[b] = std::max(peak[b], static_cast<double>(level));
+        carried = b;
+      }
+      level += delta;
+      peak[b] = std::max(peak[b], static_cast<double>(level));
     }
     LineSeries s{Prefixed(several, in, "invocations"), {}}, c{Prefixed(several, in, "cold starts"), {}};
+    LineSeries in_flight{Prefixed(several, in, "in flight (peak)"), {}}, bill{Prefixed(several, in, "billed"), {}};
+    double so_far = 0;
     for (size_t i = 0; i < n; ++i) {
-      s.points.emplace_back(static_cast<double>(i) * w, started[i]);
-      c.points.emplace_back(static_cast<double>(i) * w, cold[i]);
+      const double x = static_cast<double>(i) * w;
+      s.points.emplace_back(x, started[i]);
+      c.points.emplace_back(x, cold[i]);
+      in_flight.points.emplace_back(x, peak[i]);
+      so_far += cost_at[i];
+      bill.points.emplace_back(x, so_far);
     }
     timeline.subtitle = fmt::format("interval {} s", FormatTick(w, w));
+    concurrency.subtitle = timeline.subtitle;
+    cost_time.subtitle = timeline.subtitle;
     timeline.series.push_back(std::move(s));
     timeline.series.push_back(std::move(c));
+    concurrency.series.push_back(std::move(in_flight));
+    cost_time.series.push_back(std::move(bill));
   }
   if (!any) return;
-  if (several) timeline.subtitle.clear();  // intervals differ per ledger
+  if (several) timeline.subtitle.clear(), concurrency.subtitle.clear(), cost_time.subtitle.clear();  // per ledger
   constexpr const char* kMeasured =
       "Measured by the platform on this machine: invocations, cold starts (our processes' spawn and init), "
       "durations, outcomes. Each function ran under its provider profile's memory, CPU and concurrency limits "
@@ -421,6 +497,17 @@ void LedgerFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* 
   out->push_back({"ledger-timeline", "Function platform", "Invocations and cold starts over time",
                   fmt::format("Invocations started per interval by their start time in the ledger. {}", kMeasured),
                   LineChartSvg(timeline)});
+  out->push_back({"ledger-concurrency", "Function platform", "Invocations in flight over time",
+                  fmt::format("The most invocations accepted and not yet finished (waiting for capacity, "
+                              "initialising or running) at once in each interval, from the ledger's start times "
+                              "and measured queue, init and handler times. {}",
+                              kMeasured),
+                  LineChartSvg(concurrency)});
+  out->push_back({"ledger-cost-time", "Function platform", "Billed cost over time",
+                  fmt::format("Each invocation's cost counted at its start: measured durations priced under its "
+                              "provider profile (emulated: prices, rounding, request fees). {}",
+                              kMeasured),
+                  LineChartSvg(cost_time)});
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 //   training runs and provider comparisons (one row per provider run):
 //     train-time       T_total and T_parallel per task and provider   (framework Tables 1–2, Fig. 2)
 //     train-cost       billed cost per task and provider (+ transfer)  (framework Table 2, Fig. 2)
+//     train-breakdown  where the time went: function phases, coordinator (training runs only)
 //     cost-vs-vm       the functions' bill against always-on VMs       (framework Fig. 3)
 //   training runs (their records):
 //     round-loss       training loss per round                          (StraightLine Fig. 3)
@@ -15,7 +16,8 @@
 //     load-failures    failure rate per phase and tier                   (StraightLine Figs. 4, 6)
 //     load-placements  requests placed per tier and phase
 //   ledgers (per function, from faas::BuildCostReport):
-//     ledger-invocations, ledger-duration, ledger-cost, ledger-vm, ledger-timeline
+//     ledger-invocations, ledger-duration, ledger-cost, ledger-vm   per function, against a VM
+//     ledger-timeline, ledger-concurrency, ledger-cost-time          over time
 //
 // Each caption says what was measured on this machine and what comes from provider profiles
 // (emulated). Deterministic: figure order and content follow the inputs' order and content only.

@@ -49,8 +49,8 @@ TEST(ReportFiguresTest, NoInputsNoFigures) { EXPECT_TRUE(BuildFigures({}).empty(
 
 TEST(ReportFiguresTest, TrainingRunGivesTablesVmAndPerRoundFigures) {
   const auto figs = BuildFigures({Parse("runs/a/report.json", MakeRecord(4, 2).ToJson().dump())});
-  EXPECT_EQ(Ids(figs), (std::vector<std::string>{"train-time", "train-cost", "cost-vs-vm", "round-loss",
-                                                 "round-accuracy", "round-time", "round-cost"}));
+  EXPECT_EQ(Ids(figs), (std::vector<std::string>{"train-time", "train-cost", "train-breakdown", "cost-vs-vm",
+                                                 "round-loss", "round-accuracy", "round-time", "round-cost"}));
   for (const auto& f : figs) ExpectCaptionSaysMeasuredAndEmulated(f);
   // Loss: one series of 4 rounds; accuracy only where scored (rounds 1 and 3).
   EXPECT_NE(Find(figs, "round-loss").svg.find("data-points=\"4\""), std::string::npos);
@@ -68,6 +68,11 @@ TEST(ReportFiguresTest, TrainingRunGivesTablesVmAndPerRoundFigures) {
   EXPECT_NE(vm.find(">ec2-c5.large</text>"), std::string::npos);
   EXPECT_NE(vm.find("data-name=\"functions (billed)\" data-points=\"1\""), std::string::npos);
   EXPECT_NE(vm.find("data-name=\"VM for the job&#39;s wall time\" data-points=\"3\""), std::string::npos);
+  // Where the time went: 4 rounds x 2 functions x 7 s of compute; 2 cold starts x 0.2 s of init.
+  const std::string& parts = Find(figs, "train-breakdown").svg;
+  EXPECT_NE(parts.find("functions: compute: aws-lambda: 56<"), std::string::npos);
+  EXPECT_NE(parts.find("functions: init (cold starts): aws-lambda: 0.4<"), std::string::npos);
+  EXPECT_EQ(Count(parts, "<g class=\"series\""), 8);
   // Cost so far ends at the whole bill: 0.002 + 4 x 2 x 0.001.
   EXPECT_NE(Find(figs, "round-cost").svg.find("(3, 0.01)"), std::string::npos);
 }
@@ -113,7 +118,7 @@ TEST(ReportFiguresTest, LoadReportGivesLatencyFailuresAndPlacements) {
 TEST(ReportFiguresTest, LedgerGivesPerFunctionFigures) {
   const auto figs = BuildFigures({Parse("ledger.jsonl", MakeLedgerText(6))});
   EXPECT_EQ(Ids(figs), (std::vector<std::string>{"ledger-invocations", "ledger-duration", "ledger-cost", "ledger-vm",
-                                                 "ledger-timeline"}));
+                                                 "ledger-timeline", "ledger-concurrency", "ledger-cost-time"}));
   for (const auto& f : figs) ExpectCaptionSaysMeasuredAndEmulated(f);
   const std::string& inv = Find(figs, "ledger-invocations").svg;
   EXPECT_NE(inv.find("invocations: predict: 3<"), std::string::npos);
@@ -122,6 +127,45 @@ TEST(ReportFiguresTest, LedgerGivesPerFunctionFigures) {
   const std::string& tl = Find(figs, "ledger-timeline").svg;
   EXPECT_NE(tl.find("data-name=\"invocations\""), std::string::npos);
   EXPECT_EQ(Count(tl, "<title>invocations: ("), Count(tl, "<title>cold starts: ("));
+  // One second apart and shorter than a second: never two in flight. The bill ends at the sum
+  // of the six costs, 0.0000017 x (1 + ... + 6).
+  const std::string& conc = Find(figs, "ledger-concurrency").svg;
+  EXPECT_NE(conc.find(", 1)</title>"), std::string::npos);
+  EXPECT_EQ(conc.find(", 2)</title>"), std::string::npos);
+  const std::string& bill = Find(figs, "ledger-cost-time").svg;
+  EXPECT_NE(bill.find(", 3.57e-05)</title></circle>\n</g>"), std::string::npos);
+}
+
+TEST(ReportFiguresTest, InFlightCountsOverlappingInvocations) {
+  // Three invocations of 2 s: at 0 s, 0.5 s and 3 s; the first two overlap.
+  std::string ledger;
+  const auto t0 = WallTime(std::chrono::seconds(1'800'000'000));
+  const double starts[] = {0, 0.5, 3};
+  for (int i = 0; i < 3; ++i) {
+    faas::InvocationRecord r;
+    r.request_id = fmt::format("r{}", i);
+    r.function = "f";
+    r.provider = "aws-lambda";
+    r.memory_mb = 128;
+    r.duration_ms = 2000;
+    r.billed_ms = 2000;
+    r.start_time = t0 + std::chrono::milliseconds(static_cast<int64_t>(starts[i] * 1000));
+    ledger += faas::RecordToJson(r).dump() + "\n";
+  }
+  const auto figs = BuildFigures({Parse("l.jsonl", ledger)});
+  const std::string& conc = Find(figs, "ledger-concurrency").svg;
+  // Intervals of 0.2 s over 5 s: 2 in flight from 0.5 s to 2 s, 1 before and after (the second
+  // until 2.5 s), none from 2.5 s to 3 s, the third until 5 s.
+  auto at = [&](const char* point) { return conc.find(std::string(point) + "</title>") != std::string::npos; };
+  EXPECT_TRUE(at("(0.2, 1)")) << conc.substr(0, 400);
+  EXPECT_TRUE(at("(0.4, 2)"));
+  EXPECT_TRUE(at("(1.8, 2)"));
+  EXPECT_TRUE(at("(2, 1)"));  // the first ended at 2 s exactly
+  EXPECT_TRUE(at("(2.4, 1)"));
+  EXPECT_TRUE(at("(2.6, 0)"));
+  EXPECT_TRUE(at("(3, 1)"));
+  EXPECT_TRUE(at("(5, 0)"));
+  EXPECT_TRUE(at("(4, 1)"));
 }
 
 TEST(ReportHtmlTest, OneDocumentWithEveryFigureNoUrlAndDeterministic) {
