@@ -44,7 +44,7 @@ const std::vector<Command>& AllCommands() {
       {"version", "print the version and the build's libraries", RunVersion},
       {"platform", "serve: the local function platform behind the Lambda Invoke API", RunPlatform},
       {"cost", "cost of a ledger's invocations per function/provider, repriced, vs VMs", RunCost},
-      {"store", "inspect an object store: ls|put|get|cat|rm|stat s3://..., az://... or file://...", RunStore},
+      {"store", "inspect an object store: ls|put|get|cat|rm|stat s3://..., gs://..., az://... or file://...", RunStore},
       {"train", "train a model on a dataset, report accuracy, write a model artifact", SL_ML(RunTrain)},
       {"eval", "evaluate a model artifact: accuracy, per class, confusion, --kfold K", SL_ML(RunEval)},
       {"predict", "predict the class of an image, IDX record or text file", SL_ML(RunPredict)},
