@@ -149,8 +149,7 @@ struct FunctionState {
   std::vector<std::shared_ptr<Instance>> instances;  // not dead     GUARDED_BY(mu_)
   int64_t inflight = 0;                              //              GUARDED_BY(mu_)
   int64_t queued = 0;                                //              GUARDED_BY(mu_)
-  std::optional<TimePoint> prewarm_at;               //              GUARDED_BY(mu_)
-  Nanos prewarm_keep_alive{0};                       //              GUARDED_BY(mu_)
+  PrewarmSchedule prewarm;                           //              GUARDED_BY(mu_)
   // Metric cells, looked up once.
   Counter* throttles = nullptr;
   Counter* cold_starts = nullptr;

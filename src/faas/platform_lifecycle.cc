@@ -395,20 +395,14 @@ void Platform::Impl::RunMaintenance() {
         }
       }
       for (const auto& inst : expired) {
-        if (inst->decision.pre_warm > Nanos(0)) {
-          fn->prewarm_at = inst->idle_since + inst->decision.pre_warm;
-          fn->prewarm_keep_alive = inst->decision.keep_alive;
-        }
+        fn->prewarm.OnUnload(inst->decision, inst->idle_since);
         SL_LOG_DEBUG("faas", "function '{}': unloading idle instance {} ({})", name, inst->id,
                      inst->decision.reason);
         MarkDeadLocked(inst, "keep-alive expired", &after);
       }
-      if (fn->prewarm_at && now >= *fn->prewarm_at) {
-        fn->prewarm_at.reset();
-        if (fn->instances.empty()) {
-          auto inst = SpawnLocked(fn, nullptr, &after);
-          inst->prewarm = true;
-        }
+      if (fn->prewarm.TakeDue(now, !fn->instances.empty())) {
+        auto inst = SpawnLocked(fn, nullptr, &after);
+        inst->prewarm = true;
       }
       for (; provisioned < fn->spec.provisioned_concurrency; ++provisioned) {
         auto inst = SpawnLocked(fn, nullptr, &after);

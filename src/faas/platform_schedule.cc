@@ -157,7 +157,7 @@ std::shared_ptr<Instance> Platform::Impl::SpawnLocked(FunctionState* fn,
 void Platform::Impl::BeginIdleLocked(const std::shared_ptr<Instance>& inst) {
   inst->idle_since = options_.clock->Now();
   if (inst->prewarm) {
-    inst->decision = KeepAliveDecision{Nanos(0), inst->fn->prewarm_keep_alive, "prewarm"};
+    inst->decision = inst->fn->prewarm.Decision();
     inst->prewarm = false;  // from its first use on it is an ordinary instance
   } else {
     inst->decision = inst->fn->policy->Decide(inst->fn->spec.name);

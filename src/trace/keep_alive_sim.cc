@@ -34,8 +34,7 @@ UnitOutcome SimulateUnit(const WorkloadUnit& unit, Nanos horizon, faas::KeepAliv
   std::vector<int> loaded;        // ids of loaded instances, oldest first (the platform's order)
   using Done = std::pair<TimePoint, int>;
   std::priority_queue<Done, std::vector<Done>, std::greater<Done>> done;
-  TimePoint prewarm_at = kNever;  // a pre-warm the last unload asked for (kNever: none)
-  Nanos prewarm_keep_alive{0};
+  faas::PrewarmSchedule prewarm;  // the platform's own pre-warm bookkeeping (one per function)
   size_t next = 0;
 
   auto go_idle = [&](int id, TimePoint t, const KeepAliveDecision& d) {
@@ -57,7 +56,7 @@ UnitOutcome SimulateUnit(const WorkloadUnit& unit, Nanos horizon, faas::KeepAliv
         unload_pos = i;
       }
     }
-    const TimePoint t_prewarm = prewarm_at;
+    const TimePoint t_prewarm = prewarm.due().value_or(kNever);
     const TimePoint t = std::min({t_arrival, t_done, t_unload, t_prewarm});
     if (t == kNever || t > end) break;
 
@@ -77,19 +76,15 @@ UnitOutcome SimulateUnit(const WorkloadUnit& unit, Nanos horizon, faas::KeepAliv
       const int id = loaded[unload_pos];
       const SimInstance& s = inst[id];
       out.idle_seconds += SecondsBetween(s.idle_since, t);
-      if (auto plan = PlanIdle(s.decision, s.idle_since); plan.prewarm_at) {
-        prewarm_at = *plan.prewarm_at;
-        prewarm_keep_alive = s.decision.keep_alive;
-      }
+      prewarm.OnUnload(s.decision, s.idle_since);
       loaded.erase(loaded.begin() + static_cast<std::ptrdiff_t>(unload_pos));
       continue;
     }
     if (t_prewarm == t) {  // load a fresh instance ahead of the expected next arrival
-      prewarm_at = kNever;
-      if (loaded.empty()) {
+      if (prewarm.TakeDue(t, !loaded.empty())) {
         inst.emplace_back();
         loaded.push_back(static_cast<int>(inst.size() - 1));
-        go_idle(loaded.back(), t, KeepAliveDecision{Nanos(0), prewarm_keep_alive, "prewarm"});
+        go_idle(loaded.back(), t, prewarm.Decision());
         ++out.prewarms;
         ++out.instances_started;
       }

@@ -9,8 +9,9 @@
 //     for cold_start + duration);
 //   * when an instance's last slot frees it goes idle: Decide, then RecordCompletion, and
 //     PlanIdle turns the decision into an unload time (an arrival at or after it finds the
-//     instance gone) and, for a pre-warming decision, the time to load a fresh instance, which
-//     is loaded then if the unit has no instance and stays loaded for the decision's keep_alive;
+//     instance gone); unloading an instance whose decision pre-warms schedules a fresh instance
+//     (faas::PrewarmSchedule, the same bookkeeping the platform keeps per function), loaded then
+//     if the unit has no instance and kept for the decision's keep_alive;
 //   * instance_concurrency slots per instance; 0 = unlimited, one instance per unit (Shahrad et
 //     al.'s model: an app is loaded or not).
 // Loading is instantaneous apart from cold_start, and capacity is unlimited (a provider's).

@@ -29,6 +29,18 @@ bool ShouldUnload(const KeepAliveDecision& d, TimePoint idle_since, TimePoint no
   return now >= PlanIdle(d, idle_since).unload_at;
 }
 
+void PrewarmSchedule::OnUnload(const KeepAliveDecision& d, TimePoint idle_since) {
+  if (d.pre_warm <= Nanos(0)) return;
+  at_ = PlanIdle(d, idle_since).prewarm_at;
+  keep_alive_ = d.keep_alive;
+}
+
+bool PrewarmSchedule::TakeDue(TimePoint now, bool function_has_instances) {
+  if (!at_ || now < *at_) return false;
+  at_.reset();
+  return !function_has_instances;
+}
+
 KeepAliveDecision FixedKeepAlive::Decide(const std::string&) const {
   return {Nanos(0), idle_, "fixed"};
 }

@@ -48,6 +48,28 @@ IdlePlan PlanIdle(const KeepAliveDecision& d, TimePoint idle_since);
 // immediately when the decision pre-warms (the current instance is unloaded right away).
 bool ShouldUnload(const KeepAliveDecision& d, TimePoint idle_since, TimePoint now);
 
+// The function-level half of the protocol: a pending pre-warm. The platform (one per function,
+// under its lock) and the keep-alive simulator (trace/keep_alive_sim.h) both keep one, so that
+// they pre-warm alike. Not thread-safe: its owner serialises the calls.
+class PrewarmSchedule {
+ public:
+  // An idle instance that got decision d at idle_since is being unloaded: if d pre-warms, a fresh
+  // instance is due at idle_since + d.pre_warm (replacing any pre-warm still pending).
+  void OnUnload(const KeepAliveDecision& d, TimePoint idle_since);
+  // When the pending pre-warm is due, or nullopt.
+  std::optional<TimePoint> due() const { return at_; }
+  // At or after the due time: clears it and says whether to load the fresh instance now (only if
+  // the function has no instance at all; one that is loaded serves the expected arrival).
+  bool TakeDue(TimePoint now, bool function_has_instances);
+  // The decision a pre-warmed instance gets when it is ready: stay loaded for the keep_alive of
+  // the decision that asked for it, then unload if nothing used it.
+  KeepAliveDecision Decision() const { return {Nanos(0), keep_alive_, "prewarm"}; }
+
+ private:
+  std::optional<TimePoint> at_;
+  Nanos keep_alive_{0};
+};
+
 class KeepAlivePolicy {
  public:
   virtual ~KeepAlivePolicy() = default;

@@ -143,6 +143,27 @@ TEST(KeepAlivePolicyTest, OverlappingInvocationsCountAsZeroIdleTime) {
   EXPECT_DOUBLE_EQ(Sec(d.keep_alive), 5 * 60 * 1.1);
 }
 
+TEST(KeepAlivePolicyTest, PrewarmScheduleLoadsOnlyWhenDueAndNothingIsLoaded) {
+  FakeClock clock;
+  const TimePoint idle = clock.Now();
+  PrewarmSchedule p;
+  p.OnUnload(KeepAliveDecision{Nanos(0), minutes(10), "fixed"}, idle);  // no pre-warm asked
+  EXPECT_FALSE(p.due().has_value());
+  p.OnUnload(KeepAliveDecision{seconds(486), seconds(174), "histogram"}, idle);
+  ASSERT_TRUE(p.due().has_value());
+  EXPECT_EQ(*p.due(), idle + seconds(486));
+  EXPECT_FALSE(p.TakeDue(idle + seconds(485), false));  // not yet: still pending
+  EXPECT_TRUE(p.due().has_value());
+  EXPECT_TRUE(p.TakeDue(idle + seconds(486), false));   // due, nothing loaded: load one
+  EXPECT_FALSE(p.due().has_value());
+  EXPECT_EQ(p.Decision().keep_alive, seconds(174));
+  EXPECT_EQ(p.Decision().pre_warm, Nanos(0));
+  EXPECT_EQ(p.Decision().reason, "prewarm");
+  p.OnUnload(KeepAliveDecision{seconds(60), seconds(30), "histogram"}, idle);
+  EXPECT_FALSE(p.TakeDue(idle + seconds(61), true));    // an instance is loaded: none needed
+  EXPECT_FALSE(p.due().has_value());                    // and the pre-warm is dropped
+}
+
 TEST(KeepAlivePolicyTest, MakeFromSpec) {
   ProviderProfile p;
   p.keep_alive_s = 600;
