@@ -99,7 +99,9 @@ Result<std::unique_ptr<serve::Tier>> MakeContainerTier(const ServeFlags& v, cons
                                std::string("--auth-token-file"), std::string("{token_file}")}) {
     co.command.push_back(a);
   }
-  co.mode = v.container_mode;
+  auto mode = serve::ParseContainerMode(v.container_mode);
+  if (!mode.ok()) return mode.status().WithContext("--container-mode");
+  co.mode = *mode;
   if (!v.container_image.empty()) {
     // The image carries the binary and the model(s) and its own Cmd; the tier's serving knobs
     // are appended to its Cmd. The gateway's --model names must match the image's models.

@@ -186,7 +186,7 @@ class ContainerImageTest : public ::testing::Test {
     ContainerTierOptions o;
     o.models = {"tiny"};
     o.image = "oci-archive:" + dir_->Join("serve.tar");
-    o.mode = "runc";
+    o.mode = ContainerMode::kRunc;
     o.state_dir = dir_->Join(fmt::format("state-{}", ++seq_));
     o.min_replicas = 1;
     o.max_replicas = 1;
@@ -272,7 +272,7 @@ TEST_F(ContainerImageTest, ReplicaRunsTheImageReadOnlyAsUid65532OnLoopbackOnly) 
 
 TEST_F(ContainerImageTest, ImageModeNeedsRuncAndAValidReference) {
   ContainerTierOptions o = Options();
-  o.mode = "process";
+  o.mode = ContainerMode::kProcess;
   auto p = ContainerTier::Create(o);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), Code::kFailedPrecondition) << p.status().ToString();

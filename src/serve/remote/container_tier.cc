@@ -169,9 +169,6 @@ Status ContainerTier::Impl::Init() {
   if (o.replica_concurrency < 1 || o.queue_per_replica < 1) {
     return InvalidArgument("container tier: replica_concurrency and queue_per_replica must be >= 1");
   }
-  if (o.mode != "auto" && o.mode != "runc" && o.mode != "process") {
-    return InvalidArgument("container tier: mode '{}' (want auto|runc|process)", o.mode);
-  }
   if (o.binary.empty()) {
     std::error_code ec;
     o.binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
@@ -202,7 +199,7 @@ Status ContainerTier::Impl::Init() {
   }
   if (!o.model_dir.empty()) o.model_dir = std::filesystem::absolute(o.model_dir, ec).string();
 
-  if (o.mode == "process") {
+  if (o.mode == ContainerMode::kProcess) {
     mode = ReplicaMode::kProcess;
     SL_LOG_INFO("serve", "container tier: mode=process requested: replicas run as plain child "
                          "processes, not containers");
@@ -212,7 +209,7 @@ Status ContainerTier::Impl::Init() {
       mode = ReplicaMode::kRunc;
       runc_path = probe.runc_path;
       SL_LOG_INFO("serve", "container tier: replicas are OCI containers run by {}", runc_path);
-    } else if (o.mode == "runc") {
+    } else if (o.mode == ContainerMode::kRunc) {
       return FailedPrecondition("container tier: mode=runc but runc cannot run here: {}",
                                 probe.reason);
     } else {
@@ -591,6 +588,22 @@ void ContainerTier::Impl::Supervise() {
     ++supervisor_rounds;
     round_done.notify_all();
   }
+}
+
+std::string_view ContainerModeName(ContainerMode m) {
+  switch (m) {
+    case ContainerMode::kAuto: return "auto";
+    case ContainerMode::kRunc: return "runc";
+    case ContainerMode::kProcess: return "process";
+  }
+  return "auto";
+}
+
+Result<ContainerMode> ParseContainerMode(std::string_view text) {
+  for (ContainerMode m : {ContainerMode::kAuto, ContainerMode::kRunc, ContainerMode::kProcess}) {
+    if (text == ContainerModeName(m)) return m;
+  }
+  return InvalidArgument("container mode '{}' (want auto, runc or process)", text);
 }
 
 ContainerTier::ContainerTier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

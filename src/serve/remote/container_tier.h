@@ -60,6 +60,12 @@ class MetricsRegistry;
 
 namespace sl::serve {
 
+// How replicas run: kAuto = OCI containers by runc where it can run here (probed once), else
+// plain child processes (logged); kRunc = containers or Create fails; kProcess = child processes.
+enum class ContainerMode { kAuto, kRunc, kProcess };
+std::string_view ContainerModeName(ContainerMode m);            // "auto" | "runc" | "process"
+Result<ContainerMode> ParseContainerMode(std::string_view text);  // INVALID_ARGUMENT naming it
+
 struct ContainerTierOptions {
   std::vector<std::string> models;      // model names served (Models()); requests name one
   std::string model_dir;                // host directory mounted read-only at /model
@@ -77,7 +83,7 @@ struct ContainerTierOptions {
   // Image mode (see above): "oci-archive:PATH[:REF]" | "oci:DIR[:REF]"; "" = host bundle mode.
   std::string image;
   std::vector<std::string> image_args;  // appended to the image's Entrypoint + Cmd
-  std::string mode = "auto";            // auto | runc | process
+  ContainerMode mode = ContainerMode::kAuto;
   std::string runc = "runc";            // path or name in PATH
   std::string state_dir = ".straightline/containers";  // bundles and replica logs
   int64_t min_replicas = 1;

@@ -88,7 +88,7 @@ class ContainerTierTest : public ::testing::Test {
     o.models = {"m"};
     o.command = {"/usr/bin/python3", dir_ + "/server.py", "{port}", "{token_file}"};
     o.extra_ro_paths = {dir_};
-    o.mode = mode;
+    o.mode = ParseContainerMode(mode).value();
     o.state_dir = dir_ + "/state";
     o.min_replicas = 1;
     o.max_replicas = 2;
@@ -365,9 +365,12 @@ TEST_F(ContainerTierTest, ReplicaThatNeverGetsReadyFailsItsRequests) {
 }
 
 TEST_F(ContainerTierTest, BadOptionsAreRejected) {
-  ContainerTierOptions o = Options("docker");
-  EXPECT_EQ(ContainerTier::Create(o).status().code(), Code::kInvalidArgument);
-  o = Options("runc");
+  // A mode is parsed once, at the edge (flags), into ContainerMode.
+  auto docker = ParseContainerMode("docker");
+  EXPECT_EQ(docker.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(docker.status().message().find("'docker' (want auto, runc or process)"), std::string::npos)
+      << docker.status().ToString();
+  ContainerTierOptions o = Options("runc");
   o.runc = "no-such-runc-binary";
   auto t = ContainerTier::Create(o);
   EXPECT_EQ(t.status().code(), Code::kFailedPrecondition);

@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     std::vector<double> ms, create_ms;
     for (int i = 0; i < n; ++i) {
       sl::serve::ContainerTierOptions o;
-      o.mode = mode == "image" ? "runc" : mode;
+      o.mode = mode == "image" ? sl::serve::ContainerMode::kRunc : sl::serve::ParseContainerMode(mode).value();
       if (mode == "image") o.image = image;
       o.state_dir = tmp.Join("state");
       o.min_replicas = 1;
