@@ -67,9 +67,9 @@ int RunTraceLoad(const Args& args) {
   std::string minutes, target = "platform", durations = "scaled", work = "sleep";
   std::string provider = "aws-lambda", keep_alive, state_dir = ".straightline/trace-replay";
   std::string model, payload = "json", auth_token_file, json_out;
-  double speed = 1, scale = 1, touch_scale = 1, local_cpus = 64, max_memory_gb = 0;
+  double speed = 1, scale = 1, touch_scale = 1, local_cpus = -1, max_memory_gb = 0;
   int64_t functions = 0, seed = 1, timeout_ms = 50000;
-  bool json = false;
+  bool json = false, dry_run = false;
   flags.String("trace", &trace_path, "the trace: a 2021 file, or a 2019 invocations file (its "
                                      "durations and memory files found beside it)");
   flags.String("trace-format", &trace_format, "2019 | 2021 | auto (from the file's header)");
@@ -96,8 +96,9 @@ int RunTraceLoad(const Args& args) {
   flags.String("work", &work, "platform: sleep (the handler waits out its duration) | spin (burns "
                               "CPU, as invitro; on 2 cores concurrent calls then contend)");
   flags.Double("local-cpus", &local_cpus, "embedded platform: vCPUs of instances that may run at "
-                                          "once (the trace handler waits, so by default far more "
-                                          "than the cores; 0: the cores)");
+                                          "once, the rest queued (default: --work sleep 10000, as "
+                                          "the handlers wait and a provider's capacity is not this "
+                                          "machine's; --work spin the cores)");
   flags.Double("max-memory-gb", &max_memory_gb, "embedded platform: refuse a replay whose functions' "
                                                 "peak touched memory exceeds this (0: half of MemAvailable)");
   flags.String("state-dir", &state_dir, "platform: state (logs, ledger.jsonl) of the embedded platform");
@@ -108,12 +109,29 @@ int RunTraceLoad(const Args& args) {
   flags.Int("timeout-ms", &timeout_ms, "gateway: per-request timeout");
   flags.String("json-out", &json_out, "write the JSON report here");
   flags.Bool("json", &json, "print the JSON report instead of the table");
+  flags.Bool("dry-run", &dry_run, "print the plan (the trace's changes, and per function its "
+                                  "invocations, peak concurrency and memory) and send nothing");
+  // The phase mode's flags (load_command.cc) mean nothing here. They are accepted and ignored with
+  // a warning, so that STRAIGHTLINE_LOAD_ARGS (README, "Usage": flags appended to every `load`)
+  // does not break a trace replay.
+  std::string ignored_s;
+  int64_t ignored_i = 0;
+  for (const char* name : {"phases", "mix", "config", "csv-out"}) {
+    flags.String(name, &ignored_s, "(load without --trace; ignored here)");
+  }
+  for (const char* name : {"session-requests", "max-total", "concurrency", "backlog"}) {
+    flags.Int(name, &ignored_i, "(load without --trace; ignored here)");
+  }
   FunctionHostFlags host_flags;
   host_flags.Define(flags);
   // `load --trace --help` must show this help, not read a trace named --help.
   const bool help = std::find(args.begin(), args.end(), "--help") != args.end();
   if (int rc = ParseFlagsOrExit(flags, help ? Args{"--help"} : args); rc >= 0) return rc;
 
+  for (const char* name : {"phases", "mix", "config", "csv-out", "session-requests", "max-total",
+                           "concurrency", "backlog"}) {
+    if (flags.IsSet(name)) fmt::print(stderr, "straightline load --trace: --{} ignored (it is for load without --trace)\n", name);
+  }
   if (trace_path.empty()) return Usage("--trace PATH is required");
   if (trace_format != "auto" && trace_format != "2019" && trace_format != "2021") {
     return Usage(fmt::format("--trace-format '{}': want 2019, 2021 or auto", trace_format));
@@ -156,6 +174,17 @@ int RunTraceLoad(const Args& args) {
   }
   auto plan = trace::BuildReplayPlan(*trace, ro);
   if (!plan.ok()) return Usage(plan.status().message());
+  if (dry_run) {
+    for (const auto& n : plan->notes) fmt::print("  {}\n", n);
+    fmt::print("{:<24} {:>7} {:>6} {:>10} {:>12}\n", "function", "calls", "peak", "app MB", "longest ms");
+    for (const auto& f : plan->functions) {
+      fmt::print("{:<24} {:>7} {:>6} {:>10.0f} {:>12.1f}\n", f.name, f.calls, f.peak_concurrency,
+                 f.memory_mb, f.max_ms);
+    }
+    fmt::print("{} invocations; peak touched memory {:.0f} MB at --touch-scale {}\n", plan->calls.size(),
+               trace::PeakMemoryMb(*plan, touch_scale), touch_scale);
+    return 0;
+  }
 
   Result<trace::ReplayResult> result = Internal("not run");
   std::unique_ptr<trace::ReplaySimulation> sim;
@@ -205,6 +234,7 @@ int RunTraceLoad(const Args& args) {
     po.state_dir = state_dir;
     po.clock = &keep_alive_clock;  // keep-alive in trace time
     po.maintenance_interval = std::chrono::milliseconds(5);
+    if (local_cpus < 0) local_cpus = work == "sleep" ? 10000 : 0;
     po.local_cpus = local_cpus;
     auto opened = OpenFunctionHost(*resolved, po, provider);
     if (!opened.ok()) {
@@ -226,19 +256,13 @@ int RunTraceLoad(const Args& args) {
       result->notes.push_back(fmt::format("ledger: {}", opened->ledger_path));
       if (local) {
         result->notes.push_back(fmt::format(
-            "keep-alive decisions on a clock {} x real time; embedded platform capacity {} vCPUs",
-            speed, local_cpus));
+            "keep-alive decisions on a clock {} x real time; embedded platform capacity {}",
+            speed, local_cpus > 0 ? fmt::format("{} vCPUs", local_cpus) : std::string("the cores")));
       }
     }
     if (result.ok() && result->idle_measured) {
-      double init_ms = 0;
-      int64_t cold = 0;
-      for (const auto& c : result->calls) {
-        if (c.cold) init_ms += c.init_ms, ++cold;
-      }
-      const Nanos cold_start = std::chrono::duration_cast<Nanos>(
-          std::chrono::duration<double, std::milli>(cold > 0 ? init_ms / cold * speed : 0));
-      auto s = trace::SimulateReplay(*plan, result->memory_mb, keep_alive, *profile, cold_start);
+      auto s = trace::SimulateReplay(*plan, result->memory_mb, keep_alive, *profile,
+                                     trace::MeasuredColdStarts(*plan, *result));
       if (s.ok()) {
         sim = std::make_unique<trace::ReplaySimulation>(std::move(*s));
       } else {

@@ -66,14 +66,8 @@ Replayed Replay(const std::string& path, const ReplayOptions& options, const std
   if (records.ok()) out.ledger = std::move(*records);
   auto profile = faas::LoadProviderProfile("aws-lambda");
   EXPECT_TRUE(profile.ok());
-  double init_ms = 0;
-  int64_t cold = 0;
-  for (const auto& c : out.result.calls) {
-    if (c.cold) init_ms += c.init_ms, ++cold;
-  }
   auto sim = SimulateReplay(out.plan, out.result.memory_mb, keep_alive, *profile,
-                            std::chrono::duration_cast<Nanos>(std::chrono::duration<double, std::milli>(
-                                cold ? init_ms / cold * options.speed : 0)));
+                            MeasuredColdStarts(out.plan, out.result));
   EXPECT_TRUE(sim.ok()) << sim.status().ToString();
   out.report = ReplayReportJson(out.plan, out.result, sim.ok() ? &*sim : nullptr);
   return out;

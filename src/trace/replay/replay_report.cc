@@ -13,6 +13,7 @@ namespace {
 struct Tally {
   int64_t planned = 0, sent = 0, completed = 0, failed = 0, cold = 0;
   std::map<std::string, int64_t> errors;
+  std::map<std::string, int64_t> tiers;  // gateway: where the answered requests ran
   std::vector<double> latency_ms;
   double billed_gb_s = 0, cost_usd = 0, init_ms_sum = 0, queued_ms_sum = 0, max_lag_ms = 0;
   double idle_s = 0, wasted_gb_s = 0;
@@ -30,6 +31,7 @@ struct Tally {
       ++failed;
       ++errors[c.error];
     }
+    if (!c.tier.empty()) ++tiers[c.tier];
     cold += c.cold;
     if (c.cold) init_ms_sum += c.init_ms;
     latency_ms.push_back(c.latency_ms);
@@ -41,6 +43,7 @@ struct Tally {
     planned += t.planned, sent += t.sent, completed += t.completed, failed += t.failed;
     cold += t.cold;
     for (const auto& [k, v] : t.errors) errors[k] += v;
+    for (const auto& [k, v] : t.tiers) tiers[k] += v;
     latency_ms.insert(latency_ms.end(), t.latency_ms.begin(), t.latency_ms.end());
     billed_gb_s += t.billed_gb_s, cost_usd += t.cost_usd, init_ms_sum += t.init_ms_sum;
     queued_ms_sum += t.queued_ms_sum, max_lag_ms = std::max(max_lag_ms, t.max_lag_ms);
@@ -55,6 +58,7 @@ struct Tally {
                                         {"p99", Quantile(latency_ms, 0.99)},
                                         {"max", Quantile(latency_ms, 1.0)}}},
                         {"max_send_lag_ms", max_lag_ms}};
+    if (!host) j["tiers"] = tiers;
     if (host) {
       j["cold_starts"] = cold;
       j["mean_init_ms"] = cold ? init_ms_sum / static_cast<double>(cold) : 0.0;
@@ -184,6 +188,7 @@ std::string ReplayReportTable(const nlohmann::json& r, size_t max_rows) {
   if (fns.size() > max_rows) out += fmt::format("... {} more functions (--json-out has them all)\n", fns.size() - max_rows);
   row("total", r["total"]);
   if (!r["total"]["errors"].empty()) out += fmt::format("failures by kind: {}\n", r["total"]["errors"].dump());
+  if (r["total"].contains("tiers")) out += fmt::format("answered by tier: {}\n", r["total"]["tiers"].dump());
   out += fmt::format("trace window {:.0f} s replayed in {:.1f} s (wall {:.1f} s); sends at most {:.1f} ms late\n",
                      r["trace_window_s"].get<double>(), r["replay_window_s"].get<double>(),
                      r["wall_s"].get<double>(), r["total"]["max_send_lag_ms"].get<double>());
@@ -192,7 +197,7 @@ std::string ReplayReportTable(const nlohmann::json& r, size_t max_rows) {
   }
   if (sim) {
     const auto& s = r["simulator"];
-    out += fmt::format("simulator ({}, cold start {:.2f} s of trace time): cold starts {:+.1f} %",
+    out += fmt::format("simulator ({}, cold starts of the replay's measured init, mean {:.2f} s of trace time): cold starts {:+.1f} %",
                        s["policy"].get<std::string>(), s["cold_start_trace_s"].get<double>(),
                        100 * s["cold_starts_rel_diff"].get<double>());
     if (s.contains("wasted_gb_s_rel_diff")) {
