@@ -22,6 +22,7 @@
 #include "store/file_download.h"
 #include "store/io.h"
 #include "store/key.h"
+#include "store/remote_core.h"
 #include "store/retry.h"
 #include "store/s3_http.h"
 #include "store/s3_xml.h"
@@ -59,21 +60,6 @@ std::string Md5Base64(std::string_view data) {
 // Metadata names must be C# identifiers: no '-'.
 constexpr const char* kShaHeader = "x-ms-meta-sha256";
 constexpr const char* kPutIdHeader = "x-ms-meta-sl_put_id";
-
-std::string NewPutId() {
-  thread_local std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(::getpid()) << 32));
-  return fmt::format("{:016x}{:016x}", rng(), rng());
-}
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? std::string() : std::string(v);
-}
-
-std::string StripQuotes(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
-}
 
 // How a blob's bytes are checked on read: our SHA-256 metadata, else the blob's Content-MD5.
 class Verifier {
@@ -134,8 +120,6 @@ AzRequest Req(std::string method, std::string blob) {
   return r;
 }
 
-enum class CondMode { kUnknown = 0, kHeader = 1, kEmulate = 2 };
-
 class AzureStore final : public ObjectStore {
  public:
   AzureStore(AzureConfig cfg, std::string container, std::string prefix, StoreOptions options)
@@ -145,11 +129,10 @@ class AzureStore final : public ObjectStore {
         options_(std::move(options)),
         clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
         retrier_(options_.retry, clock_),
-        http_(options_.connect_timeout_seconds, options_.low_speed_timeout_seconds) {
+        http_(options_.connect_timeout_seconds, options_.low_speed_timeout_seconds),
+        cond_(options_.conditional_put) {
     uri_ = "az://" + cfg_.account + "/" + container_;
     if (!prefix_.empty()) uri_ += "/" + prefix_.substr(0, prefix_.size() - 1);
-    if (options_.conditional_put == "header") cond_mode_ = static_cast<int>(CondMode::kHeader);
-    if (options_.conditional_put == "emulate") cond_mode_ = static_cast<int>(CondMode::kEmulate);
     if (options_.part_size < (64u << 10)) options_.part_size = 64u << 10;
     if (options_.part_size > (4000ull << 20)) options_.part_size = 4000ull << 20;  // Azure's block maximum
     if (options_.multipart_threshold < options_.part_size) options_.multipart_threshold = options_.part_size;
@@ -166,7 +149,7 @@ class AzureStore final : public ObjectStore {
   Capabilities capabilities() const override {
     auto* self = const_cast<AzureStore*>(this);  // the probe is a lazily cached fact about the server
     auto mode = self->ConditionalMode();
-    return Capabilities{.atomic_put_if_absent = mode.ok() && *mode == CondMode::kHeader};
+    return Capabilities{.atomic_put_if_absent = mode.ok() && *mode == ConditionalPut::Mode::kHeader};
   }
 
   Status Put(std::string_view key, std::string_view data, const PutOptions& options) override {
@@ -232,29 +215,14 @@ class AzureStore final : public ObjectStore {
 
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
     SL_RETURN_IF_ERROR(CheckKey(key));
-    if (length > 0) {
-      uint64_t last = length > std::numeric_limits<uint64_t>::max() - offset ? std::numeric_limits<uint64_t>::max() - 1
-                                                                             : offset + length - 1;
-      AzRequest r = Req("GET", prefix_ + std::string(key));
-      r.headers["x-ms-range"] =
-          length == kToEnd ? fmt::format("bytes={}-", offset) : fmt::format("bytes={}-{}", offset, last);
-      auto reply = Execute(r, key);
-      if (reply.ok()) {
-        if (reply->status == 200) {  // a server that ignores the range sends it all
-          std::string& b = reply->body;
-          return offset >= b.size() ? std::string() : b.substr(offset, length);
-        }
-        return std::move(reply->body);
-      }
-      if (reply.status().code() != Code::kOutOfRange) return reply.status();
-    }
-    // Zero-length read, or the range starts at/after the end: decide from the size.
-    SL_ASSIGN_OR_RETURN(ObjectInfo info, Head(key));
-    if (offset > info.size) {
-      return OutOfRange("{}: key '{}': range offset {} is past the end of the object ({} bytes)", uri_,
-                        PrintableKey(key), offset, info.size);
-    }
-    return std::string();
+    return RangedGet(
+        uri_, key, offset, length,
+        [&](const std::string& range) {
+          AzRequest r = Req("GET", prefix_ + std::string(key));
+          r.headers["x-ms-range"] = range;
+          return Execute(r, key);
+        },
+        [&] { return Head(key); });
   }
 
   Status GetToFile(std::string_view key, const std::string& path) override {
@@ -323,16 +291,7 @@ class AzureStore final : public ObjectStore {
 
   // Follows pages, then sorts (bytewise), as the s3 backend does: callers rely on List's order.
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
-    std::vector<ObjectInfo> out;
-    ListOptions options{.prefix = std::string(prefix), .page_token = "", .max_keys = options_.list_page_size};
-    while (true) {
-      SL_ASSIGN_OR_RETURN(ListResult page, ListPage(options));
-      for (auto& o : page.objects) out.push_back(std::move(o));
-      if (page.next_page_token.empty()) break;
-      options.page_token = std::move(page.next_page_token);
-    }
-    std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
-    return out;
+    return ListAllSorted(*this, prefix, options_.list_page_size);
   }
 
   Status Delete(std::string_view key) override {
@@ -360,50 +319,31 @@ class AzureStore final : public ObjectStore {
     return r;
   }
 
+  // For if_absent puts: whether to send If-None-Match (remote_core.h).
   Result<bool> PrepareIfAbsent(std::string_view key, const PutOptions& options) {
-    if (!options.if_absent) return false;
-    SL_ASSIGN_OR_RETURN(CondMode mode, ConditionalMode());
-    if (mode == CondMode::kHeader) return true;
-    auto head = Head(key);
-    if (head.ok()) {
-      return AlreadyExists("{}: key '{}': already exists (put-if-absent: the first writer won; emulated check)", uri_,
-                           PrintableKey(key));
-    }
-    if (head.status().code() != Code::kNotFound) return head.status();
-    return false;
+    return cond_.Prepare(options.if_absent, ProbePut(), ProbeRemove(), "conditional Put Blob",
+                         [&] { return Head(key); }, uri_, key);
   }
 
   // Whether the server refuses a conditional Put Blob over an existing blob (Azure and Azurite
   // do; an emulator that did not would silently overwrite).
-  Result<CondMode> ConditionalMode() {
-    int m = cond_mode_.load();
-    if (m != static_cast<int>(CondMode::kUnknown)) return static_cast<CondMode>(m);
-    std::lock_guard<std::mutex> lock(probe_mu_);
-    m = cond_mode_.load();
-    if (m != static_cast<int>(CondMode::kUnknown)) return static_cast<CondMode>(m);
-    std::string probe = fmt::format(".sl-probe-{:016x}", std::random_device{}() * 0x9E3779B97F4A7C15ull ^ ::getpid());
-    std::string sha = Sha256Hex("probe");
-    auto put = [&]() {
-      AzRequest r = PutBlobRequest(probe, sha, NewPutId(), true);
+  Result<ConditionalPut::Mode> ConditionalMode() {
+    return cond_.Get(ProbePut(), ProbeRemove(), "conditional Put Blob");
+  }
+
+  std::function<Status(const std::string&)> ProbePut() {
+    return [this](const std::string& probe) {
+      AzRequest r = PutBlobRequest(probe, Sha256Hex("probe"), NewPutId(), true);
       r.body = "probe";
       return Execute(r, probe).status();
     };
-    Status first = put();
-    if (!first.ok() && first.code() != Code::kAlreadyExists) return first.WithContext("probing conditional Put Blob support");
-    Status second = put();
-    CondMode mode;
-    if (second.code() == Code::kAlreadyExists) {
-      mode = CondMode::kHeader;
-    } else if (second.ok()) {
-      mode = CondMode::kEmulate;
-    } else {
-      return second.WithContext("probing conditional Put Blob support");
-    }
-    AzRequest del = Req("DELETE", prefix_ + probe);
-    del.missing_is_ok = true;
-    Execute(del, probe).status().IgnoreError();  // a leftover probe is invisible to List
-    cond_mode_.store(static_cast<int>(mode));
-    return mode;
+  }
+  std::function<void(const std::string&)> ProbeRemove() {
+    return [this](const std::string& probe) {
+      AzRequest del = Req("DELETE", prefix_ + probe);
+      del.missing_is_ok = true;
+      Execute(del, probe).status().IgnoreError();  // a leftover probe is invisible to List
+    };
   }
 
   // options.part_size, or more when that would take more blocks than a blob may have.
@@ -510,10 +450,9 @@ class AzureStore final : public ObjectStore {
     return Execute(done, key).status();
   }
 
-  // As S3Store::Settle: a put refused by its own earlier attempt (lost reply) succeeded.
+  // A put refused by its own earlier attempt (a lost reply) succeeded: remote_core.h's SettlePut.
   Status Settle(std::string_view key, const std::string& put_id, Status s) {
-    if (s.code() != Code::kAlreadyExists && s.code() != Code::kNotFound) return s;
-    return WrittenBy(key, put_id) ? Status::Ok() : s;
+    return SettlePut(std::move(s), [&] { return WrittenBy(key, put_id); });
   }
 
   bool WrittenBy(std::string_view key, const std::string& put_id) {
@@ -626,8 +565,7 @@ class AzureStore final : public ObjectStore {
   HttpClient http_;
   std::string uri_;
   std::string endpoint_path_;  // "" or "/devstoreaccount1"
-  std::mutex probe_mu_;
-  std::atomic<int> cond_mode_{static_cast<int>(CondMode::kUnknown)};
+  ConditionalPut cond_;
 };
 
 }  // namespace
@@ -667,17 +605,17 @@ Result<std::unique_ptr<ObjectStore>> OpenAzureStoreFromUri(std::string_view uri,
 
   AzureConfig cfg;
   std::string conn = !options.azure_connection_string.empty() ? options.azure_connection_string
-                                                               : Env("AZURE_STORAGE_CONNECTION_STRING");
+                                                               : EnvOr("AZURE_STORAGE_CONNECTION_STRING");
   if (!conn.empty()) {
     auto parsed = ParseAzureConnectionString(conn);
     if (!parsed.ok()) return parsed.status().WithContext(uri);
     cfg = std::move(*parsed);
     if (cfg.account.empty()) cfg.account = account;
   } else {
-    std::string env_account = Env("AZURE_STORAGE_ACCOUNT");
+    std::string env_account = EnvOr("AZURE_STORAGE_ACCOUNT");
     cfg.account = env_account.empty() ? account : env_account;
-    cfg.account_key = Env("AZURE_STORAGE_KEY");
-    cfg.sas_token = Env("AZURE_STORAGE_SAS_TOKEN");
+    cfg.account_key = EnvOr("AZURE_STORAGE_KEY");
+    cfg.sas_token = EnvOr("AZURE_STORAGE_SAS_TOKEN");
   }
   if (!options.azure_account_key.empty()) cfg.account_key = options.azure_account_key;
   if (!options.azure_sas_token.empty()) cfg.sas_token = options.azure_sas_token;
@@ -686,7 +624,7 @@ Result<std::unique_ptr<ObjectStore>> OpenAzureStoreFromUri(std::string_view uri,
   if (cfg.account != account) {
     return FailedPrecondition("{}: the Azure credentials are for account '{}', not '{}'", uri, cfg.account, account);
   }
-  std::string endpoint = !options.azure_endpoint.empty() ? options.azure_endpoint : Env("AZURE_STORAGE_BLOB_ENDPOINT");
+  std::string endpoint = !options.azure_endpoint.empty() ? options.azure_endpoint : EnvOr("AZURE_STORAGE_BLOB_ENDPOINT");
   if (endpoint.empty()) endpoint = cfg.blob_endpoint;
   if (endpoint.empty()) endpoint = fmt::format("https://{}.blob.core.windows.net", account);
   auto ep = NormalizeAzureEndpoint(endpoint);

@@ -21,6 +21,7 @@
 #include "store/file_download.h"
 #include "store/io.h"
 #include "store/key.h"
+#include "store/remote_core.h"
 #include "store/retry.h"
 #include "store/s3_dialect.h"
 #include "store/s3_http.h"
@@ -52,19 +53,9 @@ class Md5Hasher {
   EVP_MD_CTX* ctx_;
 };
 
-std::string StripQuotes(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
-}
-
 // Each put's own random id, kept as user metadata ("<meta prefix>sl-put-id") so that a put can
 // recognise its own object after a lost reply (S3Store::Settle).
 constexpr const char* kPutIdMeta = "sl-put-id";
-
-std::string NewPutId() {
-  thread_local std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(::getpid()) << 32));
-  return fmt::format("{:016x}{:016x}", rng(), rng());
-}
 
 bool IsPlainMd5(std::string_view etag) {
   if (etag.size() != 32) return false;
@@ -72,11 +63,6 @@ bool IsPlainMd5(std::string_view etag) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
-}
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? std::string() : std::string(v);
 }
 
 // User metadata `name` of a reply: the dialect's prefix first, then the other one (GCS answers a
@@ -185,8 +171,6 @@ S3Request Req(std::string method, std::string s3_key) {
   return r;
 }
 
-enum class CondMode { kUnknown = 0, kHeader = 1, kEmulate = 2 };
-
 class S3Store final : public ObjectStore {
  public:
   S3Store(const S3Dialect& dialect, std::string bucket, std::string prefix, Endpoint endpoint, AwsCredentials creds,
@@ -201,11 +185,10 @@ class S3Store final : public ObjectStore {
         options_(std::move(options)),
         clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
         retrier_(options_.retry, clock_),
-        http_(options_.connect_timeout_seconds, options_.low_speed_timeout_seconds) {
+        http_(options_.connect_timeout_seconds, options_.low_speed_timeout_seconds),
+        cond_(options_.conditional_put) {
     uri_ = d_.scheme + "://" + bucket_;
     if (!prefix_.empty()) uri_ += "/" + prefix_.substr(0, prefix_.size() - 1);
-    if (options_.conditional_put == "header") cond_mode_ = static_cast<int>(CondMode::kHeader);
-    if (options_.conditional_put == "emulate") cond_mode_ = static_cast<int>(CondMode::kEmulate);
     if (options_.part_size < (5u << 20)) options_.part_size = 5u << 20;  // S3's minimum part size
     if (options_.multipart_threshold < options_.part_size) options_.multipart_threshold = options_.part_size;
     if (options_.upload_concurrency < 1) options_.upload_concurrency = 1;
@@ -216,7 +199,7 @@ class S3Store final : public ObjectStore {
   Capabilities capabilities() const override {
     auto* self = const_cast<S3Store*>(this);  // the probe is a lazily cached fact about the server
     auto mode = self->ConditionalMode();
-    return Capabilities{.atomic_put_if_absent = mode.ok() && *mode == CondMode::kHeader};
+    return Capabilities{.atomic_put_if_absent = mode.ok() && *mode == ConditionalPut::Mode::kHeader};
   }
 
   Status Put(std::string_view key, std::string_view data, const PutOptions& options) override {
@@ -279,28 +262,14 @@ class S3Store final : public ObjectStore {
 
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
     SL_RETURN_IF_ERROR(CheckKey(key));
-    if (length > 0) {
-      uint64_t last = length > std::numeric_limits<uint64_t>::max() - offset ? std::numeric_limits<uint64_t>::max() - 1
-                                                                             : offset + length - 1;
-      S3Request r = Req("GET", prefix_ + std::string(key));
-      r.headers["range"] = length == kToEnd ? fmt::format("bytes={}-", offset) : fmt::format("bytes={}-{}", offset, last);
-      auto reply = Execute(r, key);
-      if (reply.ok()) {
-        if (reply->status == 200) {  // a server that ignores Range sends it all
-          std::string& b = reply->body;
-          return offset >= b.size() ? std::string() : b.substr(offset, length);
-        }
-        return std::move(reply->body);
-      }
-      if (reply.status().code() != Code::kOutOfRange) return reply.status();
-    }
-    // Zero-length read, or the range starts at/after the end: decide from the size.
-    SL_ASSIGN_OR_RETURN(ObjectInfo info, Head(key));
-    if (offset > info.size) {
-      return OutOfRange("{}: key '{}': range offset {} is past the end of the object ({} bytes)", uri_,
-                        PrintableKey(key), offset, info.size);
-    }
-    return std::string();
+    return RangedGet(
+        uri_, key, offset, length,
+        [&](const std::string& range) {
+          S3Request r = Req("GET", prefix_ + std::string(key));
+          r.headers["range"] = range;
+          return Execute(r, key);
+        },
+        [&] { return Head(key); });
   }
 
   Status GetToFile(std::string_view key, const std::string& path) override {
@@ -383,16 +352,7 @@ class S3Store final : public ObjectStore {
   // Follows pages, then sorts: S3 lists in bytewise key order, but not every S3-compatible
   // server does (s3rver lists in its directory-walk order), and callers rely on List's order.
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
-    std::vector<ObjectInfo> out;
-    ListOptions options{.prefix = std::string(prefix), .page_token = "", .max_keys = options_.list_page_size};
-    while (true) {
-      SL_ASSIGN_OR_RETURN(ListResult page, ListPage(options));
-      for (auto& o : page.objects) out.push_back(std::move(o));
-      if (page.next_page_token.empty()) break;
-      options.page_token = std::move(page.next_page_token);
-    }
-    std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
-    return out;
+    return ListAllSorted(*this, prefix, options_.list_page_size);
   }
 
   Status Delete(std::string_view key) override {
@@ -427,51 +387,30 @@ class S3Store final : public ObjectStore {
   bool UseMultipart(bool precondition) const { return !precondition || d_.multipart_preconditions;
   }
 
-  // For if_absent puts: returns whether to send If-None-Match, after doing the emulated
-  // existence check when the server cannot be trusted with it.
+  // For if_absent puts: whether to send the precondition (remote_core.h).
   Result<bool> PrepareIfAbsent(std::string_view key, const PutOptions& options) {
-    if (!options.if_absent) return false;
-    SL_ASSIGN_OR_RETURN(CondMode mode, ConditionalMode());
-    if (mode == CondMode::kHeader) return true;
-    auto head = Head(key);
-    if (head.ok()) {
-      return AlreadyExists("{}: key '{}': already exists (put-if-absent: the first writer won; emulated check)", uri_,
-                           PrintableKey(key));
-    }
-    if (head.status().code() != Code::kNotFound) return head.status();
-    return false;
+    return cond_.Prepare(options.if_absent, ProbePut(), ProbeRemove(), "conditional PUT", [&] { return Head(key); },
+                         uri_, key);
   }
 
   // Whether the server refuses a conditional PUT over an existing key (see s3_store.h).
-  Result<CondMode> ConditionalMode() {
-    int m = cond_mode_.load();
-    if (m != static_cast<int>(CondMode::kUnknown)) return static_cast<CondMode>(m);
-    std::lock_guard<std::mutex> lock(probe_mu_);
-    m = cond_mode_.load();
-    if (m != static_cast<int>(CondMode::kUnknown)) return static_cast<CondMode>(m);
-    std::string probe = fmt::format(".sl-probe-{:016x}", std::random_device{}() * 0x9E3779B97F4A7C15ull ^ ::getpid());
-    std::string sha = Sha256Hex("probe");
-    auto put = [&]() {
+  Result<ConditionalPut::Mode> ConditionalMode() { return cond_.Get(ProbePut(), ProbeRemove(), "conditional PUT"); }
+
+  std::function<Status(const std::string&)> ProbePut() {
+    return [this](const std::string& probe) {
+      const std::string sha = Sha256Hex("probe");
       S3Request r = PutRequest(probe, sha, NewPutId(), true);
       r.body = "probe";
       r.payload_sha256 = sha;
       return Execute(r, probe).status();
     };
-    Status first = put();
-    if (!first.ok() && first.code() != Code::kAlreadyExists) return first.WithContext("probing conditional PUT support");
-    Status second = put();
-    CondMode mode;
-    if (second.code() == Code::kAlreadyExists) {
-      mode = CondMode::kHeader;
-    } else if (second.ok()) {
-      mode = CondMode::kEmulate;
-    } else {
-      return second.WithContext("probing conditional PUT support");
-    }
-    S3Request del = Req("DELETE", prefix_ + probe);
-    Execute(del, probe).status().IgnoreError();  // a leftover probe is invisible to List
-    cond_mode_.store(static_cast<int>(mode));
-    return mode;
+  }
+  std::function<void(const std::string&)> ProbeRemove() {
+    return [this](const std::string& probe) {
+      S3Request del = Req("DELETE", prefix_ + probe);
+      del.missing_is_ok = true;
+      Execute(del, probe).status().IgnoreError();  // a leftover probe is invisible to List
+    };
   }
 
   // Multipart upload of `size` bytes from `mem` (fd < 0) or from file `fd`.
@@ -572,14 +511,9 @@ class S3Store final : public ObjectStore {
     Execute(r, key).status().IgnoreError();  // best effort; lifecycle rules clean up the rest
   }
 
-  // A put can be refused by its own earlier attempt: one the server carried out but whose reply
-  // was lost (a reset, a 500 after the write, a truncated reply). Its retry then finds the key
-  // taken (412: ALREADY_EXISTS, for put-if-absent) or its multipart upload gone (NoSuchUpload:
-  // NOT_FOUND). If the object there carries this put's id, the put succeeded, exactly once;
-  // otherwise the error stands (another writer won, or the upload really is gone).
+  // A put refused by its own earlier attempt (a lost reply) succeeded: remote_core.h's SettlePut.
   Status Settle(std::string_view key, const std::string& put_id, Status s) {
-    if (s.code() != Code::kAlreadyExists && s.code() != Code::kNotFound) return s;
-    return WrittenBy(key, put_id) ? Status::Ok() : s;
+    return SettlePut(std::move(s), [&] { return WrittenBy(key, put_id); });
   }
 
   // Whether the object at `key` is the one the put `put_id` wrote.
@@ -683,8 +617,7 @@ class S3Store final : public ObjectStore {
   Retrier retrier_;
   HttpClient http_;
   std::string uri_;
-  std::mutex probe_mu_;
-  std::atomic<int> cond_mode_{static_cast<int>(CondMode::kUnknown)};
+  ConditionalPut cond_;
 };
 
 }  // namespace
@@ -705,16 +638,16 @@ Result<std::unique_ptr<ObjectStore>> OpenS3StoreFromUri(std::string_view uri, co
   if (!prefix.empty()) SL_RETURN_IF_ERROR(ValidateKey(prefix).WithContext(fmt::format("{}: store prefix", uri)));
   if (!prefix.empty()) prefix += "/";
 
-  std::string region = !options.region.empty() ? options.region : Env("AWS_REGION");
-  if (region.empty()) region = Env("AWS_DEFAULT_REGION");
+  std::string region = !options.region.empty() ? options.region : EnvOr("AWS_REGION");
+  if (region.empty()) region = EnvOr("AWS_DEFAULT_REGION");
   if (region.empty()) region = S3Dialect::Aws().region_default;
-  std::string endpoint = !options.endpoint.empty() ? options.endpoint : Env("AWS_ENDPOINT_URL_S3");
-  if (endpoint.empty()) endpoint = Env("AWS_ENDPOINT_URL");
+  std::string endpoint = !options.endpoint.empty() ? options.endpoint : EnvOr("AWS_ENDPOINT_URL_S3");
+  if (endpoint.empty()) endpoint = EnvOr("AWS_ENDPOINT_URL");
   if (endpoint.empty()) endpoint = fmt::format("https://s3.{}.amazonaws.com", region);
   AwsCredentials creds;
-  creds.access_key_id = !options.access_key_id.empty() ? options.access_key_id : Env("AWS_ACCESS_KEY_ID");
-  creds.secret_access_key = !options.secret_access_key.empty() ? options.secret_access_key : Env("AWS_SECRET_ACCESS_KEY");
-  creds.session_token = !options.session_token.empty() ? options.session_token : Env("AWS_SESSION_TOKEN");
+  creds.access_key_id = !options.access_key_id.empty() ? options.access_key_id : EnvOr("AWS_ACCESS_KEY_ID");
+  creds.secret_access_key = !options.secret_access_key.empty() ? options.secret_access_key : EnvOr("AWS_SECRET_ACCESS_KEY");
+  creds.session_token = !options.session_token.empty() ? options.session_token : EnvOr("AWS_SESSION_TOKEN");
   if (creds.access_key_id.empty() || creds.secret_access_key.empty()) {
     return FailedPrecondition("{}: no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the flags)", uri);
   }
