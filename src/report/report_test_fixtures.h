@@ -26,7 +26,7 @@ inline train::RunRecord MakeRecord(int rounds = 4, int workers = 2, const std::s
   r.memory_mb = 1024;
   r.workers = workers;
   train::ShardAttempt pre;
-  pre.outcome = "ok";
+  pre.outcome = train::AttemptOutcome::kOk;
   pre.duration_ms = 3000;
   pre.billed_ms = 3000;
   pre.memory_mb = 1024;
@@ -45,7 +45,7 @@ inline train::RunRecord MakeRecord(int rounds = 4, int workers = 2, const std::s
       train::ShardAttempt a;
       a.round = i;
       a.shard = s;
-      a.outcome = "ok";
+      a.outcome = train::AttemptOutcome::kOk;
       a.cold_start = i == 0;
       a.init_ms = i == 0 ? 200 : 0;
       a.duration_ms = 8000;

@@ -113,7 +113,7 @@ Ended AttemptFrom(const faas::InvokeResult& r, int64_t round, int64_t shard, int
 
 // The record boundary: the typed outcome becomes the record's serialized name.
 ShardAttempt Recorded(ShardAttempt a, AttemptOutcome outcome) {
-  a.outcome = std::string(AttemptOutcomeName(outcome));
+  a.outcome = outcome;
   return a;
 }
 

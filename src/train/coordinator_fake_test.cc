@@ -25,7 +25,7 @@ using Key = std::tuple<int64_t, int64_t, int64_t>;  // round (-1: preprocessing)
 
 int64_t Count(const RoundRecord& r, const std::string& outcome) {
   int64_t n = 0;
-  for (const auto& a : r.attempts) n += a.outcome == outcome;
+  for (const auto& a : r.attempts) n += AttemptOutcomeName(a.outcome) == outcome;
   return n;
 }
 
@@ -222,8 +222,8 @@ TEST_F(CoordinatorFakeTest, AStragglerGetsABackupAfterTwiceTheMedianAndTheOrigin
   int64_t backup_ok = 0, original_late = 0;
   for (const auto& a : r0.attempts) {
     if (a.shard != 2) continue;
-    backup_ok += a.speculative && a.outcome == "ok";
-    original_late += !a.speculative && a.outcome == "accepted-late";
+    backup_ok += a.speculative && a.outcome == AttemptOutcome::kOk;
+    original_late += !a.speculative && a.outcome == AttemptOutcome::kAcceptedLate;
   }
   EXPECT_EQ(backup_ok, 1);
   EXPECT_EQ(original_late, 1);

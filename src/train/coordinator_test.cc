@@ -21,7 +21,7 @@ namespace {
 // Attempts of a round with this outcome ("ok", "timeout", ...).
 int64_t Count(const RoundRecord& r, const std::string& outcome) {
   int64_t n = 0;
-  for (const auto& a : r.attempts) n += a.outcome == outcome;
+  for (const auto& a : r.attempts) n += AttemptOutcomeName(a.outcome) == outcome;
   return n;
 }
 
@@ -203,7 +203,7 @@ TEST_F(CoordinatorTest, ACorruptedUpdateIsDetectedAndRecomputedNeverAveraged) {
   EXPECT_EQ(Count(round, "invalid-update"), 1);
   EXPECT_EQ(Count(round, "ok"), 3);
   for (const auto& a : round.attempts) {
-    if (a.outcome == "invalid-update") {
+    if (a.outcome == AttemptOutcome::kInvalidUpdate) {
       EXPECT_EQ(a.shard, 1);
       EXPECT_NE(a.error.find("CRC-32C"), std::string::npos) << a.error;
     }
@@ -223,8 +223,8 @@ TEST_F(CoordinatorTest, AStragglerGetsASpeculativeBackupAndTheFirstValidUpdateWi
   int64_t backup_ok = 0, original_late = 0;
   for (const auto& a : round.attempts) {
     if (a.shard != 0) continue;
-    backup_ok += a.speculative && a.outcome == "ok";
-    original_late += !a.speculative && a.outcome == "accepted-late";
+    backup_ok += a.speculative && a.outcome == AttemptOutcome::kOk;
+    original_late += !a.speculative && a.outcome == AttemptOutcome::kAcceptedLate;
   }
   EXPECT_EQ(backup_ok, 1);
   // The slow original finished after the job's round and found the update written: recorded late.

@@ -241,7 +241,7 @@ Result<Calibration> CalibrateFromRound(const RoundRecord& round, const faas::Pro
   double compute_ms = 0, duration_ms = 0, cpu_weighted = 0;
   int64_t samples = 0, accepted = 0;
   for (const auto& a : round.attempts) {
-    if (a.outcome != "ok" || a.samples <= 0) continue;
+    if (a.outcome != AttemptOutcome::kOk || a.samples <= 0) continue;
     const double cpu = std::min(std::max(faas::VcpuForMemory(profile, a.memory_mb), 0.05), static_cast<double>(std::max(threads, 1)));
     compute_ms += a.compute_ms;
     cpu_weighted += a.compute_ms * cpu;

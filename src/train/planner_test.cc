@@ -288,7 +288,7 @@ TEST(Planner, AFloorAboveEverySizeIsRefusedNamingIt) {
 
 ShardAttempt Ok(int64_t memory_mb, double duration_ms, double compute_ms, int64_t samples) {
   ShardAttempt a;
-  a.outcome = "ok";
+  a.outcome = AttemptOutcome::kOk;
   a.memory_mb = memory_mb;
   a.duration_ms = duration_ms;
   a.compute_ms = compute_ms;
@@ -304,7 +304,7 @@ TEST(Planner, CalibratesFromAMeasuredRound) {
   // 3,538 MB = 2 vCPU on Lambda. Two accepted shards: 1.2 s + 1.0 s of compute for 6,000 + 5,000
   // samples; durations 1.5 s and 1.4 s. A crashed attempt does not count.
   ShardAttempt crashed = Ok(3538, 9000, 9000, 100);
-  crashed.outcome = "crash";
+  crashed.outcome = AttemptOutcome::kCrash;
   round.attempts = {Ok(3538, 1500, 1200, 6000), Ok(3538, 1400, 1000, 5000), crashed};
   // One thread: the 2 vCPU do not help, 2.2 s / 11,000 samples = 200 µs per sample at 1 vCPU.
   auto one = CalibrateFromRound(round, *profile, 1);

@@ -11,7 +11,7 @@ nlohmann::json AttemptJson(const ShardAttempt& a) {
           {"attempt", a.attempt},
           {"speculative", a.speculative},
           {"request_id", a.request_id},
-          {"outcome", a.outcome},
+          {"outcome", AttemptOutcomeName(a.outcome)},
           {"error", a.error},
           {"cold_start", a.cold_start},
           {"init_ms", a.init_ms},
@@ -43,7 +43,9 @@ ShardAttempt AttemptFromJson(const nlohmann::json& j) {
   a.attempt = j.at("attempt").get<int64_t>();
   a.speculative = j.at("speculative").get<bool>();
   a.request_id = j.at("request_id").get<std::string>();
-  a.outcome = j.at("outcome").get<std::string>();
+  auto outcome = ParseAttemptOutcome(j.at("outcome").get<std::string>());
+  if (!outcome.ok()) throw nlohmann::json::other_error::create(501, std::string(outcome.status().message()), &j);
+  a.outcome = *outcome;
   a.error = j.at("error").get<std::string>();
   a.cold_start = j.at("cold_start").get<bool>();
   a.init_ms = j.at("init_ms").get<double>();

@@ -22,8 +22,8 @@ namespace sl::train {
 
 // How one attempt ended, as the trainer sees it: the function host's outcome (faas::Outcome)
 // refined by the coordinator's check of the output (an accepted update, a late one, an invalid
-// one). The coordinator decides on this type; ShardAttempt::outcome keeps its name, the form
-// written to run records and checkpoints (so records already on disk read unchanged).
+// one). Run records and checkpoints hold its name (AttemptOutcomeName), so records already on
+// disk read unchanged; in memory it is always this type.
 enum class AttemptOutcome {
   kOk,             // "ok": its output was accepted
   kAcceptedLate,   // "accepted-late": valid, but another attempt of the shard won
@@ -50,10 +50,8 @@ struct ShardAttempt {
   int64_t attempt = 0;           // 0 = first try, 1.. = retries
   bool speculative = false;      // backup invocation for a straggler
   std::string request_id;
-  // AttemptOutcomeName: "ok" | "accepted-late" (valid, but another attempt won) |
-  // "function-error" | "timeout" | "out-of-memory" | "crash" | "throttled" | "invalid-update" |
-  // "platform-error". The serialized form; the coordinator decides on AttemptOutcome.
-  std::string outcome;
+  // How it ended (serialized as AttemptOutcomeName: "ok", "accepted-late", ...).
+  AttemptOutcome outcome = AttemptOutcome::kOk;
   std::string error;             // message when not ok
   bool cold_start = false;
   double init_ms = 0;            // measured: spawn + runtime init of our process

@@ -7,7 +7,7 @@
 namespace sl::train {
 namespace {
 
-bool Accepted(const ShardAttempt& a) { return a.outcome == "ok"; }
+bool Accepted(const ShardAttempt& a) { return a.outcome == AttemptOutcome::kOk; }
 
 StageSummary SumAttempts(std::string stage, const std::vector<ShardAttempt>& attempts) {
   StageSummary s;
@@ -15,7 +15,7 @@ StageSummary SumAttempts(std::string stage, const std::vector<ShardAttempt>& att
   for (const auto& a : attempts) {
     ++s.invocations;
     s.cold_starts += a.cold_start;
-    s.failed += !Accepted(a) && a.outcome != "accepted-late";
+    s.failed += !Accepted(a) && a.outcome != AttemptOutcome::kAcceptedLate;
     s.speculative += a.speculative;
     s.t_total_s += a.duration_ms / 1000;
     s.t_parallel_s = std::max(s.t_parallel_s, (a.init_ms + a.duration_ms) / 1000);

@@ -9,7 +9,7 @@ ShardAttempt A(int64_t shard, std::string outcome, double init_ms, double durati
                double cost) {
   ShardAttempt a;
   a.shard = shard;
-  a.outcome = std::move(outcome);
+  a.outcome = ParseAttemptOutcome(outcome).value();
   a.cold_start = init_ms > 0;
   a.init_ms = init_ms;
   a.duration_ms = duration_ms;

@@ -9,7 +9,7 @@ namespace {
 
 ShardAttempt Attempt(bool cold, double duration_ms, double cost, int64_t memory_mb) {
   ShardAttempt a;
-  a.outcome = "ok";
+  a.outcome = AttemptOutcome::kOk;
   a.cold_start = cold;
   a.init_ms = cold ? 100 : 0;
   a.duration_ms = duration_ms;
