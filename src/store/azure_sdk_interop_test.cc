@@ -121,7 +121,7 @@ TEST_F(AzureSdkInteropTest, AnSdkAccountSasWorksAsTheSasToken) {
   ASSERT_NE(sas.find("sig="), std::string::npos) << sas;
   StoreOptions o;
   o.azure_connection_string = fmt::format("BlobEndpoint={};SharedAccessSignature={}", server_->endpoint(), sas);
-  o.conditional_put = "header";
+  o.conditional_put = StoreOptions::ConditionalPut::kHeader;
   auto s = OpenObjectStore(fmt::format("az://{}/{}/{}/sas", kAzuriteAccount, server_->container(), prefix_), o);
   ASSERT_TRUE(s.ok()) << s.status();
   auto& store = *s;

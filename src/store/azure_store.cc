@@ -639,9 +639,6 @@ Result<std::unique_ptr<ObjectStore>> OpenAzureStoreFromUri(std::string_view uri,
   if (!cfg.account_key.empty() && !Base64Decode(cfg.account_key).ok()) {
     return InvalidArgument("{}: the Azure account key is not base64", uri);
   }
-  if (options.conditional_put != "auto" && options.conditional_put != "header" && options.conditional_put != "emulate") {
-    return InvalidArgument("{}: conditional_put must be auto, header or emulate, not '{}'", uri, options.conditional_put);
-  }
   return std::unique_ptr<ObjectStore>(new AzureStore(std::move(cfg), std::move(container), std::move(prefix), options));
 }
 

@@ -285,7 +285,7 @@ TEST_F(AzureStoreTest, FaultsAreRetriedAndPutIfAbsentStaysExactlyOnce) {
   StoreOptions o;
   o.azure_connection_string = fmt::format("AccountName={};AccountKey={};BlobEndpoint={}/{}", kAzuriteAccount,
                                           kAzuriteKey, (*proxy)->endpoint(), kAzuriteAccount);
-  o.conditional_put = "header";  // Azurite honours If-None-Match (the conformance suite's probe says so)
+  o.conditional_put = StoreOptions::ConditionalPut::kHeader;  // Azurite honours If-None-Match (the conformance suite's probe says so)
   o.retry.max_attempts = 6;
   o.retry.initial_backoff = std::chrono::milliseconds(5);
   o.multipart_threshold = 1 << 20;

@@ -123,7 +123,7 @@ TEST_F(GcsStoreTest, WrongSecretIsPermissionDeniedNamingGcsCode) {
 
 TEST_F(GcsStoreTest, SpeaksTheCloudStorageDialectOnTheWire) {
   StoreOptions o = Options();
-  o.conditional_put = "header";
+  o.conditional_put = StoreOptions::ConditionalPut::kHeader;
   o.multipart_threshold = 5 << 20;
   o.part_size = 5 << 20;
   auto st = Open("dialect", o);
@@ -187,7 +187,7 @@ TEST_F(GcsStoreTest, FaultsAreRetriedAndPutIfAbsentStaysExactlyOnce) {
   ASSERT_TRUE(proxy.ok()) << proxy.status();
   StoreOptions o = Options();
   o.gcs_endpoint = (*proxy)->endpoint();
-  o.conditional_put = "header";
+  o.conditional_put = StoreOptions::ConditionalPut::kHeader;
   o.retry.max_attempts = 6;
   o.multipart_threshold = 5 << 20;
   o.part_size = 5 << 20;

@@ -162,9 +162,10 @@ struct StoreOptions {
   uint64_t part_size = 16ull << 20;            // part (az: block) size
   int upload_concurrency = 4;                  // parts in flight at once
   int list_page_size = 1000;                   // max-keys (az: maxresults) for List()
-  // "auto": probe once whether the server honours `If-None-Match: *` on PUT, else emulate;
-  // "header": trust the server (AWS S3 since 2024, Azure); "emulate": check-then-write.
-  std::string conditional_put = "auto";
+  // kAuto: probe once whether the server honours `If-None-Match: *` on PUT, else emulate;
+  // kHeader: trust the server (AWS S3 since 2024, Azure); kEmulate: check-then-write.
+  enum class ConditionalPut { kAuto, kHeader, kEmulate };
+  ConditionalPut conditional_put = ConditionalPut::kAuto;
   double connect_timeout_seconds = 5;
   double low_speed_timeout_seconds = 30;  // abort a transfer that moves < 1 byte/s this long
 

@@ -13,9 +13,9 @@
 
 namespace sl::store {
 
-ConditionalPut::ConditionalPut(const std::string& option) {
-  if (option == "header") mode_ = static_cast<int>(Mode::kHeader);
-  if (option == "emulate") mode_ = static_cast<int>(Mode::kEmulate);
+ConditionalPut::ConditionalPut(StoreOptions::ConditionalPut option) {
+  if (option == StoreOptions::ConditionalPut::kHeader) mode_ = static_cast<int>(Mode::kHeader);
+  if (option == StoreOptions::ConditionalPut::kEmulate) mode_ = static_cast<int>(Mode::kEmulate);
 }
 
 Result<ConditionalPut::Mode> ConditionalPut::Get(const std::function<Status(const std::string& key)>& put,

@@ -33,8 +33,7 @@ class ConditionalPut {
  public:
   enum class Mode { kUnknown = 0, kHeader = 1, kEmulate = 2 };
 
-  // `option`: StoreOptions::conditional_put, already validated ("auto", "header", "emulate").
-  explicit ConditionalPut(const std::string& option);
+  explicit ConditionalPut(StoreOptions::ConditionalPut option);
 
   // The mode, probing once in "auto". `put(key)` sends one conditional put of a small throwaway
   // object (ALREADY_EXISTS when the server refuses it); `remove(key)` deletes it (best effort; a

@@ -688,9 +688,6 @@ Result<std::unique_ptr<ObjectStore>> OpenS3CompatibleStore(const S3Dialect& dial
                                                            AwsCredentials creds, std::string region,
                                                            const StoreOptions& options) {
   SL_ASSIGN_OR_RETURN(Endpoint ep, ParseEndpoint(endpoint, dialect.service));
-  if (options.conditional_put != "auto" && options.conditional_put != "header" && options.conditional_put != "emulate") {
-    return InvalidArgument("conditional_put must be auto, header or emulate, not '{}'", options.conditional_put);
-  }
   return std::unique_ptr<ObjectStore>(new S3Store(dialect, std::move(bucket), std::move(prefix), std::move(ep),
                                                   std::move(creds), std::move(region), options));
 }

@@ -460,7 +460,7 @@ TEST(S3RealServerTest, ConditionalPutSupportIsProbedNotAssumed) {
   EXPECT_EQ((*automatic)->Get("k").value(), "first");
   EXPECT_TRUE((*automatic)->List("").value().size() == 1u);  // no probe objects left visible
 
-  o.conditional_put = "header";  // what a client that trusts the server would do
+  o.conditional_put = StoreOptions::ConditionalPut::kHeader;  // what a client that trusts the server would do
   auto trusting = OpenObjectStore(uri, o);
   ASSERT_TRUE(trusting.ok());
   EXPECT_TRUE((*trusting)->capabilities().atomic_put_if_absent);

@@ -311,7 +311,7 @@ TEST_F(S3FaultProxyTest, SeededMixOfFaultsOverManyOperationsLosesNothing) {
     po.slow_max_ms = 40;
     auto proxy = StartProxy(po);
     StoreOptions o = Options(*proxy);
-    o.conditional_put = "emulate";  // no probe: the same requests on every run
+    o.conditional_put = StoreOptions::ConditionalPut::kEmulate;  // no probe: the same requests on every run
     auto store = Open(o);
     std::map<std::string, std::string> model;
     for (int i = 0; i < 60; ++i) {
