@@ -202,7 +202,7 @@ void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
   f.Int("timeout-ms", &v.timeout_ms, "per-request timeout → 504");
   f.Int("max-body-mb", &v.max_body_mb, "request body limit → 413");
   f.Int("http-threads", &v.http_threads, "HTTP server threads (0: two per core)");
-  f.Int("local-threads", &v.local_threads, "local tier workers (0: one per core)");
+  f.Int("local-threads", &v.local_threads, "local tier inference threads (0: one per core)");
   f.Int("max-batch", &v.max_batch, "local tier: samples per forward pass (1: no batching)");
   f.Int("max-queue-delay-us", &v.max_queue_delay_us,
         "local tier: how long a batch may wait to fill while every worker is busy");
@@ -328,7 +328,7 @@ Status DeployTiers(const ServeFlags& v, Deployment& d) {
   for (const std::string& k : kinds) {
     if (k == "local") {
       serve::LocalTierOptions lo;
-      lo.workers = v.local_threads;
+      lo.threads = v.local_threads;
       lo.max_batch = v.max_batch;
       lo.max_queue_delay = std::chrono::microseconds(v.max_queue_delay_us);
       lo.queue_limit = v.local_queue;

@@ -2,7 +2,7 @@
 //
 // The adaptive placer uses it to tell whether the gateway's cores are saturated: when they are,
 // moving a request to another tier on the same cores adds no capacity (serve/placement/
-// adaptive_policy.h). BusyFraction() returns the share of CPU time that was not idle (idle and
+// adaptive_placer.h). BusyFraction() returns the share of CPU time that was not idle (idle and
 // iowait count as idle; guest time is already inside user time) between the last two samples,
 // taken at most once per `period`; the caller that finds the sample stale takes the next one
 // (one read of /proc/stat, ~10 µs). Before two samples exist, or when /proc/stat cannot be read

@@ -261,7 +261,7 @@ struct Hold {
 TEST_F(GatewayTest, EveryTierFullGives429WithRetryAfterAndTimeoutGives504) {
   Hold hold;
   LocalTierOptions lo;
-  lo.workers = 1;
+  lo.threads = 1;
   lo.max_batch = 1;
   lo.queue_limit = 1;
   lo.on_batch_start = [&](int64_t) { hold.Wait(); };
@@ -365,7 +365,7 @@ TEST_F(GatewayTest, ConcurrentLargeBatchesOverTheByteBudgetGet429WithoutBeingHel
   max_inflight_samples_ = 0;
   Hold hold;
   LocalTierOptions lo;
-  lo.workers = 1;
+  lo.threads = 1;
   lo.on_batch_start = [&](int64_t) { hold.Wait(); };
   Start("local", lo, {}, milliseconds(50000), /*max_body=*/2 << 20);
   const BinaryBatch batch = MakeBinaryBatch(4096);
@@ -433,7 +433,7 @@ TEST_F(GatewayTest, SamplesInFlightOverTheLimitGet429) {
   max_inflight_samples_ = 10000;
   Hold hold;
   LocalTierOptions lo;
-  lo.workers = 1;
+  lo.threads = 1;
   lo.on_batch_start = [&](int64_t) { hold.Wait(); };
   Start("local", lo, {}, milliseconds(50000), /*max_body=*/2 << 20);
   const BinaryBatch batch = MakeBinaryBatch(4096);

@@ -46,7 +46,7 @@ class LocalTier::Impl {
                                               "Requests waiting in the local tier's queue.");
       if (depth.ok()) depth_gauge_ = (*depth)->WithLabels({}).value();
     }
-    for (int64_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Loop(); });
+    for (int64_t i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(); });
   }
 
   ~Impl() { Shutdown(); }
@@ -91,9 +91,9 @@ class LocalTier::Impl {
     s.available = !stop_;
     s.inflight = inflight_;
     s.queued = queued_;
-    s.replicas = options_.workers;
-    s.max_replicas = options_.workers;
-    s.capacity = options_.queue_limit + options_.workers * options_.max_batch;
+    s.replicas = options_.threads;
+    s.max_replicas = options_.threads;
+    s.capacity = options_.queue_limit + options_.threads * options_.max_batch;
     s.service_ms_ewma = service_ms_ewma_;
     return s;
   }
@@ -102,7 +102,7 @@ class LocalTier::Impl {
     std::map<std::string, std::deque<Pending>, std::less<>> dropped;
     {
       std::lock_guard<std::mutex> l(mu_);
-      if (stop_ && workers_.empty()) return;
+      if (stop_ && threads_.empty()) return;
       stop_ = true;
       dropped.swap(queues_);
       queued_ = 0;
@@ -116,12 +116,12 @@ class LocalTier::Impl {
         p.done(std::move(r));
       }
     }
-    std::vector<std::thread> workers;
+    std::vector<std::thread> threads;
     {
       std::lock_guard<std::mutex> l(mu_);
-      workers.swap(workers_);
+      threads.swap(threads_);
     }
-    for (auto& t : workers) t.join();
+    for (auto& t : threads) t.join();
   }
 
   int64_t batches() const { return batches_.load(); }
@@ -172,7 +172,7 @@ class LocalTier::Impl {
         }
         // Wait for more only while every other worker is busy: with an idle worker, running
         // now costs no throughput, and waiting would only add latency.
-        if (stop_ || busy_ < options_.workers || samples >= options_.max_batch ||
+        if (stop_ || busy_ < options_.threads || samples >= options_.max_batch ||
             clock_->Now() >= flush_at) {
           break;
         }
@@ -274,10 +274,10 @@ class LocalTier::Impl {
   std::map<std::string, std::deque<Pending>, std::less<>> queues_;  // GUARDED_BY(mu_)
   int64_t queued_ = 0;                                         // GUARDED_BY(mu_)
   int64_t inflight_ = 0;                                       // GUARDED_BY(mu_)
-  int64_t busy_ = 0;                                           // GUARDED_BY(mu_) workers in a batch
+  int64_t busy_ = 0;                                           // GUARDED_BY(mu_) threads in a batch
   double service_ms_ewma_ = 0;                                 // GUARDED_BY(mu_)
   bool stop_ = false;                                          // GUARDED_BY(mu_)
-  std::vector<std::thread> workers_;
+  std::vector<std::thread> threads_;
   std::atomic<int64_t> batches_{0}, samples_{0};
   Histogram* batch_hist_ = nullptr;
   Gauge* depth_gauge_ = nullptr;
@@ -286,8 +286,8 @@ class LocalTier::Impl {
 Result<std::unique_ptr<LocalTier>> LocalTier::Create(const ModelRepository* models,
                                                      LocalTierOptions options) {
   if (models == nullptr) return InvalidArgument("local tier: no model repository");
-  if (options.workers <= 0) {
-    options.workers = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  if (options.threads <= 0) {
+    options.threads = std::max<int64_t>(1, std::thread::hardware_concurrency());
   }
   if (options.max_batch < 1 || options.max_batch > v2::kMaxBatch) {
     return InvalidArgument("local tier: max batch {} is outside [1, {}]", options.max_batch,
@@ -299,7 +299,7 @@ Result<std::unique_ptr<LocalTier>> LocalTier::Create(const ModelRepository* mode
   if (options.max_queue_delay.count() < 0) {
     return InvalidArgument("local tier: max queue delay must not be negative");
   }
-  // One intra-op thread per worker: the workers are the parallelism, and torch's own pool on
+  // One intra-op thread per inference thread: those are the parallelism, and torch's own pool on
   // top of them would oversubscribe the cores.
   ml::SetInferenceThreads(1);
   return std::unique_ptr<LocalTier>(new LocalTier(std::make_unique<Impl>(models, options)));

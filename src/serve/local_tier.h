@@ -9,13 +9,13 @@
 // passed while queued are answered DEADLINE_EXCEEDED without running.
 //
 // Bounded: at most queue_limit requests wait (over all models); Submit beyond that answers
-// RESOURCE_EXHAUSTED at once on the caller's thread. TierState: replicas = workers, capacity =
-// queue_limit + workers × max_batch, service_ms_ewma = measured forward time per request
+// RESOURCE_EXHAUSTED at once on the caller's thread. TierState: replicas = threads, capacity =
+// queue_limit + threads × max_batch, service_ms_ewma = measured forward time per request
 // (batch time / requests in the batch).
 // Metrics (when a registry is given): sl_serve_local_batch_size (histogram of requests per
 // batch), sl_serve_local_queue_depth (gauge).
 // Thread safety: Submit/State from any thread. Shutdown fails queued requests with UNAVAILABLE,
-// lets running batches finish and joins the workers (idempotent; the destructor calls it).
+// lets running batches finish and joins the threads (idempotent; the destructor calls it).
 // Ownership: borrows the ModelRepository, which must outlive the tier.
 #pragma once
 
@@ -36,7 +36,7 @@ class MetricsRegistry;
 namespace sl::serve {
 
 struct LocalTierOptions {
-  int64_t workers = 0;                         // 0: hardware threads
+  int64_t threads = 0;                         // inference threads; 0: hardware threads
   int64_t max_batch = 32;                      // samples per forward pass; 1 disables batching
   std::chrono::microseconds max_queue_delay{500};
   int64_t queue_limit = 256;                   // requests waiting, over all models

@@ -95,7 +95,7 @@ TEST_F(LocalTierTest, AnswersWithTheModelsPredictions) {
 TEST_F(LocalTierTest, QueuedRequestsRunAsOneBatchWithTheSameAnswers) {
   Gate gate;
   LocalTierOptions o;
-  o.workers = 1;
+  o.threads = 1;
   o.max_batch = 8;
   o.max_queue_delay = milliseconds(0);
   o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
@@ -131,7 +131,7 @@ TEST_F(LocalTierTest, QueuedRequestsRunOnTheVersionTheyArrivedForAndBatchesNever
   auto v2 = ModelRepository::LoadModel(v2dir).value();
   Gate gate;
   LocalTierOptions o;
-  o.workers = 1;
+  o.threads = 1;
   o.max_batch = 16;
   o.max_queue_delay = milliseconds(0);
   o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
@@ -166,7 +166,7 @@ TEST_F(LocalTierTest, QueuedRequestsRunOnTheVersionTheyArrivedForAndBatchesNever
 TEST_F(LocalTierTest, BatchesNeverExceedMaxBatchSamples) {
   Gate gate;
   LocalTierOptions o;
-  o.workers = 1;
+  o.threads = 1;
   o.max_batch = 4;
   o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
   auto tier = LocalTier::Create(repo_.get(), o).value();
@@ -182,7 +182,7 @@ TEST_F(LocalTierTest, BatchesNeverExceedMaxBatchSamples) {
 TEST_F(LocalTierTest, FullQueueRefusesAtOnceAndShutdownFailsTheQueued) {
   Gate gate;
   LocalTierOptions o;
-  o.workers = 1;
+  o.threads = 1;
   o.max_batch = 1;
   o.queue_limit = 2;
   o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
@@ -210,7 +210,7 @@ TEST_F(LocalTierTest, ExpiredRequestsAreNotRunAndUnknownModelsAreNotFound) {
   Gate gate;
   FakeClock clock;
   LocalTierOptions o;
-  o.workers = 1;
+  o.threads = 1;
   o.max_batch = 1;
   o.clock = &clock;
   o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
@@ -231,7 +231,7 @@ TEST_F(LocalTierTest, ExpiredRequestsAreNotRunAndUnknownModelsAreNotFound) {
 
 TEST_F(LocalTierTest, StateReportsCapacityAndServiceTime) {
   LocalTierOptions o;
-  o.workers = 2;
+  o.threads = 2;
   o.max_batch = 16;
   o.queue_limit = 10;
   auto tier = LocalTier::Create(repo_.get(), o).value();

@@ -111,7 +111,7 @@ class StoreServingTest : public ::testing::TestWithParam<std::string> {
 
   void Serve(ModelRepository* repo) {
     LocalTierOptions lo;
-    lo.workers = 2;
+    lo.threads = 2;
     local_ = LocalTier::Create(repo, lo).value();
     PlacerOptions po;
     po.policy = "local";

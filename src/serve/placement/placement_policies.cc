@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "serve/placement/adaptive_policy.h"
-#include "serve/placement/fixed_policy.h"
-#include "serve/placement/straightline_policy.h"
+#include "serve/placement/adaptive_placer.h"
+#include "serve/placement/fixed_placer.h"
+#include "serve/placement/straightline_placer.h"
 
 namespace sl::serve {
 

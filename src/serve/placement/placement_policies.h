@@ -4,9 +4,9 @@
 //   SL_ASSIGN_OR_RETURN(std::unique_ptr<Placer> placer, MakePlacer(o));
 //
 // Policies:
-//   "straightline"  Algorithm 1 of the StraightLine paper (straightline_policy.h), thresholds F, D
+//   "straightline"  Algorithm 1 of the StraightLine paper (straightline_placer.h), thresholds F, D
 //   "adaptive"      predicted completion time per tier with an optional SLO / cost budget
-//                   (adaptive_policy.h)
+//                   (adaptive_placer.h)
 //   "local" | "container" | "function"  fixed: always that tier; RESOURCE_EXHAUSTED when it is
 //                   full, UNAVAILABLE when it is not deployed.
 // Failure contract: MakePlacer returns INVALID_ARGUMENT naming the option (unknown policy,

@@ -1,4 +1,4 @@
-#include "serve/placement/fixed_policy.h"
+#include "serve/placement/fixed_placer.h"
 
 #include <fmt/format.h>
 

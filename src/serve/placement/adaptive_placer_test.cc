@@ -1,4 +1,4 @@
-#include "serve/placement/adaptive_policy.h"
+#include "serve/placement/adaptive_placer.h"
 
 #include <gtest/gtest.h>
 

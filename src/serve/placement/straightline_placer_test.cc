@@ -1,4 +1,4 @@
-#include "serve/placement/straightline_policy.h"
+#include "serve/placement/straightline_placer.h"
 
 #include <gtest/gtest.h>
 
