@@ -258,6 +258,11 @@ int RunTraceLoad(const Args& args) {
         result->notes.push_back(fmt::format(
             "keep-alive decisions on a clock {} x real time; embedded platform capacity {}",
             speed, local_cpus > 0 ? fmt::format("{} vCPUs", local_cpus) : std::string("the cores")));
+      } else {
+        result->notes.push_back(fmt::format(
+            "keep-alive is the {} host's own, on its clock: NOT compressed by --speed {} (an "
+            "instance kept 10 minutes there covers {} trace minutes), and --keep-alive reaches "
+            "only functions this replay creates there", resolved->platform, speed, 10 * speed));
       }
     }
     if (result.ok() && result->idle_measured) {

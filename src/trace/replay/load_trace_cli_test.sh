@@ -78,6 +78,32 @@ assert r["keep_alive"] == "fixed", r["keep_alive"]
 assert any("2021 format" in n for n in r["notes"]), r["notes"]
 ' "$DIR/out"
 
+# --- the same replay on another FunctionHost: --platform lambda against `platform serve` (SigV4) ---
+printf '[default]\naws_access_key_id = AKIDTRACEREPLAY\naws_secret_access_key = trace-replay-secret\n' >"$DIR/creds"
+"$EXE" platform serve --port 0 --credentials-file "$DIR/creds" --function-isolation none \
+  --local-cpus 1000 --state-dir "$DIR/remote" >"$DIR/serve.out" 2>"$DIR/serve.err" &
+SERVE_PID=$!
+trap 'kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null; rm -rf "$DIR"' EXIT
+for _ in $(seq 100); do grep -q '^endpoint: ' "$DIR/serve.out" && break; sleep 0.1; done
+EP=$(sed -n 's/^endpoint: //p' "$DIR/serve.out")
+[ -n "$EP" ] || fail "platform serve printed no endpoint: $(cat "$DIR/serve.err")"
+AWS_ACCESS_KEY_ID=AKIDTRACEREPLAY AWS_SECRET_ACCESS_KEY=trace-replay-secret AWS_REGION=us-east-1 \
+  run load --trace "$INV" --minutes 0-4 --functions 4 --seed 24 --speed 40 --touch-scale 0.05 \
+  --platform lambda --endpoint-url "$EP" --state-dir "$DIR/caller" --json
+expect_rc 0 "--platform lambda replay"
+check "--platform lambda report" '
+r = json.load(open(sys.argv[1]))
+t = r["total"]
+assert r["target"] == "lambda", r["target"]
+assert t["planned"] == t["sent"] == t["completed"] > 0 and t["failed"] == 0, t
+assert t["cold_starts"] >= 4, t
+assert "wasted_gb_s" not in t and "simulator" not in r, "no live instance counts from a remote host"
+assert any("NOT compressed" in n for n in r["measured_vs_emulated"]), r["measured_vs_emulated"]
+rows = [json.loads(l) for l in open(sys.argv[2])]
+assert len([x for x in rows if x["function"].startswith("trace-")]) == t["sent"], len(rows)
+' "$DIR/out" "$DIR/remote/ledger.jsonl"
+kill $SERVE_PID; wait $SERVE_PID 2>/dev/null
+
 # --- bad flags and bad traces ---
 run load --trace
 expect_rc 2 "--trace without a value"
