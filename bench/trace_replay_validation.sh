@@ -7,17 +7,18 @@
 # GB-s of both and their relative difference; the goal is |diff| <= 10 % on both.
 #
 # Usage: bench/trace_replay_validation.sh [STRAIGHTLINE_EXE]
-#   env: MINUTES=600-630 FUNCTIONS=20 SEED=1 SPEED=20 TOUCH=0.02 POLICIES="fixed hybrid"
+#   env: TRACE=<sample104_inv.csv> MINUTES=600-630 FUNCTIONS=10 SEED=1 SPEED=10 TOUCH=0.02
+#        POLICIES="fixed hybrid" (FUNCTIONS=0: all; TRACE may be a 2021-format file)
 #        OUT=/tmp/sl-trace-validation (JSON reports kept there)
 # Wall time: about (window minutes x 60 / SPEED) s per policy.
 set -euo pipefail
 EXE=${1:-$(dirname "$0")/../build/straightline}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-INV="$SRC/../shared/data/azure-functions-trace/sample104_inv.csv"
+INV=${TRACE:-"$SRC/../shared/data/azure-functions-trace/sample104_inv.csv"}
 MINUTES=${MINUTES:-600-630}
-FUNCTIONS=${FUNCTIONS:-20}
+FUNCTIONS=${FUNCTIONS:-10}
 SEED=${SEED:-1}
-SPEED=${SPEED:-20}
+SPEED=${SPEED:-10}
 TOUCH=${TOUCH:-0.02}
 POLICIES=${POLICIES:-"fixed hybrid"}
 OUT=${OUT:-/tmp/sl-trace-validation}
