@@ -68,6 +68,7 @@ int RunTraceLoad(const Args& args) {
   std::string provider = "aws-lambda", keep_alive, state_dir = ".straightline/trace-replay";
   std::string model, payload = "json", auth_token_file, json_out;
   double speed = 1, scale = 1, touch_scale = 1, local_cpus = -1, max_memory_gb = 0;
+  double memory_percentile = -1;
   int64_t functions = 0, seed = 1, timeout_ms = 50000;
   bool json = false, dry_run = false;
   flags.String("trace", &trace_path, "the trace: a 2021 file, or a 2019 invocations file (its "
@@ -91,6 +92,9 @@ int RunTraceLoad(const Args& args) {
   flags.String("keep-alive", &keep_alive, "platform: keep-alive policy of every function, as the "
                                           "functions file's keepAlive (fixed | fixed:10m | hybrid | "
                                           "hybrid:range=2h); default: the spec's (fixed: the profile's)");
+  flags.Double("memory-percentile", &memory_percentile,
+               "2019: size each function from this percentile (0-100) of its app's allocated "
+               "memory (linear between the trace's p1..p100); default: the app's average");
   flags.Double("touch-scale", &touch_scale, "platform: share of its app's memory each function "
                                             "touches (its memory size stays the full share)");
   flags.String("work", &work, "platform: sleep (the handler waits out its duration) | spin (burns "
@@ -153,6 +157,7 @@ int RunTraceLoad(const Args& args) {
   ro.scale = scale;
   ro.seed = static_cast<uint64_t>(seed);
   ro.scale_durations = durations == "scaled";
+  ro.memory_percentile = memory_percentile < 0 ? -1 : memory_percentile / 100;
   if (!minutes.empty()) {
     if (Status s = trace::ParseMinuteRange(minutes, &ro); !s.ok()) return Usage(s.message());
   }

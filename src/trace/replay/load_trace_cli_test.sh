@@ -126,6 +126,13 @@ expect_err "--minutes '30-10'" "--minutes backwards"
 run load --trace "$INV" --minutes 1400-1500
 expect_rc 2 "--minutes past the end"
 expect_err "has minutes 0-1440" "--minutes past the end"
+run load --trace "$INV" --memory-percentile 120 --dry-run
+expect_rc 2 "--memory-percentile"
+expect_err "--memory-percentile 120" "--memory-percentile"
+run load --trace "$INV" --minutes 0-4 --functions 4 --seed 24 --memory-percentile 95 --dry-run
+expect_rc 0 "--dry-run"
+expect_out "app's p95 allocated memory" "--dry-run with --memory-percentile"
+expect_out "peak touched memory" "--dry-run"
 run load --trace "$INV" --arrivals bursty
 expect_rc 2 "--arrivals"
 expect_err "bursty" "--arrivals"

@@ -73,6 +73,9 @@ Result<ReplayPlan> BuildReplayPlan(const Trace& trace, const ReplayOptions& o) {
     return InvalidArgument("--scale {}: want a number > 0 (1 = the trace's load)", o.scale);
   }
   if (o.functions < 0) return InvalidArgument("--functions {}: want >= 0 (0: all)", o.functions);
+  if (o.memory_percentile > 1 || std::isnan(o.memory_percentile)) {
+    return InvalidArgument("--memory-percentile {}: want a percentile in [0, 100]", 100 * o.memory_percentile);
+  }
   const int64_t minutes = TraceMinutes(trace);
   const int64_t a = o.minute_begin;
   const int64_t b = o.minute_end > 0 ? o.minute_end : minutes;
@@ -176,7 +179,12 @@ Result<ReplayPlan> BuildReplayPlan(const Trace& trace, const ReplayOptions& o) {
     const TraceFunction& f = s.functions[i];
     WorkloadUnit& u = workload.units[i];
     auto mem = trace.app_memory.find(f.app);
-    const double app_mb = mem != trace.app_memory.end() ? mem->second.average_mb : o.default_memory_mb;
+    double app_mb = o.default_memory_mb;
+    if (mem != trace.app_memory.end()) {
+      app_mb = o.memory_percentile >= 0 && !mem->second.percentiles.points.empty()
+                   ? InverseCdf(mem->second.percentiles, o.memory_percentile)
+                   : mem->second.average_mb;
+    }
     u.memory_mb = app_mb / functions_per_app[f.app];
     ReplayFunction rf;
     rf.name = FunctionName(i, f.function);
@@ -234,8 +242,10 @@ Result<ReplayPlan> BuildReplayPlan(const Trace& trace, const ReplayOptions& o) {
                 "more than in the trace");
   }
   for (const auto& note : workload.notes) n.push_back(note);
-  n.push_back("each function touches its app's average allocated memory split evenly between the "
-              "app's functions in the whole trace");
+  n.push_back(fmt::format("each function's memory: its app's {} allocated memory split evenly between "
+                          "the app's functions in the whole trace",
+                          o.memory_percentile >= 0 ? fmt::format("p{:g}", 100 * o.memory_percentile)
+                                                   : std::string("average")));
   plan.workload = std::move(workload);
   return plan;
 }

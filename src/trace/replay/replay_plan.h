@@ -20,8 +20,10 @@
 //             on a clock K times faster (scaled_clock.h) so that a 10-minute keep-alive covers 10
 //             trace minutes. What is not compressed is the platform's own work: a cold start of
 //             20 ms real is 20 x K ms of trace time (the report says so).
-//   memory    each function touches its app's average allocated memory split evenly between the
-//             app's functions in the whole trace (2021: default_memory_mb per app, split alike).
+//   memory    each function touches its app's average allocated memory (or, with
+//             memory_percentile, that percentile of it, linear between the trace's p1..p100) split
+//             evenly between the app's functions in the whole trace (2021: default_memory_mb per
+//             app, split alike).
 //
 // Failure contract: INVALID_ARGUMENT naming the option (--speed, --scale, --functions,
 // --minutes) for values out of range, and a window with no invocation in it. Thread safety: pure.
@@ -48,6 +50,7 @@ struct ReplayOptions {
   uint64_t seed = 1;
   bool scale_durations = true;
   double default_memory_mb = 256;  // per app, for traces without memory (2021)
+  double memory_percentile = -1;   // in [0, 1]: the app memory at this percentile; < 0: average
 };
 
 struct ReplayFunction {

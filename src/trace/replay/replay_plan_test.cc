@@ -105,6 +105,29 @@ TEST(ReplayPlanTest, SamplesNFunctionsSeededAndSaysSo) {
   EXPECT_NE(names_a, names_c) << "another seed should sample other functions";
 }
 
+TEST(ReplayPlanTest, MemoryFromTheAppAverageOrAPercentile) {
+  // The sample's first app (one function): AverageAllocatedMb 373, pct50 380, pct100 388.
+  const std::string app = "1779fd3337dd353e424d808d9190aff8f09e46a8cbbe6469079b2d7f0e246e37";
+  auto memory_of = [&](double percentile) {
+    ReplayOptions o;
+    o.memory_percentile = percentile;
+    auto p = BuildReplayPlan(Trace2019(), o);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    for (const auto& f : p->functions) {
+      if (f.app == app) return f.memory_mb;
+    }
+    ADD_FAILURE() << "app not replayed";
+    return 0.0;
+  };
+  EXPECT_DOUBLE_EQ(memory_of(-1), 373);
+  EXPECT_DOUBLE_EQ(memory_of(0.5), 380);
+  EXPECT_DOUBLE_EQ(memory_of(1.0), 388);
+  ReplayOptions bad;
+  bad.memory_percentile = 1.5;
+  auto r = BuildReplayPlan(Trace2019(), bad);
+  EXPECT_NE(r.status().message().find("--memory-percentile 150"), std::string::npos) << r.status().ToString();
+}
+
 TEST(ReplayPlanTest, ScaleThinsAndRepeats) {
   ReplayOptions o;
   o.minute_end = 120;
