@@ -104,6 +104,31 @@ assert len([x for x in rows if x["function"].startswith("trace-")]) == t["sent"]
 ' "$DIR/out" "$DIR/remote/ledger.jsonl"
 kill $SERVE_PID; wait $SERVE_PID 2>/dev/null
 
+# --- --target URL: the 2021 sample as KServe v2 requests to a running `serve` (a small real model) ---
+"$EXE" train --dataset fashion-mnist --model logreg --epochs 1 --limit 3000 --quiet --out "$DIR/fmnist" \
+  >/dev/null 2>"$DIR/err" || fail "train the gateway's model"
+"$EXE" serve --model "$DIR/fmnist" --port 0 --state-dir "$DIR/serve" --tiers local \
+  >"$DIR/gw.out" 2>"$DIR/gw.err" &
+GW_PID=$!
+trap 'kill $GW_PID $SERVE_PID 2>/dev/null; wait $GW_PID $SERVE_PID 2>/dev/null; rm -rf "$DIR"' EXIT
+for _ in $(seq 300); do grep -q '^endpoint: ' "$DIR/gw.out" && break; sleep 0.1; done
+GW=$(sed -n 's/^endpoint: //p' "$DIR/gw.out")
+[ -n "$GW" ] || fail "serve printed no endpoint: $(tail -5 "$DIR/gw.err")"
+run load --trace "$T21" --speed 120 --target "$GW" --model fmnist --json
+expect_rc 2 "gateway without the token"
+expect_err "--auth-token-file" "gateway without the token"
+run load --trace "$T21" --speed 120 --target "$GW" --model fmnist \
+  --auth-token-file "$DIR/serve/token" --json
+expect_rc 0 "gateway replay"
+check "gateway report" '
+r = json.load(open(sys.argv[1]))
+t = r["total"]
+assert r["target"] == "gateway" and t["planned"] == t["sent"] == 199, t
+assert t["completed"] == 199 and t["failed"] == 0, t
+assert t["tiers"] == {"local": 199}, t["tiers"]
+' "$DIR/out"
+kill $GW_PID; wait $GW_PID 2>/dev/null
+
 # --- bad flags and bad traces ---
 run load --trace
 expect_rc 2 "--trace without a value"
