@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "common/flags.h"
 #include "faas/functions_file.h"
@@ -245,13 +246,13 @@ int RunPackage(const Args& args) {
   const std::string layout = staging + "/layout";
   auto cleanup = [&] { fs::remove_all(staging, ec); };
 
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::Real()->Now();
   Result<package::BuiltImage> built = package::BuildImage(o, layout);
   if (!built.ok()) {
     cleanup();
     return Fail(built.status());
   }
-  double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double build_s = std::chrono::duration<double>(Clock::Real()->Now() - t0).count();
   uint64_t blob_bytes = built->config.size + built->manifest.size, tar_bytes = 0;
   for (const auto& l : built->layers) {
     blob_bytes += l.size;
@@ -260,7 +261,7 @@ int RunPackage(const Args& args) {
 
   std::string pushed_digest;
   if (!push.empty()) {
-    auto tp = std::chrono::steady_clock::now();
+    auto tp = Clock::Real()->Now();
     Result<std::string> d = package::PushImage(*built, {push, tls_verify, authfile});
     if (!d.ok()) {
       cleanup();
@@ -269,7 +270,7 @@ int RunPackage(const Args& args) {
     pushed_digest = *d;
     if (!json_out) {
       fmt::print(stderr, "package: pushed to {} as {} ({:.1f} s)\n", push, pushed_digest,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count());
+                 std::chrono::duration<double>(Clock::Real()->Now() - tp).count());
     }
   }
 
@@ -292,7 +293,7 @@ int RunPackage(const Args& args) {
     out_bytes = *n;
   }
   cleanup();
-  double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double total_s = std::chrono::duration<double>(Clock::Real()->Now() - t0).count();
 
   // Lambda ships a function as a .zip up to 250 MB unzipped, or as an image up to 10 GB.
   constexpr uint64_t kLambdaZipLimit = 250ull * 1000 * 1000;

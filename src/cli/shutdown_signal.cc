@@ -1,4 +1,5 @@
 #include "cli/shutdown_signal.h"
+#include "common/clock.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -94,7 +95,7 @@ void DrainGate::Handle(HttpRequest&& request, HttpResponder respond) {
 int DrainGate::Drain(std::chrono::milliseconds grace) {
   std::unique_lock<std::mutex> lock(mu_);
   draining_ = true;
-  cv_.wait_until(lock, std::chrono::steady_clock::now() + grace, [this] { return in_flight_ == 0; });
+  cv_.wait_until(lock, Clock::Real()->Now() + grace, [this] { return in_flight_ == 0; });
   return in_flight_;
 }
 

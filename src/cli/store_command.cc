@@ -209,10 +209,10 @@ int RunPut(const Args& args) {
   if (t->key.empty()) return Fail(InvalidArgument("{}: names the store itself; add the object's key", uri));
   auto st = OpenFor(*t, c);
   if (!st.ok()) return Fail(st.status());
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::Real()->Now();
   Status s = (*st)->PutFile(t->key, local, store::PutOptions{.if_absent = if_absent});
   if (!s.ok()) return Fail(s);
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double secs = std::chrono::duration<double>(Clock::Real()->Now() - t0).count();
   auto info = (*st)->Head(t->key);
   uint64_t size = info.ok() ? info->size : 0;
   fmt::print("{} -> {} ({} in {})\n", local, uri, HumanBytes(size), HumanSeconds(secs));
@@ -234,10 +234,10 @@ int RunGet(const Args& args) {
   if (!t.ok()) return Fail(t.status());
   auto st = OpenFor(*t, c);
   if (!st.ok()) return Fail(st.status());
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::Real()->Now();
   Status s = (*st)->GetToFile(t->key, local);
   if (!s.ok()) return Fail(s);
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double secs = std::chrono::duration<double>(Clock::Real()->Now() - t0).count();
   std::error_code ec;
   const uint64_t size = std::filesystem::file_size(local, ec);  // not read back: it may be GBs
   fmt::print("{} -> {} ({} in {})\n", uri, local, HumanBytes(ec ? 0 : size), HumanSeconds(secs));

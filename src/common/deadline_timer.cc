@@ -1,5 +1,7 @@
 #include "common/deadline_timer.h"
 
+#include "common/clock.h"
+
 namespace sl {
 
 DeadlineTimer::DeadlineTimer() : thread_([this] { Loop(); }) {}
@@ -42,7 +44,7 @@ bool DeadlineTimer::Cancel(uint64_t id) {
 void DeadlineTimer::Loop() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = Clock::Real()->Now();
     if (by_time_.empty()) {
       wake_at_ = now + std::chrono::seconds(1);
       cv_.wait_until(l, wake_at_);

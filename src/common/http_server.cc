@@ -44,6 +44,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace sl {
@@ -76,7 +77,7 @@ class RateLimitedWarning {
  public:
   template <typename... Args>
   void Warn(fmt::format_string<Args...> f, Args&&... args) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = Clock::Real()->Now();
     int64_t folded = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -2,6 +2,7 @@
 // waiting for concurrency slots) and introspection. See platform_impl.h for the layout.
 #include "faas/platform_impl.h"
 
+#include "common/clock.h"
 #include "runtime/builtin_handlers.h"
 #include "runtime/handler_registry.h"
 
@@ -126,7 +127,7 @@ Platform::Impl::StartedTemplate(TemplateKind kind) {
   // not held over the ~0.1-0.4 s boot, so kills of other instances are not held up.
   auto z = ZygoteClient::Start(t.path, [this](pid_t pid, int st) { OnExit(pid, st); });
   std::lock_guard<std::mutex> l(zygote_mu_);
-  t.settled = std::chrono::steady_clock::now();
+  t.settled = Clock::Real()->Now();
   if (!z.ok()) {
     t.status = z.status();
     SL_LOG_ERROR("faas", "template process: {}", z.status().ToString());
@@ -358,7 +359,7 @@ std::shared_ptr<Invocation> Platform::Impl::NewInvocation(std::string payload, b
                                                           bool tail_log, std::string stage) {
   auto inv = std::make_shared<Invocation>();
   inv->id = RandomRequestId();
-  inv->accepted = std::chrono::steady_clock::now();
+  inv->accepted = Clock::Real()->Now();
   inv->accepted_wall = options_.clock->WallNow();
   inv->tail_log = tail_log;
   inv->event = event;

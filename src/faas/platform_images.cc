@@ -10,6 +10,7 @@
 
 #include <filesystem>
 
+#include "common/clock.h"
 #include "package/oci_bundle.h"
 #include "package/subprocess.h"
 
@@ -50,13 +51,13 @@ Result<std::shared_ptr<const package::UnpackedImage>> Platform::Impl::ImageFor(c
   const std::string dir = fmt::format("{}/images/{}", Absolute(options_.state_dir), images_.size());
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);  // a previous platform's copy in this state dir
-  auto start = std::chrono::steady_clock::now();
+  auto start = Clock::Real()->Now();
   auto unpacked = package::UnpackImage(spec.image, dir);
   if (!unpacked.ok()) {
     return InvalidArgument("{}: function '{}': image: {}", spec.source, spec.name, unpacked.status().message());
   }
   SL_LOG_INFO("faas", "function '{}': image {} unpacked into {} in {:.1f} s", spec.name, spec.image, dir,
-              MsBetween(start, std::chrono::steady_clock::now()) / 1000);
+              MsBetween(start, Clock::Real()->Now()) / 1000);
   auto image = std::make_shared<const package::UnpackedImage>(std::move(*unpacked));
   images_.emplace(spec.image, image);
   return image;

@@ -3,6 +3,7 @@
 // maintenance, and shutdown.
 #include "faas/platform_impl.h"
 
+#include "common/clock.h"
 #include "common/malloc_tuning.h"
 
 namespace sl::faas {
@@ -27,7 +28,7 @@ void Platform::Impl::Launch(const std::shared_ptr<Instance>& inst) {
     // to boot, once per platform, is local warm-up, never billed: reported as platform_start_ms,
     // apart from queued_ms (it is no wait for capacity: an idle platform's first call had it).
     std::lock_guard<std::mutex> l(mu_);
-    inst->created = std::chrono::steady_clock::now();
+    inst->created = Clock::Real()->Now();
     if (inst->bound) {
       Invocation& b = *inst->bound;
       if (settled > b.left_queue) {
@@ -294,7 +295,7 @@ void Platform::Impl::OnExit(pid_t pid, int status) {
     if (inst->bound) victims.push_back(inst->bound);
     for (auto& inv : victims) {
       if (inv->done) continue;
-      if (inv == inst->bound) inv->init_ms = MsBetween(inst->created, std::chrono::steady_clock::now());
+      if (inv == inst->bound) inv->init_ms = MsBetween(inst->created, Clock::Real()->Now());
       Completion c;
       c.function_error = "Unhandled";
       if (stopping_) {

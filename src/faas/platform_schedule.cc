@@ -2,6 +2,8 @@
 // delivery through the Runtime API long poll, the Runtime API callbacks, and completion.
 #include "faas/platform_impl.h"
 
+#include "common/clock.h"
+
 namespace sl::faas {
 
 // ---------------------------------------------------------------------------------------------
@@ -38,7 +40,7 @@ void Platform::Impl::ScheduleLocked(Actions* after) {
       if (!best->charged && !FitsLocked(fn->share)) return;
       queue_.pop_front();
       fn->queued--;
-      inv->left_queue = std::chrono::steady_clock::now();
+      inv->left_queue = Clock::Real()->Now();
       DispatchLocked(best, inv, after);
       continue;
     }
@@ -54,7 +56,7 @@ void Platform::Impl::ScheduleLocked(Actions* after) {
     if (!starting && !FitsLocked(fn->share)) return;
     queue_.pop_front();
     fn->queued--;
-    inv->left_queue = std::chrono::steady_clock::now();
+    inv->left_queue = Clock::Real()->Now();
     if (starting) {
       starting->bound = inv;
       starting->slots_used = 1;
@@ -100,7 +102,7 @@ void Platform::Impl::DeliverLocked(const std::shared_ptr<Instance>& inst,
                                    const std::shared_ptr<Invocation>& inv, HttpResponder respond,
                                    Actions* after) {
   FunctionState* fn = inst->fn;
-  inv->started = std::chrono::steady_clock::now();
+  inv->started = Clock::Real()->Now();
   inst->running[inv->id] = inv;
   auto timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(fn->spec.timeout_s));
@@ -138,7 +140,7 @@ std::shared_ptr<Instance> Platform::Impl::SpawnLocked(FunctionState* fn,
   inst->id = Hex32();
   inst->seq = ++instance_seq_;
   inst->fn = fn;
-  inst->created = std::chrono::steady_clock::now();
+  inst->created = Clock::Real()->Now();
   if (bound) {
     bound->instance = inst;
     bound->cold = true;
@@ -201,7 +203,7 @@ void Platform::Impl::OnNext(const std::shared_ptr<Instance>& inst, HttpResponder
           if (!s.ok()) SL_LOG_WARN("faas", "instance {}: CPU quota after INIT: {}", inst->id, s.ToString());
         });
       }
-      double init_ms = MsBetween(inst->created, std::chrono::steady_clock::now());
+      double init_ms = MsBetween(inst->created, Clock::Real()->Now());
       inst->fn->init->Observe(init_ms / 1000.0);
       UpdateGaugesLocked(inst->fn);
       if (auto bound = inst->bound; bound && !bound->done) {
@@ -282,7 +284,7 @@ void Platform::Impl::OnInitError(const std::shared_ptr<Instance>& inst, std::str
       std::shared_ptr<Invocation> bound = inst->bound;
       MarkDeadLocked(inst, "init error", &after);
       if (bound && !bound->done) {
-        bound->init_ms = MsBetween(inst->created, std::chrono::steady_clock::now());
+        bound->init_ms = MsBetween(inst->created, Clock::Real()->Now());
         Completion c;
         c.outcome = Outcome::kUnhandled;
         c.function_error = "Unhandled";
@@ -306,7 +308,7 @@ void Platform::Impl::CompleteLocked(const std::shared_ptr<Instance>& inst,
   if (inv->done) return;
   inv->done = true;
   if (inv->timer_id) timer_->Cancel(inv->timer_id);
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = Clock::Real()->Now();
   c.duration_ms = inv->started.time_since_epoch().count() ? MsBetween(inv->started, now) : 0;
   FunctionState* fn = inv->fn;
   if (inst) {

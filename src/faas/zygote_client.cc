@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/malloc_tuning.h"
@@ -63,7 +64,7 @@ Result<std::unique_ptr<ZygoteClient>> ZygoteClient::Start(const std::string& wor
   }
   // Wait for its "ready": the template's own initialisation (libtorch) must not be counted as
   // the first instance's cold start.
-  auto boot_start = std::chrono::steady_clock::now();
+  auto boot_start = Clock::Real()->Now();
   std::vector<int> passed;
   auto ready = runtime::RecvPacket(sv[0], &passed);
   for (int fd : passed) ::close(fd);
@@ -75,7 +76,7 @@ Result<std::unique_ptr<ZygoteClient>> ZygoteClient::Start(const std::string& wor
                     worker_path, status);
   }
   SL_LOG_DEBUG("faas", "zygote {} ready after {:.1f} ms", pid,
-               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+               std::chrono::duration<double, std::milli>(Clock::Real()->Now() -
                                                          boot_start).count());
   std::unique_ptr<ZygoteClient> z(new ZygoteClient());
   z->zygote_pid_ = pid;

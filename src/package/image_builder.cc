@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
 #include "package/library_closure.h"
@@ -26,7 +27,7 @@ void Progress(const PackageOptions& o, const std::string& line) {
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return std::chrono::duration<double>(Clock::Real()->Now() - t0).count();
 }
 
 std::string BinaryName(const PackageOptions& o) {
@@ -240,7 +241,7 @@ ImageConfig MakeImageConfig(const PackageOptions& o, const std::vector<std::stri
 }
 
 Result<BuiltImage> BuildImage(const PackageOptions& o, const std::string& layout_dir) {
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::Real()->Now();
   struct stat st {};
   if (::stat(o.binary.c_str(), &st) != 0) return ErrnoError(errno, o.binary);
   if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0) {
@@ -393,7 +394,7 @@ Result<BuiltImage> BuildImage(const PackageOptions& o, const std::string& layout
 
   std::vector<LayerBlob> layers;
   auto write = [&](const LayerTree& tree, const std::string& what) -> Status {
-    auto t = std::chrono::steady_clock::now();
+    auto t = Clock::Real()->Now();
     SL_ASSIGN_OR_RETURN(LayerBlob b, WriteLayer(tree, layout_dir + "/blobs/sha256", o.layer));
     Progress(o, fmt::format("layer {}: {} entries, tar {}, blob {} ({:.1f} s)", what,
                             tree.entries().size(), HumanBytes(b.tar_size), HumanBytes(b.size),

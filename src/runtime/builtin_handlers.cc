@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "runtime/trace_handler.h"
 
 extern char** environ;
@@ -90,9 +91,9 @@ double CpuSeconds() {
 InvocationResponse Spin(const InvocationRequest& req) {
   int64_t ms = ParseObject(req.payload).value("ms", int64_t{0});
   double cpu0 = CpuSeconds();
-  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  auto end = Clock::Real()->Now() + std::chrono::milliseconds(ms);
   volatile uint64_t x = 0;
-  while (std::chrono::steady_clock::now() < end) {
+  while (Clock::Real()->Now() < end) {
     for (int i = 0; i < 10000; ++i) x = x + static_cast<uint64_t>(i);
   }
   double cpu_ms = (CpuSeconds() - cpu0) * 1000.0;

@@ -1,12 +1,14 @@
 #include "runtime/handler_registry.h"
 
+#include "common/clock.h"
+
 #include <nlohmann/json.hpp>
 
 namespace sl::runtime {
 
 std::chrono::milliseconds InvocationRequest::RemainingTime() const {
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
+                 Clock::Real()->WallNow().time_since_epoch())
                  .count();
   return std::chrono::milliseconds(deadline_ms - now);
 }

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/http_server.h"
 #include "runtime/azure_custom_handler.h"
 #include "runtime/run_handler.h"
@@ -26,7 +27,6 @@
 namespace sl::runtime {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 std::string ErrorJson(const std::string& message, const std::string& type) {
   return nlohmann::json{{"errorMessage", message}, {"errorType", type}, {"stackTrace", nlohmann::json::array()}}
@@ -40,7 +40,7 @@ std::string NewRequestId() {
 
 int64_t EpochMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+             sl::Clock::Real()->WallNow().time_since_epoch())
       .count();
 }
 
@@ -106,7 +106,7 @@ class HttpModeServer::Impl {
   int Drain(std::chrono::milliseconds grace) {
     std::unique_lock<std::mutex> lock(mu_);
     draining_ = true;
-    cv_.wait_until(lock, Clock::now() + grace, [this] { return in_flight_ == 0; });
+    cv_.wait_until(lock, sl::Clock::Real()->Now() + grace, [this] { return in_flight_ == 0; });
     int left = in_flight_;
     lock.unlock();
     // The last responses were handed to the server's I/O threads; give them a moment to reach
@@ -258,7 +258,7 @@ class HttpModeServer::Impl {
     inv.request_id = request_id;
     inv.trace_id = trace;
     inv.deadline_ms = EpochMs() + options_.timeout.count();
-    const auto t0 = Clock::now();
+    const auto t0 = sl::Clock::Real()->Now();
     HttpResponse http;
     if (Status s = EnsureInit(entry); !s.ok()) {
       http = ToHttp(InvocationResponse::Failure(s.ToString(), "Runtime.InitError"), /*unhandled=*/true);
@@ -280,7 +280,7 @@ class HttpModeServer::Impl {
     std::fflush(stderr);
     http.headers.Set("X-Request-Id", request_id);  // also in an Azure res, for the caller
     if (!azure) return http;
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    const double ms = std::chrono::duration<double, std::milli>(sl::Clock::Real()->Now() - t0).count();
     return AzureInvocationAnswer(*azure, http,
                                  fmt::format("straightline-worker: handler {} answered {} in {:.1f} ms", entry.name,
                                              http.status, ms));

@@ -30,7 +30,7 @@ using runtime::InvocationRequest;
 using runtime::InvocationResponse;
 
 double MsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return std::chrono::duration<double, std::milli>(Clock::Real()->Now() - t0).count();
 }
 
 InvocationResponse Fail(const Status& s) {
@@ -210,7 +210,7 @@ InvocationResponse HandlePreprocess(const InvocationRequest& request) {
   if (p->shard >= (*job)->workers) {
     return Fail(InvalidArgument("shard {} >= workers {}", p->shard, (*job)->workers));
   }
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::Real()->Now();
   auto pool = TrainPoolFor((*job)->data);
   if (!pool.ok()) return Fail(pool.status());
   const ml::Dataset& train = **pool;
@@ -221,7 +221,7 @@ InvocationResponse HandlePreprocess(const InvocationRequest& request) {
   std::iota(idx.begin(), idx.end(), begin);
   std::string bytes = EncodeShard(train.Subset(idx));
   double load_ms = MsSince(t0);
-  auto t1 = std::chrono::steady_clock::now();
+  auto t1 = Clock::Real()->Now();
   Status s = (*st)->Put(JobKeys::Shard(p->shard), bytes);
   if (!s.ok()) return Fail(s);
   nlohmann::json out = {{"samples", end - begin}, {"bytes", bytes.size()}, {"load_ms", load_ms},
@@ -251,7 +251,7 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
   u.round = p->round;
   u.shard = p->shard;
   u.attempt = p->attempt;
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::Real()->Now();
   auto weights = (*st)->Get(JobKeys::Model(p->round));
   if (!weights.ok()) return Fail(weights.status());
   u.download_model_ms = MsSince(t0);
@@ -264,7 +264,7 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
     if (it != Cache().shards.end()) shard = it->second;
   }
   if (!shard) {
-    auto t1 = std::chrono::steady_clock::now();
+    auto t1 = Clock::Real()->Now();
     auto bytes = (*st)->Get(JobKeys::Shard(p->shard));
     if (!bytes.ok()) return Fail(bytes.status());
     auto decoded = DecodeShard(*bytes, shard_key);
@@ -292,12 +292,12 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
     ml::Model* model = c.model.get();
     // LoadWeights replaces every parameter and buffer, so nothing of the last invocation remains;
     // Train seeds libtorch itself, so the result does not depend on what ran before.
-    auto tl = std::chrono::steady_clock::now();
+    auto tl = Clock::Real()->Now();
     Status s = model->LoadWeights(*weights, p->store + "/" + JobKeys::Model(p->round));
     if (!s.ok()) return Fail(s);  // LoadWeights changes nothing when it fails
     u.download_model_ms += MsSince(tl);
 
-    auto t2 = std::chrono::steady_clock::now();
+    auto t2 = Clock::Real()->Now();
     ml::Dataset chunk = shard->Subset(ChunkIndices(job, shard->size(), p->round, p->shard));
     if (chunk.size() == 0) return Fail(FailedPrecondition("shard {} has no samples for round {}", p->shard, p->round));
     ml::TrainConfig cfg = job.local;
@@ -310,7 +310,7 @@ InvocationResponse HandleTrainShard(const InvocationRequest& request) {
     u.samples = stats->samples;
     u.steps = stats->steps;
     u.loss = stats->epoch_loss.empty() ? 0.0 : stats->epoch_loss.back();
-    t3 = std::chrono::steady_clock::now();
+    t3 = Clock::Real()->Now();
     u.weights = model->SerializeState();
   }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "faas/economics/provider_profile.h"
 #include "faas/front/lambda_errors.h"
@@ -243,7 +244,7 @@ void LambdaFront::Handle(HttpRequest&& req, HttpResponder respond) {
 
 // One Invoke request: what its answer needs, kept until the invocation completes.
 struct LambdaFront::InvokeCall {
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point started = Clock::Real()->Now();
   std::string request_id = NewRequestId();
   InvocationType type = InvocationType::kRequestResponse;
   std::string label_function = "(invalid)";
@@ -262,7 +263,7 @@ HttpResponse LambdaFront::Finish(const InvokeCall& call, HttpResponse r,
   if (metrics_->latency) {
     if (auto h = metrics_->latency->WithLabels({std::string(TypeName(call.type))}); h.ok()) {
       (*h)->Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - call.started).count());
+          std::chrono::duration<double>(Clock::Real()->Now() - call.started).count());
     }
   }
   return r;

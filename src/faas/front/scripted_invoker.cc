@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "common/clock.h"
 #include "faas/front/lambda_front.h"
 
 namespace sl::faas {
@@ -39,10 +40,10 @@ std::future<InvokeResult> ScriptedInvoker::Invoke(InvokeRequest request) {
                                    request.function, fn.concurrency);
     } else {
       fn.calls.fetch_add(1);
-      auto t0 = std::chrono::steady_clock::now();
+      auto t0 = Clock::Real()->Now();
       ScriptedReply reply = fn.script(request.payload);
       r.duration_ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+          std::chrono::duration<double, std::milli>(Clock::Real()->Now() - t0).count();
       r.billed_ms = r.duration_ms;
       r.payload = std::move(reply.payload);
       r.function_error = std::move(reply.function_error);

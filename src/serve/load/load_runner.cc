@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/http_client.h"
 #include "serve/load/lean_http_client.h"
 
@@ -208,9 +209,9 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
         rec.phase = s.phase;
         rec.payload = pick(rng);
         const auto k = static_cast<size_t>(rec.payload);
-        auto t0 = SteadyClock::now();
+        auto t0 = Clock::Real()->Now();
         auto resp = client.Post(infer_path, payloads[k].body, payload_headers[k]);
-        rec.response_ms = static_cast<float>(Ms(SteadyClock::now() - t0));
+        rec.response_ms = static_cast<float>(Ms(Clock::Real()->Now() - t0));
         if (resp.ok()) {
           rec.status = resp->status;
           rec.tier = TierFromHeader(resp->kept_header);
@@ -222,14 +223,14 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
           break;  // a failed request ends the session (as Artillery's scenario does)
         }
       }
-      ses_parts[w].push_back({s.phase, ok, static_cast<float>(Ms(SteadyClock::now() - s.arrival))});
+      ses_parts[w].push_back({s.phase, ok, static_cast<float>(Ms(Clock::Real()->Now() - s.arrival))});
     }
   };
 
   std::vector<std::thread> workers;
   for (int64_t w = 0; w < spec.concurrency; ++w) workers.emplace_back(worker, static_cast<size_t>(w));
 
-  const auto start = SteadyClock::now();
+  const auto start = Clock::Real()->Now();
   std::vector<SessionRecord> dropped;
   int64_t released_requests = 0;
   double offset = 0;
@@ -270,7 +271,7 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
   }
   cv.notify_all();
   for (auto& t : workers) t.join();
-  result.wall_s = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  result.wall_s = std::chrono::duration<double>(Clock::Real()->Now() - start).count();
   for (auto& part : req_parts) {
     for (auto& r : part) result.requests.push_back(std::move(r));
   }
