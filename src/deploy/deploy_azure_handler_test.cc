@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "common/http_client.h"
 #include "deploy/targets.h"
@@ -77,8 +78,8 @@ TEST(AzureProjectRun, TheCustomHandlerServesEveryFunctionAsTheHostWould) {
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   const std::string body = serve::testing::JsonBody(raw, 0, 2);
   Result<HttpResponse> r = Unavailable("not tried");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline && !(*proc)->Exited()) {
+  const auto deadline = Clock::Real()->Now() + std::chrono::seconds(60);
+  while (Clock::Real()->Now() < deadline && !(*proc)->Exited()) {
     r = http.Post(base + "/api/img_classify", body);
     if (r.ok()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

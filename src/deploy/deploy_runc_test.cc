@@ -24,6 +24,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "common/http_client.h"
 #include "deploy/targets.h"
@@ -98,7 +99,7 @@ class DescriptorRuncTest : public ::testing::TestWithParam<std::tuple<std::strin
       w.image_error = "umoci is not installed (scripts/install-deps.sh)";
       return;
     }
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = Clock::Real()->Now();
     package::PackageOptions o;
     o.kind = package::ImageKind::kServing;
     o.binary = SL_STRAIGHTLINE_BIN;
@@ -124,7 +125,7 @@ class DescriptorRuncTest : public ::testing::TestWithParam<std::tuple<std::strin
       for (const auto& e : cfg["process"].value("env", json::array())) w.image_env.push_back(e);
     }
     w.image_rootfs = unpacked + "/rootfs";
-    w.image_build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    w.image_build_s = std::chrono::duration<double>(Clock::Real()->Now() - t0).count();
   }
 
   void SetUp() override {
@@ -207,9 +208,9 @@ TEST_P(DescriptorRuncTest, ContainerRunsAndAnswersAsDescribed) {
   // Readiness as the platform probes it: until 200, within 90 s.
   HttpClient http(HttpClient::Options::Timeouts(1000, 5000));
   const std::string base = "http://127.0.0.1:" + std::to_string(run->port);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  const auto deadline = Clock::Real()->Now() + std::chrono::seconds(90);
   int ready = 0;
-  while (std::chrono::steady_clock::now() < deadline && !container_->Exited()) {
+  while (Clock::Real()->Now() < deadline && !container_->Exited()) {
     auto r = http.Get(base + run->readiness_path);
     if (r.ok() && r->status == 200) {
       ready = 200;

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "common/http_server.h"
 #include "deploy/targets.h"
@@ -160,7 +161,7 @@ TEST(SamFunctionRun, TheFunctionImageAnswersAnInvocationAsTheTemplateSays) {
       r.headers.Set("Lambda-Runtime-Aws-Request-Id", "req-" + std::to_string(i));
       r.headers.Set("Lambda-Runtime-Deadline-Ms",
                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
+                                       Clock::Real()->WallNow().time_since_epoch())
                                        .count() + 10000));
       r.headers.Set("Lambda-Runtime-Invoked-Function-Arn",
                     "arn:aws:lambda:us-east-1:123456789012:function:img_classify");

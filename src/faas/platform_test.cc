@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "common/metrics.h"
 #include "common/wait_until.h"
@@ -184,7 +185,7 @@ TEST_F(PlatformTest, StandardEnvironmentAndRuntimeHeaders) {
   EXPECT_EQ(env["_function_arn"], "arn:aws:lambda:us-east-1:000000000000:function:env");
   EXPECT_EQ(std::string(env["_trace_id"]).rfind("Root=1-", 0), 0u);
   auto now_ms = std::chrono::duration_cast<milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
+                    Clock::Real()->WallNow().time_since_epoch()).count();
   int64_t deadline = env["_deadline_ms"];
   EXPECT_GT(deadline, now_ms + 5000);   // timeout 10 s
   EXPECT_LE(deadline, now_ms + 10000);
@@ -337,7 +338,7 @@ TEST_F(PlatformTest, MapKeepsPayloadOrderAndRunsConcurrently) {
   EXPECT_GT(waited, 90);  // the third waited for two 50 ms runs
   // Six 400 ms sleeps at 128 MB (0.07 vCPU each) all fit on this machine at once.
   std::vector<std::string> naps(6, R"({"ms":400})");
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::Real()->Now();
   auto nf = platform_->Map("naps", naps);
   for (auto& f : nf) {
     InvokeResult r = f.get();
@@ -345,7 +346,7 @@ TEST_F(PlatformTest, MapKeepsPayloadOrderAndRunsConcurrently) {
     EXPECT_TRUE(r.function_error.empty()) << r.payload;
     EXPECT_GE(r.duration_ms, 399);
   }
-  double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double wall_ms = std::chrono::duration<double, std::milli>(Clock::Real()->Now() - t0).count();
   EXPECT_LT(wall_ms, 6 * 400 * 0.75) << "the six sleeps did not overlap";
 }
 
@@ -687,7 +688,7 @@ TEST_F(PlatformTest, InstanceConcurrencyServesSeveralRequestsOnOneInstance) {
   Status registered = platform_->RegisterFunction(spec);
   ASSERT_TRUE(registered.ok()) << registered.ToString();
   ASSERT_TRUE(Call(platform_, "shared", R"({"ms":1})").status.ok());  // one warm instance
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::Real()->Now();
   auto futures = platform_->Map("shared", std::vector<std::string>(4, R"({"ms":500})"));
   std::set<int> pids;
   for (auto& f : futures) {
@@ -697,7 +698,7 @@ TEST_F(PlatformTest, InstanceConcurrencyServesSeveralRequestsOnOneInstance) {
     EXPECT_FALSE(r.cold_start);
     pids.insert(Json(r.payload)["pid"].get<int>());
   }
-  double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double wall_ms = std::chrono::duration<double, std::milli>(Clock::Real()->Now() - t0).count();
   EXPECT_EQ(pids.size(), 1u) << "all four ran in the same instance";
   EXPECT_LT(wall_ms, 1500) << "the four requests did not overlap";
   EXPECT_EQ(platform_->GetFunction("shared")->instances, 1);

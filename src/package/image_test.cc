@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "common/http_server.h"
 #include "common/sha256.h"
@@ -92,8 +93,8 @@ class Child {
   }
   // Exit code, or -1 if still running after `timeout`.
   int Wait(std::chrono::milliseconds timeout) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
+    auto end = Clock::Real()->Now() + timeout;
+    while (Clock::Real()->Now() < end) {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         exited_ = true;
@@ -410,7 +411,7 @@ TEST_F(PackageImageTest, FunctionImageAnswersALambdaRuntimeApiInvocationUnderRun
       r.headers.Set("Lambda-Runtime-Aws-Request-Id", "req-1");
       r.headers.Set("Lambda-Runtime-Deadline-Ms",
                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
+                                       Clock::Real()->WallNow().time_since_epoch())
                                        .count() + 60000));
       r.headers.Set("Lambda-Runtime-Invoked-Function-Arn",
                     "arn:aws:lambda:us-east-1:000000000000:function:predict");
@@ -599,7 +600,7 @@ class OneEventRuntimeApi {
         r.headers.Set("Lambda-Runtime-Aws-Request-Id", "req-1");
         r.headers.Set("Lambda-Runtime-Deadline-Ms",
                       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         std::chrono::system_clock::now().time_since_epoch())
+                                         Clock::Real()->WallNow().time_since_epoch())
                                          .count() + 60000));
         r.headers.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:000000000000:function:f");
         respond(std::move(r));
@@ -618,8 +619,8 @@ class OneEventRuntimeApi {
   int port() const { return server_ ? server_->port() : 0; }
   // Waits up to `timeout` for the response (or an error post); returns {response, errors}.
   std::pair<std::string, std::string> Wait(std::chrono::seconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
+    const auto end = Clock::Real()->Now() + timeout;
+    while (Clock::Real()->Now() < end) {
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (!response_.empty() || !error_.empty()) break;

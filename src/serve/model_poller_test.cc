@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/clock.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
 #include "common/metrics.h"
@@ -36,9 +37,9 @@ using namespace std::chrono_literals;
 // Waits (real time, bounded) for a condition another thread makes true.
 template <typename F>
 bool Eventually(F f, std::chrono::milliseconds limit = 10s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
+  const auto until = Clock::Real()->Now() + limit;
   while (!f()) {
-    if (std::chrono::steady_clock::now() > until) return false;
+    if (Clock::Real()->Now() > until) return false;
     std::this_thread::sleep_for(1ms);
   }
   return true;

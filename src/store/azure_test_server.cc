@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/clock.h"
 #include "store/s3_http.h"
 #include "store/s3_test_server.h"
 
@@ -61,8 +62,8 @@ Result<std::unique_ptr<AzuriteProcess>> AzuriteProcess::Start(const std::string&
       ::_exit(127);
     }
     p->pid_ = pid;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
+    auto deadline = Clock::Real()->Now() + std::chrono::seconds(30);
+    while (Clock::Real()->Now() < deadline) {
       if (CanConnectLoopback(p->port_)) {
         SL_RETURN_IF_ERROR(p->CreateContainer(container));
         return p;

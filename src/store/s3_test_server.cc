@@ -1,5 +1,7 @@
 #include "store/s3_test_server.h"
 
+#include "common/clock.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -103,8 +105,8 @@ Result<std::unique_ptr<S3rverProcess>> S3rverProcess::Start(const std::string& b
       ::_exit(127);
     }
     p->pid_ = pid;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
+    auto deadline = Clock::Real()->Now() + std::chrono::seconds(30);
+    while (Clock::Real()->Now() < deadline) {
       if (CanConnectLoopback(p->port_)) return p;
       int st = 0;
       if (::waitpid(pid, &st, WNOHANG) == pid) {  // died (port taken by a racer?): try another port

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "common/metrics.h"
 #include "package/subprocess.h"
@@ -102,7 +103,7 @@ InferenceResponse Infer(Tier& tier, const std::string& model, const std::string&
   r.body = body;
   r.content_type = "application/json";
   r.wire_bytes = static_cast<int64_t>(body.size());
-  r.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  r.deadline = Clock::Real()->Now() + std::chrono::seconds(60);
   std::promise<InferenceResponse> p;
   auto f = p.get_future();
   tier.Submit(std::move(r), [&p](InferenceResponse resp) { p.set_value(std::move(resp)); });

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "faas/platform.h"
 #include "ml/model.h"
@@ -70,7 +71,7 @@ class FunctionTierTest : public ::testing::Test {
     r.content_type = ct;
     r.json_header_bytes = json_header_bytes;
     r.wire_bytes = static_cast<int64_t>(body.size());
-    r.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(50);
+    r.deadline = Clock::Real()->Now() + std::chrono::seconds(50);
     std::promise<InferenceResponse> p;
     auto f = p.get_future();
     tier.Submit(std::move(r), [&p](InferenceResponse resp) { p.set_value(std::move(resp)); });
