@@ -64,28 +64,32 @@ int RunTraceLoad(const Args& args) {
                 "cold starts, latency percentiles, billed GB-s and wasted memory time, beside the "
                 "keep-alive simulator's prediction of the same calls.");
   std::string trace_path, trace_format = "auto", durations_file, memory_file, arrivals = "uniform";
-  std::string minutes, target = "platform", durations = "scaled", work = "sleep";
+  std::string minutes, target = "platform", work = "sleep";
   std::string provider = "aws-lambda", keep_alive, state_dir = ".straightline/trace-replay";
   std::string model, payload = "json", auth_token_file, json_out;
   double speed = 1, scale = 1, touch_scale = 1, local_cpus = -1, max_memory_gb = 0;
   double memory_percentile = -1;
   int64_t functions = 0, seed = 1, timeout_ms = 50000;
-  bool json = false, dry_run = false;
+  bool json = false, dry_run = false, real_durations = false;
+  double default_memory_mb = 256;
   flags.String("trace", &trace_path, "the trace: a 2021 file, or a 2019 invocations file (its "
                                      "durations and memory files found beside it)");
   flags.String("trace-format", &trace_format, "2019 | 2021 | auto (from the file's header)");
-  flags.String("durations-file", &durations_file, "2019: the durations file, if not beside the trace");
-  flags.String("memory-file", &memory_file, "2019: the app memory file, if not beside the trace");
+  flags.String("durations", &durations_file, "2019 execution-time percentiles file (default: beside --trace)");
+  flags.String("memory", &memory_file, "2019 app memory file (default: beside --trace)");
+  flags.Double("default-memory-mb", &default_memory_mb, "memory of an app the trace gives none for "
+                                                        "(every app of a 2021 trace)");
   flags.String("arrivals", &arrivals, "2019: arrivals within a minute: uniform | poisson | equidistant");
-  flags.Double("speed", &speed, "K: trace seconds per replay second (send times and, unless "
-                                "--durations real, handler durations and keep-alive divided by K)");
+  flags.Double("speed", &speed, "K: trace seconds per replay second (send times, keep-alive and, "
+                                "unless --real-durations, handler durations divided by K)");
   flags.Int("functions", &functions, "N: replay N functions sampled from those with invocations "
                                      "in the window (0: all)");
   flags.Double("scale", &scale, "X: multiply the load (each minute's count or invocation kept "
                                 "floor(X) times, once more with probability frac(X))");
   flags.String("minutes", &minutes, "A-B: replay trace minutes [A, B) from the start (default: all)");
   flags.Int("seed", &seed, "arrivals, durations, sampling and scaling seed");
-  flags.String("durations", &durations, "scaled (divided by --speed) | real (as in the trace)");
+  flags.Bool("real-durations", &real_durations, "run handler durations as in the trace, not divided "
+                                              "by --speed (instances then overlap K times more)");
   flags.String("target", &target, "platform (functions on the --platform host) | gateway "
                                   "(http://127.0.0.1:8080) | a loopback URL of a gateway");
   flags.String("provider", &provider, "platform: provider profile the functions are sized and billed under");
@@ -140,14 +144,12 @@ int RunTraceLoad(const Args& args) {
   if (trace_format != "auto" && trace_format != "2019" && trace_format != "2021") {
     return Usage(fmt::format("--trace-format '{}': want 2019, 2021 or auto", trace_format));
   }
-  if (durations != "scaled" && durations != "real") {
-    return Usage(fmt::format("--durations '{}': want scaled or real", durations));
-  }
   if (work != "sleep" && work != "spin") return Usage(fmt::format("--work '{}': want sleep or spin", work));
   if (!(touch_scale >= 0 && touch_scale <= 1)) {
     return Usage(fmt::format("--touch-scale {}: want a share in [0, 1]", touch_scale));
   }
   if (seed < 0) return Usage(fmt::format("--seed {}: want >= 0", seed));
+  if (!(default_memory_mb > 0)) return Usage(fmt::format("--default-memory-mb {}: want > 0", default_memory_mb));
   trace::ReplayOptions ro;
   auto mode = trace::ParseArrivalMode(arrivals);
   if (!mode.ok()) return Usage("--" + mode.status().message());
@@ -156,7 +158,8 @@ int RunTraceLoad(const Args& args) {
   ro.functions = functions;
   ro.scale = scale;
   ro.seed = static_cast<uint64_t>(seed);
-  ro.scale_durations = durations == "scaled";
+  ro.scale_durations = !real_durations;
+  ro.default_memory_mb = default_memory_mb;
   ro.memory_percentile = memory_percentile < 0 ? -1 : memory_percentile / 100;
   if (!minutes.empty()) {
     if (Status s = trace::ParseMinuteRange(minutes, &ro); !s.ok()) return Usage(s.message());

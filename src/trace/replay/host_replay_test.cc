@@ -121,8 +121,9 @@ TEST(HostReplayTest, Trace2019MinutesAtHighSpeedOnTheEmbeddedPlatform) {
   o.functions = 4;
   o.speed = 40;  // 4 trace minutes in 6 s
   o.seed = 24;
-  // The sample's apps hold 1-3 GB each: their functions touch 5 % of it (still ~100 MB apiece).
-  Replayed r = Replay(kSamples + "/sample104_inv.csv", o, "fixed:1m", 0.05);
+  // The sample's apps hold 1-3 GB each: their functions touch 1 % of it (~20 MB apiece), so that
+  // cold starts stay well inside the 10 s INIT limit on a busy machine.
+  Replayed r = Replay(kSamples + "/sample104_inv.csv", o, "fixed:1m", 0.01);
   ASSERT_FALSE(r.plan.calls.empty());
   ASSERT_LT(r.plan.calls.size(), 2000u) << "pick a quieter window: the test must stay short";
   ExpectEveryArrivalRanAndIsInTheLedger(r);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # `straightline load --trace` as a user runs it, on the shared Azure trace samples (read in place
 # from ../shared/data): a short replay of each format on the embedded platform (a few trace minutes
-# at high --speed, a handful of functions: seconds of wall time), the JSON report against the
+# at high --speed, a handful of functions touching 1 % of their apps' memory: seconds of wall time,
+# and little enough work that cold starts stay well inside the 10 s INIT limit on a busy machine), the JSON report against the
 # ledger, and clear errors for bad flags and bad traces. Functions run as real instances of the
 # `trace` handler; no network beyond loopback.
 # Usage: load_trace_cli_test.sh STRAIGHTLINE_EXE SOURCE_DIR
@@ -38,13 +39,13 @@ expect_rc 0 "load --help"
 expect_out "load --trace PATH --help" "load --help names the trace mode"
 
 # --- 2019: 4 trace minutes of 4 functions at speed 40 (6 s), JSON report vs ledger ---
-run load --trace "$INV" --minutes 0-4 --functions 4 --seed 24 --speed 40 --touch-scale 0.05 \
+run load --trace "$INV" --minutes 0-4 --functions 4 --seed 24 --speed 40 --touch-scale 0.01 \
   --keep-alive fixed:1m --json-out "$DIR/r2019.json" "${COMMON[@]}"
 expect_rc 0 "2019 replay"
 expect_out "sampled 4 of the 37 with invocations in the window (104 in the trace)" "2019 replay"
 expect_out "minutes replayed: 0-4 of 0-1440" "2019 replay"
 expect_out "speed 40: send times and handler durations divided by 40" "2019 replay"
-expect_out "handlers touch 0.05 x their app's memory share" "2019 replay"
+expect_out "handlers touch 0.01 x their app's memory share" "2019 replay"
 expect_out "simulator (fixed(60s)" "2019 replay"
 check "2019 report and ledger" '
 r = json.load(open(sys.argv[1]))
@@ -88,7 +89,7 @@ for _ in $(seq 100); do grep -q '^endpoint: ' "$DIR/serve.out" && break; sleep 0
 EP=$(sed -n 's/^endpoint: //p' "$DIR/serve.out")
 [ -n "$EP" ] || fail "platform serve printed no endpoint: $(cat "$DIR/serve.err")"
 AWS_ACCESS_KEY_ID=AKIDTRACEREPLAY AWS_SECRET_ACCESS_KEY=trace-replay-secret AWS_REGION=us-east-1 \
-  run load --trace "$INV" --minutes 0-4 --functions 4 --seed 24 --speed 40 --touch-scale 0.05 \
+  run load --trace "$INV" --minutes 0-4 --functions 4 --seed 24 --speed 20 --touch-scale 0.01 \
   --platform lambda --endpoint-url "$EP" --state-dir "$DIR/caller" --json
 expect_rc 0 "--platform lambda replay"
 check "--platform lambda report" '
@@ -158,6 +159,13 @@ run load --trace "$INV" --minutes 0-4 --functions 4 --seed 24 --memory-percentil
 expect_rc 0 "--dry-run"
 expect_out "app's p95 allocated memory" "--dry-run with --memory-percentile"
 expect_out "peak touched memory" "--dry-run"
+run load --trace "$T21" --real-durations --speed 10 --default-memory-mb 512 --dry-run
+expect_rc 0 "--real-durations --dry-run"
+expect_out "not divided by the speed" "--real-durations"
+expect_out "512 MB assumed" "--default-memory-mb"
+run load --trace "$T21" --default-memory-mb 0
+expect_rc 2 "--default-memory-mb 0"
+expect_err "--default-memory-mb 0" "--default-memory-mb 0"
 run load --trace "$INV" --arrivals bursty
 expect_rc 2 "--arrivals"
 expect_err "bursty" "--arrivals"
