@@ -28,6 +28,13 @@ bool IEquals(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool ContainsIgnoringCase(std::string_view haystack, std::string_view needle) {
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    if (IEquals(haystack.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
+}
+
 std::string_view TrimSpaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
@@ -215,7 +222,7 @@ Status HttpConnection::Receive(Response* out, bool keep_body, bool* nothing) {
   const std::string_view connection = out->Header("connection");
   if (IEquals(connection, "close")) keep_alive = false;
   if (IEquals(connection, "keep-alive")) keep_alive = true;
-  const bool chunked = out->Header("transfer-encoding").find("chunked") != std::string_view::npos;
+  const bool chunked = ContainsIgnoringCase(out->Header("transfer-encoding"), "chunked");  // codings ignore case
   int64_t length = -1;
   if (const std::string_view cl = out->Header("content-length"); !chunked && !cl.empty()) {
     if (std::from_chars(cl.data(), cl.data() + cl.size(), length).ec != std::errc() || length < 0) {
@@ -237,12 +244,13 @@ Status HttpConnection::Receive(Response* out, bool keep_body, bool* nothing) {
                         buf_.substr(0, std::min<size_t>(eol, 40)));
       }
       buf_.erase(0, eol + 2);
-      if (size == 0) {  // the last chunk: skip trailers, if any, to the empty line
-        while (true) {
-          while ((eol = buf_.find("\r\n")) == std::string::npos) SL_RETURN_IF_ERROR(Fill());
-          buf_.erase(0, eol + 2);
-          if (eol == 0) break;
+      if (size == 0) {  // the last chunk, then the empty line: no trailer fields (no server here sends any)
+        while (buf_.size() < 2) SL_RETURN_IF_ERROR(Fill());
+        if (buf_.compare(0, 2, "\r\n") != 0) {
+          return Internal("{} {}:{}: trailer fields after the last chunk are not supported", options_.name,
+                          options_.host, options_.port);
         }
+        buf_.erase(0, 2);
         break;
       }
       while (buf_.size() < size + 2) SL_RETURN_IF_ERROR(Fill());

@@ -15,7 +15,7 @@
 //   r.status; r.Header("content-type"); r.body;
 //
 // Responses: Content-Length, chunked (sizes checked: 1-15 hex digits, each chunk followed by
-// CRLF), or, without either, delimited by the server closing (HTTP/1.0, Connection: close). A
+// CRLF; extensions ignored; no trailer fields), or, without either, delimited by the server closing (HTTP/1.0, Connection: close). A
 // connection the server closed is reopened for the next request. A request whose REUSED
 // connection turns out closed before any response byte arrived (the server dropped an idle
 // keep-alive connection) is sent once more on a new one: the server never saw it, so this is
