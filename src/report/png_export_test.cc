@@ -7,24 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include "common/scoped_env.h"
 #include "report/svg_chart.h"
 
 namespace sl::report {
 namespace {
-
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() { had_ ? (void)::setenv(name_, old_.c_str(), 1) : (void)::unsetenv(name_); }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
 
 std::string TempDir() {
   std::string t = (std::filesystem::temp_directory_path() / "sl-png-test-XXXXXX").string();

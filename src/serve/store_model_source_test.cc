@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/scoped_env.h"
 #include "common/sha256.h"
 #include "serve/model_sources.h"
 #include "serve/serve_test_util.h"
@@ -16,27 +17,6 @@
 namespace sl::serve {
 namespace {
 namespace fs = std::filesystem;
-
-// Sets (or unsets, with nullptr) an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) {
-      had_ = true;
-      old_ = old;
-    }
-    if (value == nullptr) ::unsetenv(name);
-    else ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_) ::setenv(name_.c_str(), old_.c_str(), 1);
-    else ::unsetenv(name_.c_str());
-  }
-
- private:
-  std::string name_, old_;
-  bool had_ = false;
-};
 
 class StoreModelSourceTest : public ::testing::Test {
  protected:

@@ -14,13 +14,14 @@
 #include <gtest/gtest.h>
 
 #include "common/file_util.h"
+#include "common/scoped_env.h"
 #include "store/azure_rest.h"
 #include "store/azure_test_server.h"
 #include "store/function_env.h"
 #include "store/object_store.h"
 #include "store/s3_http.h"
-#include "store/s3_xml.h"
 #include "store/s3_test_server.h"
+#include "store/s3_xml.h"
 #include "store/store_test_util.h"
 #include "store/testing/fault_proxy.h"
 
@@ -29,24 +30,6 @@ namespace {
 
 using testing::AzuriteProcess;
 using testing::RandomBytes;
-
-// Sets an environment variable for one scope, restoring it afterwards.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    if (value == nullptr) ::unsetenv(name);
-    else ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_) ::setenv(name_.c_str(), old_.c_str(), 1);
-    else ::unsetenv(name_.c_str());
-  }
-
- private:
-  std::string name_, old_;
-  bool had_ = false;
-};
 
 // A clean Azure environment for tests of the resolution order.
 struct NoAzureEnv {

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/scoped_env.h"
 #include "common/sha256.h"
 #include "store/function_env.h"
 #include "store/gcs_test_server.h"
@@ -21,23 +22,6 @@ namespace {
 
 using testing::GcsTestServer;
 using testing::RandomBytes;
-
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    if (value == nullptr) ::unsetenv(name);
-    else ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_) ::setenv(name_.c_str(), old_.c_str(), 1);
-    else ::unsetenv(name_.c_str());
-  }
-
- private:
-  std::string name_, old_;
-  bool had_ = false;
-};
 
 struct NoGcsEnv {
   ScopedEnv a{"GS_ACCESS_KEY_ID", nullptr}, b{"GS_SECRET_ACCESS_KEY", nullptr},
