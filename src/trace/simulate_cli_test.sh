@@ -13,16 +13,7 @@ SAMPLES=$(cd "$SRC/../shared/data/azure-functions-trace" 2>/dev/null && pwd) ||
   { echo "FAIL: no trace samples in $SRC/../shared/data/azure-functions-trace"; exit 1; }
 DIR=$(mktemp -d /tmp/sl-simulate-cli.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
-fail() { echo "FAIL: $*"; [ -s "$DIR/err" ] && { echo "--- stderr:"; tail -20 "$DIR/err"; }; exit 1; }
-run() { "$EXE" "$@" >"$DIR/out" 2>"$DIR/err"; RC=$?; }
-expect_rc() { [ "$RC" = "$1" ] || fail "$2: exit code $RC, expected $1; stdout: $(head -c 600 "$DIR/out")"; }
-expect_out() { grep -qF -- "$1" "$DIR/out" || fail "$2: stdout does not contain '$1': $(head -c 800 "$DIR/out")"; }
-expect_err() { grep -qF -- "$1" "$DIR/err" || fail "$2: stderr does not contain '$1': $(head -c 800 "$DIR/err")"; }
-check() {  # WHAT PYTHON [ARGS...]: a failed assert fails the test
-  local what=$1 code=$2; shift 2
-  "$PY" -c "import json, math, sys
-$code" "$@" >"$DIR/pyout" 2>&1 || fail "$what: $(tail -5 "$DIR/pyout")"
-}
+. "$SRC/scripts/cli-test-expect.sh"
 cd "$DIR" || exit 1
 
 # --- help ---
