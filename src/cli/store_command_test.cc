@@ -1,10 +1,13 @@
 // `straightline store ...` (src/cli/store_command.cc), driven through its entry point RunStore
 // with stdout captured: exit codes, human and JSON output, both backends.
+#include <functional>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "common/file_util.h"
+#include "common/scoped_env.h"
 #include "common/sha256.h"
 #include "store/checksum.h"
 #include "store/azure_test_server.h"
@@ -31,6 +34,27 @@ CliResult RunCli(const cli::Args& args) {
   int code = cli::RunStore(args);
   std::string out = ::testing::internal::GetCapturedStdout();
   return {code, out, ::testing::internal::GetCapturedStderr()};
+}
+
+// After `put` of `data` to BASE/w.bin: cat, stat --json (checksum), ls --json, rm, and a stat of
+// the removed object that fails naming `missing` (the backend's own word for it).
+void ExpectCatStatLsRm(const std::function<cli::Args(cli::Args)>& with, const std::string& base,
+                       const std::string& data, const std::string& missing) {
+  auto cat = RunCli(with({"cat", base + "/w.bin"}));
+  ASSERT_EQ(cat.code, 0) << cat.err;
+  EXPECT_TRUE(cat.out == data);
+  auto stat = RunCli(with({"stat", "--json", base + "/w.bin"}));
+  ASSERT_EQ(stat.code, 0) << stat.err;
+  EXPECT_EQ(nlohmann::json::parse(stat.out)["checksum"], "sha256:" + Sha256Hex(data));
+  auto ls = RunCli(with({"ls", "--json", base + "/"}));
+  ASSERT_EQ(ls.code, 0) << ls.err;
+  auto arr = nlohmann::json::parse(ls.out);
+  ASSERT_EQ(arr.size(), 1u);
+  EXPECT_EQ(arr[0]["uri"], base + "/w.bin");
+  ASSERT_EQ(RunCli(with({"rm", base + "/w.bin"})).code, 0);
+  auto gone = RunCli(with({"stat", base + "/w.bin"}));
+  EXPECT_EQ(gone.code, 1);
+  EXPECT_NE(gone.err.find(missing), std::string::npos) << gone.err;
 }
 
 TEST(StoreCliTest, FileStoreRoundTripWithHumanAndJsonOutput) {
@@ -158,9 +182,7 @@ TEST(StoreCliTest, AzureCredentialsFromTheConnectionStringAndEndpointFromTheFlag
   ASSERT_TRUE(WriteFileAtomic(tmp.Join("f"), data).ok());
   std::string base = fmt::format("az://{}/{}/cli-{}", kAzuriteAccount, server->container(), ::getpid());
   std::string conn = fmt::format("AccountName={};AccountKey={}", kAzuriteAccount, kAzuriteKey);
-  const char* old = std::getenv("AZURE_STORAGE_CONNECTION_STRING");
-  std::string saved = old == nullptr ? "" : old;
-  ::setenv("AZURE_STORAGE_CONNECTION_STRING", conn.c_str(), 1);
+  ScopedEnv env("AZURE_STORAGE_CONNECTION_STRING", conn);
   cli::Args ep = {"--endpoint", server->endpoint()};
   auto with = [&](cli::Args a) {
     a.insert(a.end(), ep.begin(), ep.end());
@@ -168,23 +190,7 @@ TEST(StoreCliTest, AzureCredentialsFromTheConnectionStringAndEndpointFromTheFlag
   };
   EXPECT_EQ(RunCli(with({"put", tmp.Join("f"), base + "/w.bin"})).code, 0);
   EXPECT_EQ(RunCli(with({"put", "--if-absent", tmp.Join("f"), base + "/w.bin"})).code, 1);
-  auto cat = RunCli(with({"cat", base + "/w.bin"}));
-  ASSERT_EQ(cat.code, 0) << cat.err;
-  EXPECT_TRUE(cat.out == data);
-  auto stat = RunCli(with({"stat", "--json", base + "/w.bin"}));
-  ASSERT_EQ(stat.code, 0) << stat.err;
-  EXPECT_EQ(nlohmann::json::parse(stat.out)["checksum"], "sha256:" + Sha256Hex(data));
-  auto ls = RunCli(with({"ls", "--json", base + "/"}));
-  ASSERT_EQ(ls.code, 0) << ls.err;
-  auto arr = nlohmann::json::parse(ls.out);
-  ASSERT_EQ(arr.size(), 1u);
-  EXPECT_EQ(arr[0]["uri"], base + "/w.bin");
-  ASSERT_EQ(RunCli(with({"rm", base + "/w.bin"})).code, 0);
-  auto gone = RunCli(with({"stat", base + "/w.bin"}));
-  EXPECT_EQ(gone.code, 1);
-  EXPECT_NE(gone.err.find("BlobNotFound"), std::string::npos) << gone.err;
-  if (old == nullptr) ::unsetenv("AZURE_STORAGE_CONNECTION_STRING");
-  else ::setenv("AZURE_STORAGE_CONNECTION_STRING", saved.c_str(), 1);
+  ExpectCatStatLsRm(with, base, data, "BlobNotFound");
 }
 
 TEST(StoreCliTest, GcsThroughTheFlagsWithAnHmacKey) {
@@ -203,21 +209,7 @@ TEST(StoreCliTest, GcsThroughTheFlagsWithAnHmacKey) {
   auto again = RunCli(with({"put", "--if-absent", tmp.Join("f"), base + "/w.bin"}));
   EXPECT_EQ(again.code, 1);
   EXPECT_NE(again.err.find("PreconditionFailed"), std::string::npos) << again.err;
-  auto cat = RunCli(with({"cat", base + "/w.bin"}));
-  ASSERT_EQ(cat.code, 0) << cat.err;
-  EXPECT_TRUE(cat.out == data);
-  auto stat = RunCli(with({"stat", "--json", base + "/w.bin"}));
-  ASSERT_EQ(stat.code, 0) << stat.err;
-  EXPECT_EQ(nlohmann::json::parse(stat.out)["checksum"], "sha256:" + Sha256Hex(data));
-  auto ls = RunCli(with({"ls", "--json", base + "/"}));
-  ASSERT_EQ(ls.code, 0) << ls.err;
-  auto arr = nlohmann::json::parse(ls.out);
-  ASSERT_EQ(arr.size(), 1u);
-  EXPECT_EQ(arr[0]["uri"], base + "/w.bin");
-  ASSERT_EQ(RunCli(with({"rm", base + "/w.bin"})).code, 0);
-  auto gone = RunCli(with({"stat", base + "/w.bin"}));
-  EXPECT_EQ(gone.code, 1);
-  EXPECT_NE(gone.err.find("no such key"), std::string::npos) << gone.err;
+  ExpectCatStatLsRm(with, base, data, "no such key");
 }
 
 }  // namespace
