@@ -33,6 +33,9 @@ NPM_PACKAGES=(
   # SDK interop test against Azurite (src/store/azure_*)
   azurite@3.37.0
   @azure/storage-blob@12.34.0
+  # drives Debian's /usr/bin/chromium over the DevTools protocol in the browser tests of the
+  # report and the live dashboards (issue 19 §4); never downloads a browser. 24.x: Node >= 18.
+  puppeteer-core@24.43.1
 )
 
 missing=()
