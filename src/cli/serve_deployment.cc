@@ -394,6 +394,10 @@ Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d) {
   serve::GatewayOptions go;
   go.request_timeout = std::chrono::milliseconds(v.timeout_ms);
   go.metrics = MetricsRegistry::Default();
+  // X-Straightline-Frequency names f_t over the placer's window and F, under every policy, so a
+  // load run can draw f_t against F (issue 19).
+  go.frequency_window = po.window;
+  go.frequency_threshold = po.frequency_threshold;
   if (po.policy == "adaptive" && po.colocated_below_cpu > 0) {
     // Only --colocated-below-cpu reads it. 50 ms: a burst that starts after an idle spell is
     // seen within 50 ms (with 200 ms, adaptive sent a few hundred burst-onset requests to

@@ -12,6 +12,7 @@
 #include "common/deadline_timer.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "serve/placement/request_rate.h"
 #include "serve/v2/v2_codec.h"
 
 namespace sl::serve {
@@ -134,7 +135,8 @@ class Gateway::Impl {
  public:
   Impl(const ModelRepository* models, std::vector<Tier*> tiers, Placer* placer,
        GatewayOptions options)
-      : models_(models), tiers_(std::move(tiers)), placer_(placer), options_(std::move(options)) {
+      : models_(models), tiers_(std::move(tiers)), placer_(placer), options_(std::move(options)),
+        rate_(options_.frequency_window) {
     if (options_.metrics == nullptr) options_.metrics = MetricsRegistry::Default();
     if (options_.clock == nullptr) options_.clock = Clock::Real();
     clock_ = options_.clock;
@@ -283,6 +285,10 @@ class Gateway::Impl {
     // What this request holds of the gateway's admission budget; returned when the last holder
     // of the Call (the tier's callback, the timer) lets go.
     std::optional<AdmissionTicket> ticket;
+    // f_t when the request was placed (the gateway's own window, GatewayOptions::
+    // frequency_window); < 0: not measured (refused before placement). Written before the timer
+    // is scheduled, read in Finish.
+    double f_t = -1;
   };
 
   HttpResponse MethodNotAllowed(const HttpRequest& req, std::string_view allowed) {
@@ -391,6 +397,9 @@ class Gateway::Impl {
       return RefuseForAdmission(call, "samples", request.batch);
     }
     call->binary_outputs = request.binary_outputs;
+    // The same arrivals the placer's Observe() counts, on the same clock (see GatewayOptions).
+    rate_.Record(clock_->Now());
+    call->f_t = rate_.PerSecond(clock_->Now());
     {
       std::lock_guard<std::mutex> l(call->timer_mu);
       // The timer runs on real time; on another clock (tests) the same timeout from real now.
@@ -401,7 +410,7 @@ class Gateway::Impl {
         InferenceResponse r;
         r.status = DeadlineExceeded("request timeout of {} ms passed before the tier answered",
                                     options_.request_timeout.count());
-        Finish(call, "none", "timeout", std::move(r));
+        Finish(call, "none", "timeout", "timeout", std::move(r));
       });
     }
     placer_->Observe();
@@ -423,7 +432,7 @@ class Gateway::Impl {
     Finish(call, "none",
            bytes ? "admission: request bytes in flight at the limit"
                  : "admission: samples in flight at the limit",
-           std::move(r));
+           "admission", std::move(r));
   }
 
   // Places and submits; `excluded` is a tier kind (as int) that just refused, or -1.
@@ -450,11 +459,12 @@ class Gateway::Impl {
       (*c)->Inc();
     }
     Tier* tier = d.status.ok() ? TierOf(d.tier) : nullptr;
+    std::string rule = d.rule.empty() ? "other" : d.rule;
     if (!d.status.ok() || tier == nullptr) {
       InferenceResponse r;
       r.status = d.status.ok() ? Unavailable("tier {} is not deployed", TierName(d.tier))
                                : d.status;
-      return Finish(call, "none", d.reason, std::move(r));
+      return Finish(call, "none", d.reason, rule, std::move(r));
     }
     // A refusal for a full queue is placed once more among the others (adaptive/straightline).
     std::shared_ptr<InferenceRequest> retry_copy;
@@ -470,7 +480,7 @@ class Gateway::Impl {
     done.samples = std::max<int64_t>(1, request.batch);
     done.predicted_ms = d.predicted_ms;
     const TimePoint placed = clock_->Now();
-    tier->Submit(std::move(request), [this, call, done, placed, reason, retry_copy](
+    tier->Submit(std::move(request), [this, call, done, placed, reason, rule, retry_copy](
                                          InferenceResponse r) mutable {
       const TierKind kind = done.tier;
       done.observed_ms =
@@ -482,12 +492,14 @@ class Gateway::Impl {
           !call->answered.load()) {
         return Place(call, std::move(*retry_copy), static_cast<int>(kind));
       }
-      Finish(call, TierName(kind), reason, std::move(r));
+      Finish(call, TierName(kind), reason, rule, std::move(r));
     });
   }
 
+  // `rule`: the placement rule that decided (Decision::rule, a bounded set), or "timeout" /
+  // "admission" when no tier answered for those.
   void Finish(const std::shared_ptr<Call>& call, std::string_view tier, std::string_view reason,
-              InferenceResponse r) {
+              std::string_view rule, InferenceResponse r) {
     if (call->answered.exchange(true)) return;  // the timer or the tier came first
     {
       std::lock_guard<std::mutex> l(call->timer_mu);
@@ -521,6 +533,14 @@ class Gateway::Impl {
       if (c == '\r' || c == '\n') c = ' ';
     }
     resp.headers.Set("X-Straightline-Tier", fmt::format("{}; reason={}", tier, why));
+    resp.headers.Set(kRuleHeader, std::string(rule));
+    if (call->f_t >= 0) {
+      resp.headers.Set(kFrequencyHeader,
+                       options_.frequency_threshold >= 0
+                           ? fmt::format("f_t={:.3f}; F={:.3f}", call->f_t,
+                                         options_.frequency_threshold)
+                           : fmt::format("f_t={:.3f}", call->f_t));
+    }
     resp.headers.Set("X-Straightline-Queue-Ms", fmt::format("{:.3f}", r.queue_ms));
     resp.headers.Set("X-Straightline-Service-Ms", fmt::format("{:.3f}", r.service_ms));
     if (r.cold_start) resp.headers.Set("X-Straightline-Cold-Start", "1");
@@ -560,6 +580,7 @@ class Gateway::Impl {
   Gauge* inflight_bytes_gauge_ = nullptr;
   Gauge* inflight_samples_gauge_ = nullptr;
   Admission admission_;
+  RequestRate rate_;  // f_t for kFrequencyHeader
   std::atomic<int64_t> refused_for_admission_{0};
   std::array<Counter*, 3> cold_{}, cost_{};
   std::array<Gauge*, 3> queued_{}, inflight_{}, replicas_{};

@@ -30,7 +30,12 @@
 // "none; reason=..." when refused), X-Straightline-Queue-Ms and X-Straightline-Service-Ms; every
 // answered inference also X-Straightline-Model-Version: the version that ran it (issue 20: a model
 // from a store is swapped for a new version while serving; requests decoded before the swap run
-// on the version they were decoded for).
+// on the version they were decoded for). Every answer also carries X-Straightline-Rule: the
+// placement rule that decided (Decision::rule: frequent_small, large, local_capacity, ...; or
+// "timeout" / "admission"), a bounded set a client can count by; and every request that got as
+// far as placement X-Straightline-Frequency: "f_t=812.000; F=500.000" — the request frequency
+// f_t over GatewayOptions::frequency_window when it was placed, and the threshold F it is
+// compared with (issue 19: the load generator's f_t-against-F series, under any policy).
 //
 // Admission (issue 16; under overload with large binary batches the gateway answered no 429 and
 // grew to 4.5 GB): every inference request holds, from its arrival until the tier is done with it
@@ -72,6 +77,8 @@ namespace sl::serve {
 
 inline constexpr const char* kUnknownModelLabel = "__unknown__";
 inline constexpr const char* kModelVersionHeader = "X-Straightline-Model-Version";
+inline constexpr const char* kRuleHeader = "X-Straightline-Rule";
+inline constexpr const char* kFrequencyHeader = "X-Straightline-Frequency";
 
 struct GatewayOptions {
   std::chrono::milliseconds request_timeout{50000};
@@ -88,6 +95,12 @@ struct GatewayOptions {
   // (not owned). Null: Clock::Real(). Give the placer and the tiers the same clock. The request
   // timeout itself fires on real time (DeadlineTimer): it bounds a real waiting client.
   Clock* clock = nullptr;
+  // X-Straightline-Frequency: f_t counts the inference requests that reach placement (those the
+  // placer's Observe() counts) over this window, on `clock`; give the placer's window for the
+  // same f_t as Algorithm 1 compares. F: the threshold the header names (the straightline
+  // placer's); < 0: the header carries f_t alone.
+  std::chrono::milliseconds frequency_window{1000};
+  double frequency_threshold = -1;
   // Null: every path is open (`serve --auth none`). Shared: immutable, read by every thread.
   std::shared_ptr<const TokenAuthenticator> auth;
   // Exact paths answered without a token when `auth` is set.

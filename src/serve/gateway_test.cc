@@ -82,6 +82,8 @@ class GatewayTest : public ::testing::Test {
     go.max_inflight_samples = max_inflight_samples_;
     go.auth = auth_;
     if (open_paths_) go.open_paths = *open_paths_;
+    go.frequency_threshold = frequency_threshold_;
+    go.clock = clock_;
     gateway_ = Gateway::Create(repo_.get(), tiers, placer_.get(), go).value();
     HttpServer::Options so;
     so.threads = 4;
@@ -116,6 +118,8 @@ class GatewayTest : public ::testing::Test {
   int64_t max_inflight_bytes_ = GatewayOptions{}.max_inflight_bytes;      // set before Start
   int64_t max_inflight_samples_ = GatewayOptions{}.max_inflight_samples;  // set before Start
   std::optional<std::vector<std::string>> open_paths_;      // set before Start
+  double frequency_threshold_ = -1;                         // set before Start
+  Clock* clock_ = nullptr;                                  // set before Start (gateway only)
   std::unique_ptr<TempDir> tmp_;
   ml::Dataset raw_;
   std::unique_ptr<ModelRepository> repo_;
@@ -294,6 +298,8 @@ TEST_F(GatewayTest, EveryTierFullGives429WithRetryAfterAndTimeoutGives504) {
   EXPECT_EQ(r1->status, 504);
   EXPECT_EQ(r2->status, 504);
   EXPECT_NE(ErrorOf(*r1).find("timeout"), std::string::npos) << r1->body;
+  EXPECT_EQ(refused.headers.Get(kRuleHeader), "fixed");
+  EXPECT_EQ(r1->headers.Get(kRuleHeader), "timeout");
   hold.Release();
   while (local_->State().inflight + local_->State().queued > 0) std::this_thread::yield();
   // The server still serves.
@@ -302,6 +308,35 @@ TEST_F(GatewayTest, EveryTierFullGives429WithRetryAfterAndTimeoutGives504) {
   Gateway::Counts c = gateway_->counts();
   EXPECT_EQ(c.refused, 1);
   EXPECT_EQ(c.timed_out, 2);
+}
+
+// X-Straightline-Frequency counts the requests that reached placement over the window, on the
+// gateway's clock (a FakeClock here: 3 requests at one instant, then 1.5 s later), and names F;
+// X-Straightline-Rule is the placer's rule.
+TEST_F(GatewayTest, AnswersNameFrequencyAgainstThresholdAndTheRule) {
+  FakeClock clock;
+  clock_ = &clock;
+  frequency_threshold_ = 2;
+  LocalTierOptions lo;
+  lo.clock = &clock;  // request deadlines are on the gateway's clock
+  Start("straightline", lo);
+  const std::string body = testing::JsonBody(raw_, 0, 1);
+  std::vector<std::string> seen;
+  for (int i = 0; i < 3; ++i) {
+    HttpResponse r = Post("/v2/models/tiny/infer", body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    seen.emplace_back(r.headers.Get(kFrequencyHeader));
+    EXPECT_EQ(r.headers.Get(kRuleHeader), "local_capacity");
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"f_t=1.000; F=2.000", "f_t=2.000; F=2.000",
+                                            "f_t=3.000; F=2.000"}));
+  clock.Advance(std::chrono::milliseconds(1500));  // the three fall out of the 1 s window
+  HttpResponse later = Post("/v2/models/tiny/infer", body);
+  EXPECT_EQ(later.headers.Get(kFrequencyHeader), "f_t=1.000; F=2.000");
+  // A request refused before placement (bad input) names no f_t.
+  HttpResponse bad = Post("/v2/models/tiny/infer", "{\"inputs\": 7}");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_TRUE(bad.headers.Get(kFrequencyHeader).empty());
 }
 
 TEST_F(GatewayTest, ARefusingTierIsRetriedOnceElsewhereUnderAdaptivePlacement) {
