@@ -344,10 +344,14 @@ std::string LineChartSvg(const LineChartSpec& spec) {
     for (const auto& [px, py] : s.points) {
       if (!Finite(px) || !Finite(py)) continue;
       path += fmt::format("{}{},{}", path.empty() ? "" : " ", Num(x(px)), Num(y(py)));
-      dots += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\"><title>{}: ({:.6g}, {:.6g})</title></circle>\n",
-                          Num(x(px)), Num(y(py)), SeriesColor(si), EscapeXml(s.name), px, py);
+      if (spec.point_markers || drawn == 0) {  // without markers the first one stays if it is alone
+        dots += fmt::format(
+            "<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\"><title>{}: ({:.6g}, {:.6g})</title></circle>\n",
+            Num(x(px)), Num(y(py)), SeriesColor(si), EscapeXml(s.name), px, py);
+      }
       ++drawn;
     }
+    if (!spec.point_markers && drawn > 1) dots.clear();
     out += fmt::format("<g class=\"series\" data-name=\"{}\" data-points=\"{}\">\n", EscapeXml(s.name), drawn);
     if (drawn > 1) {
       out += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", path,

@@ -80,6 +80,9 @@ struct LineChartSpec {
   double y_max = 0;
   bool y_from_zero = true;         // with a data range: include 0 on the y axis
   bool x_integer = false;          // x is a count (rounds): whole-number ticks, from 0
+  // A marker with a tooltip at every point; false: the line alone (a series of one point still
+  // gets its marker), for long series such as the live dashboards' 300 seconds.
+  bool point_markers = true;
   int width = 760;
   int height = 380;
 };

@@ -236,6 +236,17 @@ TEST(LineChartTest, PointsPolylinesAndFixedRange) {
   EXPECT_EQ(LineChartSvg(spec), svg);
 }
 
+TEST(LineChartTest, WithoutPointMarkersOnlyALoneInitialPointKeepsItsMarker) {
+  LineChartSpec spec;
+  spec.point_markers = false;
+  spec.series = {{"rate", {{0, 1}, {1, 2}, {2, 3}}}, {"one", {{std::nan(""), 1}, {1, 5}}}};
+  const std::string svg = LineChartSvg(spec);
+  EXPECT_NE(svg.find("data-name=\"rate\" data-points=\"3\""), std::string::npos);
+  EXPECT_NE(svg.find("data-name=\"one\" data-points=\"1\""), std::string::npos);
+  EXPECT_EQ(Count(svg, "<polyline "), 1);
+  EXPECT_EQ(Count(svg, "<circle "), 1);  // the lone point of "one"; "rate" is a line alone
+}
+
 std::string YAxis(const std::string& svg) {
   const size_t at = svg.find("<g class=\"y-axis\">");
   return at == std::string::npos ? "" : svg.substr(at, svg.find("</g>", at) - at);
