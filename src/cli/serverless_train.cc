@@ -24,6 +24,7 @@
 #include "train/coordinator.h"
 #include "train/planner.h"
 #include "train/report/provider_comparison.h"
+#include "train/report/stage_providers.h"
 #include "train/run_report.h"
 
 namespace sl::cli {
@@ -116,16 +117,6 @@ Result<train::TrainingResult> RunOne(const train::JobSpec& spec, const std::stri
   return r;
 }
 
-// The run report's sums, with the provider's emulated cold-start overhead and the store
-// transfer's prices when the profiles load.
-train::RunSummary SummaryOf(const train::RunRecord& record, const ServerlessTrainFlags& f) {
-  auto profile = faas::LoadProviderProfile(record.provider);
-  auto store_cloud = faas::LoadStoreCloudProfile(faas::CloudOfStoreUri(record.store));
-  const faas::ProviderProfile* store_prices = store_cloud.ok() && store_cloud->has_value() ? &**store_cloud : nullptr;
-  return train::Summarize(record, f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN),
-                          profile.ok() ? &*profile : nullptr, store_prices);
-}
-
 Result<int64_t> ParseMemoryMb(const std::string& text) {
   try {
     size_t used = 0;
@@ -134,6 +125,57 @@ Result<int64_t> ParseMemoryMb(const std::string& text) {
   } catch (const std::exception&) {
   }
   return InvalidArgument("--memory: '{}' is not a number of MB or 'auto'", text);
+}
+
+// The run report's sums, with the provider's emulated cold-start overhead and the store
+// transfer's prices when the profiles load.
+train::RunSummary SummaryOf(const train::RunRecord& record, const ServerlessTrainFlags& f) {
+  auto profile = faas::LoadProviderProfile(record.provider);
+  auto pre_profile = faas::LoadProviderProfile(record.PreprocessProvider());
+  auto store_cloud = faas::LoadStoreCloudProfile(faas::CloudOfStoreUri(record.store));
+  const faas::ProviderProfile* store_prices = store_cloud.ok() && store_cloud->has_value() ? &**store_cloud : nullptr;
+  return train::Summarize(record, f.local_cpus > 0 ? f.local_cpus : sysconf(_SC_NPROCESSORS_ONLN),
+                          profile.ok() ? &*profile : nullptr, store_prices, pre_profile.ok() ? &*pre_profile : nullptr);
+}
+
+// --memory's default (ServerlessTrainFlags::memory): Lambda's 1 vCPU, what one training thread uses.
+constexpr int64_t kDefaultMemoryMb = 1769;
+
+// --provider and --memory, each a plain value or STAGE=VALUE,... (train/report/stage_providers.h):
+// the providers and sizes of the job's two stages. A stage whose size is not given gets the
+// default --memory at the nearest size its provider allows.
+Status ApplyStageFlags(const ServerlessTrainFlags& f, const FlagSet& flags, train::JobSpec* spec) {
+  const auto& stages = train::TrainingStages();
+  SL_ASSIGN_OR_RETURN(auto providers, train::ResolveStageProviders(f.provider, stages, "--provider", "aws-lambda"));
+  const faas::ProviderProfile& pre = providers.at("preprocess");
+  const faas::ProviderProfile& trn = providers.at("train");
+  spec->provider = trn.name;
+  spec->preprocess_provider = pre.name == trn.name ? "" : pre.name;
+  std::map<std::string, std::string> sizes;
+  if (flags.IsSet("memory") && f.memory != "auto") {
+    SL_ASSIGN_OR_RETURN(sizes, train::ParseStageValues(f.memory, stages, "--memory"));
+  }
+  std::map<std::string, int64_t> mb;
+  for (const auto& stage : stages) {
+    const faas::ProviderProfile& p = providers.at(stage);
+    auto it = sizes.find(stage);
+    if (it == sizes.end()) {
+      mb[stage] = faas::NearestAllowedMemory(p, kDefaultMemoryMb);
+      continue;
+    }
+    if (it->second == "auto") {
+      return InvalidArgument("--memory: 'auto' is for the whole job (--memory auto); per stage give MB, or let "
+                             "`straightline plan` choose each stage's provider and size");
+    }
+    SL_ASSIGN_OR_RETURN(mb[stage], ParseMemoryMb(it->second));
+  }
+  spec->memory_mb = mb.at("train");
+  spec->preprocess_memory_mb = mb.at("preprocess") == mb.at("train") ? 0 : mb.at("preprocess");
+  return Status::Ok();
+}
+
+bool MixedStages(const train::JobSpec& spec) {
+  return spec.PreprocessProvider() != spec.provider || spec.PreprocessMemoryMb() != spec.memory_mb;
 }
 
 int Fail(const Status& s) {
@@ -191,8 +233,10 @@ int64_t ExpectedTrainSamples(const ml::data::DatasetOptions& data) {
 
 void ServerlessTrainFlags::Register(FlagSet& flags) {
   flags.Int("workers", &workers, "serverless training: functions (shards) per round; 0 = train in this process");
-  flags.String("provider", &provider, "serverless: provider profile the functions run under (profiles/*.yaml)");
-  flags.String("memory", &memory, "serverless: function memory in MB, or 'auto' (cheapest size for --deadline)");
+  flags.String("provider", &provider, "serverless: provider profile the functions run under (profiles/*.yaml), or one per "
+               "stage: preprocess=P1,train=P2 (the embedded platform emulates each; `straightline plan` suggests them)");
+  flags.String("memory", &memory, "serverless: function memory in MB, 'auto' (cheapest size for --deadline), or per "
+               "stage: preprocess=MB,train=MB (default 1769, or the nearest size the stage's provider allows)");
   flags.Double("deadline", &deadline_s, "serverless, --memory auto: the job should finish within this many seconds");
   flags.Double("timeout", &timeout_s, "serverless: function timeout in seconds");
   flags.Int("rounds-per-epoch", &rounds_per_epoch, "serverless: averaging rounds per epoch (each trains on 1/R of every shard; default: from the workers and the data size, train/serverless_defaults.h)");
@@ -297,7 +341,7 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
                                   fmt::join(applied, ", "));
     }
   }
-  spec.provider = f.provider;
+  if (Status st = ApplyStageFlags(f, flags, &spec); !st.ok()) return Fail(st);
   spec.timeout_s = f.timeout_s;
   spec.max_retries = f.max_retries;
   spec.speculative_after = f.speculative_after;
@@ -309,6 +353,23 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
   }
   std::string store = f.store.empty() ? "file://" + DefaultRunDir(o) : f.store;
 
+  if (MixedStages(spec)) {
+    if (f.memory == "auto") {
+      return Fail(InvalidArgument("--memory auto plans one provider for the whole job; with --provider {} give "
+                                  "sizes (--memory preprocess=MB,train=MB) or let `straightline plan` choose them",
+                                  f.provider));
+    }
+    if (!f.compare_providers.empty()) {
+      return Fail(InvalidArgument("--compare-providers runs the whole job under each provider; it does not combine "
+                                  "with --provider {} (per stage)", f.provider));
+    }
+    auto where = f.host.Resolved();
+    if (where.ok() && where->remote()) {
+      return Fail(InvalidArgument("--provider {}: stages under different providers run on the embedded platform "
+                                  "(--platform local), which emulates each profile; --platform {} is one provider's",
+                                  f.provider, where->platform));
+    }
+  }
   if (f.memory == "auto") {
     train::PlanInput in;
     in.spec = spec;
@@ -320,10 +381,6 @@ int RunServerlessTrain(const ml::TrainOptions& o, const ServerlessTrainFlags& f,
     }
     spec.memory_mb = plan->memory_mb;
     spec.rounds_per_epoch = plan->rounds_per_epoch;
-  } else {
-    auto parsed = ParseMemoryMb(f.memory);
-    if (!parsed.ok()) return Fail(parsed.status());
-    spec.memory_mb = *parsed;
   }
   if (Status s = spec.Validate(); !s.ok()) return Fail(s);
   if (!quiet) fmt::print(stderr, "{}", defaults_line);

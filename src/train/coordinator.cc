@@ -293,6 +293,9 @@ Status Coordinator::OpenOrCreateJob() {
     record_.job_id = spec_.job_id;
     record_.provider = spec_.provider;
     record_.memory_mb = spec_.memory_mb;
+    // A preprocessing stage under its own provider or memory (train --provider preprocess=P1,...).
+    if (spec_.PreprocessProvider() != spec_.provider) record_.preprocess_provider = spec_.PreprocessProvider();
+    if (spec_.PreprocessMemoryMb() != spec_.memory_mb) record_.preprocess_memory_mb = spec_.PreprocessMemoryMb();
     record_.workers = spec_.workers;
   }
   return Status::Ok();
@@ -309,8 +312,11 @@ Status Coordinator::RegisterFunctions() {
     faas::FunctionSpec f;
     f.name = *name;
     f.handler = handler;
-    f.provider = spec_.provider;
-    f.memory_mb = spec_.memory_mb;
+    // Each stage's functions under the stage's own provider profile and memory: the host
+    // emulates that profile's limits, CPU and billing for them (issue 21 §3).
+    const bool preprocess = std::string_view(handler) == kPreprocessHandler;
+    f.provider = preprocess ? spec_.PreprocessProvider() : spec_.provider;
+    f.memory_mb = preprocess ? spec_.PreprocessMemoryMb() : spec_.memory_mb;
     f.timeout_s = spec_.timeout_s;
     f.environment = env;
     // A sandboxed instance sees no host directory it was not given: a file:// store is mounted
@@ -328,8 +334,8 @@ Status Coordinator::RegisterFunctions() {
     // outlives the coordinator) would keep running at the old size, so the job's functions at
     // this size get a name of their own.
     auto deployed = opt_.functions->Describe(f.name);
-    if (deployed.ok() && deployed->spec.memory_mb > 0 && deployed->spec.memory_mb != spec_.memory_mb) {
-      f.name = fmt::format("{}-{}mb", *name, spec_.memory_mb);
+    if (deployed.ok() && deployed->spec.memory_mb > 0 && deployed->spec.memory_mb != f.memory_mb) {
+      f.name = fmt::format("{}-{}mb", *name, f.memory_mb);
       SL_RETURN_IF_ERROR(opt_.functions->Deploy(f));
       *name = f.name;
     }
@@ -364,7 +370,7 @@ void Coordinator::DrainOrphans(bool wait) {
     if (wait || it->future.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
       faas::InvokeResult r = it->future.get();
       Ended e = AttemptFrom(r, std::max<int64_t>(it->record_round, 0), it->shard, it->attempt, it->speculative,
-                            spec_.memory_mb);
+                            it->record_round < 0 ? spec_.PreprocessMemoryMb() : spec_.memory_mb);
       // Its stage ended with another attempt's output.
       if (e.outcome == AttemptOutcome::kOk) e.outcome = AttemptOutcome::kAcceptedLate;
       RecordAttempt(it->record_round, Recorded(std::move(e.record), e.outcome));
@@ -498,7 +504,8 @@ Status Coordinator::RunStage(int64_t round, std::vector<ShardAttempt>* attempts,
       }
       progressed = true;
       faas::InvokeResult r = f.future.get();
-      Ended e = AttemptFrom(r, std::max<int64_t>(round, 0), f.shard, f.attempt, f.speculative, spec_.memory_mb);
+      Ended e = AttemptFrom(r, std::max<int64_t>(round, 0), f.shard, f.attempt, f.speculative,
+                            is_round ? spec_.memory_mb : spec_.PreprocessMemoryMb());
       ShardAttempt& a = e.record;
       cold += a.cold_start;
       // A successful attempt's output is checked only while its shard still needs one.
@@ -879,8 +886,9 @@ Result<TrainingResult> Coordinator::Run() {
   Status status = Status::Ok();
   if (!preprocessed_) {
     Emit(TrainProgressEvent::Kind::kStage,
-         fmt::format("preprocessing: {} functions write {} shards of {} train samples to {}", spec_.workers,
-                     spec_.workers, splits_.train.size(), opt_.store_uri));
+         fmt::format("preprocessing: {} functions ({} MB, {}) write {} shards of {} train samples to {}",
+                     spec_.workers, spec_.PreprocessMemoryMb(), spec_.PreprocessProvider(), spec_.workers,
+                     splits_.train.size(), opt_.store_uri));
     const TimePoint tp = clock_->Now();
     std::vector<ShardAttempt> attempts;
     status = RunStage(-1, &attempts, nullptr, nullptr);

@@ -46,6 +46,9 @@ Status JobSpec::Validate() const {
     return InvalidArgument("lr-schedule: '{}' is not 'constant' or 'cosine'", lr_schedule);
   }
   if (memory_mb < 128) return InvalidArgument("memory: {} MB (must be >= 128)", memory_mb);
+  if (preprocess_memory_mb != 0 && preprocess_memory_mb < 128) {
+    return InvalidArgument("memory: preprocess={} MB (must be >= 128)", preprocess_memory_mb);
+  }
   if (timeout_s <= 0) return InvalidArgument("timeout: {} s (must be > 0)", timeout_s);
   if (max_retries < 0) return InvalidArgument("max-retries: {} (must be >= 0)", max_retries);
   if (speculative_after != 0 && speculative_after < 1) {
@@ -101,6 +104,8 @@ nlohmann::json JobSpec::ToJson() const {
           {"rounds_per_epoch", rounds_per_epoch},
           {"provider", provider},
           {"memory_mb", memory_mb},
+          {"preprocess_provider", preprocess_provider},
+          {"preprocess_memory_mb", preprocess_memory_mb},
           {"timeout_s", timeout_s},
           {"max_retries", max_retries},
           {"speculative_after", speculative_after},
@@ -173,6 +178,8 @@ Result<JobSpec> JobSpec::FromJson(const nlohmann::json& j, std::string_view wher
     s.rounds_per_epoch = j.at("rounds_per_epoch").get<int64_t>();
     s.provider = j.at("provider").get<std::string>();
     s.memory_mb = j.at("memory_mb").get<int64_t>();
+    s.preprocess_provider = j.value("preprocess_provider", std::string());  // absent before 2026-12-07
+    s.preprocess_memory_mb = j.value("preprocess_memory_mb", int64_t{0});
     s.timeout_s = j.at("timeout_s").get<double>();
     s.max_retries = j.at("max_retries").get<int64_t>();
     s.speculative_after = j.at("speculative_after").get<double>();

@@ -57,6 +57,13 @@ struct JobSpec {
   ServerOptimizer server;                 // how each round's average becomes the next model
   std::string provider = "aws-lambda";
   int64_t memory_mb = 2048;
+  // The preprocessing stage's own provider and memory (issue 21 §3: `train --provider
+  // preprocess=P1,train=P2`); "" / 0 = the same as `provider` / `memory_mb`. A job.json written
+  // before 2026-12-07 has neither and means the same.
+  std::string preprocess_provider;
+  int64_t preprocess_memory_mb = 0;
+  const std::string& PreprocessProvider() const { return preprocess_provider.empty() ? provider : preprocess_provider; }
+  int64_t PreprocessMemoryMb() const { return preprocess_memory_mb > 0 ? preprocess_memory_mb : memory_mb; }
   double timeout_s = 120;
   int64_t max_retries = 3;                // per shard per round (and per preprocessing shard)
   double speculative_after = 2.0;         // backup when a shard runs > this × the median; 0 = off

@@ -147,18 +147,21 @@ nlohmann::json RunRecord::ToJson(size_t rounds_from) const {
   for (const auto& a : preprocessing) pre.push_back(AttemptJson(a));
   nlohmann::json rounds_json = nlohmann::json::array();
   for (size_t i = rounds_from; i < rounds.size(); ++i) rounds_json.push_back(RoundToJson(rounds[i]));
-  return {{"job_id", job_id},
-          {"provider", provider},
-          {"host", host},
-          {"store", store},
-          {"memory_mb", memory_mb},
-          {"workers", workers},
-          {"preprocessing", pre},
-          {"preprocessing_wall_ms", preprocessing_wall_ms},
-          {"rounds", rounds_json},
-          {"test_accuracy", test_accuracy},
-          {"final_evaluate_ms", final_evaluate_ms},
-          {"coordinator_store_retries", coordinator_store_retries}};
+  nlohmann::json out = {{"job_id", job_id},
+                        {"provider", provider},
+                        {"host", host},
+                        {"store", store},
+                        {"memory_mb", memory_mb},
+                        {"workers", workers},
+                        {"preprocessing", pre},
+                        {"preprocessing_wall_ms", preprocessing_wall_ms},
+                        {"rounds", rounds_json},
+                        {"test_accuracy", test_accuracy},
+                        {"final_evaluate_ms", final_evaluate_ms},
+                        {"coordinator_store_retries", coordinator_store_retries}};
+  if (!preprocess_provider.empty() && preprocess_provider != provider) out["preprocess_provider"] = preprocess_provider;
+  if (preprocess_memory_mb > 0 && preprocess_memory_mb != memory_mb) out["preprocess_memory_mb"] = preprocess_memory_mb;
+  return out;
 }
 
 Result<RunRecord> RunRecord::FromJson(const nlohmann::json& j, std::string_view where) {
@@ -169,6 +172,8 @@ Result<RunRecord> RunRecord::FromJson(const nlohmann::json& j, std::string_view 
     r.host = j.value("host", std::string("local"));  // absent before 2026-12-07
     r.store = j.value("store", std::string());      // absent before 2026-12-07
     r.memory_mb = j.at("memory_mb").get<int64_t>();
+    r.preprocess_provider = j.value("preprocess_provider", std::string());  // absent: the same as provider
+    r.preprocess_memory_mb = j.value("preprocess_memory_mb", int64_t{0});
     r.workers = j.at("workers").get<int64_t>();
     for (const auto& a : j.at("preprocessing")) r.preprocessing.push_back(AttemptFromJson(a));
     r.preprocessing_wall_ms = j.at("preprocessing_wall_ms").get<double>();

@@ -114,6 +114,12 @@ struct RunRecord {
   // written before 2026-12-07.
   std::string store;
   int64_t memory_mb = 0;
+  // The preprocessing stage's provider and memory when they differ from provider / memory_mb
+  // (`train --provider preprocess=P1,train=P2`); "" / 0 = the same. Absent from the JSON then.
+  std::string preprocess_provider;
+  int64_t preprocess_memory_mb = 0;
+  const std::string& PreprocessProvider() const { return preprocess_provider.empty() ? provider : preprocess_provider; }
+  int64_t PreprocessMemoryMb() const { return preprocess_memory_mb > 0 ? preprocess_memory_mb : memory_mb; }
   int64_t workers = 0;           // shards per round
   std::vector<ShardAttempt> preprocessing;  // the preprocessing stage's invocations
   double preprocessing_wall_ms = 0;

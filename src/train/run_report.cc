@@ -76,6 +76,8 @@ void Add(StageSummary* into, const StageSummary& s, bool parallel_sum) {
 
 nlohmann::json StageJson(const StageSummary& s) {
   return {{"stage", s.stage},
+          {"provider", s.provider},
+          {"memory_mb", s.memory_mb},
           {"invocations", s.invocations},
           {"cold_starts", s.cold_starts},
           {"failed", s.failed},
@@ -120,16 +122,24 @@ std::string Row(const StageSummary& s) {
 }  // namespace
 
 RunSummary Summarize(const RunRecord& record, double local_cpus, const faas::ProviderProfile* profile,
-                     const faas::ProviderProfile* store_cloud) {
+                     const faas::ProviderProfile* store_cloud, const faas::ProviderProfile* preprocess_profile) {
   RunSummary out;
   const double cold_s = profile != nullptr ? profile->cold_start_mean_ms / 1000 : 0;
+  const faas::ProviderProfile* pre_profile = preprocess_profile != nullptr ? preprocess_profile : profile;
   out.preprocessing = SumAttempts("preprocess", record.preprocessing);
-  PriceStoreIo(&out.preprocessing, record, profile, store_cloud);
-  out.preprocessing.provider_cold_start_s = static_cast<double>(out.preprocessing.cold_starts) * cold_s;
+  out.preprocessing.provider = record.PreprocessProvider();
+  out.preprocessing.memory_mb = record.PreprocessMemoryMb();
+  PriceStoreIo(&out.preprocessing, record, pre_profile, store_cloud);
+  out.preprocessing.provider_cold_start_s =
+      static_cast<double>(out.preprocessing.cold_starts) * (pre_profile != nullptr ? pre_profile->cold_start_mean_ms / 1000 : 0);
   out.preprocessing.wall_s = record.preprocessing_wall_ms / 1000;
   out.training.stage = "training";
+  out.training.provider = record.provider;
+  out.training.memory_mb = record.memory_mb;
   for (const auto& r : record.rounds) {
     StageSummary s = SumAttempts(fmt::format("round-{}", r.round), r.attempts);
+    s.provider = record.provider;
+    s.memory_mb = record.memory_mb;
     PriceStoreIo(&s, record, profile, store_cloud);
     // The next round waits for the part of the checkpoint written on the coordinator's thread
     // (all of it in records that do not say; the rest overlaps the next round's functions).
@@ -150,6 +160,8 @@ RunSummary Summarize(const RunRecord& record, double local_cpus, const faas::Pro
   out.total = out.preprocessing;
   out.total.stage = "total";
   Add(&out.total, out.training, /*parallel_sum=*/true);
+  if (out.preprocessing.provider != out.training.provider) out.total.provider.clear();
+  if (out.preprocessing.memory_mb != out.training.memory_mb) out.total.memory_mb = 0;
   out.total.loss = out.training.loss;
   out.total.validation_accuracy = out.training.validation_accuracy;
   out.test_accuracy = record.test_accuracy;
@@ -176,10 +188,16 @@ std::string DurationsSource(const RunRecord& record) {
 }  // namespace
 
 std::string RunReportText(const RunRecord& record, const RunSummary& s) {
+  // A job whose stages ran under different providers or sizes says which ran what.
+  const std::string where =
+      record.PreprocessProvider() == record.provider && record.PreprocessMemoryMb() == record.memory_mb
+          ? fmt::format("{} MB under {}", record.memory_mb, record.provider)
+          : fmt::format("preprocessing {} MB under {}, training {} MB under {}", record.PreprocessMemoryMb(),
+                        record.PreprocessProvider(), record.memory_mb, record.provider);
   std::string out = fmt::format(
-      "run report: job {}, {} workers, {} MB under {}, functions on the {} host\n"
+      "run report: job {}, {} workers, {}, functions on the {} host\n"
       "measured: {}; phase timings and wall times here; from the profile: billing rounding and prices\n\n",
-      record.job_id, record.workers, record.memory_mb, record.provider, record.host, DurationsSource(record));
+      record.job_id, record.workers, where, record.host, DurationsSource(record));
   out += fmt::format("{:<11} {:>4} {:>4} {:>4} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11} "
                      "{:>7}\n",
                      "stage", "inv", "cold", "fail", "T_total s", "T_par s", "downl s", "comp s", "upl s", "wait s",
@@ -238,6 +256,9 @@ nlohmann::json RunReportJson(const RunRecord& record, const RunSummary& s) {
   return {{"job_id", record.job_id},
           {"provider", record.provider},
           {"memory_mb", record.memory_mb},
+          {"stage_providers",
+           {{"preprocess", {{"provider", record.PreprocessProvider()}, {"memory_mb", record.PreprocessMemoryMb()}}},
+            {"train", {{"provider", record.provider}, {"memory_mb", record.memory_mb}}}}},
           {"workers", record.workers},
           {"preprocessing", StageJson(s.preprocessing)},
           {"rounds", rounds},

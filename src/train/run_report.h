@@ -24,6 +24,10 @@ namespace sl::train {
 
 struct StageSummary {
   std::string stage;           // "preprocess", "round-3", "training"
+  // Which provider profile and memory size ran the stage's functions ("" / 0 for "total" when
+  // the stages differ: `train --provider preprocess=P1,train=P2`).
+  std::string provider;
+  int64_t memory_mb = 0;
   int64_t invocations = 0;
   int64_t cold_starts = 0;
   int64_t failed = 0;          // attempts that did not produce an accepted output
@@ -79,8 +83,11 @@ struct RunSummary {
 // and transfer pricing. `store_cloud` (optional): a profile of the store's cloud
 // (faas::LoadStoreCloudProfile(faas::CloudOfStoreUri(record.store))), for its egress and request
 // prices when it is not the functions' cloud; without it such a transfer is listed as unpriced.
+// `preprocess_profile` (optional): the preprocessing stage's provider when it is not `profile`'s
+// (record.preprocess_provider); null = `profile` for every stage.
 RunSummary Summarize(const RunRecord& record, double local_cpus, const faas::ProviderProfile* profile = nullptr,
-                     const faas::ProviderProfile* store_cloud = nullptr);
+                     const faas::ProviderProfile* store_cloud = nullptr,
+                     const faas::ProviderProfile* preprocess_profile = nullptr);
 std::string RunReportText(const RunRecord& record, const RunSummary& summary);
 nlohmann::json RunReportJson(const RunRecord& record, const RunSummary& summary);
 

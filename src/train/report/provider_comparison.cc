@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -30,7 +31,15 @@ ProviderRun ProviderRunOf(const RunRecord& record, const faas::ProviderProfile& 
   r.display_name = profile.display_name;
   r.memory_mb = record.memory_mb;
   r.vcpu = faas::VcpuForMemory(profile, record.memory_mb);
-  r.summary = Summarize(record, local_cpus, &profile, store_cloud);
+  // A run whose preprocessing ran under another provider (train --provider preprocess=P1,train=P2)
+  // is labelled with both, so every figure and table built from it says which provider ran what.
+  std::optional<faas::ProviderProfile> pre;
+  if (record.PreprocessProvider() != profile.name) {
+    if (auto p = faas::LoadProviderProfile(record.PreprocessProvider()); p.ok()) pre = std::move(*p);
+    r.provider = fmt::format("preprocess={},train={}", record.PreprocessProvider(), profile.name);
+    r.display_name = fmt::format("preprocessing under {}, training under {}", record.PreprocessProvider(), profile.display_name);
+  }
+  r.summary = Summarize(record, local_cpus, &profile, store_cloud, pre ? &*pre : nullptr);
   r.provider_cold_start_s = r.summary.total.provider_cold_start_s;
   r.test_accuracy = record.test_accuracy;
   return r;
