@@ -18,7 +18,12 @@ HttpConnection::Options ConnectionOptions(std::string_view base, int64_t timeout
 }  // namespace
 
 LeanHttpClient::LeanHttpClient(std::string_view base, int64_t timeout_ms, std::string keep_header)
-    : keep_header_(std::move(keep_header)), connection_(ConnectionOptions(base, timeout_ms)) {}
+    : LeanHttpClient(base, timeout_ms,
+                     keep_header.empty() ? std::vector<std::string>{}
+                                         : std::vector<std::string>{std::move(keep_header)}) {}
+
+LeanHttpClient::LeanHttpClient(std::string_view base, int64_t timeout_ms, std::vector<std::string> keep_headers)
+    : keep_headers_(std::move(keep_headers)), connection_(ConnectionOptions(base, timeout_ms)) {}
 
 Result<LeanResponse> LeanHttpClient::Post(std::string_view path, std::string_view body,
                                           const std::vector<std::pair<std::string, std::string>>& headers) {
@@ -31,7 +36,9 @@ Result<LeanResponse> LeanHttpClient::Post(std::string_view path, std::string_vie
   SL_RETURN_IF_ERROR(connection_.RoundTrip(head_, body, &response_, /*keep_body=*/false));
   LeanResponse r;
   r.status = response_.status;
-  if (!keep_header_.empty()) r.kept_header = std::string(response_.Header(keep_header_));
+  r.kept.reserve(keep_headers_.size());
+  for (const std::string& name : keep_headers_) r.kept.emplace_back(response_.Header(name));
+  if (!r.kept.empty()) r.kept_header = r.kept.front();
   return r;
 }
 

@@ -1,6 +1,6 @@
 // LeanHttpClient: the load generator's HTTP/1.1 client — POSTs on one keep-alive connection
 // (common/http_connection.h: one sendmsg per request, the response read into a reused buffer), the
-// response body discarded and only the status and one header kept.
+// response body discarded and only the status and the headers named in the constructor kept.
 //
 // Why not common/http_client.h (libcurl): the load generator shares this machine's 2 cores with
 // the server it measures, so whatever it spends per request is taken from the server (see
@@ -22,13 +22,16 @@ namespace sl::serve::load {
 
 struct LeanResponse {
   int status = 0;
-  std::string kept_header;  // the value of the header named in the constructor ("" if absent)
+  std::string kept_header;  // the value of the (first) header named in the constructor ("" if absent)
+  std::vector<std::string> kept;  // every named header's value, in the constructor's order
 };
 
 class LeanHttpClient {
  public:
   // `base`: "http://host:port" (no path); `keep_header`: a response header to return (any case).
   LeanHttpClient(std::string_view base, int64_t timeout_ms, std::string keep_header);
+  // The same, keeping several headers (LeanResponse::kept).
+  LeanHttpClient(std::string_view base, int64_t timeout_ms, std::vector<std::string> keep_headers);
   LeanHttpClient(const LeanHttpClient&) = delete;
   LeanHttpClient& operator=(const LeanHttpClient&) = delete;
 
@@ -38,7 +41,7 @@ class LeanHttpClient {
                             const std::vector<std::pair<std::string, std::string>>& headers);
 
  private:
-  std::string keep_header_;
+  std::vector<std::string> keep_headers_;
   HttpConnection connection_;
   HttpConnection::Response response_;  // reused: its strings keep their capacity
   std::string head_;                   // request head, rebuilt per request in the same storage

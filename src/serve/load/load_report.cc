@@ -10,44 +10,36 @@
 namespace sl::serve::load {
 namespace {
 
-struct Acc {
-  std::vector<float> ms;
-  int64_t requests = 0, failures = 0;
-  std::vector<float> session_ms;
-  int64_t sessions = 0, failed_sessions = 0;
-};
-
-bool Good(const RequestRecord& r) { return r.status >= 200 && r.status < 300; }
-
-GroupStats Finish(const std::string& phase, const std::string& tier, Acc& a, double seconds) {
+GroupStats Finish(const std::string& phase, const std::string& tier, const GroupAccumulator& a,
+                  const SessionAccumulator* sessions, double seconds) {
   GroupStats g;
   g.phase = phase;
   g.tier = tier;
   g.requests = a.requests;
   g.failures = a.failures;
   g.failure_rate = a.requests ? static_cast<double>(a.failures) / static_cast<double>(a.requests) : 0;
-  if (!a.ms.empty()) {
-    double sum = 0;
-    for (float v : a.ms) sum += v;
-    g.mean_ms = sum / static_cast<double>(a.ms.size());
-  }
-  g.p50_ms = Percentile(a.ms, 50);
-  g.p90_ms = Percentile(a.ms, 90);
-  g.p95_ms = Percentile(a.ms, 95);
-  g.p99_ms = Percentile(a.ms, 99);
-  g.max_ms = Percentile(a.ms, 100);
+  g.mean_ms = a.response_ms.mean_ms();
+  g.p50_ms = a.response_ms.Percentile(50);
+  g.p90_ms = a.response_ms.Percentile(90);
+  g.p95_ms = a.response_ms.Percentile(95);
+  g.p99_ms = a.response_ms.Percentile(99);
+  g.max_ms = a.response_ms.max_ms();
   g.throughput_per_s = seconds > 0 ? static_cast<double>(a.requests) / seconds : 0;
-  g.sessions = a.sessions;
-  g.failed_sessions = a.failed_sessions;
-  if (!a.session_ms.empty()) {
-    double sum = 0;
-    for (float v : a.session_ms) sum += v;
-    g.session_mean_ms = sum / static_cast<double>(a.session_ms.size());
+  if (sessions != nullptr) {
+    g.sessions = sessions->sessions;
+    g.failed_sessions = sessions->failed;
+    g.session_mean_ms = sessions->length_ms.mean_ms();
+    g.session_p50_ms = sessions->length_ms.Percentile(50);
+    g.session_p99_ms = sessions->length_ms.Percentile(99);
   }
-  g.session_p50_ms = Percentile(a.session_ms, 50);
-  g.session_p99_ms = Percentile(a.session_ms, 99);
   return g;
 }
+
+// Mean of `sum` over `n`, or null when nothing was counted.
+nlohmann::json MeanOrNull(double sum, int64_t n) {
+  return n > 0 ? nlohmann::json(sum / static_cast<double>(n)) : nlohmann::json(nullptr);
+}
+nlohmann::json Round3(double v) { return std::round(v * 1000) / 1000; }
 
 }  // namespace
 
@@ -60,35 +52,104 @@ double Percentile(std::vector<float>& v, double p) {
 }
 
 std::vector<GroupStats> Summarize(const LoadSpec& spec, const LoadResult& result) {
+  std::vector<GroupStats> rows;
+  if (result.recorded == nullptr) return rows;
+  const LoadRecorder& rec = *result.recorded;
   const size_t np = spec.phases.size();
-  std::vector<Acc> phase_all(np + 1);  // [np] = all phases
-  std::vector<std::map<std::string, Acc>> phase_tier(np + 1);
-  for (const RequestRecord& r : result.requests) {
-    std::string tier = r.tier.empty() ? "none" : r.tier;
-    for (size_t idx : {static_cast<size_t>(r.phase), np}) {
-      for (Acc* a : {&phase_all[idx], &phase_tier[idx][tier]}) {
-        a->requests++;
-        if (!Good(r)) a->failures++;
-        if (r.status != 0) a->ms.push_back(r.response_ms);  // no response: no response time
+  // Phase np: every phase.
+  std::vector<std::map<std::string, GroupAccumulator>> tiers(np + 1);
+  std::vector<GroupAccumulator> all(np + 1);
+  std::vector<SessionAccumulator> sessions(np + 1);
+  for (size_t p = 0; p < np && p < rec.phases(); ++p) {
+    for (const auto& [tier, acc] : rec.PhaseTiers(p)) {
+      for (size_t idx : {p, np}) {
+        for (GroupAccumulator* a : {&tiers[idx][tier], &all[idx]}) {
+          a->requests += acc.requests;
+          a->failures += acc.failures;
+          a->response_ms.Merge(acc.response_ms);
+        }
       }
     }
-  }
-  for (const SessionRecord& s : result.sessions) {
-    for (size_t idx : {static_cast<size_t>(s.phase), np}) {
-      Acc& a = phase_all[idx];
-      a.sessions++;
-      if (!s.ok) a.failed_sessions++;
-      if (s.ok) a.session_ms.push_back(s.length_ms);
+    const SessionAccumulator& s = rec.PhaseSessions(p);
+    for (size_t idx : {p, np}) {
+      sessions[idx].sessions += s.sessions;
+      sessions[idx].failed += s.failed;
+      sessions[idx].length_ms.Merge(s.length_ms);
     }
   }
-  std::vector<GroupStats> rows;
   for (size_t i = 0; i <= np; ++i) {
     const std::string name = i < np ? spec.phases[i].name : "all";
     const double secs = i < np ? spec.phases[i].duration_s : result.wall_s;
-    rows.push_back(Finish(name, "all", phase_all[i], secs));
-    for (auto& [tier, acc] : phase_tier[i]) rows.push_back(Finish(name, tier, acc, secs));
+    rows.push_back(Finish(name, "all", all[i], &sessions[i], secs));
+    for (const auto& [tier, acc] : tiers[i]) rows.push_back(Finish(name, tier, acc, nullptr, secs));
   }
   return rows;
+}
+
+nlohmann::json TimelineJson(const LoadRecorder& rec) {
+  const std::vector<SecondStats>& sec = rec.seconds();
+  const std::vector<PlacementKey>& keys = rec.placement_keys();
+  nlohmann::json t;
+  t["bucket_s"] = 1;
+  t["note"] =
+      "per second of the session's arrival since the load's start (its requests in the same second); "
+      "percentiles of the requests answered, from a log-linear histogram (within 1.6 %); null: nothing "
+      "to measure in that second";
+  nlohmann::json t_s = nlohmann::json::array(), launched = nlohmann::json::array(),
+                 completed = nlohmann::json::array(), failed = nlohmann::json::array(),
+                 session_ms = nlohmann::json::array(), requests = nlohmann::json::array(),
+                 req_failed = nlohmann::json::array(), p50 = nlohmann::json::array(),
+                 p90 = nlohmann::json::array(), p99 = nlohmann::json::array(),
+                 f_mean = nlohmann::json::array(), f_max = nlohmann::json::array(),
+                 F = nlohmann::json::array();
+  std::array<nlohmann::json, kFailureCauses> by_cause;
+  for (auto& c : by_cause) c = nlohmann::json::array();
+  std::vector<nlohmann::json> placed(keys.size(), nlohmann::json::array());
+  for (size_t i = 0; i < sec.size(); ++i) {
+    const SecondStats& s = sec[i];
+    t_s.push_back(i);
+    launched.push_back(s.sessions_launched);
+    completed.push_back(s.sessions_completed);
+    failed.push_back(s.sessions_failed);
+    for (size_t c = 0; c < by_cause.size(); ++c) by_cause[c].push_back(s.failed_by_cause[c]);
+    session_ms.push_back(s.sessions_completed > 0 ? Round3(s.session_ms_sum / static_cast<double>(s.sessions_completed))
+                                                  : nlohmann::json(nullptr));
+    requests.push_back(s.requests);
+    req_failed.push_back(s.request_failures);
+    const bool any = s.response_ms.count() > 0;
+    p50.push_back(any ? Round3(s.response_ms.Percentile(50)) : nlohmann::json(nullptr));
+    p90.push_back(any ? Round3(s.response_ms.Percentile(90)) : nlohmann::json(nullptr));
+    p99.push_back(any ? Round3(s.response_ms.Percentile(99)) : nlohmann::json(nullptr));
+    const nlohmann::json mean = MeanOrNull(s.f_t_sum, s.f_t_samples);
+    f_mean.push_back(mean.is_null() ? mean : Round3(mean.get<double>()));
+    f_max.push_back(s.f_t_samples > 0 ? Round3(s.f_t_max) : nlohmann::json(nullptr));
+    F.push_back(s.threshold >= 0 ? nlohmann::json(s.threshold) : nlohmann::json(nullptr));
+    for (size_t k = 0; k < keys.size(); ++k) placed[k].push_back(k < s.placements.size() ? s.placements[k] : 0);
+  }
+  t["t_s"] = t_s;
+  t["sessions_launched"] = launched;
+  t["sessions_completed"] = completed;
+  t["sessions_failed"] = failed;
+  nlohmann::json causes = nlohmann::json::object();
+  for (size_t c = 0; c < by_cause.size(); ++c) {
+    causes[std::string(FailureCauseName(static_cast<FailureCause>(c)))] = by_cause[c];
+  }
+  t["sessions_failed_by_cause"] = causes;
+  t["session_mean_ms"] = session_ms;
+  t["requests"] = requests;
+  t["request_failures"] = req_failed;
+  t["p50_ms"] = p50;
+  t["p90_ms"] = p90;
+  t["p99_ms"] = p99;
+  nlohmann::json placements = nlohmann::json::array();
+  for (size_t k = 0; k < keys.size(); ++k) {
+    placements.push_back({{"tier", keys[k].tier}, {"rule", keys[k].rule}, {"counts", placed[k]}});
+  }
+  t["placements"] = placements;
+  t["f_t_mean"] = f_mean;
+  t["f_t_max"] = f_max;
+  t["F"] = F;
+  return t;
 }
 
 std::string ReportJson(const LoadSpec& spec, const LoadResult& result,
@@ -130,7 +191,21 @@ std::string ReportJson(const LoadSpec& spec, const LoadResult& result,
     out.push_back(r);
   }
   j["groups"] = out;
-  return j.dump(2) + "\n";
+  std::string text = j.dump(2);  // "{\n  ...\n}"
+  if (result.recorded != nullptr) {
+    // One line per series rather than one per number (dump(2) would spread a 3-minute ramp's
+    // timeline over ~20,000 lines).
+    const nlohmann::json timeline = TimelineJson(*result.recorded);
+    std::string block = ",\n  \"timeline\": {";
+    bool first = true;
+    for (const auto& [key, value] : timeline.items()) {
+      block += fmt::format("{}\n    {}: {}", first ? "" : ",", nlohmann::json(key).dump(), value.dump());
+      first = false;
+    }
+    block += "\n  }";
+    text.insert(text.size() - 2, block);
+  }
+  return text + "\n";
 }
 
 std::string ReportCsv(const std::vector<GroupStats>& rows) {

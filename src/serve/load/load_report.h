@@ -1,9 +1,14 @@
 // Load report: failure rate, session length and response-time percentiles per phase and per tier
-// (and overall), from a LoadResult, as JSON and CSV.
+// (and overall), from a LoadResult, as JSON and CSV; the JSON also carries the run's "timeline"
+// (per second: sessions launched / completed / failed by cause, session length, requests and
+// their p50/p90/p99, placements per tier and rule, f_t and F; see TimelineJson).
+// Percentiles come from the recorder's histograms (latency_histogram.h: within 1.6 %).
 // Thread safety: plain functions on values.
 #pragma once
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "serve/load/load_runner.h"
 
@@ -27,6 +32,10 @@ struct GroupStats {
 double Percentile(std::vector<float>& v, double p);
 
 std::vector<GroupStats> Summarize(const LoadSpec& spec, const LoadResult& result);
+// The "timeline" object of the JSON report, column-wise: "t_s" (second index), one array per
+// series with one entry per second (null where the second had nothing to measure), "placements"
+// as [{"tier", "rule", "counts": [...]}], "sessions_failed_by_cause" as {cause: [...]}.
+nlohmann::json TimelineJson(const LoadRecorder& recorder);
 std::string ReportJson(const LoadSpec& spec, const LoadResult& result,
                        const std::vector<GroupStats>& rows);
 std::string ReportCsv(const std::vector<GroupStats>& rows);

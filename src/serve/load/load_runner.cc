@@ -25,14 +25,6 @@ struct PendingSession {
   SteadyClock::time_point arrival;
 };
 
-std::string TierFromHeader(std::string_view h) {
-  size_t end = h.find(';');
-  std::string_view t = h.substr(0, end);
-  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-  return std::string(t);
-}
-
 double Ms(SteadyClock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 }  // namespace
@@ -187,11 +179,14 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
   std::condition_variable cv;
   std::deque<PendingSession> queue;  // GUARDED_BY(mu)
   bool done = false;                 // GUARDED_BY(mu)
-  std::vector<std::vector<RequestRecord>> req_parts(static_cast<size_t>(spec.concurrency));
-  std::vector<std::vector<SessionRecord>> ses_parts(static_cast<size_t>(spec.concurrency));
+  // The start of second 0 of the timeline: the first arrival can come no earlier.
+  const auto start = Clock::Real()->Now();
+  auto recorder = std::make_shared<LoadRecorder>(spec.phases.size(), start);
 
   auto worker = [&](size_t w) {
-    LeanHttpClient client(base, spec.timeout_ms, "X-Straightline-Tier");
+    LeanHttpClient client(base, spec.timeout_ms,
+                          std::vector<std::string>{"X-Straightline-Tier", "X-Straightline-Rule",
+                                                   "X-Straightline-Frequency"});
     std::mt19937_64 rng(spec.seed * 7919 + w);
     std::discrete_distribution<int> pick(weights.begin(), weights.end());
     while (true) {
@@ -204,34 +199,36 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
         queue.pop_front();
       }
       bool ok = true;
+      FailureCause cause = FailureCause::kServerError;
+      RequestOutcome rec;
       for (int64_t r = 0; r < spec.session_requests; ++r) {
-        RequestRecord rec;
+        rec = RequestOutcome{};
         rec.phase = s.phase;
-        rec.payload = pick(rng);
-        const auto k = static_cast<size_t>(rec.payload);
+        const auto k = static_cast<size_t>(pick(rng));
         auto t0 = Clock::Real()->Now();
         auto resp = client.Post(infer_path, payloads[k].body, payload_headers[k]);
-        rec.response_ms = static_cast<float>(Ms(Clock::Real()->Now() - t0));
+        rec.response_ms = Ms(Clock::Real()->Now() - t0);
         if (resp.ok()) {
           rec.status = resp->status;
-          rec.tier = TierFromHeader(resp->kept_header);
+          rec.tier = TierOfHeader(resp->kept[0]);
+          rec.rule = resp->kept[1];
+          ParseFrequencyHeader(resp->kept[2], &rec.f_t, &rec.threshold);
         }
         bool good = rec.status >= 200 && rec.status < 300;
-        req_parts[w].push_back(std::move(rec));
+        recorder->Request(s.arrival, rec);
         if (!good) {
           ok = false;
+          cause = CauseOfStatus(rec.status);
           break;  // a failed request ends the session (as Artillery's scenario does)
         }
       }
-      ses_parts[w].push_back({s.phase, ok, static_cast<float>(Ms(Clock::Real()->Now() - s.arrival))});
+      recorder->Session(s.arrival, Clock::Real()->Now(), s.phase, ok, cause);
     }
   };
 
   std::vector<std::thread> workers;
   for (int64_t w = 0; w < spec.concurrency; ++w) workers.emplace_back(worker, static_cast<size_t>(w));
 
-  const auto start = Clock::Real()->Now();
-  std::vector<SessionRecord> dropped;
   int64_t released_requests = 0;
   double offset = 0;
   bool bounded_out = false;
@@ -258,7 +255,7 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
         }
       }
       if (full) {
-        dropped.push_back({static_cast<int32_t>(pi), false, 0});
+        recorder->Dropped(when, static_cast<int32_t>(pi));
       } else {
         cv.notify_one();
       }
@@ -272,19 +269,8 @@ Result<LoadResult> RunLoad(const LoadSpec& spec) {
   cv.notify_all();
   for (auto& t : workers) t.join();
   result.wall_s = std::chrono::duration<double>(Clock::Real()->Now() - start).count();
-  for (auto& part : req_parts) {
-    for (auto& r : part) result.requests.push_back(std::move(r));
-  }
-  for (auto& part : ses_parts) result.sessions.insert(result.sessions.end(), part.begin(), part.end());
-  result.dropped_sessions = static_cast<int64_t>(dropped.size());
-  for (const SessionRecord& d : dropped) {
-    result.sessions.push_back(d);
-    RequestRecord r;
-    r.phase = d.phase;
-    r.status = 0;
-    r.tier = "client-backlog";
-    result.requests.push_back(r);
-  }
+  result.dropped_sessions = recorder->dropped_sessions();
+  result.recorded = std::move(recorder);
   return result;
 }
 

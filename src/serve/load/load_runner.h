@@ -5,9 +5,12 @@
 // one keep-alive connection (lean_http_client.h), run each session's requests in sequence. A
 // session that finds `backlog` sessions already waiting is counted failed ("client backlog
 // full"): the client never queues without bound. Request bodies are built once per payload kind
-// from the model's input shape (GET /v2/models/{m}). Every request records its phase, the tier
-// from the X-Straightline-Tier header, the HTTP status, and its response time (send → response);
-// the session length runs from its arrival to its last response.
+// from the model's input shape (GET /v2/models/{m}). Every request is counted (load_recorder.h)
+// with its phase, the tier from the X-Straightline-Tier header, the placement rule
+// (X-Straightline-Rule), f_t and F (X-Straightline-Frequency), the HTTP status and its response
+// time (send → response); the session length runs from its arrival to its last response. Memory
+// is bounded by the run's length, not by its number of requests: counts and histograms per phase
+// and tier and per second, no list of requests.
 // With spec.auth_token, every request carries "Authorization: Bearer <token>".
 // Failure contract: Run returns PERMISSION_DENIED for a non-loopback target or when the server
 // answers the metadata request with 401 (no token, or a refused one), INVALID_ARGUMENT for
@@ -16,26 +19,15 @@
 // Thread safety: one Run at a time per LoadRunner.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "serve/load/load_recorder.h"
 #include "serve/load/load_spec.h"
 
 namespace sl::serve::load {
-
-struct RequestRecord {
-  int32_t phase = 0;
-  int32_t payload = 0;       // index into spec.payloads
-  int32_t status = 0;        // HTTP status; 0: no response (transport error or client backlog)
-  float response_ms = 0;
-  std::string tier;          // "local" | "container" | "function" | "" (no header)
-};
-struct SessionRecord {
-  int32_t phase = 0;
-  bool ok = false;           // every request 2xx
-  float length_ms = 0;
-};
 
 struct ModelInputInfo {
   std::string name = "input__0";
@@ -45,8 +37,8 @@ struct ModelInputInfo {
 };
 
 struct LoadResult {
-  std::vector<RequestRecord> requests;
-  std::vector<SessionRecord> sessions;
+  // Per phase and tier, per phase (sessions) and per second; shared so that results copy cheaply.
+  std::shared_ptr<const LoadRecorder> recorded;
   std::vector<int64_t> payload_bytes;  // body size per payload kind
   double wall_s = 0;
   int64_t dropped_sessions = 0;        // client backlog full

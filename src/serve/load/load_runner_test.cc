@@ -42,6 +42,8 @@ class FakeV2 {
         }
         HttpResponse r = HttpResponse::Json(200, R"({"outputs":[]})");
         r.headers.Set("X-Straightline-Tier", n % 2 ? "local; reason=x" : "function; reason=y");
+        r.headers.Set("X-Straightline-Rule", n % 2 ? "local_capacity" : "frequent_small");
+        r.headers.Set("X-Straightline-Frequency", "f_t=42.500; F=30.000");
         respond(r);
         return;
       }
@@ -60,6 +62,19 @@ class FakeV2 {
   std::string token_;
   std::unique_ptr<HttpServer> server_;
 };
+
+int64_t SessionsOf(const LoadResult& r) {
+  int64_t n = 0;
+  for (size_t p = 0; p < r.recorded->phases(); ++p) n += r.recorded->PhaseSessions(p).sessions;
+  return n;
+}
+int64_t RequestsOf(const LoadResult& r) {
+  int64_t n = 0;
+  for (size_t p = 0; p < r.recorded->phases(); ++p) {
+    for (const auto& [tier, g] : r.recorded->PhaseTiers(p)) n += g.requests;
+  }
+  return n;
+}
 
 TEST(LoadRunnerTest, ParsesModelMetadataAndBuildsBodies) {
   auto info = ParseModelMetadata(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[-1,1,28,28]}]})");
@@ -98,10 +113,10 @@ TEST(LoadRunnerTest, RunsSessionsAndReportsPerPhaseAndTier) {
   spec.payloads = {{"json", 1, 1}, {"raw", 1, 1}};
   auto r = RunLoad(spec);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->sessions.size(), 60u);
+  EXPECT_EQ(SessionsOf(*r), 60);
   EXPECT_EQ(r->dropped_sessions, 0);
   // Every 5th request is a 429 and ends its session early, so requests = what the server saw.
-  EXPECT_EQ(static_cast<int64_t>(r->requests.size()), server.infers_.load());
+  EXPECT_EQ(RequestsOf(*r), server.infers_.load());
   auto rows = Summarize(spec, *r);
   const GroupStats* all = nullptr;
   int64_t tier_total = 0;
@@ -121,6 +136,27 @@ TEST(LoadRunnerTest, RunsSessionsAndReportsPerPhaseAndTier) {
   EXPECT_NE(csv.find("\np1,function,"), std::string::npos) << csv;
   auto json = nlohmann::json::parse(ReportJson(spec, *r, rows));
   EXPECT_EQ(json["groups"].size(), rows.size());
+  // The timeline: the 1.5 s of arrivals fall in seconds 0 and 1; its sums are the totals.
+  const nlohmann::json& t = json["timeline"];
+  ASSERT_TRUE(t.is_object()) << json.dump();
+  ASSERT_GE(t["t_s"].size(), 2u);
+  int64_t launched = 0, sent = 0, refused = 0, placed = 0;
+  for (size_t i = 0; i < t["t_s"].size(); ++i) {
+    launched += t["sessions_launched"][i].get<int64_t>();
+    sent += t["requests"][i].get<int64_t>();
+    refused += t["sessions_failed_by_cause"]["refused"][i].get<int64_t>();
+    if (t["f_t_mean"][i].is_number()) { EXPECT_EQ(t["f_t_mean"][i], 42.5); }
+    if (t["F"][i].is_number()) { EXPECT_EQ(t["F"][i], 30.0); }
+  }
+  EXPECT_EQ(launched, 60);
+  EXPECT_EQ(sent, server.infers_.load());
+  EXPECT_EQ(refused, server.infers_.load() / 5);  // every 429 ended a session
+  for (const auto& p : t["placements"]) {
+    for (const auto& c : p["counts"]) placed += c.get<int64_t>();
+    if (p["tier"] == "local") { EXPECT_EQ(p["rule"], "local_capacity"); }
+    if (p["tier"] == "function") { EXPECT_EQ(p["rule"], "frequent_small"); }
+  }
+  EXPECT_EQ(placed, server.infers_.load());  // the 429s too (tier none, rule unnamed)
 }
 
 TEST(LoadRunnerTest, BoundedTotalStopsArrivals) {
@@ -134,7 +170,7 @@ TEST(LoadRunnerTest, BoundedTotalStopsArrivals) {
   spec.concurrency = 4;
   auto r = RunLoad(spec);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->sessions.size(), 10u);
+  EXPECT_EQ(SessionsOf(*r), 10);
   EXPECT_LE(server.infers_.load(), 30);
 }
 
@@ -148,7 +184,7 @@ TEST(LoadRunnerTest, FullClientBacklogCountsAsFailureNotUnboundedQueue) {
   spec.backlog = 2;
   auto r = RunLoad(spec);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->sessions.size(), 20u);
+  EXPECT_EQ(SessionsOf(*r), 20);
   EXPECT_GE(r->dropped_sessions, 15);
   auto rows = Summarize(spec, *r);
   EXPECT_GE(rows[0].failures, 15);
