@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -189,6 +190,18 @@ Status Calibrate(const ServeFlags& v, const CalibrateFlags& c, Deployment& d) {
     size_rows.push_back(row);
   }
   measurements["sizes"] = size_rows;
+  // What each tier measured of itself while warming and sweeping (container start, function
+  // cold start, service EWMAs) and how it was configured: `simulate placement` models the tiers
+  // from these (serve/sim/calibration.h).
+  nlohmann::json tier_rows;
+  for (const auto& f : fronts) {
+    const serve::TierState s = d.TierOf(f.kind)->State();
+    tier_rows[std::string(serve::TierName(f.kind))] = {
+        {"service_ms_ewma", s.service_ms_ewma}, {"start_ms_ewma", s.start_ms_ewma},
+        {"replicas", s.replicas}, {"max_replicas", s.max_replicas}, {"capacity", s.capacity}};
+  }
+  measurements["tiers"] = tier_rows;
+  measurements["host_cores"] = std::max(1u, std::thread::hardware_concurrency());
   SL_ASSIGN_OR_RETURN(int64_t D, serve::DeriveSizeThreshold(sizes));
 
   // 2. rate sweep on the local tier.

@@ -58,7 +58,7 @@ const std::vector<Command>& AllCommands() {
       {"package", "build an OCI image (serving or function) without a container engine; --push", RunPackage},
       {"deploy", "write descriptors: aws-sam | knative | kserve | kubernetes | azure-functions", RunDeploy},
       {"report", "the papers' figures as one offline HTML file from runs, comparisons, load reports, ledgers", RunReport},
-      {"simulate", "keep-alive: a trace against keep-alive policies in virtual time (cold starts, wasted GB-s)", RunSimulate},
+      {"simulate", "keep-alive: a trace against keep-alive policies in virtual time (cold starts, wasted GB-s); placement: the gateway and its placers in virtual time", RunSimulate},
   };
   return commands;
 }
