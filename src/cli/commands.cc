@@ -25,6 +25,7 @@ SL_DECLARE_COMMAND(RunPackage)
 SL_DECLARE_COMMAND(RunDeploy)
 SL_DECLARE_COMMAND(RunReport)
 SL_DECLARE_COMMAND(RunSimulate)
+SL_DECLARE_COMMAND(RunPlan)
 #if SL_CLI_ML
 // Need libtorch: linked into straightline-ml only.
 SL_DECLARE_COMMAND(RunTrain)
@@ -58,6 +59,7 @@ const std::vector<Command>& AllCommands() {
       {"package", "build an OCI image (serving or function) without a container engine; --push", RunPackage},
       {"deploy", "write descriptors: aws-sam | knative | kserve | kubernetes | azure-functions", RunDeploy},
       {"report", "the papers' figures as one offline HTML file from runs, comparisons, load reports, ledgers", RunReport},
+      {"plan", "the cheapest provider per stage (preprocess, train, inference) from measured profiles, deadline, SLO", RunPlan},
       {"simulate", "keep-alive: a trace against keep-alive policies in virtual time (cold starts, wasted GB-s); placement: the gateway and its placers in virtual time", RunSimulate},
   };
   return commands;
