@@ -270,6 +270,7 @@ class Gateway::Impl {
   }
   int64_t inflight_bytes() const { return admission_.bytes.load(); }
   int64_t inflight_samples() const { return admission_.samples.load(); }
+  double FrequencyNow() const { return rate_.PerSecond(clock_->Now()); }
 
  private:
   // One inference request in flight: answered exactly once, by the tier or by the timer.
@@ -625,5 +626,6 @@ HttpHandler Gateway::Handler() {
 Gateway::Counts Gateway::counts() const { return impl_->counts(); }
 int64_t Gateway::inflight_bytes() const { return impl_->inflight_bytes(); }
 int64_t Gateway::inflight_samples() const { return impl_->inflight_samples(); }
+double Gateway::FrequencyNow() const { return impl_->FrequencyNow(); }
 
 }  // namespace sl::serve

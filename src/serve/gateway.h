@@ -126,6 +126,9 @@ class Gateway {
   // Held now by requests in flight (see Admission above).
   int64_t inflight_bytes() const;
   int64_t inflight_samples() const;
+  // f_t now: inference requests placed per second over GatewayOptions::frequency_window, on the
+  // gateway's clock (what X-Straightline-Frequency would say now); for the live dashboard.
+  double FrequencyNow() const;
 
   class Impl;
 

@@ -330,7 +330,9 @@ TEST_F(GatewayTest, AnswersNameFrequencyAgainstThresholdAndTheRule) {
   }
   EXPECT_EQ(seen, (std::vector<std::string>{"f_t=1.000; F=2.000", "f_t=2.000; F=2.000",
                                             "f_t=3.000; F=2.000"}));
+  EXPECT_DOUBLE_EQ(gateway_->FrequencyNow(), 3);  // the dashboard's f_t: the same window
   clock.Advance(std::chrono::milliseconds(1500));  // the three fall out of the 1 s window
+  EXPECT_DOUBLE_EQ(gateway_->FrequencyNow(), 0);
   HttpResponse later = Post("/v2/models/tiny/infer", body);
   EXPECT_EQ(later.headers.Get(kFrequencyHeader), "f_t=1.000; F=2.000");
   // A request refused before placement (bad input) names no f_t.

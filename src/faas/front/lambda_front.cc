@@ -166,10 +166,11 @@ Result<std::unique_ptr<LambdaFront>> LambdaFront::Start(Invoker* invoker, FrontO
   if (invoker == nullptr) return InvalidArgument("lambda front: no invoker");
   std::unique_ptr<LambdaFront> front(new LambdaFront(invoker, options));
   LambdaFront* self = front.get();
-  auto server = HttpServer::Start(front->options_.http,
-                                  [self](HttpRequest&& req, HttpResponder respond) {
-                                    self->Handle(std::move(req), std::move(respond));
-                                  });
+  HttpHandler handler = [self](HttpRequest&& req, HttpResponder respond) {
+    self->Handle(std::move(req), std::move(respond));
+  };
+  if (front->options_.wrap_handler) handler = front->options_.wrap_handler(std::move(handler));
+  auto server = HttpServer::Start(front->options_.http, std::move(handler));
   if (!server.ok()) return server.status().WithContext("lambda front");
   front->server_ = std::move(server).value();
   return front;

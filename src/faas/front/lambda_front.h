@@ -97,6 +97,11 @@ struct FrontOptions {
   std::function<Result<int64_t>(const std::string& function)> async_payload_limit;
   // Synchronous invocations waited for at once (each holds a waiter thread, not an HTTP one).
   size_t max_sync_waiting = 1024;
+  // Wraps the front's handler before the server starts; null: none. `platform serve` puts its
+  // live dashboard in front (dashboard/dashboard_http.h: /dashboard only), which authenticates
+  // its own requests since a browser cannot sign SigV4; every other request reaches the front
+  // and its authentication unchanged.
+  std::function<HttpHandler(HttpHandler front)> wrap_handler;
 };
 
 // The asynchronous payload limit used when the invoker cannot say (aws-lambda's profile value).
