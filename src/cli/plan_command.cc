@@ -46,16 +46,17 @@ bool HasFlag(const std::vector<std::string>& args, const std::string& flag) {
   return false;
 }
 
-// The probing run: `straightline-ml train <flags> --json --quiet` (1 epoch and 2 workers unless
-// the flags say otherwise, in a fresh file store unless --store is given); its run report.
-Result<std::string> RunProbe(const std::string& flags_text) {
+// A probing run: `straightline-ml train <flags> --json --quiet` (1 epoch and 2 workers unless the
+// flags say otherwise, in a fresh file store under $TMPDIR unless --store is given); the path of
+// its run report.
+Result<std::string> RunProbe(const std::string& flags_text, const std::string& tag) {
   std::vector<std::string> args = {"straightline", "train"};
   std::istringstream in(flags_text);
   for (std::string w; in >> w;) args.push_back(w);
   if (!HasFlag(args, "--workers")) args.insert(args.end(), {"--workers", "2"});
   if (!HasFlag(args, "--epochs")) args.insert(args.end(), {"--epochs", "1"});
   const std::string dir =
-      (std::filesystem::temp_directory_path() / fmt::format("straightline-plan-probe-{}", ::getpid())).string();
+      (std::filesystem::temp_directory_path() / fmt::format("straightline-plan-probe-{}-{}", ::getpid(), tag)).string();
   if (!HasFlag(args, "--store")) args.insert(args.end(), {"--store", "file://" + dir + "/store"});
   if (!HasFlag(args, "--out")) args.insert(args.end(), {"--out", dir + "/model"});
   args.insert(args.end(), {"--json", "--quiet"});
@@ -187,16 +188,18 @@ int RunPlan(const Args& args) {
                 "--slo-p99-ms (inference), beside the best single-provider plan. Measured: the durations, init and "
                 "peak memory of the profiles; from profiles/: CPU per memory, prices, billing rules, limits, cold "
                 "starts, keep-alive.");
-  std::string run, probe, stages_text, providers_text, memory_text;
-  std::vector<std::string> providers;
+  std::string probe, stages_text, providers_text, memory_text;
+  std::vector<std::string> runs, providers;
   InferenceFlags inf;
   double deadline = 0, slo = 0, timeout = 0;
   int64_t threads = 1;
   bool json = false;
-  flags.String("run", &run, "a serverless training run: report.json, its store (file://, s3://, gs://, az:// or a folder) "
-                            "or `train --workers N --json` output");
-  flags.String("probe", &probe, "instead of --run: make a short run now with these train flags, e.g. \"--dataset "
-                                "fashion-mnist --model logreg --limit 2000\" (default --workers 2 --epochs 1)");
+  flags.List("run", &runs, "a serverless training run: report.json, its store (file://, s3://, gs://, az:// or a folder) "
+                          "or `train --workers N --json` output; a second --run of the same job at another size "
+                          "calibrates how much of each stage follows CPU");
+  flags.String("probe", &probe, "instead of --run: make two short runs now with these train flags (the second at "
+                                "another --memory, to calibrate), e.g. \"--dataset fashion-mnist --model logreg "
+                                "--limit 2000\" (default --workers 2 --epochs 1)");
   flags.String("inference", &inf.source, "inference profile: a ledger with the predict function's invocations "
                                          "(serve --tiers function), or a `load --json-out` report");
   flags.String("inference-function", &inf.function, "the ledger's inference function (default: the one that is not training's)");
@@ -221,7 +224,9 @@ int RunPlan(const Args& args) {
   flags.Bool("json", &json, "print the plan as JSON");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
 
-  if (!run.empty() && !probe.empty()) return Fail(InvalidArgument("give --run or --probe, not both"));
+  runs = SplitCommaList(runs);
+  if (!runs.empty() && !probe.empty()) return Fail(InvalidArgument("give --run or --probe, not both"));
+  if (runs.size() > 2) return Fail(InvalidArgument("--run: at most two runs (the profile, and one at another size)"));
   std::vector<std::string> wanted = {"preprocess", "train", "inference"};
   if (!stages_text.empty()) {
     wanted.clear();
@@ -241,37 +246,53 @@ int RunPlan(const Args& args) {
   o.timeout_s = timeout;
   for (const auto& p : SplitCommaList(providers)) o.providers.push_back(train::CanonicalProviderName(p));
 
-  std::string run_source = run;
   if (!probe.empty()) {
-    auto file = RunProbe(probe);
-    if (!file.ok()) return Fail(file.status());
-    run_source = *file;
+    auto first = RunProbe(probe, "1");
+    if (!first.ok()) return Fail(first.status());
+    runs.push_back(*first);
+    // The second probing run at another size: how much of each stage follows CPU.
+    auto in = report::ReadReportInput(*first);
+    if (!in.ok()) return Fail(in.status());
+    const int64_t other_mb = in->record.memory_mb >= 1024 ? 512 : 1769;
+    auto second = RunProbe(probe + fmt::format(" --memory {}", other_mb), "2");
+    if (!second.ok()) return Fail(second.status());
+    runs.push_back(*second);
   }
   std::optional<train::TrainingStageWork> pre, trn;
   std::string run_note;
-  if (!run_source.empty() && (want("preprocess") || want("train"))) {
-    auto in = report::ReadReportInput(run_source);
-    if (!in.ok()) return Fail(in.status());
-    if (in->kind != report::InputKind::kTrainingRun) {
-      return Fail(InvalidArgument("--run {}: a {}, not a training run (report.json, its store or `train --json`)",
-                                  run_source, report::InputKindName(in->kind)));
+  if (!runs.empty() && (want("preprocess") || want("train"))) {
+    for (size_t k = 0; k < runs.size(); ++k) {
+      auto in = report::ReadReportInput(runs[k]);
+      if (!in.ok()) return Fail(in.status());
+      if (in->kind != report::InputKind::kTrainingRun) {
+        return Fail(InvalidArgument("--run {}: a {}, not a training run (report.json, its store or `train --json`)",
+                                    runs[k], report::InputKindName(in->kind)));
+      }
+      for (const char* stage : {"preprocess", "train"}) {
+        if (!want(stage)) continue;
+        auto w = std::string(stage) == "preprocess" ? train::PreprocessWorkOf(in->record, o.threads)
+                                                    : train::TrainWorkOf(in->record, o.threads);
+        if (!w.ok()) return Fail(w.status().WithContext("--run " + runs[k]));
+        std::optional<train::TrainingStageWork>& slot = std::string(stage) == "preprocess" ? pre : trn;
+        if (k == 0) {
+          slot = std::move(*w);
+        } else if (Status c = train::CalibrateCpuShare(&*slot, *w); !c.ok()) {
+          return Fail(c.WithContext("--run " + runs[k]));
+        }
+      }
+      if (k == 0) {
+        run_note = fmt::format("training run {} (job {}, {} workers, {} rounds; preprocessing under {} at {} MB, "
+                               "training under {} at {} MB)",
+                               runs[k], in->record.job_id, in->record.workers, in->record.rounds.size(),
+                               in->record.PreprocessProvider(), in->record.PreprocessMemoryMb(), in->record.provider,
+                               in->record.memory_mb);
+      } else {
+        run_note += fmt::format("; calibrated by {} (preprocessing at {} MB under {}, training at {} MB under {})",
+                                runs[k], in->record.PreprocessMemoryMb(), in->record.PreprocessProvider(),
+                                in->record.memory_mb, in->record.provider);
+      }
     }
-    if (want("preprocess")) {
-      auto w = train::PreprocessWorkOf(in->record, o.threads);
-      if (!w.ok()) return Fail(w.status());
-      pre = std::move(*w);
-    }
-    if (want("train")) {
-      auto w = train::TrainWorkOf(in->record, o.threads);
-      if (!w.ok()) return Fail(w.status());
-      trn = std::move(*w);
-    }
-    run_note = fmt::format("training run {} (job {}, {} workers, {} rounds; preprocessing under {} at {} MB, training "
-                           "under {} at {} MB)",
-                           run_source, in->record.job_id, in->record.workers, in->record.rounds.size(),
-                           in->record.PreprocessProvider(), in->record.PreprocessMemoryMb(), in->record.provider,
-                           in->record.memory_mb);
-  } else if (run_source.empty() && !stages_text.empty() && (want("preprocess") || want("train"))) {
+  } else if (runs.empty() && !stages_text.empty() && (want("preprocess") || want("train"))) {
     return Fail(InvalidArgument("--stages {}: the training stages need --run or --probe", stages_text));
   }
   std::optional<train::InferenceWork> inference;
@@ -309,11 +330,6 @@ int RunPlan(const Args& args) {
     return 0;
   }
   if (!run_note.empty()) fmt::print("training stages from {}\n", run_note);
-  if (inference) {
-    fmt::print("inference from {}: {:.2f} requests/s for {:.0f} s, mean {:.2f} ms, p99 {:.2f} ms at {:.2f} vCPU\n",
-               inference->source, inference->rate_per_s, inference->window_s, inference->service_ms,
-               inference->service_p99_ms > 0 ? inference->service_p99_ms : inference->service_ms, inference->measured_cpu);
-  }
   fmt::print("{}", train::StagePlanText(*plan));
   if (!assignment.is_null()) fmt::print("\nprediction for --provider {}{}:\n{}", providers_text,
                                         memory_text.empty() ? "" : " --memory " + memory_text, assignment_text);

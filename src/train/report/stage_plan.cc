@@ -109,6 +109,43 @@ Result<TrainingStageWork> TrainWorkOf(const RunRecord& record, int threads) {
   return WorkOf(record, "train", record.provider, record.memory_mb, steps, threads);
 }
 
+Status CalibrateCpuShare(TrainingStageWork* base, const TrainingStageWork& other) {
+  if (base->stage != other.stage) {
+    return InvalidArgument("calibration: stage {} against stage {}", base->stage, other.stage);
+  }
+  const double ratio_cpu = base->measured_cpu / other.measured_cpu;
+  if (std::abs(ratio_cpu - 1) < 0.1) {
+    return InvalidArgument("calibration of stage {}: both runs had {:.2f} and {:.2f} vCPU; the second run needs "
+                           "another size (e.g. --memory preprocess=512,train=512)",
+                           base->stage, base->measured_cpu, other.measured_cpu);
+  }
+  auto mean_scaled = [](const TrainingStageWork& w) {
+    double sum = 0;
+    int64_t n = 0;
+    for (const auto& step : w.steps) {
+      for (const auto& i : step) sum += i.scaled_ms, ++n;
+    }
+    return n > 0 ? sum / static_cast<double>(n) : 0.0;
+  };
+  const double s_base = mean_scaled(*base), s_other = mean_scaled(other);
+  if (!(s_base > 0) || !(s_other > 0)) {
+    return InvalidArgument("calibration of stage {}: no CPU-bound time measured", base->stage);
+  }
+  const double a = std::clamp((s_other / s_base - 1) / (ratio_cpu - 1), 0.0, 1.0);
+  for (auto& step : base->steps) {
+    for (auto& i : step) {
+      i.fixed_ms += (1 - a) * i.scaled_ms;
+      i.scaled_ms *= a;
+    }
+  }
+  base->cpu_share = a;
+  base->calibration = fmt::format("{:.0f} % of its time follows CPU: {:.0f} ms per invocation at {:.2f} vCPU ({} at {} MB), "
+                                  "{:.0f} ms at {:.2f} vCPU ({} at {} MB)",
+                                  100 * a, s_base, base->measured_cpu, base->measured_provider, base->measured_memory_mb,
+                                  s_other, other.measured_cpu, other.measured_provider, other.measured_memory_mb);
+  return Status::Ok();
+}
+
 Result<InferenceWork> InferenceWorkFromLedger(const std::vector<faas::InvocationRecord>& records,
                                               const std::string& function, int threads) {
   std::string fn = function;
@@ -427,6 +464,23 @@ Result<StagePlan> PlanStagesWith(const TrainingStageWork* preprocess, const Trai
       add(std::move(o), &all.inference, &mine.inference, &inf_rows);
     }
   }
+  for (const TrainingStageWork* w : {preprocess, train}) {
+    if (w == nullptr) continue;
+    int64_t n = 0;
+    for (const auto& step : w->steps) n += static_cast<int64_t>(step.size());
+    plan.measured[w->stage] = fmt::format(
+        "{} invocations in {} steps under {} at {} MB = {:.2f} vCPU, peak {} MB; {}", n, w->steps.size(),
+        w->measured_provider, w->measured_memory_mb, w->measured_cpu, w->peak_mb,
+        w->calibration.empty() ? "all of its time assumed to follow CPU (one run: give a second at another size to calibrate)"
+                               : w->calibration);
+  }
+  if (inference != nullptr) {
+    plan.measured["inference"] = fmt::format("{}: {:.2f} requests/s for {:.0f} s, mean {:.2f} ms, p99 {:.2f} ms at {:.2f} vCPU",
+                                             inference->source, inference->rate_per_s, inference->window_s,
+                                             inference->service_ms,
+                                             inference->service_p99_ms > 0 ? inference->service_p99_ms : inference->service_ms,
+                                             inference->measured_cpu);
+  }
   if (preprocess != nullptr) plan.stages.push_back(std::move(pre_rows));
   if (train != nullptr) plan.stages.push_back(std::move(train_rows));
   if (inference != nullptr) plan.stages.push_back(std::move(inf_rows));
@@ -535,7 +589,12 @@ std::string StagePlanText(const StagePlan& plan) {
       o.slo_p99_ms > 0 ? fmt::format("{:.0f} ms", o.slo_p99_ms) : "none");
   for (const auto& st : plan.stages) {
     const bool inf = st.stage == "inference";
-    out += fmt::format("\nstage {}\n{:<24} {:>6} {:>9} {:>12}   {:>6} {:>9} {:>12}\n", st.stage, "provider", "MB",
+    if (auto m = plan.measured.find(st.stage); m != plan.measured.end()) {
+      out += fmt::format("\nstage {}: measured {}\n", st.stage, m->second);
+    } else {
+      out += fmt::format("\nstage {}\n", st.stage);
+    }
+    out += fmt::format("{:<24} {:>6} {:>9} {:>12}   {:>6} {:>9} {:>12}\n", "provider", "MB",
                        inf ? "p99 ms" : "time s", "cost $", "MB", inf ? "p99 ms" : "time s", "cost $");
     out += fmt::format("{:<24} {:^29}   {:^29}\n", "", "cheapest size", "fastest size");
     for (const auto& r : st.providers) {
@@ -620,6 +679,7 @@ nlohmann::json StagePlanJson(const StagePlan& plan) {
           {"threads", plan.options.threads},
           {"providers", plan.options.providers},
           {"stages", stages},
+          {"measured", plan.measured},
           {"plan", ChoiceJson(plan.mixed)},
           {"best_single", ChoiceJson(plan.best_single)},
           {"best_single_provider", SingleProviderOf(plan.best_single)},

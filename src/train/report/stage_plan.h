@@ -78,7 +78,21 @@ struct TrainingStageWork {
   double measured_cpu = 0;            // e of the size it ran at (see the header comment)
   std::vector<std::vector<MeasuredInvocation>> steps;
   int64_t peak_mb = 0;                // the largest invocation's peak
+  // The share of scaled_ms that follows CPU: 1 unless calibrated by a second run at another size
+  // (CalibrateCpuShare); the rest was moved to fixed_ms.
+  double cpu_share = 1;
+  std::string calibration;            // how cpu_share was found ("" = assumed 1)
 };
+
+// Calibrates how much of `base`'s CPU-bound time really follows the CPU, from `other`: the same
+// stage measured at another CPU (another size or provider; e.g. the second probing run). With
+// the mean CPU-bound time per invocation S at CPU e in each run, S_other / S_base =
+// 1 - a + a * e_base / e_other gives the share a (clamped to [0, 1]); base's invocations keep
+// a of their CPU-bound time as scaled_ms and move the rest to fixed_ms. On this machine a
+// function at "1 vCPU" shares the cores with everything else, so it gets less than its quota and
+// a profile measured there would otherwise predict smaller sizes too slow (docs/benchmarks.md).
+// INVALID_ARGUMENT when the stages differ, or ran at CPUs within 10 % of each other.
+Status CalibrateCpuShare(TrainingStageWork* base, const TrainingStageWork& other);
 
 // The two training stages of a run record (accepted attempts only), `threads` training threads
 // per function. NOT_FOUND when the record's provider has no profile; INVALID_ARGUMENT when a
@@ -173,6 +187,7 @@ struct StagePlan {
   StageChoice mixed;
   StageChoice best_single;
   std::map<std::string, StageChoice> single;  // per provider (found or not)
+  std::map<std::string, std::string> measured;  // per stage: what its profile is
   std::vector<std::string> notes;
 };
 
