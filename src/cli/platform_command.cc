@@ -26,7 +26,12 @@
 #include "cli/function_host_flags.h"
 #include "cli/commands.h"
 #include "cli/shutdown_signal.h"
+#include "common/auth_token.h"
 #include "common/flags.h"
+#include "common/metrics.h"
+#include "dashboard/dashboard.h"
+#include "dashboard/dashboard_http.h"
+#include "dashboard/server_charts.h"
 #include "common/log.h"
 #include "faas/front/lambda_front.h"
 #include "faas/economics/provider_profile.h"
@@ -124,6 +129,14 @@ int Serve(const Args& args) {
   flags.Int("threads", &threads,
             "HTTP threads; bounds synchronous invocations in flight through the front");
   flags.Int("event-workers", &event_workers, "threads running asynchronous (Event) invocations");
+  bool dashboard = true;
+  std::string dashboard_token_file;
+  flags.Bool("dashboard", &dashboard,
+             "serve a live dashboard at /dashboard (charts updated every second); --no-dashboard: none");
+  flags.String("dashboard-token-file", &dashboard_token_file,
+               "tokens that open the dashboard, one per line (a browser cannot sign SigV4); default: "
+               "one generated and kept in STATE_DIR/dashboard-token (mode 0600; its path is printed "
+               "as 'dashboard-token-file: ...'); unused with --auth none");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (spawn != "fork" && spawn != "exec") {
     fmt::print(stderr, "--spawn: '{}' is not fork or exec\n", spawn);
@@ -246,6 +259,49 @@ int Serve(const Args& args) {
   };
   fo.auth = auth->verifier;
   fo.metrics_open = auth_flags.open_metrics;
+  // The live dashboard (issue 19 §3): the platform's and the front's metrics once a second, on
+  // this port, behind a bearer token of its own when the front is signed.
+  std::unique_ptr<dashboard::Dashboard> dash;
+  std::unique_ptr<dashboard::DashboardHttp> dash_http;
+  std::string dash_token_path;
+  if (dashboard) {
+    dashboard::DashboardHttpOptions ho;
+    if (auth->verifier) {
+      std::vector<std::string> tokens;
+      if (!dashboard_token_file.empty()) {
+        auto read = ReadTokenFile(dashboard_token_file);
+        if (!read.ok()) {
+          fmt::print(stderr, "straightline platform serve: --dashboard-token-file: {}\n", read.status().message());
+          return 2;
+        }
+        tokens = std::move(read).value();
+        dash_token_path = dashboard_token_file;
+      } else {
+        auto f = EnsureTokenFile(state_dir + "/dashboard-token");
+        if (!f.ok()) {
+          fmt::print(stderr, "straightline platform serve: dashboard token: {}\n", f.status().ToString());
+          return 1;
+        }
+        tokens = {f->token};
+        dash_token_path = f->path;
+      }
+      ho.auth = std::make_shared<TokenAuthenticator>(tokens);
+    }
+    dashboard::DashboardOptions o;
+    o.title = fmt::format("straightline platform serve ({})", state_dir);
+    o.charts = dashboard::PlatformCharts();
+    dash = std::make_unique<dashboard::Dashboard>(
+        std::move(o), []() { return dashboard::ParsePrometheusText(MetricsRegistry::Default()->Render()); });
+    auto http = dashboard::DashboardHttp::Create(dash.get(), ho);
+    if (!http.ok()) {
+      fmt::print(stderr, "straightline platform serve: dashboard: {}\n", http.status().ToString());
+      return 1;
+    }
+    dash_http = std::move(http).value();
+    dashboard::DashboardHttp* h = dash_http.get();
+    fo.wrap_handler = [h](HttpHandler front) { return h->Wrap(std::move(front)); };
+    dash->StartSampling();
+  }
   auto front = faas::LambdaFront::Start(platform.get(), fo);
   if (!front.ok()) {
     fmt::print(stderr, "straightline platform serve: {}\n", front.status().ToString());
@@ -264,6 +320,7 @@ int Serve(const Args& args) {
   } else {
     SL_LOG_WARN("platform", "{}", auth->Describe(auth_flags));
   }
+  if (!dash_token_path.empty()) fmt::print("dashboard-token-file: {}\n", dash_token_path);
   fmt::print("endpoint: {}\n", (*front)->endpoint());
   std::fflush(stdout);
 
@@ -271,6 +328,7 @@ int Serve(const Args& args) {
   SL_LOG_INFO("platform", "{}: shutting down", sig > 0 ? strsignal(sig) : "signal pipe closed");
   platform->Shutdown();
   (*front)->Stop();
+  if (dash) dash->StopSampling();
   SL_LOG_INFO("platform", "stopped");
   return 0;
 }

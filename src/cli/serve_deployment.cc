@@ -9,6 +9,9 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "dashboard/dashboard.h"
+#include "dashboard/dashboard_http.h"
+#include "dashboard/server_charts.h"
 #include "faas/platform.h"
 #include "store/function_env.h"
 #include "store/object_store.h"
@@ -159,6 +162,38 @@ Status SetUpGatewayAuth(const ServeFlags& v, serve::GatewayOptions& go, Deployme
   return Status::Ok();
 }
 
+// The live dashboard (issue 19 §3): once a second, the process's metrics (the gateway's, the
+// tiers', the embedded platform's: what /metrics serves) plus what only this process can say now —
+// the gateway's f_t, the threshold F, each tier's queue, requests running and warm replicas.
+Status StartDashboard(std::shared_ptr<const TokenAuthenticator> auth, double frequency_threshold,
+                      Deployment& d) {
+  serve::Gateway* gateway = d.gateway.get();
+  std::vector<serve::Tier*> tiers = d.TierPointers();
+  dashboard::MetricsReader read = [gateway, tiers, frequency_threshold]()
+      -> Result<std::vector<dashboard::MetricSample>> {
+    SL_ASSIGN_OR_RETURN(auto s, dashboard::ParsePrometheusText(MetricsRegistry::Default()->Render()));
+    s.push_back({dashboard::kPlacerFrequency, {}, gateway->FrequencyNow()});
+    s.push_back({dashboard::kPlacerThreshold, {}, frequency_threshold});
+    for (serve::Tier* t : tiers) {
+      const serve::TierState st = t->State();
+      const dashboard::Labels tier = {{"tier", std::string(serve::TierName(t->kind()))}};
+      s.push_back({dashboard::kTierQueued, tier, static_cast<double>(st.queued)});
+      s.push_back({dashboard::kTierInflight, tier, static_cast<double>(st.inflight)});
+      s.push_back({dashboard::kTierReplicas, tier, static_cast<double>(st.replicas)});
+    }
+    return s;
+  };
+  dashboard::DashboardOptions o;
+  o.title = fmt::format("straightline serve ({})", fmt::join(d.models->Names(), ", "));
+  o.charts = dashboard::ServeCharts();
+  d.dashboard = std::make_unique<dashboard::Dashboard>(std::move(o), std::move(read));
+  dashboard::DashboardHttpOptions ho;
+  ho.auth = std::move(auth);
+  SL_ASSIGN_OR_RETURN(d.dashboard_http, dashboard::DashboardHttp::Create(d.dashboard.get(), ho));
+  d.dashboard->StartSampling();
+  return Status::Ok();
+}
+
 }  // namespace
 
 void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
@@ -194,6 +229,9 @@ void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
     f.String("auth-health", &v.auth_health, "open: /v2/health/live and /ready answer without a "
                                             "token (default) | required");
     f.Bool("insecure", &v.insecure, "allow a non-loopback --host with --auth none");
+    f.Bool("dashboard", &v.dashboard,
+           "serve a live dashboard at /dashboard (charts updated every second; the same token: "
+           "open /dashboard?token=TOKEN once, or sign in there); --no-dashboard: none");
     f.Double("colocated-below-cpu", &v.colocated_below_cpu,
              "adaptive: while local has room, tiers on this host's cores take work only when the "
              "host CPU is less busy than this fraction (0..1; default 0: never, since on busy "
@@ -299,6 +337,7 @@ std::vector<serve::Tier*> Deployment::TierPointers() const {
 void Deployment::Stop() {
   if (poller) poller->Stop();
   if (server) server->Stop();
+  if (dashboard) dashboard->StopSampling();
   for (auto& t : tiers) t->Shutdown();
   if (local_platform) local_platform->Shutdown();
 }
@@ -409,7 +448,12 @@ Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d) {
   SL_ASSIGN_OR_RETURN(d.gateway, serve::Gateway::Create(d.models.get(), d.TierPointers(),
                                                         d.placer.get(), go));
   d.drain = std::make_shared<DrainGate>(d.gateway->Handler());
-  SL_ASSIGN_OR_RETURN(d.server, StartHttpServer(v, d.drain->Handler(), static_cast<int>(v.port)));
+  HttpHandler handler = d.drain->Handler();
+  if (v.dashboard) {
+    SL_RETURN_IF_ERROR(StartDashboard(go.auth, po.frequency_threshold, d));
+    handler = d.dashboard_http->Wrap(std::move(handler));
+  }
+  SL_ASSIGN_OR_RETURN(d.server, StartHttpServer(v, std::move(handler), static_cast<int>(v.port)));
   return Status::Ok();
 }
 

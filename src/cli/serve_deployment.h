@@ -38,6 +38,10 @@ namespace faas {
 class FunctionHost;
 class Platform;
 }
+namespace dashboard {
+class Dashboard;
+class DashboardHttp;
+}
 }  // namespace sl
 
 namespace sl::cli {
@@ -71,6 +75,8 @@ struct ServeFlags {
   // A non-loopback --host with --auth none is refused unless insecure.
   std::string auth = "token", auth_token_file, auth_health = "open";
   bool insecure = false;
+  // /dashboard on the gateway's port (issue 19 §3; dashboard/dashboard_http.h): same token.
+  bool dashboard = true;
 };
 
 // Every flag of `serve`. `for_serve` = false leaves out the port and placement flags (calibrate
@@ -91,6 +97,8 @@ struct Deployment {
   std::unique_ptr<HostCpuMeter> host_cpu;  // adaptive with --colocated-below-cpu only
   std::unique_ptr<serve::Gateway> gateway;
   std::shared_ptr<DrainGate> drain;  // between the server and the gateway: serve drains on SIGTERM
+  std::unique_ptr<dashboard::Dashboard> dashboard;        // --dashboard: sampled once a second
+  std::unique_ptr<dashboard::DashboardHttp> dashboard_http;  // its pages, in front of `drain`
   std::unique_ptr<HttpServer> server;
   std::string auth_token_file;  // absolute path of the file holding the accepted token(s); "" with --auth none
 
@@ -112,8 +120,8 @@ Status DeployTiers(const ServeFlags& v, Deployment& d);
 Result<serve::PlacerOptions> PlacerOptionsFrom(const ServeFlags& v, const FlagSet& flags);
 
 // Builds the placer, the gateway over d.tiers (with the token authenticator of --auth, logging
-// how many tokens are accepted, from which file and which paths are open; never a token) and
-// starts the HTTP server (host/port of `v`).
+// how many tokens are accepted, from which file and which paths are open; never a token), the
+// live dashboard unless --no-dashboard, and starts the HTTP server (host/port of `v`).
 Status StartGateway(const ServeFlags& v, const FlagSet& flags, Deployment& d);
 
 // An HTTP server for `gateway` with the serve flags' threads, body limit and JSON error shape.
