@@ -27,9 +27,15 @@ std::string Summary(const ReportInput& in) {
     case InputKind::kProviderComparison:
       return fmt::format("{} providers, {} VMs", in.comparison.runs.size(), in.comparison.vms.size());
     case InputKind::kLoadReport:
-      return fmt::format("model {}, {} phases, {:.1f} s", in.load.model, in.load.phases.size(), in.load.wall_s);
+      return fmt::format("model {}, {} phases, {:.1f} s{}", in.load.model, in.load.phases.size(), in.load.wall_s,
+                         in.load.timeline.empty() ? "" : fmt::format(", {} s of series", in.load.timeline.t_s.size()));
     case InputKind::kLedger:
       return fmt::format("{} invocations, {} functions", in.invocations.size(), in.cost.recorded.groups.size());
+    case InputKind::kModelArtifact:
+      return fmt::format("model {} on {}, {} epochs recorded{}", in.model.model, in.model.dataset,
+                         in.model.epochs.size(),
+                         in.model.test_accuracy >= 0 ? fmt::format(", test accuracy {:.4f}", in.model.test_accuracy)
+                                                     : "");
   }
   return "";
 }

@@ -51,7 +51,8 @@ assert kinds == ["training run", "training run", "training run", "provider compa
 ids = [f["id"] for f in summary["figures"]]
 want = ["train-time", "train-cost", "train-breakdown", "cost-vs-vm", "round-loss", "round-accuracy", "round-time",
         "round-cost", "load-latency-tier", "load-latency-phase", "load-failures", "load-placements",
-        "ledger-invocations", "ledger-duration", "ledger-cost", "ledger-vm", "ledger-timeline",
+        "load-placements-time", "load-sessions-time", "load-failure-vs-sessions", "load-length-vs-sessions",
+        "load-latency-time", "load-frequency", "ledger-invocations", "ledger-duration", "ledger-cost", "ledger-vm", "ledger-timeline",
         "ledger-concurrency", "ledger-cost-time"]
 assert ids == want, ids
 # No URL of any kind outside the text the user gave (here: only file:// paths, no http).
@@ -76,6 +77,14 @@ time = re.search(r'<figure id="train-time">.*?</figure>', html, flags=re.S).grou
 assert "cmp: aws-lambda" in time and "cmp: gcp-functions" in time
 tier = re.search(r'<figure id="load-latency-tier">.*?</figure>', html, flags=re.S).group(0)
 assert ">local</text>" in tier, "no local tier in the load figure"
+# The load's per-second series (2 s of arrivals): f_t against F (serve's default F=500) and the
+# local tier's placements by rule, each a point per second.
+freq = re.search(r'<figure id="load-frequency">.*?</figure>', html, flags=re.S).group(0)
+names = re.findall(r'data-name="([^"]*)" data-points="(\d+)"', freq)
+assert [n for n, _ in names] == ["f_t (mean)", "f_t (max)", "F"], names
+assert all(int(p) >= 2 for _, p in names), names
+place = re.search(r'<figure id="load-placements-time">.*?</figure>', html, flags=re.S).group(0)
+assert 'data-name="local (local_capacity)"' in place, "no local placements by rule over time"
 print(f"report: {len(ids)} figures, {len(html)} bytes")
 PY
 

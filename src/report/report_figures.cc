@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "report/figure_builders.h"
 #include "report/svg_chart.h"
 
 namespace sl::report {
@@ -516,7 +517,9 @@ std::vector<Figure> BuildFigures(const std::vector<ReportInput>& inputs) {
   std::vector<Figure> out;
   TrainingTables(inputs, &out);
   RoundFigures(inputs, &out);
+  EpochFigures(inputs, &out);
   LoadFigures(inputs, &out);
+  LoadTimelineFigures(inputs, &out);
   LedgerFigures(inputs, &out);
   return out;
 }

@@ -15,6 +15,11 @@
 //     load-latency-tier, load-latency-phase   response-time percentiles (StraightLine Fig. 8)
 //     load-failures    failure rate per phase and tier                   (StraightLine Figs. 4, 6)
 //     load-placements  requests placed per tier and phase
+//   model folders (their manifests' per-epoch series; report_epoch_figures.cc):
+//     epoch-loss, epoch-accuracy   training/validation loss, validation accuracy (StraightLine Fig. 3)
+//   load reports' per-second series (report_load_figures.cc; figure_builders.h lists them):
+//     load-placements-time (side by side per load), load-sessions-time, load-failure-vs-sessions,
+//     load-length-vs-sessions, load-latency-time, load-frequency (f_t against F)
 //   ledgers (per function, from faas::BuildCostReport):
 //     ledger-invocations, ledger-duration, ledger-cost, ledger-vm   per function, against a VM
 //     ledger-timeline, ledger-concurrency, ledger-cost-time          over time

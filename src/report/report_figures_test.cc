@@ -11,6 +11,8 @@ namespace {
 using testing::MakeComparisonJson;
 using testing::MakeLedgerText;
 using testing::MakeLoadJson;
+using testing::MakeManifestJson;
+using testing::MakeTimelineLoadJson;
 using testing::MakeRecord;
 
 ReportInput Parse(const std::string& source, const std::string& text) {
@@ -113,6 +115,79 @@ TEST(ReportFiguresTest, LoadReportGivesLatencyFailuresAndPlacements) {
   EXPECT_NE(place.find("function: ramp: 200"), std::string::npos);
   // Failure rate in percent: 10 of 200 on the function tier.
   EXPECT_NE(Find(figs, "load-failures").svg.find("function: ramp: 5<"), std::string::npos);
+}
+
+// The number of series and of points per series a line chart declares (svg_chart.h's
+// data-name / data-points attributes), in order.
+std::vector<std::pair<std::string, int>> SeriesOf(const std::string& svg) {
+  std::vector<std::pair<std::string, int>> out;
+  const std::string name = "data-name=\"", points = "data-points=\"";
+  for (size_t at = svg.find(name); at != std::string::npos; at = svg.find(name, at + 1)) {
+    const size_t end = svg.find('"', at + name.size());
+    const size_t p = svg.find(points, end);
+    out.emplace_back(svg.substr(at + name.size(), end - at - name.size()), std::stoi(svg.substr(p + points.size())));
+  }
+  return out;
+}
+
+TEST(ReportFiguresTest, LoadTimelineGivesSeriesOverTime) {
+  const auto figs = BuildFigures({Parse("ramp.json", MakeTimelineLoadJson("straightline", 6))});
+  EXPECT_EQ(Ids(figs), (std::vector<std::string>{"load-latency-tier", "load-latency-phase", "load-failures",
+                                                 "load-placements", "load-placements-time", "load-sessions-time",
+                                                 "load-failure-vs-sessions", "load-length-vs-sessions",
+                                                 "load-latency-time", "load-frequency"}));
+  for (const auto& f : figs) ExpectCaptionSaysMeasuredAndEmulated(f);
+  using S = std::vector<std::pair<std::string, int>>;
+  // One point per second; a second that answered nothing (second 1) has no percentile.
+  EXPECT_EQ(SeriesOf(Find(figs, "load-placements-time").svg),
+            (S{{"local (local_capacity)", 6}, {"function (frequent_small)", 6}}));
+  // Refused sessions drawn, the cause without any (timeout) left out.
+  EXPECT_EQ(SeriesOf(Find(figs, "load-sessions-time").svg),
+            (S{{"launched", 6}, {"completed", 6}, {"failed: refused", 6}}));
+  EXPECT_EQ(SeriesOf(Find(figs, "load-failure-vs-sessions").svg), (S{{"ramp (Algorithm 1)", 6}}));
+  EXPECT_EQ(SeriesOf(Find(figs, "load-length-vs-sessions").svg), (S{{"ramp (Algorithm 1)", 5}}));
+  EXPECT_EQ(SeriesOf(Find(figs, "load-latency-time").svg), (S{{"p50", 5}, {"p90", 5}, {"p99", 5}}));
+  EXPECT_EQ(SeriesOf(Find(figs, "load-frequency").svg), (S{{"f_t (mean)", 6}, {"f_t (max)", 6}, {"F", 6}}));
+  // Second 3: 1 of 40 sessions failed = 2.5 %, drawn at x = 40 sessions.
+  EXPECT_NE(Find(figs, "load-failure-vs-sessions").svg.find("(40, 2.5)"), std::string::npos);
+}
+
+TEST(ReportFiguresTest, AlgorithmOneAndAdaptivePlacementsSideBySide) {
+  std::vector<ReportInput> in = {Parse("sl.json", MakeTimelineLoadJson("straightline", 5)),
+                                 Parse("ad.json", MakeTimelineLoadJson("adaptive", 5))};
+  const auto figs = BuildFigures(in);
+  const Figure& place = Find(figs, "load-placements-time");
+  EXPECT_EQ(place.title, "Placements over time per tier, side by side");
+  // One outer <svg> holding one panel per load, each with its own series, on one y range.
+  EXPECT_EQ(Count(place.svg, "<svg"), 3);
+  EXPECT_EQ(SvgSize(place.svg).first, 960);  // two 480-pixel panels (the page is 980 wide)
+  EXPECT_GE(SvgSize(place.svg).second, 380);
+  EXPECT_NE(place.svg.find(">Algorithm 1: sl<"), std::string::npos);
+  EXPECT_NE(place.svg.find(">adaptive: ad<"), std::string::npos);
+  using S = std::vector<std::pair<std::string, int>>;
+  EXPECT_EQ(SeriesOf(place.svg), (S{{"local (local_capacity)", 5}, {"function (frequent_small)", 5},
+                                    {"local (fastest)", 5}, {"container (fastest)", 5}}));
+  // The other figures overlay both loads, named by input and policy.
+  EXPECT_EQ(SeriesOf(Find(figs, "load-failure-vs-sessions").svg),
+            (S{{"sl (Algorithm 1)", 5}, {"ad (adaptive)", 5}}));
+  EXPECT_EQ(SeriesOf(Find(figs, "load-latency-time").svg).size(), 6u);
+  EXPECT_EQ(SeriesOf(Find(figs, "load-frequency").svg).size(), 6u);
+  EXPECT_EQ(SeriesOf(Find(figs, "load-frequency").svg)[2].first, "sl (Algorithm 1): F");
+}
+
+TEST(ReportFiguresTest, ModelFolderGivesLossAndAccuracyPerEpoch) {
+  const auto figs = BuildFigures({Parse("models/fmnist-cnn/manifest.json", MakeManifestJson(4))});
+  EXPECT_EQ(Ids(figs), (std::vector<std::string>{"epoch-loss", "epoch-accuracy"}));
+  using S = std::vector<std::pair<std::string, int>>;
+  EXPECT_EQ(SeriesOf(Find(figs, "epoch-loss").svg), (S{{"training loss", 4}, {"validation loss", 4}}));
+  EXPECT_EQ(SeriesOf(Find(figs, "epoch-accuracy").svg), (S{{"validation", 4}}));
+  EXPECT_NE(Find(figs, "epoch-accuracy").svg.find("test accuracy of the final model: fmnist-cnn 0.8700"),
+            std::string::npos);
+  EXPECT_NE(Find(figs, "epoch-loss").caption.find("easured"), std::string::npos);
+  // A manifest without the series: no figure rather than an empty one.
+  nlohmann::json old = nlohmann::json::parse(MakeManifestJson(1));
+  old["training"].erase("epochs");
+  EXPECT_TRUE(BuildFigures({Parse("old/manifest.json", old.dump())}).empty());
 }
 
 TEST(ReportFiguresTest, LedgerGivesPerFunctionFigures) {

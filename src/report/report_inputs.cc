@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -19,11 +22,13 @@ namespace {
 
 // train::JobKeys::kReport; job_spec.h pulls in the ml headers, which this torch-free layer avoids.
 constexpr const char* kReportKey = "report.json";
+constexpr const char* kManifestFile = "manifest.json";  // ml::kManifestFile (ml is not linked here)
 
 constexpr std::string_view kExpected =
     "expected one of: a training run (the store's report.json: job_id, rounds; or `train --workers N --json` "
     "output: record), a provider comparison (`train --compare-providers ... --json`: providers, vms), a load "
-    "report (`load --json-out`: phases, groups) or a ledger (JSON Lines: request_id, function, ...)";
+    "report (`load --json-out`: phases, groups), a ledger (JSON Lines: request_id, function, ...) or a model folder "
+    "(manifest.json: format_version, model, weights_file)";
 
 // The last non-empty path part, without ".json"/".jsonl": "runs/a/load.json" → "load",
 // "file:///tmp/run1" → "run1". A store's report.json and a state folder's ledger.jsonl are named
@@ -34,7 +39,7 @@ std::string LabelOf(std::string_view source) {
   const size_t slash = s.rfind('/');
   std::string base = slash == std::string::npos ? s : s.substr(slash + 1);
   std::string dir = slash == std::string::npos ? "" : s.substr(0, slash);
-  if ((base == "report.json" || base == "ledger.jsonl") && !dir.empty()) return LabelOf(dir);
+  if ((base == "report.json" || base == "ledger.jsonl" || base == kManifestFile) && !dir.empty()) return LabelOf(dir);
   for (std::string_view ext : {".jsonl", ".json"}) {
     if (base.size() > ext.size() && base.ends_with(ext)) base.resize(base.size() - ext.size());
   }
@@ -132,6 +137,8 @@ Status FillComparison(const nlohmann::json& j, ReportInput* in) {
   return Status::Ok();
 }
 
+Status FillTimeline(const nlohmann::json& t, ReportInput* in);
+
 Status FillLoad(const nlohmann::json& j, ReportInput* in) {
   LoadReport& l = in->load;
   l.target = Str(j, "target");
@@ -162,6 +169,103 @@ Status FillLoad(const nlohmann::json& j, ReportInput* in) {
     r.session_mean_ms = Num(g, "session_mean_ms");
     l.groups.push_back(std::move(r));
   }
+  if (j.contains("timeline")) SL_RETURN_IF_ERROR(FillTimeline(j.at("timeline"), in));
+  return Status::Ok();
+}
+
+// A series of the timeline: numbers, null as NaN; its length must be the timeline's.
+Status Series(const nlohmann::json& t, const char* key, size_t n, const std::string& source,
+              std::vector<double>* out) {
+  auto it = t.find(key);
+  if (it == t.end()) {
+    out->assign(n, std::numeric_limits<double>::quiet_NaN());  // a series this file lacks
+    return Status::Ok();
+  }
+  if (!it->is_array() || it->size() != n) {
+    return InvalidArgument("{}: timeline.{}: want an array of {} entries (one per t_s), got {}", source, key,
+                           n, it->is_array() ? std::to_string(it->size()) : std::string(it->type_name()));
+  }
+  out->clear();
+  out->reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& v = (*it)[i];
+    if (v.is_number()) {
+      out->push_back(v.get<double>());
+    } else if (v.is_null()) {
+      out->push_back(std::numeric_limits<double>::quiet_NaN());
+    } else {
+      return InvalidArgument("{}: timeline.{}[{}]: a {}, not a number or null", source, key, i, v.type_name());
+    }
+  }
+  return Status::Ok();
+}
+
+Status FillTimeline(const nlohmann::json& t, ReportInput* in) {
+  LoadTimeline& l = in->load.timeline;
+  const std::string& src = in->source;
+  if (!t.is_object() || !IsArray(t, "t_s")) return InvalidArgument("{}: timeline: no 't_s' array", src);
+  const size_t n = t.at("t_s").size();
+  SL_RETURN_IF_ERROR(Series(t, "t_s", n, src, &l.t_s));
+  SL_RETURN_IF_ERROR(Series(t, "sessions_launched", n, src, &l.sessions_launched));
+  SL_RETURN_IF_ERROR(Series(t, "sessions_completed", n, src, &l.sessions_completed));
+  SL_RETURN_IF_ERROR(Series(t, "sessions_failed", n, src, &l.sessions_failed));
+  SL_RETURN_IF_ERROR(Series(t, "session_mean_ms", n, src, &l.session_mean_ms));
+  SL_RETURN_IF_ERROR(Series(t, "requests", n, src, &l.requests));
+  SL_RETURN_IF_ERROR(Series(t, "request_failures", n, src, &l.request_failures));
+  SL_RETURN_IF_ERROR(Series(t, "p50_ms", n, src, &l.p50_ms));
+  SL_RETURN_IF_ERROR(Series(t, "p90_ms", n, src, &l.p90_ms));
+  SL_RETURN_IF_ERROR(Series(t, "p99_ms", n, src, &l.p99_ms));
+  SL_RETURN_IF_ERROR(Series(t, "f_t_mean", n, src, &l.f_t_mean));
+  SL_RETURN_IF_ERROR(Series(t, "f_t_max", n, src, &l.f_t_max));
+  SL_RETURN_IF_ERROR(Series(t, "F", n, src, &l.F));
+  if (auto it = t.find("sessions_failed_by_cause"); it != t.end() && it->is_object()) {
+    for (const auto& [cause, values] : it->items()) {
+      std::vector<double> v;
+      SL_RETURN_IF_ERROR(Series(*it, cause.c_str(), n, src + ": sessions_failed_by_cause", &v));
+      l.failed_by_cause.emplace_back(cause, std::move(v));
+    }
+  }
+  if (auto it = t.find("placements"); it != t.end() && it->is_array()) {
+    for (const auto& p : *it) {
+      if (!p.is_object()) return InvalidArgument("{}: timeline.placements[]: not an object", src);
+      LoadTimeline::Placements pl;
+      pl.tier = Str(p, "tier");
+      pl.rule = Str(p, "rule");
+      SL_RETURN_IF_ERROR(Series(p, "counts", n, src + ": placements " + pl.tier + "/" + pl.rule, &pl.counts));
+      l.placements.push_back(std::move(pl));
+    }
+  }
+  return Status::Ok();
+}
+
+// manifest.json of a model folder (ml/artifact.h's Manifest, read here without the ml layer).
+Status FillModel(const nlohmann::json& j, ReportInput* in) {
+  ModelEpochs& m = in->model;
+  if (auto it = j.find("model"); it != j.end() && it->is_object()) m.model = Str(*it, "name");
+  if (auto it = j.find("dataset"); it != j.end() && it->is_object()) m.dataset = Str(*it, "name");
+  if (auto it = j.find("metrics"); it != j.end() && it->is_object()) {
+    if (auto t = it->find("test"); t != it->end() && t->is_object() && t->contains("accuracy")) {
+      m.test_accuracy = Num(*t, "accuracy");
+    }
+  }
+  auto training = j.find("training");
+  if (training == j.end() || !training->is_object()) return Status::Ok();
+  auto epochs = training->find("epochs");
+  if (epochs == training->end()) return Status::Ok();
+  if (!epochs->is_array()) return InvalidArgument("{}: training.epochs: not an array", in->source);
+  for (size_t i = 0; i < epochs->size(); ++i) {
+    const auto& e = (*epochs)[i];
+    if (!e.is_object() || !e.contains("epoch") || !e.contains("train_loss")) {
+      return InvalidArgument("{}: training.epochs[{}]: want an object with epoch and train_loss", in->source, i);
+    }
+    EpochPoint p;
+    p.epoch = Int(e, "epoch");
+    p.train_loss = Num(e, "train_loss");
+    p.validation_loss = e.contains("validation_loss") && e.at("validation_loss").is_number() ? Num(e, "validation_loss") : -1;
+    p.validation_accuracy =
+        e.contains("validation_accuracy") && e.at("validation_accuracy").is_number() ? Num(e, "validation_accuracy") : -1;
+    m.epochs.push_back(p);
+  }
   return Status::Ok();
 }
 
@@ -188,6 +292,7 @@ std::string_view InputKindName(InputKind k) {
     case InputKind::kProviderComparison: return "provider comparison";
     case InputKind::kLoadReport: return "load report";
     case InputKind::kLedger: return "ledger";
+    case InputKind::kModelArtifact: return "model artifact";
   }
   return "?";
 }
@@ -231,6 +336,11 @@ Result<ReportInput> ParseReportInput(const std::string& source, const std::strin
     SL_RETURN_IF_ERROR(FillLoad(j, &in));
     return in;
   }
+  if (j.contains("format_version") && j.contains("weights_file") && j.contains("model")) {
+    in.kind = InputKind::kModelArtifact;
+    SL_RETURN_IF_ERROR(FillModel(j, &in));
+    return in;
+  }
   if (j.contains("request_id") && j.contains("function")) {  // a ledger of one line
     in.kind = InputKind::kLedger;
     SL_RETURN_IF_ERROR(FillLedger(text, &in));
@@ -253,9 +363,12 @@ Result<ReportInput> ReadReportInput(const std::string& source) {
     }
     text = std::move(*got);
   } else {
-    // A store's folder names its report.json.
+    // A store's folder names its report.json; a model folder (no report.json) its manifest.json.
     const bool dir = ::stat(source.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-    const std::string path = dir ? source + "/" + kReportKey : source;
+    struct stat mst {};
+    const bool model_dir = dir && ::stat((source + "/" + kReportKey).c_str(), &mst) != 0 &&
+                           ::stat((source + "/" + kManifestFile).c_str(), &mst) == 0;
+    const std::string path = model_dir ? source + "/" + kManifestFile : dir ? source + "/" + kReportKey : source;
     auto got = ReadFileToString(path);
     if (!got.ok()) {
       return Status(got.status().code(),
@@ -267,6 +380,23 @@ Result<ReportInput> ReadReportInput(const std::string& source) {
     text = std::move(*got);
   }
   return ParseReportInput(source, text);
+}
+
+std::string PolicyOfLoad(const LoadReport& load) {
+  static const std::vector<std::string> kStraightline = {"frequent_small", "large", "local_capacity",
+                                                          "container_capacity", "overflow"};
+  static const std::vector<std::string> kAdaptive = {"fastest", "start", "slo_cheapest", "slo_fastest", "all_full"};
+  auto in = [](const std::vector<std::string>& set, const std::string& rule) {
+    return std::find(set.begin(), set.end(), rule) != set.end();
+  };
+  for (const auto& p : load.timeline.placements) {
+    if (in(kStraightline, p.rule)) return "straightline";
+    if (in(kAdaptive, p.rule)) return "adaptive";
+  }
+  for (const auto& p : load.timeline.placements) {
+    if (p.rule == "fixed") return "fixed";
+  }
+  return "";
 }
 
 void DisambiguateLabels(std::vector<ReportInput>* inputs) {

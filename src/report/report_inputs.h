@@ -5,7 +5,11 @@
 //                       az://: <uri>/report.json is read); or `train --workers N --json` output
 //                       (the run report, whose "record" is the same RunRecord)
 //   provider comparison `train --compare-providers ... --json` output (providers, vms)
-//   load report         `straightline load --json-out` (phases, groups)
+//   load report         `straightline load --json-out` (phases, groups; and, from issue 19 on,
+//                       "timeline": its per-second series; files without it read as before)
+//   model artifact      a model folder (manifest.json, no report.json) or its manifest.json:
+//                       `straightline train` writes the per-epoch series into
+//                       training.epochs (train loss, validation loss and accuracy)
 //   ledger              a platform's invocation ledger (JSON Lines, one invocation per line)
 //
 // A training run is summarised here with the run report's own code (train/run_report.h) under
@@ -30,8 +34,8 @@
 
 namespace sl::report {
 
-enum class InputKind { kTrainingRun, kProviderComparison, kLoadReport, kLedger };
-// "training run", "provider comparison", "load report", "ledger".
+enum class InputKind { kTrainingRun, kProviderComparison, kLoadReport, kLedger, kModelArtifact };
+// "training run", "provider comparison", "load report", "ledger", "model artifact".
 std::string_view InputKindName(InputKind k);
 
 // One row of a load report's "groups" (serve/load/load_report.h's GroupStats as written).
@@ -48,12 +52,52 @@ struct LoadGroup {
   double session_mean_ms = 0;
 };
 
+// A load report's "timeline" (serve/load/load_report.h, TimelineJson): one entry per second in
+// every series; NaN where the file has null (nothing measured in that second).
+struct LoadTimeline {
+  std::vector<double> t_s;
+  std::vector<double> sessions_launched, sessions_completed, sessions_failed;
+  std::vector<std::pair<std::string, std::vector<double>>> failed_by_cause;  // cause, per second
+  std::vector<double> session_mean_ms;
+  std::vector<double> requests, request_failures;
+  std::vector<double> p50_ms, p90_ms, p99_ms;
+  struct Placements {
+    std::string tier;
+    std::string rule;
+    std::vector<double> counts;
+  };
+  std::vector<Placements> placements;
+  std::vector<double> f_t_mean, f_t_max, F;
+  bool empty() const { return t_s.empty(); }
+};
+
 struct LoadReport {
   std::string target;
   std::string model;
   double wall_s = 0;
   std::vector<std::string> phases;  // in the order they ran
   std::vector<LoadGroup> groups;
+  LoadTimeline timeline;            // empty for files written before issue 19
+};
+
+// The placement policy a load ran under, as its placement rules show it (serve/api/placer.h's
+// Decision::rule sets): "straightline" (Algorithm 1), "adaptive", "fixed", or "" when the file
+// names no rule.
+std::string PolicyOfLoad(const LoadReport& load);
+
+// A model folder's manifest: the per-epoch series of the single-process trainer
+// (manifest.training.epochs, ml/train_job.h: the same keys as a serverless run's rounds).
+struct EpochPoint {
+  int64_t epoch = 0;                 // 1-based
+  double train_loss = 0;             // mean training loss over the epoch
+  double validation_loss = -1;       // < 0: not scored
+  double validation_accuracy = -1;   // < 0: not scored
+};
+struct ModelEpochs {
+  std::string model;                 // the model spec's name ("cnn", ...)
+  std::string dataset;
+  std::vector<EpochPoint> epochs;    // empty: a manifest without the series (older, or serverless)
+  double test_accuracy = -1;         // metrics.test.accuracy when present
 };
 
 struct ReportInput {
@@ -68,6 +112,7 @@ struct ReportInput {
   LoadReport load;                 // kLoadReport
   std::vector<faas::InvocationRecord> invocations;  // kLedger
   faas::CostReport cost;                            // kLedger: per function, with VMs
+  ModelEpochs model;                                // kModelArtifact
 };
 
 // Recognises and reads one input (see the header comment).

@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include <gtest/gtest.h>
 
 #include "common/file_util.h"
+#include "serve/load/load_report.h"
 #include "store/object_store.h"
 #include "report/report_test_fixtures.h"
 
@@ -16,6 +18,8 @@ namespace {
 using testing::MakeComparisonJson;
 using testing::MakeLedgerText;
 using testing::MakeLoadJson;
+using testing::MakeManifestJson;
+using testing::MakeTimelineLoadJson;
 using testing::MakeRecord;
 
 class TempDir {
@@ -95,6 +99,114 @@ TEST(ReportInputTest, LoadReportIsRead) {
   EXPECT_EQ(in->load.groups[3].tier, "function");
   EXPECT_DOUBLE_EQ(in->load.groups[3].p99_ms, 900);
   EXPECT_DOUBLE_EQ(in->load.groups[3].failure_rate, 0.05);
+  EXPECT_TRUE(in->load.timeline.empty());  // a file from before issue 19 reads as it did
+  EXPECT_EQ(PolicyOfLoad(in->load), "");
+}
+
+// What the load generator writes (serve/load: LoadRecorder on a FakeClock → ReportJson) is what
+// the report reads back: groups as before, and every series of the timeline.
+TEST(ReportInputTest, LoadGeneratorTimelineRoundTrips) {
+  using namespace serve::load;
+  LoadSpec spec;
+  spec.model = "m";
+  spec.phases = {Phase{"ramp", 3, 1, 3}};
+  FakeClock clock;
+  const TimePoint t0 = clock.Now();
+  auto rec = std::make_shared<LoadRecorder>(1, t0);
+  RequestOutcome ok;
+  ok.status = 200;
+  ok.response_ms = 12;
+  ok.tier = "function";
+  ok.rule = "frequent_small";
+  ok.f_t = 40;
+  ok.threshold = 25;
+  rec->Request(t0 + std::chrono::milliseconds(200), ok);
+  rec->Session(t0 + std::chrono::milliseconds(200), t0 + std::chrono::milliseconds(215), 0, true,
+               FailureCause::kServerError);
+  RequestOutcome late = ok;
+  late.status = 504;
+  late.tier = "none";
+  late.rule = "timeout";
+  rec->Request(t0 + std::chrono::milliseconds(2100), late);
+  rec->Session(t0 + std::chrono::milliseconds(2100), t0 + std::chrono::milliseconds(2900), 0, false,
+               FailureCause::kTimeout);
+  LoadResult result;
+  result.recorded = rec;
+  result.wall_s = 3;
+  const std::string text = ReportJson(spec, result, Summarize(spec, result));
+  auto in = ParseReportInput("ramp.json", text);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  const LoadTimeline& t = in->load.timeline;
+  EXPECT_EQ(t.t_s, (std::vector<double>{0, 1, 2}));
+  EXPECT_EQ(t.sessions_launched, (std::vector<double>{1, 0, 1}));
+  EXPECT_EQ(t.sessions_completed, (std::vector<double>{1, 0, 0}));
+  EXPECT_EQ(t.sessions_failed, (std::vector<double>{0, 0, 1}));
+  EXPECT_DOUBLE_EQ(t.session_mean_ms[0], 15);
+  EXPECT_TRUE(std::isnan(t.session_mean_ms[1]));  // null in the file
+  EXPECT_EQ(t.requests, (std::vector<double>{1, 0, 1}));
+  EXPECT_NEAR(t.p50_ms[0], 12, 12.0 / 64);
+  EXPECT_TRUE(std::isnan(t.p99_ms[1]));
+  EXPECT_EQ(t.f_t_mean[0], 40);
+  EXPECT_EQ(t.F[2], 25);
+  ASSERT_EQ(t.failed_by_cause.size(), 6u);
+  for (const auto& [cause, v] : t.failed_by_cause) {
+    EXPECT_EQ(v, (std::vector<double>{0, 0, cause == "timeout" ? 1.0 : 0.0})) << cause;
+  }
+  ASSERT_EQ(t.placements.size(), 2u);
+  EXPECT_EQ(t.placements[0].tier, "function");
+  EXPECT_EQ(t.placements[0].counts, (std::vector<double>{1, 0, 0}));
+  EXPECT_EQ(t.placements[1].rule, "timeout");
+  EXPECT_EQ(PolicyOfLoad(in->load), "straightline");
+  ASSERT_EQ(in->load.groups.size(), 6u);  // ramp and all: all, function, none
+  EXPECT_EQ(in->load.groups[0].requests, 2);
+  EXPECT_EQ(in->load.groups[0].sessions, 2);
+}
+
+TEST(ReportInputTest, TimelineSeriesOfTheWrongLengthIsNamed) {
+  nlohmann::json j = nlohmann::json::parse(MakeTimelineLoadJson("adaptive", 4));
+  EXPECT_EQ(PolicyOfLoad(ParseReportInput("a.json", j.dump())->load), "adaptive");
+  j["timeline"]["p90_ms"].push_back(1);
+  auto bad = ParseReportInput("a.json", j.dump());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("a.json: timeline.p90_ms: want an array of 4 entries"), std::string::npos)
+      << bad.status().ToString();
+  j["timeline"]["p90_ms"] = nlohmann::json::array({1, 2, "x", 4});
+  bad = ParseReportInput("a.json", j.dump());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("timeline.p90_ms[2]"), std::string::npos) << bad.status().ToString();
+}
+
+// A model folder (manifest.json, no report.json) or its manifest: the per-epoch series.
+TEST(ReportInputTest, ModelFolderGivesItsPerEpochSeries) {
+  TempDir dir;
+  const std::string model = dir.path() + "/fmnist-cnn";
+  std::filesystem::create_directories(model);
+  ASSERT_TRUE(WriteFileAtomic(model + "/manifest.json", MakeManifestJson(3)).ok());
+  for (const std::string& source : {model, model + "/manifest.json"}) {
+    auto in = ReadReportInput(source);
+    ASSERT_TRUE(in.ok()) << source << ": " << in.status().ToString();
+    EXPECT_EQ(in->kind, InputKind::kModelArtifact) << source;
+    EXPECT_EQ(in->label, "fmnist-cnn") << source;
+    EXPECT_EQ(in->model.model, "cnn");
+    EXPECT_EQ(in->model.dataset, "fashion-mnist");
+    EXPECT_DOUBLE_EQ(in->model.test_accuracy, 0.87);
+    ASSERT_EQ(in->model.epochs.size(), 3u);
+    EXPECT_EQ(in->model.epochs[2].epoch, 3);
+    EXPECT_DOUBLE_EQ(in->model.epochs[1].train_loss, 0.5);
+    EXPECT_DOUBLE_EQ(in->model.epochs[1].validation_loss, 0.6);
+    EXPECT_DOUBLE_EQ(in->model.epochs[0].validation_accuracy, 0.75);
+  }
+  // A manifest without the series (older, imported, serverless): read, no epochs.
+  nlohmann::json old = nlohmann::json::parse(MakeManifestJson(1));
+  old["training"].erase("epochs");
+  auto in = ParseReportInput("old/manifest.json", old.dump());
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_TRUE(in->model.epochs.empty());
+  old["training"]["epochs"] = {{{"epoch", 1}}};
+  auto bad = ParseReportInput("bad/manifest.json", old.dump());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("training.epochs[0]"), std::string::npos) << bad.status().ToString();
 }
 
 TEST(ReportInputTest, LedgerIsReadAndCostedPerFunction) {

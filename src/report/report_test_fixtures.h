@@ -3,6 +3,7 @@
 // commands write. Test-only.
 #pragma once
 #include <chrono>
+#include <vector>
 #include <string>
 
 #include <fmt/format.h>
@@ -110,6 +111,77 @@ inline std::string MakeLoadJson() {
         row("ramp", "function", 200, 10, 40, 900), row("ramp", "all", 500, 13, 5, 700),
         row("all", "local", 400, 3, 4, 18), row("all", "function", 200, 10, 40, 900),
         row("all", "all", 600, 13, 4, 650)}}};
+  return j.dump(2);
+}
+
+// MakeLoadJson() with a "timeline" of `seconds` seconds as `straightline load` writes it: sessions
+// ramp 10, 20, ...; every 4th second one refused session; placements under the given policy's
+// rules ("straightline": local_capacity then frequent_small to function once f_t > F = 25;
+// "adaptive": fastest on local and container); f_t = 1.5 x the sessions; second 1 answers nothing.
+inline std::string MakeTimelineLoadJson(const std::string& policy, int seconds = 6) {
+  nlohmann::json j = nlohmann::json::parse(MakeLoadJson());
+  nlohmann::json t = {{"bucket_s", 1}};
+  std::vector<nlohmann::json> cols(14, nlohmann::json::array());
+  enum { kT, kLaunched, kCompleted, kFailed, kRefused, kLength, kReq, kReqFailed, kP50, kP90, kP99, kFMean, kFMax, kF };
+  nlohmann::json a = nlohmann::json::array(), b = nlohmann::json::array();
+  for (int i = 0; i < seconds; ++i) {
+    const int n = 10 * (i + 1);
+    const int failed = i % 4 == 3 ? 1 : 0;
+    const bool silent = i == 1;
+    cols[kT].push_back(i);
+    cols[kLaunched].push_back(n);
+    cols[kCompleted].push_back(n - failed);
+    cols[kFailed].push_back(failed);
+    cols[kRefused].push_back(failed);
+    cols[kLength].push_back(silent ? nlohmann::json(nullptr) : nlohmann::json(5.0 + i));
+    cols[kReq].push_back(2 * n);
+    cols[kReqFailed].push_back(failed);
+    cols[kP50].push_back(silent ? nlohmann::json(nullptr) : nlohmann::json(2.0 + i));
+    cols[kP90].push_back(silent ? nlohmann::json(nullptr) : nlohmann::json(4.0 + i));
+    cols[kP99].push_back(silent ? nlohmann::json(nullptr) : nlohmann::json(9.0 + i));
+    cols[kFMean].push_back(1.5 * n);
+    cols[kFMax].push_back(2.0 * n);
+    cols[kF].push_back(25.0);
+    const bool frequent = 1.5 * n > 25;
+    a.push_back(policy == "straightline" && frequent ? 0 : n);
+    b.push_back(policy == "straightline" ? (frequent ? n : 0) : n);
+  }
+  const char* names[] = {"t_s", "sessions_launched", "sessions_completed", "sessions_failed", nullptr,
+                         "session_mean_ms", "requests", "request_failures", "p50_ms", "p90_ms", "p99_ms",
+                         "f_t_mean", "f_t_max", "F"};
+  for (int c = 0; c < 14; ++c) {
+    if (names[c] != nullptr) t[names[c]] = cols[static_cast<size_t>(c)];
+  }
+  nlohmann::json zeros = nlohmann::json::array();
+  for (int i = 0; i < seconds; ++i) zeros.push_back(0);
+  t["sessions_failed_by_cause"] = {{"refused", cols[kRefused]}, {"timeout", zeros}};
+  if (policy == "straightline") {
+    t["placements"] = {{{"tier", "local"}, {"rule", "local_capacity"}, {"counts", a}},
+                       {{"tier", "function"}, {"rule", "frequent_small"}, {"counts", b}}};
+  } else {
+    t["placements"] = {{{"tier", "local"}, {"rule", "fastest"}, {"counts", a}},
+                       {{"tier", "container"}, {"rule", "fastest"}, {"counts", b}}};
+  }
+  j["timeline"] = t;
+  return j.dump(2);
+}
+
+// A model folder's manifest.json with `epochs` per-epoch entries (ml/train_job.cc's shape).
+inline std::string MakeManifestJson(int epochs = 3) {
+  nlohmann::json e = nlohmann::json::array();
+  for (int i = 1; i <= epochs; ++i) {
+    e.push_back({{"epoch", i}, {"train_loss", 1.0 / i}, {"validation_loss", 1.2 / i},
+                 {"validation_accuracy", 0.7 + 0.05 * i}});
+  }
+  nlohmann::json j = {{"format_version", 1},
+                      {"format", "native"},
+                      {"model", {{"name", "cnn"}, {"hparams", nlohmann::json::object()}}},
+                      {"dataset", {{"name", "fashion-mnist"}}},
+                      {"training", {{"config", {{"epochs", epochs}}}, {"epochs", e}}},
+                      {"metrics", {{"test", {{"accuracy", 0.87}, {"loss", 0.4}, {"samples", 100}}}}},
+                      {"weights_file", "weights.pt"},
+                      {"weights_sha256", "00"},
+                      {"weights_bytes", 1}};
   return j.dump(2);
 }
 

@@ -1,0 +1,236 @@
+// A load report's per-second series as figures (figure_builders.h), issue 19.
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "report/figure_builders.h"
+#include "report/html_report.h"
+#include "report/svg_chart.h"
+
+namespace sl::report {
+namespace {
+
+constexpr const char* kSection = "Serving under load";
+constexpr const char* kMeasured =
+    "Measured by `straightline load` on this machine (open-loop sessions over loopback), per second of the "
+    "sessions' arrival: a session and its requests count in the second it arrived, so a second's launched and "
+    "failed sessions are the same cohort. Function-tier requests ran on this machine's function platform under "
+    "the provider profile's memory, CPU and concurrency limits (emulated); no provider platform overhead is "
+    "added to the times.";
+
+struct TimedLoad {
+  const ReportInput* in;
+  std::string name;    // legend prefix: the input's label, with its policy when known
+  std::string policy;  // PolicyOfLoad
+};
+
+std::string PolicyTitle(const std::string& policy) {
+  if (policy == "straightline") return "Algorithm 1";
+  if (policy == "adaptive") return "adaptive";
+  if (policy == "fixed") return "fixed tier";
+  return "";
+}
+
+std::vector<TimedLoad> TimedLoads(const std::vector<ReportInput>& inputs) {
+  std::vector<TimedLoad> out;
+  for (const auto& in : inputs) {
+    if (in.kind != InputKind::kLoadReport || in.load.timeline.empty()) continue;
+    TimedLoad t{&in, in.label, PolicyOfLoad(in.load)};
+    if (!t.policy.empty()) t.name = fmt::format("{} ({})", in.label, PolicyTitle(t.policy));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::string Named(bool several, const TimedLoad& t, const std::string& series) {
+  return several ? fmt::format("{}: {}", t.name, series) : series;
+}
+
+LineSeries Over(std::string name, const std::vector<double>& t, const std::vector<double>& v, double scale = 1) {
+  LineSeries s{std::move(name), {}};
+  s.points.reserve(t.size());
+  for (size_t i = 0; i < t.size() && i < v.size(); ++i) s.points.emplace_back(t[i], v[i] * scale);
+  return s;
+}
+
+double MaxOf(const std::vector<LineSeries>& series) {
+  double m = 0;
+  for (const auto& s : series) {
+    for (const auto& [x, y] : s.points) {
+      if (std::isfinite(y)) m = std::max(m, y);
+    }
+  }
+  return m;
+}
+
+// Placements per second, one line per (tier, rule) with any placement, for one load.
+LineChartSpec PlacementsChart(const TimedLoad& t) {
+  const LoadTimeline& tl = t.in->load.timeline;
+  LineChartSpec c;
+  c.title = PolicyTitle(t.policy).empty() ? fmt::format("Placements per second: {}", t.in->label)
+                                          : fmt::format("{}: {}", PolicyTitle(t.policy), t.in->label);
+  c.x_label = "time since the load's start (s)";
+  c.y_label = "requests placed per second";
+  for (const auto& p : tl.placements) {
+    const bool any = std::any_of(p.counts.begin(), p.counts.end(), [](double v) { return v > 0; });
+    if (any) c.series.push_back(Over(fmt::format("{} ({})", p.tier, p.rule), tl.t_s, p.counts));
+  }
+  return c;
+}
+
+// Per second (launched, failure %) or (launched, session ms) pairs sorted by sessions launched:
+// the papers' "against the number of sessions". Seconds without a value are left out.
+LineSeries AgainstSessions(std::string name, const LoadTimeline& tl, bool failure_rate) {
+  LineSeries s{std::move(name), {}};
+  for (size_t i = 0; i < tl.t_s.size(); ++i) {
+    const double n = tl.sessions_launched[i];
+    if (!(n > 0)) continue;
+    const double y = failure_rate ? 100 * tl.sessions_failed[i] / n : tl.session_mean_ms[i];
+    if (std::isfinite(y)) s.points.emplace_back(n, y);
+  }
+  std::stable_sort(s.points.begin(), s.points.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  return s;
+}
+
+}  // namespace
+
+std::string SideBySideSvg(const std::vector<std::string>& svgs) {
+  if (svgs.size() == 1) return svgs[0];
+  int width = 0, height = 0;
+  std::string inner;
+  for (const std::string& svg : svgs) {
+    const auto [w, h] = SvgSize(svg);
+    const size_t open = svg.find("<svg");
+    if (open == std::string::npos) continue;
+    // Nested <svg> elements take x: each chart keeps its own coordinates, shifted right.
+    inner += svg.substr(0, open + 4) + fmt::format(" x=\"{}\" y=\"0\"", width) + svg.substr(open + 4);
+    width += w;
+    height = std::max(height, h);
+  }
+  return fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
+      "class=\"side-by-side\">\n{}</svg>\n",
+      width, height, width, height, inner);
+}
+
+void LoadTimelineFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* out) {
+  const std::vector<TimedLoad> loads = TimedLoads(inputs);
+  if (loads.empty()) return;
+  const bool several = loads.size() > 1;
+  const std::string x_label = "time since the load's start (s)";
+
+  // Placements over time: one panel per load, side by side on one y scale.
+  {
+    std::vector<LineChartSpec> panels;
+    for (const auto& t : loads) panels.push_back(PlacementsChart(t));
+    const bool any = std::any_of(panels.begin(), panels.end(), [](const auto& p) { return !p.series.empty(); });
+    if (any) {
+      double y_max = 0;
+      for (const auto& p : panels) y_max = std::max(y_max, MaxOf(p.series));
+      std::vector<std::string> svgs;
+      for (auto& p : panels) {
+        if (several) {
+          p.width = 480;
+          p.y_min = 0;
+          p.y_max = y_max > 0 ? y_max : 1;
+        }
+        svgs.push_back(LineChartSvg(p));
+      }
+      std::string policies;
+      for (const auto& t : loads) {
+        policies += fmt::format("{}{} ran under {}", policies.empty() ? "" : "; ", t.in->label,
+                                t.policy.empty() ? "a policy its responses did not name" : "the " + t.policy + " policy");
+      }
+      out->push_back({"load-placements-time", kSection,
+                      several ? "Placements over time per tier, side by side" : "Placements over time per tier",
+                      fmt::format("Requests placed per second on each tier, with the rule that placed them (the "
+                                  "gateway's X-Straightline-Rule header; Algorithm 1: frequent_small = f_t > F and "
+                                  "r_d < D, large = r_d > D, then local / container capacity, overflow; adaptive: "
+                                  "fastest predicted, start, within the SLO), 'none' for requests refused before a "
+                                  "tier. {}. {}",
+                                  policies, kMeasured),
+                      SideBySideSvg(svgs)});
+    }
+  }
+
+  LineChartSpec sessions, failure, length, latency, frequency;
+  sessions.title = "Sessions per second";
+  sessions.x_label = x_label;
+  sessions.y_label = "sessions per second";
+  failure.title = "Failure rate against the number of sessions";
+  failure.x_label = "sessions launched per second";
+  failure.y_label = "failed sessions (%)";
+  length.title = "Session length against the number of sessions";
+  length.x_label = "sessions launched per second";
+  length.y_label = "mean session length (ms)";
+  latency.title = "Response time over time";
+  latency.x_label = x_label;
+  latency.y_label = "response time (ms)";
+  frequency.title = "Request frequency f_t against the threshold F";
+  frequency.x_label = x_label;
+  frequency.y_label = "requests per second";
+  bool any_frequency = false;
+  for (const auto& t : loads) {
+    const LoadTimeline& tl = t.in->load.timeline;
+    sessions.series.push_back(Over(Named(several, t, "launched"), tl.t_s, tl.sessions_launched));
+    sessions.series.push_back(Over(Named(several, t, "completed"), tl.t_s, tl.sessions_completed));
+    for (const auto& [cause, values] : tl.failed_by_cause) {
+      const bool any = std::any_of(values.begin(), values.end(), [](double v) { return v > 0; });
+      if (any) sessions.series.push_back(Over(Named(several, t, "failed: " + cause), tl.t_s, values));
+    }
+    failure.series.push_back(AgainstSessions(t.name, tl, true));
+    length.series.push_back(AgainstSessions(t.name, tl, false));
+    latency.series.push_back(Over(Named(several, t, "p50"), tl.t_s, tl.p50_ms));
+    latency.series.push_back(Over(Named(several, t, "p90"), tl.t_s, tl.p90_ms));
+    latency.series.push_back(Over(Named(several, t, "p99"), tl.t_s, tl.p99_ms));
+    const bool has_f = std::any_of(tl.f_t_mean.begin(), tl.f_t_mean.end(), [](double v) { return std::isfinite(v); });
+    if (has_f) {
+      any_frequency = true;
+      frequency.series.push_back(Over(Named(several, t, "f_t (mean)"), tl.t_s, tl.f_t_mean));
+      frequency.series.push_back(Over(Named(several, t, "f_t (max)"), tl.t_s, tl.f_t_max));
+      const bool has_threshold = std::any_of(tl.F.begin(), tl.F.end(), [](double v) { return std::isfinite(v); });
+      if (has_threshold) frequency.series.push_back(Over(Named(several, t, "F"), tl.t_s, tl.F));
+    }
+  }
+  out->push_back({"load-sessions-time", kSection, "Sessions launched, completed and failed per second",
+                  fmt::format("Sessions arriving in each second, those whose every request succeeded, and those "
+                              "that failed by the cause of the request that ended them (client-backlog: the "
+                              "client's backlog was full, never sent; no-response: transport error or client "
+                              "timeout; refused: 429/503; timeout: the gateway's 504; client-error / "
+                              "server-error: other 4xx / 5xx). {}",
+                              kMeasured),
+                  LineChartSvg(sessions)});
+  out->push_back({"load-failure-vs-sessions", kSection,
+                  "Failure rate against the number of sessions (StraightLine Fig. 4)",
+                  fmt::format("One point per second of the load: the share of that second's sessions that failed "
+                              "against how many sessions arrived in it. {}",
+                              kMeasured),
+                  LineChartSvg(failure)});
+  out->push_back({"load-length-vs-sessions", kSection,
+                  "Session length against the number of sessions (StraightLine Fig. 5)",
+                  fmt::format("One point per second of the load: the mean length (arrival to last answer) of that "
+                              "second's completed sessions against how many sessions arrived in it. {}",
+                              kMeasured),
+                  LineChartSvg(length)});
+  out->push_back({"load-latency-time", kSection, "Response-time percentiles over time (StraightLine Fig. 8)",
+                  fmt::format("p50, p90 and p99 of the response time (request sent to answer) of the requests "
+                              "answered in each second, from the load generator's log-linear histograms (within "
+                              "1.6 % of the exact nearest-rank value). {}",
+                              kMeasured),
+                  LineChartSvg(latency)});
+  if (any_frequency) {
+    out->push_back({"load-frequency", kSection, "Request frequency f_t against the threshold F (Algorithm 1)",
+                    fmt::format("f_t as the gateway measured it when placing each request (requests per second over "
+                                "the placer's window, its X-Straightline-Frequency header), averaged and maximal "
+                                "over each second's requests, and the threshold F it was compared with (the "
+                                "serve's thresholds: calibrated on this machine or given). Algorithm 1 sends small "
+                                "requests to the function tier while f_t > F. {}",
+                                kMeasured),
+                    LineChartSvg(frequency)});
+  }
+}
+
+}  // namespace sl::report
