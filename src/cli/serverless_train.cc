@@ -146,7 +146,10 @@ constexpr int64_t kDefaultMemoryMb = 1769;
 // default --memory at the nearest size its provider allows.
 Status ApplyStageFlags(const ServerlessTrainFlags& f, const FlagSet& flags, train::JobSpec* spec) {
   const auto& stages = train::TrainingStages();
-  SL_ASSIGN_OR_RETURN(auto providers, train::ResolveStageProviders(f.provider, stages, "--provider", "aws-lambda"));
+  auto resolved = train::ResolveStageProviders(f.provider, stages, "--provider", "aws-lambda");
+  // An unknown provider name is bad usage (exit 2), as a bad stage name is.
+  if (!resolved.ok()) return InvalidArgument("{}", resolved.status().message());
+  auto& providers = *resolved;
   const faas::ProviderProfile& pre = providers.at("preprocess");
   const faas::ProviderProfile& trn = providers.at("train");
   spec->provider = trn.name;

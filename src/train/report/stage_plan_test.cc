@@ -291,6 +291,31 @@ TEST(StagePlan, AMixedPlanIsNeverPredictedDearerThanTheBestSingleProvider) {
   EXPECT_GT(mixed_cheaper, 10);  // the property is not vacuous: mixing often wins
 }
 
+TEST(StagePlan, ASecondRunAtAnotherCpuCalibratesTheShareThatFollowsIt) {
+  // 1,000 ms at 1 vCPU, 2,000 ms at 1/3 vCPU: half of it follows CPU (500 + 500 x 3 = 2,000).
+  TrainingStageWork base = Work("preprocess", 1, 2, 1000);
+  TrainingStageWork other = Work("preprocess", 1, 2, 2000);
+  other.measured_cpu = 1.0 / 3;
+  ASSERT_TRUE(CalibrateCpuShare(&base, other).ok());
+  EXPECT_NEAR(base.cpu_share, 0.5, 1e-12);
+  EXPECT_NEAR(base.steps[0][0].scaled_ms, 500, 1e-9);
+  EXPECT_NEAR(base.steps[0][0].fixed_ms, 500, 1e-9);
+  EXPECT_NE(base.calibration.find("50 % of its time follows CPU"), std::string::npos) << base.calibration;
+  // Predicted back at the other run's CPU: its own time.
+  faas::ProviderProfile third = Provider("third", {1024}, 3072, 1e-5);
+  auto back = PredictTrainingStageAt(base, third, 1024, Threads(1));
+  ASSERT_TRUE(back.ok());
+  EXPECT_NEAR(back->time_s, 2.0, 1e-9);
+  // Slower than 3x: all of it (clamped); the same CPU twice, or another stage: refused.
+  TrainingStageWork again = Work("preprocess", 1, 2, 1000);
+  TrainingStageWork slower = Work("preprocess", 1, 2, 5000);
+  slower.measured_cpu = 1.0 / 3;
+  ASSERT_TRUE(CalibrateCpuShare(&again, slower).ok());
+  EXPECT_DOUBLE_EQ(again.cpu_share, 1);
+  EXPECT_EQ(CalibrateCpuShare(&again, Work("preprocess", 1, 2, 900)).code(), Code::kInvalidArgument);
+  EXPECT_EQ(CalibrateCpuShare(&again, Work("train", 1, 2, 900)).code(), Code::kInvalidArgument);
+}
+
 TEST(StagePlan, StageProfilesFromARunRecord) {
   RunRecord r;
   r.job_id = "j";
