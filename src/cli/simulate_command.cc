@@ -143,7 +143,7 @@ int RunPlacement(const Args& args) {
   std::vector<std::string> policies;
   double shared_cores = 0, local_cores = 0, container_cpus = 1, container_start_ms = 0;
   double container_idle_s = 30, keep_alive_s = -1, function_init_ms = -1;
-  double frequency_threshold = -1, slo_ms = 0, cost_budget = 0, scale_up_depth = 2;
+  double frequency_threshold = -1, slo_ms = 0, cost_budget = 0, scale_up_depth = 2, cpu_fraction = -1;
   int64_t size_threshold = -1, local_threads = 0, local_queue = 256, max_batch = 32;
   int64_t max_queue_delay_us = 500, min_containers = 1, container_replicas = 2;
   int64_t container_concurrency = 2, container_queue = 16, function_concurrency = 0;
@@ -179,6 +179,8 @@ int RunPlacement(const Args& args) {
   flags.Double("function-init-ms", &function_init_ms, "our INIT per cold start (< 0: the calibration's measured cold start, else 0)");
   flags.String("cold-start", &cold_start, "what a cold start costs: measured (our INIT) | profile (the "
                                           "provider's platform cold start) | both");
+  flags.Double("cpu-fraction", &cpu_fraction, "share of a request's measured time that is CPU work, 0..1 "
+                                              "(< 0: derived from the calibration's rate sweep)");
   flags.Double("frequency-threshold", &frequency_threshold, "F, requests/s (< 0: the calibration's)");
   flags.Int("size-threshold", &size_threshold, "D, bytes (< 0: the calibration's)");
   flags.Double("slo-ms", &slo_ms, "adaptive: latency SLO (0: none)");
@@ -268,6 +270,8 @@ int RunPlacement(const Args& args) {
   t.function_options.keep_alive = Nanos(static_cast<int64_t>((keep_alive_s < 0 ? profile->keep_alive_s : keep_alive_s) * 1e9));
   t.function_options.init_ms = cold_start == "profile" ? 0 : function_init_ms;
   t.function_options.profile_cold_start = cold_start != "measured";
+  if (cpu_fraction > 1) return bad("--cpu-fraction: want a fraction <= 1 (< 0: the calibration's)");
+  t.cpu_fraction = cpu_fraction;
   if (timeout_ms < 1 || max_inflight_samples < 0) return bad("--timeout-ms >= 1, --max-inflight-samples >= 0");
   t.request_timeout_ms = timeout_ms;
   t.max_inflight_samples = max_inflight_samples;

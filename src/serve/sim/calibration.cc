@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/file_util.h"
+#include "serve/placement/thresholds.h"
 
 namespace sl::serve::sim {
 namespace {
@@ -48,6 +49,18 @@ ServiceFit FitPoints(const std::vector<Point>& pts) {
   }
   f.a_ms = a;
   f.m_ms = m;
+  for (const Point& p : pts) f.curve.emplace_back(p.samples, p.mean_ms);
+  std::sort(f.curve.begin(), f.curve.end());
+  // Two rows of the same size: their average.
+  std::vector<std::pair<double, double>> merged;
+  for (size_t i = 0; i < f.curve.size();) {
+    size_t j = i;
+    double sum = 0;
+    for (; j < f.curve.size() && f.curve[j].first == f.curve[i].first; ++j) sum += f.curve[j].second;
+    merged.emplace_back(f.curve[i].first, sum / static_cast<double>(j - i));
+    i = j;
+  }
+  f.curve = std::move(merged);
   std::vector<double> sig;
   for (const Point& p : pts) {
     if (p.p50_ms > 0 && p.p99_ms >= p.p50_ms) sig.push_back(std::log(p.p99_ms / p.p50_ms) / kZ99);
@@ -60,6 +73,22 @@ ServiceFit FitPoints(const std::vector<Point>& pts) {
 }
 
 }  // namespace
+
+double ServiceFit::MeanMs(int64_t samples) const {
+  const double x = static_cast<double>(samples);
+  if (curve.empty()) return a_ms + m_ms * x;
+  if (curve.size() == 1 || x <= curve.front().first) return curve.front().second;
+  for (size_t i = 1; i < curve.size(); ++i) {
+    if (x <= curve[i].first) {
+      const auto& [x0, y0] = curve[i - 1];
+      const auto& [x1, y1] = curve[i];
+      return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+    }
+  }
+  const auto& [x0, y0] = curve[curve.size() - 2];
+  const auto& [x1, y1] = curve.back();
+  return y1 + std::max(0.0, (y1 - y0) / (x1 - x0)) * (x - x1);
+}
 
 double ServiceFit::Draw(int64_t samples, std::mt19937_64& rng) const {
   const double mean = MeanMs(samples);
@@ -144,6 +173,45 @@ Result<Calibration> ParseCalibration(const std::string& text, const std::string&
   if (m.contains("host_cores")) {
     SL_ASSIGN_OR_RETURN(double cores, Number(m, "host_cores", file + ": measurements"));
     c.host_cores = static_cast<int64_t>(cores);
+  }
+  c.cpu_fraction_note = "1: no rate sweep or host cores in the file (all of a request's time taken as CPU)";
+  if (c.host_cores > 0 && m.contains("local_rates") && m["local_rates"].is_array() &&
+      m.contains("local_unloaded")) {
+    SL_ASSIGN_OR_RETURN(double unloaded_p99, Number(m["local_unloaded"], "p99_ms", file + ": measurements.local_unloaded"));
+    double within = 0, beyond = 0;
+    for (size_t i = 0; i < m["local_rates"].size(); ++i) {
+      const nlohmann::json& row = m["local_rates"][i];
+      const std::string where = fmt::format("{}: measurements.local_rates[{}]", file, i);
+      RateResult r;
+      SL_ASSIGN_OR_RETURN(r.offered_per_s, Number(row, "offered_per_s", where));
+      SL_ASSIGN_OR_RETURN(r.success_ratio, Number(row, "success", where));
+      SL_ASSIGN_OR_RETURN(r.p50_ms, Number(row, "p50_ms", where));
+      SL_ASSIGN_OR_RETURN(r.p99_ms, Number(row, "p99_ms", where));
+      if (WithinLocalCapacity(r, unloaded_p99)) {
+        within = std::max(within, r.offered_per_s);
+      } else if (beyond == 0 || r.offered_per_s < beyond) {
+        beyond = r.offered_per_s;
+      }
+    }
+    std::string how;
+    if (within > 0 && beyond > within) {
+      c.saturation_rate = std::sqrt(within * beyond);
+      how = fmt::format("between {:.0f}/s (within) and {:.0f}/s (saturated)", within, beyond);
+    } else if (within > 0) {
+      c.saturation_rate = within;
+      how = fmt::format("at least {:.0f}/s (every rate within: a lower bound)", within);
+    } else if (beyond > 0) {
+      c.saturation_rate = beyond;
+      how = fmt::format("below {:.0f}/s (no rate within: an upper bound)", beyond);
+    }
+    const double l1 = c.local.MeanMs(1);
+    if (c.saturation_rate > 0 && l1 > 0) {
+      const double cpu_ms = 1000.0 * static_cast<double>(c.host_cores) / c.saturation_rate;
+      c.cpu_fraction = std::clamp(cpu_ms / l1, 0.05, 1.0);
+      c.cpu_fraction_note = fmt::format(
+          "{:.2f}: the local tier saturates at ~{:.0f} single-sample requests/s ({}) on {} cores = {:.3f} CPU-ms "
+          "a request, of {:.3f} ms at a trickle", c.cpu_fraction, c.saturation_rate, how, c.host_cores, cpu_ms, l1);
+    }
   }
   return c;
 }

@@ -3,14 +3,24 @@
 // model (issue 21 §5).
 //
 // From measurements.sizes (mean / p50 / p99 latency per tier and request size, at a trickle):
-//   service(tier, samples) = (a + m × samples) × X,   X lognormal with mean 1 and
+//   service(tier, samples) = mean(samples) × X,   X lognormal with mean 1 and
 //   σ = median over the sizes of ln(p99 / p50) / 2.326 (the spread a trickle showed)
-// a and m are the least-squares line through the tier's mean latencies over the measured sizes
-// (a ≥ 0.01 ms, m ≥ 0): a is what every request pays (HTTP, decoding, the hop to the tier: the
-// transfer part that does not grow), m what each sample adds (forward pass and the transfer of
-// its bytes). One size measured: a = its mean, m = 0.
+// mean(samples) interpolates linearly between the measured sizes (HTTP, decoding, the hop to the
+// tier, the transfer of the body and the forward pass, as measured together), is the smallest
+// size's mean below it and follows the last segment's slope (>= 0) above the largest. For the
+// record (and the printed model) a and m are the least-squares line a + m × samples through the
+// same points (a >= 0.01 ms, m >= 0). One size measured: its mean for every size.
 // From measurements.tiers (written by calibrate since issue 21 §5): the container start and the
 // function cold start as the tiers measured them (start_ms_ewma); 0 = not measured.
+// How much of a trickle's latency is CPU work (cpu_fraction, κ): a request answered in L ms at a
+// trickle did not use L ms of CPU (part is waiting: wake-ups, the network stack, hand-offs between
+// threads). From measurements.local_rates (calibrate's rate sweep of single-sample requests, the
+// load generator on the same cores) and host_cores: the local tier saturates between the last
+// rate within capacity and the first beyond it (serve::WithinLocalCapacity, the rule calibrate
+// itself uses; their geometric mean is taken), so one request costs host_cores / R_sat CPU-ms and
+// κ = that / L_local(1 sample), clamped to [0.05, 1]. Every tier's time is split the same way:
+// κ × L is work on the tier's CPUs, (1 − κ) × L a delay that holds nothing. No sweep or no
+// cores recorded: κ = 1 (all of it CPU: the most pessimistic reading).
 // F, D and the window are the placer's thresholds, as `serve` reads them from the same file.
 // Failure contract: NOT_FOUND (no file); INVALID_ARGUMENT naming the file and the key (bad JSON,
 // no measurements.sizes, a row without the local tier's mean_ms, a negative or non-finite value).
@@ -20,6 +30,8 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "serve/api/tier.h"
@@ -32,7 +44,8 @@ struct ServiceFit {
   double m_ms = 0;        // per sample
   double sigma = 0;       // lognormal spread (0: deterministic)
   int points = 0;
-  double MeanMs(int64_t samples) const { return a_ms + m_ms * static_cast<double>(samples); }
+  std::vector<std::pair<double, double>> curve;  // (samples, mean ms), sorted; empty: the line
+  double MeanMs(int64_t samples) const;
   // One draw: MeanMs(samples) × a lognormal factor of mean 1.
   double Draw(int64_t samples, std::mt19937_64& rng) const;
 };
@@ -47,6 +60,9 @@ struct Calibration {
   double container_start_ms = 0;      // 0: not measured
   double function_start_ms = 0;       // our INIT (model load) as measured here; 0: not measured
   int64_t host_cores = 0;             // 0: not recorded
+  double cpu_fraction = 1;            // κ (see above)
+  double saturation_rate = 0;         // R_sat, single-sample requests/s (0: not derived)
+  std::string cpu_fraction_note;      // how κ was derived, for the report
   const ServiceFit& Fit(TierKind kind) const;
 };
 

@@ -52,11 +52,32 @@ TEST(CalibrationTest, FitsALinePerTierAndTheSpreadOfATrickle) {
   EXPECT_DOUBLE_EQ(c->container_start_ms, 812.5);
   EXPECT_DOUBLE_EQ(c->function_start_ms, 640);
   EXPECT_EQ(c->host_cores, 2);
+  // Between and beyond the measured sizes: linear (here the points lie on one line).
+  EXPECT_NEAR(c->local.MeanMs(1), 1.3, 1e-9);
+  EXPECT_NEAR(c->local.MeanMs(40), 1.2 + 4.0, 1e-9);
+  EXPECT_NEAR(c->local.MeanMs(128), 1.2 + 12.8, 1e-9);
   // Draws have the fitted mean.
   std::mt19937_64 rng(1);
   double sum = 0;
   for (int i = 0; i < 100000; ++i) sum += c->local.Draw(16, rng);
   EXPECT_NEAR(sum / 100000, 2.8, 0.02);
+}
+
+TEST(CalibrationTest, TheMeanFollowsTheMeasuredSizesNotJustTheLine) {
+  // 1 → 1 ms, 32 → 4 ms, 128 → 24 ms (the forward pass grows faster past the cache): 16 samples
+  // interpolate to 1 + 3 × 15/31, 64 to 4 + 20 × 32/96, 256 extends the last slope.
+  auto c = ParseCalibration(R"({"frequency_threshold_per_s": 1, "size_threshold_bytes": 2, "measurements": {"sizes": [
+      {"samples_per_request": 128, "local": {"mean_ms": 24, "p50_ms": 24, "p99_ms": 24}},
+      {"samples_per_request": 1, "local": {"mean_ms": 1, "p50_ms": 1, "p99_ms": 1}},
+      {"samples_per_request": 32, "local": {"mean_ms": 4, "p50_ms": 4, "p99_ms": 4}}]}})", "c.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_NEAR(c->local.MeanMs(1), 1, 1e-9);
+  EXPECT_NEAR(c->local.MeanMs(16), 1 + 3.0 * 15 / 31, 1e-9);
+  EXPECT_NEAR(c->local.MeanMs(64), 4 + 20.0 * 32 / 96, 1e-9);
+  EXPECT_NEAR(c->local.MeanMs(256), 24 + 20.0 / 96 * 128, 1e-9);
+  EXPECT_EQ(c->local.sigma, 0);
+  std::mt19937_64 rng(1);
+  EXPECT_EQ(c->local.Draw(32, rng), 4);
 }
 
 TEST(CalibrationTest, AFileWithoutTheTiersSectionStillLoads) {
@@ -86,6 +107,24 @@ TEST(CalibrationTest, BadInputsNameTheFileAndTheKey) {
            {"samples_per_request": 1, "local": {"mean_ms": -1, "p50_ms": 1, "p99_ms": 1}}]}})",
          "measurements.sizes[0].local.mean_ms");
   expect(R"({"frequency_threshold_per_s": -5, "size_threshold_bytes": 2})", "frequency_threshold_per_s");
+}
+
+TEST(CalibrationTest, TheCpuFractionComesFromTheRateSweep) {
+  // 2 cores; within at 1,600/s, saturated at 3,200/s (p99 over max(2 x 2 ms, 2 + 10 ms) = 12 ms):
+  // R_sat = sqrt(1,600 x 3,200) = 2,262.7/s, 2 cores / R_sat = 0.8839 CPU-ms of L(1) = 1.3 ms.
+  auto c = ParseCalibration(File(R"(, "host_cores": 2, "local_unloaded": {"p50_ms": 1, "p99_ms": 2},
+      "local_rates": [{"offered_per_s": 800, "success": 1, "p50_ms": 1, "p99_ms": 3},
+                      {"offered_per_s": 1600, "success": 1, "p50_ms": 1.4, "p99_ms": 5.6},
+                      {"offered_per_s": 3200, "success": 1, "p50_ms": 8, "p99_ms": 18.7}])"), "t.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_NEAR(c->saturation_rate, std::sqrt(1600.0 * 3200.0), 1e-9);
+  EXPECT_NEAR(c->cpu_fraction, 2000.0 / std::sqrt(1600.0 * 3200.0) / 1.3, 1e-9);
+  EXPECT_NE(c->cpu_fraction_note.find("between 1600/s (within) and 3200/s (saturated)"), std::string::npos)
+      << c->cpu_fraction_note;
+  // Without the cores, or the sweep: all of it CPU.
+  auto plain = ParseCalibration(File(), "t.json");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->cpu_fraction, 1);
 }
 
 TEST(CalibrationTest, AMissingFileIsNotFound) {

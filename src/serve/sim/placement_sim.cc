@@ -93,6 +93,8 @@ class Simulation {
   std::unique_ptr<SimFunctionTier> function_;
   std::vector<SimTier*> order_;
   std::vector<std::mt19937_64> work_rng_;
+  ServiceFit fit_[3];   // per TierKind: the service model and its scale (function: vCPU share)
+  double scale_[3] = {1, 1, 1};
   std::vector<int64_t> payload_bytes_;
   std::vector<int64_t> payload_samples_;
   std::discrete_distribution<int> pick_;
@@ -150,8 +152,11 @@ Status Simulation::Init() {
   if (shared) shared_pool_ = std::make_unique<CpuPool>(&loop_, t.shared_cores);
   work_rng_.resize(3);
   for (size_t i = 0; i < 3; ++i) work_rng_[i].seed(o_.spec.seed * 1000003 + i);
-  auto work_of = [this](const ServiceFit& fit, size_t i, double scale) -> WorkFn {
-    return [this, fit, i, scale](int64_t samples) { return scale * fit.Draw(samples, work_rng_[i]); };
+  const double kappa = t.cpu_fraction;
+  auto work_of = [this, kappa](const ServiceFit& fit, size_t i, double scale) -> WorkFn {
+    fit_[i] = fit;
+    scale_[i] = scale;
+    return [this, i, kappa](int64_t samples) { return kappa * scale_[i] * fit_[i].Draw(samples, work_rng_[i]); };
   };
   if (t.local) {
     SimLocalOptions lo = t.local_options;
@@ -352,8 +357,21 @@ void Simulation::Place(int64_t c, int excluded) {
       call.holds_admission = false;
       inflight_samples_ -= call.samples;
     }
-    Finish(c, TierLabel(done.tier), r.status);
-    Release(c);
+    // The part of the measured time that is not CPU (calibration.h, κ): on the way back.
+    const size_t k = static_cast<size_t>(done.tier);
+    const double delay_ms = call.answered ? 0
+                            : (1 - o_.topology.cpu_fraction) * scale_[k] * fit_[k].MeanMs(call.samples);
+    if (delay_ms <= 0) {
+      Finish(c, TierLabel(done.tier), r.status);
+      return Release(c);
+    }
+    call.tier_holds = true;  // until the answer arrives: the slot must not be reused
+    const Status status = r.status;
+    loop_.AfterMs(delay_ms, [this, c, tier = done.tier, status] {
+      calls_[static_cast<size_t>(c)].tier_holds = false;
+      Finish(c, TierLabel(tier), status);
+      Release(c);
+    });
   });
 }
 
@@ -495,6 +513,8 @@ void ResolveDefaults(PlacementSimOptions* o) {
     t.function_options.concurrency_limit = std::max<int64_t>(1, o->profile.default_concurrency);
   }
   if (t.function_options.init_ms < 0) t.function_options.init_ms = o->calibration.function_start_ms;
+  if (t.cpu_fraction < 0) t.cpu_fraction = o->calibration.cpu_fraction;
+  t.cpu_fraction = std::clamp(t.cpu_fraction, 0.0, 1.0);
 }
 
 Result<PlacementSimResult> RunPlacementSim(const PlacementSimOptions& given) {

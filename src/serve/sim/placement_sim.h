@@ -54,6 +54,9 @@ struct Topology {
   SimFunctionOptions function_options;    // concurrency_limit <= 0: the profile's; init_ms < 0: calibration's
   // Function work when the calibration has no function measurements: the local tier's, slowed
   // by the instance's vCPU share when below 1 (VcpuForMemory).
+  // The share of each tier's measured time that is CPU work (κ, calibration.h); the rest is a
+  // delay on the answer's way back that holds no tier resource. < 0: the calibration's.
+  double cpu_fraction = -1;
   // Gateway.
   int64_t request_timeout_ms = 50000;
   int64_t max_inflight_samples = 16384;  // 0: no limit
@@ -114,7 +117,8 @@ struct PlacementSimResult {
 
 // Fills the options left to the calibration or the profile: the container start (start_ms <= 0:
 // the calibration's measured start, else 1,000 ms), the function limit (<= 0: the profile's
-// default concurrency) and INIT (< 0: the calibration's measured cold start, else 0).
+// default concurrency), INIT (< 0: the calibration's measured cold start, else 0) and the CPU
+// fraction (< 0: the calibration's).
 void ResolveDefaults(PlacementSimOptions* options);
 
 // Runs one simulation (ResolveDefaults applied to a copy of `options` first).

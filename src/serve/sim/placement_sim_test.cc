@@ -15,9 +15,16 @@ namespace {
 Calibration FixedCalibration(double local_ms, double container_ms, double function_ms) {
   Calibration c;
   c.file = "hand-made";
-  c.local = {true, local_ms, 0, 0, 1};
-  c.container = {true, container_ms, 0, 0, 1};
-  c.function = {true, function_ms, 0, 0, 1};
+  auto fixed = [](double ms) {
+    ServiceFit f;
+    f.measured = true;
+    f.a_ms = ms;
+    f.points = 1;
+    return f;
+  };
+  c.local = fixed(local_ms);
+  c.container = fixed(container_ms);
+  c.function = fixed(function_ms);
   c.container_start_ms = 500;
   c.function_start_ms = 200;
   return c;

@@ -63,7 +63,9 @@ nlohmann::json SimReportJson(const PlacementSimOptions& o, const std::vector<Pla
                       {"container", FitJson(o.calibration.container)},
                       {"function", FitJson(o.calibration.function)},
                       {"container_start_ms", o.calibration.container_start_ms},
-                      {"function_init_ms", o.calibration.function_start_ms}};
+                      {"function_init_ms", o.calibration.function_start_ms},
+                      {"cpu_fraction", o.topology.cpu_fraction},
+                      {"cpu_fraction_derivation", o.calibration.cpu_fraction_note}};
   j["topology"] = {{"tiers", nlohmann::json::array()},
                    {"shared_cores", t.shared_cores},
                    {"local_cores", t.local_cores},
@@ -114,17 +116,20 @@ std::string DescribeModel(const PlacementSimOptions& o) {
   std::string cores = t.shared_cores > 0 ? fmt::format("all tiers share {:g} cores", t.shared_cores)
                                          : fmt::format("tiers on their own machines: local {:g} cores", t.local_cores);
   return fmt::format(
-      "# model: {}; local service {:.3f} + {:.4f} ms/sample (sigma {:.2f}); container {}; "
-      "function {} (provider {}, {} MB, limit {}, init {:.0f} ms + profile cold start {:.0f}±{:.0f} ms, keep-alive {:.0f} s); "
+      "# model: {}; local service {:.3f} ms at 1 sample, {:.3f} at 32 (sigma {:.2f}), {:.0f} % of it CPU; container {}; "
+      "function {} (provider {}, {} MB, limit {}, cold start: INIT {:.0f} ms{}, keep-alive {:.0f} s); "
       "F={:.0f}/s D={}\n",
-      cores, c.local.a_ms, c.local.m_ms, c.local.sigma,
+      cores, c.local.MeanMs(1), c.local.MeanMs(32), c.local.sigma, 100 * t.cpu_fraction,
       t.container ? fmt::format("{}..{} replicas x {} at a time, start {:.0f} ms", t.container_options.min_replicas,
                                 t.container_options.max_replicas, t.container_options.replica_concurrency,
                                 t.container_options.start_ms)
                   : "not deployed",
       t.function ? "deployed" : "not deployed", o.profile.name, t.function_options.memory_mb,
-      t.function_options.concurrency_limit, t.function_options.init_ms, o.profile.cold_start_mean_ms,
-      o.profile.cold_start_sd_ms, std::chrono::duration<double>(t.function_options.keep_alive).count(),
+      t.function_options.concurrency_limit, t.function_options.init_ms,
+      t.function_options.profile_cold_start
+          ? fmt::format(" + the profile's {:.0f}±{:.0f} ms", o.profile.cold_start_mean_ms, o.profile.cold_start_sd_ms)
+          : std::string(),
+      std::chrono::duration<double>(t.function_options.keep_alive).count(),
       o.placer.frequency_threshold, FormatBytes(o.placer.size_threshold));
 }
 
