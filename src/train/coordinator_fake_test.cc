@@ -158,6 +158,51 @@ TempDir* CoordinatorFakeTest::dir_ = nullptr;
 
 milliseconds Second(const Key&) { return milliseconds(1000); }
 
+// `train --provider preprocess=P1,train=P2` (issue 21 §3): each stage's function is deployed under
+// its own profile and size, the record says which, and the run report's stages carry them.
+TEST_F(CoordinatorFakeTest, EachStageRunsUnderItsOwnProviderAndMemory) {
+  JobSpec spec = SmallJob("stages");
+  spec.provider = "aws-lambda";
+  spec.memory_mb = 1024;
+  spec.preprocess_provider = "gcp-functions";
+  spec.preprocess_memory_mb = 512;
+  Script("stages", {}, Second);
+  auto r = Run(spec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto pre = host_.Describe("sl-preprocess-stages");
+  auto trn = host_.Describe("sl-train-stages");
+  ASSERT_TRUE(pre.ok() && trn.ok());
+  EXPECT_EQ(pre->spec.provider, "gcp-functions");
+  EXPECT_EQ(pre->spec.memory_mb, 512);
+  EXPECT_EQ(trn->spec.provider, "aws-lambda");
+  EXPECT_EQ(trn->spec.memory_mb, 1024);
+  EXPECT_EQ(r->record.provider, "aws-lambda");
+  EXPECT_EQ(r->record.PreprocessProvider(), "gcp-functions");
+  EXPECT_EQ(r->record.PreprocessMemoryMb(), 512);
+  for (const auto& a : r->record.preprocessing) EXPECT_EQ(a.memory_mb, 512);
+  for (const auto& a : r->record.rounds[0].attempts) EXPECT_EQ(a.memory_mb, 1024);
+  // The record and job.json keep the stages through JSON (a resume deploys the same).
+  auto back = RunRecord::FromJson(r->record.ToJson(), "record");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->preprocess_provider, "gcp-functions");
+  EXPECT_EQ(back->preprocess_memory_mb, 512);
+  auto spec_back = JobSpec::FromJson(r->spec.ToJson(), "job.json");
+  ASSERT_TRUE(spec_back.ok()) << spec_back.status().ToString();
+  EXPECT_EQ(spec_back->PreprocessProvider(), "gcp-functions");
+  const RunSummary s = Summarize(r->record, 2);
+  EXPECT_EQ(s.preprocessing.provider, "gcp-functions");
+  EXPECT_EQ(s.preprocessing.memory_mb, 512);
+  EXPECT_EQ(s.training.provider, "aws-lambda");
+  EXPECT_EQ(s.total.provider, "");  // the stages differ
+  EXPECT_NE(RunReportText(r->record, s).find("preprocessing 512 MB under gcp-functions, training 1024 MB under aws-lambda"),
+            std::string::npos);
+  // A job with one provider keeps the old JSON: no stage fields.
+  RunRecord plain = r->record;
+  plain.preprocess_provider.clear();
+  plain.preprocess_memory_mb = 0;
+  EXPECT_FALSE(plain.ToJson().contains("preprocess_provider"));
+}
+
 TEST_F(CoordinatorFakeTest, RetriesAfterCrashAndThrottleWithBackoffAndTheWeightsDoNotChange) {
   const JobSpec clean = SmallJob("clean");
   Script("clean", {}, Second);
