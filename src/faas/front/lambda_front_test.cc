@@ -284,6 +284,36 @@ TEST_F(LambdaFrontTest, MetricsHealthAndUnknownOperations) {
   EXPECT_EQ(u->headers.Get("x-amzn-ErrorType"), "UnknownOperationException");
 }
 
+// FrontOptions::wrap_handler (platform serve's dashboard): the wrapper sees every request first
+// and may answer some itself; the rest reach the front, its routes and metrics unchanged.
+TEST(LambdaFrontWrapTest, TheWrapperAnswersItsPathsAndPassesTheRestOn) {
+  auto invoker = ScriptedInvoker::WithStandardFunctions();
+  MetricsRegistry registry;
+  FrontOptions o;
+  o.metrics = &registry;
+  o.events.workers = 0;
+  std::atomic<int> wrapped{0};
+  o.wrap_handler = [&wrapped](HttpHandler front) -> HttpHandler {
+    return [&wrapped, front = std::move(front)](HttpRequest&& req, HttpResponder respond) {
+      ++wrapped;
+      if (req.path == "/dashboard") return respond(HttpResponse::Text(200, "dashboard\n"));
+      front(std::move(req), std::move(respond));
+    };
+  };
+  auto front = LambdaFront::Start(invoker.get(), o);
+  ASSERT_TRUE(front.ok()) << front.status().ToString();
+  HttpClient client;
+  auto d = client.Get((*front)->endpoint() + "/dashboard");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->body, "dashboard\n");
+  auto r = client.Post((*front)->endpoint() + "/2015-03-31/functions/echo/invocations", "{\"a\":1}", {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "{\"a\":1}");
+  EXPECT_EQ(wrapped.load(), 2);
+  (*front)->Stop();
+}
+
 TEST(ParseFunctionNameTest, FormsAndErrors) {
   EXPECT_EQ(*ParseFunctionName("fn", ""), "fn");
   EXPECT_EQ(*ParseFunctionName("fn:$LATEST", ""), "fn");
