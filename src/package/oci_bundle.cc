@@ -48,6 +48,13 @@ std::string OciConfigJson(const BundleSpec& spec) {
                       {"source", host},
                       {"options", {"rbind", "ro", "nosuid", "nodev"}}});
   }
+  for (const auto& [host, inside] : spec.rw_binds) {
+    if (!PathExists(host)) continue;
+    mounts.push_back({{"destination", inside},
+                      {"type", "bind"},
+                      {"source", host},
+                      {"options", {"rbind", "rw", "nosuid", "nodev", "noexec"}}});
+  }
   json resources = {{"devices", json::array({{{"allow", false}, {"access", "rwm"}}})}};
   if (spec.cpus > 0) {
     const int64_t period = 100000;

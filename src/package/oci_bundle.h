@@ -25,6 +25,9 @@ struct BundleSpec {
   std::vector<std::string> env;           // "KEY=value"
   // Read-only bind mounts: host path → container path. Host paths that do not exist are skipped.
   std::vector<std::pair<std::string, std::string>> ro_binds;
+  // Writable bind mounts (host path → container path), e.g. the directory a replica reports its
+  // port in. Host paths that do not exist are skipped. Keep them to directories the caller owns.
+  std::vector<std::pair<std::string, std::string>> rw_binds;
   double cpus = 0;                        // cfs quota in CPUs; 0: unlimited
   int64_t memory_mb = 0;                  // memory limit; 0: unlimited
   std::string hostname = "straightline";

@@ -237,20 +237,35 @@ TEST_F(ContainerImageTest, ReplicaRunsTheImageReadOnlyAsUid65532OnLoopbackOnly) 
   EXPECT_NE(status.find("Uid:\t65532\t65532"), std::string::npos) << status;
   EXPECT_NE(status.find("Gid:\t65532\t65532"), std::string::npos) << status;
   // The root is the image, read-only; the only other mounts are the kernel file systems, the
-  // tmpfs /tmp and the token file: no /usr, /lib, /etc, binary or model from the host.
+  // tmpfs /tmp, the token file and the replica's own report directory (its port file): no
+  // /usr, /lib, /etc, binary or model from the host.
   const std::string token_path = "/var/run/secrets/straightline/token";
+  const std::string report_dir = "/run/straightline";
   bool root_ro = false, token_ro = false;
   for (const auto& f : MountInfo(pid)) {
     const std::string& at = f[4];
     if (at == "/") root_ro = f[5].rfind("ro", 0) == 0;
     if (at == token_path) token_ro = f[5].rfind("ro", 0) == 0;
-    const bool allowed = at == "/" || at == "/tmp" || at == token_path || at == "/proc" ||
+    if (at == report_dir) {
+      EXPECT_NE(f[5].find("noexec"), std::string::npos) << f[5];
+    }
+    const bool allowed = at == "/" || at == "/tmp" || at == token_path || at == report_dir ||
+                         at == "/proc" ||
                          at.rfind("/proc/", 0) == 0 || at == "/dev" || at.rfind("/dev/", 0) == 0 ||
                          at == "/sys" || at.rfind("/sys/", 0) == 0;
     EXPECT_TRUE(allowed) << "unexpected mount in the replica: " << fmt::format("{}", at);
   }
   EXPECT_TRUE(root_ro);
   EXPECT_TRUE(token_ro) << "the token is bound read-only at " << token_path;
+  // That directory is the replica's alone, on the host too, and holds only the port it bound
+  // and reported (the tier read it from there).
+  std::vector<std::string> reported;
+  for (const auto& e : std::filesystem::directory_iterator(state_dir + "/" + id + "/run")) {
+    reported.push_back(e.path().filename().string());
+  }
+  EXPECT_EQ(reported, std::vector<std::string>{"port"});
+  EXPECT_EQ(ReadFileToString(state_dir + "/" + id + "/run/port").value_or(""),
+            std::to_string(reps[0].port));
   // Reachable on loopback (the tier's own path), not on the host's other addresses although the
   // image's Cmd says --host 0.0.0.0.
   EXPECT_TRUE(Accepts("127.0.0.1", reps[0].port));

@@ -1,8 +1,5 @@
 #include "serve/remote/container_tier.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,16 +17,10 @@
 #include "common/http_client.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "serve/remote/oci_bundle.h"
-#include "serve/remote/replica_process.h"
-#include "serve/remote/serving_image.h"
+#include "serve/remote/process_replica_launcher.h"
 
 namespace sl::serve {
 namespace {
-
-constexpr const char* kBinaryInContainer = "/opt/straightline/straightline";
-constexpr const char* kModelInContainer = "/model";
-constexpr const char* kTokenInContainer = "/opt/straightline/token";
 
 enum class RState { kStarting, kReady, kStopping, kDead };
 std::string_view RStateName(RState s) {
@@ -57,7 +48,7 @@ struct Replica {
   std::string id;
   int port = 0;
   RState state = RState::kStarting;
-  std::unique_ptr<ReplicaProcess> proc;
+  std::unique_ptr<ReplicaHandle> handle;  // set once launched, GUARDED_BY(mu)
   std::deque<Pending> queue;
   int64_t inflight = 0;
   TimePoint spawned;
@@ -67,31 +58,6 @@ struct Replica {
   std::thread starter;
   std::vector<std::thread> workers;
 };
-
-Result<int> PickFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ErrnoError(errno, "container tier: socket for a free port");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    int err = errno;
-    close(fd);
-    return ErrnoError(err, "container tier: bind 127.0.0.1:0 for a free port");
-  }
-  close(fd);
-  return static_cast<int>(ntohs(addr.sin_port));
-}
-
-std::string Substitute(std::string s, const std::string& key, const std::string& value) {
-  for (size_t pos = s.find(key); pos != std::string::npos; pos = s.find(key, pos + value.size())) {
-    s.replace(pos, key.size(), value);
-  }
-  return s;
-}
 
 Status StatusFromHttp(int http, const std::string& body, const std::string& where) {
   std::string msg = body;
@@ -117,23 +83,23 @@ class ContainerTier::Impl {
  public:
   ContainerTierOptions o;
   Clock* clock = Clock::Real();  // o.clock, never null
-  ReplicaMode mode = ReplicaMode::kProcess;
-  std::string runc_path;
   std::string token_file;    // host path of the replica token ("" without replica_auth)
   HttpHeaders auth_headers;  // Authorization: Bearer <replica token>, sent to every replica
-  UnpackedImage image;       // image mode only; image.dir empty otherwise
+  std::unique_ptr<ReplicaLauncher> own_launcher;  // the process launcher unless o.launcher
+  ReplicaLauncher* launcher = nullptr;            // never null after Init
+  std::string mode_name;                          // launcher->mode(), kept past Shutdown
 
   mutable std::mutex mu;
   mutable std::condition_variable changed;  // replica became ready / died; supervisor wake-up
   std::vector<std::shared_ptr<Replica>> live;  // starting or ready, GUARDED_BY(mu)
   std::vector<std::shared_ptr<Replica>> graveyard;  // to join and kill outside mu
   bool shutdown = false;
-  int64_t next_id = 0;
   int64_t started = 0;
   int64_t replaced = 0;
   double start_ewma = 0;
   double service_ewma = 0;
   TimePoint next_start_allowed{};
+  int64_t replacements_owed = 0;  // ready replicas that exited, to start again, GUARDED_BY(mu)
   std::thread supervisor;
   int64_t supervisor_rounds = 0;  // completed, GUARDED_BY(mu)
   mutable std::condition_variable round_done;
@@ -143,13 +109,14 @@ class ContainerTier::Impl {
   Counter* replaced_counter = nullptr;
 
   Status Init();
-  Status UnpackImage();
-  // The replica's runc bundle from the unpacked image (image mode).
-  BundleSpec ImageBundle(const std::string& bundle, int port, const std::string& id) const;
   std::shared_ptr<Replica> StartReplicaLocked();
   void RunStarter(std::shared_ptr<Replica> rep);
   void RunWorker(std::shared_ptr<Replica> rep);
-  std::vector<Pending> RetireLocked(const std::shared_ptr<Replica>& rep, RState to);
+  // `rep` by value: callers pass elements of `live`, which this erases from.
+  std::vector<Pending> RetireLocked(std::shared_ptr<Replica> rep, RState to);
+  // A replica whose process exited: counted, retired (its queue moves on), replaced by the
+  // supervisor's next round if it was ready; a replica that died starting delays the next start.
+  std::vector<Pending> RetireExitedLocked(std::shared_ptr<Replica> rep, TimePoint now);
   void Reap(std::vector<std::shared_ptr<Replica>> reps);
   void Fail(std::vector<Pending> pendings, const Status& s);
   void Supervise();
@@ -169,23 +136,6 @@ Status ContainerTier::Impl::Init() {
   if (o.replica_concurrency < 1 || o.queue_per_replica < 1) {
     return InvalidArgument("container tier: replica_concurrency and queue_per_replica must be >= 1");
   }
-  if (o.binary.empty()) {
-    std::error_code ec;
-    o.binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  }
-  if (o.command.empty()) {
-    // The replica serves the model under the gateway's name for it (the mount point is /model).
-    const std::string model_arg = o.models.size() == 1 ? o.models[0] + "={model}" : "{model}";
-    o.command = {"{binary}", "serve", "--tiers", "local", "--port", "{port}", "--model", model_arg,
-                 "--auth-token-file", "{token_file}"};
-  }
-  const bool mentions_token = std::any_of(o.command.begin(), o.command.end(), [](const auto& a) {
-    return a.find("{token_file}") != std::string::npos;
-  });
-  if (mentions_token && !o.replica_auth) {
-    return InvalidArgument("container tier: the replica command names {{token_file}} but "
-                           "replica_auth is off");
-  }
   SL_RETURN_IF_ERROR(MakeDirs(o.state_dir));
   std::error_code ec;
   o.state_dir = std::filesystem::absolute(o.state_dir, ec).string();
@@ -197,34 +147,21 @@ Status ContainerTier::Impl::Init() {
     SL_RETURN_IF_ERROR(WriteSecretFile(token_file, token + "\n"));
     auth_headers.Set("Authorization", "Bearer " + token);
   }
-  if (!o.model_dir.empty()) o.model_dir = std::filesystem::absolute(o.model_dir, ec).string();
-
-  if (o.mode == ContainerMode::kProcess) {
-    mode = ReplicaMode::kProcess;
-    SL_LOG_INFO("serve", "container tier: mode=process requested: replicas run as plain child "
-                         "processes, not containers");
+  if (o.launcher != nullptr) {
+    launcher = o.launcher;
   } else {
-    RuncProbe probe = ProbeRunc(o.runc);
-    if (probe.usable) {
-      mode = ReplicaMode::kRunc;
-      runc_path = probe.runc_path;
-      SL_LOG_INFO("serve", "container tier: replicas are OCI containers run by {}", runc_path);
-    } else if (o.mode == ContainerMode::kRunc) {
-      return FailedPrecondition("container tier: mode=runc but runc cannot run here: {}",
-                                probe.reason);
-    } else {
-      mode = ReplicaMode::kProcess;
-      SL_LOG_WARN("serve",
-                  "container tier: runc cannot run here ({}); replicas run the same server as "
-                  "plain CHILD PROCESSES instead of containers",
-                  probe.reason);
+    auto made = ProcessReplicaLauncher::Create(o, token_file);
+    if (!made.ok()) {
+      if (!token_file.empty()) std::filesystem::remove(token_file, ec);
+      return made.status();
     }
+    own_launcher = std::move(*made);
+    launcher = own_launcher.get();
   }
 
-  if (!o.image.empty()) SL_RETURN_IF_ERROR(UnpackImage());
-
+  mode_name = std::string(launcher->mode());
   MetricsRegistry* reg = o.metrics ? o.metrics : MetricsRegistry::Default();
-  std::string m(ReplicaModeName(mode));
+  const std::string& m = mode_name;
   if (auto f = reg->AddHistogram("sl_serve_container_start_seconds",
                                  "Container tier replica start time (spawn to ready)", {"mode"},
                                  ExponentialBuckets(0.05, 2, 10));
@@ -249,67 +186,11 @@ Status ContainerTier::Impl::Init() {
   return Status::Ok();
 }
 
-Status ContainerTier::Impl::UnpackImage() {
-  if (mode != ReplicaMode::kRunc) {
-    return FailedPrecondition("container tier: --container-image {} needs runc (mode {} here); "
-                              "without runc use the host bundle mode (no image)",
-                              o.image, ReplicaModeName(mode));
-  }
-  static std::atomic<int64_t> image_seq{0};
-  const std::string dir =
-      fmt::format("{}/image-{}-{}", o.state_dir, getpid(), image_seq.fetch_add(1));
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);  // a leftover of a crashed run with a recycled pid
-  const TimePoint t0 = clock->Now();
-  Result<UnpackedImage> img = UnpackServingImage(o.image, dir);
-  if (!img.ok()) {
-    std::filesystem::remove_all(dir, ec);
-    return img.status().WithContext("container tier");
-  }
-  image = std::move(*img);
-  if (o.replica_auth && image.token_path.empty()) {
-    // An image whose Cmd reads no token: give it the package's token path.
-    image.token_path = "/var/run/secrets/straightline/token";
-    image.args.push_back("--auth-token-file");
-    image.args.push_back(image.token_path);
-  }
-  if (!token_file.empty() && ::chown(token_file.c_str(), image.uid, image.gid) != 0) {
-    // The replica runs as the image's user and must read its 0600 token: it owns the file.
-    return ErrnoError(errno, fmt::format("container tier: chown {} to the image's user {}:{}",
-                                         token_file, image.uid, image.gid));
-  }
-  image.args = BindToLoopback(std::move(image.args));
-  for (const auto& a : o.image_args) image.args.push_back(a);
-  SL_LOG_INFO("serve", "container tier: image {} unpacked in {:.0f} ms into {}; replicas run "
-              "uid {} from its read-only rootfs, listening on 127.0.0.1 only",
-              o.image, MsBetween(t0, clock->Now()), image.rootfs, image.uid);
-  return Status::Ok();
-}
-
-BundleSpec ContainerTier::Impl::ImageBundle(const std::string& bundle, int port,
-                                            const std::string& id) const {
-  BundleSpec spec;
-  spec.dir = bundle;
-  spec.root_path = image.rootfs;
-  spec.uid = image.uid;
-  spec.gid = image.gid;
-  spec.cwd = image.cwd;
-  spec.args = image.args;
-  spec.env = SetEnv(image.env, "PORT=" + std::to_string(port));
-  if (const char* lvl = std::getenv("STRAIGHTLINE_LOG")) {
-    spec.env = SetEnv(std::move(spec.env), std::string("STRAIGHTLINE_LOG=") + lvl);
-  }
-  for (const auto& e : o.env) spec.env = SetEnv(std::move(spec.env), e);
-  if (!token_file.empty()) spec.ro_binds.emplace_back(token_file, image.token_path);
-  spec.cpus = o.cpus_per_replica;
-  spec.memory_mb = o.memory_mb_per_replica;
-  spec.hostname = id;
-  return spec;
-}
-
 std::shared_ptr<Replica> ContainerTier::Impl::StartReplicaLocked() {
   auto rep = std::make_shared<Replica>();
-  rep->id = fmt::format("sl-serve-{}-{}", getpid(), next_id++);
+  // Ids are unique in the process (runc container names are host-wide; several tiers may run).
+  static std::atomic<int64_t> replica_seq{0};
+  rep->id = fmt::format("sl-serve-{}-{}", getpid(), replica_seq.fetch_add(1));
   rep->spawned = clock->Now();
   rep->last_busy = rep->spawned;
   ++started;
@@ -333,64 +214,37 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
     Fail(std::move(failed), Unavailable("container tier: replica {} failed to start: {}", rep->id,
                                         s.message()));
   };
-  Result<int> port = PickFreePort();
-  if (!port.ok()) return fail_start(port.status());
-  std::string bundle = o.state_dir + "/" + rep->id;
-  const bool runc = mode == ReplicaMode::kRunc;
-  std::vector<std::string> argv;
-  for (const auto& a : o.command) {
-    std::string v = Substitute(a, "{binary}", runc ? kBinaryInContainer : o.binary);
-    v = Substitute(v, "{model}", runc ? kModelInContainer : o.model_dir);
-    v = Substitute(v, "{token_file}", runc ? kTokenInContainer : token_file);
-    argv.push_back(Substitute(v, "{port}", std::to_string(*port)));
-  }
-  std::vector<std::string> env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                                  "HOME=/tmp", "PORT=" + std::to_string(*port)};
-  if (const char* lvl = std::getenv("STRAIGHTLINE_LOG")) env.push_back(std::string("STRAIGHTLINE_LOG=") + lvl);
-  for (const auto& e : o.env) env.push_back(e);
-  if (Status s = MakeDirs(bundle); !s.ok()) return fail_start(s);
-  if (!image.dir.empty()) {
-    BundleSpec spec = ImageBundle(bundle, *port, rep->id);
-    argv = spec.args;
-    env = spec.env;
-    if (Status s = WriteOciBundle(spec); !s.ok()) return fail_start(s);
-  } else if (runc) {
-    BundleSpec spec;
-    spec.dir = bundle;
-    spec.args = argv;
-    spec.env = env;
-    spec.ro_binds = HostRuntimeBinds();
-    spec.ro_binds.emplace_back(o.binary, kBinaryInContainer);
-    if (!o.model_dir.empty()) spec.ro_binds.emplace_back(o.model_dir, kModelInContainer);
-    if (!token_file.empty()) spec.ro_binds.emplace_back(token_file, kTokenInContainer);
-    for (const auto& p : o.extra_ro_paths) spec.ro_binds.emplace_back(p, p);
-    spec.cpus = o.cpus_per_replica;
-    spec.memory_mb = o.memory_mb_per_replica;
-    spec.hostname = rep->id;
-    if (Status s = WriteOciBundle(spec); !s.ok()) return fail_start(s);
-  }
-  std::string log_path = bundle + "/replica.log";
-  auto proc = ReplicaProcess::Start(mode, rep->id, runc_path, bundle, argv, env, log_path);
-  if (!proc.ok()) return fail_start(proc.status());
+  ReplicaStart start{rep->id, o.state_dir + "/" + rep->id, token_file};
+  if (Status s = MakeDirs(start.dir); !s.ok()) return fail_start(s);
+  auto handle = launcher->Launch(start);
+  if (!handle.ok()) return fail_start(handle.status());
   {
     std::lock_guard<std::mutex> lock(mu);
-    rep->port = *port;
-    rep->proc = std::move(*proc);
+    rep->handle = std::move(*handle);
     if (rep->state != RState::kStarting) return;  // retired meanwhile; Reap kills it
   }
+  // Wait for the port the replica reports, then for its readiness. The handle is only read
+  // under mu: the supervisor polls it for an exit.
   HttpClient client(HttpClient::Options::Timeouts(200, 1000));
-  const std::string url = fmt::format("http://127.0.0.1:{}/v2/health/ready", *port);
   const TimePoint deadline = clock->Now() + o.ready_timeout;
+  std::string url;
   while (true) {
+    int port = 0;
     {
       std::lock_guard<std::mutex> lock(mu);
       if (rep->state != RState::kStarting) return;  // died (supervisor) or retired
+      port = rep->port = rep->handle->Port();
     }
-    auto r = client.Get(url, auth_headers);
-    if (r.ok() && r->status == 200) break;
+    if (port != 0) {
+      url = fmt::format("http://127.0.0.1:{}/v2/health/ready", port);
+      auto r = client.Get(url, auth_headers);
+      if (r.ok() && r->status == 200) break;
+    }
     if (clock->Now() > deadline) {
-      return fail_start(DeadlineExceeded("{} not ready after {} ms (log: {})", url,
-                                         o.ready_timeout.count(), log_path));
+      return fail_start(DeadlineExceeded(
+          "replica {} not ready after {} ms ({}; log: {}/replica.log)", rep->id,
+          o.ready_timeout.count(),
+          port == 0 ? std::string("it never reported its port") : "probing " + url, start.dir));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -403,7 +257,7 @@ void ContainerTier::Impl::RunStarter(std::shared_ptr<Replica> rep) {
   if (start_hist) start_hist->Observe(rep->start_ms / 1000.0);
   UpdateGaugeLocked();
   SL_LOG_INFO("serve", "container tier: replica {} ({}) ready on 127.0.0.1:{} in {:.1f} ms", rep->id,
-              ReplicaModeName(mode), rep->port, rep->start_ms);
+              mode_name, rep->port, rep->start_ms);
   rep->cv.notify_all();
   changed.notify_all();
 }
@@ -452,6 +306,17 @@ void ContainerTier::Impl::RunWorker(std::shared_ptr<Replica> rep) {
         Status s = r.status();
         resp.status = s.code() == Code::kDeadlineExceeded ? s.WithContext(where)
                                                           : Unavailable("{}: {}", where, s.message());
+        // The replica may have died under the request: then its queue must not follow this
+        // request into the closed port, so retire it now rather than at the next round.
+        std::vector<Pending> rest;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (rep->state == RState::kReady && rep->handle && rep->handle->Exited()) {
+            rest = RetireExitedLocked(rep, clock->Now());
+          }
+        }
+        Fail(std::move(rest), Unavailable("container tier: replica {} exited and no other "
+                                          "replica had room", rep->id));
       } else if (r->status != 200) {
         resp.status = StatusFromHttp(r->status, r->body, where);
       } else {
@@ -471,10 +336,21 @@ void ContainerTier::Impl::RunWorker(std::shared_ptr<Replica> rep) {
   }
 }
 
+std::vector<Pending> ContainerTier::Impl::RetireExitedLocked(std::shared_ptr<Replica> rep,
+                                                             TimePoint now) {
+  if (rep->state == RState::kReady) ++replacements_owed;  // started again even above min
+  SL_LOG_WARN("serve", "container tier: replica {} ({}, port {}) exited while {}; replacing it",
+              rep->id, mode_name, rep->port, RStateName(rep->state));
+  ++replaced;
+  if (replaced_counter) replaced_counter->Inc();
+  // A replica that dies before it is ready would die again at once: back off.
+  if (rep->state == RState::kStarting) next_start_allowed = now + o.restart_backoff;
+  return RetireLocked(rep, RState::kDead);
+}
+
 // Takes rep out of `live`; its queue moves to other replicas with room, the rest is returned
 // (to fail outside mu). The replica's threads and process are released by Reap.
-std::vector<Pending> ContainerTier::Impl::RetireLocked(const std::shared_ptr<Replica>& rep,
-                                                       RState to) {
+std::vector<Pending> ContainerTier::Impl::RetireLocked(std::shared_ptr<Replica> rep, RState to) {
   rep->state = to;
   live.erase(std::remove(live.begin(), live.end(), rep), live.end());
   graveyard.push_back(rep);
@@ -503,7 +379,7 @@ std::vector<Pending> ContainerTier::Impl::RetireLocked(const std::shared_ptr<Rep
 void ContainerTier::Impl::Reap(std::vector<std::shared_ptr<Replica>> reps) {
   for (auto& rep : reps) {
     if (rep->starter.joinable()) rep->starter.join();
-    if (rep->proc) rep->proc->Kill();  // before joining workers: their HTTP calls then end
+    if (rep->handle) rep->handle->Kill();  // before joining workers: their HTTP calls then end
     for (auto& t : rep->workers) {
       if (t.joinable()) t.join();
     }
@@ -528,24 +404,18 @@ void ContainerTier::Impl::Supervise() {
     if (shutdown) break;
     std::vector<Pending> crashed;
     const TimePoint now = clock->Now();
-    // 1. Replicas whose process exited: clean up, replace below.
-    int64_t replace = 0;  // ready replicas that crashed: started again even above min
+    // 1. Replicas whose process exited: clean up, replace below (a worker may have found one
+    //    first, after its request failed).
     for (auto rep : std::vector<std::shared_ptr<Replica>>(live)) {
-      if (rep->proc && rep->proc->Exited()) {
-        if (rep->state == RState::kReady) ++replace;
-        SL_LOG_WARN("serve", "container tier: replica {} ({}, port {}) exited while {}; replacing it",
-                    rep->id, ReplicaModeName(mode), rep->port, RStateName(rep->state));
-        ++replaced;
-        if (replaced_counter) replaced_counter->Inc();
-        // A replica that dies before it is ready would die again at once: back off.
-        if (rep->state == RState::kStarting) next_start_allowed = now + o.restart_backoff;
-        auto rest = RetireLocked(rep, RState::kDead);
-        for (auto& p : rest) crashed.push_back(std::move(p));
+      if (rep->handle && rep->handle->Exited()) {
+        for (auto& p : RetireExitedLocked(rep, now)) crashed.push_back(std::move(p));
       }
     }
-    for (; replace > 0 && static_cast<int64_t>(live.size()) < o.max_replicas; --replace) {
+    for (; replacements_owed > 0 && static_cast<int64_t>(live.size()) < o.max_replicas;
+         --replacements_owed) {
       StartReplicaLocked();
     }
+    replacements_owed = 0;  // what did not fit under max is not owed later
     // 2. Scale up: below min, or queues deeper than the threshold and none starting.
     const int64_t n = static_cast<int64_t>(live.size());
     if (now >= next_start_allowed) {
@@ -713,16 +583,17 @@ void ContainerTier::Shutdown() {
     std::error_code ec;
     std::filesystem::remove(m.token_file, ec);
   }
-  RemoveUnpackedImage(m.image);
+  // Every starter was joined by Reap, so nothing calls the launcher any more.
+  m.own_launcher.reset();  // removes an unpacked image
 }
 
-std::string_view ContainerTier::mode() const { return ReplicaModeName(impl_->mode); }
+std::string_view ContainerTier::mode() const { return impl_->mode_name; }
 
 std::vector<ReplicaInfo> ContainerTier::Replicas() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   std::vector<ReplicaInfo> out;
   for (const auto& r : impl_->live) {
-    out.push_back({r->id, r->proc ? static_cast<int>(r->proc->pid()) : 0, r->port,
+    out.push_back({r->id, r->handle ? r->handle->pid() : 0, r->port,
                    std::string(RStateName(r->state)), r->start_ms,
                    static_cast<int64_t>(r->queue.size()), r->inflight});
   }

@@ -2,9 +2,16 @@
 // container started with runc from a bundle straightline writes (oci_bundle.h: read-only bind
 // mounts of the host runtime, the straightline binary at /opt/straightline/straightline and the
 // model at /model; the host network namespace; cpu/memory limits). Each replica runs
-//   straightline serve --tiers local --port PORT --model NAME=/model --auth-token-file TOKEN
-// on its own 127.0.0.1 port and is reached over HTTP with the same KServe v2 protocol: the
-// request's original body and content type are forwarded to /v2/models/{model}/infer.
+//   straightline serve --tiers local --port 0 --port-file F --model NAME=/model
+//                      --auth-token-file TOKEN
+// binds a free 127.0.0.1 port itself, reports it in F, and is reached over HTTP with the same
+// KServe v2 protocol: the request's original body and content type are forwarded to
+// /v2/models/{model}/infer.
+//
+// Seams (issue 18): HOW a replica runs is a ReplicaLauncher (replica_launcher.h) — by default
+// the ProcessReplicaLauncher (runc or child processes, process_replica_launcher.h); tests pass
+// an in-process one (fake_replica_launcher.h) so that the rules below run without processes —
+// and time is the injected Clock.
 //
 // Replica authentication (issue 14): a replica is a server like any other and requires a token.
 // The tier generates one random token per tier, writes it with mode 0600 to
@@ -53,6 +60,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "serve/api/tier.h"
+#include "serve/remote/replica_launcher.h"
 
 namespace sl {
 class MetricsRegistry;
@@ -70,10 +78,12 @@ struct ContainerTierOptions {
   std::vector<std::string> models;      // model names served (Models()); requests name one
   std::string model_dir;                // host directory mounted read-only at /model
   std::string binary;                   // host straightline executable; "" = /proc/self/exe
-  // Replica command; {binary}, {port}, {model} and {token_file} are replaced (with the
-  // in-container paths in runc mode). Empty: {binary} serve --tiers local --port {port} --model
-  // NAME={model} --auth-token-file {token_file} (NAME: the only entry of `models`; with several,
-  // --model {model}).
+  // Replica command; {binary}, {model}, {token_file}, {port_file} and {port} are replaced (with
+  // the in-container paths in runc mode). Empty: {binary} serve --tiers local --port 0
+  // --port-file {port_file} --model NAME={model} --auth-token-file {token_file} (NAME: the only
+  // entry of `models`; with several, --model {model}). A command with {port_file} binds a port
+  // itself and writes it there ({port} and $PORT are then 0); one without gets a picked port as
+  // {port} and $PORT (racy; only for servers that cannot report: process_replica_launcher.h).
   std::vector<std::string> command;
   // Generate the replica token and send it (see above). Off only for replica commands that do
   // not authenticate; {token_file} in the command is then an error.
@@ -98,6 +108,10 @@ struct ContainerTierOptions {
   double cpus_per_replica = 1;          // cgroup cfs quota (runc mode); 0: unlimited
   int64_t memory_mb_per_replica = 1024; // cgroup memory limit (runc mode); 0: unlimited
   MetricsRegistry* metrics = nullptr;   // null: MetricsRegistry::Default()
+  // How replicas run (not owned; must outlive the tier). Null: a ProcessReplicaLauncher built
+  // from these options (mode, runc, image, command, binds, limits); with a launcher given, only
+  // the scheduling options above and below are used.
+  ReplicaLauncher* launcher = nullptr;
   // Queue, start and service times, request deadlines, restart backoff and idle time before
   // scale-down (not owned). Null: Clock::Real(). The supervisor and the readiness probe still
   // pace themselves in real time (supervise_interval, 5 ms), re-reading this clock each time.
@@ -106,8 +120,8 @@ struct ContainerTierOptions {
 
 struct ReplicaInfo {
   std::string id;           // container id (runc) / replica name (process)
-  int pid = 0;              // runc run process, or the child server
-  int port = 0;
+  int pid = 0;              // runc run process, or the child server; 0: not a process
+  int port = 0;             // as the replica reported it; 0 until then
   std::string state;        // starting | ready | stopping | dead
   double start_ms = 0;      // measured spawn → ready (0 while starting)
   int64_t queued = 0;
@@ -125,7 +139,7 @@ class ContainerTier final : public Tier {
   TierState State() const override;
   void Shutdown() override;
 
-  std::string_view mode() const;       // "runc" | "process" (after the probe)
+  std::string_view mode() const;       // the launcher's: "runc" | "process" (after the probe)
   std::vector<ReplicaInfo> Replicas() const;
   int64_t replicas_started() const;    // including replacements
   int64_t replicas_replaced() const;   // after a crash

@@ -1,7 +1,10 @@
 // ContainerTier with real replicas: runc containers on this machine (root, cgroup v1), and the
-// child-process fallback. The replica server here is a small Python KServe-v2-shaped HTTP server
-// (python3 from the host, visible in the container through the read-only /usr bind mount), so the
-// tier's supervision, forwarding, scaling and cleanup are tested independently of the model.
+// child-process fallback, through the ProcessReplicaLauncher. The replica server here is a small
+// Python KServe-v2-shaped HTTP server (python3 from the host, visible in the container through the
+// read-only /usr bind mount) that binds a port itself and reports it in {port_file}, so the
+// launcher's containers, binds, port reports, tokens and cleanup are tested independently of the
+// model. The tier's scaling and replacement rules are tested without processes in
+// container_tier_fake_test.cc.
 #include "serve/remote/container_tier.h"
 
 #include <signal.h>
@@ -22,17 +25,19 @@
 #include "common/metrics.h"
 #include "common/wait_until.h"
 #include "serve/remote/oci_bundle.h"
+#include "serve/remote/process_replica_launcher.h"
 #include "serve/remote/replica_process.h"
 
 namespace sl::serve {
 namespace {
 
-// argv: PORT [TOKEN_FILE]. With a token file, every request (the readiness probe too) must carry
+// argv: PORT_FILE [TOKEN_FILE]. It binds 127.0.0.1:0 and writes the port to PORT_FILE (write +
+// rename, as `serve --port-file` does). With a token file, every request (the readiness probe too) must carry
 // "Authorization: Bearer <token>", as `straightline serve --auth-token-file` requires.
 constexpr const char* kServer = R"PY(
 import json, os, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-port = int(sys.argv[1])
+port_file = sys.argv[1]
 token = open(sys.argv[2]).read().strip() if len(sys.argv) > 2 else None
 class H(BaseHTTPRequestHandler):
     def log_message(self, *a): pass
@@ -70,7 +75,10 @@ class H(BaseHTTPRequestHandler):
                          "content_type": self.headers.get("Content-Type"),
                          "token_file": sys.argv[2] if len(sys.argv) > 2 else "",
                          "in_container": os.path.exists("/opt/straightline") or os.getpid() < 10})
-ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(port_file + ".tmp", "w") as f: f.write(str(srv.server_address[1]))
+os.rename(port_file + ".tmp", port_file)
+srv.serve_forever()
 )PY";
 
 class ContainerTierTest : public ::testing::Test {
@@ -86,7 +94,7 @@ class ContainerTierTest : public ::testing::Test {
   ContainerTierOptions Options(const std::string& mode) {
     ContainerTierOptions o;
     o.models = {"m"};
-    o.command = {"/usr/bin/python3", dir_ + "/server.py", "{port}", "{token_file}"};
+    o.command = {"/usr/bin/python3", dir_ + "/server.py", "{port_file}", "{token_file}"};
     o.extra_ro_paths = {dir_};
     o.mode = ParseContainerMode(mode).value();
     o.state_dir = dir_ + "/state";
@@ -146,6 +154,7 @@ TEST(OciBundleTest, ConfigHasReadOnlyBindsHostNetworkAndLimits) {
   spec.args = {"/opt/straightline/straightline", "serve"};
   spec.env = {"PORT=1234"};
   spec.ro_binds = {{"/usr", "/usr"}, {"/nonexistent-path-xyz", "/y"}};
+  spec.rw_binds = {{"/tmp", "/run/straightline"}};
   spec.cpus = 1.5;
   spec.memory_mb = 300;
   auto j = nlohmann::json::parse(OciConfigJson(spec));
@@ -165,6 +174,16 @@ TEST(OciBundleTest, ConfigHasReadOnlyBindsHostNetworkAndLimits) {
     }
   }
   EXPECT_EQ(usr, 1);
+  // The one writable bind (a replica's port report directory) is rw, noexec.
+  int rw = 0;
+  for (const auto& m : j["mounts"]) {
+    if (m["destination"] != "/run/straightline") continue;
+    ++rw;
+    EXPECT_EQ(m["source"], "/tmp");
+    EXPECT_NE(std::find(m["options"].begin(), m["options"].end(), "rw"), m["options"].end());
+    EXPECT_NE(std::find(m["options"].begin(), m["options"].end(), "noexec"), m["options"].end());
+  }
+  EXPECT_EQ(rw, 1);
 }
 
 TEST(RuncProbeTest, MissingRuncIsReported) {
@@ -250,16 +269,10 @@ TEST_F(ContainerTierTest, RuncContainersServeScaleReplaceAndCleanUp) {
             std::string::npos);
 }
 
-TEST_F(ContainerTierTest, ChildProcessFallbackServesAndScalesToZeroIdle) {
+TEST_F(ContainerTierTest, ChildProcessFallbackStartsFromZeroAndReportsItsPort) {
   ContainerTierOptions o = Options("process");
   o.min_replicas = 0;
   o.max_replicas = 1;
-  o.queue_per_replica = 2;
-  o.replica_concurrency = 1;
-  // Idle time is on a FakeClock: the replica scales down when the test says time has passed.
-  FakeClock clock;
-  o.clock = &clock;
-  o.idle_before_scale_down = std::chrono::seconds(30);
   auto tier_or = ContainerTier::Create(o);
   ASSERT_TRUE(tier_or.ok()) << tier_or.status().ToString();
   auto& tier = **tier_or;
@@ -267,40 +280,56 @@ TEST_F(ContainerTierTest, ChildProcessFallbackServesAndScalesToZeroIdle) {
   EXPECT_TRUE(tier.Replicas().empty());
 
   // Scale from zero: the first request waits for the start and says so.
-  InferenceResponse r = Run(tier, "m", "{\"inputs\":[]}", "application/json", &clock);
+  InferenceResponse r = Run(tier, "m", "{\"inputs\":[]}");
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_TRUE(r.cold_start);
   auto j = nlohmann::json::parse(r.body);
   EXPECT_GT(j["pid"].get<int>(), 10);  // a plain child process, host pid namespace
   EXPECT_EQ(j["in_container"], false);
   EXPECT_EQ(OurContainers(), 0);
-  r = Run(tier, "m", "{}", "application/json", &clock);
+  // The port is the one the replica bound and wrote to its port file in its own directory.
+  auto reps = tier.Replicas();
+  ASSERT_EQ(reps.size(), 1u);
+  auto reported = ReadFileToString(dir_ + "/state/" + reps[0].id + "/run/port");
+  ASSERT_TRUE(reported.ok()) << reported.status().ToString();
+  EXPECT_EQ(*reported, std::to_string(reps[0].port));
+  r = Run(tier, "m", "{}");
   EXPECT_FALSE(r.cold_start);
-
-  // Bounded queue: one running + two queued, the fourth is refused.
-  std::vector<std::future<InferenceResponse>> fs;
-  auto held = [&] {  // requests the one replica runs or queues
-    auto reps = tier.Replicas();
-    return reps.empty() ? int64_t{0} : reps[0].inflight + reps[0].queued;
-  };
-  for (int i = 0; i < 3; ++i) {
-    fs.push_back(std::async(std::launch::async, [&] {
-      return Run(tier, "m", "sleep0.5", "application/json", &clock);
-    }));
-    ASSERT_TRUE(WaitUntil([&] { return held() == i + 1; })) << "held " << held() << ", want " << i + 1;
-  }
-  r = Run(tier, "m", "{}", "application/json", &clock);
-  EXPECT_EQ(r.status.code(), Code::kResourceExhausted) << r.status.ToString();
-  for (auto& f : fs) EXPECT_TRUE(f.get().status.ok());
-
-  // Idle → scaled down to zero (min 0): not a moment before idle_before_scale_down has passed
-  // (three supervisor rounds see 1 ms short of it), then at the next round.
-  clock.Advance(std::chrono::seconds(30) - std::chrono::milliseconds(1));
-  ASSERT_TRUE(tier.WaitForSupervisorRounds(3, std::chrono::seconds(10)));
-  EXPECT_EQ(tier.Replicas().size(), 1u);
-  clock.Advance(std::chrono::milliseconds(1));
-  EXPECT_TRUE(WaitUntil([&] { return tier.Replicas().empty(); }));
   tier.Shutdown();
+}
+
+// The replica command as the launcher runs it: the default command reports its port (no port is
+// picked and handed over); a command that cannot report gets a picked one as {port} and $PORT.
+TEST_F(ContainerTierTest, LauncherCommandReportsItsPortUnlessTheCommandCannot) {
+  ContainerTierOptions o = Options("process");
+  o.command.clear();  // the default: straightline serve
+  o.binary = "/opt/sl/straightline";
+  o.model_dir = dir_ + "/model";
+  auto launcher = ProcessReplicaLauncher::Create(o, dir_ + "/token");
+  ASSERT_TRUE(launcher.ok()) << launcher.status().ToString();
+  ReplicaStart start{"sl-serve-test-0", dir_ + "/state/sl-serve-test-0", dir_ + "/token"};
+  auto c = (*launcher)->CommandFor(start);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const std::vector<std::string> want = {
+      "/opt/sl/straightline", "serve", "--tiers", "local", "--port", "0", "--port-file",
+      start.dir + "/run/port", "--model", "m=" + dir_ + "/model", "--auth-token-file",
+      dir_ + "/token"};
+  EXPECT_EQ(c->argv, want);
+  EXPECT_EQ(c->port_file, start.dir + "/run/port");
+  EXPECT_EQ(c->fixed_port, 0);
+  EXPECT_NE(std::find(c->env.begin(), c->env.end(), "PORT=0"), c->env.end());
+
+  o.command = {"/usr/bin/third-party-server", "--listen", "127.0.0.1:{port}"};
+  o.replica_auth = false;
+  launcher = ProcessReplicaLauncher::Create(o, "");
+  ASSERT_TRUE(launcher.ok()) << launcher.status().ToString();
+  c = (*launcher)->CommandFor(start);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_GT(c->fixed_port, 0);
+  EXPECT_TRUE(c->port_file.empty());
+  EXPECT_EQ(c->argv[2], "127.0.0.1:" + std::to_string(c->fixed_port));
+  EXPECT_NE(std::find(c->env.begin(), c->env.end(), "PORT=" + std::to_string(c->fixed_port)),
+            c->env.end());
 }
 
 // The replica token: a 0600 file per tier, its path (not the token) on the replica's command
