@@ -36,8 +36,27 @@ Result<TrainReport> TrainModel(const TrainOptions& options, ProgressSink* progre
                                                  splits.train.num_classes()));
   SL_ASSIGN_OR_RETURN(Model model, Model::Create(report.spec, options.train.seed));
   report.num_parameters = model.NumParameters();
-  SL_ASSIGN_OR_RETURN(report.stats, Train(model, splits.train, options.train, progress));
-  if (splits.validation.size() > 0) {
+  // Every epoch's end: the model on the validation split (its last one is the final model's
+  // validation report: nothing changes the weights after the last epoch).
+  std::optional<EvalReport> last_validation;
+  const TimePoint train_start = Clock::Real()->Now();
+  EpochEndHook hook = [&](int64_t epoch, double train_loss) -> Status {
+    EpochMetrics e;
+    e.epoch = epoch;
+    e.train_loss = train_loss;
+    if (splits.validation.size() > 0) {
+      SL_ASSIGN_OR_RETURN(last_validation, Evaluate(model, splits.validation));
+      e.validation_loss = last_validation->loss;
+      e.validation_accuracy = last_validation->accuracy;
+    }
+    e.seconds = SecondsBetween(train_start, Clock::Real()->Now());
+    report.epochs.push_back(e);
+    return Status::Ok();
+  };
+  SL_ASSIGN_OR_RETURN(report.stats, Train(model, splits.train, options.train, progress, Clock::Real(), hook));
+  if (last_validation) {
+    report.validation = std::move(last_validation);
+  } else if (splits.validation.size() > 0) {
     SL_ASSIGN_OR_RETURN(report.validation, Evaluate(model, splits.validation));
   }
   if (splits.test.size() > 0) {
@@ -50,7 +69,9 @@ Result<TrainReport> TrainModel(const TrainOptions& options, ProgressSink* progre
     m.class_names = splits.train.class_names;
     m.dataset = DatasetManifestJson(options.data, splits);
     m.preprocessing = splits.PreprocessingJson();
-    m.training = {{"config", options.train.ToJson()}, {"stats", report.stats.ToJson()}};
+    m.training = {{"config", options.train.ToJson()},
+                  {"stats", report.stats.ToJson()},
+                  {"epochs", EpochsJson(report.epochs)}};
     m.metrics = MetricsManifestJson(report.validation, report.test);
     SL_ASSIGN_OR_RETURN(std::string weights, model.SerializeWeights());
     SL_RETURN_IF_ERROR(WriteArtifact(options.out_dir, std::move(m), weights));
@@ -82,6 +103,20 @@ nlohmann::json MetricsManifestJson(const std::optional<EvalReport>& validation,
   return m;
 }
 
+nlohmann::json EpochMetrics::ToJson() const {
+  return {{"epoch", epoch},
+          {"train_loss", train_loss},
+          {"validation_loss", validation_loss},
+          {"validation_accuracy", validation_accuracy},
+          {"seconds", seconds}};
+}
+
+nlohmann::json EpochsJson(const std::vector<EpochMetrics>& epochs) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& e : epochs) a.push_back(e.ToJson());
+  return a;
+}
+
 nlohmann::json TrainReport::ToJson() const {
   nlohmann::json j = {{"model", spec.ToJson()},
                       {"num_parameters", num_parameters},
@@ -89,6 +124,7 @@ nlohmann::json TrainReport::ToJson() const {
                       {"train_samples", train_samples},
                       {"load_seconds", load_seconds},
                       {"training", stats.ToJson()},
+                      {"epochs", EpochsJson(epochs)},
                       {"artifact", artifact_dir.empty() ? nlohmann::json(nullptr) : nlohmann::json(artifact_dir)}};
   j["validation"] = validation ? validation->ToJson() : nlohmann::json(nullptr);
   j["test"] = test ? test->ToJson() : nlohmann::json(nullptr);

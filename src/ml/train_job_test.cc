@@ -82,6 +82,22 @@ TEST_F(TrainJob, TrainsWritesArtifactAndEvalReproducesItsTestAccuracy) {
   EXPECT_EQ(m.model.input.shape, (std::vector<int64_t>{1, 12, 12}));
   EXPECT_DOUBLE_EQ(m.metrics["test"]["accuracy"].get<double>(), r->test->accuracy);
   EXPECT_EQ(m.training["config"]["epochs"], 3);
+  // The per-epoch series: the trainer's epoch losses, the validation split scored at each
+  // epoch's end, the last one the final model's validation report.
+  ASSERT_EQ(r->epochs.size(), 3u);
+  const nlohmann::json& epochs = m.training["epochs"];
+  ASSERT_EQ(epochs.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(epochs[i]["epoch"], static_cast<int64_t>(i + 1));
+    EXPECT_DOUBLE_EQ(epochs[i]["train_loss"].get<double>(), r->stats.epoch_loss[i]);
+    EXPECT_GT(epochs[i]["validation_loss"].get<double>(), 0);
+    EXPECT_GE(epochs[i]["validation_accuracy"].get<double>(), 0);
+    EXPECT_GT(epochs[i]["seconds"].get<double>(), 0);
+  }
+  EXPECT_LT(epochs[2]["train_loss"].get<double>(), epochs[0]["train_loss"].get<double>());
+  EXPECT_DOUBLE_EQ(epochs[2]["validation_accuracy"].get<double>(), r->validation->accuracy);
+  EXPECT_DOUBLE_EQ(epochs[2]["validation_loss"].get<double>(), r->validation->loss);
+  EXPECT_EQ(r->ToJson()["epochs"], epochs);
 
   // eval re-loads the raw data and applies the artifact's normalisation: same numbers.
   EvalOptions e;

@@ -92,7 +92,7 @@ nlohmann::json TrainStats::ToJson() const {
 }
 
 Result<TrainStats> Train(Model& model, const Dataset& data, const TrainConfig& config,
-                         ProgressSink* progress, Clock* clock) {
+                         ProgressSink* progress, Clock* clock, const EpochEndHook& on_epoch_end) {
   SL_RETURN_IF_ERROR(config.Validate());
   const ModelSpec& spec = model.spec();
   SL_RETURN_IF_ERROR(CheckCompatible(spec.input, spec.num_classes, data));
@@ -142,6 +142,13 @@ Result<TrainStats> Train(Model& model, const Dataset& data, const TrainConfig& c
       stats.samples += b.size;
 
       const bool epoch_end = end == n || stats.steps == total_steps;
+      if (epoch_end && on_epoch_end) {
+        const double epoch_loss = loss_sum.item<double>() / static_cast<double>(epoch_samples);
+        net.eval();
+        Status s = on_epoch_end(epoch, epoch_loss);
+        net.train();
+        SL_RETURN_IF_ERROR(s);
+      }
       if (progress == nullptr && !epoch_end) continue;
       const TimePoint now = clock->Now();
       if (!epoch_end && SecondsBetween(last_report, now) < interval) continue;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,9 +53,17 @@ struct TrainStats {
   nlohmann::json ToJson() const;
 };
 
+// Called at the end of every epoch (a last partial one under max_steps too) with the epoch
+// (1-based) and its mean training loss, the model in eval mode (dropout off, batch-norm running
+// statistics used and not updated) and back in training mode after it; it must not change the
+// weights. Evaluating there draws no random numbers, so the weights stay bit-identical to a run
+// without the hook. A non-OK status stops training and is returned.
+using EpochEndHook = std::function<Status(int64_t epoch, double train_loss)>;
+
 // Trains `model` in place. INVALID_ARGUMENT if the data does not fit the model or the config
 // is invalid; the model is left unchanged in that case.
 Result<TrainStats> Train(Model& model, const Dataset& data, const TrainConfig& config,
-                         ProgressSink* progress = nullptr, Clock* clock = Clock::Real());
+                         ProgressSink* progress = nullptr, Clock* clock = Clock::Real(),
+                         const EpochEndHook& on_epoch_end = nullptr);
 
 }  // namespace sl::ml

@@ -96,6 +96,42 @@ TEST(Train, SameSeedGivesBitIdenticalWeights) {
   EXPECT_NE(a.FlatParameters(), d.FlatParameters());
 }
 
+// Evaluating at every epoch's end (what `straightline train` does for its per-epoch series)
+// leaves the weights bit-identical to a run without it, dropout included; the hook sees each
+// epoch once with the epoch's mean loss, and its error stops training.
+TEST(Train, EpochEndHookSeesEachEpochAndDoesNotChangeTheWeights) {
+  auto data = testing::MakeBlobs(300, 3, {1, 8, 8}, 3);
+  TrainConfig c;
+  c.epochs = 3;
+  c.seed = 42;
+  c.threads = 2;
+  Model a = Fresh("cnn", data, {{"dropout", 0.3}}, 9), b = Fresh("cnn", data, {{"dropout", 0.3}}, 9);
+  auto plain = Train(a, data, c);
+  ASSERT_TRUE(plain.ok());
+  std::vector<int64_t> epochs;
+  std::vector<double> losses, accuracies;
+  auto hooked = Train(b, data, c, nullptr, Clock::Real(), [&](int64_t epoch, double loss) -> Status {
+    epochs.push_back(epoch);
+    losses.push_back(loss);
+    SL_ASSIGN_OR_RETURN(EvalReport e, Evaluate(b, data));
+    accuracies.push_back(e.accuracy);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(hooked.ok());
+  EXPECT_EQ(a.SerializeWeights().value(), b.SerializeWeights().value());
+  EXPECT_EQ(epochs, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(losses, hooked->epoch_loss);
+  // In eval mode (no dropout): the last epoch's score is the final model's.
+  EXPECT_EQ(accuracies.back(), Evaluate(b, data).value().accuracy);
+
+  Model d = Fresh("cnn", data, {}, 9);
+  auto stopped = Train(d, data, c, nullptr, Clock::Real(), [](int64_t epoch, double) -> Status {
+    return epoch == 2 ? Internal("stop at {}", epoch) : Status::Ok();
+  });
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.status().message(), "stop at 2");
+}
+
 TEST(Train, MaxStepsRunsExactlyThatManyLocalSteps) {
   auto data = testing::MakeBlobs(100, 2, {4}, 3);
   Model m = Fresh("logreg", data);

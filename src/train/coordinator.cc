@@ -821,6 +821,7 @@ Status Coordinator::RunRound(int64_t round) {
     }
     SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(avg, subset ? progress_validation_ : splits_.validation));
     rr.validation_accuracy = last_validation_->accuracy;
+    rr.validation_loss = last_validation_->loss;
     last_validation_round_ = round;
     last_validation_whole_ = !subset;
     rr.evaluate_ms = MsBetween(te, clock_->Now());
@@ -937,6 +938,7 @@ Result<TrainingResult> Coordinator::Run() {
     SL_ASSIGN_OR_RETURN(last_validation_, ml::Evaluate(final_model, splits_.validation));
     if (!record_.rounds.empty() && record_.rounds.back().round + 1 == spec_.total_rounds()) {
       record_.rounds.back().validation_accuracy = last_validation_->accuracy;  // its time is below
+      record_.rounds.back().validation_loss = last_validation_->loss;
     }
   }
   result.validation = last_validation_;

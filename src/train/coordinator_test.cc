@@ -99,9 +99,15 @@ TEST_F(CoordinatorTest, TrainsThroughFunctionsAndWritesAVerifiedArtifact) {
     // Scored at the end of every epoch (rounds 1 and 3) by default.
     if (round.round % 2 == 1) {
       EXPECT_GT(round.validation_accuracy, 0.3) << "round " << round.round;
+      EXPECT_GT(round.validation_loss, 0) << "round " << round.round;
     } else {
       EXPECT_EQ(round.validation_accuracy, -1) << "round " << round.round;
+      EXPECT_EQ(round.validation_loss, -1) << "round " << round.round;
     }
+    // Through the record's JSON (report.json) and back.
+    auto back = RunRecord::RoundFromJson(RunRecord::RoundToJson(round), "test");
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->validation_loss, round.validation_loss);
     int64_t samples = 0;
     for (const auto& a : round.attempts) {
       samples += a.samples;
@@ -152,6 +158,7 @@ TEST_F(CoordinatorTest, TrainsThroughFunctionsAndWritesAVerifiedArtifact) {
             std::string::npos)
       << round_lines[3];
   EXPECT_DOUBLE_EQ(r->record.rounds[3].validation_accuracy, r->validation->accuracy);
+  EXPECT_DOUBLE_EQ(r->record.rounds[3].validation_loss, r->validation->loss);
 
   // A second job on the same store is refused.
   auto again = RunServerlessTraining(SmallJob(), Options(uri));

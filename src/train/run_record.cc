@@ -114,6 +114,7 @@ nlohmann::json RunRecord::RoundToJson(const RoundRecord& r) {
           {"checkpoint_wait_ms", r.checkpoint_wait_ms},
           {"train_loss", r.train_loss},
           {"validation_accuracy", r.validation_accuracy},
+          {"validation_loss", r.validation_loss},
           {"retries", r.retries},
           {"speculative", r.speculative},
           {"attempts", attempts_json}};
@@ -133,6 +134,7 @@ Result<RoundRecord> RunRecord::RoundFromJson(const nlohmann::json& rj, std::stri
     rr.checkpoint_wait_ms = rj.value("checkpoint_wait_ms", -1.0);  // absent before it existed
     rr.train_loss = rj.at("train_loss").get<double>();
     rr.validation_accuracy = rj.at("validation_accuracy").get<double>();
+    rr.validation_loss = rj.value("validation_loss", -1.0);  // absent before 2026-12-07
     rr.retries = rj.at("retries").get<int64_t>();
     rr.speculative = rj.at("speculative").get<int64_t>();
     for (const auto& a : rj.at("attempts")) rr.attempts.push_back(AttemptFromJson(a));

@@ -99,6 +99,10 @@ struct RoundRecord {
   double checkpoint_wait_ms = -1;
   double train_loss = 0;         // sample-weighted mean of the accepted updates' losses
   double validation_accuracy = -1;  // < 0: not evaluated
+  // The global model's loss on the same validation samples (the per-epoch series of a
+  // single-process run, ml/train_job.h, has the same keys); < 0: not evaluated, or a record
+  // written before 2026-12-07.
+  double validation_loss = -1;
   int64_t retries = 0;
   int64_t speculative = 0;
   std::vector<ShardAttempt> attempts;  // every attempt, including failed and late ones
