@@ -58,6 +58,31 @@ int AwaitInterruptedConnect(int fd, int timeout_ms) {
   return err;
 }
 
+// The header fields that frame a response, found in one pass over the header lines (the status
+// line already removed). A repeated field keeps its first value, as Header() does.
+struct Framing {
+  std::string_view connection, transfer_encoding, content_length;
+};
+Framing ScanFraming(std::string_view h) {
+  Framing f;
+  while (!h.empty()) {
+    const size_t eol = h.find("\r\n");
+    const std::string_view line = h.substr(0, eol);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      const std::string_view name = line.substr(0, colon);
+      std::string_view* slot = IEquals(name, "connection")          ? &f.connection
+                               : IEquals(name, "transfer-encoding") ? &f.transfer_encoding
+                               : IEquals(name, "content-length")    ? &f.content_length
+                                                                    : nullptr;
+      if (slot != nullptr && slot->data() == nullptr) *slot = TrimSpaces(line.substr(colon + 1));
+    }
+    if (eol == std::string_view::npos) break;
+    h.remove_prefix(eol + 2);
+  }
+  return f;
+}
+
 }  // namespace
 
 void SplitHostPort(std::string_view base, std::string* host, std::string* port) {
@@ -198,7 +223,9 @@ Status HttpConnection::Receive(Response* out, bool keep_body, bool* nothing) {
   out->head.clear();
   out->body.clear();
   size_t head_end;
-  while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos) {
+  size_t searched = 0;  // bytes of buf_ known to hold no complete CRLFCRLF: each byte read once
+  while ((head_end = buf_.find("\r\n\r\n", searched)) == std::string::npos) {
+    searched = buf_.size() < 3 ? 0 : buf_.size() - 3;
     if (buf_.size() > kMaxHeadBytes) {
       return Internal("{} {}:{}: response head over {} bytes", options_.name, options_.host, options_.port, kMaxHeadBytes);
     }
@@ -219,12 +246,12 @@ Status HttpConnection::Receive(Response* out, bool keep_body, bool* nothing) {
   const size_t first_eol = head.find("\r\n");
   if (first_eol != std::string_view::npos) out->head.assign(head.substr(first_eol + 2));
   bool keep_alive = head[7] == '1';  // HTTP/1.1 default; 1.0 closes unless asked
-  const std::string_view connection = out->Header("connection");
-  if (IEquals(connection, "close")) keep_alive = false;
-  if (IEquals(connection, "keep-alive")) keep_alive = true;
-  const bool chunked = ContainsIgnoringCase(out->Header("transfer-encoding"), "chunked");  // codings ignore case
+  const Framing framing = ScanFraming(out->head);
+  if (IEquals(framing.connection, "close")) keep_alive = false;
+  if (IEquals(framing.connection, "keep-alive")) keep_alive = true;
+  const bool chunked = ContainsIgnoringCase(framing.transfer_encoding, "chunked");  // codings ignore case
   int64_t length = -1;
-  if (const std::string_view cl = out->Header("content-length"); !chunked && !cl.empty()) {
+  if (const std::string_view cl = framing.content_length; !chunked && !cl.empty()) {
     if (std::from_chars(cl.data(), cl.data() + cl.size(), length).ec != std::errc() || length < 0) {
       return Internal("{} {}:{}: Content-Length '{}' is not a byte count", options_.name, options_.host, options_.port, cl);
     }
@@ -236,7 +263,8 @@ Status HttpConnection::Receive(Response* out, bool keep_body, bool* nothing) {
       while ((eol = buf_.find("\r\n")) == std::string::npos) SL_RETURN_IF_ERROR(Fill());
       // The size: 1 to 15 hex digits, then an optional ";extension" (more digits would overflow
       // `size + 2` and turn the framing bytes that follow into body).
-      const std::string_view line(buf_.data(), std::min(eol, buf_.find(';')));
+      std::string_view line(buf_.data(), eol);
+      line = line.substr(0, line.find(';'));  // within the line: never into the chunk's data
       size_t size = 0;
       if (line.empty() || line.size() > 15 ||
           std::from_chars(line.data(), line.data() + line.size(), size, 16).ptr != line.data() + line.size()) {
