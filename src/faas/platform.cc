@@ -76,6 +76,12 @@ Status Platform::Impl::Init() {
                       metrics_->AddCounter("sl_faas_errors_total",
                                            "Function errors by function and Lambda errorType.",
                                            {"function", "error_type"}));
+  // What the ledger bills, as it is written (the live dashboard's cost so far, issue 19); the
+  // same family as economics/platform_metrics.h registers.
+  SL_ASSIGN_OR_RETURN(cost_family_,
+                      metrics_->AddCounter("sl_faas_cost_usd_total",
+                                           "Emulated cost in USD under the provider profile.",
+                                           {"function", "provider"}));
 
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) return ErrnoError(errno, "epoll_create1");
@@ -345,6 +351,7 @@ Status Platform::Impl::Admit(const std::shared_ptr<Invocation>& inv, const std::
     inv->fn = fn;
     fn->inflight++;
     inflight_total_++;
+    if (inv->event && inv->attempt == 0) fn->events_pending++;  // until its last attempt ends
     fn->policy->RecordArrival(fn->spec.name, options_.clock->Now());
     fn->queued++;
     queue_.push_back(inv);
@@ -414,6 +421,7 @@ FunctionInfo Platform::Impl::InfoLocked(const FunctionState& fn) const {
   }
   info.inflight = fn.inflight;
   info.queued = fn.queued;
+  info.events_pending = fn.events_pending;
   return info;
 }
 

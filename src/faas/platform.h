@@ -123,6 +123,9 @@ struct FunctionInfo {
   int64_t idle_instances = 0;
   int64_t inflight = 0;       // accepted, not finished (incl. queued for local capacity)
   int64_t queued = 0;         // waiting for local capacity
+  // Event (asynchronous) invocations accepted whose last attempt, retries included, has not
+  // finished: 0 once everything sent with InvocationType::kEvent has run its course.
+  int64_t events_pending = 0;
   // Host pids of the live instances (a sandboxed instance's is its namespace's init: killing
   // it ends the instance and everything it started).
   std::vector<int> instance_pids;

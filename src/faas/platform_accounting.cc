@@ -37,6 +37,12 @@ int64_t Platform::Impl::MaxMemoryMb(Instance* inst) {
 void Platform::Impl::Record(const InvocationRecord& rec) {
   Status s = ledger_->Append(rec);
   if (!s.ok()) SL_LOG_WARN("faas", "ledger {}: {}", ledger_path_, s.ToString());
+  if (auto cost = cost_family_->WithLabels({rec.function, rec.provider}); cost.ok()) (*cost)->Inc(rec.cost_usd);
+}
+
+void Platform::Impl::EventEnded(FunctionState* fn) {
+  std::lock_guard<std::mutex> l(mu_);
+  fn->events_pending--;
 }
 
 void Platform::Impl::Finalize(const std::shared_ptr<Instance>& inst,
@@ -47,7 +53,7 @@ void Platform::Impl::Finalize(const std::shared_ptr<Instance>& inst,
   r.outcome = c.status.ok() ? c.outcome : OutcomeOfStatus(c.status);
   r.request_id = inv->id;
   if (!c.status.ok()) {
-    if (inv->event) return;
+    if (inv->event) return EventEnded(fn);
     inv->promise.set_value(std::move(r));
     return;
   }
@@ -129,9 +135,10 @@ void Platform::Impl::Finalize(const std::shared_ptr<Instance>& inst,
       SL_LOG_INFO("faas", "event {} of '{}' failed ({}); retry {} of 2 as {}", inv->id,
                   fn->spec.name, c.error_type, again->attempt, again->id);
       Status s = Admit(again, fn->spec.name, false);
-      if (!s.ok()) SL_LOG_WARN("faas", "event retry of {}: {}", inv->id, s.ToString());
+      if (s.ok()) return;  // the retry carries the event on
+      SL_LOG_WARN("faas", "event retry of {}: {}", inv->id, s.ToString());
     }
-    return;
+    return EventEnded(fn);
   }
   inv->promise.set_value(std::move(r));
 }

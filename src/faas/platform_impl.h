@@ -149,6 +149,8 @@ struct FunctionState {
   std::vector<std::shared_ptr<Instance>> instances;  // not dead     GUARDED_BY(mu_)
   int64_t inflight = 0;                              //              GUARDED_BY(mu_)
   int64_t queued = 0;                                //              GUARDED_BY(mu_)
+  // Event invocations accepted whose last attempt (retries included) has not finished.
+  int64_t events_pending = 0;                        //              GUARDED_BY(mu_)
   PrewarmSchedule prewarm;                           //              GUARDED_BY(mu_)
   // Metric cells, looked up once.
   Counter* throttles = nullptr;
@@ -263,6 +265,9 @@ class Platform::Impl {
   void OnTimeout(const std::weak_ptr<Invocation>& w);
   void OnInitTimeout(const std::weak_ptr<Instance>& w);
   void Cleanup(const std::shared_ptr<Instance>& inst);
+  // An event invocation's last attempt ended (succeeded, or failed with no retry left or
+  // admitted): it no longer counts in events_pending. Takes mu_.
+  void EventEnded(FunctionState* fn);
   void Finalize(const std::shared_ptr<Instance>& inst, const std::shared_ptr<Invocation>& inv,
                 const Completion& c);
   void DrainLogs(Instance* inst);
@@ -296,6 +301,7 @@ class Platform::Impl {
   MetricsRegistry* metrics_ = nullptr;
   CounterFamily* invocations_family_ = nullptr;
   CounterFamily* errors_family_ = nullptr;
+  CounterFamily* cost_family_ = nullptr;  // sl_faas_cost_usd_total{function, provider}
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<FunctionState>> functions_;  // GUARDED_BY(mu_)

@@ -564,9 +564,10 @@ TEST_F(PlatformTest, EventInvocationsAreAcceptedAndRetriedTwice) {
     }
     return n;
   };
-  ASSERT_TRUE(WaitUntil([&] { return attempts() >= 3; }));
-  std::this_thread::sleep_for(milliseconds(200));  // and no fourth
+  // The event counts as pending until its last attempt has finished: then exactly three.
+  EXPECT_TRUE(WaitUntil([&] { return platform_->GetFunction("async-fail")->events_pending == 0; }));
   EXPECT_EQ(attempts(), 3);
+  EXPECT_EQ(platform_->GetFunction("async-fail")->inflight, 0);
 }
 
 TEST(PlatformWithoutCgroups, MemoryLimitFallsBackToRssPolling) {
@@ -662,6 +663,16 @@ TEST_F(PlatformTest, MetricsCountInvocationsColdStartsErrorsAndThrottles) {
   EXPECT_NE(text.find(R"(sl_faas_cold_starts_total{function="metered"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(sl_faas_warm_instances{function="metered"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(sl_faas_duration_seconds_count{function="metered"} 2)"), std::string::npos);
+  // The cost counter is what the ledger billed (issue 19: the dashboard's cost so far).
+  auto ledger = ReadLedger(platform_->LedgerPath());
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  double billed = 0;
+  for (const auto& r : *ledger) billed += r.function == "metered" ? r.cost_usd : 0;
+  EXPECT_GT(billed, 0);
+  const std::string cost = R"(sl_faas_cost_usd_total{function="metered",provider=")" + spec.provider + "\"} ";
+  const size_t at = text.find(cost);
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_NEAR(std::stod(text.substr(at + cost.size())), billed, 1e-12);
 }
 
 }  // namespace
