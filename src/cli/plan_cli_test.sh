@@ -82,6 +82,41 @@ assert inf["invocations"] == 18000, inf
 assert set(j["plan"]["stages"]) == {"preprocess", "train", "inference"}
 ' "$DIR/out"
 
+# Inference profiles from files: a `load --json-out` report (its function tier's row) and a ledger
+# of the function tier's predict function (written here in their formats).
+cat >"$DIR/load.json" <<'JSON'
+{"target": "http://127.0.0.1:1", "model": "m", "wall_s": 60, "phases": [{"name": "steady"}],
+ "groups": [{"phase": "all", "tier": "all", "requests": 600, "failures": 0, "p50_ms": 9, "p99_ms": 30, "throughput_per_s": 10},
+            {"phase": "all", "tier": "function", "requests": 600, "failures": 0, "p50_ms": 8, "p99_ms": 25, "throughput_per_s": 10}]}
+JSON
+run plan --inference "$DIR/load.json" --slo-p99-ms 100 --json
+expect_rc 0 "plan --inference LOAD_REPORT"
+check "inference from a load report" '
+j = json.load(open(sys.argv[1]))
+assert [s["stage"] for s in j["stages"]] == ["inference"], j["stages"]
+assert "tier(s), p50 8.00 ms and p99 25.00 ms" in j["measured"]["inference"], j["measured"]
+assert j["plan"]["stages"]["inference"]["invocations"] == 36000, j["plan"]["stages"]["inference"]
+' "$DIR/out"
+"$PY" - "$DIR/ledger.jsonl" <<'PYEOF'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(50):
+        f.write(json.dumps({"request_id": "r%d" % i, "function": "predict-m", "provider": "aws-lambda", "memory_mb": 1769,
+                            "duration_ms": 12.0, "cold_start": i == 0, "init_ms": 350.0 if i == 0 else 0.0,
+                            "max_memory_used_mb": 120, "start_time": "2026-12-07T10:00:%02d.000Z" % i}) + "\n")
+PYEOF
+run plan --inference "$DIR/ledger.jsonl" --rate 2 --json
+expect_rc 0 "plan --inference LEDGER"
+check "inference from a ledger" '
+j = json.load(open(sys.argv[1]))
+m = j["measured"]["inference"]
+assert "50 successful invocations of predict-m under aws-lambda at 1769 MB (1 cold)" in m, m
+assert "2.00 requests/s" in m and "mean 12.00 ms" in m, m
+' "$DIR/out"
+run plan --inference "$DIR/a.json"
+expect_rc 2 "plan --inference with a training run"
+expect_err "not a ledger or a load report" "plan --inference with a training run"
+
 # --- a mixed run: preprocessing under gcp-functions, training under aws-lambda ---
 MIXED=(--provider preprocess=gcp-functions,train=aws-lambda --memory preprocess=512,train=512)
 run plan --run "$DIR/a.json" --run "file://$DIR/a512" "${MIXED[@]}" --json
