@@ -131,7 +131,8 @@ Status CalibrateCpuShare(TrainingStageWork* base, const TrainingStageWork& other
   if (!(s_base > 0) || !(s_other > 0)) {
     return InvalidArgument("calibration of stage {}: no CPU-bound time measured", base->stage);
   }
-  const double a = std::clamp((s_other / s_base - 1) / (ratio_cpu - 1), 0.0, 1.0);
+  const double raw = (s_other / s_base - 1) / (ratio_cpu - 1);
+  const double a = std::clamp(raw, 0.0, 1.0);
   for (auto& step : base->steps) {
     for (auto& i : step) {
       i.fixed_ms += (1 - a) * i.scaled_ms;
@@ -143,6 +144,13 @@ Status CalibrateCpuShare(TrainingStageWork* base, const TrainingStageWork& other
                                   "{:.0f} ms at {:.2f} vCPU ({} at {} MB)",
                                   100 * a, s_base, base->measured_cpu, base->measured_provider, base->measured_memory_mb,
                                   s_other, other.measured_cpu, other.measured_provider, other.measured_memory_mb);
+  if (raw < -0.1 || raw > 1.1) {
+    // Less CPU ran faster (or more than proportionally slower): what else ran on the machine
+    // changed between the runs, not the CPU the sizes bought.
+    base->calibration += fmt::format(" — UNRELIABLE: the runs imply {:.0f} %, outside 0-100 %; the machine's load "
+                                     "differed between them (repeat both on a quieter machine)",
+                                     100 * raw);
+  }
   return Status::Ok();
 }
 

@@ -312,6 +312,8 @@ TEST(StagePlan, ASecondRunAtAnotherCpuCalibratesTheShareThatFollowsIt) {
   slower.measured_cpu = 1.0 / 3;
   ASSERT_TRUE(CalibrateCpuShare(&again, slower).ok());
   EXPECT_DOUBLE_EQ(again.cpu_share, 1);
+  EXPECT_NE(again.calibration.find("UNRELIABLE: the runs imply 200 %"), std::string::npos) << again.calibration;
+  EXPECT_EQ(base.calibration.find("UNRELIABLE"), std::string::npos);
   EXPECT_EQ(CalibrateCpuShare(&again, Work("preprocess", 1, 2, 900)).code(), Code::kInvalidArgument);
   EXPECT_EQ(CalibrateCpuShare(&again, Work("train", 1, 2, 900)).code(), Code::kInvalidArgument);
 }
