@@ -1,18 +1,7 @@
 #include "store/azure_test_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <cstdlib>
 #include <mutex>
-#include <thread>
 
 #include "common/clock.h"
 #include "store/s3_http.h"
@@ -39,45 +28,16 @@ Result<std::unique_ptr<AzuriteProcess>> AzuriteProcess::Start(const std::string&
   p->container_ = container;
   p->data_dir_ = p->dir_.Join("data");
   SL_RETURN_IF_ERROR(MakeDirs(p->data_dir_));
-  std::string log = p->dir_.Join("azurite.log");
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    p->port_ = FreeLoopbackPort();
-    if (p->port_ <= 0) return Unavailable("no free loopback port");
-    std::string port = std::to_string(p->port_);
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) return ErrnoError(errno, "fork azurite");
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (::getppid() != parent) ::_exit(1);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::setpgid(0, 0);
-      ::execl(bin.c_str(), bin.c_str(), "--blobHost", "127.0.0.1", "--blobPort", port.c_str(), "--location",
-              p->data_dir_.c_str(), "--silent", "--skipApiVersionCheck", "--disableTelemetry",
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    p->pid_ = pid;
-    auto deadline = Clock::Real()->Now() + std::chrono::seconds(30);
-    while (Clock::Real()->Now() < deadline) {
-      if (CanConnectLoopback(p->port_)) {
-        SL_RETURN_IF_ERROR(p->CreateContainer(container));
-        return p;
-      }
-      int st = 0;
-      if (::waitpid(pid, &st, WNOHANG) == pid) {  // died (port taken by a racer?): try another port
-        p->pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (p->pid_ > 0) return DeadlineExceeded("azurite on port {} did not start within 30 s; see {}", p->port_, log);
-  }
-  return Unavailable("azurite exited at startup three times; see {}", log);
+  LoopbackServerSpec spec;
+  spec.name = "azurite";
+  spec.argv = {bin, "--blobHost", "127.0.0.1", "--blobPort", "{port}", "--location", p->data_dir_,
+               "--silent", "--skipApiVersionCheck", "--disableTelemetry"};
+  spec.log_path = p->dir_.Join("azurite.log");
+  SL_ASSIGN_OR_RETURN(LoopbackServer server, SpawnLoopbackServer(spec));
+  p->pid_ = server.pid;
+  p->port_ = server.port;
+  SL_RETURN_IF_ERROR(p->CreateContainer(container));
+  return p;
 }
 
 Status AzuriteProcess::CreateContainer(const std::string& name) const {

@@ -11,6 +11,7 @@
 
 #include "common/file_util.h"
 #include "common/status.h"
+#include "store/loopback_server_process.h"  // FreeLoopbackPort, StopChild: used with these servers
 
 namespace sl::store::testing {
 
@@ -45,14 +46,5 @@ S3rverProcess* SharedS3rver();
 
 // The repository root (for .deps and scripts).
 std::string SourceDir();
-
-// A port on 127.0.0.1 that nothing listens on right now.
-int FreeLoopbackPort();
-
-// Whether something accepts connections on 127.0.0.1:port.
-bool CanConnectLoopback(int port);
-
-// Stops a test server's child: SIGTERM, up to 2 s to exit, then SIGKILL; reaps it.
-void StopChild(pid_t pid);
 
 }  // namespace sl::store::testing
