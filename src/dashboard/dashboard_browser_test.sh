@@ -7,8 +7,8 @@
 #      token) while `straightline invoke --platform lambda` calls a function on it,
 # signing in with `?token=` (exchanged for an HttpOnly session cookie), and checks: no request
 # outside the server's origin, no console error, every chart drawn, and the numbers of the
-# request, f_t, placement and latency charts (platform: invocations and latency) change while
-# the load (a ramp) runs. Without credentials the page and its state are
+# request, f_t, placement and latency charts (platform: invocations, latency and the cost billed
+# so far) change while the load (a ramp) runs. Without credentials the page and its state are
 # 401, and the platform's dashboard token does not open its Invoke API. Screenshots go to
 # ./dashboard_browser_test/ (under build/). About 30 s.
 # Usage: dashboard_browser_test.sh STRAIGHTLINE_EXE SOURCE_DIR
@@ -87,7 +87,7 @@ INV=$!
 PIDS+=($INV)
 sleep 1
 node "$SRC/scripts/browser-check.cjs" dashboard --url "$PEP/dashboard?token=$DASH_TOKEN" --out "$OUT" --name platform \
-  --charts 6 --changing invocations,latency --watch-s 4 > platform-check.txt 2> platform-check.err \
+  --charts 6 --changing invocations,latency,cost --watch-s 4 > platform-check.txt 2> platform-check.err \
   || fail "platform dashboard in Chromium: $(cat platform-check.txt platform-check.err)"
 echo "platform: $(head -c 400 platform-check.txt)"
 kill "$INV" 2>/dev/null
