@@ -50,6 +50,16 @@ FunctionSpec Builtin(const std::string& name, const std::string& handler, int64_
   return s;
 }
 
+// A platform whose time is `clock` and whose maintenance runs only when the test calls
+// RunMaintenance (keep-alive tests drive time instead of waiting for it).
+Result<std::unique_ptr<Platform>> PlatformOnFakeClock(const TempDir& dir, FakeClock* clock) {
+  PlatformOptions o;
+  o.state_dir = dir.path();
+  o.clock = clock;
+  o.background_maintenance = false;
+  return Platform::Create(o);
+}
+
 // AWS Lambda developer guide, "Tutorial: Building a custom runtime": bootstrap and function.sh,
 // verbatim.
 const char* const kTutorialBootstrap = R"SH(#!/bin/sh
@@ -476,11 +486,7 @@ TEST_F(PlatformTest, ResponseOverTheProfileLimitFailsWithResponseSizeTooLarge) {
 TEST(PlatformKeepAlive, IdleInstanceExpiresOnTheInjectedClock) {
   TempDir dir("faas-keepalive");
   FakeClock clock;
-  PlatformOptions o;
-  o.state_dir = dir.path();
-  o.clock = &clock;
-  o.background_maintenance = false;
-  auto p = Platform::Create(o);
+  auto p = PlatformOnFakeClock(dir, &clock);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   FunctionSpec spec = Builtin("ka", "echo");
   spec.keep_alive = "fixed:60s";
@@ -605,11 +611,7 @@ namespace {
 TEST(PlatformKeepAlive, HybridPolicyUnloadsAndPreWarmsBeforeTheNextArrival) {
   TempDir dir("faas-hybrid");
   FakeClock clock;
-  PlatformOptions o;
-  o.state_dir = dir.path();
-  o.clock = &clock;
-  o.background_maintenance = false;
-  auto p = Platform::Create(o);
+  auto p = PlatformOnFakeClock(dir, &clock);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   FunctionSpec spec = Builtin("periodic", "echo");
   spec.keep_alive = "hybrid";
