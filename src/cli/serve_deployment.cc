@@ -22,6 +22,7 @@
 #include "serve/placement/thresholds.h"
 #include "serve/remote/container_tier.h"
 #include "serve/remote/function_tier.h"
+#include "train/report/stage_providers.h"
 
 namespace sl::cli {
 namespace {
@@ -35,7 +36,11 @@ Result<std::unique_ptr<serve::Tier>> MakeFunctionTiers(const ServeFlags& v, Depl
                            "folders here; give --model-store s3://BUCKET/PREFIX (or gs://BUCKET/PREFIX, az://ACCOUNT/CONTAINER/PREFIX) to deliver the models through",
                            where.platform);
   }
-  SL_ASSIGN_OR_RETURN(OpenedFunctionHost host, OpenFunctionHost(where, po, v.provider));
+  // --provider P, or inference=P: the stage syntax of `train --provider` and what `plan` prints.
+  auto stage = train::ResolveStageProviders(v.provider, {"inference"}, "--provider", "aws-lambda");
+  if (!stage.ok()) return InvalidArgument("{}", stage.status().message());
+  const std::string provider = stage->at("inference").name;
+  SL_ASSIGN_OR_RETURN(OpenedFunctionHost host, OpenFunctionHost(where, po, provider));
   SL_LOG_INFO("serve", "{}", host.description);
   d.local_platform = host.local;
   d.functions = std::move(host.host);
@@ -58,7 +63,7 @@ Result<std::unique_ptr<serve::Tier>> MakeFunctionTiers(const ServeFlags& v, Depl
       fo.model_uri = base + "/" + name;
       SL_LOG_INFO("serve", "model {} delivered to the functions through {}", name, fo.model_uri);
     }
-    fo.provider = v.provider;
+    fo.provider = provider;
     fo.memory_mb = v.function_memory_mb;
     fo.keep_alive = v.keep_alive;
     fo.concurrency_limit = v.function_concurrency;
@@ -257,7 +262,7 @@ void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
   f.Double("container-cpus", &v.container_cpus, "CPU limit per replica (runc)");
   f.Int("container-memory-mb", &v.container_memory_mb, "memory limit per replica (runc)");
   f.Int("container-idle-s", &v.container_idle_s, "idle seconds before a replica above min stops");
-  f.String("provider", &v.provider, "function tier provider profile (profiles/*.yaml)");
+  f.String("provider", &v.provider, "function tier provider profile (profiles/*.yaml), also as inference=P (`straightline plan`)");
   f.Int("function-memory-mb", &v.function_memory_mb, "function memory size");
   f.Int("function-concurrency", &v.function_concurrency, "function concurrency limit per model");
   f.Int("provisioned", &v.provisioned, "function instances kept warm per model");

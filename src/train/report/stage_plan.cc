@@ -621,14 +621,21 @@ std::string StagePlanText(const StagePlan& plan) {
   } else {
     out += fmt::format("\nplan (cheapest per stage{}):\n", o.deadline_s > 0 || o.slo_p99_ms > 0 ? " within the constraints" : "");
     out += ChoiceLines(plan.mixed);
-    out += fmt::format("  training time {:.2f} s{}, cost ${}{}\n", plan.mixed.training_time_s,
-                       o.deadline_s > 0 ? (plan.mixed.meets_deadline ? " (meets the deadline)" : " (MISSES the deadline)") : "",
+    const bool training = plan.mixed.stages.count("preprocess") + plan.mixed.stages.count("train") > 0;
+    out += fmt::format("  {}cost ${}{}\n",
+                       training ? fmt::format("training time {:.2f} s{}, ", plan.mixed.training_time_s,
+                                              o.deadline_s > 0 ? (plan.mixed.meets_deadline ? " (meets the deadline)"
+                                                                                            : " (MISSES the deadline)")
+                                                               : "")
+                                : "",
                        Money(plan.mixed.cost_usd), plan.mixed.meets_slo ? "" : " (inference MISSES the SLO)");
   }
   if (plan.best_single.found) {
     const std::string single = SingleProviderOf(plan.best_single);
-    out += fmt::format("best single provider: {}: ${}, training time {:.2f} s{}\n", single,
-                       Money(plan.best_single.cost_usd), plan.best_single.training_time_s,
+    out += fmt::format("best single provider: {}: ${}{}{}\n", single, Money(plan.best_single.cost_usd),
+                       plan.best_single.stages.count("preprocess") + plan.best_single.stages.count("train") > 0
+                           ? fmt::format(", training time {:.2f} s", plan.best_single.training_time_s)
+                           : "",
                        MeetsAll(plan.best_single) ? "" : " (misses a constraint)");
     if (plan.mixed.found && plan.best_single.cost_usd > 0) {
       out += fmt::format("the per-stage plan costs {:.1f} % of it\n", 100 * plan.mixed.cost_usd / plan.best_single.cost_usd);
@@ -656,8 +663,8 @@ std::string StagePlanText(const StagePlan& plan) {
       out += fmt::format("run it: straightline train --workers N ... --provider {} --memory {}\n", join(providers), join(sizes));
     }
     if (auto it = plan.mixed.stages.find("inference"); it != plan.mixed.stages.end()) {
-      out += fmt::format("        straightline serve --tiers function ... --provider {} --function-memory-mb {}\n",
-                         it->second.provider, it->second.memory_mb);
+      out += fmt::format("{}straightline serve --tiers function ... --provider {} --function-memory-mb {}\n",
+                         providers.empty() ? "run it: " : "        ", it->second.provider, it->second.memory_mb);
     }
   }
   for (const auto& n : plan.notes) out += fmt::format("note: {}\n", n);
