@@ -130,6 +130,7 @@ Result<Calibration> ParseCalibration(const std::string& text, const std::string&
     return InvalidArgument("{}: measurements.sizes: missing or empty (the size sweep of calibrate)", file);
   }
   std::vector<Point> pts[3];
+  double local_p50_at_1 = 0;
   const char* names[3] = {"local", "container", "function"};
   for (size_t i = 0; i < m["sizes"].size(); ++i) {
     const nlohmann::json& row = m["sizes"][i];
@@ -151,6 +152,7 @@ Result<Calibration> ParseCalibration(const std::string& text, const std::string&
       // A size the tier failed at a trickle tells nothing about its service time.
       if (success < 0.99) continue;
       pts[t].push_back({samples, mean, p50, p99});
+      if (t == 0 && samples == 1) local_p50_at_1 = p50;
     }
   }
   c.local = FitPoints(pts[0]);
@@ -178,7 +180,7 @@ Result<Calibration> ParseCalibration(const std::string& text, const std::string&
   if (c.host_cores > 0 && m.contains("local_rates") && m["local_rates"].is_array() &&
       m.contains("local_unloaded")) {
     SL_ASSIGN_OR_RETURN(double unloaded_p99, Number(m["local_unloaded"], "p99_ms", file + ": measurements.local_unloaded"));
-    double within = 0, beyond = 0;
+    double within = 0, beyond = 0, warm_p50 = 0;
     for (size_t i = 0; i < m["local_rates"].size(); ++i) {
       const nlohmann::json& row = m["local_rates"][i];
       const std::string where = fmt::format("{}: measurements.local_rates[{}]", file, i);
@@ -189,6 +191,7 @@ Result<Calibration> ParseCalibration(const std::string& text, const std::string&
       SL_ASSIGN_OR_RETURN(r.p99_ms, Number(row, "p99_ms", where));
       if (WithinLocalCapacity(r, unloaded_p99)) {
         within = std::max(within, r.offered_per_s);
+        if (r.p50_ms > 0 && (warm_p50 == 0 || r.p50_ms < warm_p50)) warm_p50 = r.p50_ms;
       } else if (beyond == 0 || r.offered_per_s < beyond) {
         beyond = r.offered_per_s;
       }
@@ -204,13 +207,22 @@ Result<Calibration> ParseCalibration(const std::string& text, const std::string&
       c.saturation_rate = beyond;
       how = fmt::format("below {:.0f}/s (no rate within: an upper bound)", beyond);
     }
+    if (warm_p50 > 0 && local_p50_at_1 > 0) {
+      c.warm_factor = std::clamp(warm_p50 / local_p50_at_1, 0.2, 1.0);
+      for (ServiceFit* f : {&c.local, &c.container, &c.function}) {
+        f->a_ms *= c.warm_factor;
+        f->m_ms *= c.warm_factor;
+        for (auto& point : f->curve) point.second *= c.warm_factor;
+      }
+    }
     const double l1 = c.local.MeanMs(1);
     if (c.saturation_rate > 0 && l1 > 0) {
       const double cpu_ms = 1000.0 * static_cast<double>(c.host_cores) / c.saturation_rate;
       c.cpu_fraction = std::clamp(cpu_ms / l1, 0.05, 1.0);
       c.cpu_fraction_note = fmt::format(
           "{:.2f}: the local tier saturates at ~{:.0f} single-sample requests/s ({}) on {} cores = {:.3f} CPU-ms "
-          "a request, of {:.3f} ms at a trickle", c.cpu_fraction, c.saturation_rate, how, c.host_cores, cpu_ms, l1);
+          "a request, of {:.3f} ms (warm cores: x {:.2f} the trickle's)", c.cpu_fraction, c.saturation_rate, how,
+          c.host_cores, cpu_ms, l1, c.warm_factor);
     }
   }
   return c;

@@ -12,15 +12,23 @@
 // same points (a >= 0.01 ms, m >= 0). One size measured: its mean for every size.
 // From measurements.tiers (written by calibrate since issue 21 §5): the container start and the
 // function cold start as the tiers measured them (start_ms_ewma); 0 = not measured.
+// Warm cores (warm_factor): the size sweep runs at a trickle (calibrate's --probe-rate, 20/s), where
+// every request wakes idle cores and threads; under load the same request is answered faster
+// (here: p50 1.33 ms at 20/s, 0.86 ms at 400-800/s). warm_factor = the lowest p50 of the rate
+// sweep's rates within capacity / the size sweep's local p50 at 1 sample, clamped to [0.2, 1];
+// every tier's curve is multiplied by it (they were all measured at the same trickle). No sweep:
+// 1.
 // How much of a trickle's latency is CPU work (cpu_fraction, κ): a request answered in L ms at a
 // trickle did not use L ms of CPU (part is waiting: wake-ups, the network stack, hand-offs between
 // threads). From measurements.local_rates (calibrate's rate sweep of single-sample requests, the
 // load generator on the same cores) and host_cores: the local tier saturates between the last
 // rate within capacity and the first beyond it (serve::WithinLocalCapacity, the rule calibrate
 // itself uses; their geometric mean is taken), so one request costs host_cores / R_sat CPU-ms and
-// κ = that / L_local(1 sample), clamped to [0.05, 1]. Every tier's time is split the same way:
-// κ × L is work on the tier's CPUs, (1 − κ) × L a delay that holds nothing. No sweep or no
-// cores recorded: κ = 1 (all of it CPU: the most pessimistic reading).
+// κ = that / L_local(1 sample), clamped to [0.05, 1]. The waiting, (1 − κ) × L_local(1), is taken
+// as the same for every request (wake-ups and hand-offs do not grow with the body): the simulator
+// charges it as a delay that holds nothing, and the rest of a request's time, on any tier and at
+// any size, as CPU work there. No sweep or no cores recorded: κ = 1 (all of it CPU: the most
+// pessimistic reading).
 // F, D and the window are the placer's thresholds, as `serve` reads them from the same file.
 // Failure contract: NOT_FOUND (no file); INVALID_ARGUMENT naming the file and the key (bad JSON,
 // no measurements.sizes, a row without the local tier's mean_ms, a negative or non-finite value).
@@ -60,6 +68,7 @@ struct Calibration {
   double container_start_ms = 0;      // 0: not measured
   double function_start_ms = 0;       // our INIT (model load) as measured here; 0: not measured
   int64_t host_cores = 0;             // 0: not recorded
+  double warm_factor = 1;             // (see above)
   double cpu_fraction = 1;            // κ (see above)
   double saturation_rate = 0;         // R_sat, single-sample requests/s (0: not derived)
   std::string cpu_fraction_note;      // how κ was derived, for the report

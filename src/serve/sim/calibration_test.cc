@@ -117,6 +117,9 @@ TEST(CalibrationTest, TheCpuFractionComesFromTheRateSweep) {
                       {"offered_per_s": 1600, "success": 1, "p50_ms": 1.4, "p99_ms": 5.6},
                       {"offered_per_s": 3200, "success": 1, "p50_ms": 8, "p99_ms": 18.7}])"), "t.json");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
+  // Warm cores: the lowest p50 within capacity (1 ms at 800/s) / the trickle's p50 at 1 sample
+  // (1.0 ms in File()): 1, nothing changes. See WarmCores for a factor below 1.
+  EXPECT_NEAR(c->warm_factor, 1, 1e-12);
   EXPECT_NEAR(c->saturation_rate, std::sqrt(1600.0 * 3200.0), 1e-9);
   EXPECT_NEAR(c->cpu_fraction, 2000.0 / std::sqrt(1600.0 * 3200.0) / 1.3, 1e-9);
   EXPECT_NE(c->cpu_fraction_note.find("between 1600/s (within) and 3200/s (saturated)"), std::string::npos)
@@ -125,6 +128,23 @@ TEST(CalibrationTest, TheCpuFractionComesFromTheRateSweep) {
   auto plain = ParseCalibration(File(), "t.json");
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain->cpu_fraction, 1);
+}
+
+TEST(CalibrationTest, WarmCoresScaleEveryTiersTrickleTimes) {
+  // Under load (400/s) single requests took p50 0.5 ms against the trickle's 1.0: every tier's
+  // times halve (local 1.3 → 0.65 at 1 sample; the container's 2.0 → 1.0), and κ is taken of the
+  // warm time: 2 cores / 1,600/s (all within: a lower bound) = 1.25 CPU-ms > 0.65 ms → 1.
+  auto c = ParseCalibration(File(R"(, "host_cores": 2, "local_unloaded": {"p50_ms": 1, "p99_ms": 2},
+      "local_rates": [{"offered_per_s": 400, "success": 1, "p50_ms": 0.5, "p99_ms": 3},
+                      {"offered_per_s": 1600, "success": 1, "p50_ms": 0.7, "p99_ms": 5}])"), "t.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_NEAR(c->warm_factor, 0.5, 1e-12);
+  EXPECT_NEAR(c->local.MeanMs(1), 0.65, 1e-9);
+  EXPECT_NEAR(c->local.MeanMs(16), 1.4, 1e-9);
+  EXPECT_NEAR(c->container.MeanMs(1), 1.0, 1e-9);
+  EXPECT_NEAR(c->saturation_rate, 1600, 1e-9);
+  EXPECT_EQ(c->cpu_fraction, 1);
+  EXPECT_NE(c->cpu_fraction_note.find("at least 1600/s"), std::string::npos) << c->cpu_fraction_note;
 }
 
 TEST(CalibrationTest, AMissingFileIsNotFound) {

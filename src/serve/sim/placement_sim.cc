@@ -95,6 +95,7 @@ class Simulation {
   std::vector<std::mt19937_64> work_rng_;
   ServiceFit fit_[3];   // per TierKind: the service model and its scale (function: vCPU share)
   double scale_[3] = {1, 1, 1};
+  double wait_ms_ = 0;  // per request, not CPU (see Init)
   std::vector<int64_t> payload_bytes_;
   std::vector<int64_t> payload_samples_;
   std::discrete_distribution<int> pick_;
@@ -152,11 +153,17 @@ Status Simulation::Init() {
   if (shared) shared_pool_ = std::make_unique<CpuPool>(&loop_, t.shared_cores);
   work_rng_.resize(3);
   for (size_t i = 0; i < 3; ++i) work_rng_[i].seed(o_.spec.seed * 1000003 + i);
-  const double kappa = t.cpu_fraction;
-  auto work_of = [this, kappa](const ServiceFit& fit, size_t i, double scale) -> WorkFn {
+  // The wait in every request's measured time that is not CPU work (calibration.h): a fixed
+  // part per request, (1 - κ) of one single-sample request's time, whatever its size and tier.
+  wait_ms_ = (1 - t.cpu_fraction) * cal.local.MeanMs(1);
+  auto work_of = [this](const ServiceFit& fit, size_t i, double scale) -> WorkFn {
     fit_[i] = fit;
     scale_[i] = scale;
-    return [this, i, kappa](int64_t samples) { return kappa * scale_[i] * fit_[i].Draw(samples, work_rng_[i]); };
+    return [this, i](int64_t samples) {
+      const double mean = scale_[i] * fit_[i].MeanMs(samples);
+      const double cpu_share = mean > 0 ? std::max(0.05, 1 - wait_ms_ / mean) : 1;
+      return cpu_share * scale_[i] * fit_[i].Draw(samples, work_rng_[i]);
+    };
   };
   if (t.local) {
     SimLocalOptions lo = t.local_options;
@@ -359,8 +366,8 @@ void Simulation::Place(int64_t c, int excluded) {
     }
     // The part of the measured time that is not CPU (calibration.h, κ): on the way back.
     const size_t k = static_cast<size_t>(done.tier);
-    const double delay_ms = call.answered ? 0
-                            : (1 - o_.topology.cpu_fraction) * scale_[k] * fit_[k].MeanMs(call.samples);
+    const double delay_ms =
+        call.answered ? 0 : std::min(wait_ms_, 0.95 * scale_[k] * fit_[k].MeanMs(call.samples));
     if (delay_ms <= 0) {
       Finish(c, TierLabel(done.tier), r.status);
       return Release(c);

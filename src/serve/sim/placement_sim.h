@@ -54,8 +54,10 @@ struct Topology {
   SimFunctionOptions function_options;    // concurrency_limit <= 0: the profile's; init_ms < 0: calibration's
   // Function work when the calibration has no function measurements: the local tier's, slowed
   // by the instance's vCPU share when below 1 (VcpuForMemory).
-  // The share of each tier's measured time that is CPU work (κ, calibration.h); the rest is a
-  // delay on the answer's way back that holds no tier resource. < 0: the calibration's.
+  // The share of a single-sample request's measured time that is CPU work (κ, calibration.h): the
+  // rest, (1 - κ) × the local tier's time at 1 sample, is a wait every request has whatever its
+  // size and tier; it holds no tier resource (a delay on the answer's way back) and the rest of a
+  // request's measured time is CPU work on the tier. < 0: the calibration's.
   double cpu_fraction = -1;
   // Gateway.
   int64_t request_timeout_ms = 50000;

@@ -64,6 +64,7 @@ nlohmann::json SimReportJson(const PlacementSimOptions& o, const std::vector<Pla
                       {"function", FitJson(o.calibration.function)},
                       {"container_start_ms", o.calibration.container_start_ms},
                       {"function_init_ms", o.calibration.function_start_ms},
+                      {"warm_factor", o.calibration.warm_factor},
                       {"cpu_fraction", o.topology.cpu_fraction},
                       {"cpu_fraction_derivation", o.calibration.cpu_fraction_note}};
   j["topology"] = {{"tiers", nlohmann::json::array()},
