@@ -19,6 +19,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/wait_until.h"
+
 namespace sl {
 namespace {
 
@@ -382,16 +384,6 @@ TEST(HttpServerTest, HeadAnd204HaveNoBody) {
 
 using std::chrono::milliseconds;
 
-// Polls `pred` every 5 ms for at most 10 s (waiting for the server's side of a close to be
-// counted, not timing anything).
-template <typename Pred>
-bool Eventually(Pred pred) {
-  for (int i = 0; i < 2000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return pred();
-}
 
 // Issue 16: 3,000 slowloris connections were never closed. A head trickled a byte at a time is
 // closed header_timeout after it began, however steadily it trickles; a good request meanwhile
@@ -418,9 +410,9 @@ TEST(HttpServerBoundsTest, SlowlorisHeadsAreClosedAfterTheHeaderTimeout) {
   for (auto& t : slow) t.join();
   EXPECT_EQ(closed.load(), kSlow);
   EXPECT_EQ(calls.load(), 1);  // only the good request reached the handler
-  EXPECT_TRUE(Eventually([&] { return server->stats().header_timeouts == kSlow; }))
+  EXPECT_TRUE(WaitUntil([&] { return server->stats().header_timeouts == kSlow; }))
       << server->stats().header_timeouts;
-  EXPECT_TRUE(Eventually([&] { return server->stats().open_connections == 1; }));
+  EXPECT_TRUE(WaitUntil([&] { return server->stats().open_connections == 1; }));
 }
 
 // A connection that never sends a byte is closed by the header timeout too.
@@ -431,7 +423,7 @@ TEST(HttpServerBoundsTest, ASilentNewConnectionIsClosedAfterTheHeaderTimeout) {
   RawConn c(server->port());
   ASSERT_TRUE(c.connected());
   EXPECT_EQ(c.Read().status, 0);  // EOF within the client's 10 s read bound, no answer
-  EXPECT_TRUE(Eventually([&] { return server->stats().header_timeouts == 1; }));
+  EXPECT_TRUE(WaitUntil([&] { return server->stats().header_timeouts == 1; }));
 }
 
 // Issue 16: six unfinished 59 MiB bodies were held with no timeout. A body trickled after its
@@ -447,7 +439,7 @@ TEST(HttpServerBoundsTest, SlowBodiesAreClosedAfterTheBodyTimeoutAndTheirBytesRe
     conns.push_back(std::make_unique<RawConn>(server->port()));
     ASSERT_TRUE(conns.back()->Send("POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\nab"));
   }
-  EXPECT_TRUE(Eventually([&] { return server->stats().inflight_body_bytes == kSlow * 100000u; }));
+  EXPECT_TRUE(WaitUntil([&] { return server->stats().inflight_body_bytes == kSlow * 100000u; }));
   std::atomic<int> closed{0};
   std::vector<std::thread> slow;
   for (auto& c : conns) {
@@ -458,8 +450,8 @@ TEST(HttpServerBoundsTest, SlowBodiesAreClosedAfterTheBodyTimeoutAndTheirBytesRe
   for (auto& t : slow) t.join();
   EXPECT_EQ(closed.load(), kSlow);
   EXPECT_EQ(calls.load(), 0);
-  EXPECT_TRUE(Eventually([&] { return server->stats().body_timeouts == kSlow; }));
-  EXPECT_TRUE(Eventually([&] { return server->stats().inflight_body_bytes == 0; }))
+  EXPECT_TRUE(WaitUntil([&] { return server->stats().body_timeouts == kSlow; }));
+  EXPECT_TRUE(WaitUntil([&] { return server->stats().inflight_body_bytes == 0; }))
       << server->stats().inflight_body_bytes;
 }
 
@@ -483,16 +475,27 @@ TEST(HttpServerBoundsTest, IdleKeepAliveIsClosedButALongPollIsNot) {
   ASSERT_TRUE(idle.Send(Get("/now")));
   ASSERT_EQ(idle.Read().status, 200);
   EXPECT_EQ(idle.Read().status, 0);  // then EOF: closed while idle
-  EXPECT_TRUE(Eventually([&] { return server->stats().idle_timeouts == 1; }));
+  EXPECT_TRUE(WaitUntil([&] { return server->stats().idle_timeouts == 1; }));
 
   RawConn poll(server->port());
   ASSERT_TRUE(poll.Send(Get("/next")));
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitUntil([&] {
     std::lock_guard<std::mutex> lock(mu);
     return parked.size() == 1;
   }));
-  // Several idle and header timeouts pass while the request waits for its handler.
-  std::this_thread::sleep_for(milliseconds(800));
+  // An idle timeout and then a header timeout pass on two witness connections opened after the
+  // request was parked (each closed >= 200 ms after it opened), while the request waits for its
+  // handler: a timer wrongly armed on the parked request would have fired before theirs.
+  RawConn idle_witness(server->port());
+  ASSERT_TRUE(idle_witness.Send(Get("/now")));
+  ASSERT_EQ(idle_witness.Read().status, 200);
+  EXPECT_EQ(idle_witness.Read().status, 0);  // EOF: closed by idle_timeout
+  RawConn header_witness(server->port());
+  ASSERT_TRUE(header_witness.Send("GET /now HTTP/1.1\r\n"));  // a head that never ends
+  EXPECT_EQ(header_witness.Read().status, 0);  // closed by header_timeout
+  EXPECT_TRUE(WaitUntil([&] {
+    return server->stats().idle_timeouts == 2 && server->stats().header_timeouts == 1;
+  }));
   {
     std::lock_guard<std::mutex> lock(mu);
     parked[0](HttpResponse::Text(200, "work"));
@@ -500,8 +503,8 @@ TEST(HttpServerBoundsTest, IdleKeepAliveIsClosedButALongPollIsNot) {
   auto r = poll.Read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "work");
-  EXPECT_EQ(server->stats().idle_timeouts, 1);
-  EXPECT_EQ(server->stats().header_timeouts, 0);
+  EXPECT_EQ(server->stats().idle_timeouts, 2);
+  EXPECT_EQ(server->stats().header_timeouts, 1);
 }
 
 // Issue 16: 1,100 idle connections exhausted the file descriptors and good requests timed out.
@@ -517,7 +520,7 @@ TEST(HttpServerBoundsTest, ConnectionsOverTheCapGet503WhileOpenOnesAreServed) {
   ASSERT_EQ(good.Read().status, 200);
   std::vector<std::unique_ptr<RawConn>> idle;
   for (int i = 0; i < 7; ++i) idle.push_back(std::make_unique<RawConn>(server->port()));
-  ASSERT_TRUE(Eventually([&] { return server->stats().open_connections == 8; }));
+  ASSERT_TRUE(WaitUntil([&] { return server->stats().open_connections == 8; }));
 
   constexpr int kExtra = 40;
   for (int i = 0; i < kExtra; ++i) {
@@ -540,7 +543,7 @@ TEST(HttpServerBoundsTest, ConnectionsOverTheCapGet503WhileOpenOnesAreServed) {
   EXPECT_EQ(st.open_connections, 8);
 
   idle.clear();  // room again: new connections are served
-  ASSERT_TRUE(Eventually([&] { return server->stats().open_connections == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return server->stats().open_connections == 1; }));
   RawConn later(server->port());
   ASSERT_TRUE(later.Send(Get("/later")));
   EXPECT_EQ(later.Read().status, 200);
@@ -568,7 +571,7 @@ TEST(HttpServerBoundsTest, DefaultConnectionCapIsHalfTheDescriptorLimit) {
         auto& server = *started;
         std::vector<std::unique_ptr<RawConn>> conns;
         for (int i = 0; i < 32; ++i) conns.push_back(std::make_unique<RawConn>(server->port()));
-        if (!Eventually([&] { return server->stats().open_connections == 32; })) std::_Exit(11);
+        if (!WaitUntil([&] { return server->stats().open_connections == 32; })) std::_Exit(11);
         int refused = 0;
         for (int i = 0; i < 5; ++i) {
           RawConn extra(server->port());
@@ -609,7 +612,7 @@ TEST(HttpServerBoundsTest, BodiesOverTheInflightCapGet503WithoutBeingHeld) {
 
   RawConn holder(server->port());
   ASSERT_TRUE(holder.Send(Post("/park", big)));
-  ASSERT_TRUE(Eventually([&] { return calls.load() == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return calls.load() == 1; }));
   EXPECT_EQ(server->stats().inflight_body_bytes, big.size());
 
   // Several clients at once, each with a body that does not fit next to the parked one.
@@ -649,7 +652,7 @@ TEST(HttpServerBoundsTest, BodiesOverTheInflightCapGet503WithoutBeingHeld) {
     parked[0](HttpResponse::Text(200, "done"));
   }
   EXPECT_EQ(holder.Read().status, 200);
-  EXPECT_TRUE(Eventually([&] { return server->stats().inflight_body_bytes == 0; }));
+  EXPECT_TRUE(WaitUntil([&] { return server->stats().inflight_body_bytes == 0; }));
   RawConn after(server->port());
   ASSERT_TRUE(after.Send(Post("/echo", big)));
   EXPECT_EQ(after.Read().body, std::to_string(big.size()));
@@ -668,8 +671,8 @@ TEST(HttpServerBoundsTest, AClientThatDoesNotReadIsClosedAfterTheWriteTimeout) {
   int small = 4096;
   setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
   ASSERT_TRUE(c.Send(Get("/big")));
-  EXPECT_TRUE(Eventually([&] { return server->stats().write_timeouts == 1; }));
-  EXPECT_TRUE(Eventually([&] { return server->stats().open_connections == 0; }));
+  EXPECT_TRUE(WaitUntil([&] { return server->stats().write_timeouts == 1; }));
+  EXPECT_TRUE(WaitUntil([&] { return server->stats().open_connections == 0; }));
 }
 
 TEST(HttpMessageTest, HeadersAreCaseInsensitiveAndSetReplaces) {

@@ -67,10 +67,19 @@ void ModelPoller::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool ModelPoller::WaitForLooks(int64_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> l(mu_);
+  const int64_t target = looks_ + n;
+  return looked_.wait_for(l, timeout, [&] { return looks_ >= target; });
+}
+
 void ModelPoller::Loop(TimePoint next) {
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
-    if (clock_->Now() < next) {
+    const bool due = clock_->Now() >= next;
+    ++looks_;
+    looked_.notify_all();
+    if (!due) {
       if (clock_ == Clock::Real()) {
         cv_.wait_until(l, next);
       } else {

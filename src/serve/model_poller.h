@@ -71,6 +71,10 @@ class ModelPoller {
   void Stop();
 
   int64_t polls() const;  // completed polls (thread and PollNow)
+  // Blocks until the polling thread has compared the clock with its next poll time `n` more
+  // times, or `timeout` passes; true when it has. With a FakeClock, a test advances time and
+  // waits for looks instead of sleeping to show that a poll did not happen.
+  bool WaitForLooks(int64_t n, std::chrono::milliseconds timeout) const;
   int64_t swaps() const;
   int64_t refusals() const;
 
@@ -97,6 +101,8 @@ class ModelPoller {
   std::condition_variable cv_;
   bool stop_ = false;  // GUARDED_BY(mu_)
   int64_t polls_ = 0, swaps_ = 0, refusals_ = 0;  // GUARDED_BY(mu_)
+  int64_t looks_ = 0;                              // GUARDED_BY(mu_)
+  mutable std::condition_variable looked_;
   std::thread thread_;
 };
 

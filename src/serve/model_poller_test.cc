@@ -20,6 +20,7 @@
 #include "common/http_server.h"
 #include "common/metrics.h"
 #include "common/sha256.h"
+#include "common/wait_until.h"
 #include "serve/gateway.h"
 #include "serve/local_tier.h"
 #include "serve/model_sources.h"
@@ -34,16 +35,6 @@ namespace sl::serve {
 namespace {
 using namespace std::chrono_literals;
 
-// Waits (real time, bounded) for a condition another thread makes true.
-template <typename F>
-bool Eventually(F f, std::chrono::milliseconds limit = 10s) {
-  const auto until = Clock::Real()->Now() + limit;
-  while (!f()) {
-    if (Clock::Real()->Now() > until) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 std::vector<float> ProbabilitiesOf(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
@@ -193,7 +184,7 @@ TEST_P(StoreServingTest, SwapsUnderLoadRefusesACorruptVersionAndRestartsFromTheC
       }
     });
   }
-  ASSERT_TRUE(Eventually([&] { return on_v1.load() >= 30; }));
+  ASSERT_TRUE(WaitUntil([&] { return on_v1.load() >= 30; }));
   ASSERT_TRUE(testing::PublishModel(tmp_.Join("v2"), *store_, "tiny/").ok());
   auto outcomes = poller_->PollNow();
   swapped = true;
@@ -201,7 +192,7 @@ TEST_P(StoreServingTest, SwapsUnderLoadRefusesACorruptVersionAndRestartsFromTheC
   EXPECT_EQ(outcomes[0].change, ModelPoller::Change::kSwapped) << outcomes[0].status.ToString();
   EXPECT_TRUE(outcomes[0].downloaded);
   EXPECT_EQ(outcomes[0].version, v2);
-  ASSERT_TRUE(Eventually([&] { return on_v2.load() >= 30; }));
+  ASSERT_TRUE(WaitUntil([&] { return on_v2.load() >= 30; }));
   stop = true;
   for (auto& t : clients) t.join();
   EXPECT_EQ(failed.load(), 0);
@@ -272,14 +263,14 @@ TEST(ModelPollerClockTest, PollsEveryPeriodOfTheInjectedClock) {
   po.metrics = &metrics;
   auto poller = ModelPoller::Start(loaded.repository.get(), std::move(loaded.sources), po).value();
   clock.Advance(29s);
-  std::this_thread::sleep_for(20ms);  // the thread looks every 1 ms: 29 s is not a period
+  ASSERT_TRUE(poller->WaitForLooks(3, 10s));  // the thread saw 29 s: not a period
   EXPECT_EQ(poller->polls(), 0);
   clock.Advance(1s);
-  ASSERT_TRUE(Eventually([&] { return poller->polls() == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return poller->polls() == 1; }));
   ASSERT_TRUE(testing::PublishModel(tmp.Join("v2"), *store, "m/").ok());
   EXPECT_EQ(loaded.repository->Find("m")->version, VersionOf(tmp.Join("v1")));
   clock.Advance(30s);
-  ASSERT_TRUE(Eventually([&] { return poller->swaps() == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return poller->swaps() == 1; }));
   EXPECT_EQ(loaded.repository->Find("m")->version, VersionOf(tmp.Join("v2")));
   const std::string text = metrics.Render();
   EXPECT_NE(text.find(R"(sl_serve_model_polls_total{model="m",result="unchanged"} 1)"), std::string::npos) << text;
@@ -287,7 +278,7 @@ TEST(ModelPollerClockTest, PollsEveryPeriodOfTheInjectedClock) {
   poller->Stop();
   const int64_t polls = poller->polls();
   clock.Advance(300s);
-  std::this_thread::sleep_for(5ms);
+  EXPECT_FALSE(poller->WaitForLooks(1, 50ms));  // the thread is gone
   EXPECT_EQ(poller->polls(), polls);  // stopped
 }
 
