@@ -10,7 +10,7 @@ DEBIAN_PACKAGES=(
   g++ cmake ninja-build ccache pkg-config make
   # libraries
   libfmt-dev nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libboost-dev zlib1g-dev
-  libpng-dev libyaml-cpp-dev libgtest-dev libgmock-dev libtorch-dev
+  libpng-dev libjpeg62-turbo-dev libyaml-cpp-dev libgtest-dev libgmock-dev libtorch-dev
   # data
   dataset-fashion-mnist
   # peers and real clients used by tests and benchmarks
