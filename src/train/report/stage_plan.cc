@@ -592,7 +592,8 @@ std::string StagePlanText(const StagePlan& plan) {
   std::string out = fmt::format(
       "plan: {} providers; deadline {} (preprocessing + training), inference p99 SLO {}\n"
       "predicted from the measured stage profiles: CPU-bound time rescaled by the CPU each size buys, billed by "
-      "each profile; the providers' cold-start overheads from their profiles\n",
+      "each profile; the providers' cold-start overheads from their profiles; a training stage's time is eq. 5's "
+      "(its steps' slowest functions, in waves of the concurrency limit), the coordinator's own work not included\n",
       o.providers.size(), o.deadline_s > 0 ? fmt::format("{:.0f} s", o.deadline_s) : "none",
       o.slo_p99_ms > 0 ? fmt::format("{:.0f} ms", o.slo_p99_ms) : "none");
   for (const auto& st : plan.stages) {
