@@ -11,6 +11,8 @@
 #        DEMO_ROUNDS_PER_EPOCH, DEMO_LR, DEMO_SERVER_MOMENTUM (unset: train's defaults for the
 #        number of workers, train/serverless_defaults.h); DEMO_MIN_ACCURACY (0.88),
 #        DEMO_KFOLD (3 folds on DEMO_KFOLD_LIMIT=6000 train samples, 1 epoch each; 0 = skip),
+#        DEMO_LOCAL_LIMIT (the same cnn trained in one process on 3000 train samples for
+#        DEMO_LOCAL_EPOCHS=3 epochs, for the per-epoch loss and accuracy in its manifest; 0 = skip),
 #        DEMO_LOAD_PHASES (load on the served model, DURATION_S:FROM:TO sessions/s; default 15:10:150),
 #        DEMO_F, DEMO_D (the thresholds the demo serves with; default 100 requests/s, 65536 bytes)
 #   It ends with `straightline report`: runs/demo-<time>-report/report.html (and figures/*.png
@@ -65,6 +67,16 @@ if [ "$KFOLD" -gt 1 ]; then
     --kfold-epochs 1 --threads 2 | tail -n $((KFOLD + 1))
 fi
 
+LOCAL_LIMIT=${DEMO_LOCAL_LIMIT:-3000}
+LOCAL_OUT="$PWD/$RUN-local-model"
+if [ "$LOCAL_LIMIT" -gt 0 ]; then
+  echo
+  echo "== 3b. the same architecture trained in one process ($LOCAL_LIMIT train samples, ${DEMO_LOCAL_EPOCHS:-3} epochs):"
+  echo "   its manifest keeps the training loss and the validation loss and accuracy of every epoch"
+  "$SL" train --dataset fashion-mnist --model cnn --epochs "${DEMO_LOCAL_EPOCHS:-3}" --limit "$LOCAL_LIMIT" \
+    --threads 2 --seed 1 --out "$LOCAL_OUT" | tail -n 3
+fi
+
 echo
 echo "== 4. predict: test image 0 of $DATA"
 "$SL" predict --model "$OUT" --input "$DATA/t10k-images-idx3-ubyte.gz" --index 0 --top 3
@@ -95,7 +107,7 @@ echo "    functions, 64-image requests to containers)"
 SERVE_PID=$!
 EP=
 for _ in $(seq 1 300); do
-  EP=$(sed -n 's/^endpoint: //p' "$SERVE_STATE/serve.out")
+  EP=$(sed -n 's/^endpoint: //p' "$SERVE_STATE/serve.out" 2>/dev/null || true)  # under set -e: not there yet
   [ -n "$EP" ] && break
   kill -0 "$SERVE_PID" 2>/dev/null || { tail -20 "$SERVE_STATE/serve.log"; echo "demo: serve failed" >&2; exit 1; }
   sleep 0.1
@@ -118,11 +130,16 @@ kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true; SERVE_PID=
 echo
 REPORT_DIR="$PWD/$RUN-report"
 echo "== 9. report: the figures of this run (time and cost per task, against always-on VMs, loss and"
-echo "   accuracy per round, response times, failures and placements per tier, the platform's functions)"
-# The training run (its store), the load, and every ledger: the training platform's and the
-# function tier's.
+echo "   accuracy per round and per epoch, response times, failures and placements per tier, and over the"
+echo "   load's seconds: placements, sessions, failure rate and session length against sessions, f_t"
+echo "   against F; the platform's functions)"
+# The training run (its store), the one-process model (its manifest's epochs), the load (its
+# per-second timeline), and every ledger: the training platform's and the function tier's.
 mapfile -t LEDGERS < <(find "$PWD/$RUN-platform" "$SERVE_STATE" -name ledger.jsonl -size +0 2>/dev/null | sort)
-"$SL" report "$STORE" "$SERVE_STATE/load.json" "${LEDGERS[@]}" --title "straightline demo: $NAME" \
+LOCAL_MODEL=()
+[ -f "$LOCAL_OUT/manifest.json" ] && LOCAL_MODEL=("$LOCAL_OUT")
+"$SL" report "$STORE" ${LOCAL_MODEL[@]+"${LOCAL_MODEL[@]}"} "$SERVE_STATE/load.json" "${LEDGERS[@]}" \
+  --title "straightline demo: $NAME" \
   --out "$REPORT_DIR/report.html" --png "$REPORT_DIR/figures"
 
 echo

@@ -47,7 +47,10 @@ int RunLoad(const Args& args) {
   flags.String("auth-token-file", &auth_token_file,
                "file with the server's token (the first one in it), sent as 'Authorization: "
                "Bearer'; default: $STRAIGHTLINE_TOKEN when set (`serve` prints its token file)");
-  flags.String("json-out", &json_out, "write the JSON report here");
+  flags.String("json-out", &json_out,
+               "write the JSON report here: per phase and tier, and 'timeline', per second of arrival: "
+               "sessions launched/completed/failed by cause, p50/p90/p99, placements per tier and rule, "
+               "f_t and F (`straightline report` draws them)");
   flags.String("csv-out", &csv_out, "write the CSV report here");
   flags.Bool("json", &json, "print the JSON report instead of the table");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;

@@ -25,6 +25,9 @@ SMALL=(--dataset fashion-mnist --model logreg --workers 2 --epochs 1 --rounds-pe
 [ -s "$DIR/platform/ledger.jsonl" ] || fail "no ledger at $DIR/platform/ledger.jsonl"
 "$EXE" train "${SMALL[@]}" --store "file://$DIR/cmp" --state-dir "$DIR/platform-cmp" \
   --compare-providers aws,gcp --json > cmp.json 2> cmp.err || fail "train --compare-providers: $(tail -5 cmp.err)"
+# The same data in one process: its manifest keeps loss and accuracy per epoch.
+"$EXE" train --dataset fashion-mnist --model logreg --epochs 2 --limit 1500 --seed 1 --out "$DIR/local-model" \
+  > local.out 2> local.err || fail "train (one process): $(tail -5 local.err)"
 
 # 2. A short load on the model, served on the local tier (loopback, token).
 "$EXE" serve --model "$DIR/model" --port 0 --state-dir "$DIR/serve" --tiers local > serve.out 2> serve.err &
@@ -39,7 +42,7 @@ kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; SERVE_PID=
 
 # 3. The report of all of them: the store by URI and by folder, train's JSON, the comparison, the
 # load report and the ledger.
-INPUTS=("file://$DIR/store" store train.json cmp.json load.json platform/ledger.jsonl)
+INPUTS=("file://$DIR/store" store train.json cmp.json local-model load.json platform/ledger.jsonl)
 "$EXE" report "${INPUTS[@]}" --out report.html --title "CLI <test> & co" --json > report.json 2> report.err \
   || fail "report: $(cat report.err)"
 /usr/bin/python3 - report.json report.html "$DIR" <<'PY' || fail "report content"
@@ -47,10 +50,11 @@ import json, re, sys, xml.etree.ElementTree as ET
 summary = json.load(open(sys.argv[1]))
 html = open(sys.argv[2], encoding="utf-8").read()
 kinds = [i["kind"] for i in summary["inputs"]]
-assert kinds == ["training run", "training run", "training run", "provider comparison", "load report", "ledger"], kinds
+assert kinds == ["training run", "training run", "training run", "provider comparison", "model artifact", "load report",
+                 "ledger"], kinds
 ids = [f["id"] for f in summary["figures"]]
 want = ["train-time", "train-cost", "train-breakdown", "cost-vs-vm", "round-loss", "round-accuracy", "round-time",
-        "round-cost", "load-latency-tier", "load-latency-phase", "load-failures", "load-placements",
+        "round-cost", "epoch-loss", "epoch-accuracy", "load-latency-tier", "load-latency-phase", "load-failures", "load-placements",
         "load-placements-time", "load-sessions-time", "load-failure-vs-sessions", "load-length-vs-sessions",
         "load-latency-time", "load-frequency", "ledger-invocations", "ledger-duration", "ledger-cost", "ledger-vm", "ledger-timeline",
         "ledger-concurrency", "ledger-cost-time"]
@@ -77,6 +81,9 @@ time = re.search(r'<figure id="train-time">.*?</figure>', html, flags=re.S).grou
 assert "cmp: aws-lambda" in time and "cmp: gcp-functions" in time
 tier = re.search(r'<figure id="load-latency-tier">.*?</figure>', html, flags=re.S).group(0)
 assert ">local</text>" in tier, "no local tier in the load figure"
+# The one-process model's 2 epochs: training and validation loss, validation accuracy.
+epochs = re.search(r'<figure id="epoch-loss">.*?</figure>', html, flags=re.S).group(0)
+assert re.findall(r'data-name="([^"]*)" data-points="2"', epochs) == ["training loss", "validation loss"], epochs[:300]
 # The load's per-second series (2 s of arrivals): f_t against F (serve's default F=500) and the
 # local tier's placements by rule, each a point per second.
 freq = re.search(r'<figure id="load-frequency">.*?</figure>', html, flags=re.S).group(0)

@@ -28,7 +28,7 @@ constexpr std::string_view kExpected =
     "expected one of: a training run (the store's report.json: job_id, rounds; or `train --workers N --json` "
     "output: record), a provider comparison (`train --compare-providers ... --json`: providers, vms), a load "
     "report (`load --json-out`: phases, groups), a ledger (JSON Lines: request_id, function, ...) or a model folder "
-    "(manifest.json: format_version, model, weights_file)";
+    "(manifest.json: format_version, model, weights)";
 
 // The last non-empty path part, without ".json"/".jsonl": "runs/a/load.json" → "load",
 // "file:///tmp/run1" → "run1". A store's report.json and a state folder's ledger.jsonl are named
@@ -336,7 +336,7 @@ Result<ReportInput> ParseReportInput(const std::string& source, const std::strin
     SL_RETURN_IF_ERROR(FillLoad(j, &in));
     return in;
   }
-  if (j.contains("format_version") && j.contains("weights_file") && j.contains("model")) {
+  if (j.contains("format_version") && j.contains("model") && j.contains("weights") && j.at("weights").is_object()) {
     in.kind = InputKind::kModelArtifact;
     SL_RETURN_IF_ERROR(FillModel(j, &in));
     return in;

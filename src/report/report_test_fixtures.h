@@ -179,9 +179,7 @@ inline std::string MakeManifestJson(int epochs = 3) {
                       {"dataset", {{"name", "fashion-mnist"}}},
                       {"training", {{"config", {{"epochs", epochs}}}, {"epochs", e}}},
                       {"metrics", {{"test", {{"accuracy", 0.87}, {"loss", 0.4}, {"samples", 100}}}}},
-                      {"weights_file", "weights.pt"},
-                      {"weights_sha256", "00"},
-                      {"weights_bytes", 1}};
+                      {"weights", {{"file", "weights.pt"}, {"sha256", "00"}, {"bytes", 1}}}};
   return j.dump(2);
 }
 
