@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "common/auth_token.h"
@@ -174,9 +175,18 @@ Status StartDashboard(std::shared_ptr<const TokenAuthenticator> auth, double fre
                       Deployment& d) {
   serve::Gateway* gateway = d.gateway.get();
   std::vector<serve::Tier*> tiers = d.TierPointers();
-  dashboard::MetricsReader read = [gateway, tiers, frequency_threshold]()
+  std::set<std::string> deployed = {"none"};  // "none": refused before a tier
+  for (serve::Tier* t : tiers) deployed.emplace(serve::TierName(t->kind()));
+  dashboard::MetricsReader read = [gateway, tiers, frequency_threshold, deployed]()
       -> Result<std::vector<dashboard::MetricSample>> {
     SL_ASSIGN_OR_RETURN(auto s, dashboard::ParsePrometheusText(MetricsRegistry::Default()->Render()));
+    // The gateway keeps cells for every kind of tier; draw only the deployed ones.
+    std::erase_if(s, [&deployed](const dashboard::MetricSample& m) {
+      for (const auto& [k, v] : m.labels) {
+        if (k == "tier") return deployed.count(v) == 0;
+      }
+      return false;
+    });
     s.push_back({dashboard::kPlacerFrequency, {}, gateway->FrequencyNow()});
     s.push_back({dashboard::kPlacerThreshold, {}, frequency_threshold});
     for (serve::Tier* t : tiers) {

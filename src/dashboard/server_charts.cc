@@ -71,7 +71,7 @@ std::vector<ChartSpec> PlatformCharts() {
                {Value("running", "sl_faas_concurrent_executions", "function"),
                 Value("event queue", "sl_front_event_queue_depth")}});
   c.push_back({"instances", "Warm instances and cold starts", "instances; starts/s",
-               "Measured: idle warm instances per function; cold starts per second.",
+               "Measured: initialised instances per function (idle or busy); cold starts per second.",
                {Value("warm", "sl_faas_warm_instances", "function"),
                 Rate("cold starts/s", "sl_faas_cold_starts_total", "function")}});
   c.push_back({"cost", "Cost so far", "cost (USD)",
