@@ -126,7 +126,7 @@ struct SimContainerOptions {
   Nanos idle_before_scale_down = std::chrono::seconds(30);
   Nanos supervise_interval = std::chrono::milliseconds(50);
   double cpus_per_replica = 1;
-  double start_ms = 1000;
+  double start_ms = 0;  // placement_sim: <= 0 is the calibration's measured start (else 1,000 ms)
 };
 
 class SimContainerTier final : public SimTier {
@@ -170,7 +170,7 @@ class SimContainerTier final : public SimTier {
 };
 
 struct SimFunctionOptions {
-  int64_t concurrency_limit = 32;
+  int64_t concurrency_limit = 0;     // >= 1 for Make; placement_sim: 0 is the profile's default
   Nanos keep_alive = std::chrono::seconds(600);
   int64_t memory_mb = 1024;
   double init_ms = -1;                // our INIT (model load) measured here; < 0: the calibration's
