@@ -11,7 +11,7 @@
 #        DEMO_ROUNDS_PER_EPOCH, DEMO_LR, DEMO_SERVER_MOMENTUM (unset: train's defaults for the
 #        number of workers, train/serverless_defaults.h); DEMO_MIN_ACCURACY (0.88),
 #        DEMO_KFOLD (3 folds on DEMO_KFOLD_LIMIT=6000 train samples, 1 epoch each; 0 = skip),
-#        DEMO_LOCAL_LIMIT (the same cnn trained in one process on 3000 train samples for
+#        DEMO_LOCAL_LIMIT (the same cnn trained in one process on 2000 train samples for
 #        DEMO_LOCAL_EPOCHS=3 epochs, for the per-epoch loss and accuracy in its manifest; 0 = skip),
 #        DEMO_LOAD_PHASES (load on the served model, DURATION_S:FROM:TO sessions/s; default 15:10:150),
 #        DEMO_F, DEMO_D (the thresholds the demo serves with; default 100 requests/s, 65536 bytes)
@@ -67,14 +67,14 @@ if [ "$KFOLD" -gt 1 ]; then
     --kfold-epochs 1 --threads 2 | tail -n $((KFOLD + 1))
 fi
 
-LOCAL_LIMIT=${DEMO_LOCAL_LIMIT:-3000}
+LOCAL_LIMIT=${DEMO_LOCAL_LIMIT:-2000}
 LOCAL_OUT="$PWD/$RUN-local-model"
 if [ "$LOCAL_LIMIT" -gt 0 ]; then
   echo
   echo "== 3b. the same architecture trained in one process ($LOCAL_LIMIT train samples, ${DEMO_LOCAL_EPOCHS:-3} epochs):"
   echo "   its manifest keeps the training loss and the validation loss and accuracy of every epoch"
   "$SL" train --dataset fashion-mnist --model cnn --epochs "${DEMO_LOCAL_EPOCHS:-3}" --limit "$LOCAL_LIMIT" \
-    --threads 2 --seed 1 --out "$LOCAL_OUT" | tail -n 3
+    --threads 2 --seed 1 --quiet --out "$LOCAL_OUT" | tail -n 3
 fi
 
 echo
