@@ -11,6 +11,10 @@ DEBIAN_PACKAGES=(
   # libraries
   libfmt-dev nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libboost-dev zlib1g-dev
   libpng-dev libjpeg62-turbo-dev libyaml-cpp-dev libgtest-dev libgmock-dev libtorch-dev
+  # an optimised BLAS behind libtorch's (and python3-torch's) libblas.so.3: Debian's default is
+  # the reference BLAS, 53 % of a served request's CPU (docs/benchmarks.md, issue 22); serial, so
+  # it starts no threads beside the local tier's
+  libopenblas0-serial
   # data
   dataset-fashion-mnist
   # peers and real clients used by tests and benchmarks
