@@ -9,7 +9,8 @@
 # outside the server's origin, no console error, every chart drawn, and the numbers of the
 # request, f_t, placement and latency charts (platform: invocations, latency and the cost billed
 # so far) change while the load (a ramp) runs. Without credentials the page and its state are
-# 401, and the platform's dashboard token does not open its Invoke API. Screenshots go to
+# 401, and the platform's dashboard token does not open its Invoke API; with --auth none the
+# dashboard is open, and --no-dashboard leaves the path to the server. Screenshots go to
 # ./dashboard_browser_test/ (under build/). About 30 s.
 # Usage: dashboard_browser_test.sh STRAIGHTLINE_EXE SOURCE_DIR
 set -u
@@ -91,5 +92,20 @@ node "$SRC/scripts/browser-check.cjs" dashboard --url "$PEP/dashboard?token=$DAS
   || fail "platform dashboard in Chromium: $(cat platform-check.txt platform-check.err)"
 echo "platform: $(head -c 400 platform-check.txt)"
 kill "$INV" 2>/dev/null
+
+# --- 3. --auth none: the dashboard is open too; --no-dashboard: the path is the front's again ---
+start_platform() {  # start_platform NAME ARGS...: a platform serve on a free port; sets PEP2
+  local name=$1; shift
+  (exec "$EXE" platform serve --port 0 --state-dir "$DIR/$name" "$@") > "$name.out" 2> "$name.err" &
+  PIDS+=($!)
+  for _ in $(seq 1 150); do grep -q '^endpoint: ' "$name.out" && break; sleep 0.1; done
+  PEP2=$(sed -n 's/^endpoint: //p' "$name.out")
+  [ -n "$PEP2" ] || fail "$name: no endpoint"
+}
+start_platform open --auth none
+[ "$(code "$PEP2/dashboard/state")" = 200 ] || fail "--auth none: the dashboard state is not open"
+grep -q '^dashboard-token-file:' open.out && fail "--auth none printed a dashboard token file"
+start_platform off --auth none --no-dashboard
+[ "$(code "$PEP2/dashboard/state")" = 404 ] || fail "--no-dashboard: /dashboard/state is still served"
 [ -s "$OUT/serve.png" ] && [ -s "$OUT/platform.png" ] || fail "screenshots missing"
 echo PASS
