@@ -5,7 +5,8 @@
 //
 //   browser-check.cjs report    --url file:///.../report.html --out DIR [--expect FILE.json]
 //   browser-check.cjs dashboard --url http://127.0.0.1:PORT/dashboard?token=T --out DIR
-//                               --charts N [--changing id,id,...] [--watch-s S] [--name NAME]
+//                               --charts N [--changing id,...] [--growing id,...] [--watch-s S]
+//                               [--name NAME]
 //
 // Both: every request the page makes must stay on its own origin (file:// for a report; the
 // server's own http origin for a dashboard; data: URLs allowed) — any other is aborted and fails
@@ -19,7 +20,9 @@
 //   dashboard: waits for N charts and two samples, reads every chart's series and newest values,
 //              waits --watch-s (default 4) and reads again: there must be newer samples, and each
 //              chart of --changing must have data and newest values that differ between the two
-//              reads; the session cookie must be HttpOnly (not in document.cookie).
+//              reads, each of --growing a series with more points (for values that may repeat,
+//              such as percentiles interpolated within one histogram bucket); the session cookie
+//              must be HttpOnly (not in document.cookie).
 "use strict";
 const path = require("path");
 const fs = require("fs");
@@ -36,7 +39,7 @@ function usage(msg) {
 function parseArgs(argv) {
   const mode = argv[0];
   if (mode !== "report" && mode !== "dashboard") usage("first argument: report | dashboard");
-  const o = { mode, watchS: 4, changing: [], name: mode };
+  const o = { mode, watchS: 4, changing: [], growing: [], name: mode };
   for (let i = 1; i < argv.length; i += 2) {
     const k = argv[i], v = argv[i + 1];
     if (v === undefined) usage(`${k} needs a value`);
@@ -45,6 +48,7 @@ function parseArgs(argv) {
     else if (k === "--expect") o.expect = JSON.parse(fs.readFileSync(v, "utf8"));
     else if (k === "--charts") o.charts = Number(v);
     else if (k === "--changing") o.changing = v.split(",").filter(Boolean);
+    else if (k === "--growing") o.growing = v.split(",").filter(Boolean);
     else if (k === "--watch-s") o.watchS = Number(v);
     else if (k === "--name") o.name = v;
     else usage(`unknown flag ${k}`);
@@ -174,6 +178,14 @@ async function checkDashboard(page, o, fail) {
     if (!a || !b) { fail(`no chart ${id}`); continue; }
     if (!b.series.some((s) => s.points > 0 && s.drawn > 0)) fail(`${id}: no series with drawn points`);
     if (a.latest === b.latest) fail(`${id}: the numbers did not change in ${o.watchS} s ("${b.latest}")`);
+  }
+  // Charts whose values may legitimately repeat (percentiles interpolated in one histogram
+  // bucket): a series must have gained points.
+  for (const id of o.growing) {
+    const a = first.find((f) => f.id === "chart-" + id), b = second.find((f) => f.id === "chart-" + id);
+    if (!a || !b) { fail(`no chart ${id}`); continue; }
+    const grew = b.series.some((s) => s.drawn > 0 && s.points > (a.series.find((x) => x.name === s.name)?.points ?? 0));
+    if (!grew) fail(`${id}: no series gained a point in ${o.watchS} s`);
   }
   const cookies = await page.cookies();
   const session = cookies.find((c) => c.name.startsWith("sl_dashboard_"));
