@@ -155,7 +155,7 @@ Result<nlohmann::json> PredictAssignment(const std::string& providers_text, cons
   double cost = 0, time = 0;
   for (const train::TrainingStageWork* w : {pre, trn}) {
     if (w == nullptr) continue;
-    const faas::ProviderProfile& p = providers.at(w->stage);
+    const faas::ProviderProfile& p = providers.at(w->stage).profile;
     int64_t mb = faas::NearestAllowedMemory(p, 1769);  // train's default --memory
     if (auto it = sizes.find(w->stage); it != sizes.end()) {
       try {

@@ -40,7 +40,7 @@ Result<std::unique_ptr<serve::Tier>> MakeFunctionTiers(const ServeFlags& v, Depl
   // --provider P, or inference=P: the stage syntax of `train --provider` and what `plan` prints.
   auto stage = train::ResolveStageProviders(v.provider, {"inference"}, "--provider", "aws-lambda");
   if (!stage.ok()) return InvalidArgument("{}", stage.status().message());
-  const std::string provider = stage->at("inference").name;
+  const std::string provider = stage->at("inference").argument;
   SL_ASSIGN_OR_RETURN(OpenedFunctionHost host, OpenFunctionHost(where, po, provider));
   SL_LOG_INFO("serve", "{}", host.description);
   d.local_platform = host.local;

@@ -150,17 +150,17 @@ Status ApplyStageFlags(const ServerlessTrainFlags& f, const FlagSet& flags, trai
   // An unknown provider name is bad usage (exit 2), as a bad stage name is.
   if (!resolved.ok()) return InvalidArgument("{}", resolved.status().message());
   auto& providers = *resolved;
-  const faas::ProviderProfile& pre = providers.at("preprocess");
-  const faas::ProviderProfile& trn = providers.at("train");
-  spec->provider = trn.name;
-  spec->preprocess_provider = pre.name == trn.name ? "" : pre.name;
+  const train::StageProvider& pre = providers.at("preprocess");
+  const train::StageProvider& trn = providers.at("train");
+  spec->provider = trn.argument;
+  spec->preprocess_provider = pre.argument == trn.argument ? "" : pre.argument;
   std::map<std::string, std::string> sizes;
   if (flags.IsSet("memory") && f.memory != "auto") {
     SL_ASSIGN_OR_RETURN(sizes, train::ParseStageValues(f.memory, stages, "--memory"));
   }
   std::map<std::string, int64_t> mb;
   for (const auto& stage : stages) {
-    const faas::ProviderProfile& p = providers.at(stage);
+    const faas::ProviderProfile& p = providers.at(stage).profile;
     auto it = sizes.find(stage);
     if (it == sizes.end()) {
       mb[stage] = faas::NearestAllowedMemory(p, kDefaultMemoryMb);

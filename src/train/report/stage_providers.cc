@@ -54,23 +54,23 @@ Result<std::map<std::string, std::string>> ParseStageValues(std::string_view tex
   return out;
 }
 
-Result<std::map<std::string, faas::ProviderProfile>> ResolveStageProviders(std::string_view text,
-                                                                          const std::vector<std::string>& stages,
-                                                                          std::string_view flag,
-                                                                          const std::string& fallback) {
+Result<std::map<std::string, StageProvider>> ResolveStageProviders(std::string_view text,
+                                                                  const std::vector<std::string>& stages,
+                                                                  std::string_view flag, const std::string& fallback) {
   SL_ASSIGN_OR_RETURN(auto named, ParseStageValues(text, stages, flag));
-  std::map<std::string, faas::ProviderProfile> out;
+  std::map<std::string, StageProvider> out;
   for (const auto& stage : stages) {
     auto it = named.find(stage);
     const std::string raw = it != named.end() ? it->second : fallback;
-    auto p = faas::LoadProviderProfile(CanonicalProviderName(raw));
+    const std::string argument = CanonicalProviderName(raw);
+    auto p = faas::LoadProviderProfile(argument);
     if (!p.ok()) {
       return Status(p.status().code(), fmt::format("{}: stage '{}': provider '{}': {}", flag, stage, raw, p.status().message()));
     }
     if (p->kind != faas::ProfileKind::kFunction) {
       return InvalidArgument("{}: stage '{}': '{}' is a VM profile, not a function provider", flag, stage, raw);
     }
-    out.emplace(stage, std::move(*p));
+    out.emplace(stage, StageProvider{argument, std::move(*p)});
   }
   return out;
 }

@@ -35,13 +35,19 @@ Result<std::map<std::string, std::string>> ParseStageValues(std::string_view tex
                                                             const std::vector<std::string>& stages,
                                                             std::string_view flag);
 
-// The same for provider names: each value canonicalised (CanonicalProviderName: "aws" ->
-// "aws-lambda") and loaded; stages the text does not name get `fallback` (canonicalised and
-// loaded too). Returns stage -> profile for every stage.
-Result<std::map<std::string, faas::ProviderProfile>> ResolveStageProviders(std::string_view text,
-                                                                          const std::vector<std::string>& stages,
-                                                                          std::string_view flag,
-                                                                          const std::string& fallback);
+// A stage's provider: what a function spec names (`argument`: the profile name, an alias made
+// canonical — "aws" -> "aws-lambda" —, or a profile file's path as given) and the profile loaded.
+struct StageProvider {
+  std::string argument;
+  faas::ProviderProfile profile;
+};
+
+// The same for provider names: each value canonicalised (CanonicalProviderName) and loaded;
+// stages the text does not name get `fallback` (canonicalised and loaded too). Returns
+// stage -> provider for every stage.
+Result<std::map<std::string, StageProvider>> ResolveStageProviders(std::string_view text,
+                                                                  const std::vector<std::string>& stages,
+                                                                  std::string_view flag, const std::string& fallback);
 
 // "preprocess=gcp-functions,train=aws-lambda" when the stages' values differ, else the one value.
 std::string StageValuesLabel(const std::map<std::string, std::string>& values,

@@ -53,12 +53,19 @@ TEST(StageValues, BadItemsNameTheFlagTheItemAndTheStages) {
 TEST(StageProviders, AliasesAndTheFallbackResolveToProfiles) {
   auto p = ResolveStageProviders("preprocess=gcp", Stages(), "--provider", "aws");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
-  EXPECT_EQ(p->at("preprocess").name, "gcp-functions");
-  EXPECT_EQ(p->at("train").name, "aws-lambda");
+  EXPECT_EQ(p->at("preprocess").profile.name, "gcp-functions");
+  EXPECT_EQ(p->at("preprocess").argument, "gcp-functions");
+  EXPECT_EQ(p->at("train").profile.name, "aws-lambda");
   auto plain = ResolveStageProviders("oracle", Stages(), "--provider", "aws-lambda");
   ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->at("preprocess").name, "oracle");
-  EXPECT_EQ(plain->at("train").name, "oracle");
+  EXPECT_EQ(plain->at("preprocess").profile.name, "oracle");
+  EXPECT_EQ(plain->at("train").argument, "oracle");
+  // A profile file given by path stays a path for the function spec (the platform loads it).
+  const std::string file = faas::ProviderProfilesDir() + "/oracle.yaml";
+  auto path = ResolveStageProviders("train=" + file, Stages(), "--provider", "aws-lambda");
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  EXPECT_EQ(path->at("train").argument, file);
+  EXPECT_EQ(path->at("train").profile.name, "oracle");
 }
 
 TEST(StageProviders, AnUnknownProviderIsNamedWithItsStageAndTheKnownOnes) {
