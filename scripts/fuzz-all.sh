@@ -42,7 +42,7 @@ LLVM_SUFFIX=""
 [[ "$CXX" =~ clang\+\+(-[0-9]+)$ ]] && LLVM_SUFFIX="${BASH_REMATCH[1]}"
 
 ALL_TARGETS=(v2 http_request lambda_invoke runtime_api_server runtime_api_client s3_xml
-             functions_yaml provider_profile image_io idx cifar10 framed_blob shard_codec
+             functions_yaml provider_profile image_io jpeg idx cifar10 framed_blob shard_codec
              update_codec azure_trace)
 
 # Sets, for target $1: FUZZ (its _fuzz.cc), SOURCES (what it links, repository paths), LIBS,
@@ -58,8 +58,9 @@ define_target() {
   case "$t" in
     v2)
       FUZZ=src/serve/v2/v2_fuzz.cc
-      SOURCES=(src/serve/v2/v2_codec.cc src/serve/v2/json_reader.cc src/serve/api/tier.cc src/common/status.cc)
-      LIBS=(-lfmt -lpng)
+      SOURCES=(src/serve/v2/v2_codec.cc src/serve/v2/json_reader.cc src/serve/api/tier.cc src/common/status.cc
+               src/ml/image/jpeg_codec.cc src/ml/image/decode_image.cc src/ml/image/resize.cc)
+      LIBS=(-lfmt -lpng -ljpeg)
       SEEDS=src/serve/v2/fuzz_corpus
       DICT=src/serve/v2/v2_fuzz.dict
       MAXLEN=16384
@@ -125,6 +126,12 @@ define_target() {
       SOURCES=(src/ml/image_io.cc src/common/file_util.cc src/common/status.cc)
       LIBS=(-lfmt -lpng)
       COVER=(src/ml/image_io.cc) ;;
+    jpeg)
+      FUZZ=src/ml/image/jpeg_fuzz.cc
+      SOURCES=(src/ml/image/jpeg_codec.cc src/ml/image/decode_image.cc src/ml/image/resize.cc src/common/status.cc)
+      LIBS=(-lfmt -lpng -ljpeg)
+      MAXLEN=16384
+      COVER=(src/ml/image/jpeg_codec.cc src/ml/image/decode_image.cc src/ml/image/resize.cc) ;;
     idx)
       FUZZ=src/ml/data/idx_fuzz.cc
       SOURCES=(src/ml/data/idx.cc src/ml/data/compressed_file.cc src/ml/data/dataset.cc

@@ -46,11 +46,11 @@ if [[ -n "$COVERAGE" ]]; then
   mkdir -p "$COV"
   SOURCES_ABS=()
   for src in src/serve/v2/v2_fuzz.cc src/serve/v2/v2_codec.cc src/serve/v2/json_reader.cc \
-             src/serve/api/tier.cc src/common/status.cc; do
+             src/serve/api/tier.cc src/common/status.cc src/ml/image/jpeg_codec.cc src/ml/image/decode_image.cc src/ml/image/resize.cc; do
     SOURCES_ABS+=("$ROOT/$src")
   done
   "$CXX" -std=c++20 -O1 -I"$ROOT/src" -fprofile-instr-generate -fcoverage-mapping \
-    -fsanitize=fuzzer "${SOURCES_ABS[@]}" -lfmt -lpng -o "$COV/v2_fuzz_cov"
+    -fsanitize=fuzzer "${SOURCES_ABS[@]}" -lfmt -lpng -ljpeg -o "$COV/v2_fuzz_cov"
   rm -f "$COV"/*.profraw
   LLVM_PROFILE_FILE="$COV/run.profraw" "$COV/v2_fuzz_cov" -runs=0 "$COVERAGE" 2>"$COV/run.log" ||
     { tail -20 "$COV/run.log"; exit 1; }
@@ -71,7 +71,8 @@ SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 CXXFLAGS=(-std=c++20 -gline-tables-only -O1 -Wall -Wextra -Werror -I"$ROOT/src" "${SAN[@]}"
           -fsanitize=fuzzer-no-link)
 SOURCES=(src/serve/v2/v2_fuzz.cc src/serve/v2/v2_codec.cc src/serve/v2/json_reader.cc
-         src/serve/api/tier.cc src/common/status.cc)
+         src/serve/api/tier.cc src/common/status.cc
+         src/ml/image/jpeg_codec.cc src/ml/image/decode_image.cc src/ml/image/resize.cc)
 
 # True when $1 (an object) is missing or older than this script or any file of its .d list.
 stale() {
@@ -104,7 +105,7 @@ for p in "${pids[@]}"; do wait "$p" || { echo "fuzz-v2: compile failed" >&2; exi
 BIN="$OUT/v2_fuzz"
 if [[ $relinked == 1 || ! -x "$BIN" ]]; then
   echo "fuzz-v2: linking $BIN"
-  "$CXX" "${SAN[@]}" -fsanitize=fuzzer "${objects[@]}" -lfmt -lpng -o "$BIN"
+  "$CXX" "${SAN[@]}" -fsanitize=fuzzer "${objects[@]}" -lfmt -lpng -ljpeg -o "$BIN"
 fi
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"

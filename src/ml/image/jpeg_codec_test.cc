@@ -42,6 +42,18 @@ TEST(JpegCodec, RgbRoundTripWithinJpegTolerance) {
   EXPECT_LT(MeanAbsDiff(in, *out), 3.0);  // levels of 255
 }
 
+TEST(JpegCodec, ProgressiveRoundTrip) {
+  Pixels8 in = Gradient(3, 33, 17);
+  Result<std::string> bytes = EncodeJpeg(in, 95, /*progressive=*/true);
+  ASSERT_TRUE(bytes.ok());
+  Result<JpegHeader> h = ReadJpegHeader(*bytes);
+  ASSERT_TRUE(h.ok());
+  EXPECT_TRUE(h->progressive);
+  Result<Pixels8> out = DecodeJpeg(*bytes);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_LT(MeanAbsDiff(in, *out), 3.0);
+}
+
 TEST(JpegCodec, GrayRoundTripAndConversions) {
   Pixels8 in = Gradient(1, 16, 16);
   Result<std::string> bytes = EncodeJpeg(in, 95);

@@ -16,6 +16,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "ml/image/decode_image.h"
 #include "serve/v2/json_reader.h"
 
 namespace sl::serve::v2 {
@@ -626,10 +627,28 @@ Status DecodeJson(const ModelInput& input, InferenceRequest* req) {
   return Status::Ok();
 }
 
+// JPEG bodies are resized to the model's height x width (photos come in any size); PNG bodies
+// keep the stricter contract they had before JPEG support: exactly the model's size.
 Status DecodeImage(const ModelInput& input, InferenceRequest* req) {
+  const bool jpeg = sl::image::IsJpeg(req->body);
   if (input.shape.size() != 3) {
-    return InvalidArgument("PNG body: model '{}' does not take images (input shape {})",
-                           req->model, ShapeText(input.shape));
+    return InvalidArgument("{} body: model '{}' does not take images (input shape {})",
+                           jpeg ? "JPEG" : "PNG", req->model, ShapeText(input.shape));
+  }
+  if (jpeg) {
+    sl::image::DecodeForModelOptions o;
+    o.channels = input.shape[0];
+    o.height = input.shape[1];
+    o.width = input.shape[2];
+    o.max_pixels = kMaxImagePixels;
+    auto img = sl::image::DecodeForModel(req->body, o);
+    if (!img.ok()) {
+      return Status(img.status().code(),
+                    fmt::format("{} (model '{}')", img.status().message(), req->model));
+    }
+    req->dense = std::move(img->pixels);
+    req->batch = 1;
+    return Status::Ok();
   }
   auto img_or = DecodePng(req->body, input.shape[0], input.shape[1], input.shape[2]);
   if (!img_or.ok()) {
@@ -643,7 +662,7 @@ Status DecodeImage(const ModelInput& input, InferenceRequest* req) {
 }
 
 Status DecodeBinary(const ModelInput& input, InferenceRequest* req) {
-  if (IsPng(req->body)) return DecodeImage(input, req);
+  if (IsPng(req->body) || sl::image::IsJpeg(req->body)) return DecodeImage(input, req);
   if (input.text) {
     req->texts.push_back(req->body);
     req->batch = 1;
@@ -657,7 +676,7 @@ Status DecodeBinary(const ModelInput& input, InferenceRequest* req) {
     SL_RETURN_IF_ERROR(ConvertBinary(req->body, Dt::kFp32, "FP32", numel, "binary body", &req->dense));
   } else {
     return InvalidArgument(
-        "binary body: {} bytes is neither a PNG image, {} UINT8 pixels nor {} bytes of FP32 "
+        "binary body: {} bytes is neither a PNG or JPEG image, {} UINT8 pixels nor {} bytes of FP32 "
         "values for input shape {}",
         size, numel, 4 * numel, ShapeText(input.shape));
   }
@@ -679,6 +698,7 @@ BodyKind ClassifyContentType(std::string_view content_type) {
   if (t.empty() || t == "application/json") return BodyKind::kJson;
   if (t == "application/octet-stream") return BodyKind::kBinary;
   if (t == "image/png") return BodyKind::kPng;
+  if (t == "image/jpeg" || t == "image/jpg") return BodyKind::kJpeg;
   return BodyKind::kUnsupported;
 }
 
@@ -694,7 +714,7 @@ Result<InferenceRequest> DecodeRequest(std::string_view model, std::string_view 
   const BodyKind kind = ClassifyContentType(content_type);
   if (kind == BodyKind::kUnsupported) {
     return InvalidArgument("Content-Type '{}' is not supported (application/json, "
-                           "application/octet-stream, image/png)",
+                           "application/octet-stream, image/png, image/jpeg)",
                            content_type);
   }
   if (json_header_bytes >= 0) {
@@ -713,6 +733,12 @@ Result<InferenceRequest> DecodeRequest(std::string_view model, std::string_view 
     case BodyKind::kBinary: st = DecodeBinary(input, &req); break;
     case BodyKind::kPng:
       if (!IsPng(req.body)) return InvalidArgument("image/png body: not a PNG (bad signature)");
+      st = DecodeImage(input, &req);
+      break;
+    case BodyKind::kJpeg:
+      if (!sl::image::IsJpeg(req.body)) {
+        return InvalidArgument("image/jpeg body: not a JPEG (it does not start with the marker FF D8 FF)");
+      }
       st = DecodeImage(input, &req);
       break;
     case BodyKind::kUnsupported: break;  // refused above

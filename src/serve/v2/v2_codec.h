@@ -1,6 +1,6 @@
 // The KServe v2 inference protocol codec (REST, as Triton and KServe speak it), shared by the
 // gateway, the container replica and the worker-side predict handler. Torch-free: depends only
-// on sl_common, nlohmann-json (responses) and libpng (image bodies); JSON requests are read with
+// on sl_common, nlohmann-json (responses), libpng and sl_image (JPEG image bodies); JSON requests are read with
 // the codec's own strict reader, json_reader.h, one validating pass then one converting pass.
 //
 // Requests:
@@ -16,7 +16,7 @@
 //     Binary outputs: "parameters": {"binary_data_output": true} on the request, or
 //     {"binary_data": true|false} on an output (which wins), fill InferenceRequest::binary_outputs
 //     (see ToBinaryResponse).
-//   application/octet-stream: one sample — a PNG image (by its signature), numel bytes of UINT8
+//   application/octet-stream: one sample — a PNG or JPEG image (by its signature), numel bytes of UINT8
 //     pixels (scaled by 1/255), or 4*numel bytes of little-endian FP32 values.
 //   Binary tensor data extension (Triton's and KServe's, any content type): with an
 //     Inference-Header-Content-Length: H header, the first H bytes are the JSON request, whose
@@ -25,6 +25,11 @@
 //     per element). Converted as JSON data are; the same name and datatype rules apply.
 //   image/png: one PNG image. PNGs must have the model's height and width; gray/RGB is converted
 //     to the model's channels.
+//   image/jpeg (or image/jpg): one JPEG image (libjpeg-turbo, ml/image/jpeg_codec.h), any size up
+//     to kMaxImagePixels (checked from its header before decoding), converted to the model's
+//     channels and resized to its height x width (bilinear, antialiased when shrinking:
+//     ml/image/resize.h). Corrupt or truncated JPEGs are refused ("JPEG: Premature end of JPEG
+//     file (model 'm')"), never decoded into grey blocks.
 // Responses: {"model_name", "model_version", "id", "outputs": [probabilities FP32 [n, classes],
 //   label INT64 [n], class_name BYTES [n]]} (only the requested outputs when "outputs" was given).
 // Errors: INVALID_ARGUMENT naming the field ("inputs[0].shape"), the index and expected vs got;
@@ -57,7 +62,9 @@ struct ModelInput {
 
 inline constexpr int64_t kMaxBatch = 4096;  // samples per request
 
-enum class BodyKind { kJson, kBinary, kPng, kUnsupported };
+enum class BodyKind { kJson, kBinary, kPng, kJpeg, kUnsupported };
+// The largest JPEG body, in header pixels (width x height): 4096 x 4096, as PNG's 4096 a side.
+inline constexpr int64_t kMaxImagePixels = int64_t{4096} * 4096;
 // From a Content-Type header value (parameters and case ignored). "" → kJson.
 BodyKind ClassifyContentType(std::string_view content_type);
 

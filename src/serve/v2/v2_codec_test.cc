@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "ml/image/jpeg_codec.h"
+
 namespace sl::serve::v2 {
 namespace {
 
@@ -211,6 +213,55 @@ TEST(V2Decode, PngBodies) {
   ModelInput flat;
   flat.shape = {6};
   ExpectError(DecodeRequest("m", "image/png", png, flat), {"does not take images"});
+}
+
+// A flat-colour JPEG of h x w written with libjpeg (sl::image::EncodeJpeg).
+std::string MakeJpeg(int64_t channels, int64_t h, int64_t w, uint8_t value) {
+  sl::image::Pixels8 p{channels, h, w, std::vector<uint8_t>(static_cast<size_t>(channels * h * w), value)};
+  Result<std::string> j = sl::image::EncodeJpeg(p, 95);
+  EXPECT_TRUE(j.ok());
+  return j.ok() ? *j : std::string();
+}
+
+TEST(V2Decode, JpegBodiesAreResizedToTheModel) {
+  ModelInput rgb;
+  rgb.shape = {3, 8, 8};
+  // Any size: 40 x 30 gray → the model's 3 x 8 x 8, values kept (flat colour) within JPEG error.
+  const std::string jpg = MakeJpeg(1, 30, 40, 102);
+  for (const char* ct : {"image/jpeg", "image/jpg", "application/octet-stream", "IMAGE/JPEG; q=1"}) {
+    auto r = DecodeRequest("m", ct, jpg, rgb);
+    ASSERT_TRUE(r.ok()) << ct << ": " << r.status().ToString();
+    EXPECT_EQ(r->batch, 1);
+    ASSERT_EQ(r->dense.size(), 3u * 8 * 8);
+    for (float v : r->dense) EXPECT_NEAR(v, 0.4f, 2 / 255.0f);
+  }
+  EXPECT_EQ(ClassifyContentType("image/jpeg"), BodyKind::kJpeg);
+  // RGB → gray for a 1-channel model, enlarged from 2 x 3.
+  auto g = DecodeRequest("m", "image/jpeg", MakeJpeg(3, 2, 3, 200), Image2x3());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->dense.size(), 6u);
+}
+
+TEST(V2Decode, BadJpegBodiesNameWhatIsWrong) {
+  ModelInput rgb;
+  rgb.shape = {3, 8, 8};
+  const std::string jpg = MakeJpeg(3, 32, 32, 90);
+  ExpectError(DecodeRequest("m", "image/jpeg", "GIF89a", rgb), {"image/jpeg body", "not a JPEG", "FF D8 FF"});
+  ExpectError(DecodeRequest("m", "image/jpeg", MakePng(3, 2, 1, 0), rgb), {"not a JPEG"});
+  ExpectError(DecodeRequest("m", "image/jpeg", jpg.substr(0, jpg.size() - 10), rgb),
+              {"JPEG: ", "Premature end of JPEG file", "model 'm'"});
+  std::string junk = jpg.substr(0, 3) + std::string(100, 'x');
+  ExpectError(DecodeRequest("m", "application/octet-stream", junk, rgb), {"JPEG: "});
+  // A header claiming 60000 x 60000 pixels: refused before decoding.
+  std::string bomb = jpg;
+  const size_t sof = bomb.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  bomb[sof + 5] = bomb[sof + 7] = static_cast<char>(0xEA);
+  bomb[sof + 6] = bomb[sof + 8] = 0x60;
+  ExpectError(DecodeRequest("m", "image/jpeg", bomb, rgb), {"60000 x 60000", "larger than the limit"});
+  ModelInput flat;
+  flat.shape = {6};
+  ExpectError(DecodeRequest("m", "image/jpeg", jpg, flat), {"JPEG body", "does not take images"});
 }
 
 TEST(V2Decode, ContentTypes) {

@@ -139,7 +139,7 @@ void CheckDecode(std::string_view content_type, std::string_view body, const Mod
     Check(static_cast<int64_t>(req.dense.size()) == req.batch * input.Numel(),
           "dense.size() != batch * numel");
     for (float v : req.dense) Check(std::isfinite(v), "non-finite dense value");
-    if (kind == BodyKind::kPng) {
+    if (kind == BodyKind::kPng || kind == BodyKind::kJpeg) {
       for (float v : req.dense) Check(v >= 0.0f && v <= 1.0f, "PNG pixel outside [0, 1]");
     }
   }
@@ -235,6 +235,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckDecode("application/json", bytes, input);
     CheckDecode("application/octet-stream", bytes, input);
     CheckDecode("image/png", bytes, input);
+    CheckDecode("image/jpeg", bytes, input);
     if (size > 0) {
       constexpr size_t kN = sizeof kContentTypes / sizeof kContentTypes[0];
       CheckDecode(kContentTypes[data[0] % kN], bytes.substr(1), input);
@@ -250,7 +251,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view first_line = bytes.substr(0, std::min(bytes.find('\n'), size_t{64}));
   const BodyKind kind = ClassifyContentType(first_line);
   Check(kind == BodyKind::kJson || kind == BodyKind::kBinary || kind == BodyKind::kPng ||
-            kind == BodyKind::kUnsupported,
+            kind == BodyKind::kJpeg || kind == BodyKind::kUnsupported,
         "ClassifyContentType value");
   if (first_line.size() < bytes.size()) {
     CheckDecode(first_line, bytes.substr(first_line.size() + 1), kInputs[size % 3], first_line);
