@@ -34,7 +34,7 @@ ProviderRun ProviderRunOf(const RunRecord& record, const faas::ProviderProfile& 
   // A run whose preprocessing ran under another provider (train --provider preprocess=P1,train=P2)
   // is labelled with both, so every figure and table built from it says which provider ran what.
   std::optional<faas::ProviderProfile> pre;
-  if (record.PreprocessProvider() != profile.name) {
+  if (record.PreprocessProvider() != record.provider) {
     if (auto p = faas::LoadProviderProfile(record.PreprocessProvider()); p.ok()) pre = std::move(*p);
     r.provider = fmt::format("preprocess={},train={}", record.PreprocessProvider(), profile.name);
     r.display_name = fmt::format("preprocessing under {}, training under {}", record.PreprocessProvider(), profile.display_name);
