@@ -4,8 +4,8 @@
 # (process mode) and function (embedded platform) tiers and `straightline load`, then
 # `straightline simulate placement --shared-cores N` on the same spec and on the calibration
 # measured here first, and the two reports side by side (failure rate, p50, p99, share by tier).
-# N = this host's cores less what other processes kept busy just before and after the real run
-# (a shared machine; printed, and kept in $OUT/others-POLICY.txt).
+# The real run shares the machine with whatever else runs on it: the load average at the start and
+# the end of each real run is printed (on a busy machine the real run gets less than N cores).
 #
 #   bench/placement_sim_validation.sh [BUILD_DIR]
 #   env: OUT=/tmp/sl-simval  POLICIES="straightline adaptive"  RAMP=60:10:600 (DURATION:FROM:TO
@@ -61,18 +61,6 @@ IFS=, read -ra MIXES <<< "$MIX"
 fi
 echo "== load spec ($OUT/spec.yaml)"; cat "$OUT/spec.yaml"
 
-# Cores the other processes on this host kept busy (a shared machine): /proc/stat over 5 s, while
-# nothing of this run is running. The simulation is given what was left of the cores.
-others_busy() {
-  local a b
-  a=($(head -1 /proc/stat)); sleep 5; b=($(head -1 /proc/stat))
-  "$PY" -c "
-import sys
-a, b = [int(x) for x in sys.argv[1].split()], [int(x) for x in sys.argv[2].split()]
-d = [y - x for x, y in zip(a, b)]
-idle = d[3] + d[4]
-print(f'{(sum(d) - idle) / sum(d) * $CORES:.2f}')" "${a[*]:1}" "${b[*]:1}"
-}
 PID=
 stop() { if [[ -n $PID ]]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; fi; }
 trap stop EXIT
@@ -80,7 +68,6 @@ for P in $POLICIES; do
   if [[ ${SKIP_REAL:-0} == 1 && -f $OUT/real-$P.json ]]; then
     echo "== real: kept from an earlier run ($OUT/real-$P.json)"
   else
-  BEFORE=$(others_busy)
   echo "== real: serve --policy $P, then load ($(date -u +%H:%M:%S) UTC, load average $(cut -d' ' -f1-3 /proc/loadavg))"
   rm -rf "$OUT/state-$P"
   "$SL" serve --model fmnist-cnn="$MODEL_DIR" --port 0 --state-dir "$OUT/state-$P" \
@@ -96,16 +83,12 @@ for P in $POLICIES; do
   "$SL" load --config "$OUT/spec.yaml" --target "$URL" --auth-token-file "$TOKEN_FILE" \
     --json-out "$OUT/real-$P.json" > "$OUT/real-$P.txt"
   stop
-  AFTER=$(others_busy)
-  echo "$BEFORE $AFTER" > "$OUT/others-$P.txt"
+  echo "   done $(date -u +%H:%M:%S) UTC, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   fi
-  read -r BEFORE AFTER < "$OUT/others-$P.txt" 2>/dev/null || { BEFORE=0; AFTER=0; }
-  LEFT=$("$PY" -c "print(max(0.2, $CORES - ($BEFORE + $AFTER) / 2))")
-  echo "== other processes kept $BEFORE cores busy before the run, $AFTER after: simulating $LEFT cores"
-  echo "== simulated: the same spec, --policy $P, every tier on $LEFT shared cores"
+  echo "== simulated: the same spec, --policy $P, every tier on $CORES shared cores"
   # shellcheck disable=SC2086  # SIM_FLAGS is a list of flags
   "$SL" simulate placement --spec "$OUT/spec.yaml" --calibration "$OUT/cal.json" --policy "$P" \
-    --tiers local,container,function --shared-cores "$LEFT" --local-threads "$CORES" --min-containers 1 --container-replicas 2 \
+    --tiers local,container,function --shared-cores "$CORES" --local-threads "$CORES" --min-containers 1 --container-replicas 2 \
     --function-concurrency 32 --cold-start measured --json-out "$OUT/sim-$P.json" ${SIM_FLAGS:-} \
     > "$OUT/sim-$P.txt"
 done
@@ -119,7 +102,6 @@ def rel(a, b):
     return float("nan") if b == 0 and a != 0 else (0.0 if a == b else (a - b) / b)
 print("| policy | run | requests | failure rate | p50 ms | p99 ms | session mean ms | by tier |")
 print("|---|---|---|---|---|---|---|---|")
-import os
 for p in policies:
     real = json.load(open(f"{out}/real-{p}.json"))
     sim = json.load(open(f"{out}/sim-{p}.json"))["policies"][0]

@@ -19,19 +19,28 @@ void EventLoop::Schedule(TimePoint when, Fn fn) {
   const int64_t now = Now().time_since_epoch().count();
   int64_t t = when.time_since_epoch().count();
   if (t < now) t = now;
-  heap_.push(Event{t, next_seq_++, std::move(fn)});
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = std::move(fn);
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.push_back(std::move(fn));
+  }
+  heap_.push(Event{t, next_seq_++, slot});
 }
 
 int64_t EventLoop::Run() {
   stopped_ = false;
   int64_t n = 0;
   while (!heap_.empty() && !stopped_) {
-    // priority_queue::top is const: move the function out through a const_cast (it is popped
-    // right after, and the ordering keys are not touched).
-    Event& top = const_cast<Event&>(heap_.top());
-    Fn fn = std::move(top.fn);
-    clock_.Set(TimePoint(Nanos(top.when_ns)));
+    const Event top = heap_.top();
     heap_.pop();
+    Fn fn = std::move(slots_[top.slot]);
+    slots_[top.slot] = nullptr;
+    free_slots_.push_back(top.slot);
+    clock_.Set(TimePoint(Nanos(top.when_ns)));
     fn();
     ++n;
   }

@@ -33,6 +33,7 @@ SimLocalTier::SimLocalTier(EventLoop* loop, CpuPool* pool, SimLocalOptions optio
   o_.threads = std::max<int64_t>(1, o_.threads);
   o_.max_batch = std::max<int64_t>(1, o_.max_batch);
   o_.queue_limit = std::max<int64_t>(1, o_.queue_limit);
+  stats_.peak_replicas = o_.threads;  // a fixed pool
 }
 
 TierState SimLocalTier::State() {
