@@ -9,9 +9,11 @@
 //   CPU       what a size buys, e = min(vCPU(provider, memory), threads), as the platform's cgroup
 //             quota gives it (faas::VcpuForMemory). A measured invocation's CPU-bound part is
 //             rescaled from the CPU it had to the CPU a candidate buys: scaled_ms × e_measured / e.
-//             With a file:// store (the embedded platform) the whole handler duration is CPU
-//             work (reading and writing the store are memory copies and (de)serialisation); with a
-//             remote store the handler's transfer phases (download, upload) are kept as measured.
+//             With a file:// store (the embedded platform) the whole handler duration is taken as
+//             CPU work (reading and writing the store are memory copies and (de)serialisation); with
+//             a remote store the handler's transfer phases (download, upload) are kept as measured.
+//             A second run of the stage at another CPU calibrates the share that really follows it
+//             (CalibrateCpuShare; measured here: 16-73 % of preprocessing, docs/benchmarks.md).
 //   init      our process's measured cold start, as measured (not rescaled), billed where the
 //             profile bills INIT; the provider's own platform cold-start overhead
 //             (cold_start.mean_ms) is added to a step's time when the step has a cold start.
