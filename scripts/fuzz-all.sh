@@ -123,8 +123,9 @@ define_target() {
       COVER=(src/faas/economics/provider_profile.cc) ;;
     image_io)
       FUZZ=src/ml/image_io_fuzz.cc
-      SOURCES=(src/ml/image_io.cc src/common/file_util.cc src/common/status.cc)
-      LIBS=(-lfmt -lpng)
+      SOURCES=(src/ml/image_io.cc src/common/file_util.cc src/common/status.cc
+               src/ml/image/jpeg_codec.cc src/ml/image/decode_image.cc src/ml/image/resize.cc)
+      LIBS=(-lfmt -lpng -ljpeg)
       COVER=(src/ml/image_io.cc) ;;
     jpeg)
       FUZZ=src/ml/image/jpeg_fuzz.cc

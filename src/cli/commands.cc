@@ -26,6 +26,7 @@ SL_DECLARE_COMMAND(RunDeploy)
 SL_DECLARE_COMMAND(RunReport)
 SL_DECLARE_COMMAND(RunSimulate)
 SL_DECLARE_COMMAND(RunPlan)
+SL_DECLARE_COMMAND(RunDataset)
 #if SL_CLI_ML
 // Need libtorch: linked into straightline-ml only.
 SL_DECLARE_COMMAND(RunTrain)
@@ -50,6 +51,7 @@ const std::vector<Command>& AllCommands() {
       {"eval", "evaluate a model artifact: accuracy, per class, confusion, --kfold K", SL_ML(RunEval)},
       {"predict", "predict the class of an image, IDX record or text file", SL_ML(RunPredict)},
       {"model", "model import (TorchScript) | show DIR | list", SL_ML(RunModel)},
+      {"dataset", "list | write-imagefolder: a dataset as JPEG files, one folder per class", RunDataset},
       {"invoke", "invoke a function once: embedded platform, or --platform lambda|http", RunInvoke},
       {"functions", "list: the functions of a functions file, resolved per provider", RunFunctions},
       {"logs", "print a function's log stream (START/END/REPORT lines)", RunLogs},

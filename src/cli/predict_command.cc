@@ -1,5 +1,5 @@
 // `straightline predict`: run a model artifact on one input — a record of an IDX file
-// (--index), a PNG/PGM/PPM image, or a text file for text models — and print the top class and
+// (--index), a PNG/JPEG/PGM/PPM image, or a text file for text models — and print the top class and
 // the class probabilities.
 #include <algorithm>
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include "common/file_util.h"
 #include "common/flags.h"
 #include "ml/data/idx.h"
+#include "ml/image/decode_image.h"
 #include "ml/image_io.h"
 #include "ml/predictor.h"
 
@@ -46,11 +47,20 @@ Result<std::vector<float>> LoadDenseInput(const ml::InputSpec& in, const std::st
     *what = fmt::format("{} record {}", path, index);
     return v;
   }
+  // JPEGs (photos, any size) are resized to the model's input as the v2 endpoints do; PNG and
+  // Netpbm files must have its size, as before.
+  SL_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  if (image::IsJpeg(bytes)) {
+    Result<image::PlanarImage> img = image::DecodeForModel(bytes, {.channels = c, .height = h, .width = w});
+    if (!img.ok()) return InvalidArgument("{}: {}", path, img.status().message());
+    *what = path;
+    return std::move(img->pixels);
+  }
   SL_ASSIGN_OR_RETURN(ml::Image img, ml::ReadImage(path));
   SL_ASSIGN_OR_RETURN(img, ml::ConvertChannels(img, c));
   if (img.height != h || img.width != w) {
-    return InvalidArgument("{}: image is {}x{}, the model takes {}x{} (resize it first)", path,
-                           img.width, img.height, w, h);
+    return InvalidArgument("{}: image is {}x{}, the model takes {}x{} (resize it first, or send "
+                           "a JPEG, which is resized)", path, img.width, img.height, w, h);
   }
   *what = path;
   return img.pixels;
@@ -61,7 +71,8 @@ Result<std::vector<float>> LoadDenseInput(const ml::InputSpec& in, const std::st
 int RunPredict(const Args& args) {
   FlagSet flags("straightline predict",
                 "Predict the class of one input with a model artifact: an IDX file record "
-                "(--index), a PNG/PGM/PPM image, or a text file for text models.");
+                "(--index), a PNG/JPEG/PGM/PPM image (JPEGs are resized to the model's input), "
+                "or a text file for text models.");
   std::string model_dir, input;
   int64_t index = 0, top = 5;
   bool json = false;

@@ -23,12 +23,13 @@ int RunTrain(const Args& args) {
   std::string dataset = "fashion-mnist", data_dir, model, out, optimizer = "adam";
   std::vector<std::string> hparams;
   int64_t epochs = 3, batch_size = 64, seed = 1, threads = 0, limit = 0, max_steps = 0;
-  int64_t vocab_size = 1 << 18, ngram_max = 2;
+  int64_t vocab_size = 1 << 18, ngram_max = 2, image_channels = 3;
+  std::string image_size = "224";
   double lr = 1e-3, momentum = 0.9, weight_decay = 0, validation_fraction = 0.1;
   bool json = false, quiet = false;
-  flags.String("dataset", &dataset, "fashion-mnist | mnist | cifar10 | spamassassin | imdb");
+  flags.String("dataset", &dataset, "fashion-mnist | mnist | cifar10 | spamassassin | imdb | imagefolder");
   flags.String("data-dir", &data_dir, "dataset directory (default: the dataset's default location)");
-  flags.String("model", &model, "logreg | mlp | cnn | textclf (default: cnn for images, textclf for text)");
+  flags.String("model", &model, "logreg | mlp | cnn | resnet | textclf (default: cnn for images, textclf for text)");
   flags.List("hparam", &hparams, "model hyperparameter key=value (repeatable; see 'straightline model list')");
   flags.Int("epochs", &epochs, "passes over the train split");
   flags.Int("max-steps", &max_steps, "stop after this many optimizer steps (0: run all epochs)");
@@ -43,6 +44,8 @@ int RunTrain(const Args& args) {
   flags.Double("validation-fraction", &validation_fraction, "share of the train pool held out for validation");
   flags.Int("vocab-size", &vocab_size, "text datasets: hashed vocabulary size");
   flags.Int("ngram-max", &ngram_max, "text datasets: 1 = unigrams, 2 = + bigrams, 3 = + trigrams");
+  flags.String("image-size", &image_size, "imagefolder: images are resized to N x N or HxW (e.g. 224, 64x48)");
+  flags.Int("image-channels", &image_channels, "imagefolder: 1 (gray) or 3 (RGB)");
   flags.String("out", &out, "artifact directory (default: models/<dataset>-<model>)");
   flags.Bool("json", &json, "print the report as JSON on stdout");
   flags.Bool("quiet", &quiet, "no progress display");
@@ -58,6 +61,19 @@ int RunTrain(const Args& args) {
   o.data.validation_fraction = validation_fraction;
   o.data.featurizer.vocab_size = vocab_size;
   o.data.featurizer.ngram_max = static_cast<int>(ngram_max);
+  {
+    int64_t h = 0, w = 0;
+    char x = 0, extra = 0;
+    const int n = std::sscanf(image_size.c_str(), "%ld%c%ld%c", &h, &x, &w, &extra);
+    if (n == 1) w = h;
+    if (!((n == 1) || (n == 3 && (x == 'x' || x == 'X'))) || h < 1 || w < 1 || h > 4096 || w > 4096) {
+      fmt::print(stderr, "straightline train: --image-size: '{}' is not N or HxW (1..4096)\n", image_size);
+      return 2;
+    }
+    o.data.image_height = h;
+    o.data.image_width = w;
+    o.data.image_channels = image_channels;
+  }
   o.model = model;
   o.train.optimizer = optimizer;
   o.train.lr = lr;

@@ -39,6 +39,12 @@ Result<EvalJobReport> EvaluateArtifact(const EvalOptions& o, ProgressSink* progr
   d.validation_fraction = split.value("validation_fraction", d.validation_fraction);
   d.test_fraction = split.value("test_fraction", d.test_fraction);
   d.normalize = false;  // the Predictor applies the artifact's own normalisation
+  // Image folders are decoded to the size the model takes.
+  if (m.model.input.kind == SampleKind::kDense && m.model.input.shape.size() == 3) {
+    d.image_channels = m.model.input.shape[0];
+    d.image_height = m.model.input.shape[1];
+    d.image_width = m.model.input.shape[2];
+  }
   if (m.preprocessing.contains("featurizer")) {
     Result<data::TextFeaturizerConfig> f = data::TextFeaturizerConfig::FromJson(m.preprocessing["featurizer"]);
     if (!f.ok()) return f.status().WithContext(where + ": preprocessing.featurizer");

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/file_util.h"
+#include "ml/image/decode_image.h"
 
 namespace sl::ml {
 namespace {
@@ -132,7 +133,19 @@ Result<Image> ReadImage(const std::string& path) {
   if (bytes.size() >= 2 && bytes[0] == 'P' && std::strchr("2356", bytes[1]) && bytes[1] != '\0') {
     return ReadNetpbm(path, bytes);
   }
-  return InvalidArgument("{}: not a PNG or PGM/PPM image (unknown magic bytes)", path);
+  if (image::IsJpeg(bytes)) {
+    // Gray files stay gray, colour ones become RGB, at the file's own size.
+    Result<image::JpegHeader> header = image::ReadJpegHeader(bytes);
+    if (!header.ok()) return InvalidArgument("{}: {}", path, header.status().message());
+    image::JpegDecodeOptions o;
+    o.channels = header->components == 1 ? 1 : 3;
+    o.max_pixels = kMaxPixels;
+    Result<image::Pixels8> p = image::DecodeJpeg(bytes, o);
+    if (!p.ok()) return InvalidArgument("{}: {}", path, p.status().message());
+    image::PlanarImage planar = image::ToPlanar(*p);
+    return Image{planar.channels, planar.height, planar.width, std::move(planar.pixels)};
+  }
+  return InvalidArgument("{}: not a PNG, JPEG or PGM/PPM image (unknown magic bytes)", path);
 }
 
 Result<Image> ConvertChannels(const Image& image, int64_t channels) {

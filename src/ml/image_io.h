@@ -1,5 +1,7 @@
 // Reading single images for `straightline predict` and the serving layer: PNG (libpng; gray,
-// gray+alpha, RGB, RGBA, palette; 8 or 16 bit) and Netpbm PGM/PPM (P2, P5, P3, P6).
+// gray+alpha, RGB, RGBA, palette; 8 or 16 bit), JPEG (libjpeg-turbo, ml/image/jpeg_codec.h:
+// gray stays gray, colour becomes RGB; corrupt or truncated files refused) and Netpbm PGM/PPM
+// (P2, P5, P3, P6).
 // Pixels become floats in [0, 1] (value / max value), CHW order — the raw scale of the
 // dataset loaders, ready for Predictor::PredictDense.
 // Errors name the file and what is wrong (NOT_FOUND, INVALID_ARGUMENT for an unknown or

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/file_util.h"
+#include "ml/image/jpeg_codec.h"
 
 namespace sl::ml {
 namespace {
@@ -45,6 +46,26 @@ TEST(ImageIo, ReadsPngAsChwFloats) {
   ASSERT_TRUE(gray.ok());
   EXPECT_NEAR(gray->pixels[0], 0.299, 1e-6);
   EXPECT_NEAR(gray->pixels[1], 0.114, 1e-6);
+}
+
+TEST(ImageIo, ReadsJpegAtItsOwnSizeAndRefusesTruncatedOnes) {
+  TempDir tmp("ml-image");
+  image::Pixels8 p{3, 6, 10, std::vector<uint8_t>(180, 0)};
+  for (size_t i = 0; i < 60; ++i) p.data[i * 3] = 250;  // red
+  Result<std::string> jpg = image::EncodeJpeg(p, 95);
+  ASSERT_TRUE(jpg.ok());
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("red.jpg"), *jpg).ok());
+  Result<Image> img = ReadImage(tmp.Join("red.jpg"));
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  EXPECT_EQ(img->channels, 3);
+  EXPECT_EQ(img->height, 6);
+  EXPECT_EQ(img->width, 10);
+  EXPECT_NEAR(img->pixels[0], 250 / 255.0f, 6 / 255.0f);
+  EXPECT_NEAR(img->pixels[60], 0.0f, 6 / 255.0f);
+  ASSERT_TRUE(WriteFileAtomic(tmp.Join("cut.jpg"), jpg->substr(0, jpg->size() / 2)).ok());
+  Result<Image> cut = ReadImage(tmp.Join("cut.jpg"));
+  ASSERT_FALSE(cut.ok());
+  EXPECT_NE(cut.status().message().find("cut.jpg: JPEG: "), std::string::npos) << cut.status().message();
 }
 
 TEST(ImageIo, NetpbmRoundTrip) {

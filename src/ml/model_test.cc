@@ -4,6 +4,7 @@
 
 #include "ml/model_spec.h"
 #include "ml/test_util.h"
+#include "ml/trainer.h"
 
 namespace sl::ml {
 namespace {
@@ -25,7 +26,7 @@ InputSpec Tokens(int64_t vocab) {
 TEST(ModelRegistry, ListsTheBuiltInModels) {
   std::vector<std::string> names;
   for (const auto& m : ListModels()) names.push_back(m.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"logreg", "mlp", "cnn", "textclf"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"logreg", "mlp", "cnn", "resnet", "textclf"}));
 }
 
 TEST(ModelRegistry, FillsDefaultsAndOverrides) {
@@ -37,9 +38,9 @@ TEST(ModelRegistry, FillsDefaultsAndOverrides) {
 }
 
 TEST(ModelRegistry, RejectsUnknownModelHparamAndWrongType) {
-  auto a = MakeModelSpec("resnet", nullptr, Dense({1, 4, 4}), 3);
+  auto a = MakeModelSpec("vgg", nullptr, Dense({1, 4, 4}), 3);
   EXPECT_EQ(a.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(a.status().message().find("resnet"), std::string::npos);
+  EXPECT_NE(a.status().message().find("vgg"), std::string::npos);
   auto b = MakeModelSpec("mlp", {{"width", 3}}, Dense({1, 4, 4}), 3);
   EXPECT_EQ(b.status().code(), Code::kInvalidArgument);
   EXPECT_NE(b.status().message().find("width"), std::string::npos);
@@ -69,13 +70,50 @@ TEST(ModelRegistry, CnnRejectsNonImageInputAtCreation) {
 
 TEST(Model, EveryRegisteredModelBuildsForItsInput) {
   for (const auto& info : ListModels()) {
-    InputSpec in = info.accepts[0] == SampleKind::kDense ? Dense({3, 8, 8}) : Tokens(50);
-    auto spec = MakeModelSpec(info.name, nullptr, in, 4);
+    const bool resnet = info.name == "resnet";  // needs >= 16x16 (stem=cifar)
+    InputSpec in = info.accepts[0] == SampleKind::kDense ? Dense(resnet ? std::vector<int64_t>{3, 16, 16}
+                                                                        : std::vector<int64_t>{3, 8, 8})
+                                                         : Tokens(50);
+    nlohmann::json h = resnet ? nlohmann::json{{"width", 4}, {"stem", "cifar"}} : nlohmann::json();
+    auto spec = MakeModelSpec(info.name, h, in, 4);
     ASSERT_TRUE(spec.ok()) << info.name << ": " << spec.status().ToString();
     auto model = Model::Create(*spec, 7);
     ASSERT_TRUE(model.ok()) << info.name << ": " << model.status().ToString();
     EXPECT_GT(model->NumParameters(), 0) << info.name;
   }
+}
+
+TEST(ResNet, DefaultsAreResNet18) {
+  // torchvision's resnet18 has 11,689,512 parameters with its 1000-class head (512 x 1000 +
+  // 1000); with 10 classes: 11,689,512 - 513,000 + 5,130.
+  auto spec = MakeModelSpec("resnet", nullptr, Dense({3, 224, 224}), 10);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto m = Model::Create(*spec, 1);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->NumParameters(), 11181642);
+}
+
+TEST(ResNet, SmallVariantLearnsAndRefusesTooSmallInputs) {
+  auto all = testing::MakeBlobs(240, 2, {3, 16, 16}, 5);
+  Dataset train = all.Subset(testing::Range(0, 180)), test = all.Subset(testing::Range(180, 240));
+  auto spec = MakeModelSpec("resnet", {{"width", 4}, {"blocks", 1}, {"stem", "cifar"}},
+                            InputSpec::Of(train), 2);
+  ASSERT_TRUE(spec.ok());
+  auto m = Model::Create(*spec, 3).value();
+  TrainConfig c;
+  c.epochs = 3;
+  c.batch_size = 16;  // 180 = 11 x 16 + 4: a short last batch too
+  c.threads = 1;
+  c.lr = 0.01;
+  ASSERT_TRUE(Train(m, train, c).ok());
+  auto p = m.PredictProba(test).value();
+  int correct = 0;
+  for (int i = 0; i < 60; ++i) correct += (p[2 * i + 1] > p[2 * i]) == (test.labels[i] == 1);
+  EXPECT_GE(correct, 54);
+  EXPECT_EQ(Model::Create(MakeModelSpec("resnet", nullptr, Dense({3, 32, 32}), 2).value(), 1).status().code(),
+            Code::kInvalidArgument);  // the imagenet stem needs >= 64x64
+  EXPECT_EQ(MakeModelSpec("resnet", {{"stem", 7}}, Dense({3, 64, 64}), 2).status().code(),
+            Code::kInvalidArgument);
 }
 
 TEST(Model, SameSeedSameWeightsOtherSeedOtherWeights) {

@@ -65,7 +65,8 @@ nlohmann::json DatasetOptionsToJson(const ml::data::DatasetOptions& o) {
           {"test_fraction", o.test_fraction},
           {"train_limit", o.train_limit},
           {"normalize", o.normalize},
-          {"featurizer", o.featurizer.ToJson()}};
+          {"featurizer", o.featurizer.ToJson()},
+          {"image_shape", {o.image_channels, o.image_height, o.image_width}}};
 }
 
 Result<ml::data::DatasetOptions> DatasetOptionsFromJson(const nlohmann::json& j, std::string_view where) {
@@ -78,6 +79,13 @@ Result<ml::data::DatasetOptions> DatasetOptionsFromJson(const nlohmann::json& j,
     o.test_fraction = j.at("test_fraction").get<double>();
     o.train_limit = j.at("train_limit").get<int64_t>();
     o.normalize = j.at("normalize").get<bool>();
+    if (j.contains("image_shape")) {  // absent in specs written before image folders
+      const auto shape = j.at("image_shape").get<std::vector<int64_t>>();
+      if (shape.size() != 3) return InvalidArgument("{}: data.image_shape: not [C, H, W]", where);
+      o.image_channels = shape[0];
+      o.image_height = shape[1];
+      o.image_width = shape[2];
+    }
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument("{}: data: {}", where, e.what());
   }

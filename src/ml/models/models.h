@@ -16,6 +16,9 @@ Result<std::shared_ptr<Net>> MakeMlp(const ModelSpec& spec);
 ModelInfo CnnInfo();
 Result<std::shared_ptr<Net>> MakeCnn(const ModelSpec& spec);
 
+ModelInfo ResNetInfo();
+Result<std::shared_ptr<Net>> MakeResNet(const ModelSpec& spec);
+
 ModelInfo TextClfInfo();
 Result<std::shared_ptr<Net>> MakeTextClf(const ModelSpec& spec);
 

@@ -16,6 +16,7 @@ const std::vector<Entry>& Registry() {
       {LogRegInfo(), MakeLogReg},
       {MlpInfo(), MakeMlp},
       {CnnInfo(), MakeCnn},
+      {ResNetInfo(), MakeResNet},
       {TextClfInfo(), MakeTextClf},
   };
   return entries;

@@ -116,6 +116,22 @@ assert "data" in head["outputs"][0] and head["outputs"][1]["parameters"]["binary
 assert len(body) == h + 8, (len(body), h)
 ' "$DIR/b2" "$H2"
 
+# --- image/jpeg (issue 21 §4): a 224x224 JPEG (Fashion-MNIST upscaled by `dataset
+# write-imagefolder`) is resized to the model's 28x28 and answered; a truncated one is a 400
+# naming libjpeg's complaint ---
+"$EXE" dataset write-imagefolder --out "$DIR/jpg" --per-class 1 --test-per-class 1 --size 224 \
+  > /dev/null || fail "dataset write-imagefolder"
+JPG="$DIR/jpg/test/Trouser/00000.jpg"
+[ "$(post jpeg -H 'Content-Type: image/jpeg' --data-binary @"$JPG")" = 200 ] || fail "image/jpeg: $(cat "$DIR/jpeg")"
+check "image/jpeg answer" '
+r = json.load(open(sys.argv[1]))
+probs = [o for o in r["outputs"] if o["name"] == "probabilities"][0]["data"]
+assert len(probs) == 10 and abs(sum(probs) - 1) < 1e-4, probs
+' "$DIR/jpeg"
+head -c 1000 "$JPG" > "$DIR/cut.jpg"
+[ "$(post jcut -H 'Content-Type: image/jpeg' --data-binary @"$DIR/cut.jpg")" = 400 ] || fail "truncated JPEG: $(cat "$DIR/jcut")"
+grep -q "JPEG: Premature end of JPEG file" "$DIR/jcut" || fail "truncated JPEG message: $(cat "$DIR/jcut")"
+
 kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
 [ "$rc" = 0 ] || fail "serve exited $rc after SIGTERM"
 echo "PASS"
