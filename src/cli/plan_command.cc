@@ -1,6 +1,7 @@
 // `straightline plan` (issue 21 §3): the cheapest provider per stage. Reads measured stage
-// profiles — a serverless training run (--run: report.json, its store or `train --json`; or
-// --probe: a short run made here by `straightline-ml train`) for preprocessing and the training
+// profiles — a serverless training run (--run: report.json, its store or `train --json`; a second
+// --run of the same job at another size calibrates the share of each stage that follows CPU; or
+// --probe: both runs made here by `straightline-ml train`) for preprocessing and the training
 // rounds, and inference at a request rate (--inference: a ledger of the predict function or a
 // `load --json-out` report; or --rate / --service-ms) — and prints, per stage, every provider's
 // predicted time and cost and the cheapest choice that meets --deadline and --slo-p99-ms
