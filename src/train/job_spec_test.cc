@@ -15,6 +15,9 @@ TEST(JobSpec, JsonRoundTripKeepsEveryField) {
   s.data.name = "fashion-mnist";
   s.data.train_limit = 500;
   s.data.seed = 7;
+  s.data.image_channels = 1;  // imagefolder's decode size travels with the job
+  s.data.image_height = 48;
+  s.data.image_width = 40;
   s.model_name = "mlp";
   s.hparams = {{"hidden", 32}};
   s.local.lr = 0.01;
@@ -34,6 +37,9 @@ TEST(JobSpec, JsonRoundTripKeepsEveryField) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->ToJson(), s.ToJson());
   EXPECT_EQ(back->total_rounds(), 10);
+  EXPECT_EQ(back->data.image_height, 48);
+  EXPECT_EQ(back->data.image_width, 40);
+  EXPECT_EQ(back->data.image_channels, 1);
   EXPECT_FALSE(back->model_resolved);
 }
 
