@@ -25,8 +25,9 @@ void LoadTimelineFigures(const std::vector<ReportInput>& inputs, std::vector<Fig
 //   epoch-accuracy  validation accuracy per epoch               (StraightLine Fig. 3)
 void EpochFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* out);
 
-// Charts from svg_chart.h placed side by side in one <svg> of their summed width (each keeps its
-// own size; the tallest sets the height). One chart: returned as it is.
+// Charts from svg_chart.h placed side by side in one <svg> of their summed width: each chart's
+// content in a <g class="panel"> shifted right (no nested <svg>), the tallest setting the height.
+// One chart: returned as it is.
 std::string SideBySideSvg(const std::vector<std::string>& svgs);
 
 }  // namespace sl::report

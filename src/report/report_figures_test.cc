@@ -158,8 +158,11 @@ TEST(ReportFiguresTest, AlgorithmOneAndAdaptivePlacementsSideBySide) {
   const auto figs = BuildFigures(in);
   const Figure& place = Find(figs, "load-placements-time");
   EXPECT_EQ(place.title, "Placements over time per tier, side by side");
-  // One outer <svg> holding one panel per load, each with its own series, on one y range.
-  EXPECT_EQ(Count(place.svg, "<svg"), 3);
+  // One <svg> holding one panel per load, each with its own series, on one y range.
+  EXPECT_EQ(Count(place.svg, "<svg"), 1);
+  EXPECT_EQ(Count(place.svg, "</svg>"), 1);
+  EXPECT_EQ(Count(place.svg, "<g class=\"panel\" transform=\"translate("), 2);
+  EXPECT_NE(place.svg.find("translate(480,0)"), std::string::npos);
   EXPECT_EQ(SvgSize(place.svg).first, 960);  // two 480-pixel panels (the page is 980 wide)
   EXPECT_GE(SvgSize(place.svg).second, 380);
   EXPECT_NE(place.svg.find(">Algorithm 1: sl<"), std::string::npos);

@@ -104,15 +104,20 @@ std::string SideBySideSvg(const std::vector<std::string>& svgs) {
   for (const std::string& svg : svgs) {
     const auto [w, h] = SvgSize(svg);
     const size_t open = svg.find("<svg");
-    if (open == std::string::npos) continue;
-    // Nested <svg> elements take x: each chart keeps its own coordinates, shifted right.
-    inner += svg.substr(0, open + 4) + fmt::format(" x=\"{}\" y=\"0\"", width) + svg.substr(open + 4);
+    const size_t body = open == std::string::npos ? open : svg.find('>', open);
+    const size_t close = svg.rfind("</svg>");
+    if (body == std::string::npos || close == std::string::npos || close < body) continue;
+    // Each chart's content in a group shifted right (one <svg> per figure, as a figure's readers
+    // and the browser test expect), with the chart root's text defaults.
+    inner += fmt::format("<g class=\"panel\" transform=\"translate({},0)\" font-family=\"sans-serif\" "
+                         "font-size=\"12\">\n{}</g>\n",
+                         width, svg.substr(body + 1, close - body - 1));
     width += w;
     height = std::max(height, h);
   }
   return fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
-      "class=\"side-by-side\">\n{}</svg>\n",
+      "<svg width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" font-family=\"sans-serif\" font-size=\"12\" "
+      "class=\"chart\" data-kind=\"side-by-side\">\n{}</svg>\n",
       width, height, width, height, inner);
 }
 
