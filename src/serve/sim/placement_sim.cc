@@ -360,7 +360,7 @@ void Simulation::Place(int64_t c, int excluded) {
     if (r.status.code() == Code::kResourceExhausted && retry && !call.answered) {
       return Place(c, static_cast<int>(done.tier));
     }
-    if (call.answered && call.holds_admission) {  // answered 504 before; the tier let go now
+    if (call.holds_admission) {  // the tier is done with it (gateway.h, admission)
       call.holds_admission = false;
       inflight_samples_ -= call.samples;
     }

@@ -166,6 +166,46 @@ TEST(PlacementSimTest, AFullTierIsRetriedOnceElsewhereAndTimeoutsAre504) {
   EXPECT_EQ(r->tiers[2].stats.answered_ok, 1);
 }
 
+TEST(PlacementSimTest, AdmissionBySamplesInFlightAndReleasedWhenTheTierIsDone) {
+  // Limit 1 sample in flight. Two requests 1 ms apart on a 100 ms local tier: the second is
+  // answered 429 by admission at once.
+  {
+    PlacementSimOptions o = Base("local");
+    o.calibration = FixedCalibration(100, 100, 100);
+    o.spec.phases = {load::Phase{"p", 0.002, 1000, -1}};
+    o.topology.container = o.topology.function = false;
+    o.topology.max_inflight_samples = 1;
+    std::vector<RequestTrace> seen;
+    o.on_request = [&](const RequestTrace& t) { seen.push_back(t); };
+    ASSERT_TRUE(RunPlacementSim(o).ok());
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].outcome.status, 429);
+    EXPECT_EQ(seen[0].outcome.rule, "admission");
+    EXPECT_EQ(seen[0].outcome.tier, "none");
+    EXPECT_NEAR(seen[0].outcome.response_ms, 0, 1e-9);
+    EXPECT_EQ(seen[1].outcome.status, 200);
+  }
+  // Half of the 100 ms is CPU (κ = 0.5), the other 50 ms a wait on the way back; timeout 70 ms.
+  // r0 at 80 ms: CPU 80 → 130, answer due at 180, the gateway's 504 at 150. The tier was done at
+  // 130, so r1 at 160 is admitted (and times out the same way) instead of a 429.
+  PlacementSimOptions o = Base("local");
+  o.calibration = FixedCalibration(100, 100, 100);
+  o.spec.phases = {load::Phase{"p", 0.16, 12.5, -1}};
+  o.topology.container = o.topology.function = false;
+  o.topology.max_inflight_samples = 1;
+  o.topology.cpu_fraction = 0.5;
+  o.topology.request_timeout_ms = 70;
+  std::vector<RequestTrace> seen;
+  o.on_request = [&](const RequestTrace& t) { seen.push_back(t); };
+  ASSERT_TRUE(RunPlacementSim(o).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  for (const RequestTrace& t : seen) {
+    EXPECT_EQ(t.outcome.status, 504);
+    EXPECT_EQ(t.outcome.rule, "timeout");
+    EXPECT_NEAR(t.outcome.response_ms, 70, 1e-6);
+  }
+}
+
 TEST(PlacementSimTest, BadInputsAreRefusedNamingTheOption) {
   PlacementSimOptions o = Base("straightline");
   o.spec.phases = {load::Phase{"p", 1, 10, -1}};
