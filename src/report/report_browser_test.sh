@@ -5,7 +5,7 @@
 # short load on the trained model served on the local tier — and checks that nothing outside the
 # file is requested, that there is no console error, and that every figure is an SVG with data
 # drawn: as many figures as `report --json` lists; the run's loss and cost per round one series of
-# 2 points (2 rounds), its accuracy one (scored at the epoch's end). The screenshot goes to ./report_browser_test/ (under build/). About 30 s.
+# 2 points (2 rounds), its validation loss and accuracy one point (scored at the epoch's end). The screenshot goes to ./report_browser_test/ (under build/). About 30 s.
 # Usage: report_browser_test.sh STRAIGHTLINE_EXE SOURCE_DIR
 set -u
 EXE=$1
@@ -42,8 +42,8 @@ s = json.load(open(sys.argv[1]))
 ids = [f["id"] for f in s["figures"]]
 assert len(ids) >= 10, ids
 # One run of 2 rounds: its loss and cost per round are one series of 2 points; its validation
-# accuracy, scored at the end of the epoch only, one point.
-want = {"round-loss": [2], "round-cost": [2], "round-accuracy": [1]}
+# loss and accuracy, scored at the end of the epoch only, one point.
+want = {"round-loss": [2, 1], "round-cost": [2], "round-accuracy": [1]}
 assert all(i in ids for i in want), ids
 print(json.dumps({"figures": len(ids), "series": want}))
 PY

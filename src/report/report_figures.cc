@@ -178,9 +178,9 @@ void TrainingTables(const std::vector<ReportInput>& inputs, std::vector<Figure>*
 void RoundFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* out) {
   const bool several = Several(inputs, {InputKind::kTrainingRun});
   LineChartSpec loss, acc, time, cost;
-  loss.title = "Training loss per round";
+  loss.title = "Training and validation loss per round";
   loss.x_label = "round";
-  loss.y_label = "training loss (cross-entropy)";
+  loss.y_label = "loss (cross-entropy)";
   acc.title = "Validation accuracy per round";
   acc.x_label = "round";
   acc.y_label = "validation accuracy (fraction)";
@@ -197,13 +197,14 @@ void RoundFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* o
   for (const auto& in : inputs) {
     if (in.kind != InputKind::kTrainingRun || in.record.rounds.empty()) continue;
     const std::string name = several ? in.label : fmt::format("{} ({})", in.label, in.record.provider);
-    LineSeries l{name, {}}, a{name, {}}, t{name, {}}, c{name, {}};
+    LineSeries l{name, {}}, a{name, {}}, t{name, {}}, c{name, {}}, vl{name + ": validation", {}};
     double so_far = 0;
     for (const auto& a0 : in.record.preprocessing) so_far += a0.cost_usd;
     for (const auto& r : in.record.rounds) {
       const double x = static_cast<double>(r.round);
       l.points.emplace_back(x, r.train_loss);
       if (r.validation_accuracy >= 0) a.points.emplace_back(x, r.validation_accuracy), any_acc = true;
+      if (r.validation_loss >= 0) vl.points.emplace_back(x, r.validation_loss);
       const double wait = r.checkpoint_wait_ms >= 0 ? r.checkpoint_wait_ms : r.checkpoint_ms;
       t.points.emplace_back(x, (r.wall_ms + wait) / 1000);
       for (const auto& at : r.attempts) so_far += at.cost_usd;
@@ -211,6 +212,7 @@ void RoundFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* o
     }
     if (in.record.test_accuracy >= 0) test_acc.push_back(fmt::format("{} {:.4f}", name, in.record.test_accuracy));
     loss.series.push_back(std::move(l));
+    if (!vl.points.empty()) loss.series.push_back(std::move(vl));  // none in records before 2026-12-07
     acc.series.push_back(std::move(a));
     time.series.push_back(std::move(t));
     cost.series.push_back(std::move(c));
@@ -218,8 +220,9 @@ void RoundFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* o
   if (loss.series.empty()) return;
   out->push_back({"round-loss", "Training", "Training loss per round (StraightLine Fig. 3)",
                   "The sample-weighted mean of the accepted updates' local training losses in each round, measured "
-                  "by the functions on this machine; nothing in it is emulated from the provider profiles. Rounds are "
-                  "numbered from 0; an epoch is several rounds.",
+                  "by the functions on this machine, and (': validation') the global model's loss on the validation "
+                  "split where the coordinator scored it; nothing in it is emulated from the provider profiles. "
+                  "Rounds are numbered from 0; an epoch is several rounds.",
                   LineChartSvg(loss)});
   if (any_acc) {
     if (!test_acc.empty()) {

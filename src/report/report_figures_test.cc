@@ -54,8 +54,11 @@ TEST(ReportFiguresTest, TrainingRunGivesTablesVmAndPerRoundFigures) {
   EXPECT_EQ(Ids(figs), (std::vector<std::string>{"train-time", "train-cost", "train-breakdown", "cost-vs-vm",
                                                  "round-loss", "round-accuracy", "round-time", "round-cost"}));
   for (const auto& f : figs) ExpectCaptionSaysMeasuredAndEmulated(f);
-  // Loss: one series of 4 rounds; accuracy only where scored (rounds 1 and 3).
+  // Loss: one series of 4 rounds, validation loss and accuracy only where scored (rounds 1 and 3).
   EXPECT_NE(Find(figs, "round-loss").svg.find("data-points=\"4\""), std::string::npos);
+  EXPECT_NE(Find(figs, "round-loss").svg.find("data-name=\"a (aws-lambda): validation\" data-points=\"2\""),
+            std::string::npos);
+  EXPECT_NE(Find(figs, "round-loss").svg.find("(3, 0.25)"), std::string::npos);
   EXPECT_NE(Find(figs, "round-accuracy").svg.find("data-points=\"2\""), std::string::npos);
   EXPECT_NE(Find(figs, "round-accuracy").svg.find("test accuracy of the final model: a (aws-lambda) 0.8750"),
             std::string::npos);
@@ -97,6 +100,7 @@ TEST(ReportFiguresTest, SeveralRunsAreToldApartByLabel) {
   const std::string& loss = Find(figs, "round-loss").svg;
   EXPECT_NE(loss.find("data-name=\"a\" data-points=\"2\""), std::string::npos);
   EXPECT_NE(loss.find("data-name=\"b\" data-points=\"3\""), std::string::npos);
+  EXPECT_NE(loss.find("data-name=\"b: validation\" data-points=\"1\""), std::string::npos);  // round 1
   EXPECT_NE(Find(figs, "cost-vs-vm").svg.find(">b: ec2-m5.large</text>"), std::string::npos);
 }
 

@@ -42,6 +42,7 @@ inline train::RunRecord MakeRecord(int rounds = 4, int workers = 2, const std::s
     rr.checkpoint_wait_ms = 100;
     rr.train_loss = 2.0 - 0.5 * i;
     rr.validation_accuracy = i % 2 == 1 ? 0.5 + 0.05 * i : -1;
+    rr.validation_loss = i % 2 == 1 ? 1.0 / (i + 1) : -1;
     for (int s = 0; s < workers; ++s) {
       train::ShardAttempt a;
       a.round = i;
