@@ -2,8 +2,8 @@
 # The ML core through the `straightline` executable, as a user runs it: train (single process)
 # a small logreg on Fashion-MNIST, eval it (JSON, text with per-class accuracy and confusion
 # matrix, k-fold), predict from an IDX record, a PNG and a PGM, import a TorchScript module made
-# by PyTorch and run it, a small text classifier, and the usage / input errors with their exit
-# codes. Usage: ml_cli_test.sh STRAIGHTLINE_EXE SOURCE_DIR
+# by PyTorch and run it, a small text classifier, an image folder of JPEGs with a small resnet,
+# and the usage / input errors with their exit codes. Usage: ml_cli_test.sh STRAIGHTLINE_EXE SOURCE_DIR
 set -u
 EXE=$1
 SRC=$2
@@ -323,6 +323,35 @@ expect_err "--input-shape, --classes and --out are required" "model import witho
 run model frobnicate
 expect_rc 2 "model frobnicate"
 expect_err "unknown subcommand 'frobnicate'" "model frobnicate"
+# --- image folders of JPEGs (issue 21 §4): Fashion-MNIST written as 40x40 JPEGs, a small resnet
+# trained on them at 32x32, eval at the model's own size, predict on a JPEG of another size ---
+run dataset write-imagefolder --out "$DIR/imgs" --per-class 6 --test-per-class 2 --size 40
+expect_rc 0 "dataset write-imagefolder"
+[ "$(ls "$DIR/imgs/train" | wc -l)" = 10 ] && [ -f "$DIR/imgs/train/T-shirt-top/00005.jpg" ] \
+  || fail "write-imagefolder layout: $(ls "$DIR/imgs/train")"
+run train --dataset imagefolder --data-dir "$DIR/imgs" --image-size 32 --image-channels 1 \
+  --model resnet --hparam width=4 --hparam stem=cifar --epochs 1 --batch-size 8 --quiet --json \
+  --out "$DIR/rn"
+expect_rc 0 "train --dataset imagefolder --model resnet"
+check "imagefolder train report" '
+r = json.load(open(sys.argv[1]))
+assert r["train_samples"] + 0 > 0 and r["test"]["samples"] == 20, r.get("test")
+m = json.load(open(sys.argv[2]))
+assert m["model"]["input"]["shape"] == [1, 32, 32], m["model"]["input"]
+assert m["class_names"][0] == "Ankle boot" and m["class_names"][-1] == "Trouser", m["class_names"]
+' "$DIR/out" "$DIR/rn/manifest.json"
+run eval --model "$DIR/rn" --data-dir "$DIR/imgs" --json --quiet
+expect_rc 0 "eval on the image folder"
+run predict --model "$DIR/rn" --input "$DIR/imgs/test/Bag/00000.jpg" --json
+expect_rc 0 "predict a 40x40 JPEG on a 32x32 model"
+head -c 200 "$DIR/imgs/test/Bag/00000.jpg" > "$DIR/cut.jpg"
+run predict --model "$DIR/rn" --input "$DIR/cut.jpg"
+expect_rc 2 "predict a truncated JPEG"
+expect_err "cut.jpg: JPEG: " "predict a truncated JPEG"
+run train --dataset imagefolder --data-dir "$DIR/imgs" --image-size 32x --quiet
+expect_rc 2 "train --image-size 32x"
+expect_err "--image-size: '32x' is not N or HxW" "train --image-size 32x"
+
 run train --help
 expect_rc 0 "train --help"
 grep -q -- '--epochs' "$DIR/out" || fail "train --help does not list --epochs"
