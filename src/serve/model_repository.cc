@@ -178,7 +178,7 @@ nlohmann::json ModelMetadata(const ServedModel& model) {
         {"class_names", model.predictor->class_names()},
         {"input_scale", model.input.scale},
         {"binary_input", model.input.text ? "none" : "application/octet-stream (raw UINT8 pixels, "
-                                                      "FP32 little-endian, or PNG); image/png"}}}};
+                                                      "FP32 little-endian, PNG or JPEG); image/png; image/jpeg (resized)"}}}};
   // Where a store model came from (a local folder's path is not the clients' business).
   if (!model.source.empty()) j["parameters"]["source"] = model.source;
   return j;

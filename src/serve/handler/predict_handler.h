@@ -10,7 +10,8 @@
 // response is $STRAIGHTLINE_MODEL_NAME, else the directory's base name.
 // Payload (Lambda payloads are JSON):
 //   * a KServe v2 JSON request body, as-is ({"inputs": [...]}), or
-//   * an envelope for binary bodies: {"content_type": "application/octet-stream" | "image/png",
+//   * an envelope for binary bodies: {"content_type": "application/octet-stream" | "image/png" |
+//     "image/jpeg",
 //     "body_base64": "...", "inference_header_content_length"?: H} (EncodePredictPayload builds
 //     it; H for the binary tensor data extension).
 // Response: the KServe v2 response JSON. Errors are handled function errors whose errorType is

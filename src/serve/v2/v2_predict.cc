@@ -23,8 +23,9 @@ ModelInput InputOf(const ml::Predictor& predictor) {
     in.scale = "BYTES: raw text, one string per sample (the model featurizes it)";
   } else if (spec.shape.size() == 3) {
     in.scale = fmt::format(
-        "FP32 pixel values / 255, in [0, 1] (not 0..255), shape [n,{}] or [n,{}]{}; image/png and "
-        "application/octet-stream UINT8 bodies are scaled by the server",
+        "FP32 pixel values / 255, in [0, 1] (not 0..255), shape [n,{}] or [n,{}]{}; image/png, "
+        "image/jpeg (resized to the input) and application/octet-stream UINT8 bodies are scaled by "
+        "the server",
         fmt::join(spec.shape, ","), in.Numel(), norm);
   } else {
     in.scale = fmt::format("FP32 features on the training data's raw scale{}", norm);
