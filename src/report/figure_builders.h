@@ -17,6 +17,7 @@ namespace sl::report {
 //   load-sessions-time        sessions launched, completed and failed (by cause) per second
 //   load-failure-vs-sessions  failure rate against sessions launched per second  (StraightLine Fig. 4)
 //   load-length-vs-sessions   session length against sessions per second         (StraightLine Fig. 5)
+//   load-tier-failures-time   failure rate per tier per second                   (StraightLine Fig. 6)
 //   load-latency-time         response-time p50/p90/p99 per second
 //   load-frequency            f_t (mean and max per second) against F
 void LoadTimelineFigures(const std::vector<ReportInput>& inputs, std::vector<Figure>* out);

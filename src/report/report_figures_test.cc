@@ -139,7 +139,8 @@ TEST(ReportFiguresTest, LoadTimelineGivesSeriesOverTime) {
   EXPECT_EQ(Ids(figs), (std::vector<std::string>{"load-latency-tier", "load-latency-phase", "load-failures",
                                                  "load-placements", "load-placements-time", "load-sessions-time",
                                                  "load-failure-vs-sessions", "load-length-vs-sessions",
-                                                 "load-latency-time", "load-frequency"}));
+                                                 "load-tier-failures-time", "load-latency-time",
+                                                 "load-frequency"}));
   for (const auto& f : figs) ExpectCaptionSaysMeasuredAndEmulated(f);
   using S = std::vector<std::pair<std::string, int>>;
   // One point per second; a second that answered nothing (second 1) has no percentile.
@@ -151,6 +152,11 @@ TEST(ReportFiguresTest, LoadTimelineGivesSeriesOverTime) {
   EXPECT_EQ(SeriesOf(Find(figs, "load-failure-vs-sessions").svg), (S{{"ramp (Algorithm 1)", 6}}));
   EXPECT_EQ(SeriesOf(Find(figs, "load-length-vs-sessions").svg), (S{{"ramp (Algorithm 1)", 5}}));
   EXPECT_EQ(SeriesOf(Find(figs, "load-latency-time").svg), (S{{"p50", 5}, {"p90", 5}, {"p99", 5}}));
+  // Local placed only in second 0 (f_t <= F), the function tier from second 1 on: 1 of 40 failed
+  // in second 3 = 2.5 %.
+  const std::string& tier_failures = Find(figs, "load-tier-failures-time").svg;
+  EXPECT_EQ(SeriesOf(tier_failures), (S{{"local", 1}, {"function", 5}}));
+  EXPECT_NE(tier_failures.find("function: (3, 2.5)"), std::string::npos);
   EXPECT_EQ(SeriesOf(Find(figs, "load-frequency").svg), (S{{"f_t (mean)", 6}, {"f_t (max)", 6}, {"F", 6}}));
   // Second 3: 1 of 40 sessions failed = 2.5 %, drawn at x = 40 sessions.
   EXPECT_NE(Find(figs, "load-failure-vs-sessions").svg.find("(40, 2.5)"), std::string::npos);

@@ -232,6 +232,7 @@ Status FillTimeline(const nlohmann::json& t, ReportInput* in) {
       pl.tier = Str(p, "tier");
       pl.rule = Str(p, "rule");
       SL_RETURN_IF_ERROR(Series(p, "counts", n, src + ": placements " + pl.tier + "/" + pl.rule, &pl.counts));
+      SL_RETURN_IF_ERROR(Series(p, "failed", n, src + ": placements " + pl.tier + "/" + pl.rule, &pl.failed));
       l.placements.push_back(std::move(pl));
     }
   }

@@ -65,6 +65,7 @@ struct LoadTimeline {
     std::string tier;
     std::string rule;
     std::vector<double> counts;
+    std::vector<double> failed;  // of counts, answered with an error; NaN in files before it
   };
   std::vector<Placements> placements;
   std::vector<double> f_t_mean, f_t_max, F;

@@ -155,6 +155,8 @@ TEST(ReportInputTest, LoadGeneratorTimelineRoundTrips) {
   ASSERT_EQ(t.placements.size(), 2u);
   EXPECT_EQ(t.placements[0].tier, "function");
   EXPECT_EQ(t.placements[0].counts, (std::vector<double>{1, 0, 0}));
+  EXPECT_EQ(t.placements[0].failed, (std::vector<double>{0, 0, 0}));
+  EXPECT_EQ(t.placements[1].failed, (std::vector<double>{0, 0, 1}));  // the 504
   EXPECT_EQ(t.placements[1].rule, "timeout");
   EXPECT_EQ(PolicyOfLoad(in->load), "straightline");
   ASSERT_EQ(in->load.groups.size(), 6u);  // ramp and all: all, function, none

@@ -220,6 +220,45 @@ void LoadTimelineFigures(const std::vector<ReportInput>& inputs, std::vector<Fig
                               "second's completed sessions against how many sessions arrived in it. {}",
                               kMeasured),
                   LineChartSvg(length)});
+  // Failure rate per tier per second (the placements the gateway named, over their rules; not
+  // "none": refused before a tier, every one a failure, shown by the sessions figure).
+  LineChartSpec tier_failures;
+  tier_failures.title = "Failure rate per tier over time";
+  tier_failures.x_label = x_label;
+  tier_failures.y_label = "failed requests (%)";
+  for (const auto& t : loads) {
+    const LoadTimeline& tl = t.in->load.timeline;
+    std::vector<std::string> tiers;
+    for (const auto& p : tl.placements) {
+      if (p.tier != "none" && std::find(tiers.begin(), tiers.end(), p.tier) == tiers.end()) tiers.push_back(p.tier);
+    }
+    for (const auto& tier : tiers) {
+      std::vector<double> placed(tl.t_s.size(), 0), failed(tl.t_s.size(), 0);
+      bool known = true;  // files before the "failed" series have NaN there
+      for (const auto& p : tl.placements) {
+        if (p.tier != tier) continue;
+        for (size_t i = 0; i < tl.t_s.size(); ++i) {
+          placed[i] += p.counts[i];
+          failed[i] += p.failed[i];
+          known = known && std::isfinite(p.failed[i]);
+        }
+      }
+      if (!known) continue;
+      LineSeries s{Named(several, t, tier), {}};
+      for (size_t i = 0; i < tl.t_s.size(); ++i) {
+        if (placed[i] > 0) s.points.emplace_back(tl.t_s[i], 100 * failed[i] / placed[i]);
+      }
+      if (!s.points.empty()) tier_failures.series.push_back(std::move(s));
+    }
+  }
+  if (!tier_failures.series.empty()) {
+    out->push_back({"load-tier-failures-time", kSection, "Failure rate per tier over time (StraightLine Fig. 6)",
+                    fmt::format("Per second, the share of the requests each tier answered with an error (a 504 "
+                                "after the tier took it counts as the tier's), over the placements the gateway "
+                                "named; seconds in which a tier got no request are left out. {}",
+                                kMeasured),
+                    LineChartSvg(tier_failures)});
+  }
   out->push_back({"load-latency-time", kSection, "Response-time percentiles over time (StraightLine Fig. 8)",
                   fmt::format("p50, p90 and p99 of the response time (request sent to answer) of the requests "
                               "answered in each second, from the load generator's log-linear histograms (within "

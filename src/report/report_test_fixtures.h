@@ -124,7 +124,8 @@ inline std::string MakeTimelineLoadJson(const std::string& policy, int seconds =
   nlohmann::json t = {{"bucket_s", 1}};
   std::vector<nlohmann::json> cols(14, nlohmann::json::array());
   enum { kT, kLaunched, kCompleted, kFailed, kRefused, kLength, kReq, kReqFailed, kP50, kP90, kP99, kFMean, kFMax, kF };
-  nlohmann::json a = nlohmann::json::array(), b = nlohmann::json::array();
+  nlohmann::json a = nlohmann::json::array(), b = nlohmann::json::array(), a_failed = nlohmann::json::array(),
+                 b_failed = nlohmann::json::array();
   for (int i = 0; i < seconds; ++i) {
     const int n = 10 * (i + 1);
     const int failed = i % 4 == 3 ? 1 : 0;
@@ -146,6 +147,8 @@ inline std::string MakeTimelineLoadJson(const std::string& policy, int seconds =
     const bool frequent = 1.5 * n > 25;
     a.push_back(policy == "straightline" && frequent ? 0 : n);
     b.push_back(policy == "straightline" ? (frequent ? n : 0) : n);
+    a_failed.push_back(0);
+    b_failed.push_back(failed);  // the second tier fails the refused session's request
   }
   const char* names[] = {"t_s", "sessions_launched", "sessions_completed", "sessions_failed", nullptr,
                          "session_mean_ms", "requests", "request_failures", "p50_ms", "p90_ms", "p99_ms",
@@ -157,11 +160,11 @@ inline std::string MakeTimelineLoadJson(const std::string& policy, int seconds =
   for (int i = 0; i < seconds; ++i) zeros.push_back(0);
   t["sessions_failed_by_cause"] = {{"refused", cols[kRefused]}, {"timeout", zeros}};
   if (policy == "straightline") {
-    t["placements"] = {{{"tier", "local"}, {"rule", "local_capacity"}, {"counts", a}},
-                       {{"tier", "function"}, {"rule", "frequent_small"}, {"counts", b}}};
+    t["placements"] = {{{"tier", "local"}, {"rule", "local_capacity"}, {"counts", a}, {"failed", a_failed}},
+                       {{"tier", "function"}, {"rule", "frequent_small"}, {"counts", b}, {"failed", b_failed}}};
   } else {
-    t["placements"] = {{{"tier", "local"}, {"rule", "fastest"}, {"counts", a}},
-                       {{"tier", "container"}, {"rule", "fastest"}, {"counts", b}}};
+    t["placements"] = {{{"tier", "local"}, {"rule", "fastest"}, {"counts", a}, {"failed", a_failed}},
+                       {{"tier", "container"}, {"rule", "fastest"}, {"counts", b}, {"failed", b_failed}}};
   }
   j["timeline"] = t;
   return j.dump(2);

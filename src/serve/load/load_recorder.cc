@@ -116,8 +116,12 @@ void LoadRecorder::Request(TimePoint arrival, const RequestOutcome& r) {
   if (r.status != 0) s.response_ms.Add(r.response_ms);
   if (r.status != 0) {  // a placement the gateway named (tier "none": refused before a tier)
     const size_t k = KeyOf(r.tier.empty() ? "none" : r.tier, r.rule.empty() ? "unnamed" : r.rule);
-    if (s.placements.size() <= k) s.placements.resize(k + 1, 0);
+    if (s.placements.size() <= k) {
+      s.placements.resize(k + 1, 0);
+      s.placement_failures.resize(k + 1, 0);
+    }
     s.placements[k]++;
+    if (!good) s.placement_failures[k]++;
   }
   if (r.f_t >= 0) {
     s.f_t_samples++;

@@ -5,7 +5,8 @@
 //   per phase            sessions, failed ones, a session-length histogram
 //   per second           (issue 19: the figures over time) sessions launched / completed /
 //                        failed by cause, their mean length; requests sent and failed,
-//                        response-time histogram; placements per tier and rule; f_t and F
+//                        response-time histogram; placements per tier and rule (and how many
+//                        of them failed); f_t and F
 //
 // A second is the one a session arrived in (its requests count in the second they were sent),
 // counted from the recorder's start: a session's outcome is attributed to the load it met when
@@ -83,6 +84,7 @@ struct SecondStats {
   int64_t request_failures = 0;
   LatencyHistogram response_ms;
   std::vector<int64_t> placements;  // by placement key index (LoadRecorder::placement_keys)
+  std::vector<int64_t> placement_failures;  // of those, answered with a failure (same index)
   int64_t f_t_samples = 0;
   double f_t_sum = 0;
   double f_t_max = -1;

@@ -95,6 +95,7 @@ TEST(LoadRecorder, AggregatesPerSecondOfArrivalAndPerPhaseAndTier) {
   EXPECT_EQ(keys[1].tier, "none");
   EXPECT_EQ(keys[2].rule, "frequent_small");
   EXPECT_EQ(sec[0].placements, (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(sec[0].placement_failures, (std::vector<int64_t>{0, 1}));  // the 429
   EXPECT_EQ(sec[2].placements, (std::vector<int64_t>{0, 0, 1}));
 
   EXPECT_EQ(rec.PhaseTiers(0).at("local").requests, 2);
@@ -120,7 +121,8 @@ TEST(LoadRecorder, AggregatesPerSecondOfArrivalAndPerPhaseAndTier) {
   EXPECT_EQ(t["F"], nlohmann::json({100.0, nullptr, 100.0}));
   ASSERT_EQ(t["placements"].size(), 3u);
   EXPECT_EQ(t["placements"][2], nlohmann::json({{"tier", "function"}, {"rule", "frequent_small"},
-                                                {"counts", {0, 0, 1}}}));
+                                                {"counts", {0, 0, 1}}, {"failed", {0, 0, 0}}}));
+  EXPECT_EQ(t["placements"][1]["failed"], nlohmann::json({1, 0, 0}));
 }
 
 // Tiers and rules come from the server: distinct ones beyond the caps count as "other"; many

@@ -105,6 +105,7 @@ nlohmann::json TimelineJson(const LoadRecorder& rec) {
   std::array<nlohmann::json, kFailureCauses> by_cause;
   for (auto& c : by_cause) c = nlohmann::json::array();
   std::vector<nlohmann::json> placed(keys.size(), nlohmann::json::array());
+  std::vector<nlohmann::json> placed_failed(keys.size(), nlohmann::json::array());
   for (size_t i = 0; i < sec.size(); ++i) {
     const SecondStats& s = sec[i];
     t_s.push_back(i);
@@ -124,7 +125,10 @@ nlohmann::json TimelineJson(const LoadRecorder& rec) {
     f_mean.push_back(mean.is_null() ? mean : Round3(mean.get<double>()));
     f_max.push_back(s.f_t_samples > 0 ? Round3(s.f_t_max) : nlohmann::json(nullptr));
     F.push_back(s.threshold >= 0 ? nlohmann::json(s.threshold) : nlohmann::json(nullptr));
-    for (size_t k = 0; k < keys.size(); ++k) placed[k].push_back(k < s.placements.size() ? s.placements[k] : 0);
+    for (size_t k = 0; k < keys.size(); ++k) {
+      placed[k].push_back(k < s.placements.size() ? s.placements[k] : 0);
+      placed_failed[k].push_back(k < s.placement_failures.size() ? s.placement_failures[k] : 0);
+    }
   }
   t["t_s"] = t_s;
   t["sessions_launched"] = launched;
@@ -143,7 +147,8 @@ nlohmann::json TimelineJson(const LoadRecorder& rec) {
   t["p99_ms"] = p99;
   nlohmann::json placements = nlohmann::json::array();
   for (size_t k = 0; k < keys.size(); ++k) {
-    placements.push_back({{"tier", keys[k].tier}, {"rule", keys[k].rule}, {"counts", placed[k]}});
+    placements.push_back(
+        {{"tier", keys[k].tier}, {"rule", keys[k].rule}, {"counts", placed[k]}, {"failed", placed_failed[k]}});
   }
   t["placements"] = placements;
   t["f_t_mean"] = f_mean;

@@ -34,7 +34,8 @@ double Percentile(std::vector<float>& v, double p);
 std::vector<GroupStats> Summarize(const LoadSpec& spec, const LoadResult& result);
 // The "timeline" object of the JSON report, column-wise: "t_s" (second index), one array per
 // series with one entry per second (null where the second had nothing to measure), "placements"
-// as [{"tier", "rule", "counts": [...]}], "sessions_failed_by_cause" as {cause: [...]}.
+// as [{"tier", "rule", "counts": [...], "failed": [...]}] (failed: of the counts, answered with an
+// error), "sessions_failed_by_cause" as {cause: [...]}.
 nlohmann::json TimelineJson(const LoadRecorder& recorder);
 std::string ReportJson(const LoadSpec& spec, const LoadResult& result,
                        const std::vector<GroupStats>& rows);
