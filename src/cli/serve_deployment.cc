@@ -260,6 +260,9 @@ void DefineServeFlags(FlagSet& f, ServeFlags& v, bool for_serve) {
   f.Int("max-queue-delay-us", &v.max_queue_delay_us,
         "local tier: how long a batch may wait to fill while every worker is busy");
   f.Int("local-queue", &v.local_queue, "local tier: requests that may wait");
+  f.Bool("local-inline", &v.local_inline,
+         "local tier: run a request that finds the tier idle on the HTTP thread that read it "
+         "(--no-local-inline: always hand it to an inference thread)");
   f.String("container-mode", &v.container_mode, "auto (runc, else child process) | runc | process");
   f.String("container-image", &v.container_image,
            "oci-archive:PATH | oci:DIR[:REF]: replicas run this serving image (`straightline "
@@ -386,6 +389,7 @@ Status DeployTiers(const ServeFlags& v, Deployment& d) {
       lo.max_batch = v.max_batch;
       lo.max_queue_delay = std::chrono::microseconds(v.max_queue_delay_us);
       lo.queue_limit = v.local_queue;
+      lo.run_lone_requests_inline = v.local_inline;
       lo.metrics = metrics;
       SL_ASSIGN_OR_RETURN(auto tier, serve::LocalTier::Create(d.models.get(), lo));
       d.tiers.push_back(std::move(tier));

@@ -57,6 +57,7 @@ struct ServeFlags {
   double frequency_threshold = 0, slo_ms = 0, cost_budget = 0, colocated_below_cpu = 0;
   int64_t size_threshold = 0, window_ms = 0;
   int64_t local_threads = 0, max_batch = 32, max_queue_delay_us = 500, local_queue = 256;
+  bool local_inline = true;  // LocalTierOptions::run_lone_requests_inline
   std::string container_mode = "auto", state_dir = ".straightline/serve";
   std::string container_image;  // "": host bundle mode; else oci-archive:PATH | oci:DIR[:REF]
   int64_t min_containers = 1, max_containers = 2, container_concurrency = 2, container_queue = 16;

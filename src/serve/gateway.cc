@@ -98,6 +98,7 @@ class AdmissionTicket {
     return true;
   }
   int64_t bytes() const { return bytes_; }
+  int64_t samples() const { return samples_; }
 
  private:
   Admission* a_;
@@ -398,6 +399,7 @@ class Gateway::Impl {
       return RefuseForAdmission(call, "samples", request.batch);
     }
     call->binary_outputs = request.binary_outputs;
+    request.alone = admission_.samples.load(std::memory_order_acquire) == call->ticket->samples();
     // The same arrivals the placer's Observe() counts, on the same clock (see GatewayOptions).
     rate_.Record(clock_->Now());
     call->f_t = rate_.PerSecond(clock_->Now());

@@ -269,6 +269,7 @@ TEST_F(GatewayTest, EveryTierFullGives429WithRetryAfterAndTimeoutGives504) {
   lo.max_batch = 1;
   lo.queue_limit = 1;
   lo.on_batch_start = [&](int64_t) { hold.Wait(); };
+  lo.run_lone_requests_inline = false;  // hold the worker, not the server's HTTP thread
   Start("local", lo, {}, milliseconds(300));
   const std::string body = testing::JsonBody(raw_, 0, 1);
   auto running = std::async(std::launch::async, [&] {
@@ -404,6 +405,7 @@ TEST_F(GatewayTest, ConcurrentLargeBatchesOverTheByteBudgetGet429WithoutBeingHel
   LocalTierOptions lo;
   lo.threads = 1;
   lo.on_batch_start = [&](int64_t) { hold.Wait(); };
+  lo.run_lone_requests_inline = false;  // hold the worker, not the server's HTTP thread
   Start("local", lo, {}, milliseconds(50000), /*max_body=*/2 << 20);
   const BinaryBatch batch = MakeBinaryBatch(4096);
   auto send = [&] {
@@ -472,6 +474,7 @@ TEST_F(GatewayTest, SamplesInFlightOverTheLimitGet429) {
   LocalTierOptions lo;
   lo.threads = 1;
   lo.on_batch_start = [&](int64_t) { hold.Wait(); };
+  lo.run_lone_requests_inline = false;  // hold the worker, not the server's HTTP thread
   Start("local", lo, {}, milliseconds(50000), /*max_body=*/2 << 20);
   const BinaryBatch batch = MakeBinaryBatch(4096);
   auto send = [&] {

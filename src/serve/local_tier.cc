@@ -61,12 +61,17 @@ class LocalTier::Impl {
       return;
     }
     Status refused;
+    std::vector<Pending> alone;  // the idle tier's inline batch of one
     {
       std::lock_guard<std::mutex> l(mu_);
       if (stop_) {
         refused = Unavailable("local tier: shutting down");
       } else if (queued_ >= options_.queue_limit) {
         refused = ResourceExhausted("local tier: queue full ({} requests waiting)", queued_);
+      } else if (options_.run_lone_requests_inline && request.alone && queued_ == 0 && busy_ == 0) {
+        alone.push_back({std::move(request), std::move(done), std::move(model), clock_->Now()});
+        ++busy_;
+        ++inflight_;
       } else {
         std::deque<Pending>& q = queues_[model->name];
         q.push_back({std::move(request), std::move(done), std::move(model), clock_->Now()});
@@ -78,6 +83,14 @@ class LocalTier::Impl {
       InferenceResponse r;
       r.status = std::move(refused);
       done(std::move(r));
+      return;
+    }
+    if (!alone.empty()) {
+      Run(alone);
+      std::lock_guard<std::mutex> l(mu_);
+      --inflight_;
+      --busy_;
+      if (queued_ > 0) cv_.notify_one();  // what arrived meanwhile waited for this slot
       return;
     }
     cv_.notify_one();
@@ -145,7 +158,8 @@ class LocalTier::Impl {
   void Loop() {
     std::unique_lock<std::mutex> l(mu_);
     while (true) {
-      cv_.wait(l, [&] { return stop_ || queued_ > 0; });
+      // A free slot too: a request running inline on its caller's thread holds one of them.
+      cv_.wait(l, [&] { return stop_ || (queued_ > 0 && busy_ < options_.threads); });
       if (stop_) return;
       std::deque<Pending>* q = OldestQueue();
       std::vector<Pending> batch;

@@ -8,6 +8,15 @@
 // sample by sample) and answers each request with its own v2 response. Requests whose deadline
 // passed while queued are answered DEADLINE_EXCEEDED without running.
 //
+// A request that is alone — the gateway held no other (InferenceRequest::alone) — and finds the
+// tier idle (no request queued, no batch running) runs at once on the thread that submitted it,
+// as a batch of one (run_lone_requests_inline): it could not have batched with anything, and
+// handing it to a worker thread and its answer back costs two thread switches — at one
+// connection the largest cost around the forward pass (docs/benchmarks.md, issue 22). It counts
+// as one of the `threads` while it runs; requests that arrive meanwhile queue for the workers as
+// before. Under concurrency requests are never alone: running them on the HTTP threads whenever
+// the tier idled for a moment cost 15-20 % of throughput at 16 and 64 connections (measured).
+//
 // Bounded: at most queue_limit requests wait (over all models); Submit beyond that answers
 // RESOURCE_EXHAUSTED at once on the caller's thread. TierState: replicas = threads, capacity =
 // queue_limit + threads × max_batch, service_ms_ewma = measured forward time per request
@@ -47,6 +56,9 @@ struct LocalTierOptions {
   // Observer called on the worker thread before each forward pass with the batch's sample count
   // (instrumentation; tests use it to hold a worker busy deterministically). May be empty.
   std::function<void(int64_t samples)> on_batch_start;
+  // Run a request that finds the tier idle on the submitting thread (see above). Submit then
+  // returns after the answer was given.
+  bool run_lone_requests_inline = true;
 };
 
 class LocalTier final : public Tier {

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -99,6 +100,7 @@ TEST_F(LocalTierTest, QueuedRequestsRunAsOneBatchWithTheSameAnswers) {
   o.max_batch = 8;
   o.max_queue_delay = milliseconds(0);
   o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
+  o.run_lone_requests_inline = false;  // these tests hold worker threads, not the caller
   auto tier = LocalTier::Create(repo_.get(), o).value();
   auto first = Submit(*tier, Request(0, 1));
   gate.WaitForBatches(1);  // the only worker is now busy with request 0
@@ -122,6 +124,53 @@ TEST_F(LocalTierTest, QueuedRequestsRunAsOneBatchWithTheSameAnswers) {
   EXPECT_EQ(tier->samples_run(), 9);
 }
 
+// Issue 22: a request that finds the tier idle runs on the thread that submitted it (no hand-off
+// to a worker and back); it holds one of the `threads` while it runs, so what arrives meanwhile
+// queues for the workers and still runs as one batch.
+TEST_F(LocalTierTest, ALoneRequestRunsOnItsCallersThreadAndHoldsASlot) {
+  Gate gate;
+  std::mutex mu;
+  std::vector<std::thread::id> ran_on;
+  LocalTierOptions o;
+  o.threads = 1;
+  o.max_batch = 8;
+  o.max_queue_delay = milliseconds(0);
+  o.on_batch_start = [&](int64_t n) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      ran_on.push_back(std::this_thread::get_id());
+    }
+    gate.Wait(n);
+  };
+  auto tier = LocalTier::Create(repo_.get(), o).value();
+  std::thread::id caller;
+  InferenceResponse first;
+  std::thread submitter([&] {
+    caller = std::this_thread::get_id();
+    InferenceRequest alone = Request(0, 1);
+    alone.alone = true;  // as the gateway marks a request when it holds no other
+    tier->Submit(std::move(alone), [&](InferenceResponse r) { first = std::move(r); });
+    // Submit returned: the answer was given on this thread.
+    EXPECT_TRUE(first.status.ok()) << first.status.ToString();
+  });
+  gate.WaitForBatches(1);  // request 0 runs inline on `submitter`, the one slot taken
+  EXPECT_EQ(tier->State().queued, 0);
+  std::vector<std::future<InferenceResponse>> rest;
+  for (int64_t i = 1; i <= 8; ++i) rest.push_back(Submit(*tier, Request(i % 12, 1)));
+  EXPECT_EQ(tier->State().queued, 8) << "the worker took a request while the slot was held";
+  gate.Release();
+  submitter.join();
+  for (auto& f : rest) EXPECT_TRUE(f.get().status.ok());
+  EXPECT_EQ(gate.seen(), (std::vector<int64_t>{1, 8}));
+  // A request the gateway did not mark alone goes to a worker even when the tier is idle.
+  EXPECT_TRUE(Submit(*tier, Request(1, 1)).get().status.ok());
+  std::lock_guard<std::mutex> l(mu);
+  ASSERT_EQ(ran_on.size(), 3u);
+  EXPECT_EQ(ran_on[0], caller);
+  EXPECT_NE(ran_on[1], caller) << "the queued batch runs on the worker";
+  EXPECT_NE(ran_on[2], std::this_thread::get_id());
+}
+
 TEST_F(LocalTierTest, QueuedRequestsRunOnTheVersionTheyArrivedForAndBatchesNeverMixVersions) {
   testing::WriteTinyModel(tmp_->Join("v2"), 8);
   ModelDir v2dir;
@@ -135,6 +184,7 @@ TEST_F(LocalTierTest, QueuedRequestsRunOnTheVersionTheyArrivedForAndBatchesNever
   o.max_batch = 16;
   o.max_queue_delay = milliseconds(0);
   o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
+  o.run_lone_requests_inline = false;  // these tests hold worker threads, not the caller
   auto tier = LocalTier::Create(repo_.get(), o).value();
   auto first = Submit(*tier, Request(0, 1));
   gate.WaitForBatches(1);  // the only worker is busy: the rest queue
@@ -169,6 +219,7 @@ TEST_F(LocalTierTest, BatchesNeverExceedMaxBatchSamples) {
   o.threads = 1;
   o.max_batch = 4;
   o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
+  o.run_lone_requests_inline = false;  // these tests hold worker threads, not the caller
   auto tier = LocalTier::Create(repo_.get(), o).value();
   auto first = Submit(*tier, Request(0, 1));
   gate.WaitForBatches(1);
@@ -186,6 +237,7 @@ TEST_F(LocalTierTest, FullQueueRefusesAtOnceAndShutdownFailsTheQueued) {
   o.max_batch = 1;
   o.queue_limit = 2;
   o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
+  o.run_lone_requests_inline = false;  // these tests hold worker threads, not the caller
   auto tier = LocalTier::Create(repo_.get(), o).value();
   auto running = Submit(*tier, Request(0, 1));
   gate.WaitForBatches(1);
@@ -214,6 +266,7 @@ TEST_F(LocalTierTest, ExpiredRequestsAreNotRunAndUnknownModelsAreNotFound) {
   o.max_batch = 1;
   o.clock = &clock;
   o.on_batch_start = [&](int64_t n) { gate.Wait(n); };
+  o.run_lone_requests_inline = false;  // these tests hold worker threads, not the caller
   auto tier = LocalTier::Create(repo_.get(), o).value();
   auto running = Submit(*tier, Request(0, 1, milliseconds(50000), &clock));
   gate.WaitForBatches(1);

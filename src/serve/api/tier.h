@@ -62,6 +62,11 @@ struct InferenceRequest {
   // Binary tensor data extension: the Inference-Header-Content-Length header (-1: not used);
   // remote tiers forward it with the body.
   int64_t json_header_bytes = -1;
+  // The gateway held no other request when it admitted this one (a hint: another may arrive at
+  // once). The local tier may then run it on the caller's thread (LocalTierOptions::
+  // run_lone_requests_inline); under concurrency it never does, so that HTTP threads keep
+  // reading while the inference threads batch.
+  bool alone = false;
   std::chrono::steady_clock::time_point arrival;
   std::chrono::steady_clock::time_point deadline;
 };
