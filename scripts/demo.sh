@@ -141,6 +141,16 @@ LOCAL_MODEL=()
 "$SL" report "$STORE" ${LOCAL_MODEL[@]+"${LOCAL_MODEL[@]}"} "$SERVE_STATE/load.json" "${LEDGERS[@]}" \
   --title "straightline demo: $NAME" \
   --out "$REPORT_DIR/report.html" --png "$REPORT_DIR/figures"
+# The report checked in a real browser (issue 19 §4): headless Chromium opens it offline; every
+# figure must be drawn with data, no request may leave the file, no console error. Skipped (said
+# so) where chromium or puppeteer-core is missing.
+if [ -x /usr/bin/chromium ] && [ -f .deps/node_modules/puppeteer-core/package.json ]; then
+  node scripts/browser-check.cjs report --url "file://$REPORT_DIR/report.html" --out "$REPORT_DIR" \
+    > "$REPORT_DIR/browser-check.json"
+  echo "demo: report checked in headless Chromium: every figure drawn with data ($REPORT_DIR/browser-check.json)"
+else
+  echo "demo: no chromium or puppeteer-core here: the report was not checked in a browser"
+fi
 
 echo
 echo "demo: model artifact at $(cd "$OUT" && pwd)"
