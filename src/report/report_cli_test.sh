@@ -56,7 +56,7 @@ ids = [f["id"] for f in summary["figures"]]
 want = ["train-time", "train-cost", "train-breakdown", "cost-vs-vm", "round-loss", "round-accuracy", "round-time",
         "round-cost", "epoch-loss", "epoch-accuracy", "load-latency-tier", "load-latency-phase", "load-failures", "load-placements",
         "load-placements-time", "load-sessions-time", "load-failure-vs-sessions", "load-length-vs-sessions",
-        "load-tier-failures-time", "load-latency-time", "load-frequency", "ledger-invocations", "ledger-duration", "ledger-cost", "ledger-vm", "ledger-timeline",
+        "load-tier-failures-time", "load-tier-failures-box", "load-latency-time", "load-frequency", "ledger-invocations", "ledger-duration", "ledger-cost", "ledger-vm", "ledger-timeline",
         "ledger-concurrency", "ledger-cost-time"]
 assert ids == want, ids
 # No URL of any kind outside the text the user gave (here: only file:// paths, no http).

@@ -139,7 +139,8 @@ TEST(ReportFiguresTest, LoadTimelineGivesSeriesOverTime) {
   EXPECT_EQ(Ids(figs), (std::vector<std::string>{"load-latency-tier", "load-latency-phase", "load-failures",
                                                  "load-placements", "load-placements-time", "load-sessions-time",
                                                  "load-failure-vs-sessions", "load-length-vs-sessions",
-                                                 "load-tier-failures-time", "load-latency-time",
+                                                 "load-tier-failures-time", "load-tier-failures-box",
+                                                 "load-latency-time",
                                                  "load-frequency"}));
   for (const auto& f : figs) ExpectCaptionSaysMeasuredAndEmulated(f);
   using S = std::vector<std::pair<std::string, int>>;
@@ -157,6 +158,11 @@ TEST(ReportFiguresTest, LoadTimelineGivesSeriesOverTime) {
   const std::string& tier_failures = Find(figs, "load-tier-failures-time").svg;
   EXPECT_EQ(SeriesOf(tier_failures), (S{{"local", 1}, {"function", 5}}));
   EXPECT_NE(tier_failures.find("function: (3, 2.5)"), std::string::npos);
+  // Their distribution (Fig. 7): one box per tier over the seconds the tier got requests.
+  const std::string& box = Find(figs, "load-tier-failures-box").svg;
+  EXPECT_EQ(SeriesOf(box), (S{{"per-second failure rate", 2}}));
+  EXPECT_NE(box.find("function: n=5 min=0 q1=0 median=0 q3=0 max=2.5"), std::string::npos) << box;
+  EXPECT_NE(box.find("local: n=1 min=0"), std::string::npos) << box;
   EXPECT_EQ(SeriesOf(Find(figs, "load-frequency").svg), (S{{"f_t (mean)", 6}, {"f_t (max)", 6}, {"F", 6}}));
   // Second 3: 1 of 40 sessions failed = 2.5 %, drawn at x = 40 sessions.
   EXPECT_NE(Find(figs, "load-failure-vs-sessions").svg.find("(40, 2.5)"), std::string::npos);

@@ -258,6 +258,26 @@ void LoadTimelineFigures(const std::vector<ReportInput>& inputs, std::vector<Fig
                                 "named; seconds in which a tier got no request are left out. {}",
                                 kMeasured),
                     LineChartSvg(tier_failures)});
+    // The distribution of those per-second failure rates, per tier (and per load, side by side).
+    BoxPlotSpec box;
+    box.title = "Distribution of the per-second failure rate per tier";
+    box.x_label = "tier";
+    box.y_label = "failed requests per second (%)";
+    box.series_name = "per-second failure rate";
+    for (const auto& s : tier_failures.series) {
+      box.categories.push_back(s.name);
+      std::vector<double> rates;
+      for (const auto& [t, rate] : s.points) rates.push_back(rate);
+      box.samples.push_back(std::move(rates));
+    }
+    out->push_back({"load-tier-failures-box", kSection,
+                    "Distribution of the failure rate per tier (StraightLine Fig. 7)",
+                    fmt::format("Box plots over the seconds of the previous figure: the box spans the first to "
+                                "the third quartile of a tier's per-second failure rate, the line is the median, "
+                                "the whiskers reach the lowest and highest second (each box's tooltip gives n and "
+                                "the five numbers). {}",
+                                kMeasured),
+                    BoxPlotSvg(box)});
   }
   out->push_back({"load-latency-time", kSection, "Response-time percentiles over time (StraightLine Fig. 8)",
                   fmt::format("p50, p90 and p99 of the response time (request sent to answer) of the requests "

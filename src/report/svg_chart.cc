@@ -297,6 +297,84 @@ std::string BarChartSvg(const BarChartSpec& spec) {
   return out;
 }
 
+FiveNumbers Summarize(std::vector<double> values) {
+  values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return !Finite(v); }),
+               values.end());
+  FiveNumbers f;
+  f.n = values.size();
+  if (values.empty()) return f;
+  std::sort(values.begin(), values.end());
+  auto quantile = [&](double q) {
+    const double pos = q * static_cast<double>(values.size() - 1);
+    const size_t lo = static_cast<size_t>(std::floor(pos));
+    const size_t hi = std::min(lo + 1, values.size() - 1);
+    return values[lo] + (pos - static_cast<double>(lo)) * (values[hi] - values[lo]);
+  };
+  f.min = values.front();
+  f.q1 = quantile(0.25);
+  f.median = quantile(0.5);
+  f.q3 = quantile(0.75);
+  f.max = values.back();
+  return f;
+}
+
+std::string BoxPlotSvg(const BoxPlotSpec& spec) {
+  std::vector<FiveNumbers> boxes;
+  double lo = 0, hi = 0;
+  for (size_t i = 0; i < spec.categories.size(); ++i) {
+    boxes.push_back(i < spec.samples.size() ? Summarize(spec.samples[i]) : FiveNumbers{});
+    if (boxes.back().n == 0) continue;
+    lo = std::min(lo, boxes.back().min);
+    hi = std::max(hi, boxes.back().max);
+  }
+  const size_t n = std::max<size_t>(spec.categories.size(), 1);
+  const double band = (std::max(spec.width, 320) - kLeft - kRight) / static_cast<double>(n);
+  std::vector<std::string> shown;
+  for (const auto& c : spec.categories) shown.push_back(ShortLabel(c, kMaxCategoryLabel));
+  const std::vector<std::string> legend = {spec.series_name};
+  Frame f = MakeFrame(spec.width, spec.height, !spec.subtitle.empty(), 18, false, legend);
+  const Ticks t = NiceTicks(lo, hi);
+  const LinearScale y(t.lo, t.hi, f.plot_y1, f.plot_y0);
+  std::string out = Header(f, spec.title, spec.subtitle, "box");
+  out += YAxis(f, t, y, spec.y_label);
+  std::string drawn_boxes;
+  int drawn = 0;
+  for (size_t ci = 0; ci < boxes.size(); ++ci) {
+    const FiveNumbers& b = boxes[ci];
+    if (b.n == 0) continue;
+    const double cx = f.plot_x0 + band * (static_cast<double>(ci) + 0.5);
+    const double w = std::min(band * 0.5, 60.0);
+    const std::string colour(SeriesColor(ci));
+    // At least a hairline box: a sample of equal values (all 0 % failures) must still show.
+    const double top = y(b.q3), bottom = std::max(y(b.q1), top + 1);
+    drawn_boxes += fmt::format(
+        "<g class=\"box\"><title>{}: n={} min={:.6g} q1={:.6g} median={:.6g} q3={:.6g} max={:.6g}</title>\n"
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\"/>\n"
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\"/>\n"
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" fill-opacity=\"0.35\" stroke=\"{}\"/>\n"
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2\"/>\n</g>\n",
+        EscapeXml(spec.categories[ci]), b.n, b.min, b.q1, b.median, b.q3, b.max,
+        Num(cx), Num(y(b.max)), Num(cx), Num(top), colour,             // upper whisker
+        Num(cx), Num(bottom), Num(cx), Num(y(b.min)), colour,          // lower whisker
+        Num(cx - w / 2), Num(top), Num(w), Num(bottom - top), colour, colour,
+        Num(cx - w / 2), Num(y(b.median)), Num(cx + w / 2), Num(y(b.median)), colour);
+    ++drawn;
+  }
+  out += fmt::format("<g class=\"series\" data-name=\"{}\" data-points=\"{}\">\n{}</g>\n",
+                     EscapeXml(spec.series_name), drawn, drawn_boxes);
+  out += XAxisLineAndTitle(f, f.plot_y1, spec.x_label);
+  out += "<g class=\"x-axis\">\n";
+  for (size_t ci = 0; ci < spec.categories.size(); ++ci) {
+    const double cx = f.plot_x0 + band * (static_cast<double>(ci) + 0.5);
+    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}{}</text>\n", Num(cx),
+                       Num(f.plot_y1 + 14), Tooltip(spec.categories[ci], shown[ci]), EscapeXml(shown[ci]));
+  }
+  out += "</g>\n";
+  out += Legend(f, legend);
+  out += "</svg>\n";
+  return out;
+}
+
 std::string LineChartSvg(const LineChartSpec& spec) {
   std::vector<std::string> names;
   double xlo = std::numeric_limits<double>::infinity(), xhi = -xlo;

@@ -88,6 +88,31 @@ struct LineChartSpec {
 };
 std::string LineChartSvg(const LineChartSpec& spec);
 
+// The five-number summary of a sample (non-finite values dropped): minimum, first quartile,
+// median, third quartile, maximum, with quartiles linearly interpolated between order statistics
+// (type 7, as numpy's and R's default); n = 0 for an empty sample (all fields 0).
+struct FiveNumbers {
+  double min = 0, q1 = 0, median = 0, q3 = 0, max = 0;
+  size_t n = 0;
+};
+FiveNumbers Summarize(std::vector<double> values);
+
+// Box plots, one box per category: the box from q1 to q3 with a line at the median, whiskers to
+// the minimum and maximum, and the sample size in the box's tooltip. One <g class="series"> holds
+// every box (data-points = boxes drawn); an empty sample draws no box.
+struct BoxPlotSpec {
+  std::string title;
+  std::string subtitle;
+  std::string x_label;
+  std::string y_label;
+  std::vector<std::string> categories;
+  std::vector<std::vector<double>> samples;  // one per category
+  std::string series_name = "distribution";
+  int width = 760;
+  int height = 380;
+};
+std::string BoxPlotSvg(const BoxPlotSpec& spec);
+
 // `text` if it has at most `max_bytes` bytes, else its start and end around "…", cut on UTF-8
 // character boundaries (about max_bytes long). Category labels longer than 30 bytes are drawn so,
 // with the whole name as their tooltip.

@@ -73,6 +73,37 @@ TEST(NiceTicksTest, DegenerateRangesAreWidened) {
   EXPECT_EQ(t.hi, 1);
 }
 
+TEST(SummarizeTest, QuartilesInterpolateBetweenOrderStatistics) {
+  FiveNumbers odd = Summarize({5, 1, 4, 2, 3});
+  EXPECT_EQ(odd.n, 5u);
+  EXPECT_DOUBLE_EQ(odd.min, 1);
+  EXPECT_DOUBLE_EQ(odd.q1, 2);
+  EXPECT_DOUBLE_EQ(odd.median, 3);
+  EXPECT_DOUBLE_EQ(odd.q3, 4);
+  EXPECT_DOUBLE_EQ(odd.max, 5);
+  FiveNumbers even = Summarize({4, 3, 2, 1, std::nan(""), INFINITY});  // non-finite dropped
+  EXPECT_EQ(even.n, 4u);
+  EXPECT_DOUBLE_EQ(even.q1, 1.75);  // numpy.percentile([1,2,3,4], 25)
+  EXPECT_DOUBLE_EQ(even.median, 2.5);
+  EXPECT_DOUBLE_EQ(even.q3, 3.25);
+  EXPECT_EQ(Summarize({}).n, 0u);
+}
+
+TEST(BoxPlotSvgTest, OneBoxPerNonEmptySampleWithItsFiveNumbers) {
+  BoxPlotSpec spec;
+  spec.title = "t";
+  spec.y_label = "failed (%)";
+  spec.categories = {"local <1>", "container", "function"};
+  spec.samples = {{0, 0, 10}, {}, {5}};
+  const std::string svg = BoxPlotSvg(spec);
+  EXPECT_NE(svg.find("data-points=\"2\""), std::string::npos) << svg;
+  EXPECT_NE(svg.find("local &lt;1&gt;: n=3 min=0 q1=0 median=0 q3=5 max=10"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("function: n=1 min=5 q1=5 median=5 q3=5 max=5"), std::string::npos) << svg;
+  EXPECT_EQ(svg.find("container: n="), std::string::npos);
+  EXPECT_EQ(svg.rfind("</svg>"), svg.size() - 7);
+  EXPECT_EQ(svg.find("NaN"), std::string::npos);
+}
+
 TEST(FormatTickTest, DecimalsFollowTheStep) {
   EXPECT_EQ(FormatTick(0.25, 0.05), "0.25");
   EXPECT_EQ(FormatTick(1000, 200), "1000");
