@@ -13,21 +13,11 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/replace_all.h"
 
 extern char** environ;
 
 namespace sl::store::testing {
-namespace {
-
-std::string Replace(std::string s, const std::string& key, const std::string& value) {
-  for (size_t pos = s.find(key); pos != std::string::npos; pos = s.find(key, pos + value.size())) {
-    s.replace(pos, key.size(), value);
-  }
-  return s;
-}
-
-}  // namespace
-
 int FreeLoopbackPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
@@ -89,7 +79,7 @@ Result<LoopbackServer> SpawnLoopbackServer(const LoopbackServerSpec& spec) {
     const int port = FreeLoopbackPort();
     if (port <= 0) return Unavailable("{}: no free loopback port", spec.name);
     std::vector<std::string> args;
-    for (const auto& a : spec.argv) args.push_back(Replace(a, "{port}", std::to_string(port)));
+    for (const auto& a : spec.argv) args.push_back(ReplaceAll(a, "{port}", std::to_string(port)));
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

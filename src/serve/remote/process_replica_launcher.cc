@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/replace_all.h"
 #include "serve/remote/oci_bundle.h"
 #include "serve/remote/replica_process.h"
 #include "serve/remote/serving_image.h"
@@ -30,13 +31,6 @@ constexpr const char* kPortFileInContainer = "/run/straightline/port";
 bool Mentions(const std::vector<std::string>& argv, std::string_view key) {
   return std::any_of(argv.begin(), argv.end(),
                      [&](const std::string& a) { return a.find(key) != std::string::npos; });
-}
-
-std::string Substitute(std::string s, const std::string& key, const std::string& value) {
-  for (size_t pos = s.find(key); pos != std::string::npos; pos = s.find(key, pos + value.size())) {
-    s.replace(pos, key.size(), value);
-  }
-  return s;
 }
 
 // Only for replica commands that cannot report the port they bind (see the header).
@@ -224,11 +218,11 @@ Result<ProcessReplicaLauncher::Command> ProcessReplicaLauncher::CommandFor(
     return c;
   }
   for (const auto& a : m.o.command) {
-    std::string v = Substitute(a, "{binary}", runc ? kBinaryInContainer : m.o.binary);
-    v = Substitute(v, "{model}", runc ? kModelInContainer : m.o.model_dir);
-    v = Substitute(v, "{token_file}", runc ? kTokenInContainer : start.token_file);
-    v = Substitute(v, "{port_file}", runc ? kPortFileInContainer : c.port_file);
-    c.argv.push_back(Substitute(v, "{port}", port));
+    std::string v = ReplaceAll(a, "{binary}", runc ? kBinaryInContainer : m.o.binary);
+    v = ReplaceAll(v, "{model}", runc ? kModelInContainer : m.o.model_dir);
+    v = ReplaceAll(v, "{token_file}", runc ? kTokenInContainer : start.token_file);
+    v = ReplaceAll(v, "{port_file}", runc ? kPortFileInContainer : c.port_file);
+    c.argv.push_back(ReplaceAll(v, "{port}", port));
   }
   c.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp",
            "PORT=" + port};
