@@ -58,28 +58,37 @@ int AwaitInterruptedConnect(int fd, int timeout_ms) {
   return err;
 }
 
-// The header fields that frame a response, found in one pass over the header lines (the status
-// line already removed). A repeated field keeps its first value, as Header() does.
+// Calls visit(name, value) for each header line of `head` (status line removed), in order, the
+// value trimmed, until visit returns false. Lines without a colon are skipped.
+template <typename Visit>
+void ForEachField(std::string_view head, Visit visit) {
+  while (!head.empty()) {
+    const size_t eol = head.find("\r\n");
+    const std::string_view line = head.substr(0, eol);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos && !visit(line.substr(0, colon), TrimSpaces(line.substr(colon + 1)))) {
+      return;
+    }
+    if (eol == std::string_view::npos) return;
+    head.remove_prefix(eol + 2);
+  }
+}
+
+// The header fields that frame a response, found in one pass over the header lines. A repeated
+// field keeps its first value, as Header() does.
 struct Framing {
   std::string_view connection, transfer_encoding, content_length;
 };
-Framing ScanFraming(std::string_view h) {
+Framing ScanFraming(std::string_view head) {
   Framing f;
-  while (!h.empty()) {
-    const size_t eol = h.find("\r\n");
-    const std::string_view line = h.substr(0, eol);
-    const size_t colon = line.find(':');
-    if (colon != std::string_view::npos) {
-      const std::string_view name = line.substr(0, colon);
-      std::string_view* slot = IEquals(name, "connection")          ? &f.connection
-                               : IEquals(name, "transfer-encoding") ? &f.transfer_encoding
-                               : IEquals(name, "content-length")    ? &f.content_length
-                                                                    : nullptr;
-      if (slot != nullptr && slot->data() == nullptr) *slot = TrimSpaces(line.substr(colon + 1));
-    }
-    if (eol == std::string_view::npos) break;
-    h.remove_prefix(eol + 2);
-  }
+  ForEachField(head, [&](std::string_view name, std::string_view value) {
+    std::string_view* slot = IEquals(name, "connection")          ? &f.connection
+                             : IEquals(name, "transfer-encoding") ? &f.transfer_encoding
+                             : IEquals(name, "content-length")    ? &f.content_length
+                                                                  : nullptr;
+    if (slot != nullptr && slot->data() == nullptr) *slot = value;
+    return true;
+  });
   return f;
 }
 
@@ -101,18 +110,13 @@ void SplitHostPort(std::string_view base, std::string* host, std::string* port) 
 }
 
 std::string_view HttpConnection::Response::Header(std::string_view name) const {
-  std::string_view h = head;
-  while (!h.empty()) {
-    const size_t eol = h.find("\r\n");
-    const std::string_view line = h.substr(0, eol);
-    const size_t colon = line.find(':');
-    if (colon != std::string_view::npos && IEquals(line.substr(0, colon), name)) {
-      return TrimSpaces(line.substr(colon + 1));
-    }
-    if (eol == std::string_view::npos) break;
-    h.remove_prefix(eol + 2);
-  }
-  return {};
+  std::string_view found;
+  ForEachField(head, [&](std::string_view field, std::string_view value) {
+    if (!IEquals(field, name)) return true;
+    found = value;
+    return false;
+  });
+  return found;
 }
 
 HttpConnection::HttpConnection(Options options) : options_(std::move(options)) {}
