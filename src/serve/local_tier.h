@@ -15,7 +15,7 @@
 // connection the largest cost around the forward pass (docs/benchmarks.md, issue 22). It counts
 // as one of the `threads` while it runs; requests that arrive meanwhile queue for the workers as
 // before. Under concurrency requests are never alone: running them on the HTTP threads whenever
-// the tier idled for a moment cost 15-20 % of throughput at 16 and 64 connections (measured).
+// the tier idled for a moment cost throughput at 16 and 64 connections (docs/benchmarks.md).
 //
 // Bounded: at most queue_limit requests wait (over all models); Submit beyond that answers
 // RESOURCE_EXHAUSTED at once on the caller's thread. TierState: replicas = threads, capacity =
