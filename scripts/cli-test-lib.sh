@@ -14,6 +14,8 @@
 #   start_azurite        Azurite's blob service likewise ($DIR/azurite, $DIR/azurite.err); sets
 #                        AZPORT and exports AZURE_STORAGE_CONNECTION_STRING (the emulator's
 #                        documented well-known account), unsetting the other AZURE_STORAGE_* names
+#   skip_without_browser exits 77 (CTest: skipped), saying so, unless Debian's chromium and
+#                        puppeteer-core (.deps) are there for scripts/browser-check.cjs
 # Only loopback addresses are used. Needs $SRC (the source tree) for the emulators' paths.
 PIDS=()
 _sl_cleanup() {
@@ -55,4 +57,10 @@ start_azurite() {
   local key='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
   export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$AZPORT/devstoreaccount1;"
   unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN AZURE_STORAGE_BLOB_ENDPOINT
+}
+skip_without_browser() {
+  if ! command -v chromium > /dev/null 2>&1 || [ ! -f "$SRC/.deps/node_modules/puppeteer-core/package.json" ]; then
+    echo "SKIP: chromium or puppeteer-core missing (scripts/install-deps.sh installs both)"
+    exit 77
+  fi
 }

@@ -18,12 +18,9 @@ set -u
 EXE=$1
 SRC=$2
 OUT=$PWD/dashboard_browser_test
-if ! command -v chromium > /dev/null 2>&1 || [ ! -f "$SRC/.deps/node_modules/puppeteer-core/package.json" ]; then
-  echo "SKIP: chromium or puppeteer-core missing (scripts/install-deps.sh installs both)"
-  exit 77
-fi
-DIR=$(mktemp -d /tmp/sl-dashboard-browser.XXXXXX)
 . "$SRC/scripts/cli-test-lib.sh"
+skip_without_browser
+DIR=$(mktemp -d /tmp/sl-dashboard-browser.XXXXXX)
 cd "$DIR" || exit 1
 rm -rf "$OUT" && mkdir -p "$OUT"
 # code URL [curl args...]: the HTTP status of a GET.
